@@ -1,0 +1,35 @@
+# Custody: `make run` starts the server, `make test` runs every test, `make bench` measures.
+SHELL := /bin/bash
+DEB_PACKAGES := libsqlite3-dev sqlite3 libssl-dev zlib1g-dev curl ca-certificates procps
+BENCH_PACKAGES := wrk
+DATA_DIR ?= ./custody-data
+SWIFT ?= swift
+
+.PHONY: deps build run test bench clean
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build --product custody
+
+run: build
+	$$($(SWIFT) build --show-bin-path)/custody serve --data-dir $(DATA_DIR)
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench: deps
+	@missing=""; for p in $(BENCH_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+	$(SWIFT) build -c release --product custody
+	bash bench/run.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
+
+clean:
+	rm -rf .build

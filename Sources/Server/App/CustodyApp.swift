@@ -1,0 +1,40 @@
+import Foundation
+import Hummingbird
+import Logging
+import Prometheus
+
+/// Builds the router: public routes, the authenticated API, health and metrics.
+enum CustodyApp {
+    static let apiPrefix = "/api/v1"
+
+    static func router(_ custody: Custody, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) -> (Router<AppContext>, RouteTable) {
+        let router = Router(context: AppContext.self)
+        router.add(middleware: RequestLogMiddleware())
+        router.add(middleware: ErrorMiddleware())
+        let api = router.group(RouterPath(apiPrefix))
+        let secured = router.group(RouterPath(apiPrefix)).add(middleware: AuthMiddleware(custody: custody,
+            allowedWhileMustChange: [apiPrefix + "/auth/password", apiPrefix + "/auth/logout", apiPrefix + "/auth/me"]))
+        let table = RouteTable(open: api, secured: secured, prefix: apiPrefix)
+        let routes = Routes(custody: custody)
+        routes.identity(table)
+        routes.users(table)
+        routes.resources(table)
+        routes.accounts(table)
+        routes.shares(table)
+        routes.groups(table)
+        routes.admin(table)
+        routes.importCSV(table)
+        table.add(.get, "/openapi.json", "This document", authenticated: false) { [table] _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: OpenAPI.json(table.entries))))
+        }
+        router.get("/healthz") { _, _ in "ok" }
+        router.get("/metrics") { _, _ in
+            var buffer = [UInt8]()
+            metrics.emit(into: &buffer)
+            return String(decoding: buffer, as: UTF8.self)
+        }
+        return (router, table)
+    }
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import HummingbirdTLS
+import Logging
+import Metrics
+import Prometheus
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the Custody server (HTTPS, port 7272 by default).",
+        discussion: """
+            First start on an empty data directory creates the master key (0600), a self-signed certificate in
+            DATA/tls/, and the user `admin` with a random password printed once and written to
+            DATA/initial-admin-password. Environment: CUSTODY_DATA_DIR, CUSTODY_HOST, CUSTODY_PORT,
+            CUSTODY_MASTER_KEY_FILE, CUSTODY_CONFIG (a YAML file with any ServerConfiguration key).
+            """)
+
+    @Option(help: "Data directory (SQLite vault, TLS, initial password).") var dataDir: String?
+    @Option(help: "Address to listen on.") var host: String?
+    @Option(help: "Port to listen on.") var port: Int?
+    @Option(help: "Master key file (default DATA/master.key); must be mode 0600.") var masterKeyFile: String?
+    @Option(help: "YAML config file.") var config: String?
+    @Option(help: "PEM certificate to serve instead of the generated one.") var tlsCert: String?
+    @Option(help: "PEM private key for --tls-cert.") var tlsKey: String?
+
+    func run() async throws {
+        umask(0o077)  // the database, keys and certificates are for this user only
+        var cfg: ServerConfiguration
+        do { cfg = try ConfigLoader.load(file: config, environment: ProcessInfo.processInfo.environment) } catch {
+            throw ValidationError("\(error)")
+        }
+        if let v = dataDir { cfg.dataDir = v }
+        if let v = host { cfg.host = v }
+        if let v = port { cfg.port = v }
+        if let v = masterKeyFile { cfg.masterKeyFile = v }
+        if let v = tlsCert { cfg.tlsCertificateFile = v }
+        if let v = tlsKey { cfg.tlsKeyFile = v }
+        if let problem = cfg.problems().first { throw ValidationError(problem) }
+
+        var logger = Logger(label: "custody")
+        logger.logLevel = Logger.Level(rawValue: cfg.logLevel) ?? .info
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+
+        let custody: Custody
+        do {
+            custody = try await Bootstrap.open(cfg, logger: logger)
+        } catch let error as VaultError {
+            FileHandle.standardError.write(Data("custody: \(error.message)\n".utf8))
+            throw ExitCode(2)
+        }
+        if let password = try await custody.bootstrapAdmin() {
+            let path = cfg.dataDir + "/initial-admin-password"
+            try? FileManager.default.removeItem(atPath: path)
+            try TLSMaterial.writeFile(path, password.reveal() + "\n", mode: 0o600)
+            print("initial admin password: \(password.reveal())")
+            print("(also in \(path); you must change it at first login)")
+        }
+        let tls = try TLSMaterial.configuration(cfg, hostNames: TLSMaterial.hostNames(bindHost: cfg.host))
+        let (router, _) = CustodyApp.router(custody, metrics: registry)
+        let shownHost = cfg.host == "0.0.0.0" ? "localhost" : cfg.host
+        let configuredPort = cfg.port
+        let app = Application(
+            router: router,
+            server: try .tls(.http1(), tlsConfiguration: tls),
+            configuration: .init(address: .hostname(cfg.host, port: cfg.port), serverName: nil),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuredPort
+                print("listening on https://\(shownHost):\(port)")
+                fflush(nil)
+            },
+            logger: logger)
+        try await app.runService()
+    }
+}
+
+/// Opens the data directory: config checks, store, seed data, vault.
+enum Bootstrap {
+    static func open(_ cfg: ServerConfiguration, logger: Logger) async throws -> Custody {
+        try FileManager.default.createDirectory(atPath: cfg.dataDir, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
+        let store = try Store.open(path: cfg.databasePath)
+        try await store.write { db in try Settings.seed(db) }
+        let vault = try VaultOpener.open(store: store, keyPath: cfg.resolvedMasterKeyFile, logger: logger)
+        return Custody(config: cfg, store: store, vault: vault, logger: logger)
+    }
+}

@@ -1,0 +1,60 @@
+import GRDB
+
+/// Effective share levels. The most specific grant wins: account over resource over group,
+/// and a grant to the user over a grant to one of the user's groups. Owners and
+/// super-administrators hold manage.
+enum Access {
+    static func userGroupIDs(_ userID: String, _ db: Database) throws -> [String] {
+        try String.fetchAll(db, sql: "SELECT groupId FROM userGroupMembers WHERE userId = ?", arguments: [userID])
+    }
+
+    /// The grant on one object: the user's own if any, else the best of its user groups.
+    static func grant(_ kind: ShareRecord.ObjectKind, _ ids: [String], _ p: Principal, groups: [String], _ db: Database) throws
+        -> Permission?
+    {
+        guard !ids.isEmpty else { return nil }
+        let shares = try ShareRecord.filter(Column("objectKind") == kind.rawValue && ids.contains(Column("objectId")))
+            .fetchAll(db)
+        let own = shares.filter { $0.principalKind == .user && $0.principalId == p.userID }.map(\.permission).max()
+        if let own { return own }
+        return shares.filter { $0.principalKind == .userGroup && groups.contains($0.principalId) }.map(\.permission).max()
+    }
+
+    static func onResource(_ resource: ResourceRecord, _ p: Principal, _ db: Database) throws -> Permission? {
+        if p.superAdmin || resource.ownerId == p.userID { return .manage }
+        let groups = try userGroupIDs(p.userID, db)
+        if let g = try grant(.resource, [resource.id], p, groups: groups, db) { return g }
+        let groupIDs = try String.fetchAll(db, sql: "SELECT groupId FROM groupResources WHERE resourceId = ?", arguments: [resource.id])
+        return try grant(.group, groupIDs, p, groups: groups, db)
+    }
+
+    static func onAccount(_ account: AccountRecord, resource: ResourceRecord, _ p: Principal, _ db: Database) throws -> Permission? {
+        if p.superAdmin || resource.ownerId == p.userID { return .manage }
+        let groups = try userGroupIDs(p.userID, db)
+        if let g = try grant(.account, [account.id], p, groups: groups, db) { return min(g, .modify) }
+        return try onResource(resource, p, db)
+    }
+
+    static func onGroup(_ group: GroupRecord, _ p: Principal, _ db: Database) throws -> Permission? {
+        if p.superAdmin || group.ownerId == p.userID { return .manage }
+        return try grant(.group, [group.id], p, groups: try userGroupIDs(p.userID, db), db)
+    }
+
+    /// Resources the caller can see at all (including through an account-level share).
+    static func visibleResources(_ p: Principal, _ db: Database) throws -> [ResourceRecord] {
+        if p.superAdmin { return try ResourceRecord.order(Column("name")).fetchAll(db) }
+        let groups = try userGroupIDs(p.userID, db)
+        var principals = ["user:" + p.userID]
+        principals += groups.map { "userGroup:" + $0 }
+        let marks = databaseQuestionMarks(count: principals.count)
+        return try ResourceRecord.fetchAll(db, sql: """
+            SELECT * FROM resources r WHERE r.ownerId = ?
+              OR r.id IN (SELECT objectId FROM shares WHERE objectKind = 'resource' AND principalKind || ':' || principalId IN (\(marks)))
+              OR r.id IN (SELECT gr.resourceId FROM groupResources gr JOIN shares s ON s.objectKind = 'group' AND s.objectId = gr.groupId
+                          WHERE s.principalKind || ':' || s.principalId IN (\(marks)))
+              OR r.id IN (SELECT a.resourceId FROM accounts a JOIN shares s ON s.objectKind = 'account' AND s.objectId = a.id
+                          WHERE s.principalKind || ':' || s.principalId IN (\(marks)))
+            ORDER BY r.name
+            """, arguments: StatementArguments([p.userID] + principals + principals + principals))
+    }
+}

@@ -1,0 +1,42 @@
+/// The one place where access is decided. Two questions: may this role do this kind of thing
+/// at all (`roleAllows`), and, for an object, does the caller hold the share level it needs.
+struct Authorizer: Sendable {
+    struct Denied: Error, Sendable { let reason: String }
+
+    /// Role ceiling: what each role may ever do, whatever is shared with it.
+    static func roleAllows(_ role: Role, _ op: Operation) -> Bool {
+        switch op {
+        case .createUser, .listUsers, .updateUser, .deleteUser, .manageUserGroups, .managePolicies,
+            .manageResourceTypes, .manageSettings:
+            return role == .administrator
+        case .createResource, .createGroup, .importCSV:
+            return role == .administrator || role == .passwordAdministrator
+        case .transferOwnership:
+            return role == .administrator || role == .passwordAdministrator
+        case .readAudit:
+            return role != .passwordUser
+        case .retrievePassword, .changePassword:
+            // Auditors see metadata and audit, never a password (separation of duties).
+            return role != .passwordAuditor
+        case .createToken, .revokeToken, .listResources, .readResource, .readAccount, .readGroup,
+            .readPolicies, .readResourceTypes:
+            return true
+        case .updateResource, .deleteResource, .createAccount, .updateAccount, .deleteAccount,
+            .share, .updateGroup, .deleteGroup:
+            return role != .passwordAuditor
+        }
+    }
+
+    /// Decides `op` for `principal`; `effective` is the caller's share level on the object
+    /// (owner and super-administrator count as manage), nil when it has none.
+    func check(_ principal: Principal, _ op: Operation, effective: Permission? = nil, isObject: Bool = false)
+        throws(Denied)
+    {
+        guard Self.roleAllows(principal.role, op) else {
+            throw Denied(reason: "the \(principal.role.rawValue) role may not \(op.rawValue)")
+        }
+        guard isObject, let needed = op.requiredPermission else { return }
+        guard let have = effective else { throw Denied(reason: "not shared with you") }
+        guard have >= needed else { throw Denied(reason: "needs \(needed.rawValue) permission, you have \(have.rawValue)") }
+    }
+}

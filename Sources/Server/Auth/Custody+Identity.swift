@@ -1,0 +1,112 @@
+import Foundation
+import GRDB
+import Shared
+
+/// Login, lockout, sessions, API tokens and the first administrator.
+extension Custody {
+    static let minUserPasswordLength = 10
+
+    /// Creates `admin` with a random password when there are no users; returns that password.
+    func bootstrapAdmin() async throws -> Secret? {
+        let count = try await store.read { try UserRecord.fetchCount($0) }
+        guard count == 0 else { return nil }
+        let password = PasswordHashing.randomPassword()
+        let hash = try await PasswordHashing.hash(password, cost: config.bcryptCost)
+        let user = UserRecord(
+            id: newID(), username: "admin", passwordHash: hash, role: .administrator, superAdmin: true,
+            email: nil, mustChangePassword: true, createdAt: now())
+        try await store.write { db in
+            try user.insert(db)
+            try AuditLog.append(AuditEvent(user: "system", ip: "local", operation: "bootstrap_admin", message: "created user admin"), in: db)
+        }
+        return Secret(password)
+    }
+
+    struct LoginResult: Sendable { let token: String; let expiresAt: Date; let mustChangePassword: Bool }
+
+    func login(username: String, password: Secret, ip: String) async throws -> LoginResult {
+        let windowStart = now().addingTimeInterval(-Double(config.lockoutWindowMinutes) * 60)
+        let (user, failures) = try await store.read { db in
+            (try UserRecord.filter(Column("username") == username).fetchOne(db),
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM loginFailures WHERE username = ? AND at >= ?",
+                arguments: [username, windowStart.seconds]) ?? 0)
+        }
+        if failures >= config.lockoutThreshold {
+            try await audit(AuditEvent(user: username, ip: ip, operation: "login", outcome: "locked",
+                message: "locked after \(failures) failed logins"))
+            throw APIError(.tooManyRequests, "account_locked",
+                "too many failed logins; try again in \(config.lockoutWindowMinutes) minutes")
+        }
+        // Unknown users cost one bcrypt too, so timing does not tell which names exist.
+        let ok = try await PasswordHashing.verify(password.reveal(), hash: user?.passwordHash ?? Self.dummyHash)
+        guard let user, ok else {
+            try await store.write { [now] db in
+                try db.execute(sql: "INSERT INTO loginFailures(username, at) VALUES (?, ?)", arguments: [username, now().seconds])
+                try AuditLog.append(AuditEvent(user: username, ip: ip, operation: "login", outcome: "failure",
+                    message: "invalid credentials"), in: db)
+            }
+            throw APIError(.unauthorized, "invalid_credentials", "wrong username or password")
+        }
+        let token = Tokens.generate()
+        let expires = now().addingTimeInterval(Double(config.sessionHours) * 3600)
+        let record = TokenRecord(id: newID(), userId: user.id, name: "session", kind: .session,
+            hash: Tokens.hash(token), createdAt: now(), expiresAt: expires, revokedAt: nil)
+        try await store.write { db in
+            try record.insert(db)
+            try db.execute(sql: "DELETE FROM loginFailures WHERE username = ?", arguments: [username])
+            try AuditLog.append(AuditEvent(user: user.username, ip: ip, operation: "login"), in: db)
+        }
+        return LoginResult(token: token, expiresAt: expires, mustChangePassword: user.mustChangePassword)
+    }
+
+    static let dummyHash = "$2b$12$C6UzMDM.H6dfI/f/IKcEeO5m6Ej7v1jEe6RZ7n9nGQyQ1zEJqQdF."
+
+    /// The caller behind a bearer token, or nil when it is unknown, revoked or expired.
+    func authenticate(token: String) async throws -> Principal? {
+        let hash = Tokens.hash(token)
+        let current = now().seconds
+        return try await store.read { db -> Principal? in
+            guard let t = try TokenRecord.filter(Column("hash") == hash).fetchOne(db), t.revokedAt == nil,
+                (t.expiresAt?.seconds ?? .infinity) > current,
+                let u = try UserRecord.fetchOne(db, key: t.userId)
+            else { return nil }
+            return Principal(userID: u.id, username: u.username, role: u.role, superAdmin: u.superAdmin,
+                mustChangePassword: u.mustChangePassword, tokenID: t.id)
+        }
+    }
+
+    func changeOwnPassword(_ p: Principal, current: Secret, new: Secret, ip: String) async throws {
+        guard let user = try await store.read({ try UserRecord.fetchOne($0, key: p.userID) }) else { throw APIError.unauthorized }
+        guard try await PasswordHashing.verify(current.reveal(), hash: user.passwordHash) else {
+            try await audit(AuditEvent(user: p.username, ip: ip, operation: "change_own_password", outcome: "failure",
+                message: "current password is wrong"))
+            throw APIError(.forbidden, "invalid_credentials", "the current password is wrong")
+        }
+        try Self.checkUserPassword(new, username: user.username)
+        guard new.reveal() != current.reveal() else {
+            throw APIError.badRequest("password_reused", "the new password must differ from the current one")
+        }
+        let hash = try await PasswordHashing.hash(new.reveal(), cost: config.bcryptCost)
+        try await store.write { db in
+            try db.execute(sql: "UPDATE users SET passwordHash = ?, mustChangePassword = 0 WHERE id = ?", arguments: [hash, p.userID])
+            // Other sessions end; this one stays.
+            try db.execute(sql: "UPDATE tokens SET revokedAt = ? WHERE userId = ? AND kind = 'session' AND id != ? AND revokedAt IS NULL",
+                arguments: [Date().seconds, p.userID, p.tokenID])
+            try AuditLog.append(AuditEvent(user: p.username, ip: ip, operation: "change_own_password"), in: db)
+        }
+    }
+
+    static func checkUserPassword(_ password: Secret, username: String) throws {
+        let s = password.reveal()
+        if s.count < minUserPasswordLength {
+            throw APIError.badRequest("weak_password", "the password must be at least \(minUserPasswordLength) characters")
+        }
+        if s.lowercased().contains(username.lowercased()) {
+            throw APIError.badRequest("weak_password", "the password must not contain the username")
+        }
+    }
+
+    func audit(_ event: AuditEvent) async throws {
+        try await store.write { db in try AuditLog.append(event, in: db) }
+    }
+}

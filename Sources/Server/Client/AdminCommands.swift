@@ -1,0 +1,144 @@
+import ArgumentParser
+import Foundation
+
+struct UserCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "user", abstract: "Users and your own password.",
+        subcommands: [List.self, Create.self, Delete.self, ChangePassword.self])
+    static let columns = ["id", "username", "role", "superAdmin", "mustChangePassword"]
+
+    struct List: AsyncParsableCommand {
+        @OptionGroup var options: ClientOptions
+        func run() async throws { Output.print(try await options.client().call(.GET, "/users"), json: options.json, columns: UserCommand.columns) }
+    }
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a user; the initial password is read from the terminal or standard input.")
+        @OptionGroup var options: ClientOptions
+        @Option var username: String
+        @Option(help: "administrator, passwordAdministrator, passwordUser or passwordAuditor") var role: String
+        @Flag var superAdmin = false
+        @Option var email: String?
+        func run() async throws {
+            let password = try readSecret(prompt: "Initial password for \(username): ")
+            var body: [String: Any] = ["username": username, "password": password, "role": role, "superAdmin": superAdmin]
+            body["email"] = email
+            Output.print(try await options.client().call(.POST, "/users", json: body), json: options.json, columns: UserCommand.columns)
+        }
+    }
+    struct Delete: AsyncParsableCommand {
+        @OptionGroup var options: ClientOptions
+        @Argument var id: String
+        func run() async throws { _ = try await options.client().call(.DELETE, "/users/\(id)"); print("deleted") }
+    }
+    struct ChangePassword: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "password",
+            abstract: "Change your own password (current, then new, on two lines of standard input or at the terminal).")
+        @OptionGroup var options: ClientOptions
+        func run() async throws {
+            let current = try readSecret(prompt: "Current password: ")
+            let new = try readSecret(prompt: "New password: ")
+            _ = try await options.client().call(.POST, "/auth/password", json: ["currentPassword": current, "newPassword": new])
+            print("password changed")
+        }
+    }
+}
+
+struct TokenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "token", abstract: "API tokens.", subcommands: [List.self, Create.self, Revoke.self])
+
+    struct List: AsyncParsableCommand {
+        @OptionGroup var options: ClientOptions
+        func run() async throws {
+            Output.print(try await options.client().call(.GET, "/tokens"), json: options.json, columns: ["id", "name", "expiresAt", "revokedAt"])
+        }
+    }
+    struct Create: AsyncParsableCommand {
+        @OptionGroup var options: ClientOptions
+        @Option var name: String
+        @Option(help: "Expiry, ISO 8601 (e.g. 2027-01-01T00:00:00Z).") var expiresAt: String?
+        func run() async throws {
+            var body: [String: Any] = ["name": name]
+            body["expiresAt"] = expiresAt
+            Output.print(try await options.client().call(.POST, "/tokens", json: body), json: options.json, columns: ["id", "name", "token"])
+        }
+    }
+    struct Revoke: AsyncParsableCommand {
+        @OptionGroup var options: ClientOptions
+        @Argument var id: String
+        func run() async throws { _ = try await options.client().call(.DELETE, "/tokens/\(id)"); print("revoked") }
+    }
+}
+
+struct ShareCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "share", abstract: "Share resources, accounts and groups.",
+        subcommands: [Set.self])
+
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Replace the shares of a resource, an account (--account) or a group (--group).")
+        @OptionGroup var options: ClientOptions
+        @Option var resource: String?
+        @Option var account: String?
+        @Option var group: String?
+        @Option(help: "NAME=view|modify|manage, repeatable.") var user: [String] = []
+        @Option(help: "GROUP=view|modify|manage, repeatable.") var userGroup: [String] = []
+        func run() async throws {
+            func pairs(_ items: [String], key: String) throws -> [[String: String]] {
+                try items.map {
+                    let parts = $0.split(separator: "=", maxSplits: 1).map(String.init)
+                    guard parts.count == 2 else { throw ValidationError("expected NAME=permission, got \($0)") }
+                    return [key: parts[0], "permission": parts[1]]
+                }
+            }
+            let body: [String: Any] = ["users": try pairs(user, key: "username"), "userGroups": try pairs(userGroup, key: "name")]
+            let path: String
+            switch (resource, account, group) {
+            case (let r?, nil, nil): path = "/resources/\(r)/shares"
+            case (let r?, let a?, nil): path = "/resources/\(r)/accounts/\(a)/shares"
+            case (nil, nil, let g?): path = "/groups/\(g)/shares"
+            default: throw ValidationError("give --resource, --resource with --account, or --group")
+            }
+            _ = try await options.client().call(.PUT, path, json: body)
+            print("shares replaced")
+        }
+    }
+}
+
+struct GroupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "group", abstract: "Resource groups.", subcommands: [List.self, Create.self])
+    struct List: AsyncParsableCommand {
+        @OptionGroup var options: ClientOptions
+        func run() async throws { Output.print(try await options.client().call(.GET, "/groups"), json: options.json, columns: ["id", "name", "owner"]) }
+    }
+    struct Create: AsyncParsableCommand {
+        @OptionGroup var options: ClientOptions
+        @Option var name: String
+        @Option(help: "Resource id, repeatable.") var resource: [String] = []
+        func run() async throws {
+            Output.print(try await options.client().call(.POST, "/groups", json: ["name": name, "resourceIds": resource]), json: options.json,
+                columns: ["id", "name", "owner"])
+        }
+    }
+}
+
+struct AuditList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "Show audit records from a running server.")
+    @OptionGroup var options: ClientOptions
+    @Option var resourceId: String?
+    @Option var limit: Int = 50
+    func run() async throws {
+        var path = "/audit?limit=\(limit)"
+        if let resourceId { path += "&resourceId=\(resourceId)" }
+        Output.print(try await options.client().call(.GET, path), json: options.json,
+            columns: ["id", "at", "user", "ip", "operation", "resource", "account", "outcome"])
+    }
+}
+
+struct ImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "import", abstract: "Import resources and accounts from a CSV file.")
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "CSV with a header row; resourceName and accountName are required.") var file: String
+    func run() async throws {
+        guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
+        let out = try await options.client().call(.POST, "/import/resources", raw: (data, "text/csv"))
+        Output.print((out as? [String: Any])?["results"], json: options.json, columns: ["line", "outcome", "message"])
+    }
+}

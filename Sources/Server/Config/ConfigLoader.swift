@@ -1,0 +1,99 @@
+import Foundation
+import Yams
+
+/// Reads the optional YAML config file and the `CUSTODY_*` environment over the defaults.
+enum ConfigLoader {
+    struct Failure: Error, CustomStringConvertible { let description: String }
+
+    static func load(file: String?, environment: [String: String]) throws -> ServerConfiguration {
+        var config = ServerConfiguration()
+        let path = file ?? environment["CUSTODY_CONFIG"]
+        if let path {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw Failure(description: "cannot read config file \(path)")
+            }
+            do {
+                let fromFile = try YAMLDecoder().decode(PartialConfiguration.self, from: text)
+                fromFile.apply(to: &config)
+            } catch {
+                throw Failure(description: "config file \(path) is not valid: \(error)")
+            }
+        }
+        if let v = environment["CUSTODY_DATA_DIR"] { config.dataDir = v }
+        if let v = environment["CUSTODY_HOST"] { config.host = v }
+        if let v = environment["CUSTODY_PORT"] {
+            guard let p = Int(v) else { throw Failure(description: "CUSTODY_PORT is not a number") }
+            config.port = p
+        }
+        if let v = environment["CUSTODY_MASTER_KEY_FILE"] { config.masterKeyFile = v }
+        if let v = environment["CUSTODY_LOG_LEVEL"] { config.logLevel = v }
+        return config
+    }
+}
+
+/// The config file: any subset of the keys, unknown keys refused.
+struct PartialConfiguration: Decodable {
+    var dataDir: String?
+    var host: String?
+    var port: Int?
+    var masterKeyFile: String?
+    var tlsCertificateFile: String?
+    var tlsKeyFile: String?
+    var passwordHistoryDepth: Int?
+    var lockoutThreshold: Int?
+    var lockoutWindowMinutes: Int?
+    var sessionHours: Int?
+    var maxBodyBytes: Int?
+    var bcryptCost: Int?
+    var logLevel: String?
+
+    private enum CodingKeys: String, CodingKey, CaseIterable {
+        case dataDir, host, port, masterKeyFile, tlsCertificateFile, tlsKeyFile, passwordHistoryDepth
+        case lockoutThreshold, lockoutWindowMinutes, sessionHours, maxBodyBytes, bcryptCost, logLevel
+    }
+
+    private struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    init(from decoder: any Decoder) throws {
+        let all = try decoder.container(keyedBy: AnyKey.self)
+        let known = Set(CodingKeys.allCases.map(\.rawValue))
+        if let bad = all.allKeys.first(where: { !known.contains($0.stringValue) }) {
+            throw ConfigLoader.Failure(description: "unknown key '\(bad.stringValue)'")
+        }
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        dataDir = try c.decodeIfPresent(String.self, forKey: .dataDir)
+        host = try c.decodeIfPresent(String.self, forKey: .host)
+        port = try c.decodeIfPresent(Int.self, forKey: .port)
+        masterKeyFile = try c.decodeIfPresent(String.self, forKey: .masterKeyFile)
+        tlsCertificateFile = try c.decodeIfPresent(String.self, forKey: .tlsCertificateFile)
+        tlsKeyFile = try c.decodeIfPresent(String.self, forKey: .tlsKeyFile)
+        passwordHistoryDepth = try c.decodeIfPresent(Int.self, forKey: .passwordHistoryDepth)
+        lockoutThreshold = try c.decodeIfPresent(Int.self, forKey: .lockoutThreshold)
+        lockoutWindowMinutes = try c.decodeIfPresent(Int.self, forKey: .lockoutWindowMinutes)
+        sessionHours = try c.decodeIfPresent(Int.self, forKey: .sessionHours)
+        maxBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes)
+        bcryptCost = try c.decodeIfPresent(Int.self, forKey: .bcryptCost)
+        logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel)
+    }
+
+    func apply(to c: inout ServerConfiguration) {
+        if let v = dataDir { c.dataDir = v }
+        if let v = host { c.host = v }
+        if let v = port { c.port = v }
+        if let v = masterKeyFile { c.masterKeyFile = v }
+        if let v = tlsCertificateFile { c.tlsCertificateFile = v }
+        if let v = tlsKeyFile { c.tlsKeyFile = v }
+        if let v = passwordHistoryDepth { c.passwordHistoryDepth = v }
+        if let v = lockoutThreshold { c.lockoutThreshold = v }
+        if let v = lockoutWindowMinutes { c.lockoutWindowMinutes = v }
+        if let v = sessionHours { c.sessionHours = v }
+        if let v = maxBodyBytes { c.maxBodyBytes = v }
+        if let v = bcryptCost { c.bcryptCost = v }
+        if let v = logLevel { c.logLevel = v }
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+
+/// Everything the server can be told, with defaults. Flags beat env, env beats the config file.
+struct ServerConfiguration: Sendable, Codable, Equatable {
+    var dataDir: String = "./custody-data"
+    var host: String = "0.0.0.0"
+    var port: Int = 7272
+    /// Default: `<dataDir>/master.key`.
+    var masterKeyFile: String? = nil
+    /// Admin-supplied certificate and key (PEM); default: a self-signed pair in `<dataDir>/tls/`.
+    var tlsCertificateFile: String? = nil
+    var tlsKeyFile: String? = nil
+    var passwordHistoryDepth: Int = 10
+    var lockoutThreshold: Int = 5
+    var lockoutWindowMinutes: Int = 15
+    var sessionHours: Int = 12
+    var maxBodyBytes: Int = 1 << 20
+    var bcryptCost: Int = 12
+    var logLevel: String = "info"
+
+    var resolvedMasterKeyFile: String { masterKeyFile ?? dataDir + "/master.key" }
+    var databasePath: String { dataDir + "/custody.sqlite" }
+    var tlsDir: String { dataDir + "/tls" }
+
+    init() {}
+
+    /// Problems that stop the server from starting.
+    func problems() -> [String] {
+        var out: [String] = []
+        if !(1...65535).contains(port) { out.append("port must be between 1 and 65535") }
+        if passwordHistoryDepth < 0 || passwordHistoryDepth > 1000 { out.append("passwordHistoryDepth must be 0...1000") }
+        if lockoutThreshold < 1 { out.append("lockoutThreshold must be at least 1") }
+        if lockoutWindowMinutes < 1 { out.append("lockoutWindowMinutes must be at least 1") }
+        if sessionHours < 1 { out.append("sessionHours must be at least 1") }
+        if maxBodyBytes < 1024 { out.append("maxBodyBytes must be at least 1024") }
+        if !(4...31).contains(bcryptCost) { out.append("bcryptCost must be 4...31") }
+        if (tlsCertificateFile == nil) != (tlsKeyFile == nil) { out.append("tlsCertificateFile and tlsKeyFile go together") }
+        return out
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import GRDB
+import Hummingbird
+import Shared
+
+struct AccountBody: APIBody {
+    static let fields = ["loginName", "password", "description", "notes", "customFields"]
+    static let required = ["loginName", "password"]
+    var loginName: String
+    var password: String
+    var description, notes: String?
+    var customFields: [String: String]?
+    func validate() throws {
+        try Validate.name(loginName, field: "loginName")
+        try Validate.password(password)
+        try Validate.text(description, field: "description")
+        try Validate.text(notes, field: "notes", max: 10000)
+        try Validate.customFields(customFields)
+    }
+}
+
+struct AccountPatchBody: APIBody {
+    static let fields = ["loginName", "description", "notes", "customFields"]
+    var loginName, description, notes: String?
+    var customFields: [String: String]?
+    func validate() throws {
+        if let loginName { try Validate.name(loginName, field: "loginName") }
+        try Validate.text(description, field: "description")
+        try Validate.text(notes, field: "notes", max: 10000)
+        try Validate.customFields(customFields)
+    }
+}
+
+struct AccountView: Codable, Sendable {
+    var id, resourceId, loginName: String
+    var description, notes: String?
+    var customFields: [String: String]
+    var syncStatus: SyncStatus
+    var lastVerifiedAt, lastChangedAt: Date?
+    var createdAt: Date
+    init(_ a: AccountRecord) {
+        id = a.id; resourceId = a.resourceId; loginName = a.loginName; description = a.description; notes = a.notes
+        customFields = a.customFields; syncStatus = a.syncStatus; lastVerifiedAt = a.lastVerifiedAt
+        lastChangedAt = a.lastChangedAt; createdAt = a.createdAt
+    }
+}
+
+extension Validate {
+    static func password(_ value: String, field: String = "password") throws {
+        if value.isEmpty || value.count > 1024 {
+            throw APIError.badRequest("invalid_field", "field '\(field)' must be 1 to 1024 characters")
+        }
+        if value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
+            throw APIError.badRequest("invalid_field", "field '\(field)' contains control characters")
+        }
+    }
+}
+
+extension Routes {
+    func accounts(_ t: RouteTable) {
+        t.add(.post, "/resources/:rid/accounts", "Add an account with its password (manage on the resource)", body: AccountBody.self) { req, ctx in
+            let p = try ctx.caller()
+            let b = try await req.decodeStrict(AccountBody.self, limit: custody.config.maxBodyBytes)
+            let a = try await custody.store.write { db -> AccountRecord in
+                let (r, _) = try Catalog.resource(try ctx.param("rid"), p, .createAccount, custody.authorizer, db)
+                let a = try custody.createAccount(in: r, loginName: b.loginName, password: Secret(b.password),
+                    description: b.description, notes: b.notes, customFields: b.customFields ?? [:], by: p.username, db)
+                try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "create_account",
+                    resource: r.name, account: a.loginName, resourceId: r.id, accountId: a.id), in: db)
+                return a
+            }
+            return try Reply.json(AccountView(a), status: .created)
+        }
+        t.add(.get, "/resources/:rid/accounts", "List a resource's accounts you can see (never passwords)") { _, ctx in
+            let p = try ctx.caller()
+            let views = try await custody.store.read { db -> [AccountView] in
+                let rid = try ctx.param("rid")
+                let (r, _) = try Catalog.resource(rid, p, .readResource, custody.authorizer, db, visibleViaAccounts: true)
+                let all = try AccountRecord.filter(Column("resourceId") == r.id).order(Column("loginName")).fetchAll(db)
+                return try all.filter { try Access.onAccount($0, resource: r, p, db) != nil }.map(AccountView.init)
+            }
+            return try Reply.json(views)
+        }
+        t.add(.get, "/resources/:rid/accounts/:aid", "Show an account (never its password)") { _, ctx in
+            let p = try ctx.caller()
+            let a = try await custody.store.read { db in
+                try Catalog.account(try ctx.param("rid"), try ctx.param("aid"), p, .readAccount, custody.authorizer, db).1
+            }
+            return try Reply.json(AccountView(a))
+        }
+        t.add(.patch, "/resources/:rid/accounts/:aid", "Edit an account's details (manage)", body: AccountPatchBody.self) { req, ctx in
+            let p = try ctx.caller()
+            let b = try await req.decodeStrict(AccountPatchBody.self, limit: custody.config.maxBodyBytes)
+            let a = try await custody.store.write { db -> AccountRecord in
+                var (r, a, _) = try Catalog.account(try ctx.param("rid"), try ctx.param("aid"), p, .updateAccount, custody.authorizer, db)
+                if let v = b.loginName { a.loginName = v }
+                if let v = b.description { a.description = v }
+                if let v = b.notes { a.notes = v }
+                if let v = b.customFields { a.customFields = v }
+                try a.update(db)
+                try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "update_account",
+                    resource: r.name, account: a.loginName, resourceId: r.id, accountId: a.id), in: db)
+                _ = r
+                return a
+            }
+            return try Reply.json(AccountView(a))
+        }
+        t.add(.delete, "/resources/:rid/accounts/:aid", "Delete an account and its password history (manage)") { _, ctx in
+            let p = try ctx.caller()
+            try await custody.store.write { db in
+                let (r, a, _) = try Catalog.account(try ctx.param("rid"), try ctx.param("aid"), p, .deleteAccount, custody.authorizer, db)
+                try db.execute(sql: "DELETE FROM shares WHERE objectKind = 'account' AND objectId = ?", arguments: [a.id])
+                _ = try a.delete(db)
+                try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "delete_account",
+                    resource: r.name, account: a.loginName, resourceId: r.id, accountId: a.id), in: db)
+            }
+            return Reply.noContent()
+        }
+        passwords(t)
+    }
+}
+
+extension Custody {
+    /// Inserts an account and its first password. The caller audits and checks access.
+    func createAccount(in r: ResourceRecord, loginName: String, password: Secret, description: String?, notes: String?,
+        customFields: [String: String], by user: String, _ db: Database) throws -> AccountRecord
+    {
+        if try AccountRecord.filter(Column("resourceId") == r.id && Column("loginName") == loginName).fetchCount(db) > 0 {
+            throw APIError.conflict("resource '\(r.name)' already has an account '\(loginName)'")
+        }
+        let a = AccountRecord(id: newID(), resourceId: r.id, loginName: loginName, description: description, notes: notes,
+            customFields: customFields, syncStatus: .neverChecked, lastVerifiedAt: nil, lastChangedAt: now(), createdAt: now())
+        try a.insert(db)
+        try secrets.setCurrent(password, account: a.id, by: user, at: now(), db)
+        return a
+    }
+}

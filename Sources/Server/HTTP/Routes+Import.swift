@@ -1,0 +1,109 @@
+import Foundation
+import GRDB
+import Hummingbird
+import Shared
+
+extension Routes {
+    static let importColumns = ["resourcename", "accountname", "dnsname", "type", "password", "description", "department",
+        "location", "url", "accountdescription", "notes"]
+
+    func importCSV(_ t: RouteTable) {
+        t.add(.post, "/import/resources", "Import resources and accounts from CSV (text/csv; header row; resourceName and accountName required)") { req, ctx in
+            let p = try ctx.caller()
+            try custody.authorizer.check(p, .importCSV)
+            guard (req.headers[.contentType] ?? "").lowercased().hasPrefix("text/csv") else {
+                throw APIError(.unsupportedMediaType, "unsupported_media_type", "send Content-Type: text/csv")
+            }
+            let limit = custody.config.maxBodyBytes * 8
+            let buffer: ByteBuffer
+            do { buffer = try await req.body.collect(upTo: limit) } catch {
+                throw APIError(.contentTooLarge, "body_too_large", "the CSV is larger than \(limit) bytes")
+            }
+            guard let text = String(bytes: buffer.readableBytesView, encoding: .utf8) else {
+                throw APIError.badRequest("invalid_csv", "the CSV is not UTF-8")
+            }
+            let rows: [[String]]
+            do { rows = try CSV.parse(text) } catch let error as CSV.Failure { throw APIError.badRequest("invalid_csv", "line \(error.line): \(error.message)") }
+            guard let header = rows.first?.map({ $0.trimmingWhitespace.lowercased() }) else {
+                throw APIError.badRequest("invalid_csv", "the CSV is empty")
+            }
+            if let bad = header.first(where: { !Self.importColumns.contains($0) }) {
+                throw APIError.badRequest("invalid_csv", "unknown column '\(bad)'; columns: \(Self.importColumns.joined(separator: ", "))")
+            }
+            guard header.contains("resourcename"), header.contains("accountname") else {
+                throw APIError.badRequest("invalid_csv", "the header must name resourceName and accountName")
+            }
+            struct LineResult: Encodable { let line: Int; let outcome: String; let message: String }
+            var results: [LineResult] = []
+            for (index, fields) in rows.dropFirst().enumerated() {
+                let lineNo = index + 2
+                guard fields.count == header.count else {
+                    results.append(.init(line: lineNo, outcome: "failure", message: "expected \(header.count) fields, found \(fields.count)"))
+                    try await custody.audit(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "import_line", outcome: "failure",
+                        message: "line \(lineNo): wrong field count"))
+                    continue
+                }
+                var v: [String: String] = [:]
+                for (k, f) in zip(header, fields) where !f.isEmpty { v[k] = f }
+                do {
+                    let msg = try await custody.importLine(v, p, ip: ctx.remoteIP, line: lineNo)
+                    results.append(.init(line: lineNo, outcome: "success", message: msg))
+                } catch let e as APIError {
+                    results.append(.init(line: lineNo, outcome: "failure", message: e.message))
+                    try await custody.audit(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "import_line", outcome: "failure",
+                        resource: v["resourcename"], account: v["accountname"], message: "line \(lineNo): \(e.message)"))
+                } catch let e as Authorizer.Denied {
+                    results.append(.init(line: lineNo, outcome: "failure", message: e.reason))
+                }
+            }
+            struct Out: Encodable { let imported: Int; let failed: Int; let results: [LineResult] }
+            let ok = results.filter { $0.outcome == "success" }.count
+            return try Reply.json(Out(imported: ok, failed: results.count - ok, results: results))
+        }
+    }
+}
+
+extension Custody {
+    /// One CSV line: finds or creates the resource, then adds the account. Audited on success.
+    func importLine(_ v: [String: String], _ p: Principal, ip: String, line: Int) async throws -> String {
+        guard let rname = v["resourcename"], let aname = v["accountname"] else {
+            throw APIError.badRequest("missing_field", "resourceName and accountName are required")
+        }
+        try Validate.name(rname, field: "resourceName")
+        try Validate.name(aname, field: "accountName")
+        try Validate.hostName(v["dnsname"] ?? "localhost")
+        for k in ["description", "department", "location", "url", "accountdescription", "notes"] { try Validate.text(v[k], field: k) }
+        if let pw = v["password"] { try Validate.password(pw) }
+        return try await store.write { db in
+            var created = false
+            var r = try ResourceRecord.filter(Column("name") == rname).fetchOne(db)
+            if let existing = r {
+                guard let have = try Access.onResource(existing, p, db), have >= .manage else {
+                    throw APIError.forbidden("resource '\(rname)' exists and you do not manage it")
+                }
+            } else {
+                let type = v["type"] ?? "Generic"
+                try Catalog.requireType(type, db)
+                let rec = ResourceRecord(id: newID(), name: rname, dnsName: v["dnsname"] ?? rname, type: type,
+                    description: v["description"], department: v["department"], location: v["location"], url: v["url"],
+                    customFields: [:], passwordPolicy: nil, ownerId: p.userID, createdAt: now(), updatedAt: now())
+                try rec.insert(db)
+                r = rec
+                created = true
+            }
+            let res = r!
+            let password: Secret
+            if let given = v["password"] { password = Secret(given) } else {
+                do { password = try PasswordGenerator().generate(for: try Catalog.effectivePolicy(for: res, db), loginName: aname) } catch let e as PasswordGenerator.Failure {
+                    throw APIError.badRequest("policy_unusable", e.description)
+                }
+            }
+            let a = try createAccount(in: res, loginName: aname, password: password, description: v["accountdescription"],
+                notes: v["notes"], customFields: [:], by: p.username, db)
+            let msg = (created ? "created resource and " : "") + "added account" + (v["password"] == nil ? " (password generated)" : "")
+            try AuditLog.append(AuditEvent(user: p.username, ip: ip, operation: "import_line", resource: res.name, account: a.loginName,
+                message: "line \(line): \(msg)", resourceId: res.id, accountId: a.id), in: db)
+            return msg
+        }
+    }
+}

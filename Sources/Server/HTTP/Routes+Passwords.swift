@@ -1,0 +1,87 @@
+import Foundation
+import GRDB
+import Hummingbird
+import Shared
+
+struct PasswordSetBody: APIBody {
+    static let fields = ["newPassword", "resetType", "reason", "ticketId"]
+    static let required = ["resetType"]
+    enum ResetType: String, Decodable, Sendable { case local, remote }
+    var newPassword: String?
+    var resetType: ResetType
+    var reason, ticketId: String?
+    func validate() throws {
+        if let newPassword { try Validate.password(newPassword, field: "newPassword") }
+        try Validate.text(reason, field: "reason", max: 1000)
+        try Validate.text(ticketId, field: "ticketId", max: 200)
+    }
+}
+
+extension Routes {
+    func passwords(_ t: RouteTable) {
+        t.add(.get, "/resources/:rid/accounts/:aid/password", "Retrieve a password (audited; ?reason=&ticketId=)") { req, ctx in
+            let p = try ctx.caller()
+            let reason = req.uri.queryParameters.get("reason")
+            let ticket = req.uri.queryParameters.get("ticketId")
+            try Validate.text(reason, field: "reason", max: 1000)
+            try Validate.text(ticket, field: "ticketId", max: 200)
+            let rid = try ctx.param("rid"), aid = try ctx.param("aid")
+            let secret = try await custody.store.write { db -> Secret in
+                let (r, a, _): (ResourceRecord, AccountRecord, Permission)
+                do {
+                    (r, a, _) = try Catalog.account(rid, aid, p, .retrievePassword, custody.authorizer, db)
+                } catch let denied as Authorizer.Denied {
+                    try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "retrieve_password",
+                        outcome: "denied", reason: reason, ticketId: ticket, message: denied.reason, resourceId: rid, accountId: aid), in: db)
+                    throw denied
+                }
+                if try Settings.get(Settings.requireReason, db) == "true", (reason ?? "").trimmingWhitespace.isEmpty {
+                    throw APIError.badRequest("reason_required", "a reason is required to retrieve passwords")
+                }
+                guard let s = try custody.secrets.current(account: a.id, db) else { throw APIError.notFound("password") }
+                try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "retrieve_password",
+                    resource: r.name, account: a.loginName, reason: reason, ticketId: ticket, resourceId: r.id, accountId: a.id), in: db)
+                return s
+            }
+            return try Reply.json(["password": secret.reveal()])
+        }
+        t.add(.put, "/resources/:rid/accounts/:aid/password", "Change a password in the vault (local) or on the target (remote)",
+            body: PasswordSetBody.self) { req, ctx in
+            let p = try ctx.caller()
+            let b = try await req.decodeStrict(PasswordSetBody.self, limit: custody.config.maxBodyBytes)
+            guard b.resetType == .local else {
+                throw APIError(.notImplemented, "remote_reset_unavailable",
+                    "remote reset is not available in this version; use resetType local")
+            }
+            let rid = try ctx.param("rid"), aid = try ctx.param("aid")
+            try await custody.store.write { db in
+                let (r, a, _) = try Catalog.account(rid, aid, p, .changePassword, custody.authorizer, db)
+                let policy = try Catalog.effectivePolicy(for: r, db)
+                let new: Secret
+                if let given = b.newPassword {
+                    new = Secret(given)
+                    let problems = policy.violations(of: new, loginName: a.loginName)
+                    if !problems.isEmpty {
+                        throw APIError.badRequest("policy_violation", "the password breaks policy \(policy.name): \(problems.joined(separator: "; "))")
+                    }
+                } else {
+                    do { new = try PasswordGenerator().generate(for: policy, loginName: a.loginName) } catch let error as PasswordGenerator.Failure {
+                        throw APIError.badRequest("policy_unusable", error.description)
+                    }
+                }
+                if policy.historyDepth > 0,
+                    try custody.secrets.recent(account: a.id, depth: policy.historyDepth - 1, db).contains(new)
+                {
+                    throw APIError.badRequest("password_reused", "the password was used in the last \(policy.historyDepth) changes")
+                }
+                try custody.secrets.setCurrent(new, account: a.id, by: p.username, at: custody.now(), db)
+                try db.execute(sql: "UPDATE accounts SET lastChangedAt = ? WHERE id = ?", arguments: [custody.now().seconds, a.id])
+                try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "change_password",
+                    resource: r.name, account: a.loginName, reason: b.reason, ticketId: b.ticketId,
+                    message: "local change" + (b.newPassword == nil ? " (generated)" : ""), resourceId: r.id, accountId: a.id), in: db)
+            }
+            struct Out: Encodable { let changed: Bool; let resetType: String }
+            return try Reply.json(Out(changed: true, resetType: "local"))
+        }
+    }
+}

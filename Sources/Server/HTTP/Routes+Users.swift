@@ -1,0 +1,205 @@
+import Foundation
+import GRDB
+import Hummingbird
+import Shared
+
+struct UserBody: APIBody {
+    static let fields = ["username", "password", "role", "superAdmin", "email"]
+    static let required = ["username", "password", "role"]
+    var username: String
+    var password: String
+    var role: Role
+    var superAdmin: Bool?
+    var email: String?
+    func validate() throws {
+        try Validate.name(username, field: "username", max: 100)
+        try Validate.text(email, field: "email", max: 254)
+        if superAdmin == true && !(role == .administrator || role == .passwordAdministrator) {
+            throw APIError.badRequest("invalid_field", "only administrators and password administrators can be super-administrators")
+        }
+    }
+}
+
+struct UserPatchBody: APIBody {
+    static let fields = ["role", "superAdmin", "email", "password"]
+    var role: Role?
+    var superAdmin: Bool?
+    var email: String?
+    var password: String?
+    func validate() throws { try Validate.text(email, field: "email", max: 254) }
+}
+
+struct UserView: Codable, Sendable {
+    var id, username: String
+    var role: Role
+    var superAdmin: Bool
+    var email: String?
+    var mustChangePassword: Bool
+    var createdAt: Date
+    init(_ u: UserRecord) {
+        id = u.id; username = u.username; role = u.role; superAdmin = u.superAdmin; email = u.email
+        mustChangePassword = u.mustChangePassword; createdAt = u.createdAt
+    }
+}
+
+struct UserGroupBody: APIBody {
+    static let fields = ["name", "members"]
+    static let required = ["name"]
+    var name: String
+    var members: [String]?
+    func validate() throws { try Validate.name(name, field: "name") }
+}
+
+struct MembersBody: APIBody {
+    static let fields = ["members"]
+    static let required = fields
+    var members: [String]
+}
+
+extension Routes {
+    func users(_ t: RouteTable) {
+        t.add(.post, "/users", "Create a user (administrators)", body: UserBody.self) { req, ctx in
+            let p = try ctx.caller()
+            try custody.authorizer.check(p, .createUser)
+            let body = try await req.decodeStrict(UserBody.self, limit: custody.config.maxBodyBytes)
+            try Custody.checkUserPassword(Secret(body.password), username: body.username)
+            if body.superAdmin == true && !p.superAdmin {
+                throw APIError.forbidden("only a super-administrator can create super-administrators")
+            }
+            let hash = try await PasswordHashing.hash(body.password, cost: custody.config.bcryptCost)
+            let user = UserRecord(id: newID(), username: body.username, passwordHash: hash, role: body.role,
+                superAdmin: body.superAdmin ?? false, email: body.email, mustChangePassword: true, createdAt: custody.now())
+            try await custody.store.write { db in
+                if try UserRecord.filter(Column("username") == body.username).fetchCount(db) > 0 {
+                    throw APIError.conflict("a user named '\(body.username)' exists")
+                }
+                try user.insert(db)
+                try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "create_user",
+                    message: "user \(user.username) as \(user.role.rawValue)"), in: db)
+            }
+            return try Reply.json(UserView(user), status: .created)
+        }
+        t.add(.get, "/users", "List users (administrators)") { _, ctx in
+            try custody.authorizer.check(try ctx.caller(), .listUsers)
+            let users = try await custody.store.read { try UserRecord.order(Column("username")).fetchAll($0) }
+            return try Reply.json(users.map(UserView.init))
+        }
+        t.add(.get, "/users/:uid", "Show a user (administrators)") { _, ctx in
+            try custody.authorizer.check(try ctx.caller(), .listUsers)
+            let uid = try ctx.param("uid")
+            guard let u = try await custody.store.read({ try UserRecord.fetchOne($0, key: uid) }) else { throw APIError.notFound("user") }
+            return try Reply.json(UserView(u))
+        }
+        t.add(.patch, "/users/:uid", "Change a user's role, flag, email or password (administrators)", body: UserPatchBody.self) { req, ctx in
+            let p = try ctx.caller()
+            try custody.authorizer.check(p, .updateUser)
+            let uid = try ctx.param("uid")
+            let body = try await req.decodeStrict(UserPatchBody.self, limit: custody.config.maxBodyBytes)
+            if uid == p.userID && (body.role != nil || body.superAdmin != nil) {
+                throw APIError.forbidden("you cannot change your own role or scope")
+            }
+            if body.superAdmin != nil && !p.superAdmin { throw APIError.forbidden("only a super-administrator can change that flag") }
+            var newHash: String? = nil
+            if let pw = body.password {
+                let name = try await custody.store.read { try UserRecord.fetchOne($0, key: uid)?.username } ?? ""
+                try Custody.checkUserPassword(Secret(pw), username: name)
+                newHash = try await PasswordHashing.hash(pw, cost: custody.config.bcryptCost)
+            }
+            let hash = newHash
+            let updated = try await custody.store.write { db -> UserRecord in
+                guard var u = try UserRecord.fetchOne(db, key: uid) else { throw APIError.notFound("user") }
+                if let r = body.role { u.role = r }
+                if let s = body.superAdmin { u.superAdmin = s }
+                if u.superAdmin && !(u.role == .administrator || u.role == .passwordAdministrator) {
+                    throw APIError.badRequest("invalid_field", "only administrators and password administrators can be super-administrators")
+                }
+                if let e = body.email { u.email = e }
+                if let h = hash { u.passwordHash = h; u.mustChangePassword = true }
+                try u.update(db)
+                try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "update_user",
+                    message: "user \(u.username)" + (hash != nil ? " (password set)" : "")), in: db)
+                return u
+            }
+            return try Reply.json(UserView(updated))
+        }
+        t.add(.delete, "/users/:uid", "Delete a user who owns nothing (administrators)") { _, ctx in
+            let p = try ctx.caller()
+            try custody.authorizer.check(p, .deleteUser)
+            let uid = try ctx.param("uid")
+            if uid == p.userID { throw APIError.forbidden("you cannot delete yourself") }
+            try await custody.store.write { db in
+                guard let u = try UserRecord.fetchOne(db, key: uid) else { throw APIError.notFound("user") }
+                let owned = try Int.fetchOne(db, sql: "SELECT (SELECT COUNT(*) FROM resources WHERE ownerId = ?) + (SELECT COUNT(*) FROM groups WHERE ownerId = ?)",
+                    arguments: [uid, uid]) ?? 0
+                if owned > 0 { throw APIError.conflict("user \(u.username) owns \(owned) resources or groups; transfer them first") }
+                try db.execute(sql: "DELETE FROM shares WHERE principalKind = 'user' AND principalId = ?", arguments: [uid])
+                _ = try u.delete(db)
+                try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "delete_user", message: "user \(u.username)"), in: db)
+            }
+            return Reply.noContent()
+        }
+        userGroups(t)
+    }
+
+    func userGroups(_ t: RouteTable) {
+        t.add(.post, "/user-groups", "Create a user group (administrators)", body: UserGroupBody.self) { req, ctx in
+            let p = try ctx.caller()
+            try custody.authorizer.check(p, .manageUserGroups)
+            let body = try await req.decodeStrict(UserGroupBody.self, limit: custody.config.maxBodyBytes)
+            let id = newID()
+            try await custody.store.write { db in
+                try db.execute(sql: "INSERT INTO userGroups(id, name) VALUES (?, ?)", arguments: [id, body.name])
+                try Self.setMembers(id, body.members ?? [], db)
+                try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "create_user_group", message: "group \(body.name)"), in: db)
+            }
+            return try Reply.json(["id": id, "name": body.name], status: .created)
+        }
+        t.add(.get, "/user-groups", "List user groups") { _, ctx in
+            _ = try ctx.caller()
+            struct G: Codable { let id, name: String; let members: [String] }
+            let out = try await custody.store.read { db in
+                try Row.fetchAll(db, sql: "SELECT id, name FROM userGroups ORDER BY name").map { row in
+                    G(id: row["id"], name: row["name"], members: try String.fetchAll(db,
+                        sql: "SELECT u.username FROM userGroupMembers m JOIN users u ON u.id = m.userId WHERE m.groupId = ? ORDER BY u.username",
+                        arguments: [row["id"] as String]))
+                }
+            }
+            return try Reply.json(out)
+        }
+        t.add(.put, "/user-groups/:gid/members", "Replace a user group's members (administrators)", body: MembersBody.self) { req, ctx in
+            let p = try ctx.caller()
+            try custody.authorizer.check(p, .manageUserGroups)
+            let gid = try ctx.param("gid")
+            let body = try await req.decodeStrict(MembersBody.self, limit: custody.config.maxBodyBytes)
+            try await custody.store.write { db in
+                guard try Row.fetchOne(db, sql: "SELECT 1 FROM userGroups WHERE id = ?", arguments: [gid]) != nil else { throw APIError.notFound("user group") }
+                try Self.setMembers(gid, body.members, db)
+                try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "update_user_group",
+                    message: "group \(gid): \(body.members.joined(separator: ","))"), in: db)
+            }
+            return Reply.noContent()
+        }
+        t.add(.delete, "/user-groups/:gid", "Delete a user group and its shares (administrators)") { _, ctx in
+            let p = try ctx.caller()
+            try custody.authorizer.check(p, .manageUserGroups)
+            let gid = try ctx.param("gid")
+            try await custody.store.write { db in
+                guard try Row.fetchOne(db, sql: "SELECT 1 FROM userGroups WHERE id = ?", arguments: [gid]) != nil else { throw APIError.notFound("user group") }
+                try db.execute(sql: "DELETE FROM shares WHERE principalKind = 'userGroup' AND principalId = ?", arguments: [gid])
+                try db.execute(sql: "DELETE FROM userGroups WHERE id = ?", arguments: [gid])
+                try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "delete_user_group", message: "group \(gid)"), in: db)
+            }
+            return Reply.noContent()
+        }
+    }
+
+    static func setMembers(_ gid: String, _ usernames: [String], _ db: Database) throws {
+        try db.execute(sql: "DELETE FROM userGroupMembers WHERE groupId = ?", arguments: [gid])
+        for name in Set(usernames) {
+            guard let uid = try String.fetchOne(db, sql: "SELECT id FROM users WHERE username = ?", arguments: [name]) else {
+                throw APIError.badRequest("unknown_user", "no user named '\(name)'")
+            }
+            try db.execute(sql: "INSERT INTO userGroupMembers(groupId, userId) VALUES (?, ?)", arguments: [gid, uid])
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// A request body: decoded strictly (unknown fields refused) and then validated.
+protocol APIBody: Decodable, Sendable {
+    /// Every field the body may carry; also what the OpenAPI document lists.
+    static var fields: [String] { get }
+    /// Fields that must be present.
+    static var required: [String] { get }
+    /// Checks beyond types; throws `APIError` for bad values.
+    func validate() throws
+}
+
+extension APIBody {
+    static var required: [String] { [] }
+    func validate() throws {}
+}
+
+extension Request {
+    /// Reads and decodes a JSON body: right content type, within the size limit, well-formed,
+    /// no unknown or missing fields, right types. Anything else is a 4xx that changes nothing.
+    mutating func decodeStrict<T: APIBody>(_ type: T.Type, limit: Int) async throws -> T {
+        let contentType = headers[.contentType]?.lowercased() ?? ""
+        guard contentType.hasPrefix("application/json") else {
+            throw APIError(.unsupportedMediaType, "unsupported_media_type", "send Content-Type: application/json")
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await body.collect(upTo: limit)
+        } catch {
+            throw APIError(.contentTooLarge, "body_too_large", "the request body is larger than \(limit) bytes")
+        }
+        let data = Data(buffer.readableBytesView)
+        guard let object = try? JSONSerialization.jsonObject(with: data), let dict = object as? [String: Any] else {
+            throw APIError.badRequest("malformed_json", "the body is not a JSON object")
+        }
+        if let unknown = dict.keys.sorted().first(where: { !T.fields.contains($0) }) {
+            throw APIError.badRequest("unknown_field", "unknown field '\(unknown)'")
+        }
+        if let missing = T.required.first(where: { dict[$0] == nil || dict[$0] is NSNull }) {
+            throw APIError.badRequest("missing_field", "field '\(missing)' is required")
+        }
+        let value: T
+        do {
+            value = try JSONDecoder.api.decode(T.self, from: data)
+        } catch let error as DecodingError {
+            throw APIError.badRequest("invalid_field", Self.describe(error))
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError.badRequest("invalid_body", "the body could not be read")
+        }
+        try value.validate()
+        return value
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ ctx: DecodingError.Context) -> String {
+            let p = ctx.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            return p.isEmpty ? "body" : "field '\(p)'"
+        }
+        switch error {
+        case .typeMismatch(_, let ctx): return "\(path(ctx)) has the wrong type"
+        case .valueNotFound(_, let ctx): return "\(path(ctx)) must not be null"
+        case .keyNotFound(let key, _): return "field '\(key.stringValue)' is required"
+        case .dataCorrupted(let ctx): return "\(path(ctx)) is not valid"
+        @unknown default: return "the body is not valid"
+        }
+    }
+}
+
+extension JSONDecoder {
+    static var api: JSONDecoder {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .iso8601
+        return d
+    }
+}
+
+extension JSONEncoder {
+    static var api: JSONEncoder {
+        let e = JSONEncoder()
+        e.dateEncodingStrategy = .iso8601
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }
+}

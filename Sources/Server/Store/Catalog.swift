@@ -1,0 +1,123 @@
+import GRDB
+import Shared
+
+/// Lookups shared by the routes: each fetches an object and checks the caller's access to it
+/// through the one authorizer. An object the caller cannot see at all is "not found".
+enum Catalog {
+    static func resource(
+        _ id: String, _ p: Principal, _ op: Operation, _ authz: Authorizer, _ db: Database, visibleViaAccounts: Bool = false
+    ) throws -> (ResourceRecord, Permission) {
+        guard let r = try ResourceRecord.fetchOne(db, key: id) else { throw APIError.notFound("resource") }
+        var have = try Access.onResource(r, p, db)
+        if have == nil && visibleViaAccounts {
+            let ids = try String.fetchAll(db, sql: "SELECT id FROM accounts WHERE resourceId = ?", arguments: [r.id])
+            if try Access.grant(.account, ids, p, groups: try Access.userGroupIDs(p.userID, db), db) != nil { have = .view }
+        }
+        guard let have else { throw APIError.notFound("resource") }
+        try authz.check(p, op, effective: have, isObject: true)
+        return (r, have)
+    }
+
+    static func account(
+        _ rid: String, _ aid: String, _ p: Principal, _ op: Operation, _ authz: Authorizer, _ db: Database
+    ) throws -> (ResourceRecord, AccountRecord, Permission) {
+        guard let r = try ResourceRecord.fetchOne(db, key: rid), let a = try AccountRecord.fetchOne(db, key: aid),
+            a.resourceId == r.id
+        else { throw APIError.notFound("account") }
+        guard let have = try Access.onAccount(a, resource: r, p, db) else { throw APIError.notFound("account") }
+        try authz.check(p, op, effective: have, isObject: true)
+        return (r, a, have)
+    }
+
+    static func group(_ id: String, _ p: Principal, _ op: Operation, _ authz: Authorizer, _ db: Database) throws
+        -> (GroupRecord, Permission)
+    {
+        guard let g = try GroupRecord.fetchOne(db, key: id) else { throw APIError.notFound("group") }
+        guard let have = try Access.onGroup(g, p, db) else { throw APIError.notFound("group") }
+        try authz.check(p, op, effective: have, isObject: true)
+        return (g, have)
+    }
+
+    static func username(_ id: String, _ db: Database) throws -> String {
+        try String.fetchOne(db, sql: "SELECT username FROM users WHERE id = ?", arguments: [id]) ?? "(deleted)"
+    }
+
+    static func requireType(_ name: String, _ db: Database) throws {
+        guard try String.fetchOne(db, sql: "SELECT name FROM resourceTypes WHERE name = ?", arguments: [name]) != nil else {
+            throw APIError.badRequest("unknown_resource_type", "no resource type '\(name)'; GET /api/v1/resource-types lists them")
+        }
+    }
+
+    static func policy(named name: String, _ db: Database) throws -> PasswordPolicy {
+        guard let json = try String.fetchOne(db, sql: "SELECT json FROM policies WHERE name = ?", arguments: [name]),
+            let p = try? JSONDecoder.api.decode(PasswordPolicy.self, from: Data(json.utf8))
+        else { throw APIError.badRequest("unknown_policy", "no password policy '\(name)'") }
+        return p
+    }
+
+    /// The policy that governs a resource: its own, else its groups' (first by name), else the default.
+    static func effectivePolicy(for r: ResourceRecord, _ db: Database) throws -> PasswordPolicy {
+        if let name = r.passwordPolicy { return try policy(named: name, db) }
+        if let name = try String.fetchOne(db, sql: """
+            SELECT g.passwordPolicy FROM groups g JOIN groupResources gr ON gr.groupId = g.id
+            WHERE gr.resourceId = ? AND g.passwordPolicy IS NOT NULL ORDER BY g.name LIMIT 1
+            """, arguments: [r.id])
+        {
+            return try policy(named: name, db)
+        }
+        let fallback = try Settings.get(Settings.defaultPolicy, db) ?? PasswordPolicy.strong.name
+        return try policy(named: fallback, db)
+    }
+
+    static func transferTarget(_ username: String, _ db: Database) throws -> UserRecord {
+        guard let u = try UserRecord.filter(Column("username") == username).fetchOne(db) else {
+            throw APIError.badRequest("unknown_user", "no user named '\(username)'")
+        }
+        guard u.role == .administrator || u.role == .passwordAdministrator else {
+            throw APIError.badRequest("invalid_owner", "ownership can go only to an administrator or password administrator")
+        }
+        return u
+    }
+}
+
+import Foundation
+
+/// Key/value settings with defaults.
+enum Settings {
+    static let defaultPolicy = "passwords.defaultPolicy"
+    static let requireReason = "passwords.requireReason"
+
+    static func get(_ key: String, _ db: Database) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [key])
+    }
+
+    static func set(_ key: String, _ value: String, _ db: Database) throws {
+        try db.execute(sql: "INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            arguments: [key, value])
+    }
+
+    /// Built-in policies and resource types; run at every start, idempotent.
+    static func seed(_ db: Database) throws {
+        for p in PasswordPolicy.builtIns {
+            let json = String(decoding: try JSONEncoder.api.encode(p), as: UTF8.self)
+            try db.execute(sql: "INSERT INTO policies(name, builtIn, json) VALUES (?, 1, ?) ON CONFLICT(name) DO UPDATE SET json = excluded.json",
+                arguments: [p.name, json])
+        }
+        for (name, plugin) in ResourceTypes.builtIn {
+            try db.execute(sql: "INSERT INTO resourceTypes(name, plugin, builtIn) VALUES (?, ?, 1) ON CONFLICT(name) DO NOTHING",
+                arguments: [name, plugin])
+        }
+    }
+}
+
+/// The seed's resource types and the reset plugin each uses.
+enum ResourceTypes {
+    static let builtIn: [(String, String)] = [
+        ("Linux", "unix"), ("Solaris", "unix"), ("HP UNIX", "unix"), ("IBM AIX", "unix"), ("Mac OS", "unix"),
+        ("VMware ESXi", "unix"), ("Cisco IOS", "network"), ("Cisco CatOS", "network"), ("Cisco PIX", "network"),
+        ("HP ProCurve", "network"), ("HP iLO", "network"), ("Juniper Netscreen", "network"), ("Juniper JunOS", "network"),
+        ("LDAP Server", "ldap"), ("MySQL Server", "mysql"), ("PostgreSQL Server", "postgresql"), ("Windows", "agent"),
+        ("Windows Domain", "agent"), ("Generic", "none"),
+    ]
+    static let plugins: Set<String> = ["unix", "network", "ldap", "mysql", "postgresql", "agent", "none", "external"]
+}

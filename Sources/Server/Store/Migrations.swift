@@ -1,0 +1,63 @@
+import GRDB
+
+/// The schema, as an ordered list of migrations. Never edit a shipped migration; add one.
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE users (
+                  id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                  passwordHash TEXT NOT NULL, role TEXT NOT NULL, superAdmin INTEGER NOT NULL DEFAULT 0,
+                  email TEXT, mustChangePassword INTEGER NOT NULL DEFAULT 0, createdAt REAL NOT NULL);
+                CREATE TABLE userGroups (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE);
+                CREATE TABLE userGroupMembers (
+                  groupId TEXT NOT NULL REFERENCES userGroups(id) ON DELETE CASCADE,
+                  userId TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, PRIMARY KEY (groupId, userId));
+                CREATE TABLE tokens (
+                  id TEXT PRIMARY KEY, userId TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                  name TEXT NOT NULL, kind TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,
+                  createdAt REAL NOT NULL, expiresAt REAL, revokedAt REAL);
+                CREATE TABLE loginFailures (username TEXT NOT NULL COLLATE NOCASE, at REAL NOT NULL);
+                CREATE INDEX loginFailuresByName ON loginFailures(username, at);
+                CREATE TABLE policies (name TEXT PRIMARY KEY COLLATE NOCASE, builtIn INTEGER NOT NULL, json TEXT NOT NULL);
+                CREATE TABLE resourceTypes (name TEXT PRIMARY KEY COLLATE NOCASE, plugin TEXT NOT NULL, builtIn INTEGER NOT NULL);
+                CREATE TABLE resources (
+                  id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE, dnsName TEXT NOT NULL,
+                  type TEXT NOT NULL, description TEXT, department TEXT, location TEXT, url TEXT,
+                  customFields TEXT NOT NULL DEFAULT '{}', passwordPolicy TEXT, ownerId TEXT NOT NULL REFERENCES users(id),
+                  createdAt REAL NOT NULL, updatedAt REAL NOT NULL);
+                CREATE TABLE accounts (
+                  id TEXT PRIMARY KEY, resourceId TEXT NOT NULL REFERENCES resources(id) ON DELETE CASCADE,
+                  loginName TEXT NOT NULL, description TEXT, notes TEXT, customFields TEXT NOT NULL DEFAULT '{}',
+                  syncStatus TEXT NOT NULL DEFAULT 'neverChecked', lastVerifiedAt REAL, lastChangedAt REAL,
+                  createdAt REAL NOT NULL, UNIQUE (resourceId, loginName));
+                CREATE TABLE secrets (
+                  id TEXT PRIMARY KEY, accountId TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                  state TEXT NOT NULL, sealed BLOB NOT NULL, createdAt REAL NOT NULL, createdBy TEXT NOT NULL);
+                CREATE INDEX secretsByAccount ON secrets(accountId, state, createdAt);
+                CREATE TABLE groups (
+                  id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE, ownerId TEXT NOT NULL REFERENCES users(id),
+                  passwordPolicy TEXT, createdAt REAL NOT NULL);
+                CREATE TABLE groupResources (
+                  groupId TEXT NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+                  resourceId TEXT NOT NULL REFERENCES resources(id) ON DELETE CASCADE, PRIMARY KEY (groupId, resourceId));
+                CREATE TABLE shares (
+                  objectKind TEXT NOT NULL, objectId TEXT NOT NULL, principalKind TEXT NOT NULL,
+                  principalId TEXT NOT NULL, permission TEXT NOT NULL,
+                  PRIMARY KEY (objectKind, objectId, principalKind, principalId));
+                CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                CREATE TABLE vaultMeta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+                CREATE TABLE audit (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, user TEXT NOT NULL, ip TEXT NOT NULL,
+                  operation TEXT NOT NULL, resource TEXT, account TEXT, reason TEXT, ticketId TEXT,
+                  outcome TEXT NOT NULL, message TEXT, resourceId TEXT, accountId TEXT,
+                  prevHash TEXT NOT NULL, hash TEXT NOT NULL);
+                CREATE INDEX auditByResource ON audit(resourceId, id);
+                CREATE TRIGGER auditNoUpdate BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+                CREATE TRIGGER auditNoDelete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+                """)
+        }
+        return m
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import GRDB
+
+struct UserRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
+    static let databaseTableName = "users"
+    var id: String
+    var username: String
+    var passwordHash: String
+    var role: Role
+    var superAdmin: Bool
+    var email: String?
+    var mustChangePassword: Bool
+    var createdAt: Date
+}
+
+struct TokenRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
+    static let databaseTableName = "tokens"
+    enum Kind: String, Codable, Sendable { case session, api }
+    var id: String
+    var userId: String
+    var name: String
+    var kind: Kind
+    var hash: String
+    var createdAt: Date
+    var expiresAt: Date?
+    var revokedAt: Date?
+}
+
+struct ResourceRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
+    static let databaseTableName = "resources"
+    var id: String
+    var name: String
+    var dnsName: String
+    var type: String
+    var description: String?
+    var department: String?
+    var location: String?
+    var url: String?
+    var customFields: [String: String]
+    var passwordPolicy: String?
+    var ownerId: String
+    var createdAt: Date
+    var updatedAt: Date
+}
+
+enum SyncStatus: String, Codable, Sendable { case inSync, outOfSync, unknown, unreachable, neverChecked }
+
+struct AccountRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
+    static let databaseTableName = "accounts"
+    var id: String
+    var resourceId: String
+    var loginName: String
+    var description: String?
+    var notes: String?
+    var customFields: [String: String]
+    var syncStatus: SyncStatus
+    var lastVerifiedAt: Date?
+    var lastChangedAt: Date?
+    var createdAt: Date
+}
+
+struct GroupRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
+    static let databaseTableName = "groups"
+    var id: String
+    var name: String
+    var ownerId: String
+    var passwordPolicy: String?
+    var createdAt: Date
+}
+
+struct ShareRecord: Codable, FetchableRecord, PersistableRecord, Sendable, Equatable {
+    static let databaseTableName = "shares"
+    enum ObjectKind: String, Codable, Sendable { case account, resource, group }
+    enum PrincipalKind: String, Codable, Sendable { case user, userGroup }
+    var objectKind: ObjectKind
+    var objectId: String
+    var principalKind: PrincipalKind
+    var principalId: String
+    var permission: Permission
+}
+
+/// Dates as seconds since 1970, so SQL can compare them.
+protocol EpochDates: EncodableRecord, FetchableRecord {}
+extension EpochDates {
+    static var databaseDateEncodingStrategy: DatabaseDateEncodingStrategy { .timeIntervalSince1970 }
+    static var databaseDateDecodingStrategy: DatabaseDateDecodingStrategy { .timeIntervalSince1970 }
+}
+extension UserRecord: EpochDates {}
+extension TokenRecord: EpochDates {}
+extension ResourceRecord: EpochDates {}
+extension AccountRecord: EpochDates {}
+extension GroupRecord: EpochDates {}

@@ -1,0 +1,44 @@
+import Foundation
+import GRDB
+import Shared
+
+/// Sealed passwords per account: one `current`, then `history` newest first, pruned to a depth.
+struct SecretStore: Sendable {
+    let vault: Vault
+    let historyDepth: Int
+
+    func setCurrent(_ secret: Secret, account: String, by user: String, at date: Date, _ db: Database) throws {
+        try db.execute(sql: "UPDATE secrets SET state = 'history' WHERE accountId = ? AND state = 'current'", arguments: [account])
+        let id = newID()
+        let sealed = try vault.seal(secret, identity: Vault.secretIdentity(secretID: id, accountID: account))
+        try db.execute(sql: "INSERT INTO secrets(id, accountId, state, sealed, createdAt, createdBy) VALUES (?, ?, 'current', ?, ?, ?)",
+            arguments: [id, account, sealed, date.seconds, user])
+        try db.execute(sql: """
+            DELETE FROM secrets WHERE accountId = ? AND state = 'history' AND id NOT IN
+              (SELECT id FROM secrets WHERE accountId = ? AND state = 'history' ORDER BY createdAt DESC, rowid DESC LIMIT ?)
+            """, arguments: [account, account, historyDepth])
+    }
+
+    func current(account: String, _ db: Database) throws -> Secret? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT id, sealed FROM secrets WHERE accountId = ? AND state = 'current'", arguments: [account])
+        else { return nil }
+        return try vault.openSecret(row["sealed"], identity: Vault.secretIdentity(secretID: row["id"], accountID: account))
+    }
+
+    /// The current password and up to `depth` earlier ones, newest first.
+    func recent(account: String, depth: Int, _ db: Database) throws -> [Secret] {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT id, sealed FROM secrets WHERE accountId = ? AND state IN ('current', 'history')
+            ORDER BY state = 'current' DESC, createdAt DESC, rowid DESC LIMIT ?
+            """, arguments: [account, depth + 1])
+        return try rows.map { try vault.openSecret($0["sealed"], identity: Vault.secretIdentity(secretID: $0["id"], accountID: account)) }
+    }
+
+    func historyCount(account: String, _ db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM secrets WHERE accountId = ? AND state = 'history'", arguments: [account]) ?? 0
+    }
+}
+
+extension Custody {
+    var secrets: SecretStore { SecretStore(vault: vault, historyDepth: config.passwordHistoryDepth) }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Testing
+
+@testable import Server
+
+/// A server on a fresh temporary data directory, driven in-process.
+struct Harness {
+    let custody: Custody
+    let dataDir: String
+
+    static func make(configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> Harness {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("custody-test-\(UUID().uuidString)").path
+        var cfg = ServerConfiguration()
+        cfg.dataDir = dir
+        cfg.bcryptCost = 4
+        configure(&cfg)
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        return Harness(custody: try await Bootstrap.open(cfg, logger: logger), dataDir: dir)
+    }
+
+    func application() -> some ApplicationProtocol {
+        Application(router: CustodyApp.router(custody).0, logger: custody.logger)
+    }
+
+    /// Runs `body` against the router with an API helper bound to a client.
+    func run(_ body: @escaping @Sendable (API) async throws -> Void) async throws {
+        try await application().test(.router) { client in try await body(API(client: client, harness: self)) }
+    }
+}
+
+struct Reply: Sendable {
+    let status: HTTPResponse.Status
+    let data: Data
+    var json: Any? { try? JSONSerialization.jsonObject(with: data) }
+    var object: [String: Any] { json as? [String: Any] ?? [:] }
+    var array: [[String: Any]] { json as? [[String: Any]] ?? [] }
+    var errorCode: String? { (object["error"] as? [String: Any])?["code"] as? String }
+    var text: String { String(decoding: data, as: UTF8.self) }
+}
+
+struct API: Sendable {
+    let client: any TestClientProtocol
+    let harness: Harness
+
+    @discardableResult
+    func call(_ method: HTTPRequest.Method, _ path: String, token: String? = nil, json: Any? = nil, raw: String? = nil,
+        contentType: String = "application/json") async throws -> Reply
+    {
+        var headers = HTTPFields()
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        var body: ByteBuffer? = nil
+        if let json {
+            headers[.contentType] = contentType
+            body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json))
+        } else if let raw {
+            headers[.contentType] = contentType
+            body = ByteBuffer(string: raw)
+        }
+        let full = path.hasPrefix("/api") || path.hasPrefix("/healthz") || path.hasPrefix("/metrics") ? path : "/api/v1" + path
+        let resp = try await client.execute(uri: full, method: method, headers: headers, body: body)
+        return Reply(status: resp.status, data: Data(resp.body.readableBytesView))
+    }
+
+    /// Logs the bootstrap admin in, does the forced password change, returns its token.
+    func admin() async throws -> String {
+        let initial = try #require(try await harness.custody.bootstrapAdmin())
+        let login = try await call(.post, "/auth/login", json: ["username": "admin", "password": initial.reveal()])
+        #expect(login.status == .ok)
+        #expect(login.object["mustChangePassword"] as? Bool == true)
+        let token = try #require(login.object["token"] as? String)
+        let blocked = try await call(.get, "/resources", token: token)
+        #expect(blocked.status == .forbidden && blocked.errorCode == "password_change_required")
+        let changed = try await call(.post, "/auth/password", token: token,
+            json: ["currentPassword": initial.reveal(), "newPassword": Self.adminPassword])
+        #expect(changed.status == .noContent)
+        return token
+    }
+
+    static let adminPassword = "Vault-Keeper-2026!"
+    static let userPassword = "User-Password-2026!"
+
+    /// Creates a user, logs in, does the forced change; returns the token.
+    func user(_ name: String, role: String, superAdmin: Bool = false, adminToken: String) async throws -> String {
+        let created = try await call(.post, "/users", token: adminToken,
+            json: ["username": name, "password": "Initial-\(UUID().uuidString)", "role": role, "superAdmin": superAdmin])
+        #expect(created.status == .created, "create \(name): \(created.text)")
+        let uid = try #require(created.object["id"] as? String)
+        try await call(.patch, "/users/\(uid)", token: adminToken, json: ["password": Self.userPassword])
+        let login = try await call(.post, "/auth/login", json: ["username": name, "password": Self.userPassword])
+        let token = try #require(login.object["token"] as? String, "login \(name): \(login.text)")
+        let changed = try await call(.post, "/auth/password", token: token,
+            json: ["currentPassword": Self.userPassword, "newPassword": Self.userPassword + "x"])
+        #expect(changed.status == .noContent, "change \(name): \(changed.text)")
+        return token
+    }
+
+    func resource(_ name: String, token: String, type: String = "Linux") async throws -> String {
+        let r = try await call(.post, "/resources", token: token, json: ["name": name, "dnsName": "\(name).example.test", "type": type])
+        #expect(r.status == .created, "\(r.text)")
+        return try #require(r.object["id"] as? String)
+    }
+
+    func account(_ rid: String, _ login: String, password: String, token: String) async throws -> String {
+        let a = try await call(.post, "/resources/\(rid)/accounts", token: token, json: ["loginName": login, "password": password])
+        #expect(a.status == .created, "\(a.text)")
+        return try #require(a.object["id"] as? String)
+    }
+}
