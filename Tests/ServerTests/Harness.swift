@@ -29,7 +29,8 @@ struct Harness {
     }
 
     /// Runs `body` against the router with an API helper bound to a client.
-    func run(_ body: @escaping @Sendable (API) async throws -> Void) async throws {
+    @discardableResult
+    func run<T: Sendable>(_ body: @escaping @Sendable (API) async throws -> T) async throws -> T {
         try await application().test(.router) { client in try await body(API(client: client, harness: self)) }
     }
 }

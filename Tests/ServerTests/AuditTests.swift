@@ -1,0 +1,66 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import Server
+
+@Suite struct AuditTests {
+    /// A server with some history: returns the harness and the path of its database.
+    func populated() async throws -> Harness {
+        let h = try await Harness.make()
+        try await h.run { api in
+            let admin = try await api.admin()
+            let rid = try await api.resource("audited", token: admin)
+            let aid = try await api.account(rid, "root", password: "Root-Pass-1", token: admin)
+            _ = try await api.call(.get, "/resources/\(rid)/accounts/\(aid)/password", token: admin)
+            _ = try await api.call(.post, "/auth/login", json: ["username": "admin", "password": "wrong"])
+        }
+        return h
+    }
+
+    func sqlite(_ path: String, _ sql: String) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        p.arguments = [path, sql]
+        try p.run()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "sqlite3 failed: \(sql)")
+    }
+
+    func verify(_ h: Harness) async throws -> AuditVerifier.Result {
+        let store = try Store.open(path: h.custody.config.databasePath)
+        return try await store.read { try AuditVerifier.verify($0) }
+    }
+
+    @Test func anIntactTrailVerifies() async throws {
+        let h = try await populated()
+        let r = try await verify(h)
+        #expect(r.ok)
+        #expect(r.checked >= 6)
+    }
+
+    @Test func theTrailRefusesUpdatesAndDeletesThroughSQL() async throws {
+        let h = try await populated()
+        await #expect(throws: DatabaseError.self) {
+            try await h.custody.store.write { try $0.execute(sql: "UPDATE audit SET outcome = 'x' WHERE id = 2") }
+        }
+        await #expect(throws: DatabaseError.self) {
+            try await h.custody.store.write { try $0.execute(sql: "DELETE FROM audit WHERE id = 2") }
+        }
+    }
+
+    @Test(arguments: [
+        ("edit", "DROP TRIGGER auditNoUpdate; UPDATE audit SET outcome = 'failure' WHERE id = 3;", Int64(3)),
+        ("delete", "DROP TRIGGER auditNoDelete; DELETE FROM audit WHERE id = 2;", Int64(3)),
+        ("reorder", "DROP TRIGGER auditNoUpdate; UPDATE audit SET id = -1 WHERE id = 2; UPDATE audit SET id = 2 WHERE id = 3; UPDATE audit SET id = 3 WHERE id = -1;", Int64(2)),
+        ("truncate", "DROP TRIGGER auditNoDelete; DELETE FROM audit WHERE id = (SELECT MAX(id) FROM audit);", Int64(-1)),
+    ])
+    func tamperingWithSqlite3IsDetected(kind: String, sql: String, firstBad: Int64) async throws {
+        let h = try await populated()
+        let total = try await h.custody.store.read { try Int64.fetchOne($0, sql: "SELECT MAX(id) FROM audit") } ?? 0
+        try sqlite(h.custody.config.databasePath, sql)
+        let r = try await verify(h)
+        #expect(!r.ok, "\(kind) went unnoticed")
+        #expect(r.firstBad == (firstBad == -1 ? total : firstBad), "\(kind): \(r.problem ?? "")")
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import HTTPTypes
+import Testing
+
+@testable import Server
+
+/// Role × operation: every authenticated route, called by each role on objects shared with it at the
+/// highest level the object allows, so the role ceiling (and ownership rules) alone decide.
+@Suite struct AuthorizationMatrixTests {
+    enum R: String, CaseIterable { case superAdmin, administrator, passwordAdministrator, passwordUser, passwordAuditor }
+
+    struct Fixture: Sendable { let rid, aid, gid, ugid, victim: String }
+
+    struct Case {
+        let allowed: Set<R>
+        let build: @Sendable (Fixture, String, String) -> (path: String, body: Any?)
+    }
+
+    static let all = Set(R.allCases)
+    static let admins: Set<R> = [.superAdmin, .administrator]
+    static let creators: Set<R> = [.superAdmin, .administrator, .passwordAdministrator]
+    static let managers: Set<R> = [.superAdmin, .administrator, .passwordAdministrator, .passwordUser]
+    static let auditors: Set<R> = [.superAdmin, .administrator, .passwordAdministrator, .passwordAuditor]
+
+    static func unique(_ p: String) -> String { "\(p)-\(UUID().uuidString.prefix(8))" }
+
+    static let matrix: [String: Case] = [
+        "POST /api/v1/auth/logout": Case(allowed: all) { _, _, _ in ("/auth/logout", nil) },
+        "POST /api/v1/auth/password": Case(allowed: all) { _, _, current in
+            ("/auth/password", ["currentPassword": current, "newPassword": current + "-tmp"])
+        },
+        "GET /api/v1/auth/me": Case(allowed: all) { _, _, _ in ("/auth/me", nil) },
+        "POST /api/v1/tokens": Case(allowed: all) { _, _, _ in ("/tokens", ["name": "t"]) },
+        "GET /api/v1/tokens": Case(allowed: all) { _, _, _ in ("/tokens", nil) },
+        "DELETE /api/v1/tokens/:tid": Case(allowed: all) { _, tid, _ in ("/tokens/\(tid)", nil) },
+        "POST /api/v1/users": Case(allowed: admins) { _, _, _ in
+            ("/users", ["username": unique("u"), "password": "Long-Enough-Pass1", "role": "passwordUser"])
+        },
+        "GET /api/v1/users": Case(allowed: admins) { _, _, _ in ("/users", nil) },
+        "GET /api/v1/users/:uid": Case(allowed: admins) { f, _, _ in ("/users/\(f.victim)", nil) },
+        "PATCH /api/v1/users/:uid": Case(allowed: admins) { f, _, _ in ("/users/\(f.victim)", ["email": "x@example.test"]) },
+        "DELETE /api/v1/users/:uid": Case(allowed: admins) { f, _, _ in ("/users/\(f.victim)", nil) },
+        "POST /api/v1/user-groups": Case(allowed: admins) { _, _, _ in ("/user-groups", ["name": unique("g")]) },
+        "GET /api/v1/user-groups": Case(allowed: all) { _, _, _ in ("/user-groups", nil) },
+        "PUT /api/v1/user-groups/:gid/members": Case(allowed: admins) { f, _, _ in ("/user-groups/\(f.ugid)/members", ["members": []]) },
+        "DELETE /api/v1/user-groups/:gid": Case(allowed: admins) { f, _, _ in ("/user-groups/\(f.ugid)", nil) },
+        "POST /api/v1/resources": Case(allowed: creators) { _, _, _ in ("/resources", ["name": unique("r"), "dnsName": "h", "type": "Linux"]) },
+        "GET /api/v1/resources": Case(allowed: all) { _, _, _ in ("/resources", nil) },
+        "GET /api/v1/resources/:rid": Case(allowed: all) { f, _, _ in ("/resources/\(f.rid)", nil) },
+        "PATCH /api/v1/resources/:rid": Case(allowed: managers) { f, _, _ in ("/resources/\(f.rid)", ["location": "DC2"]) },
+        "DELETE /api/v1/resources/:rid": Case(allowed: managers) { f, _, _ in ("/resources/\(f.rid)", nil) },
+        "POST /api/v1/resources/:rid/owner": Case(allowed: [.superAdmin]) { f, _, _ in ("/resources/\(f.rid)/owner", ["username": "admin"]) },
+        "POST /api/v1/resources/:rid/accounts": Case(allowed: managers) { f, _, _ in
+            ("/resources/\(f.rid)/accounts", ["loginName": unique("a"), "password": "Pw-12345678"])
+        },
+        "GET /api/v1/resources/:rid/accounts": Case(allowed: all) { f, _, _ in ("/resources/\(f.rid)/accounts", nil) },
+        "GET /api/v1/resources/:rid/accounts/:aid": Case(allowed: all) { f, _, _ in ("/resources/\(f.rid)/accounts/\(f.aid)", nil) },
+        "PATCH /api/v1/resources/:rid/accounts/:aid": Case(allowed: managers) { f, _, _ in ("/resources/\(f.rid)/accounts/\(f.aid)", ["notes": "n"]) },
+        "DELETE /api/v1/resources/:rid/accounts/:aid": Case(allowed: managers) { f, _, _ in ("/resources/\(f.rid)/accounts/\(f.aid)", nil) },
+        "GET /api/v1/resources/:rid/accounts/:aid/password": Case(allowed: managers) { f, _, _ in
+            ("/resources/\(f.rid)/accounts/\(f.aid)/password", nil)
+        },
+        "PUT /api/v1/resources/:rid/accounts/:aid/password": Case(allowed: managers) { f, _, _ in
+            ("/resources/\(f.rid)/accounts/\(f.aid)/password", ["resetType": "local"])
+        },
+        "PUT /api/v1/resources/:rid/shares": Case(allowed: managers) { f, _, _ in ("/resources/\(f.rid)/shares", ["users": []]) },
+        "GET /api/v1/resources/:rid/shares": Case(allowed: managers) { f, _, _ in ("/resources/\(f.rid)/shares", nil) },
+        "PUT /api/v1/groups/:gid/shares": Case(allowed: managers) { f, _, _ in ("/groups/\(f.gid)/shares", ["users": []]) },
+        "GET /api/v1/groups/:gid/shares": Case(allowed: managers) { f, _, _ in ("/groups/\(f.gid)/shares", nil) },
+        "PUT /api/v1/resources/:rid/accounts/:aid/shares": Case(allowed: managers) { f, _, _ in
+            ("/resources/\(f.rid)/accounts/\(f.aid)/shares", ["users": []])
+        },
+        "GET /api/v1/resources/:rid/accounts/:aid/shares": Case(allowed: managers) { f, _, _ in
+            ("/resources/\(f.rid)/accounts/\(f.aid)/shares", nil)
+        },
+        "POST /api/v1/groups": Case(allowed: creators) { _, _, _ in ("/groups", ["name": unique("grp")]) },
+        "GET /api/v1/groups": Case(allowed: all) { _, _, _ in ("/groups", nil) },
+        "GET /api/v1/groups/:gid": Case(allowed: all) { f, _, _ in ("/groups/\(f.gid)", nil) },
+        "PUT /api/v1/groups/:gid/resources": Case(allowed: managers) { f, _, _ in ("/groups/\(f.gid)/resources", ["resourceIds": [f.rid]]) },
+        "DELETE /api/v1/groups/:gid": Case(allowed: managers) { f, _, _ in ("/groups/\(f.gid)", nil) },
+        "POST /api/v1/groups/:gid/owner": Case(allowed: [.superAdmin]) { f, _, _ in ("/groups/\(f.gid)/owner", ["username": "admin"]) },
+        "GET /api/v1/policies": Case(allowed: all) { _, _, _ in ("/policies", nil) },
+        "POST /api/v1/policies": Case(allowed: admins) { _, _, _ in ("/policies", ["name": unique("p"), "minLength": 8, "maxLength": 20]) },
+        "GET /api/v1/resource-types": Case(allowed: all) { _, _, _ in ("/resource-types", nil) },
+        "POST /api/v1/resource-types": Case(allowed: admins) { _, _, _ in ("/resource-types", ["name": unique("T"), "plugin": "unix"]) },
+        "GET /api/v1/settings/passwords": Case(allowed: all) { _, _, _ in ("/settings/passwords", nil) },
+        "PUT /api/v1/settings/passwords": Case(allowed: admins) { _, _, _ in ("/settings/passwords", ["requireReason": false]) },
+        "GET /api/v1/audit": Case(allowed: auditors) { _, _, _ in ("/audit", nil) },
+        "POST /api/v1/import/resources": Case(allowed: creators) { _, _, _ in
+            ("/import/resources", "resourceName,accountName,password\n\(unique("imp")),root,Pw-1234567890\n")
+        },
+    ]
+
+    @Test func everyAuthenticatedRouteHasARowAndEveryRoleGetsWhatTheRowSays() async throws {
+        let h = try await Harness.make()
+        let (_, table) = CustodyApp.router(h.custody)
+        let routes = table.entries.filter(\.authenticated)
+        for e in routes {
+            #expect(Self.matrix["\(e.method.rawValue) \(e.path)"] != nil, "no matrix row for \(e.method.rawValue) \(e.path)")
+        }
+        try await h.run { api in
+            let session = try await api.admin()
+            // An API token survives the session revocations that password changes cause.
+            let root = try #require(try await api.call(.post, "/tokens", token: session, json: ["name": "matrix"]).object["token"] as? String)
+            var names: [R: String] = [.superAdmin: "admin"]
+            for role in R.allCases where role != .superAdmin {
+                names[role] = "m-\(role.rawValue)"
+                _ = try await api.user("m-\(role.rawValue)", role: role.rawValue, adminToken: root)
+            }
+            for e in routes {
+                let key = "\(e.method.rawValue) \(e.path)"
+                guard let c = Self.matrix[key] else { continue }
+                for role in R.allCases {
+                    let password = role == .superAdmin ? API.adminPassword : API.userPassword + "x"
+                    let login = try await api.call(.post, "/auth/login", json: ["username": names[role]!, "password": password])
+                    let token = try #require(login.object["token"] as? String, "\(role) login: \(login.text)")
+                    let f = try await fixture(api, root: root, names: names)
+                    let own = try await api.call(.post, "/tokens", token: token, json: ["name": "own"])
+                    let (path, body) = c.build(f, own.object["id"] as? String ?? "", password)
+                    let r: Reply
+                    if let csv = body as? String {
+                        r = try await api.call(e.method, path, token: token, raw: csv, contentType: "text/csv")
+                    } else {
+                        r = try await api.call(e.method, path, token: token, json: body)
+                    }
+                    if key == "POST /api/v1/auth/password" && r.status == .noContent {
+                        try await api.call(.post, "/auth/password", token: token, json: ["currentPassword": password + "-tmp", "newPassword": password])
+                    }
+                    let allowed = c.allowed.contains(role)
+                    if allowed {
+                        #expect((200..<300).contains(r.status.code), "\(key) as \(role): expected success, got \(r.status.code) \(r.text)")
+                    } else {
+                        #expect(r.status == .forbidden, "\(key) as \(role): expected 403, got \(r.status.code) \(r.text)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Fresh objects owned by the super-administrator, shared as widely as each kind allows.
+    func fixture(_ api: API, root: String, names: [R: String]) async throws -> Fixture {
+        let rid = try await api.resource(Self.unique("res"), token: root)
+        let aid = try await api.account(rid, "svc", password: "Svc-Pass-123", token: root)
+        let g = try await api.call(.post, "/groups", token: root, json: ["name": Self.unique("grp"), "resourceIds": [rid]])
+        let gid = try #require(g.object["id"] as? String)
+        let ug = try await api.call(.post, "/user-groups", token: root, json: ["name": Self.unique("ug")])
+        let ugid = try #require(ug.object["id"] as? String)
+        let victim = try await api.call(.post, "/users", token: root,
+            json: ["username": Self.unique("victim"), "password": "Victim-Pass-123", "role": "passwordUser"])
+        let others = R.allCases.filter { $0 != .superAdmin }.map { names[$0]! }
+        try await api.call(.put, "/resources/\(rid)/shares", token: root, json: ["users": others.map { ["username": $0, "permission": "manage"] }])
+        try await api.call(.put, "/groups/\(gid)/shares", token: root, json: ["users": others.map { ["username": $0, "permission": "manage"] }])
+        return Fixture(rid: rid, aid: aid, gid: gid, ugid: ugid, victim: try #require(victim.object["id"] as? String))
+    }
+}
