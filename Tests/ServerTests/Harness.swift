@@ -13,7 +13,7 @@ struct Harness {
     let custody: Custody
     let dataDir: String
 
-    static func make(configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> Harness {
+    static func make(clock: TestClock? = nil, configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> Harness {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("custody-test-\(UUID().uuidString)").path
         var cfg = ServerConfiguration()
         cfg.dataDir = dir
@@ -21,7 +21,11 @@ struct Harness {
         configure(&cfg)
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        return Harness(custody: try await Bootstrap.open(cfg, logger: logger), dataDir: dir)
+        var custody = try await Bootstrap.open(cfg, logger: logger)
+        if let clock {
+            custody = Custody(config: custody.config, store: custody.store, vault: custody.vault, logger: logger, now: { clock.now })
+        }
+        return Harness(custody: custody, dataDir: dir)
     }
 
     func application() -> some ApplicationProtocol {
@@ -112,4 +116,12 @@ struct API: Sendable {
         #expect(a.status == .created, "\(a.text)")
         return try #require(a.object["id"] as? String)
     }
+}
+
+/// A wall clock the test moves by hand.
+final class TestClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = Date()
+    var now: Date { lock.withLock { value } }
+    func advance(_ seconds: TimeInterval) { lock.withLock { value += seconds } }
 }

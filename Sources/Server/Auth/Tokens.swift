@@ -25,9 +25,18 @@ enum PasswordHashing {
         try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: UInt8(cost)) }
     }
 
-    static func verify(_ password: String, hash: String) async throws -> Bool {
-        try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
+    /// With no hash (an unknown user) it still spends one bcrypt, so timing does not tell which names exist.
+    static func verify(_ password: String, hash: String?) async throws -> Bool {
+        try await NIOThreadPool.singleton.runIfActive {
+            guard let hash else {
+                _ = Bcrypt.verify(password, hash: dummyHash)
+                return false
+            }
+            return Bcrypt.verify(password, hash: hash)
+        }
     }
+
+    static let dummyHash = Bcrypt.hash("custody-timing-equaliser", cost: 12)
 
     /// A random password for generated users: 20 characters of a safe alphabet.
     static func randomPassword() -> String {

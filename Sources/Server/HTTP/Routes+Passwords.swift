@@ -26,15 +26,10 @@ extension Routes {
             try Validate.text(reason, field: "reason", max: 1000)
             try Validate.text(ticket, field: "ticketId", max: 200)
             let rid = try ctx.param("rid"), aid = try ctx.param("aid")
-            let secret = try await custody.store.write { db -> Secret in
-                let (r, a, _): (ResourceRecord, AccountRecord, Permission)
-                do {
-                    (r, a, _) = try Catalog.account(rid, aid, p, .retrievePassword, custody.authorizer, db)
-                } catch let denied as Authorizer.Denied {
-                    try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "retrieve_password",
-                        outcome: "denied", reason: reason, ticketId: ticket, message: denied.reason, resourceId: rid, accountId: aid), in: db)
-                    throw denied
-                }
+            let secret: Secret
+            do {
+                secret = try await custody.store.write { db -> Secret in
+                let (r, a, _) = try Catalog.account(rid, aid, p, .retrievePassword, custody.authorizer, db)
                 if try Settings.get(Settings.requireReason, db) == "true", (reason ?? "").trimmingWhitespace.isEmpty {
                     throw APIError.badRequest("reason_required", "a reason is required to retrieve passwords")
                 }
@@ -42,6 +37,12 @@ extension Routes {
                 try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "retrieve_password",
                     resource: r.name, account: a.loginName, reason: reason, ticketId: ticket, resourceId: r.id, accountId: a.id), in: db)
                 return s
+                }
+            } catch let denied as Authorizer.Denied {
+                // A refused retrieval is audited on its own, outside the rolled-back transaction.
+                try await custody.audit(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "retrieve_password",
+                    outcome: "denied", reason: reason, ticketId: ticket, message: denied.reason, resourceId: rid, accountId: aid))
+                throw denied
             }
             return try Reply.json(["password": secret.reveal()])
         }

@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+
+@testable import Server
+
+@Suite struct SharingTests {
+    @Test func aPasswordUserSeesOnlyWhatIsSharedWithThem() async throws {
+        let h = try await Harness.make()
+        try await h.run { api in
+            let admin = try await api.admin()
+            let pu = try await api.user("pat", role: "passwordUser", adminToken: admin)
+            let shared = try await api.resource("shared-host", token: admin)
+            let secret = try await api.resource("private-host", token: admin)
+            let a1 = try await api.account(shared, "root", password: "Shared-Pass-1", token: admin)
+            let a2 = try await api.account(secret, "root", password: "Private-Pass-1", token: admin)
+            #expect(try await api.call(.get, "/resources", token: pu).array.isEmpty)
+            try await api.call(.put, "/resources/\(shared)/shares", token: admin, json: ["users": [["username": "pat", "permission": "view"]]])
+            let list = try await api.call(.get, "/resources", token: pu).array.compactMap { $0["name"] as? String }
+            #expect(list == ["shared-host"])
+            #expect(try await api.call(.get, "/resources/\(secret)", token: pu).status == .notFound)
+            #expect(try await api.call(.get, "/resources/\(secret)/accounts/\(a2)/password", token: pu).status == .notFound)
+            #expect(try await api.call(.get, "/resources/\(shared)/accounts/\(a1)/password", token: pu).object["password"] as? String == "Shared-Pass-1")
+            // view does not allow a change
+            let change = try await api.call(.put, "/resources/\(shared)/accounts/\(a1)/password", token: pu, json: ["resetType": "local"])
+            #expect(change.status == .forbidden)
+            // a password user cannot create resources
+            #expect(try await api.call(.post, "/resources", token: pu, json: ["name": "x", "dnsName": "x", "type": "Linux"]).status == .forbidden)
+        }
+    }
+
+    @Test func theMostSpecificGrantWinsAndAUserGrantBeatsAGroupGrant() async throws {
+        let h = try await Harness.make()
+        try await h.run { api in
+            let admin = try await api.admin()
+            let pu = try await api.user("una", role: "passwordUser", adminToken: admin)
+            let ug = try await api.call(.post, "/user-groups", token: admin, json: ["name": "ops", "members": ["una"]])
+            #expect(ug.status == .created)
+            let rid = try await api.resource("precedence", token: admin)
+            let aid = try await api.account(rid, "svc", password: "Svc-Pass-123", token: admin)
+            let g = try await api.call(.post, "/groups", token: admin, json: ["name": "prod", "resourceIds": [rid]])
+            let gid = try #require(g.object["id"] as? String)
+            let canChange: @Sendable () async throws -> Bool = {
+                try await api.call(.put, "/resources/\(rid)/accounts/\(aid)/password", token: pu, json: ["resetType": "local"]).status == .ok
+            }
+            let canView: @Sendable () async throws -> Bool = {
+                try await api.call(.get, "/resources/\(rid)/accounts/\(aid)/password", token: pu).status == .ok
+            }
+            // group share through the user group: modify
+            try await api.call(.put, "/groups/\(gid)/shares", token: admin, json: ["userGroups": [["name": "ops", "permission": "modify"]]])
+            #expect(try await canChange())
+            // resource share to the user: view beats the group's modify (more specific level)
+            try await api.call(.put, "/resources/\(rid)/shares", token: admin, json: ["users": [["username": "una", "permission": "view"]]])
+            #expect(try await canView())
+            #expect(try await !canChange())
+            // account share to the user group: modify, more specific than the resource share
+            try await api.call(.put, "/resources/\(rid)/accounts/\(aid)/shares", token: admin,
+                json: ["userGroups": [["name": "ops", "permission": "modify"]]])
+            #expect(try await canChange())
+            // at the same level, a grant to the user beats the grant to their group
+            try await api.call(.put, "/resources/\(rid)/accounts/\(aid)/shares", token: admin,
+                json: ["users": [["username": "una", "permission": "view"]], "userGroups": [["name": "ops", "permission": "modify"]]])
+            #expect(try await canView())
+            #expect(try await !canChange())
+            // manage cannot be granted on a single account
+            let bad = try await api.call(.put, "/resources/\(rid)/accounts/\(aid)/shares", token: admin,
+                json: ["users": [["username": "una", "permission": "manage"]]])
+            #expect(bad.status == .badRequest && bad.errorCode == "invalid_permission")
+        }
+    }
+
+    @Test func anAuditorReadsAuditButNoPasswordAndAPasswordAdministratorCannotCreateUsers() async throws {
+        let h = try await Harness.make()
+        try await h.run { api in
+            let admin = try await api.admin()
+            let auditor = try await api.user("aud", role: "passwordAuditor", adminToken: admin)
+            let pa = try await api.user("padm", role: "passwordAdministrator", adminToken: admin)
+            let rid = try await api.resource("audited-host", token: admin)
+            let aid = try await api.account(rid, "root", password: "Root-Pass-12", token: admin)
+            try await api.call(.put, "/resources/\(rid)/shares", token: admin, json: ["users": [["username": "aud", "permission": "manage"]]])
+            #expect(try await api.call(.get, "/audit", token: auditor).status == .ok)
+            let pw = try await api.call(.get, "/resources/\(rid)/accounts/\(aid)/password", token: auditor)
+            #expect(pw.status == .forbidden)
+            #expect(!pw.text.contains("Root-Pass-12"))
+            let u = try await api.call(.post, "/users", token: pa, json: ["username": "nope", "password": "Long-Enough-1", "role": "passwordUser"])
+            #expect(u.status == .forbidden)
+            let denied = try await api.call(.get, "/audit?accountId=\(aid)", token: admin).array.first { $0["outcome"] as? String == "denied" }
+            #expect(denied?["user"] as? String == "aud")
+        }
+    }
+
+    @Test func ownershipTransfersOnlyToAnAdministratorAndTheOldOwnerLosesAccess() async throws {
+        let h = try await Harness.make()
+        try await h.run { api in
+            let admin = try await api.admin()
+            let pa = try await api.user("owner1", role: "passwordAdministrator", adminToken: admin)
+            _ = try await api.user("owner2", role: "administrator", adminToken: admin)
+            _ = try await api.user("plain", role: "passwordUser", adminToken: admin)
+            let rid = try await api.resource("movable", token: pa)
+            let toUser = try await api.call(.post, "/resources/\(rid)/owner", token: pa, json: ["username": "plain"])
+            #expect(toUser.status == .badRequest && toUser.errorCode == "invalid_owner")
+            #expect(try await api.call(.post, "/resources/\(rid)/owner", token: pa, json: ["username": "owner2"]).status == .noContent)
+            #expect(try await api.call(.get, "/resources/\(rid)", token: pa).status == .notFound)
+            let r = try await api.call(.get, "/resources/\(rid)", token: admin)
+            #expect(r.object["owner"] as? String == "owner2")
+        }
+    }
+}
