@@ -27,7 +27,7 @@ struct ServerConfiguration: Sendable, Codable, Equatable {
     /// Problems that stop the server from starting.
     func problems() -> [String] {
         var out: [String] = []
-        if !(1...65535).contains(port) { out.append("port must be between 1 and 65535") }
+        if !(0...65535).contains(port) { out.append("port must be between 0 (any free port) and 65535") }
         if passwordHistoryDepth < 0 || passwordHistoryDepth > 1000 { out.append("passwordHistoryDepth must be 0...1000") }
         if lockoutThreshold < 1 { out.append("lockoutThreshold must be at least 1") }
         if lockoutWindowMinutes < 1 { out.append("lockoutWindowMinutes must be at least 1") }

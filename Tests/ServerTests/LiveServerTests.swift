@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+
+/// The real `custody` binary over HTTPS, driven by its own CLI client.
+@Suite(.serialized) struct LiveServerTests {
+    let bin = ServerProcess.binary
+
+    func cli(_ s: ServerProcess, _ args: [String], token: String? = nil, stdin: String? = nil) throws -> (code: Int32, out: String, err: String) {
+        var env = ["CUSTODY_SERVER": s.url, "CUSTODY_CA_FILE": s.caFile]
+        if let token { env["CUSTODY_TOKEN"] = token }
+        return try runCommand(bin, args, env: env, stdin: stdin)
+    }
+
+    @Test func firstStartLoginChangeCreateAndReadBackWithNoPlaintextAtRest() async throws {
+        let s = ServerProcess()
+        #expect(try s.start(), "server did not start: \(s.stderr)")
+        defer { s.stop() }
+        #expect(!s.initialPassword.isEmpty)
+        let onDisk = try String(contentsOfFile: s.dataDir + "/initial-admin-password", encoding: .utf8)
+        #expect(onDisk.trimmingCharacters(in: .whitespacesAndNewlines) == s.initialPassword)
+        let mode = (try FileManager.default.attributesOfItem(atPath: s.dataDir + "/initial-admin-password")[.posixPermissions] as? Int) ?? 0
+        #expect(mode == 0o600)
+
+        let login = try cli(s, ["login", "--username", "admin", "--json"], stdin: s.initialPassword + "\n")
+        #expect(login.code == 0, "\(login.err)")
+        let token = try #require((try JSONSerialization.jsonObject(with: Data(login.out.utf8)) as? [String: Any])?["token"] as? String)
+        let blocked = try cli(s, ["resource", "list"], token: token)
+        #expect(blocked.code != 0 && blocked.err.contains("password_change_required"))
+        let newAdmin = "Live-Keeper-Pass-\(UUID().uuidString.prefix(6))"
+        let changed = try cli(s, ["user", "password"], token: token, stdin: "\(s.initialPassword)\n\(newAdmin)\n")
+        #expect(changed.code == 0, "\(changed.out) \(changed.err)")
+
+        let created = try cli(s, ["resource", "create", "--name", "live01", "--dns-name", "live01.example.test", "--type", "Linux", "--json"], token: token)
+        #expect(created.code == 0, "\(created.err)")
+        let rid = try #require((try JSONSerialization.jsonObject(with: Data(created.out.utf8)) as? [String: Any])?["id"] as? String)
+        let stored = "Zz9-\(UUID().uuidString)-plaintext-canary"
+        let acc = try cli(s, ["account", "create", "--resource", rid, "--login-name", "root", "--json"], token: token, stdin: stored + "\n")
+        #expect(acc.code == 0, "\(acc.err)")
+        let aid = try #require((try JSONSerialization.jsonObject(with: Data(acc.out.utf8)) as? [String: Any])?["id"] as? String)
+        let got = try cli(s, ["password", "get", "--resource", rid, "--account", aid, "--reason", "live test"], token: token)
+        #expect(got.out.trimmingCharacters(in: .whitespacesAndNewlines) == stored)
+        let table = try cli(s, ["resource", "list"], token: token)
+        #expect(table.out.contains("NAME") && table.out.contains("live01"))
+
+        // At rest, in logs and in the process list: never the stored password.
+        let ps = try runCommand("/bin/ps", ["-eo", "args"])
+        #expect(!ps.out.contains(stored))
+        for file in try FileManager.default.subpathsOfDirectory(atPath: s.dataDir) {
+            let data = FileManager.default.contents(atPath: s.dataDir + "/" + file) ?? Data()
+            #expect(data.range(of: Data(stored.utf8)) == nil, "\(file) holds the plaintext password")
+        }
+        #expect(!s.stderr.contains(stored) && !s.stdout.contains(stored))
+        #expect(s.stderr.contains("path=/api/v1/resources"), "request logs are missing")
+
+        let metrics = try runCommand("/usr/bin/curl", ["-s", "--cacert", s.caFile, s.url + "/metrics"])
+        #expect(metrics.code == 0)
+        let health = try runCommand("/usr/bin/curl", ["-s", "--tls-max", "1.2", "--cacert", s.caFile, s.url + "/healthz"])
+        #expect(health.out == "ok")
+
+        #expect(s.stop() == 0, "graceful shutdown failed")
+        let verify = try runCommand(bin, ["audit", "verify", "--data-dir", s.dataDir])
+        #expect(verify.code == 0 && verify.out.contains("intact"), "\(verify.out) \(verify.err)")
+    }
+
+    @Test func theServerRefusesAKeyReadableByOthersAndRestartsWithTheSameVault() async throws {
+        let s = ServerProcess()
+        #expect(try s.start())
+        s.stop()
+        chmod(s.dataDir + "/master.key", 0o644)
+        let refused = ServerProcess(dataDir: s.dataDir)
+        #expect(try !refused.start(timeout: 20))
+        #expect(refused.process.terminationStatus == 2)
+        #expect(refused.stderr.contains("readable by group or others"))
+        chmod(s.dataDir + "/master.key", 0o600)
+        let again = ServerProcess(dataDir: s.dataDir)
+        #expect(try again.start())
+        #expect(again.initialPassword.isEmpty, "a restart must not create a second admin")
+        again.stop()
+    }
+
+    @Test func auditVerifyExitsOneAndNamesTheRecordAfterTampering() async throws {
+        let s = ServerProcess()
+        #expect(try s.start())
+        _ = try runCommand("/usr/bin/curl", ["-s", "--cacert", s.caFile, "-H", "Content-Type: application/json",
+            "-d", #"{"username":"admin","password":"wrong"}"#, s.url + "/api/v1/auth/login"])
+        s.stop()
+        _ = try runCommand("/usr/bin/sqlite3", [s.dataDir + "/custody.sqlite",
+            "DROP TRIGGER auditNoUpdate; UPDATE audit SET user = 'someone-else' WHERE id = 1;"])
+        let verify = try runCommand(bin, ["audit", "verify", "--data-dir", s.dataDir])
+        #expect(verify.code == 1)
+        #expect(verify.out.contains("record 1"))
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+
+/// The real `custody` binary, started on a temporary data directory and stopped by the test.
+final class ServerProcess: @unchecked Sendable {
+    let process = Process()
+    let dataDir: String
+    let stdoutPath: String
+    let stderrPath: String
+    private(set) var port = 0
+    private(set) var initialPassword = ""
+
+    static var binary: String {
+        if let env = ProcessInfo.processInfo.environment["CUSTODY_BIN"] { return env }
+        let dir = Bundle.main.executableURL?.deletingLastPathComponent() ?? URL(fileURLWithPath: ".build/debug")
+        for candidate in [dir, dir.deletingLastPathComponent()] {
+            let path = candidate.appendingPathComponent("custody").path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return ".build/debug/custody"
+    }
+
+    init(dataDir: String? = nil, extraArgs: [String] = []) {
+        self.dataDir = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("custody-live-\(UUID().uuidString)").path
+        stdoutPath = self.dataDir + ".stdout"
+        stderrPath = self.dataDir + ".stderr"
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["serve", "--data-dir", self.dataDir, "--host", "127.0.0.1", "--port", "0"] + extraArgs
+        var env = ProcessInfo.processInfo.environment
+        env["CUSTODY_CONFIG"] = nil
+        env["CUSTODY_PORT"] = nil
+        process.environment = env
+    }
+
+    /// Starts the server and waits (bounded) for `listening on`. Returns false if it exited instead.
+    func start(timeout: Double = 30) throws -> Bool {
+        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
+        process.standardError = FileHandle(forWritingAtPath: stderrPath)
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let out = stdout
+            if let line = out.split(separator: "\n").first(where: { $0.hasPrefix("listening on https://") }),
+                let p = Int(line.split(separator: ":").last ?? "")
+            {
+                port = p
+                if let pw = out.split(separator: "\n").first(where: { $0.hasPrefix("initial admin password: ") }) {
+                    initialPassword = String(pw.dropFirst("initial admin password: ".count))
+                }
+                return true
+            }
+            if !process.isRunning { return false }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return false
+    }
+
+    var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
+    var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+    var url: String { "https://localhost:\(port)" }
+    var caFile: String { dataDir + "/tls/server.crt" }
+
+    /// SIGTERM, then a bounded wait; SIGKILL if it does not stop.
+    @discardableResult
+    func stop(timeout: Double = 15) -> Int32? {
+        guard process.isRunning else { return process.terminationStatus }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return nil
+        }
+        return process.terminationStatus
+    }
+
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+}
+
+/// Runs a command to completion (bounded) and returns its exit code and output.
+func runCommand(_ path: String, _ args: [String], env: [String: String] = [:], stdin: String? = nil, timeout: Double = 60) throws
+    -> (code: Int32, out: String, err: String)
+{
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = args
+    p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cmd-\(UUID().uuidString)").path
+    FileManager.default.createFile(atPath: dir + ".out", contents: nil)
+    FileManager.default.createFile(atPath: dir + ".err", contents: nil)
+    p.standardOutput = FileHandle(forWritingAtPath: dir + ".out")
+    p.standardError = FileHandle(forWritingAtPath: dir + ".err")
+    let input = Pipe()
+    p.standardInput = input
+    try p.run()
+    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+    try? input.fileHandleForWriting.close()
+    let deadline = Date().addingTimeInterval(timeout)
+    while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+    if p.isRunning { p.terminate(); p.waitUntilExit() }
+    let out = (try? String(contentsOfFile: dir + ".out", encoding: .utf8)) ?? ""
+    let err = (try? String(contentsOfFile: dir + ".err", encoding: .utf8)) ?? ""
+    return (p.terminationStatus, out, err)
+}
