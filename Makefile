@@ -1,6 +1,6 @@
 # Custody: `make run` starts the server, `make test` runs every test, `make bench` measures.
 SHELL := /bin/bash
-DEB_PACKAGES := libsqlite3-dev sqlite3 libssl-dev zlib1g-dev curl ca-certificates procps
+DEB_PACKAGES := libsqlite3-dev sqlite3 libssl-dev zlib1g-dev libssh2-1-dev pkg-config curl ca-certificates procps
 BENCH_PACKAGES := wrk
 DATA_DIR ?= ./custody-data
 SWIFT ?= swift

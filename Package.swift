@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "custody", targets: ["Server"]),
         .library(name: "Shared", targets: ["Shared"]),
+        .library(name: "ResetPlugins", targets: ["ResetPlugins"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -33,10 +34,12 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto")
             ]
         ),
+        .systemLibrary(name: "CLibSSH2", pkgConfig: "libssh2", providers: [.apt(["libssh2-1-dev"])]),
+        .target(name: "ResetPlugins", dependencies: ["Shared", "CLibSSH2"]),
         .executableTarget(
             name: "Server",
             dependencies: [
-                "Shared",
+                "Shared", "ResetPlugins",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -59,6 +62,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SharedTests", dependencies: ["Shared"]),
+        .testTarget(name: "ResetPluginsTests", dependencies: ["ResetPlugins", "Shared"]),
         .testTarget(
             name: "ServerTests",
             dependencies: [

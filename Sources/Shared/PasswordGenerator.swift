@@ -21,9 +21,11 @@ public struct PasswordGenerator: Sendable {
         }
         var rng = SystemRandomNumberGenerator()
         // Leaving out the login name's first character makes a match impossible.
-        let banned: Set<Character> =
-            policy.forbidLoginName
-            ? Set((loginName?.lowercased().first).map { [$0, Character($0.uppercased())] } ?? []) : []
+        var banned: Set<Character> = []
+        if policy.forbidLoginName, let first = loginName?.first {
+            let f = String(first)
+            banned = Set(f.lowercased() + f.uppercased() + f)
+        }
         let lower = Array("abcdefghijklmnopqrstuvwxyz").filter { !banned.contains($0) }
         let upper = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ").filter { !banned.contains($0) }
         let digits = Array("0123456789").filter { !banned.contains($0) }

@@ -27,3 +27,29 @@ public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
     }
 }
 
+
+/// On the wire a secret is written in clear only when the encoder opts in with
+/// `userInfo[Secret.revealKey] = true` (agent and plugin messages); any other encoding
+/// (a log, a debug dump) gets `<redacted>`.
+extension Secret: Codable {
+    public static let revealKey = CodingUserInfoKey(rawValue: "custody.secret.reveal")!
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        let text = try c.decode(String.self)
+        if text == "<redacted>" {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "a redacted secret cannot be read back")
+        }
+        self.init(text)
+    }
+
+    /// Without the opt-in this throws, so a secret can never silently become the text `<redacted>`.
+    public func encode(to encoder: any Encoder) throws {
+        guard encoder.userInfo[Secret.revealKey] as? Bool == true else {
+            throw EncodingError.invalidValue(self, .init(codingPath: encoder.codingPath,
+                debugDescription: "secrets are encoded only with userInfo[Secret.revealKey] = true"))
+        }
+        var c = encoder.singleValueContainer()
+        try c.encode(value)
+    }
+}

@@ -28,8 +28,26 @@ import Testing
     }
 
     func verify(_ h: Harness) async throws -> AuditVerifier.Result {
-        let store = try Store.open(path: h.custody.config.databasePath)
-        return try await store.read { try AuditVerifier.verify($0) }
+        try await h.custody.store.read { try AuditVerifier.verify($0) }
+    }
+
+    /// Someone with the database but not the vault recomputes the chain after an edit: still caught.
+    @Test func aChainRecomputedWithoutTheVaultKeyIsDetected() async throws {
+        let h = try await populated()
+        let forger = Data(repeating: 7, count: 32)
+        try await h.custody.store.write { db in
+            try db.execute(sql: "DROP TRIGGER auditNoUpdate")
+            try db.execute(sql: "UPDATE audit SET user = 'mallory' WHERE id = 2")
+            var prev = AuditEntry.genesis
+            for var e in try AuditEntry.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id") {
+                e.hash = AuditEntry.digest(key: forger, prev: prev, id: e.id, at: e.at, fields: e.chainFields)
+                try db.execute(sql: "UPDATE audit SET prevHash = ?, hash = ? WHERE id = ?", arguments: [prev, e.hash, e.id])
+                prev = e.hash
+            }
+            try db.execute(sql: "UPDATE settings SET value = (SELECT id || ':' || hash FROM audit ORDER BY id DESC LIMIT 1) WHERE key = 'audit.head'")
+        }
+        let r = try await verify(h)
+        #expect(r.firstBad == 1)
     }
 
     @Test func anIntactTrailVerifies() async throws {
@@ -54,6 +72,7 @@ import Testing
         ("delete", "DROP TRIGGER auditNoDelete; DELETE FROM audit WHERE id = 2;", Int64(3)),
         ("reorder", "DROP TRIGGER auditNoUpdate; UPDATE audit SET id = -1 WHERE id = 2; UPDATE audit SET id = 2 WHERE id = 3; UPDATE audit SET id = 3 WHERE id = -1;", Int64(2)),
         ("truncate", "DROP TRIGGER auditNoDelete; DELETE FROM audit WHERE id = (SELECT MAX(id) FROM audit);", Int64(-1)),
+        ("empty", "DROP TRIGGER auditNoDelete; DELETE FROM audit; DELETE FROM settings WHERE key = 'audit.head';", Int64(1)),
     ])
     func tamperingWithSqlite3IsDetected(kind: String, sql: String, firstBad: Int64) async throws {
         let h = try await populated()

@@ -78,6 +78,43 @@ import Testing
         again.stop()
     }
 
+    @Test func aSecondProcessCannotOpenARunningServersDataDirectory() async throws {
+        let s = ServerProcess()
+        #expect(try s.start())
+        defer { s.stop() }
+        let second = ServerProcess(dataDir: s.dataDir)
+        #expect(try !second.start(timeout: 20))
+        #expect(second.stderr.contains("another custody process"))
+        let rotate = try runCommand(bin, ["key", "rotate", "--data-dir", s.dataDir])
+        #expect(rotate.code == 2 && rotate.err.contains("another custody process"))
+    }
+
+    @Test func keyRotateReencryptsAStoppedVaultThatThenStillServesItsPasswords() async throws {
+        let s = ServerProcess()
+        #expect(try s.start())
+        let login = try cli(s, ["login", "--username", "admin", "--json"], stdin: s.initialPassword + "\n")
+        let token = try #require((try JSONSerialization.jsonObject(with: Data(login.out.utf8)) as? [String: Any])?["token"] as? String)
+        #expect(try cli(s, ["user", "password"], token: token, stdin: "\(s.initialPassword)\nRotate-Keeper-Pass-1\n").code == 0)
+        let created = try cli(s, ["resource", "create", "--name", "rot", "--dns-name", "rot", "--type", "Linux", "--json"], token: token)
+        let rid = try #require((try JSONSerialization.jsonObject(with: Data(created.out.utf8)) as? [String: Any])?["id"] as? String)
+        let acc = try cli(s, ["account", "create", "--resource", rid, "--login-name", "root", "--json"], token: token, stdin: "Before-Rotation-9\n")
+        let aid = try #require((try JSONSerialization.jsonObject(with: Data(acc.out.utf8)) as? [String: Any])?["id"] as? String)
+        s.stop()
+        let keyBefore = try Data(contentsOf: URL(fileURLWithPath: s.dataDir + "/master.key"))
+        let rotate = try runCommand(bin, ["key", "rotate", "--data-dir", s.dataDir])
+        #expect(rotate.code == 0, "\(rotate.out) \(rotate.err)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: s.dataDir + "/master.key")) != keyBefore)
+        let again = ServerProcess(dataDir: s.dataDir)
+        #expect(try again.start())
+        defer { again.stop() }
+        let relogin = try cli(again, ["login", "--username", "admin", "--json"], stdin: "Rotate-Keeper-Pass-1\n")
+        let token2 = try #require((try JSONSerialization.jsonObject(with: Data(relogin.out.utf8)) as? [String: Any])?["token"] as? String)
+        let got = try cli(again, ["password", "get", "--resource", rid, "--account", aid], token: token2)
+        #expect(got.out.trimmingCharacters(in: .whitespacesAndNewlines) == "Before-Rotation-9")
+        again.stop()
+        #expect(try runCommand(bin, ["audit", "verify", "--data-dir", s.dataDir]).code == 0)
+    }
+
     @Test func auditVerifyExitsOneAndNamesTheRecordAfterTampering() async throws {
         let s = ServerProcess()
         #expect(try s.start())

@@ -105,3 +105,77 @@ import Testing
         }
     }
 }
+
+@Suite struct EscalationTests {
+    @Test func aPlainAdministratorCannotTouchASuperAdministratorOrSetItsOwnPasswordByPatch() async throws {
+        let h = try await Harness.make()
+        try await h.run { api in
+            let root = try await api.admin()
+            let plain = try await api.user("plainadmin", role: "administrator", adminToken: root)
+            let users = try await api.call(.get, "/users", token: root).array
+            let rootID = try #require(users.first { $0["username"] as? String == "admin" }?["id"] as? String)
+            let plainID = try #require(users.first { $0["username"] as? String == "plainadmin" }?["id"] as? String)
+            #expect(try await api.call(.patch, "/users/\(rootID)", token: plain, json: ["password": "Taken-Over-12345"]).status == .forbidden)
+            #expect(try await api.call(.patch, "/users/\(rootID)", token: plain, json: ["role": "passwordUser"]).status == .forbidden)
+            #expect(try await api.call(.delete, "/users/\(rootID)", token: plain).status == .forbidden)
+            #expect(try await api.call(.patch, "/users/\(plainID)", token: plain, json: ["password": "Self-Set-Pass-123"]).status == .forbidden)
+            #expect(try await api.call(.get, "/auth/me", token: root).status == .ok)
+        }
+    }
+
+    @Test func nobodyButASuperAdministratorSharesToThemselvesOrJoinsAGroup() async throws {
+        let h = try await Harness.make()
+        try await h.run { api in
+            let root = try await api.admin()
+            let pa = try await api.user("pa1", role: "passwordAdministrator", adminToken: root)
+            let plain = try await api.user("ad1", role: "administrator", adminToken: root)
+            let rid = try await api.resource("owned-by-root", token: root)
+            try await api.call(.put, "/resources/\(rid)/shares", token: root, json: ["users": [["username": "pa1", "permission": "manage"]]])
+            let selfShare = try await api.call(.put, "/resources/\(rid)/shares", token: pa, json: ["users": [["username": "pa1", "permission": "manage"]]])
+            #expect(selfShare.status == .forbidden)
+            let ug = try await api.call(.post, "/user-groups", token: plain, json: ["name": "mine", "members": ["ad1"]])
+            #expect(ug.status == .forbidden)
+            #expect(try await api.call(.get, "/user-groups", token: pa).array.isEmpty)
+        }
+    }
+
+    @Test func anAccountLevelViewShareCannotBeWidenedByTheResourceManager() async throws {
+        let h = try await Harness.make()
+        try await h.run { api in
+            let root = try await api.admin()
+            let pu = try await api.user("pu1", role: "passwordUser", adminToken: root)
+            _ = try await api.user("pu2", role: "passwordUser", adminToken: root)
+            let rid = try await api.resource("r1", token: root)
+            let aid = try await api.account(rid, "svc", password: "Svc-Pass-1234", token: root)
+            try await api.call(.put, "/resources/\(rid)/shares", token: root, json: ["users": [["username": "pu1", "permission": "manage"]]])
+            try await api.call(.put, "/resources/\(rid)/accounts/\(aid)/shares", token: root, json: ["users": [["username": "pu1", "permission": "view"]]])
+            let widen = try await api.call(.put, "/resources/\(rid)/accounts/\(aid)/shares", token: pu, json: ["users": [["username": "pu2", "permission": "modify"]]])
+            #expect(widen.status == .forbidden)
+        }
+    }
+
+    @Test func concurrentWrongGuessesCannotSlipPastTheLockout() async throws {
+        let h = try await Harness.make()
+        try await h.run { api in
+            _ = try await api.admin()
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<20 {
+                    group.addTask { try await api.call(.post, "/auth/login", json: ["username": "admin", "password": "guess-\(UUID())"]).status.code }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == 401 }.count <= 5)
+            #expect(statuses.filter { $0 == 429 }.count >= 15)
+        }
+    }
+
+    @Test func unknownRoutesAnswerInTheErrorShape() async throws {
+        let h = try await Harness.make()
+        try await h.run { api in
+            let admin = try await api.admin()
+            let r = try await api.call(.get, "/no-such-thing", token: admin)
+            #expect(r.status == .notFound)
+            #expect(r.errorCode == "not_found")
+        }
+    }
+}

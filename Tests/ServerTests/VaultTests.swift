@@ -57,8 +57,18 @@ import Testing
         _ = try await Bootstrap.open(h.custody.config, logger: logger)
     }
 
+    @Test func aVaultWhoseCanaryWasWipedIsNotTakenForANewOne() async throws {
+        let h = try await Harness.make()
+        try await h.run { api in
+            let admin = try await api.admin()
+            _ = try await api.account(try await api.resource("x", token: admin), "root", password: "Root-Pass-1", token: admin)
+        }
+        try await h.custody.store.write { try $0.execute(sql: "DELETE FROM vaultMeta WHERE key = 'canary'") }
+        await #expect { _ = try await Bootstrap.open(h.custody.config, logger: logger) } throws: { ($0 as? VaultError)?.code == .integrity }
+    }
+
     /// A rotation cut at any step leaves a vault that opens (with the old key or the new one) and reads every password.
-    @Test(arguments: [KeyRotation.Step.newKeyWritten, .midReencrypt, .committed, nil])
+    @Test(arguments: [KeyRotation.Step.newKeyWritten, .midReencrypt, .committed, .renamed, nil])
     func keyRotationSurvivesAnInterruptionAtEveryStep(failAt: KeyRotation.Step?) async throws {
         let h = try await Harness.make()
         let accounts = try await h.run { api -> [(String, String, String)] in
@@ -82,6 +92,8 @@ import Testing
         let reopened = try await Bootstrap.open(h.custody.config, logger: logger)
         let after = try Data(contentsOf: URL(fileURLWithPath: keyPath))
         #expect(!FileManager.default.fileExists(atPath: keyPath + ".new"))
+        #expect(!FileManager.default.fileExists(atPath: keyPath + ".old"))
+        #expect(try await reopened.store.read { try AuditVerifier.verify($0) }.ok, "the audit key must survive the rotation")
         // Before the commit the old key stays; from the commit on, the new key takes over.
         #expect((before == after) == (failAt == .newKeyWritten || failAt == .midReencrypt))
         for (_, aid, pw) in accounts {

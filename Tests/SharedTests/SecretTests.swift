@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Shared
@@ -55,6 +56,22 @@ import Testing
             checked += 1
         }
         #expect(checked > 1000)
+    }
+
+    @Test(arguments: ["ßeta", "ﬁnance", "ŉame", "İstanbul", "a", "0"])
+    func loginNamesWhoseCaseMappingGrowsDoNotBreakTheGenerator(login: String) throws {
+        let pw = try PasswordGenerator().generate(for: .strong, loginName: login)
+        #expect(PasswordPolicy.strong.violations(of: pw, loginName: login).isEmpty)
+    }
+
+    @Test func secretsEncodeOnlyWhenAskedAndNeverAsTheRedactedText() throws {
+        struct Box: Codable { let s: Secret }
+        #expect(throws: EncodingError.self) { try JSONEncoder().encode(Box(s: Secret("x1"))) }
+        let e = JSONEncoder()
+        e.userInfo[Secret.revealKey] = true
+        let data = try e.encode(Box(s: Secret("x1")))
+        #expect(try JSONDecoder().decode(Box.self, from: data).s.reveal() == "x1")
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(Box.self, from: Data(#"{"s":"<redacted>"}"#.utf8)) }
     }
 
     @Test func generatorRespectsNarrowedSpecials() throws {

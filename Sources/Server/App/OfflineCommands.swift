@@ -17,9 +17,14 @@ struct KeyCommand: AsyncParsableCommand {
             cfg.dataDir = dataDir
             cfg.masterKeyFile = masterKeyFile ?? ProcessInfo.processInfo.environment["CUSTODY_MASTER_KEY_FILE"]
             guard FileManager.default.fileExists(atPath: cfg.databasePath) else { throw ValidationError("no vault in \(dataDir)") }
-            let custody = try await Bootstrap.open(cfg, logger: Logger(label: "custody.key"))
+            let custody: Custody
+            do { custody = try await Bootstrap.open(cfg, logger: Logger(label: "custody.key"), exclusive: true) } catch let e as VaultError {
+                FileHandle.standardError.write(Data("custody: \(e.message)\n".utf8))
+                throw ExitCode(2)
+            }
             let result = try KeyRotation(store: custody.store, keyPath: cfg.resolvedMasterKeyFile).run(current: custody.vault)
-            try await custody.audit(AuditEvent(user: "system", ip: "local", operation: "rotate_master_key",
+            let rotated = Custody(config: cfg, store: custody.store, vault: result.vault, logger: custody.logger)
+            try await rotated.audit(AuditEvent(user: "system", ip: "local", operation: "rotate_master_key",
                 message: "re-encrypted \(result.rotated) values"))
             print("rotated the master key; re-encrypted \(result.rotated) values")
         }
@@ -33,12 +38,19 @@ struct AuditCommand: AsyncParsableCommand {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check the audit hash chain; exit 1 naming the first bad record.")
         @Option(help: "Data directory.") var dataDir: String = ProcessInfo.processInfo.environment["CUSTODY_DATA_DIR"] ?? "./custody-data"
+        @Option(help: "Master key file (default DATA/master.key); the chain is keyed by a secret sealed in the vault.")
+        var masterKeyFile: String?
 
         func run() async throws {
             var cfg = ServerConfiguration()
             cfg.dataDir = dataDir
+            cfg.masterKeyFile = masterKeyFile ?? ProcessInfo.processInfo.environment["CUSTODY_MASTER_KEY_FILE"]
             guard FileManager.default.fileExists(atPath: cfg.databasePath) else { throw ValidationError("no vault in \(dataDir)") }
             let store = try Store.open(path: cfg.databasePath)
+            do { _ = try VaultOpener.open(store: store, keyPath: cfg.resolvedMasterKeyFile, logger: Logger(label: "custody.audit")) } catch let e as VaultError {
+                FileHandle.standardError.write(Data("custody: \(e.message)\n".utf8))
+                throw ExitCode(2)
+            }
             let result = try await store.read { try AuditVerifier.verify($0) }
             if let bad = result.firstBad {
                 print("audit chain BROKEN at record \(bad): \(result.problem ?? "")")

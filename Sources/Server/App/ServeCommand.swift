@@ -46,15 +46,17 @@ struct ServeCommand: AsyncParsableCommand {
 
         let custody: Custody
         do {
-            custody = try await Bootstrap.open(cfg, logger: logger)
+            custody = try await Bootstrap.open(cfg, logger: logger, exclusive: true)
         } catch let error as VaultError {
             FileHandle.standardError.write(Data("custody: \(error.message)\n".utf8))
             throw ExitCode(2)
         }
-        if let password = try await custody.bootstrapAdmin() {
-            let path = cfg.dataDir + "/initial-admin-password"
+        let path = cfg.dataDir + "/initial-admin-password"
+        let created = try await custody.bootstrapAdmin { password in
             try? FileManager.default.removeItem(atPath: path)
             try TLSMaterial.writeFile(path, password.reveal() + "\n", mode: 0o600)
+        }
+        if let password = created {
             print("initial admin password: \(password.reveal())")
             print("(also in \(path); you must change it at first login)")
         }
@@ -78,12 +80,24 @@ struct ServeCommand: AsyncParsableCommand {
 
 /// Opens the data directory: config checks, store, seed data, vault.
 enum Bootstrap {
-    static func open(_ cfg: ServerConfiguration, logger: Logger) async throws -> Custody {
+    static func open(_ cfg: ServerConfiguration, logger: Logger, exclusive: Bool = false) async throws -> Custody {
         try FileManager.default.createDirectory(atPath: cfg.dataDir, withIntermediateDirectories: true,
             attributes: [.posixPermissions: 0o700])
+        if exclusive { try lockDataDir(cfg.dataDir) }
         let store = try Store.open(path: cfg.databasePath)
         try await store.write { db in try Settings.seed(db) }
         let vault = try VaultOpener.open(store: store, keyPath: cfg.resolvedMasterKeyFile, logger: logger)
         return Custody(config: cfg, store: store, vault: vault, logger: logger)
+    }
+}
+
+/// One process at a time owns a data directory (the server, or a key rotation). The lock is held
+/// until the process exits.
+func lockDataDir(_ dir: String) throws {
+    let fd = open(dir + "/custody.lock", O_CREAT | O_RDWR, 0o600)
+    guard fd >= 0 else { throw VaultError(.keyUnreadable, "cannot create \(dir)/custody.lock") }
+    guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+        close(fd)
+        throw VaultError(.rotationFailed, "another custody process (a server or a key rotation) is using \(dir); stop it first")
     }
 }

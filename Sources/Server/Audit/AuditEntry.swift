@@ -20,13 +20,14 @@ struct AuditEntry: Codable, Sendable, Equatable, FetchableRecord {
     var prevHash: String
     var hash: String
 
-    /// The chained digest: SHA-256 over the previous hash and every field, id included.
-    static func digest(prev: String, id: Int64, at: Double, fields: [String?]) -> String {
-        var h = SHA256()
+    /// The chained digest: HMAC-SHA-256, under a key kept sealed in the vault, over the previous
+    /// hash and every field, id included. Without the key nobody can recompute the chain.
+    static func digest(key: Data, prev: String, id: Int64, at: Double, fields: [String?]) -> String {
+        var h = HMAC<SHA256>(key: SymmetricKey(data: key))
         let parts = [prev, String(id), String(format: "%.6f", at)] + fields.map { $0.map { "s:" + $0 } ?? "nil" }
         for part in parts {
             let bytes = Array(part.utf8)
-            withUnsafeBytes(of: UInt64(bytes.count).bigEndian) { h.update(bufferPointer: $0) }
+            h.update(data: withUnsafeBytes(of: UInt64(bytes.count).bigEndian) { Data($0) })
             h.update(data: bytes)
         }
         return h.finalize().map { String(format: "%02x", $0) }.joined()

@@ -13,7 +13,7 @@ enum AuditLog {
             e.user, e.ip, e.operation, e.resource, e.account, e.reason, e.ticketId, e.outcome, e.message,
             e.resourceId, e.accountId,
         ]
-        let hash = AuditEntry.digest(prev: prev, id: id, at: at, fields: fields)
+        let hash = AuditEntry.digest(key: try key(db), prev: prev, id: id, at: at, fields: fields)
         try db.execute(
             sql: """
                 INSERT INTO audit (id, at, user, ip, operation, resource, account, reason, ticketId, outcome,
@@ -25,11 +25,20 @@ enum AuditLog {
             arguments: ["\(id):\(hash)"])
     }
 
+    static func key(_ db: Database) throws -> Data {
+        guard let key = try Data.fetchOne(db, sql: "SELECT custody_audit_key()") else {
+            throw VaultError(.keyMissing, "the audit key is not loaded (the vault is not open)")
+        }
+        return key
+    }
+
     struct Query: Sendable {
         var resourceId: String? = nil
         var accountId: String? = nil
         var since: Date? = nil
         var limit: Int = 100
+        /// Limits the records to the principal's own and those of resources it can see.
+        var scopedTo: Principal? = nil
     }
 
     static func fetch(_ q: Query, in db: Database) throws -> [AuditEntry] {
@@ -38,6 +47,12 @@ enum AuditLog {
         if let r = q.resourceId { sql += " AND resourceId = ?"; args.append(r) }
         if let a = q.accountId { sql += " AND accountId = ?"; args.append(a) }
         if let s = q.since { sql += " AND at >= ?"; args.append(s.timeIntervalSince1970) }
+        if let p = q.scopedTo {
+            let visible = try Access.visibleResources(p, db).map(\.id)
+            sql += " AND (user = ? OR resourceId IN (\(databaseQuestionMarks(count: max(1, visible.count)))))"
+            args.append(p.username)
+            args += visible.isEmpty ? [""] : visible
+        }
         sql += " ORDER BY id DESC LIMIT ?"
         args.append(q.limit)
         return try AuditEntry.fetchAll(db, sql: sql, arguments: StatementArguments(args))

@@ -11,6 +11,7 @@ enum AuditVerifier {
     }
 
     static func verify(_ db: Database) throws -> Result {
+        let key = try AuditLog.key(db)
         var prev = AuditEntry.genesis
         var expectedID: Int64 = 1
         var n = 0
@@ -23,7 +24,7 @@ enum AuditVerifier {
             if e.prevHash != prev {
                 return Result(checked: n, firstBad: e.id, problem: "record \(e.id) does not follow the record before it")
             }
-            let hash = AuditEntry.digest(prev: prev, id: e.id, at: e.at, fields: e.chainFields)
+            let hash = AuditEntry.digest(key: key, prev: prev, id: e.id, at: e.at, fields: e.chainFields)
             if hash != e.hash {
                 return Result(checked: n, firstBad: e.id, problem: "record \(e.id) was altered")
             }
@@ -38,6 +39,10 @@ enum AuditVerifier {
         }
         if head == nil && n > 0 {
             return Result(checked: n, firstBad: 1, problem: "the audit head is missing")
+        }
+        // Every vault with users has at least the bootstrap record: an empty trail was emptied.
+        if n == 0, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM users") ?? 0 > 0 {
+            return Result(checked: 0, firstBad: 1, problem: "the trail is empty but the vault has users: records were removed")
         }
         return Result(checked: n, firstBad: nil, problem: nil)
     }

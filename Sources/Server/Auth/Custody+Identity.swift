@@ -7,7 +7,9 @@ extension Custody {
     static let minUserPasswordLength = 10
 
     /// Creates `admin` with a random password when there are no users; returns that password.
-    func bootstrapAdmin() async throws -> Secret? {
+    /// `persist` runs (e.g. writes the password file) before the user is committed, so a crash
+    /// cannot leave an administrator whose password nobody was told.
+    func bootstrapAdmin(persist: @Sendable (Secret) throws -> Void = { _ in }) async throws -> Secret? {
         let count = try await store.read { try UserRecord.fetchCount($0) }
         guard count == 0 else { return nil }
         let password = PasswordHashing.randomPassword()
@@ -15,6 +17,7 @@ extension Custody {
         let user = UserRecord(
             id: newID(), username: "admin", passwordHash: hash, role: .administrator, superAdmin: true,
             email: nil, mustChangePassword: true, createdAt: now())
+        try persist(Secret(password))
         try await store.write { db in
             try user.insert(db)
             try AuditLog.append(AuditEvent(user: "system", ip: "local", operation: "bootstrap_admin", message: "created user admin"), in: db)
@@ -26,25 +29,30 @@ extension Custody {
 
     func login(username: String, password: Secret, ip: String) async throws -> LoginResult {
         let windowStart = now().addingTimeInterval(-Double(config.lockoutWindowMinutes) * 60)
-        let (user, failures) = try await store.read { db in
-            (try UserRecord.filter(Column("username") == username).fetchOne(db),
-             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM loginFailures WHERE username = ? AND at >= ?",
-                arguments: [username, windowStart.seconds]) ?? 0)
+        // Failures are keyed by a digest of the name, so a password typed as a user name is not stored.
+        let key = Tokens.hash(username.lowercased())
+        let attemptAt = now().seconds
+        // Count and record the attempt in one transaction before bcrypt: parallel guesses cannot slip past the limit.
+        let (user, failures) = try await store.write { db in
+            let user = try UserRecord.filter(Column("username") == username).fetchOne(db)
+            let failures = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM loginFailures WHERE username = ? AND at >= ?",
+                arguments: [key, windowStart.seconds]) ?? 0
+            if failures < self.config.lockoutThreshold {
+                try db.execute(sql: "INSERT INTO loginFailures(username, at) VALUES (?, ?)", arguments: [key, attemptAt])
+            }
+            return (user, failures)
         }
+        let shownName = user?.username ?? "(unknown user)"
         if failures >= config.lockoutThreshold {
-            try await audit(AuditEvent(user: username, ip: ip, operation: "login", outcome: "locked",
+            try await audit(AuditEvent(user: shownName, ip: ip, operation: "login", outcome: "locked",
                 message: "locked after \(failures) failed logins"))
             throw APIError(.tooManyRequests, "account_locked",
                 "too many failed logins; try again in \(config.lockoutWindowMinutes) minutes")
         }
-        // Unknown users cost one bcrypt too, so timing does not tell which names exist.
-        let ok = try await PasswordHashing.verify(password.reveal(), hash: user?.passwordHash)
+        let ok = try await PasswordHashing.verify(password.reveal(), hash: user?.passwordHash, cost: config.bcryptCost)
         guard let user, ok else {
-            try await store.write { [now] db in
-                try db.execute(sql: "INSERT INTO loginFailures(username, at) VALUES (?, ?)", arguments: [username, now().seconds])
-                try AuditLog.append(AuditEvent(user: username, ip: ip, operation: "login", outcome: "failure",
-                    message: "invalid credentials"), in: db)
-            }
+            try await audit(AuditEvent(user: shownName, ip: ip, operation: "login", outcome: "failure",
+                message: user == nil ? "no such user" : "invalid credentials"))
             throw APIError(.unauthorized, "invalid_credentials", "wrong username or password")
         }
         let token = Tokens.generate()
@@ -53,7 +61,7 @@ extension Custody {
             hash: Tokens.hash(token), createdAt: now(), expiresAt: expires, revokedAt: nil)
         try await store.write { db in
             try record.insert(db)
-            try db.execute(sql: "DELETE FROM loginFailures WHERE username = ?", arguments: [username])
+            try db.execute(sql: "DELETE FROM loginFailures WHERE username = ?", arguments: [key])
             try AuditLog.append(AuditEvent(user: user.username, ip: ip, operation: "login"), in: db)
         }
         return LoginResult(token: token, expiresAt: expires, mustChangePassword: user.mustChangePassword)
@@ -75,7 +83,7 @@ extension Custody {
 
     func changeOwnPassword(_ p: Principal, current: Secret, new: Secret, ip: String) async throws {
         guard let user = try await store.read({ try UserRecord.fetchOne($0, key: p.userID) }) else { throw APIError.unauthorized }
-        guard try await PasswordHashing.verify(current.reveal(), hash: Optional(user.passwordHash)) else {
+        guard try await PasswordHashing.verify(current.reveal(), hash: user.passwordHash, cost: config.bcryptCost) else {
             try await audit(AuditEvent(user: p.username, ip: ip, operation: "change_own_password", outcome: "failure",
                 message: "current password is wrong"))
             throw APIError(.forbidden, "invalid_credentials", "the current password is wrong")
@@ -98,6 +106,12 @@ extension Custody {
         let s = password.reveal()
         if s.count < minUserPasswordLength {
             throw APIError.badRequest("weak_password", "the password must be at least \(minUserPasswordLength) characters")
+        }
+        if s.utf8.count > 72 {
+            throw APIError.badRequest("weak_password", "the password must be at most 72 bytes (bcrypt's limit)")
+        }
+        if s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
+            throw APIError.badRequest("weak_password", "the password must not contain control characters")
         }
         if s.lowercased().contains(username.lowercased()) {
             throw APIError.badRequest("weak_password", "the password must not contain the username")

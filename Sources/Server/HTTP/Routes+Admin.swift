@@ -111,8 +111,11 @@ extension Routes {
             return Reply.noContent()
         }
         t.add(.get, "/audit", "Audit records, newest first (?resourceId=&accountId=&since=&limit=)") { req, ctx in
-            try custody.authorizer.check(try ctx.caller(), .readAudit)
+            let p = try ctx.caller()
+            try custody.authorizer.check(p, .readAudit)
             var q = AuditLog.Query()
+            // Password administrators see their own actions and the records of resources visible to them.
+            if p.role == .passwordAdministrator && !p.superAdmin { q.scopedTo = p }
             let params = req.uri.queryParameters
             q.resourceId = params.get("resourceId")
             q.accountId = params.get("accountId")
@@ -130,6 +133,16 @@ extension Routes {
             struct Out: Encodable {
                 let id: Int64; let at: Date; let user, ip, operation: String; let resource, account, reason, ticketId: String?
                 let outcome: String; let message, resourceId, accountId: String?
+                enum K: String, CodingKey { case id, at, user, ip, operation, resource, account, reason, ticketId, outcome, message, resourceId, accountId }
+                /// Every key is present; absent values are null.
+                func encode(to encoder: any Encoder) throws {
+                    var c = encoder.container(keyedBy: K.self)
+                    try c.encode(id, forKey: .id); try c.encode(at, forKey: .at); try c.encode(user, forKey: .user)
+                    try c.encode(ip, forKey: .ip); try c.encode(operation, forKey: .operation); try c.encode(resource, forKey: .resource)
+                    try c.encode(account, forKey: .account); try c.encode(reason, forKey: .reason); try c.encode(ticketId, forKey: .ticketId)
+                    try c.encode(outcome, forKey: .outcome); try c.encode(message, forKey: .message)
+                    try c.encode(resourceId, forKey: .resourceId); try c.encode(accountId, forKey: .accountId)
+                }
             }
             return try Reply.json(rows.map {
                 Out(id: $0.id, at: Date(timeIntervalSince1970: $0.at), user: $0.user, ip: $0.ip, operation: $0.operation,

@@ -27,8 +27,9 @@ extension Routes {
             guard let header = rows.first?.map({ $0.trimmingWhitespace.lowercased() }) else {
                 throw APIError.badRequest("invalid_csv", "the CSV is empty")
             }
-            if let bad = header.first(where: { !Self.importColumns.contains($0) }) {
-                throw APIError.badRequest("invalid_csv", "unknown column '\(bad)'; columns: \(Self.importColumns.joined(separator: ", "))")
+            if let bad = header.firstIndex(where: { !Self.importColumns.contains($0) }) {
+                // Only the position: a file without a header row would otherwise echo its first line's values.
+                throw APIError.badRequest("invalid_csv", "unknown column #\(bad + 1) in the header; columns: \(Self.importColumns.joined(separator: ", "))")
             }
             guard header.contains("resourcename"), header.contains("accountname") else {
                 throw APIError.badRequest("invalid_csv", "the header must name resourceName and accountName")
@@ -52,8 +53,11 @@ extension Routes {
                     results.append(.init(line: lineNo, outcome: "failure", message: e.message))
                     try await custody.audit(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "import_line", outcome: "failure",
                         resource: v["resourcename"], account: v["accountname"], message: "line \(lineNo): \(e.message)"))
-                } catch let e as Authorizer.Denied {
-                    results.append(.init(line: lineNo, outcome: "failure", message: e.reason))
+                } catch {
+                    let message = (error as? Authorizer.Denied)?.reason ?? "internal error"
+                    results.append(.init(line: lineNo, outcome: "failure", message: message))
+                    try await custody.audit(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "import_line", outcome: "failure",
+                        resource: v["resourcename"], account: v["accountname"], message: "line \(lineNo): \(message)"))
                 }
             }
             struct Out: Encodable { let imported: Int; let failed: Int; let results: [LineResult] }
@@ -71,7 +75,7 @@ extension Custody {
         }
         try Validate.name(rname, field: "resourceName")
         try Validate.name(aname, field: "accountName")
-        try Validate.hostName(v["dnsname"] ?? "localhost")
+        try Validate.hostName(v["dnsname"] ?? rname)
         for k in ["description", "department", "location", "url", "accountdescription", "notes"] { try Validate.text(v[k], field: k) }
         if let pw = v["password"] { try Validate.password(pw) }
         return try await store.write { db in

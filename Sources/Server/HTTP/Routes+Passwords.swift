@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HTTPTypes
 import Hummingbird
 import Shared
 
@@ -44,7 +45,10 @@ extension Routes {
                     outcome: "denied", reason: reason, ticketId: ticket, message: denied.reason, resourceId: rid, accountId: aid))
                 throw denied
             }
-            return try Reply.json(["password": secret.reveal()])
+            var response = try Reply.json(["password": secret.reveal()])
+            response.headers[.cacheControl] = "no-store"
+            response.headers[HTTPField.Name("Pragma")!] = "no-cache"
+            return response
         }
         t.add(.put, "/resources/:rid/accounts/:aid/password", "Change a password in the vault (local) or on the target (remote)",
             body: PasswordSetBody.self) { req, ctx in
@@ -75,7 +79,7 @@ extension Routes {
                 {
                     throw APIError.badRequest("password_reused", "the password was used in the last \(policy.historyDepth) changes")
                 }
-                try custody.secrets.setCurrent(new, account: a.id, by: p.username, at: custody.now(), db)
+                try custody.secrets.setCurrent(new, account: a.id, by: p.username, at: custody.now(), keep: policy.historyDepth, db)
                 try db.execute(sql: "UPDATE accounts SET lastChangedAt = ? WHERE id = ?", arguments: [custody.now().seconds, a.id])
                 try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "change_password",
                     resource: r.name, account: a.loginName, reason: b.reason, ticketId: b.ticketId,

@@ -17,7 +17,7 @@ extension Routes {
             let b = try await req.decodeStrict(SharesBody.self, limit: custody.config.maxBodyBytes)
             try await custody.store.write { db in
                 let (r, _) = try Catalog.resource(try ctx.param("rid"), p, .share, custody.authorizer, db)
-                try Self.replaceShares(.resource, r.id, b, db)
+                try Self.replaceShares(.resource, r.id, b, by: p, db)
                 try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "share", resource: r.name,
                     message: Self.describe(b), resourceId: r.id), in: db)
             }
@@ -28,7 +28,7 @@ extension Routes {
             let b = try await req.decodeStrict(SharesBody.self, limit: custody.config.maxBodyBytes)
             try await custody.store.write { db in
                 let (g, _) = try Catalog.group(try ctx.param("gid"), p, .share, custody.authorizer, db)
-                try Self.replaceShares(.group, g.id, b, db)
+                try Self.replaceShares(.group, g.id, b, by: p, db)
                 try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "share",
                     message: "group \(g.name): " + Self.describe(b)), in: db)
             }
@@ -41,10 +41,8 @@ extension Routes {
                 throw APIError.badRequest("invalid_permission", "manage can be shared on resources and groups, not on single accounts")
             }
             try await custody.store.write { db in
-                let rid = try ctx.param("rid")
-                let (r, _) = try Catalog.resource(rid, p, .share, custody.authorizer, db)
-                let (_, a, _) = try Catalog.account(rid, try ctx.param("aid"), p, .readAccount, custody.authorizer, db)
-                try Self.replaceShares(.account, a.id, b, db)
+                let (r, a, _) = try Catalog.account(try ctx.param("rid"), try ctx.param("aid"), p, .share, custody.authorizer, db)
+                try Self.replaceShares(.account, a.id, b, by: p, db)
                 try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "share", resource: r.name,
                     account: a.loginName, message: Self.describe(b), resourceId: r.id, accountId: a.id), in: db)
             }
@@ -61,8 +59,7 @@ extension Routes {
                     case "resource": id = try Catalog.resource(try ctx.param("rid"), p, .share, custody.authorizer, db).0.id
                     case "group": id = try Catalog.group(try ctx.param("gid"), p, .share, custody.authorizer, db).0.id
                     default:
-                        _ = try Catalog.resource(try ctx.param("rid"), p, .share, custody.authorizer, db)
-                        id = try Catalog.account(try ctx.param("rid"), try ctx.param("aid"), p, .readAccount, custody.authorizer, db).1.id
+                        id = try Catalog.account(try ctx.param("rid"), try ctx.param("aid"), p, .share, custody.authorizer, db).1.id
                     }
                     return try ShareRecord.filter(Column("objectKind") == kind && Column("objectId") == id).fetchAll(db)
                 }
@@ -83,7 +80,20 @@ extension Routes {
         }
     }
 
-    static func replaceShares(_ kind: ShareRecord.ObjectKind, _ id: String, _ b: SharesBody, _ db: Database) throws {
+    /// Replaces the object's shares. Nobody but a super-administrator grants to themselves or to
+    /// their own user groups: such a grant would outlive the access it was made with.
+    static func replaceShares(_ kind: ShareRecord.ObjectKind, _ id: String, _ b: SharesBody, by p: Principal, _ db: Database) throws {
+        if !p.superAdmin {
+            if (b.users ?? []).contains(where: { $0.username.lowercased() == p.username.lowercased() }) {
+                throw APIError.forbidden("you cannot share to yourself")
+            }
+            let mine = try String.fetchAll(db, sql: """
+                SELECT g.name FROM userGroups g JOIN userGroupMembers m ON m.groupId = g.id WHERE m.userId = ?
+                """, arguments: [p.userID]).map { $0.lowercased() }
+            if (b.userGroups ?? []).contains(where: { mine.contains($0.name.lowercased()) }) {
+                throw APIError.forbidden("you cannot share to a user group you belong to")
+            }
+        }
         try db.execute(sql: "DELETE FROM shares WHERE objectKind = ? AND objectId = ?", arguments: [kind.rawValue, id])
         for u in b.users ?? [] {
             guard let uid = try String.fetchOne(db, sql: "SELECT id FROM users WHERE username = ?", arguments: [u.username]) else {

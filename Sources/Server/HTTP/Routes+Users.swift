@@ -95,14 +95,15 @@ extension Routes {
             try custody.authorizer.check(p, .updateUser)
             let uid = try ctx.param("uid")
             let body = try await req.decodeStrict(UserPatchBody.self, limit: custody.config.maxBodyBytes)
-            if uid == p.userID && (body.role != nil || body.superAdmin != nil) {
-                throw APIError.forbidden("you cannot change your own role or scope")
+            if uid == p.userID && (body.role != nil || body.superAdmin != nil || body.password != nil) {
+                throw APIError.forbidden("you cannot change your own role, scope or password here; use POST /auth/password")
             }
+            guard let target = try await custody.store.read({ try UserRecord.fetchOne($0, key: uid) }) else { throw APIError.notFound("user") }
+            if target.superAdmin && !p.superAdmin { throw APIError.forbidden("only a super-administrator can change a super-administrator") }
             if body.superAdmin != nil && !p.superAdmin { throw APIError.forbidden("only a super-administrator can change that flag") }
             var newHash: String? = nil
             if let pw = body.password {
-                let name = try await custody.store.read { try UserRecord.fetchOne($0, key: uid)?.username } ?? ""
-                try Custody.checkUserPassword(Secret(pw), username: name)
+                try Custody.checkUserPassword(Secret(pw), username: target.username)
                 newHash = try await PasswordHashing.hash(pw, cost: custody.config.bcryptCost)
             }
             let hash = newHash
@@ -114,7 +115,14 @@ extension Routes {
                     throw APIError.badRequest("invalid_field", "only administrators and password administrators can be super-administrators")
                 }
                 if let e = body.email { u.email = e }
-                if let h = hash { u.passwordHash = h; u.mustChangePassword = true }
+                if let h = hash {
+                    u.passwordHash = h
+                    u.mustChangePassword = true
+                    // A password set by an administrator ends the user's sessions and tokens.
+                    try db.execute(sql: "UPDATE tokens SET revokedAt = ? WHERE userId = ? AND revokedAt IS NULL",
+                        arguments: [custody.now().seconds, uid])
+                }
+                if u.superAdmin && !p.superAdmin { throw APIError.forbidden("only a super-administrator can change a super-administrator") }
                 try u.update(db)
                 try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "update_user",
                     message: "user \(u.username)" + (hash != nil ? " (password set)" : "")), in: db)
@@ -129,6 +137,7 @@ extension Routes {
             if uid == p.userID { throw APIError.forbidden("you cannot delete yourself") }
             try await custody.store.write { db in
                 guard let u = try UserRecord.fetchOne(db, key: uid) else { throw APIError.notFound("user") }
+                if u.superAdmin && !p.superAdmin { throw APIError.forbidden("only a super-administrator can delete a super-administrator") }
                 let owned = try Int.fetchOne(db, sql: "SELECT (SELECT COUNT(*) FROM resources WHERE ownerId = ?) + (SELECT COUNT(*) FROM groups WHERE ownerId = ?)",
                     arguments: [uid, uid]) ?? 0
                 if owned > 0 { throw APIError.conflict("user \(u.username) owns \(owned) resources or groups; transfer them first") }
@@ -146,6 +155,7 @@ extension Routes {
             let p = try ctx.caller()
             try custody.authorizer.check(p, .manageUserGroups)
             let body = try await req.decodeStrict(UserGroupBody.self, limit: custody.config.maxBodyBytes)
+            try Self.refuseSelfMembership(body.members ?? [], p)
             let id = newID()
             try await custody.store.write { db in
                 try db.execute(sql: "INSERT INTO userGroups(id, name) VALUES (?, ?)", arguments: [id, body.name])
@@ -154,11 +164,14 @@ extension Routes {
             }
             return try Reply.json(["id": id, "name": body.name], status: .created)
         }
-        t.add(.get, "/user-groups", "List user groups") { _, ctx in
-            _ = try ctx.caller()
+        t.add(.get, "/user-groups", "List user groups (administrators: all; others: their own)") { _, ctx in
+            let p = try ctx.caller()
             struct G: Codable { let id, name: String; let members: [String] }
+            let everything = p.role == .administrator || p.superAdmin
             let out = try await custody.store.read { db in
-                try Row.fetchAll(db, sql: "SELECT id, name FROM userGroups ORDER BY name").map { row in
+                try Row.fetchAll(db, sql: """
+                    SELECT id, name FROM userGroups WHERE ? OR id IN (SELECT groupId FROM userGroupMembers WHERE userId = ?) ORDER BY name
+                    """, arguments: [everything, p.userID]).map { row in
                     G(id: row["id"], name: row["name"], members: try String.fetchAll(db,
                         sql: "SELECT u.username FROM userGroupMembers m JOIN users u ON u.id = m.userId WHERE m.groupId = ? ORDER BY u.username",
                         arguments: [row["id"] as String]))
@@ -171,6 +184,7 @@ extension Routes {
             try custody.authorizer.check(p, .manageUserGroups)
             let gid = try ctx.param("gid")
             let body = try await req.decodeStrict(MembersBody.self, limit: custody.config.maxBodyBytes)
+            try Self.refuseSelfMembership(body.members, p)
             try await custody.store.write { db in
                 guard try Row.fetchOne(db, sql: "SELECT 1 FROM userGroups WHERE id = ?", arguments: [gid]) != nil else { throw APIError.notFound("user group") }
                 try Self.setMembers(gid, body.members, db)
@@ -193,13 +207,20 @@ extension Routes {
         }
     }
 
+    /// Joining a group that may hold shares would be a way around sharing; a super-administrator may.
+    static func refuseSelfMembership(_ members: [String], _ p: Principal) throws {
+        if !p.superAdmin && members.contains(where: { $0.lowercased() == p.username.lowercased() }) {
+            throw APIError.forbidden("you cannot add yourself to a user group")
+        }
+    }
+
     static func setMembers(_ gid: String, _ usernames: [String], _ db: Database) throws {
         try db.execute(sql: "DELETE FROM userGroupMembers WHERE groupId = ?", arguments: [gid])
         for name in Set(usernames) {
             guard let uid = try String.fetchOne(db, sql: "SELECT id FROM users WHERE username = ?", arguments: [name]) else {
                 throw APIError.badRequest("unknown_user", "no user named '\(name)'")
             }
-            try db.execute(sql: "INSERT INTO userGroupMembers(groupId, userId) VALUES (?, ?)", arguments: [gid, uid])
+            try db.execute(sql: "INSERT OR IGNORE INTO userGroupMembers(groupId, userId) VALUES (?, ?)", arguments: [gid, uid])
         }
     }
 }

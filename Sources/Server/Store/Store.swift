@@ -5,17 +5,22 @@ import GRDB
 /// lives in a `Store+Feature.swift` extension so a second backend replaces this type only.
 struct Store: Sendable {
     let db: DatabasePool
+    /// The audit chain's HMAC key, unsealed from the vault at start; SQL reads it as `custody_audit_key()`.
+    let auditKey: AuditKeyBox
 
     static func open(path: String) throws -> Store {
+        let box = AuditKeyBox()
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+            db.add(function: DatabaseFunction("custody_audit_key", argumentCount: 0, pure: false) { _ in box.key })
         }
         let pool = try DatabasePool(path: path, configuration: config)
         try Migrations.migrator.migrate(pool)
-        return Store(db: pool)
+        return Store(db: pool, auditKey: box)
     }
 
     func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
@@ -32,4 +37,12 @@ func newID() -> String { UUID().uuidString.lowercased() }
 
 extension Date {
     var seconds: Double { timeIntervalSince1970 }
+}
+
+/// Holds the audit key for the store's connections.
+final class AuditKeyBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Data?
+    var key: Data? { lock.withLock { value } }
+    func set(_ key: Data) { lock.withLock { value = key } }
 }

@@ -1,11 +1,13 @@
 import Foundation
 import GRDB
 
-/// `custody key rotate`: re-encrypts every sealed value under a new key. The new key is
-/// written (fsync'd) before the one transaction that re-encrypts; the key file is replaced
-/// by an atomic rename after it commits, and `VaultOpener` finishes that rename if it was cut.
+/// `custody key rotate`: re-encrypts every sealed value under a new key.
+/// 1. The new key is written and fsync'd as `KEY.new`.
+/// 2. One transaction re-encrypts everything, made durable (synchronous FULL, WAL checkpoint).
+/// 3. The old key is kept as `KEY.old`, then `KEY.new` replaces `KEY` by an atomic rename.
+/// `VaultOpener` picks whichever of the three opens the vault and removes the rest.
 struct KeyRotation {
-    enum Step: Sendable { case newKeyWritten, midReencrypt, committed }
+    enum Step: Sendable { case newKeyWritten, midReencrypt, committed, renamed }
 
     let store: Store
     let keyPath: String
@@ -16,33 +18,49 @@ struct KeyRotation {
 
     func run(current: Vault) throws -> (rotated: Int, vault: Vault) {
         let pendingPath = keyPath + ".new"
-        if FileManager.default.fileExists(atPath: pendingPath) {
-            try FileManager.default.removeItem(atPath: pendingPath)
+        let oldPath = keyPath + ".old"
+        for leftover in [pendingPath, oldPath] where FileManager.default.fileExists(atPath: leftover) {
+            try FileManager.default.removeItem(atPath: leftover)
         }
         let next = MasterKey.generate()
         try next.write(to: pendingPath)
         if failAt == .newKeyWritten { throw Injected() }
         let newVault = Vault(masterKey: next)
         let failMid = failAt == .midReencrypt
-        let count = try store.db.write { db -> Int in
-            let rows = try Row.fetchAll(db, sql: "SELECT id, accountId, sealed FROM secrets")
+        let count = try store.db.writeWithoutTransaction { db -> Int in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            defer { try? db.execute(sql: "PRAGMA synchronous = NORMAL") }
             var n = 0
-            for row in rows {
-                let identity = Vault.secretIdentity(secretID: row["id"], accountID: row["accountId"])
-                let plain = try current.open(row["sealed"], identity: identity)
-                let sealed = try newVault.seal(plain, identity: identity)
-                try db.execute(sql: "UPDATE secrets SET sealed = ? WHERE id = ?", arguments: [sealed, row["id"]])
-                n += 1
-                if failMid && n == max(1, rows.count / 2) { throw Injected() }
+            try db.inTransaction {
+                let rows = try Row.fetchAll(db, sql: "SELECT id, accountId, sealed FROM secrets")
+                for row in rows {
+                    let identity = Vault.secretIdentity(secretID: row["id"], accountID: row["accountId"])
+                    let sealed = try newVault.seal(try current.open(row["sealed"], identity: identity), identity: identity)
+                    try db.execute(sql: "UPDATE secrets SET sealed = ? WHERE id = ?", arguments: [sealed, row["id"]])
+                    n += 1
+                    if failMid && n == max(1, rows.count / 2) { throw Injected() }
+                }
+                for (key, identity) in [("canary", Vault.canaryIdentity), ("auditKey", VaultOpener.auditKeyIdentity)] {
+                    guard let old = try Data.fetchOne(db, sql: "SELECT value FROM vaultMeta WHERE key = ?", arguments: [key]) else { continue }
+                    let sealed = try newVault.seal(try current.open(old, identity: identity), identity: identity)
+                    try db.execute(sql: "UPDATE vaultMeta SET value = ? WHERE key = ?", arguments: [sealed, key])
+                }
+                return .commit
             }
-            let canary = try newVault.seal(Vault.canaryText, identity: Vault.canaryIdentity)
-            try db.execute(sql: "UPDATE vaultMeta SET value = ? WHERE key = 'canary'", arguments: [canary])
+            try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
             return n
         }
         if failAt == .committed { throw Injected() }
+        guard link(keyPath, oldPath) == 0 || FileManager.default.fileExists(atPath: oldPath) else {
+            throw VaultError(.rotationFailed, "cannot keep the old key as \(oldPath)")
+        }
         guard rename(pendingPath, keyPath) == 0 else {
             throw VaultError(.rotationFailed, "re-encrypted, but cannot move \(pendingPath) to \(keyPath); the server will finish this at start")
         }
+        MasterKey.syncDirectory(of: keyPath)
+        if failAt == .renamed { throw Injected() }
+        try FileManager.default.removeItem(atPath: oldPath)
+        MasterKey.syncDirectory(of: keyPath)
         return (count, newVault)
     }
 }

@@ -36,6 +36,16 @@ struct MasterKey: Sendable {
         return MasterKey(SymmetricKey(data: raw))
     }
 
+    /// fsyncs the directory holding `path`, so a created or renamed file survives a power cut.
+    static func syncDirectory(of path: String) {
+        let dir = (path as NSString).deletingLastPathComponent
+        let fd = open(dir.isEmpty ? "." : dir, O_RDONLY)
+        if fd >= 0 {
+            fsync(fd)
+            close(fd)
+        }
+    }
+
     /// Writes the key with mode 0600, durably, refusing to overwrite.
     func write(to path: String) throws(VaultError) {
         let body = key.withUnsafeBytes { Data($0).base64EncodedString() }
@@ -46,6 +56,10 @@ struct MasterKey: Sendable {
         let ok = text.utf8CString.withUnsafeBufferPointer { buf in
             Foundation.write(fd, buf.baseAddress, buf.count - 1) == buf.count - 1
         }
-        guard ok, fsync(fd) == 0 else { throw VaultError(.keyUnreadable, "cannot write master key file \(path)") }
+        guard ok, fsync(fd) == 0 else {
+            unlink(path)
+            throw VaultError(.keyUnreadable, "cannot write master key file \(path)")
+        }
+        MasterKey.syncDirectory(of: path)
     }
 }

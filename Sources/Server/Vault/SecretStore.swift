@@ -7,7 +7,7 @@ struct SecretStore: Sendable {
     let vault: Vault
     let historyDepth: Int
 
-    func setCurrent(_ secret: Secret, account: String, by user: String, at date: Date, _ db: Database) throws {
+    func setCurrent(_ secret: Secret, account: String, by user: String, at date: Date, keep: Int = 0, _ db: Database) throws {
         try db.execute(sql: "UPDATE secrets SET state = 'history' WHERE accountId = ? AND state = 'current'", arguments: [account])
         let id = newID()
         let sealed = try vault.seal(secret, identity: Vault.secretIdentity(secretID: id, accountID: account))
@@ -16,7 +16,7 @@ struct SecretStore: Sendable {
         try db.execute(sql: """
             DELETE FROM secrets WHERE accountId = ? AND state = 'history' AND id NOT IN
               (SELECT id FROM secrets WHERE accountId = ? AND state = 'history' ORDER BY createdAt DESC, rowid DESC LIMIT ?)
-            """, arguments: [account, account, historyDepth])
+            """, arguments: [account, account, max(historyDepth, keep)])
     }
 
     func current(account: String, _ db: Database) throws -> Secret? {

@@ -20,7 +20,7 @@ struct Vault: Sendable {
 
     func open(_ sealed: Data, identity: String) throws(VaultError) -> Data {
         let bytes = [UInt8](sealed)
-        guard bytes.count > 9 + 12 + 16, bytes[0] == Self.version else {
+        guard bytes.count >= 9 + 12 + 16, bytes[0] == Self.version else {
             throw VaultError(.integrity, "record \(identity) is not a sealed Custody value")
         }
         guard Array(bytes[1..<9]) == masterKey.id else {

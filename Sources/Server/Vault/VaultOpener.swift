@@ -2,17 +2,30 @@ import Foundation
 import GRDB
 import Logging
 
-/// Opens the vault at start-up: creates the key for a new vault, refuses a missing or exposed
-/// key for an existing one, and finishes a key rotation that was interrupted after its commit.
+/// Opens the vault at start-up. A new vault gets its key; an existing one needs a key that opens
+/// its canary. Leftovers of an interrupted rotation (`.new`, `.old`) are tried too, and the one
+/// that opens the vault becomes the key file; the others are removed.
 enum VaultOpener {
+    static let auditKeyIdentity = "custody.audit.key.v1"
+
     static func open(store: Store, keyPath: String, logger: Logger) throws -> Vault {
-        let canary = try store.db.read { db in
-            try Data.fetchOne(db, sql: "SELECT value FROM vaultMeta WHERE key = 'canary'")
+        let vault = try openKey(store: store, keyPath: keyPath, logger: logger)
+        try loadAuditKey(store: store, vault: vault)
+        return vault
+    }
+
+    private static func openKey(store: Store, keyPath: String, logger: Logger) throws -> Vault {
+        let (canary, secrets) = try store.db.read { db in
+            (try Data.fetchOne(db, sql: "SELECT value FROM vaultMeta WHERE key = 'canary'"),
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM secrets") ?? 0)
         }
+        let fm = FileManager.default
         guard let canary else {
-            // A new vault: make the key (or adopt one the admin placed) and seal the canary.
+            guard secrets == 0 else {
+                throw VaultError(.integrity, "the vault's canary is missing but it holds \(secrets) sealed values; refusing to start a new vault over them")
+            }
             let key: MasterKey
-            if FileManager.default.fileExists(atPath: keyPath) {
+            if fm.fileExists(atPath: keyPath) {
                 key = try MasterKey.load(path: keyPath)
             } else {
                 key = MasterKey.generate()
@@ -26,41 +39,43 @@ enum VaultOpener {
             }
             return vault
         }
-        let pendingPath = keyPath + ".new"
-        let key: MasterKey
-        if FileManager.default.fileExists(atPath: keyPath) {
-            key = try MasterKey.load(path: keyPath)
-        } else if FileManager.default.fileExists(atPath: pendingPath) {
-            // Only the new key survived a rotation: it must open the vault, then it becomes the key.
-            let next = try MasterKey.load(path: pendingPath)
-            guard opens(canary, with: next), rename(pendingPath, keyPath) == 0 else {
-                throw VaultError(.keyMissing, "master key file \(keyPath) is missing and \(pendingPath) does not open the vault")
+        let leftovers = [keyPath + ".new", keyPath + ".old"]
+        for path in [keyPath] + leftovers where fm.fileExists(atPath: path) {
+            let key = try MasterKey.load(path: path)
+            guard opens(canary, with: key) else { continue }
+            if path != keyPath {
+                guard rename(path, keyPath) == 0 else {
+                    throw VaultError(.rotationFailed, "cannot move \(path) to \(keyPath) to finish an interrupted key rotation")
+                }
+                MasterKey.syncDirectory(of: keyPath)
+                logger.notice("finished an interrupted key rotation", metadata: ["from": "\(path)"])
             }
-            logger.notice("finished an interrupted key rotation")
-            return Vault(masterKey: next)
-        } else {
-            throw VaultError(.keyMissing,
-                "this data directory holds an existing vault but its master key file \(keyPath) is missing; restore it from your backup (a new key cannot open the vault)")
-        }
-        if opens(canary, with: key) {
-            if FileManager.default.fileExists(atPath: pendingPath) {
-                // A rotation stopped before it committed; the new key was never used.
-                try? FileManager.default.removeItem(atPath: pendingPath)
-                logger.notice("removed the unused key of an interrupted key rotation")
+            for other in leftovers where fm.fileExists(atPath: other) {
+                try? fm.removeItem(atPath: other)
+                logger.notice("removed a leftover key file of a key rotation", metadata: ["path": "\(other)"])
             }
             return Vault(masterKey: key)
         }
-        if FileManager.default.fileExists(atPath: pendingPath) {
-            let next = try MasterKey.load(path: pendingPath)
-            if opens(canary, with: next) {
-                guard rename(pendingPath, keyPath) == 0 else {
-                    throw VaultError(.rotationFailed, "cannot move \(pendingPath) to \(keyPath) to finish the key rotation")
-                }
-                logger.notice("finished an interrupted key rotation")
-                return Vault(masterKey: next)
-            }
+        if !fm.fileExists(atPath: keyPath) {
+            throw VaultError(.keyMissing,
+                "this data directory holds an existing vault but its master key file \(keyPath) is missing; restore it from your backup (a new key cannot open the vault)")
         }
         throw VaultError(.wrongKey, "the master key in \(keyPath) does not open this vault")
+    }
+
+    /// The audit chain's HMAC key lives sealed in the vault, so it survives key rotation.
+    static func loadAuditKey(store: Store, vault: Vault) throws {
+        let key = try store.db.write { db -> Data in
+            if let sealed = try Data.fetchOne(db, sql: "SELECT value FROM vaultMeta WHERE key = 'auditKey'") {
+                return try vault.open(sealed, identity: auditKeyIdentity)
+            }
+            var rng = SystemRandomNumberGenerator()
+            let fresh = Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) })
+            try db.execute(sql: "INSERT INTO vaultMeta(key, value) VALUES ('auditKey', ?)",
+                arguments: [try vault.seal(fresh, identity: auditKeyIdentity)])
+            return fresh
+        }
+        store.auditKey.set(key)
     }
 
     static func opens(_ canary: Data, with key: MasterKey) -> Bool {

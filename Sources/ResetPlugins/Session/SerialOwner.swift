@@ -1,0 +1,19 @@
+import Dispatch
+import Shared
+
+/// One serial queue that owns a C handle: every call on the handle runs here, so blocking C
+/// code never runs on Swift's cooperative pool and the handle is never used concurrently.
+final class SerialOwner: @unchecked Sendable {
+    private let queue: DispatchQueue
+
+    init(label: String) { queue = DispatchQueue(label: label) }
+
+    func run<T: Sendable>(_ body: @escaping @Sendable () throws(ResetFailure) -> T) async throws(ResetFailure) -> T {
+        let result: Result<T, ResetFailure> = await withCheckedContinuation { cont in
+            queue.async {
+                do throws(ResetFailure) { cont.resume(returning: .success(try body())) } catch { cont.resume(returning: .failure(error)) }
+            }
+        }
+        return try result.get()
+    }
+}

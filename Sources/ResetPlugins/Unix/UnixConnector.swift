@@ -1,0 +1,71 @@
+import Foundation
+import Shared
+
+public enum LoginCredential: Sendable {
+    case password(Secret)
+    case publicKey(Secret)
+}
+
+/// A logged-in session: a prompt engine when a shell was asked for, and the host key seen.
+public final class OpenedSession: @unchecked Sendable {
+    public let prompt: PromptSession?
+    public let hostKey: String?
+    let transport: any Transport
+
+    init(prompt: PromptSession?, hostKey: String?, transport: any Transport) {
+        self.prompt = prompt
+        self.hostKey = hostKey
+        self.transport = transport
+    }
+
+    public func close() async { await transport.close() }
+}
+
+/// Logs in to a Unix target; tests and other transports can stand in.
+public protocol UnixConnector: Sendable {
+    func login(_ job: ResetJob, user: String, credential: LoginCredential, shell: Bool) async throws(ResetFailure) -> OpenedSession
+}
+
+public struct DefaultUnixConnector: UnixConnector {
+    public init() {}
+
+    public func login(_ job: ResetJob, user: String, credential: LoginCredential, shell: Bool) async throws(ResetFailure) -> OpenedSession {
+        let s = job.settings
+        switch s.transport {
+        case .ssh:
+            var options = SSHConnection.Options(host: job.host, port: s.port)
+            options.connectTimeout = s.connectTimeout
+            options.stepTimeout = s.promptTimeout
+            options.pinnedHostKey = s.hostKey
+            options.legacyAlgorithms = s.legacyAlgorithms
+            let ssh = try await SSHConnection.connect(options)
+            do {
+                switch credential {
+                case .password(let pw): try await ssh.authenticate(user: user, .password(pw))
+                case .publicKey(let key): try await ssh.authenticate(user: user, .publicKey(privateKey: key, passphrase: nil))
+                }
+                var prompt: PromptSession? = nil
+                if shell {
+                    try await ssh.openShell()
+                    prompt = PromptSession(transport: ssh, lineEnding: s.lineEnding, secrets: job.secrets, timeout: s.promptTimeout)
+                }
+                return OpenedSession(prompt: prompt, hostKey: ssh.hostKey, transport: ssh)
+            } catch {
+                await ssh.close()
+                throw error
+            }
+        case .telnet:
+            guard case .password(let pw) = credential else { throw ResetFailure(.unsupported, "telnet logs in with a password only") }
+            let telnet = try await TelnetTransport.connect(host: job.host, port: s.port, timeout: s.connectTimeout)
+            let prompt = PromptSession(transport: telnet, lineEnding: s.lineEnding == "\n" ? "\r\n" : s.lineEnding, secrets: job.secrets,
+                timeout: s.promptTimeout)
+            do {
+                try await TelnetLogin.login(prompt, user: user, password: pw, prompts: s.prompts)
+                return OpenedSession(prompt: prompt, hostKey: nil, transport: telnet)
+            } catch {
+                await telnet.close()
+                throw error
+            }
+        }
+    }
+}

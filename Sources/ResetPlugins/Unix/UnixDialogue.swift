@@ -1,0 +1,146 @@
+import Foundation
+import Shared
+
+/// The shell dialogue of one reset. Everything before the change command is definite; once the
+/// new password is typed, a missing answer is `outcomeUnknown`.
+struct UnixDialogue {
+    typealias P = PromptSession.Pattern
+    let session: PromptSession
+    let job: ResetJob
+    var prompts: [String: String] { job.settings.prompts }
+
+    func pattern(_ key: String, _ fallback: String) -> String { prompts[key] ?? fallback }
+
+    /// Waits for the shell: a marker echoed back proves the shell reads our lines.
+    func sync(_ n: Int = 1) async throws(ResetFailure) {
+        try await session.send("echo CUSTODY\"\"_SYNC\(n)")
+        _ = try await session.expect([P("sync", "^CUSTODY_SYNC\(n)\\s*$")], what: "the shell")
+    }
+
+    /// `su -` to the root account, checking that the effective uid is 0 afterwards.
+    func su(_ root: ResetJob.Credential?) async throws(ResetFailure) {
+        guard let root, let password = root.password else {
+            throw ResetFailure(.unsupported, "su needs a root account with a password")
+        }
+        try UnixPlugin.checkLoginName(root.loginName)
+        try await session.send("su - \(root.loginName)")
+        let asked = try await session.expect([P("password", pattern("root", UnixPrompts.suPassword)), P("failure", UnixPrompts.suFailure)],
+            what: "su's password prompt")
+        if asked.name == "failure" { throw ResetFailure(.permissionDenied, "su refused: \(session.tail(asked.matched))") }
+        try await session.sendSecret(password)
+        try await session.send("echo CUSTODY\"\"_UID=`id -u`")
+        let after = try await session.expect([P("uid", #"^CUSTODY_UID=(\d+)\s*$"#), P("failure", UnixPrompts.suFailure)],
+            what: "the root shell")
+        if after.name == "failure" { throw ResetFailure(.permissionDenied, "su as \(root.loginName) failed: authentication failure") }
+        guard after.matched.contains("CUSTODY_UID=0") else {
+            throw ResetFailure(.permissionDenied, "su as \(root.loginName) did not give uid 0")
+        }
+    }
+
+    /// Changes another account's password as root (or through sudo).
+    func change(user: String, new: Secret, sudo: Secret?) async throws(ResetFailure) {
+        let prefix = sudo != nil ? "sudo -k -p 'CUSTODY_SUDO''_PROMPT: ' " : ""
+        if job.settings.changeMethod == .chpasswd {
+            try await session.send("stty -echo; \(prefix)chpasswd; echo CUSTODY\"\"_RC=$?; stty echo")
+            if let sudo { try await sudoPassword(sudo, expectNext: false) }
+            try await session.sendSecretLine("\(user):", new)
+            try await session.sendRaw([0x04])
+            try await afterChange { () throws(ResetFailure) in try await finish("chpasswd") }
+            return
+        }
+        try await session.send("\(prefix)passwd \(user); echo CUSTODY\"\"_RC=$?")
+        if let sudo { try await sudoPassword(sudo, expectNext: true) }
+        try await passwdDialogue(current: nil, new: new)
+    }
+
+    /// The account changes its own password: passwd asks the current one first.
+    func selfChange(current: Secret?, new: Secret) async throws(ResetFailure) {
+        try await session.send("passwd; echo CUSTODY\"\"_RC=$?")
+        try await passwdDialogue(current: current, new: new)
+    }
+
+    private func sudoPassword(_ password: Secret, expectNext: Bool) async throws(ResetFailure) {
+        let first = try await session.expect([P("sudo", UnixPrompts.sudoPrompt), P("refused", UnixPrompts.sudoRefused),
+            P("new", pattern("password", UnixPrompts.new))], what: "sudo's password prompt")
+        switch first.name {
+        case "refused": throw ResetFailure(.permissionDenied, "sudo refused: \(first.matched)")
+        case "new": session.unread(first)
+        default:
+            try await session.sendSecret(password)
+            let next: PromptSession.Match?
+            do {
+                next = try await session.expect([P("retry", UnixPrompts.sudoRetry), P("refused", UnixPrompts.sudoRefused),
+                    P("new", pattern("password", UnixPrompts.new)), P("rc", UnixPrompts.rc("CUSTODY_RC"))],
+                    timeout: expectNext ? nil : 2, what: "sudo's answer")
+            } catch where error.code == .promptTimeout && !expectNext {
+                next = nil  // chpasswd waits silently for its input
+            }
+            if next?.name == "retry" {
+                try await session.sendRaw([0x03])
+                throw ResetFailure(.permissionDenied, "sudo refused the login account's password")
+            }
+            if next?.name == "refused" { throw ResetFailure(.permissionDenied, "sudo refused: \(next!.matched)") }
+            if let next { session.unread(next) }
+        }
+    }
+
+    /// Once the new password may have reached the target, a lost answer is `outcomeUnknown`.
+    private func afterChange(_ body: () async throws(ResetFailure) -> Void) async throws(ResetFailure) {
+        do {
+            try await body()
+        } catch where error.code == .promptTimeout || error.code == .protocolError {
+            throw ResetFailure(.outcomeUnknown, "the change was sent but its result was lost: \(error.message)")
+        }
+    }
+
+    /// New / Retype (after Current when asked), then the exit code.
+    private func passwdDialogue(current: Secret?, new: Secret) async throws(ResetFailure) {
+        let sent = SentCounter()
+        do {
+            try await passwdSteps(current: current, new: new, sent: sent)
+        } catch where sent.value > 0 && (error.code == .promptTimeout || error.code == .protocolError) {
+            throw ResetFailure(.outcomeUnknown, "the change was sent but its result was lost: \(error.message)")
+        }
+    }
+
+    private final class SentCounter { var value = 0 }
+
+    private func passwdSteps(current: Secret?, new: Secret, sent: SentCounter) async throws(ResetFailure) {
+        var warnings: [String] = []
+        while true {
+            let m = try await session.expect([
+                P("current", pattern("current", UnixPrompts.current)), P("retype", pattern("retype", UnixPrompts.retype)),
+                P("new", pattern("password", UnixPrompts.new)), P("bad", UnixPrompts.badPassword),
+                P("rc", UnixPrompts.rc("CUSTODY_RC")),
+            ], what: "passwd's prompts")
+            switch m.name {
+            case "current":
+                guard let current, sent.value == 0 else { throw ResetFailure(.protocolError, "passwd asked for the current password again") }
+                try await session.sendSecret(current)
+            case "new", "retype":
+                if sent.value >= 2 {
+                    try await session.sendRaw([0x03])
+                    throw ResetFailure(.rejectedByTarget, "passwd refused the password: \(warnings.last ?? "asked again")")
+                }
+                try await session.sendSecret(new)
+                sent.value += 1
+            case "bad":
+                warnings.append(m.matched.trimmingCharacters(in: .whitespaces))
+            default:
+                let code = Int(m.matched.filter(\.isNumber)) ?? -1
+                if code == 0 && sent.value == 2 { return }
+                let reason = warnings.last ?? "exit code \(code)"
+                if sent.value < 2 && warnings.contains(where: { $0.lowercased().contains("manipulation") }) && current != nil {
+                    throw ResetFailure(.authenticationFailed, "passwd refused the current password")
+                }
+                throw ResetFailure(sent.value == 0 ? .permissionDenied : .rejectedByTarget, "passwd failed: \(reason)")
+            }
+        }
+    }
+
+    private func finish(_ what: String) async throws(ResetFailure) {
+        let m = try await session.expect([P("rc", UnixPrompts.rc("CUSTODY_RC"))], what: "\(what)'s result")
+        let code = Int(m.matched.filter(\.isNumber)) ?? -1
+        if code != 0 { throw ResetFailure(.rejectedByTarget, "\(what) failed with exit code \(code): \(session.tail(m.before))") }
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Shared
+
+/// Unix targets over SSH or telnet: log in (as the login account or the target itself),
+/// elevate with su or sudo or not at all, change through the passwd dialogue or chpasswd.
+public struct UnixPlugin: ResetPlugin {
+    public let descriptor = PluginDescriptor(
+        id: "unix", resourceTypes: ["Linux", "Solaris", "HP UNIX", "IBM AIX", "Mac OS", "VMware ESXi"],
+        capabilities: [.reset, .verify, .selfChange, .elevation],
+        constraints: PasswordConstraints(maxLength: 128))
+
+    /// Opens a transport already logged in; SSH or telnet.
+    let connector: any UnixConnector
+
+    public init(connector: any UnixConnector = DefaultUnixConnector()) { self.connector = connector }
+
+    public func verify(_ job: ResetJob) async throws(ResetFailure) {
+        guard let password = job.currentPassword else { throw ResetFailure(.unsupported, "no password to verify") }
+        try Self.checkLoginName(job.loginName)
+        let session = try await connector.login(job, user: job.loginName, credential: .password(password), shell: false)
+        await session.close()
+    }
+
+    public func reset(_ job: ResetJob) async throws(ResetFailure) -> ResetReport {
+        guard let new = job.newPassword else { throw ResetFailure(.unsupported, "no new password") }
+        try Self.checkLoginName(job.loginName)
+        if let problem = descriptor.constraints.problem(with: new) { throw ResetFailure(.unsupported, problem) }
+        let selfChange = job.loginAccount == nil || job.loginAccount?.loginName == job.loginName
+        let login = job.loginAccount ?? ResetJob.Credential(loginName: job.loginName, password: job.currentPassword)
+        let credential: LoginCredential
+        if job.settings.authMethod == .publicKey, let key = login.privateKey {
+            credential = .publicKey(key)
+        } else if let pw = login.password {
+            credential = .password(pw)
+        } else {
+            throw ResetFailure(.unsupported, "no password or key for the login account \(login.loginName)")
+        }
+        let opened = try await connector.login(job, user: login.loginName, credential: credential, shell: true)
+        guard let prompt = opened.prompt else {
+            await opened.close()
+            throw ResetFailure(.protocolError, "no interactive session")
+        }
+        do {
+            let dialogue = UnixDialogue(session: prompt, job: job)
+            try await dialogue.sync()
+            if selfChange && job.settings.elevation == .none {
+                try await dialogue.selfChange(current: job.currentPassword, new: new)
+            } else {
+                if job.settings.elevation == .su { try await dialogue.su(job.rootAccount) }
+                try await dialogue.change(user: job.loginName, new: new, sudo: job.settings.elevation == .sudo ? login.password : nil)
+            }
+            await opened.close()
+        } catch {
+            await opened.close()
+            throw error
+        }
+        return ResetReport(message: "password of \(job.loginName) changed", learnedHostKey: opened.hostKey)
+    }
+
+    /// Login names go into a command line: only the portable POSIX user-name characters.
+    static func checkLoginName(_ name: String) throws(ResetFailure) {
+        let ok = !name.isEmpty && name.count <= 64 && name.first != "-"
+            && name.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII || "._-$".unicodeScalars.contains($0) }
+        if !ok { throw ResetFailure(.unsupported, "'\(name)' is not a login name this plugin can pass to passwd") }
+    }
+}

@@ -1,0 +1,94 @@
+/// Everything a plugin needs for one reset or verify; also the wire format to agents and
+/// external plugins (PMP's listener property names for the resource and account maps).
+public struct ResetJob: Codable, Sendable {
+    public enum Operation: String, Codable, Sendable { case reset, verify, notify }
+
+    public struct Credential: Codable, Sendable {
+        public var loginName: String
+        public var password: Secret?
+        public var privateKey: Secret?
+        public init(loginName: String, password: Secret? = nil, privateKey: Secret? = nil) {
+            self.loginName = loginName
+            self.password = password
+            self.privateKey = privateKey
+        }
+    }
+
+    public var operation: Operation
+    /// RESOURCENAME, IPADDRESS, RESOURCEURL, DOMAINNAME, SSHPORT, RESOURCEDESC, LOCATION, DEPARTMENT, custom fields.
+    public var resource: [String: String]
+    /// LOGINNAME, DESCRIPTION, custom fields.
+    public var account: [String: String]
+    public var currentPassword: Secret?
+    public var newPassword: Secret?
+    /// The remote login account (nil: log in as the target account itself).
+    public var loginAccount: Credential?
+    /// su's root account, or the enable account on devices.
+    public var rootAccount: Credential?
+    public var settings: ResetSettings
+
+    public init(operation: Operation, resource: [String: String], account: [String: String], currentPassword: Secret?,
+        newPassword: Secret? = nil, loginAccount: Credential? = nil, rootAccount: Credential? = nil, settings: ResetSettings)
+    {
+        self.operation = operation
+        self.resource = resource
+        self.account = account
+        self.currentPassword = currentPassword
+        self.newPassword = newPassword
+        self.loginAccount = loginAccount
+        self.rootAccount = rootAccount
+        self.settings = settings
+    }
+
+    public var host: String { resource["IPADDRESS"] ?? resource["RESOURCENAME"] ?? "" }
+    public var loginName: String { account["LOGINNAME"] ?? "" }
+
+    /// Every secret in the job, for redacting transcripts and messages.
+    public var secrets: [Secret] {
+        [currentPassword, newPassword, loginAccount?.password, loginAccount?.privateKey, rootAccount?.password,
+            rootAccount?.privateKey].compactMap { $0 }
+    }
+}
+
+/// How to reach the target: the reset-config of API.md.
+public struct ResetSettings: Codable, Sendable, Equatable {
+    public enum TransportKind: String, Codable, Sendable { case ssh, telnet }
+    public enum Elevation: String, Codable, Sendable { case none, su, sudo }
+    public enum AuthMethod: String, Codable, Sendable { case password, publicKey }
+    public enum ChangeMethod: String, Codable, Sendable { case passwd, chpasswd }
+
+    public var transport: TransportKind
+    public var port: Int
+    public var authMethod: AuthMethod
+    public var elevation: Elevation
+    public var changeMethod: ChangeMethod
+    /// Pinned host key ("SHA256:..."); nil trusts on first use.
+    public var hostKey: String?
+    public var prompts: [String: String]
+    public var options: [String: String]
+    /// Allow legacy key exchange and ciphers (old devices only).
+    public var legacyAlgorithms: Bool
+    /// "\r" or "\r\n".
+    public var lineEnding: String
+    /// Seconds for each expected prompt.
+    public var promptTimeout: Double
+    public var connectTimeout: Double
+
+    public init(transport: TransportKind = .ssh, port: Int = 22, authMethod: AuthMethod = .password, elevation: Elevation = .none,
+        changeMethod: ChangeMethod = .passwd, hostKey: String? = nil, prompts: [String: String] = [:], options: [String: String] = [:],
+        legacyAlgorithms: Bool = false, lineEnding: String = "\n", promptTimeout: Double = 15, connectTimeout: Double = 10)
+    {
+        self.transport = transport
+        self.port = port
+        self.authMethod = authMethod
+        self.elevation = elevation
+        self.changeMethod = changeMethod
+        self.hostKey = hostKey
+        self.prompts = prompts
+        self.options = options
+        self.legacyAlgorithms = legacyAlgorithms
+        self.lineEnding = lineEnding
+        self.promptTimeout = promptTimeout
+        self.connectTimeout = connectTimeout
+    }
+}
