@@ -28,6 +28,10 @@ struct UnixDialogue {
             what: "su's password prompt")
         if asked.name == "failure" { throw ResetFailure(.permissionDenied, "su refused: \(session.tail(asked.matched))") }
         try await session.sendSecret(password)
+        // su discards typed-ahead input once it has the password: wait for its answer first.
+        let answer = try await session.expect([P("failure", UnixPrompts.suFailure), P("shell", pattern("shell", #"[#$>%]\s*$"#))],
+            what: "su's answer")
+        if answer.name == "failure" { throw ResetFailure(.permissionDenied, "su as \(root.loginName) failed: authentication failure") }
         try await session.send("echo CUSTODY\"\"_UID=`id -u`")
         let after = try await session.expect([P("uid", #"^CUSTODY_UID=(\d+)\s*$"#), P("failure", UnixPrompts.suFailure)],
             what: "the root shell")

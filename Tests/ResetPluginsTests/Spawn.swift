@@ -1,0 +1,61 @@
+import Foundation
+
+/// posix_spawn and waitpid, without Foundation's Process (whose waiting needs a run loop that a
+/// static initializer or a test thread may not have).
+enum Spawn {
+    /// Runs to completion and returns the exit status and standard output.
+    @discardableResult
+    static func run(_ argv: [String], stdin: String? = nil) -> (status: Int32, out: String) {
+        var inPipe: [Int32] = [0, 0]
+        var outPipe: [Int32] = [0, 0]
+        pipe(&inPipe)
+        pipe(&outPipe)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        for fd in [inPipe[0], inPipe[1], outPipe[0], outPipe[1]] { posix_spawn_file_actions_addclose(&actions, fd) }
+        var pid: pid_t = 0
+        let cargs = argv.map { strdup($0) } + [nil]
+        defer { cargs.forEach { free($0) } }
+        let rc = posix_spawn(&pid, argv[0], &actions, nil, cargs, environ)
+        posix_spawn_file_actions_destroy(&actions)
+        close(inPipe[0])
+        close(outPipe[1])
+        if rc != 0 {
+            close(inPipe[1])
+            close(outPipe[0])
+            return (-1, "")
+        }
+        if let stdin { _ = stdin.withCString { write(inPipe[1], $0, strlen($0)) } }
+        close(inPipe[1])
+        var out = [UInt8]()
+        var buf = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = read(outPipe[0], &buf, 4096)
+            if n <= 0 { break }
+            out += buf[0..<n]
+        }
+        close(outPipe[0])
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return (exit, String(decoding: out, as: UTF8.self))
+    }
+
+    /// Starts a long-running child with its output discarded; returns its pid.
+    static func background(_ argv: [String]) -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        var pid: pid_t = 0
+        let cargs = argv.map { strdup($0) } + [nil]
+        defer { cargs.forEach { free($0) } }
+        posix_spawn(&pid, argv[0], &actions, nil, cargs, environ)
+        posix_spawn_file_actions_destroy(&actions)
+        return pid
+    }
+}

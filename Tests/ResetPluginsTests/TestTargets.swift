@@ -1,0 +1,160 @@
+import Foundation
+import Shared
+import Testing
+
+/// Real target servers for the plugin tests: OpenSSH `sshd` (with PAM) and inetutils `telnetd`
+/// on 127.0.0.1, with local users made for the tests. Started once per test process, stopped at exit.
+enum TestTargets {
+    static let dir = "/tmp/custody-targets-\(getpid())"
+    static let sshPort = 22000 + Int(getpid() % 5000)
+    static let telnetPort = 27000 + Int(getpid() % 5000)
+    static let loginPassword = "Login-Pass-1"
+    static let rootPassword = "Root-Pass-1"
+    static let sudoPassword = "Sudo-Pass-1"
+
+    /// The uid-0 account su switches to; the machine's own root password is never touched.
+    static let rootUser = "custody_root"
+    static let loginUser = "custody_login"
+    static let sudoUser = "custody_sudo"
+    static let noSudoUser = "custody_nosudo"
+
+    struct Ready: Sendable {
+        let hostKey: String
+        let available: Bool
+        let why: String
+    }
+
+    static let ready: Ready = start()
+
+    private static func start() -> Ready {
+        guard getuid() == 0 else { return Ready(hostKey: "", available: false, why: "tests need root to make users") }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd") else {
+            return Ready(hostKey: "", available: false, why: "sshd is not installed (make test installs openssh-server)")
+        }
+        try? FileManager.default.createDirectory(atPath: dir + "/keys", withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
+        sh("rm -f \(dir)/hk \(dir)/hk.pub; ssh-keygen -q -t ed25519 -N '' -f \(dir)/hk")
+        let config = """
+            Port \(sshPort)
+            ListenAddress 127.0.0.1
+            HostKey \(dir)/hk
+            PidFile \(dir)/sshd.pid
+            UsePAM yes
+            PasswordAuthentication yes
+            KbdInteractiveAuthentication yes
+            PermitRootLogin no
+            StrictModes no
+            PubkeyAuthentication yes
+            AuthorizedKeysFile \(dir)/keys/%u
+            MaxStartups 200:30:300
+            MaxSessions 50
+            LogLevel VERBOSE
+            """
+        try? config.write(toFile: dir + "/sshd_config", atomically: true, encoding: .utf8)
+        user(loginUser, loginPassword)
+        user(sudoUser, sudoPassword)
+        user(noSudoUser, loginPassword)
+        if !exists(rootUser) { sh("useradd -o -u 0 -g 0 -M -N -d /root -s /bin/bash \(rootUser)") }
+        setPassword(rootUser, rootPassword)
+        try? "\(sudoUser) ALL=(ALL) ALL\n".write(toFile: "/etc/sudoers.d/custody-tests", atomically: true, encoding: .utf8)
+        chmod("/etc/sudoers.d/custody-tests", 0o440)
+        let pid = spawn(["/usr/sbin/sshd", "-D", "-f", dir + "/sshd_config", "-E", dir + "/sshd.log"])
+        atexit { TestTargets.stopAll() }
+        children.append(pid)
+        guard waitForPort(sshPort) else { return Ready(hostKey: "", available: false, why: "sshd did not start: \(log)") }
+        let fp = sh("ssh-keygen -l -E sha256 -f \(dir)/hk.pub").split(separator: " ").dropFirst().first.map(String.init) ?? ""
+        startTelnet()
+        return Ready(hostKey: fp, available: true, why: "")
+    }
+
+    nonisolated(unsafe) static var children: [pid_t] = []
+
+    static func stopAll() {
+        for pid in children { kill(pid, SIGTERM) }
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    static var log: String { (try? String(contentsOfFile: dir + "/sshd.log", encoding: .utf8)) ?? "" }
+
+    /// inetutils-inetd on a private config, spawning telnetd for the test port.
+    static func startTelnet() {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/telnetd"),
+            FileManager.default.isExecutableFile(atPath: "/usr/sbin/inetutils-inetd")
+        else { return }
+        let conf = "\(telnetPort) stream tcp nowait root /usr/sbin/telnetd telnetd\n"
+        try? conf.write(toFile: dir + "/inetd.conf", atomically: true, encoding: .utf8)
+        children.append(spawn(["/usr/sbin/inetutils-inetd", "-d", dir + "/inetd.conf"]))
+        _ = waitForPort(telnetPort)
+    }
+
+    static var telnetAvailable: Bool { portOpen(telnetPort) }
+
+    /// A fresh target user with a known password; each test uses its own.
+    static func target(_ name: String, password: String) -> String {
+        let user = "ct_" + name
+        Self.user(user, password)
+        return user
+    }
+
+    static func user(_ name: String, _ password: String) {
+        if !exists(name) { sh("useradd -m -s /bin/bash \(name)") }
+        setPassword(name, password)
+    }
+
+    static func exists(_ name: String) -> Bool { !sh("id -u \(name) 2>/dev/null").isEmpty }
+
+    static func setPassword(_ name: String, _ password: String) {
+        Spawn.run(["/usr/sbin/chpasswd"], stdin: "\(name):\(password)\n")
+    }
+
+    /// Checks a password against /etc/shadow through the system's crypt, independently of the plugin.
+    static func passwordWorks(_ user: String, _ password: String) -> Bool {
+        let script = """
+            import crypt, spwd, sys
+            h = spwd.getspnam(sys.argv[1]).sp_pwdp
+            sys.exit(0 if crypt.crypt(sys.stdin.read(), h) == h else 1)
+            """
+        return Spawn.run(["/usr/bin/python3", "-W", "ignore", "-c", script, user], stdin: password).status == 0
+    }
+
+    @discardableResult
+    static func sh(_ command: String) -> String {
+        Spawn.run(["/bin/sh", "-c", command]).out.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    static func spawn(_ args: [String]) -> pid_t { Spawn.background(args) }
+
+    static func portOpen(_ port: Int) -> Bool {
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(s) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+
+    /// Bounded wait for a listening port.
+    static func waitForPort(_ port: Int) -> Bool {
+        for _ in 0..<100 {
+            if portOpen(port) { return true }
+            usleep(100_000)
+        }
+        return false
+    }
+
+    /// A job for `user` on the test sshd.
+    static func job(_ user: String, current: String?, new: String? = nil, elevation: ResetSettings.Elevation = .none,
+        login: ResetJob.Credential? = nil, root: ResetJob.Credential? = nil, transport: ResetSettings.TransportKind = .ssh,
+        change: ResetSettings.ChangeMethod = .passwd, hostKey: String? = nil) -> ResetJob
+    {
+        ResetJob(
+            operation: new == nil ? .verify : .reset, resource: ["RESOURCENAME": "localhost", "IPADDRESS": "127.0.0.1"],
+            account: ["LOGINNAME": user], currentPassword: current.map(Secret.init), newPassword: new.map(Secret.init),
+            loginAccount: login, rootAccount: root,
+            settings: ResetSettings(transport: transport, port: transport == .ssh ? sshPort : telnetPort, elevation: elevation,
+                changeMethod: change, hostKey: hostKey ?? ready.hostKey, promptTimeout: 10, connectTimeout: 5))
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import Shared
+import Testing
+
+@testable import ResetPlugins
+
+@Suite(.enabled(if: TestTargets.ready.available, "needs root and sshd")) struct UnixPluginSSHTests {
+    let plugin = UnixPlugin()
+    typealias T = TestTargets
+
+    @Test func verifyLogsInWithTheStoredPasswordAndMapsAWrongOneToAuthenticationFailed() async throws {
+        let user = T.target("verify1", password: "Verify-Pass-1")
+        try await plugin.verify(T.job(user, current: "Verify-Pass-1"))
+        await #expect { try await plugin.verify(T.job(user, current: "Wrong-Pass-1")) } throws: {
+            ($0 as? ResetFailure)?.code == .authenticationFailed
+        }
+    }
+
+    @Test func aSelfChangeGoesThroughPasswdWithTheCurrentPassword() async throws {
+        let user = T.target("self1", password: "Self-Old-Pass-1")
+        let report = try await plugin.reset(T.job(user, current: "Self-Old-Pass-1", new: "Self-New-Pass-2x"))
+        #expect(report.learnedHostKey == T.ready.hostKey)
+        #expect(T.passwordWorks(user, "Self-New-Pass-2x"))
+    }
+
+    @Test func suWithTheRootAccountChangesAnotherUsersPassword() async throws {
+        let user = T.target("su1", password: "Su-Old-Pass-1")
+        try await plugin.reset(T.job(user, current: "Su-Old-Pass-1", new: "Su-New-Pass-2", elevation: .su,
+            login: .init(loginName: T.loginUser, password: Secret(T.loginPassword)),
+            root: .init(loginName: T.rootUser, password: Secret(T.rootPassword))))
+        #expect(T.passwordWorks(user, "Su-New-Pass-2"))
+    }
+
+    @Test func sudoWithTheLoginAccountsPasswordChangesAnotherUsersPassword() async throws {
+        let user = T.target("sudo1", password: "Sudo-Old-Pass-1")
+        try await plugin.reset(T.job(user, current: "Sudo-Old-Pass-1", new: "Sudo-New-Pass-2", elevation: .sudo,
+            login: .init(loginName: T.sudoUser, password: Secret(T.sudoPassword))))
+        #expect(T.passwordWorks(user, "Sudo-New-Pass-2"))
+    }
+}
