@@ -45,11 +45,15 @@ struct UnixDialogue {
     func change(user: String, new: Secret, sudo: Secret?) async throws(ResetFailure) {
         let prefix = sudo != nil ? "sudo -k -p 'CUSTODY_SUDO''_PROMPT: ' " : ""
         if job.settings.changeMethod == .chpasswd {
-            try await session.send("stty -echo; \(prefix)chpasswd; echo CUSTODY\"\"_RC=$?; stty echo")
-            if let sudo { try await sudoPassword(sudo, expectNext: false) }
+            // The shell reads the line itself (no echo, no history, no argv) and pipes it to chpasswd.
+            try await session.send("stty -echo; printf 'CUSTODY_IN''PUT: '; IFS= read -r CUSTODY_L; stty echo; "
+                + "printf '%s\\n' \"$CUSTODY_L\" | \(prefix)chpasswd; echo CUSTODY\"\"_RC=$?; unset CUSTODY_L")
+            _ = try await session.expect([P("input", "CUSTODY_INPUT: $")], what: "the shell's read")
             try await session.sendSecretLine("\(user):", new)
-            try await session.sendRaw([0x04])
-            try await afterChange { () throws(ResetFailure) in try await finish("chpasswd") }
+            try await afterChange { () throws(ResetFailure) in
+                if let sudo { try await sudoPassword(sudo, expectNext: false) }
+                try await finish("chpasswd")
+            }
             return
         }
         try await session.send("\(prefix)passwd \(user); echo CUSTODY\"\"_RC=$?")

@@ -17,7 +17,8 @@ public struct UnixPlugin: ResetPlugin {
     public func verify(_ job: ResetJob) async throws(ResetFailure) {
         guard let password = job.currentPassword else { throw ResetFailure(.unsupported, "no password to verify") }
         try Self.checkLoginName(job.loginName)
-        let session = try await connector.login(job, user: job.loginName, credential: .password(password), shell: false)
+        // Telnet has no login without a shell: its login dialogue is the check.
+        let session = try await connector.login(job, user: job.loginName, credential: .password(password), shell: job.settings.transport == .telnet)
         await session.close()
     }
 
