@@ -62,11 +62,12 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SharedTests", dependencies: ["Shared"]),
-        .testTarget(name: "ResetPluginsTests", dependencies: ["ResetPlugins", "Shared"]),
+        .target(name: "TestSupport", dependencies: ["Shared"], path: "Tests/TestSupport"),
+        .testTarget(name: "ResetPluginsTests", dependencies: ["ResetPlugins", "Shared", "TestSupport"]),
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "Shared",
+                "Server", "Shared", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]

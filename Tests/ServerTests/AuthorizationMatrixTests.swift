@@ -9,7 +9,7 @@ import Testing
 @Suite struct AuthorizationMatrixTests {
     enum R: String, CaseIterable { case superAdmin, administrator, passwordAdministrator, passwordUser, passwordAuditor }
 
-    struct Fixture: Sendable { let rid, aid, gid, ugid, victim: String }
+    struct Fixture: Sendable { let rid, aid, gid, ugid, victim, task: String }
 
     struct Case {
         let allowed: Set<R>
@@ -86,6 +86,13 @@ import Testing
         "GET /api/v1/settings/passwords": Case(allowed: all) { _, _, _ in ("/settings/passwords", nil) },
         "PUT /api/v1/settings/passwords": Case(allowed: admins) { _, _, _ in ("/settings/passwords", ["requireReason": false]) },
         "GET /api/v1/audit": Case(allowed: auditors) { _, _, _ in ("/audit", nil) },
+        "PUT /api/v1/resources/:rid/reset-config": Case(allowed: managers) { f, _, _ in
+            ("/resources/\(f.rid)/reset-config", ["mode": "agentless", "protocol": "ssh", "port": 1])
+        },
+        "GET /api/v1/resources/:rid/reset-config": Case(allowed: all) { f, _, _ in ("/resources/\(f.rid)/reset-config", nil) },
+        "POST /api/v1/resources/:rid/accounts/:aid/verify": Case(allowed: all) { f, _, _ in ("/resources/\(f.rid)/accounts/\(f.aid)/verify", nil) },
+        "GET /api/v1/tasks/:tid": Case(allowed: all) { f, _, _ in ("/tasks/\(f.task)", nil) },
+        "GET /api/v1/tasks": Case(allowed: all) { _, _, _ in ("/tasks?mine=true", nil) },
         "POST /api/v1/import/resources": Case(allowed: creators) { _, _, _ in
             ("/import/resources", "resourceName,accountName,password\n\(unique("imp")),root,Pw-1234567890\n")
         },
@@ -150,6 +157,10 @@ import Testing
         let others = R.allCases.filter { $0 != .superAdmin }.map { names[$0]! }
         try await api.call(.put, "/resources/\(rid)/shares", token: root, json: ["users": others.map { ["username": $0, "permission": "manage"] }])
         try await api.call(.put, "/groups/\(gid)/shares", token: root, json: ["users": others.map { ["username": $0, "permission": "manage"] }])
-        return Fixture(rid: rid, aid: aid, gid: gid, ugid: ugid, victim: try #require(victim.object["id"] as? String))
+        // Reset reaches a closed port: tasks queue and fail fast as unreachable.
+        try await api.call(.put, "/resources/\(rid)/reset-config", token: root, json: ["mode": "agentless", "protocol": "ssh", "port": 1])
+        let task = try await api.call(.post, "/resources/\(rid)/accounts/\(aid)/verify", token: root)
+        return Fixture(rid: rid, aid: aid, gid: gid, ugid: ugid, victim: try #require(victim.object["id"] as? String),
+            task: try #require(task.object["taskId"] as? String))
     }
 }

@@ -13,23 +13,26 @@ struct Harness {
     let custody: Custody
     let dataDir: String
 
-    static func make(clock: TestClock? = nil, configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> Harness {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("custody-test-\(UUID().uuidString)").path
+    static func make(clock: TestClock? = nil, dataDir: String? = nil, crashAfterReset: @escaping @Sendable (TaskRecord) -> Bool = { _ in false },
+        configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> Harness
+    {
+        let dir = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("custody-test-\(UUID().uuidString)").path
         var cfg = ServerConfiguration()
         cfg.dataDir = dir
         cfg.bcryptCost = 4
         configure(&cfg)
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        var custody = try await Bootstrap.open(cfg, logger: logger)
-        if let clock {
-            custody = Custody(config: custody.config, store: custody.store, vault: custody.vault, logger: logger, now: { clock.now })
-        }
+        let opened = try await Bootstrap.open(cfg, logger: logger)
+        let now: @Sendable () -> Date
+        if let clock { now = { clock.now } } else { now = { Date() } }
+        let custody = Custody(config: opened.config, store: opened.store, vault: opened.vault, logger: logger, now: now,
+            crashAfterReset: crashAfterReset)
         return Harness(custody: custody, dataDir: dir)
     }
 
     func application() -> some ApplicationProtocol {
-        Application(router: CustodyApp.router(custody).0, logger: custody.logger)
+        Application(router: CustodyApp.router(custody).0, services: [TaskEngine(custody: custody, tick: .milliseconds(200))], logger: custody.logger)
     }
 
     /// Runs `body` against the router with an API helper bound to a client.

@@ -7,7 +7,7 @@ import Testing
 
 @Suite struct PasswordTests {
     @Test func aLocalChangeIsCheckedAgainstThePolicyAndHistory() async throws {
-        let h = try await Harness.make { $0.passwordHistoryDepth = 3 }
+        let h = try await Harness.make(configure: { $0.passwordHistoryDepth = 3 })
         try await h.run { api in
             let admin = try await api.admin()
             let pol = try await api.call(.post, "/policies", token: admin,
@@ -30,8 +30,8 @@ import Testing
             #expect(try await api.call(.put, path, token: admin, json: ["resetType": "local"]).status == .ok)
             let generated = try #require(try await api.call(.get, path, token: admin).object["password"] as? String)
             #expect(PasswordPolicy(name: "Ops", minLength: 10, maxLength: 30, requireDigits: true).violations(of: Secret(generated)).isEmpty)
-            // remote is not in this version, and says so
-            #expect(try await api.call(.put, path, token: admin, json: ["resetType": "remote"]).errorCode == "remote_reset_unavailable")
+            // a remote reset needs a reset configuration first
+            #expect(try await api.call(.put, path, token: admin, json: ["resetType": "remote"]).errorCode == "reset_not_configured")
             // the vault keeps at most passwordHistoryDepth old versions
             let history = try await h.custody.store.read { db in try h.custody.secrets.historyCount(account: aid, db) }
             #expect(history == 3)

@@ -42,8 +42,9 @@ struct UnixDialogue {
     }
 
     /// Changes another account's password as root (or through sudo).
-    func change(user: String, new: Secret, sudo: Secret?) async throws(ResetFailure) {
-        let prefix = sudo != nil ? "sudo -k -p 'CUSTODY_SUDO''_PROMPT: ' " : ""
+    func change(user: String, new: Secret, sudo useSudo: Bool, sudoPassword: Secret?) async throws(ResetFailure) {
+        let prefix = useSudo ? "sudo -k -p 'CUSTODY_SUDO''_PROMPT: ' " : ""
+        let sudo: Secret?? = useSudo ? .some(sudoPassword) : .none
         if job.settings.changeMethod == .chpasswd {
             // The shell reads the line itself (no echo, no history, no argv) and pipes it to chpasswd.
             try await session.send("stty -echo; printf 'CUSTODY_IN''PUT: '; IFS= read -r CUSTODY_L; stty echo; "
@@ -51,13 +52,13 @@ struct UnixDialogue {
             _ = try await session.expect([P("input", "CUSTODY_INPUT: $")], what: "the shell's read")
             try await session.sendSecretLine("\(user):", new)
             try await afterChange { () throws(ResetFailure) in
-                if let sudo { try await sudoPassword(sudo, expectNext: false) }
+                if let sudo { try await self.sudoPassword(sudo, expectNext: false) }
                 try await finish("chpasswd")
             }
             return
         }
         try await session.send("\(prefix)passwd \(user); echo CUSTODY\"\"_RC=$?")
-        if let sudo { try await sudoPassword(sudo, expectNext: true) }
+        if let sudo { try await self.sudoPassword(sudo, expectNext: true) }
         try await passwdDialogue(current: nil, new: new)
     }
 
@@ -67,13 +68,18 @@ struct UnixDialogue {
         try await passwdDialogue(current: current, new: new)
     }
 
-    private func sudoPassword(_ password: Secret, expectNext: Bool) async throws(ResetFailure) {
+    /// Answers sudo's prompt. Without a password (a key login), sudo must not ask: NOPASSWD is required.
+    private func sudoPassword(_ password: Secret?, expectNext: Bool) async throws(ResetFailure) {
         let first = try await session.expect([P("sudo", UnixPrompts.sudoPrompt), P("refused", UnixPrompts.sudoRefused),
             P("new", pattern("password", UnixPrompts.new))], what: "sudo's password prompt")
         switch first.name {
         case "refused": throw ResetFailure(.permissionDenied, "sudo refused: \(first.matched)")
         case "new": session.unread(first)
         default:
+            guard let password else {
+                try await session.sendRaw([0x03])
+                throw ResetFailure(.permissionDenied, "sudo asked for a password but the login account has none (use NOPASSWD or a password)")
+            }
             try await session.sendSecret(password)
             let next: PromptSession.Match?
             do {

@@ -48,7 +48,7 @@ public struct UnixPlugin: ResetPlugin {
                 try await dialogue.selfChange(current: job.currentPassword, new: new)
             } else {
                 if job.settings.elevation == .su { try await dialogue.su(job.rootAccount) }
-                try await dialogue.change(user: job.loginName, new: new, sudo: job.settings.elevation == .sudo ? login.password : nil)
+                try await dialogue.change(user: job.loginName, new: new, sudo: job.settings.elevation == .sudo, sudoPassword: login.password)
             }
             await opened.close()
         } catch {

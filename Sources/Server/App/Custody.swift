@@ -9,12 +9,22 @@ struct Custody: Sendable {
     let authorizer = Authorizer()
     let logger: Logger
     let now: @Sendable () -> Date
+    let plugins: PluginRegistry
+    let taskSignal: TaskSignal
+    /// Test hook: true makes a reset stop right after the target's answer, as if the process died.
+    let crashAfterReset: @Sendable (TaskRecord) -> Bool
 
-    init(config: ServerConfiguration, store: Store, vault: Vault, logger: Logger, now: @escaping @Sendable () -> Date = Date.init) {
+    init(config: ServerConfiguration, store: Store, vault: Vault, logger: Logger, now: @escaping @Sendable () -> Date = Date.init,
+        plugins: PluginRegistry = .builtIn, taskSignal: TaskSignal = TaskSignal(),
+        crashAfterReset: @escaping @Sendable (TaskRecord) -> Bool = { _ in false })
+    {
         self.config = config
         self.store = store
         self.vault = vault
         self.logger = logger
         self.now = now
+        self.plugins = plugins
+        self.taskSignal = taskSignal
+        self.crashAfterReset = crashAfterReset
     }
 }

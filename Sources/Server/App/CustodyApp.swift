@@ -24,6 +24,7 @@ enum CustodyApp {
         routes.groups(table)
         routes.admin(table)
         routes.importCSV(table)
+        routes.reset(table)
         table.add(.get, "/openapi.json", "This document", authenticated: false) { [table] _, _ in
             var headers = HTTPFields()
             headers[.contentType] = "application/json"

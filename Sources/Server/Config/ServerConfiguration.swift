@@ -17,6 +17,13 @@ struct ServerConfiguration: Sendable, Codable, Equatable {
     var maxBodyBytes: Int = 1 << 20
     var bcryptCost: Int = 12
     var logLevel: String = "info"
+    /// Resets and verifies running at once, and at once against one host.
+    var resetWorkers: Int = 8
+    var resetPerHostLimit: Int = 4
+    /// Attempts for a retryable failure (unreachable, password rejected when generated).
+    var resetMaxAttempts: Int = 3
+    /// First retry delay in seconds; doubles each time.
+    var resetRetrySeconds: Double = 10
 
     var resolvedMasterKeyFile: String { masterKeyFile ?? dataDir + "/master.key" }
     var databasePath: String { dataDir + "/custody.sqlite" }
@@ -34,6 +41,8 @@ struct ServerConfiguration: Sendable, Codable, Equatable {
         if sessionHours < 1 { out.append("sessionHours must be at least 1") }
         if maxBodyBytes < 1024 { out.append("maxBodyBytes must be at least 1024") }
         if !(4...31).contains(bcryptCost) { out.append("bcryptCost must be 4...31") }
+        if resetWorkers < 1 || resetPerHostLimit < 1 || resetMaxAttempts < 1 { out.append("reset limits must be at least 1") }
+        if resetRetrySeconds < 0 { out.append("resetRetrySeconds must not be negative") }
         if (tlsCertificateFile == nil) != (tlsKeyFile == nil) { out.append("tlsCertificateFile and tlsKeyFile go together") }
         return out
     }

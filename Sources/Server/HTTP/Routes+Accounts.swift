@@ -46,11 +46,13 @@ struct AccountView: Codable, Sendable {
 }
 
 extension Validate {
+    /// A password, or a PEM / OpenSSH private key (the one secret that may hold line breaks).
     static func password(_ value: String, field: String = "password") throws {
-        if value.isEmpty || value.count > 1024 {
-            throw APIError.badRequest("invalid_field", "field '\(field)' must be 1 to 1024 characters")
+        let isKey = value.hasPrefix("-----BEGIN ")
+        if value.isEmpty || value.count > (isKey ? 16384 : 1024) {
+            throw APIError.badRequest("invalid_field", "field '\(field)' must be 1 to 1024 characters (16384 for a private key)")
         }
-        if value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
+        if value.unicodeScalars.contains(where: { ($0.value < 0x20 && !(isKey && ($0 == "\n" || $0 == "\r"))) || $0.value == 0x7f }) {
             throw APIError.badRequest("invalid_field", "field '\(field)' contains control characters")
         }
     }

@@ -54,11 +54,12 @@ extension Routes {
             body: PasswordSetBody.self) { req, ctx in
             let p = try ctx.caller()
             let b = try await req.decodeStrict(PasswordSetBody.self, limit: custody.config.maxBodyBytes)
-            guard b.resetType == .local else {
-                throw APIError(.notImplemented, "remote_reset_unavailable",
-                    "remote reset is not available in this version; use resetType local")
-            }
             let rid = try ctx.param("rid"), aid = try ctx.param("aid")
+            if b.resetType == .remote {
+                let task = try await custody.queueReset(rid: rid, aid: aid, by: p, newPassword: b.newPassword.map(Secret.init),
+                    reason: b.reason, ticketId: b.ticketId, ip: ctx.remoteIP)
+                return try Reply.json(["taskId": task.id], status: .accepted)
+            }
             try await custody.store.write { db in
                 let (r, a, _) = try Catalog.account(rid, aid, p, .changePassword, custody.authorizer, db)
                 let policy = try Catalog.effectivePolicy(for: r, db)

@@ -58,6 +58,22 @@ enum Migrations {
                 CREATE TRIGGER auditNoDelete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
                 """)
         }
+        m.registerMigration("v2-reset") { db in
+            try db.execute(sql: """
+                CREATE TABLE resetConfigs (
+                  resourceId TEXT PRIMARY KEY REFERENCES resources(id) ON DELETE CASCADE, json TEXT NOT NULL);
+                CREATE TABLE tasks (
+                  id TEXT PRIMARY KEY, kind TEXT NOT NULL, state TEXT NOT NULL, phase TEXT NOT NULL, via TEXT NOT NULL,
+                  resourceId TEXT NOT NULL, accountId TEXT NOT NULL, host TEXT NOT NULL, requestedBy TEXT NOT NULL,
+                  requestedById TEXT, newPasswordGiven INTEGER NOT NULL DEFAULT 0, pendingSecretId TEXT,
+                  attempts INTEGER NOT NULL DEFAULT 0, resultCode TEXT, resultMessage TEXT, reason TEXT, ticketId TEXT,
+                  createdAt REAL NOT NULL, startedAt REAL, finishedAt REAL, notBefore REAL NOT NULL DEFAULT 0);
+                CREATE INDEX tasksByState ON tasks(state, notBefore, createdAt);
+                CREATE INDEX tasksByRequester ON tasks(requestedById, createdAt);
+                CREATE UNIQUE INDEX oneActiveResetPerAccount ON tasks(accountId)
+                  WHERE kind = 'reset' AND state IN ('queued', 'running', 'unknown');
+                """)
+        }
         return m
     }
 }

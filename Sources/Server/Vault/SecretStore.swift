@@ -19,6 +19,33 @@ struct SecretStore: Sendable {
             """, arguments: [account, account, max(historyDepth, keep)])
     }
 
+    /// Write-ahead: the new password, sealed, before anything touches the target.
+    func writePending(_ secret: Secret, id: String, account: String, by user: String, at date: Date, _ db: Database) throws {
+        let sealed = try vault.seal(secret, identity: Vault.secretIdentity(secretID: id, accountID: account))
+        try db.execute(sql: "INSERT INTO secrets(id, accountId, state, sealed, createdAt, createdBy) VALUES (?, ?, 'pending', ?, ?, ?)",
+            arguments: [id, account, sealed, date.seconds, user])
+    }
+
+    func pending(id: String, account: String, _ db: Database) throws -> Secret? {
+        guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM secrets WHERE id = ? AND accountId = ? AND state = 'pending'",
+            arguments: [id, account]) else { return nil }
+        return try vault.openSecret(sealed, identity: Vault.secretIdentity(secretID: id, accountID: account))
+    }
+
+    /// The pending password becomes current; the old one goes to history.
+    func promotePending(id: String, account: String, keep: Int, _ db: Database) throws {
+        try db.execute(sql: "UPDATE secrets SET state = 'history' WHERE accountId = ? AND state = 'current'", arguments: [account])
+        try db.execute(sql: "UPDATE secrets SET state = 'current' WHERE id = ? AND state = 'pending'", arguments: [id])
+        try db.execute(sql: """
+            DELETE FROM secrets WHERE accountId = ? AND state = 'history' AND id NOT IN
+              (SELECT id FROM secrets WHERE accountId = ? AND state = 'history' ORDER BY createdAt DESC, rowid DESC LIMIT ?)
+            """, arguments: [account, account, max(historyDepth, keep)])
+    }
+
+    func discardPending(id: String, _ db: Database) throws {
+        try db.execute(sql: "DELETE FROM secrets WHERE id = ? AND state = 'pending'", arguments: [id])
+    }
+
     func current(account: String, _ db: Database) throws -> Secret? {
         guard let row = try Row.fetchOne(db, sql: "SELECT id, sealed FROM secrets WHERE accountId = ? AND state = 'current'", arguments: [account])
         else { return nil }

@@ -4,27 +4,27 @@ import Testing
 
 /// Real target servers for the plugin tests: OpenSSH `sshd` (with PAM) and inetutils `telnetd`
 /// on 127.0.0.1, with local users made for the tests. Started once per test process, stopped at exit.
-enum TestTargets {
-    static let dir = "/tmp/custody-targets-\(getpid())"
-    static let sshPort = 22000 + Int(getpid() % 5000)
-    static let telnetPort = 27000 + Int(getpid() % 5000)
-    static let loginPassword = "Login-Pass-1"
-    static let rootPassword = "Root-Pass-1"
-    static let sudoPassword = "Sudo-Pass-1"
+public enum TestTargets {
+    public static let dir = "/tmp/custody-targets-\(getpid())"
+    public static let sshPort = 22000 + Int(getpid() % 5000)
+    public static let telnetPort = 27000 + Int(getpid() % 5000)
+    public static let loginPassword = "Login-Pass-1"
+    public static let rootPassword = "Root-Pass-1"
+    public static let sudoPassword = "Sudo-Pass-1"
 
     /// The uid-0 account su switches to; the machine's own root password is never touched.
-    static let rootUser = "custody_root"
-    static let loginUser = "custody_login"
-    static let sudoUser = "custody_sudo"
-    static let noSudoUser = "custody_nosudo"
+    public static let rootUser = "custody_root"
+    public static let loginUser = "custody_login"
+    public static let sudoUser = "custody_sudo"
+    public static let noSudoUser = "custody_nosudo"
 
-    struct Ready: Sendable {
-        let hostKey: String
-        let available: Bool
-        let why: String
+    public struct Ready: Sendable {
+        public let hostKey: String
+        public let available: Bool
+        public let why: String
     }
 
-    static let ready: Ready = start()
+    public static let ready: Ready = start()
 
     private static func start() -> Ready {
         guard getuid() == 0 else { return Ready(hostKey: "", available: false, why: "tests need root to make users") }
@@ -67,17 +67,17 @@ enum TestTargets {
         return Ready(hostKey: fp, available: true, why: "")
     }
 
-    nonisolated(unsafe) static var children: [pid_t] = []
+    nonisolated(unsafe) public static var children: [pid_t] = []
 
-    static func stopAll() {
+    public static func stopAll() {
         for pid in children { kill(pid, SIGTERM) }
         try? FileManager.default.removeItem(atPath: dir)
     }
 
-    static var log: String { (try? String(contentsOfFile: dir + "/sshd.log", encoding: .utf8)) ?? "" }
+    public static var log: String { (try? String(contentsOfFile: dir + "/sshd.log", encoding: .utf8)) ?? "" }
 
     /// inetutils-inetd on a private config, spawning telnetd for the test port.
-    static func startTelnet() {
+    public static func startTelnet() {
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/telnetd"),
             FileManager.default.isExecutableFile(atPath: "/usr/sbin/inetutils-inetd")
         else { return }
@@ -87,28 +87,28 @@ enum TestTargets {
         _ = waitForPort(telnetPort)
     }
 
-    static var telnetAvailable: Bool { portOpen(telnetPort) }
+    public static var telnetAvailable: Bool { portOpen(telnetPort) }
 
     /// A fresh target user with a known password; each test uses its own.
-    static func target(_ name: String, password: String) -> String {
+    public static func target(_ name: String, password: String) -> String {
         let user = "ct_" + name
         Self.user(user, password)
         return user
     }
 
-    static func user(_ name: String, _ password: String) {
+    public static func user(_ name: String, _ password: String) {
         if !exists(name) { sh("useradd -m -s /bin/bash \(name)") }
         setPassword(name, password)
     }
 
-    static func exists(_ name: String) -> Bool { !sh("id -u \(name) 2>/dev/null").isEmpty }
+    public static func exists(_ name: String) -> Bool { !sh("id -u \(name) 2>/dev/null").isEmpty }
 
-    static func setPassword(_ name: String, _ password: String) {
+    public static func setPassword(_ name: String, _ password: String) {
         Spawn.run(["/usr/sbin/chpasswd"], stdin: "\(name):\(password)\n")
     }
 
     /// Checks a password against /etc/shadow through the system's crypt, independently of the plugin.
-    static func passwordWorks(_ user: String, _ password: String) -> Bool {
+    public static func passwordWorks(_ user: String, _ password: String) -> Bool {
         let script = """
             import crypt, spwd, sys
             h = spwd.getspnam(sys.argv[1]).sp_pwdp
@@ -118,13 +118,13 @@ enum TestTargets {
     }
 
     @discardableResult
-    static func sh(_ command: String) -> String {
+    public static func sh(_ command: String) -> String {
         Spawn.run(["/bin/sh", "-c", command]).out.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    static func spawn(_ args: [String]) -> pid_t { Spawn.background(args) }
+    public static func spawn(_ args: [String]) -> pid_t { Spawn.background(args) }
 
-    static func portOpen(_ port: Int) -> Bool {
+    public static func portOpen(_ port: Int) -> Bool {
         let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(s) }
         var addr = sockaddr_in()
@@ -137,7 +137,7 @@ enum TestTargets {
     }
 
     /// Bounded wait for a listening port.
-    static func waitForPort(_ port: Int) -> Bool {
+    public static func waitForPort(_ port: Int) -> Bool {
         for _ in 0..<100 {
             if portOpen(port) { return true }
             usleep(100_000)
@@ -146,7 +146,7 @@ enum TestTargets {
     }
 
     /// A job for `user` on the test sshd.
-    static func job(_ user: String, current: String?, new: String? = nil, elevation: ResetSettings.Elevation = .none,
+    public static func job(_ user: String, current: String?, new: String? = nil, elevation: ResetSettings.Elevation = .none,
         login: ResetJob.Credential? = nil, root: ResetJob.Credential? = nil, transport: ResetSettings.TransportKind = .ssh,
         change: ResetSettings.ChangeMethod = .passwd, hostKey: String? = nil) -> ResetJob
     {

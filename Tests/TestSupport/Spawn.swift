@@ -2,10 +2,10 @@ import Foundation
 
 /// posix_spawn and waitpid, without Foundation's Process (whose waiting needs a run loop that a
 /// static initializer or a test thread may not have).
-enum Spawn {
+public enum Spawn {
     /// Runs to completion and returns the exit status and standard output.
     @discardableResult
-    static func run(_ argv: [String], stdin: String? = nil) -> (status: Int32, out: String) {
+    public static func run(_ argv: [String], stdin: String? = nil) -> (status: Int32, out: String) {
         var inPipe: [Int32] = [0, 0]
         var outPipe: [Int32] = [0, 0]
         pipe(&inPipe)
@@ -45,7 +45,7 @@ enum Spawn {
     }
 
     /// Starts a long-running child with its output discarded; returns its pid.
-    static func background(_ argv: [String]) -> pid_t {
+    public static func background(_ argv: [String]) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)

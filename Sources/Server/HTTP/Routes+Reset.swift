@@ -1,0 +1,87 @@
+import Foundation
+import GRDB
+import Hummingbird
+import Shared
+
+struct VerifyBody: APIBody {
+    static let fields: [String] = []
+}
+
+extension Routes {
+    func reset(_ t: RouteTable) {
+        t.add(.put, "/resources/:rid/reset-config", "Set how Custody reaches the target (manage)", body: ResetConfig.self) { req, ctx in
+            let p = try ctx.caller()
+            let body = try await req.decodeStrict(ResetConfig.self, limit: custody.config.maxBodyBytes)
+            let saved = try await custody.store.write { db -> ResetConfig in
+                var b = body
+                let (r, _) = try Catalog.resource(try ctx.param("rid"), p, .updateResource, custody.authorizer, db)
+                for ref in [b.loginAccount, b.rootAccount, b.enableAccount].compactMap({ $0 }) {
+                    guard try AccountRecord.filter(Column("resourceId") == r.id && (Column("id") == ref || Column("loginName") == ref)).fetchCount(db) > 0
+                    else { throw APIError.badRequest("unknown_account", "no account \(ref) on resource \(r.name)") }
+                }
+                // An unchanged config keeps the host key learned on first use.
+                if b.hostKey == nil, let old = try String.fetchOne(db, sql: "SELECT json FROM resetConfigs WHERE resourceId = ?", arguments: [r.id]),
+                    let prev = try? JSONDecoder.api.decode(ResetConfig.self, from: Data(old.utf8)), prev.port == b.port, prev.protocol == b.protocol
+                {
+                    b.hostKey = prev.hostKey
+                }
+                let json = String(decoding: try JSONEncoder.api.encode(b), as: UTF8.self)
+                try db.execute(sql: "INSERT INTO resetConfigs(resourceId, json) VALUES (?, ?) ON CONFLICT(resourceId) DO UPDATE SET json = excluded.json",
+                    arguments: [r.id, json])
+                try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "set_reset_config", resource: r.name,
+                    message: "mode \(b.mode.rawValue)", resourceId: r.id), in: db)
+                return b
+            }
+            return try Reply.json(saved)
+        }
+        t.add(.get, "/resources/:rid/reset-config", "Show the reset configuration") { _, ctx in
+            let p = try ctx.caller()
+            let json = try await custody.store.read { db -> String in
+                let (r, _) = try Catalog.resource(try ctx.param("rid"), p, .readResource, custody.authorizer, db)
+                guard let json = try String.fetchOne(db, sql: "SELECT json FROM resetConfigs WHERE resourceId = ?", arguments: [r.id]) else {
+                    throw APIError.notFound("reset configuration")
+                }
+                return json
+            }
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: json)))
+        }
+        t.add(.post, "/resources/:rid/accounts/:aid/verify", "Check the stored password on the target", body: nil) { _, ctx in
+            let task = try await custody.queueVerify(rid: try ctx.param("rid"), aid: try ctx.param("aid"), by: try ctx.caller(), ip: ctx.remoteIP)
+            return try Reply.json(["taskId": task.id], status: .accepted)
+        }
+        t.add(.get, "/tasks/:tid", "A task (?wait=N holds the answer up to N ≤ 60 seconds until it ends)") { req, ctx in
+            let p = try ctx.caller()
+            let tid = try ctx.param("tid")
+            var wait = 0.0
+            if let w = req.uri.queryParameters.get("wait") {
+                guard let n = Double(w), (0...60).contains(n) else { throw APIError.badRequest("invalid_parameter", "wait must be 0...60") }
+                wait = n
+            }
+            let deadline = Date().addingTimeInterval(wait)
+            while true {
+                let task = try await custody.store.read { db -> TaskRecord in
+                    guard let t = try TaskRecord.fetchOne(db, key: tid) else { throw APIError.notFound("task") }
+                    if t.requestedById != p.userID {
+                        _ = try Catalog.account(t.resourceId, t.accountId, p, .readAccount, custody.authorizer, db)
+                    }
+                    return t
+                }
+                if task.isFinished || Date() >= deadline { return try Reply.json(TaskView(task)) }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        t.add(.get, "/tasks", "Your tasks (?mine=true&state=...), newest first") { req, ctx in
+            let p = try ctx.caller()
+            let state = req.uri.queryParameters.get("state")
+            if let state, TaskRecord.State(rawValue: state) == nil { throw APIError.badRequest("invalid_parameter", "unknown state \(state)") }
+            let tasks = try await custody.store.read { db in
+                var q = TaskRecord.filter(Column("requestedById") == p.userID)
+                if let state { q = q.filter(Column("state") == state) }
+                return try q.order(Column("createdAt").desc).limit(200).fetchAll(db)
+            }
+            return try Reply.json(tasks.map(TaskView.init))
+        }
+    }
+}

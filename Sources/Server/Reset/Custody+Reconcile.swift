@@ -1,0 +1,141 @@
+import Foundation
+import GRDB
+import Shared
+
+/// Reconcile, commit and the end of a task.
+extension Custody {
+    /// The outcome is unknown: verify the pending and the current password on fresh connections and
+    /// keep whichever works. Unreachable: try again later. Neither works: out of sync, both kept.
+    func reconcile(_ task: TaskRecord, cause: ResetFailure?) async throws {
+        var task = task
+        task.phase = .reconcile
+        try await store.write { [task] db in try task.update(db) }
+        let c = try await context(task)
+        let pending = try await store.read { [task] db in
+            try task.pendingSecretId.flatMap { try secrets.pending(id: $0, account: task.accountId, db) }
+        }
+        var unreachable = false
+        if let pending {
+            let result = await verifyResult(c, pending)
+            if result == nil {
+                try await commit(task, message: "reconciled: the new password works on the target")
+                return
+            }
+            unreachable = unreachable || result == .unreachable
+        }
+        let currentResult = await verifyResult(c, c.current)
+        if currentResult == nil {
+            if task.pendingSecretId != nil { try await dropPending(&task) }
+            try await finish(task, state: .failed, code: cause?.code.rawValue ?? ResetFailure.Code.outcomeUnknown.rawValue,
+                message: "reconciled: the change did not happen, the current password still works" + (cause.map { " (\($0.message))" } ?? ""),
+                sync: .inSync)
+            return
+        }
+        unreachable = unreachable || currentResult == .unreachable
+        if unreachable {
+            task.state = .unknown
+            task.attempts += 1
+            let delay = config.resetRetrySeconds * pow(2, Double(min(task.attempts, 10)))
+            task.notBefore = now().seconds + max(delay, 1)
+            task.resultCode = ResetFailure.Code.outcomeUnknown.rawValue
+            task.resultMessage = "the target is unreachable; reconcile will try again"
+            try await store.write { [task] db in
+                try task.update(db)
+                try db.execute(sql: "UPDATE accounts SET syncStatus = 'unknown' WHERE id = ?", arguments: [task.accountId])
+            }
+            return
+        }
+        try await finish(task, state: .failed, code: ResetFailure.Code.outcomeUnknown.rawValue,
+            message: "neither the new nor the current password works on the target; both are kept in the vault", sync: .outOfSync)
+        try await audit(AuditEvent(user: "system", ip: "local", operation: "out_of_sync", outcome: "failure",
+            resource: c.target.resource.name, account: c.target.account.loginName, message: "task \(task.id): neither password works",
+            resourceId: task.resourceId, accountId: task.accountId))
+    }
+
+    /// Pending becomes current, in one transaction with the task, the account and the audit.
+    func commit(_ task: TaskRecord, message: String) async throws {
+        var task = task
+        let at = now()
+        let keep = try await store.read { [task] db in
+            try ResourceRecord.fetchOne(db, key: task.resourceId).map { try Catalog.effectivePolicy(for: $0, db).historyDepth } ?? 0
+        }
+        try await store.write { [task] db in
+            var t = task
+            if let sid = t.pendingSecretId { try secrets.promotePending(id: sid, account: t.accountId, keep: keep, db) }
+            try db.execute(sql: "UPDATE accounts SET syncStatus = 'inSync', lastChangedAt = ?, lastVerifiedAt = ? WHERE id = ?",
+                arguments: [at.seconds, at.seconds, t.accountId])
+            t.state = .succeeded
+            t.phase = .done
+            t.pendingSecretId = nil
+            t.resultCode = "ok"
+            t.resultMessage = message
+            t.finishedAt = at
+            try t.update(db)
+            try AuditLog.append(AuditEvent(user: t.requestedBy, ip: "server", operation: "change_password", resource: nil, account: nil,
+                reason: t.reason, ticketId: t.ticketId, message: "remote reset, task \(t.id): \(message)", resourceId: t.resourceId,
+                accountId: t.accountId), in: db)
+        }
+        task.state = .succeeded
+    }
+
+    func finish(_ task: TaskRecord, state: TaskRecord.State, code: String, message: String, sync: SyncStatus? = nil) async throws {
+        let at = now()
+        try await store.write { [task] db in
+            var t = task
+            t.state = state
+            t.phase = .done
+            t.resultCode = code
+            t.resultMessage = message
+            t.finishedAt = at
+            try t.update(db)
+            if let sync {
+                try db.execute(sql: "UPDATE accounts SET syncStatus = ?, lastVerifiedAt = ? WHERE id = ?",
+                    arguments: [sync.rawValue, at.seconds, t.accountId])
+            }
+            try AuditLog.append(AuditEvent(user: t.requestedBy, ip: "server", operation: t.kind == .reset ? "remote_reset" : "verify",
+                outcome: state == .succeeded ? "success" : "failure", reason: t.reason, ticketId: t.ticketId,
+                message: "task \(t.id): \(code): \(message)", resourceId: t.resourceId, accountId: t.accountId), in: db)
+        }
+    }
+
+    func auditAttempt(_ task: TaskRecord, _ c: Context, outcome: String, message: String) async throws {
+        try await audit(AuditEvent(user: task.requestedBy, ip: "server", operation: "reset_attempt", outcome: outcome,
+            resource: c.target.resource.name, account: c.target.account.loginName, message: "task \(task.id) attempt \(task.attempts): \(message)",
+            resourceId: task.resourceId, accountId: task.accountId))
+    }
+
+    /// nil when `password` logs in; otherwise the failure's code.
+    func verifyResult(_ c: Context, _ password: Secret?) async -> ResetFailure.Code? {
+        do throws(ResetFailure) {
+            try await c.target.plugin.verify(job(c, operation: .verify, current: password, new: nil))
+            return nil
+        } catch { return error.code }
+    }
+
+    func runVerify(_ task: TaskRecord) async throws {
+        let c = try await context(task)
+        var failure: ResetFailure?
+        do throws(ResetFailure) {
+            try await c.target.plugin.verify(job(c, operation: .verify, current: c.current, new: nil))
+        } catch { failure = error }
+        guard let error = failure else {
+            try await finish(task, state: .succeeded, code: "ok", message: "the stored password works", sync: .inSync)
+            return
+        }
+        let sync: SyncStatus = error.code == .authenticationFailed ? .outOfSync : error.code == .unreachable ? .unreachable : .unknown
+        try await finish(task, state: .failed, code: error.code.rawValue, message: error.message, sync: sync)
+    }
+
+    /// Trust on first use: the first host key seen is pinned in the reset config.
+    func pinHostKey(_ key: String, _ c: Context) async throws {
+        guard c.target.config.hostKey == nil else { return }
+        var config = c.target.config
+        config.hostKey = key
+        let json = String(decoding: try JSONEncoder.api.encode(config), as: UTF8.self)
+        try await store.write { db in
+            try db.execute(sql: "UPDATE resetConfigs SET json = ? WHERE resourceId = ?", arguments: [json, c.target.resource.id])
+            try AuditLog.append(AuditEvent(user: "system", ip: "server", operation: "pin_host_key", resource: c.target.resource.name,
+                message: "trusted on first use: \(key)", resourceId: c.target.resource.id), in: db)
+        }
+    }
+}

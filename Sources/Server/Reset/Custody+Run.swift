@@ -1,0 +1,155 @@
+import Foundation
+import GRDB
+import Shared
+
+/// Running one task: the life of a reset (DESIGN §3). The vault always keeps a password that
+/// works: the new one is written as pending first, committed only once it is verified, and a
+/// lost answer is reconciled by trying both.
+extension Custody {
+    struct Context: Sendable {
+        let target: ResetTarget
+        let current: Secret?
+        let login: ResetJob.Credential?
+        let root: ResetJob.Credential?
+        let policy: PasswordPolicy
+    }
+
+    func execute(_ task: TaskRecord) async {
+        do {
+            switch (task.kind, task.phase) {
+            case (.verify, _): try await runVerify(task)
+            case (.reset, .reconcile), (.reset, .changing), (.reset, .verifying): try await reconcile(task, cause: nil)
+            case (.reset, _): try await runReset(task)
+            }
+        } catch {
+            logger.error("task failed internally", metadata: ["task": "\(task.id)", "error": "\(type(of: error))"])
+            try? await finish(task, state: .failed, code: "internalError", message: "the task could not run: \(Self.describe(error))")
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        (error as? APIError)?.message ?? (error as? ResetFailure)?.message ?? (error as? VaultError)?.message ?? "\(type(of: error))"
+    }
+
+    func context(_ task: TaskRecord) async throws -> Context {
+        try await store.read { db in
+            guard let r = try ResourceRecord.fetchOne(db, key: task.resourceId), let a = try AccountRecord.fetchOne(db, key: task.accountId)
+            else { throw APIError.notFound("account") }
+            let target = try resetTarget(r, a, db)
+            func credential(_ ref: String?) throws -> ResetJob.Credential? {
+                guard let ref else { return nil }
+                guard let acc = try AccountRecord.filter(Column("resourceId") == r.id && (Column("id") == ref || Column("loginName") == ref)).fetchOne(db)
+                else { throw APIError.badRequest("reset_not_configured", "account \(ref) is not on resource \(r.name)") }
+                let secret = try secrets.current(account: acc.id, db)
+                if secret?.reveal().hasPrefix("-----BEGIN ") == true {
+                    return ResetJob.Credential(loginName: acc.loginName, password: nil, privateKey: secret)
+                }
+                return ResetJob.Credential(loginName: acc.loginName, password: secret)
+            }
+            return Context(target: target, current: try secrets.current(account: a.id, db), login: try credential(target.config.loginAccount),
+                root: try credential(target.config.rootAccount), policy: try Catalog.effectivePolicy(for: r, db))
+        }
+    }
+
+    func job(_ c: Context, operation: ResetJob.Operation, current: Secret?, new: Secret?) -> ResetJob {
+        let r = c.target.resource, a = c.target.account
+        var resource = r.customFields
+        resource["RESOURCENAME"] = r.name
+        resource["IPADDRESS"] = r.dnsName
+        resource["RESOURCEURL"] = r.url ?? ""
+        resource["RESOURCEDESC"] = r.description ?? ""
+        resource["LOCATION"] = r.location ?? ""
+        resource["DEPARTMENT"] = r.department ?? ""
+        var settings = c.target.config.settings
+        resource["SSHPORT"] = String(settings.port)
+        var account = a.customFields
+        account["LOGINNAME"] = a.loginName
+        account["DESCRIPTION"] = a.description ?? ""
+        if c.login?.privateKey != nil { settings.authMethod = .publicKey }
+        return ResetJob(operation: operation, resource: resource, account: account, currentPassword: current, newPassword: new,
+            loginAccount: c.login, rootAccount: c.root, settings: settings)
+    }
+
+    func runReset(_ task: TaskRecord) async throws {
+        var task = task
+        let c = try await context(task)
+        var generator = PasswordGenerator()
+        generator.specials = Array(c.target.plugin.descriptor.constraints.generatorSpecials)
+        var policy = c.policy
+        policy.maxLength = min(policy.maxLength, c.target.plugin.descriptor.constraints.maxLength)
+        while true {
+            task.attempts += 1
+            // Write-ahead: the new password is sealed as pending before the target is touched.
+            let new: Secret
+            let accountID = task.accountId
+            if let sid = task.pendingSecretId, let given = try await store.read({ db in try secrets.pending(id: sid, account: accountID, db) }) {
+                new = given
+            } else {
+                new = try generator.generate(for: policy, loginName: c.target.account.loginName)
+                let sid = newID()
+                task.pendingSecretId = sid
+                try await store.write { [task] db in try secrets.writePending(new, id: sid, account: task.accountId, by: task.requestedBy, at: now(), db) }
+            }
+            task.phase = .changing
+            try await store.write { [task] db in try task.update(db) }
+            var outcome: Result<ResetReport, ResetFailure>
+            do throws(ResetFailure) {
+                outcome = .success(try await c.target.plugin.reset(job(c, operation: .reset, current: c.current, new: new)))
+            } catch { outcome = .failure(error) }
+            let report: ResetReport
+            switch outcome {
+            case .success(let r): report = r
+            case .failure(let error):
+                try await auditAttempt(task, c, outcome: "failure", message: error.description)
+                if error.code == .rejectedByTarget && !task.newPasswordGiven && task.attempts < config.resetMaxAttempts {
+                    try await dropPending(&task)
+                    continue
+                }
+                if error.code == .unreachable && task.attempts < config.resetMaxAttempts {
+                    if !task.newPasswordGiven { try await dropPending(&task) }
+                    task.state = .queued
+                    task.phase = .queued
+                    task.notBefore = now().seconds + config.resetRetrySeconds * pow(2, Double(task.attempts - 1))
+                    task.resultCode = error.code.rawValue
+                    task.resultMessage = "retrying: \(error.message)"
+                    try await store.write { [task] db in try task.update(db) }
+                    return
+                }
+                if error.isDefinite {
+                    try await dropPending(&task)
+                    try await finish(task, state: .failed, code: error.code.rawValue, message: error.message,
+                        sync: syncStatus(after: error, c))
+                    return
+                }
+                try await reconcile(task, cause: error)
+                return
+            }
+            if crashAfterReset(task) { return }  // test hook: the process "dies" here
+            if let key = report.learnedHostKey { try await pinHostKey(key, c) }
+            task.phase = .verifying
+            try await store.write { [task] db in try task.update(db) }
+            if let code = await verifyResult(c, new) {
+                try await reconcile(task, cause: ResetFailure(.outcomeUnknown, "the target accepted the change but the new password did not verify (\(code))"))
+                return
+            }
+            try await commit(task, message: report.message)
+            return
+        }
+    }
+
+    /// Which sync status a definite failure says: a wrong stored password is out of sync, a
+    /// missing network is unreachable; the rest say nothing about the password.
+    func syncStatus(after error: ResetFailure, _ c: Context) -> SyncStatus? {
+        switch error.code {
+        case .authenticationFailed where c.login == nil || c.login?.loginName == c.target.account.loginName: .outOfSync
+        case .unreachable: .unreachable
+        default: nil
+        }
+    }
+
+    func dropPending(_ task: inout TaskRecord) async throws {
+        guard let sid = task.pendingSecretId else { return }
+        try await store.write { db in try secrets.discardPending(id: sid, db) }
+        task.pendingSecretId = nil
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+import GRDB
+import Shared
+
+/// Queueing, claiming and recovering tasks.
+extension Custody {
+    struct ResetTarget: Sendable {
+        let resource: ResourceRecord
+        let account: AccountRecord
+        let config: ResetConfig
+        let plugin: any ResetPlugin
+    }
+
+    /// The plugin and config for an account, or a 400 saying what is missing.
+    func resetTarget(_ r: ResourceRecord, _ a: AccountRecord, _ db: Database) throws -> ResetTarget {
+        guard let json = try String.fetchOne(db, sql: "SELECT json FROM resetConfigs WHERE resourceId = ?", arguments: [r.id]),
+            let config = try? JSONDecoder.api.decode(ResetConfig.self, from: Data(json.utf8)), config.mode != .none
+        else { throw APIError.badRequest("reset_not_configured", "resource \(r.name) has no reset configuration (PUT /resources/\(r.id)/reset-config)") }
+        guard config.mode == .agentless else {
+            throw APIError.badRequest("reset_unsupported", "agent mode is not available in this version")
+        }
+        let pluginID = try String.fetchOne(db, sql: "SELECT plugin FROM resourceTypes WHERE name = ?", arguments: [r.type]) ?? "none"
+        guard let plugin = plugins.plugin(pluginID) else {
+            throw APIError.badRequest("reset_unsupported", "resources of type \(r.type) (plugin \(pluginID)) have no remote reset in this version")
+        }
+        return ResetTarget(resource: r, account: a, config: config, plugin: plugin)
+    }
+
+    func queueReset(rid: String, aid: String, by p: Principal, newPassword: Secret?, reason: String?, ticketId: String?, ip: String)
+        async throws -> TaskRecord
+    {
+        let task = try await store.write { db -> TaskRecord in
+            let (r, a, _) = try Catalog.account(rid, aid, p, .changePassword, authorizer, db)
+            let target = try resetTarget(r, a, db)
+            if let given = newPassword {
+                let policy = try Catalog.effectivePolicy(for: r, db)
+                let problems = policy.violations(of: given, loginName: a.loginName)
+                if !problems.isEmpty {
+                    throw APIError.badRequest("policy_violation", "the password breaks policy \(policy.name): \(problems.joined(separator: "; "))")
+                }
+                if let problem = target.plugin.descriptor.constraints.problem(with: given) {
+                    throw APIError.badRequest("unsupported_password", "the target cannot take this password: \(problem)")
+                }
+            }
+            if try TaskRecord.filter(Column("accountId") == a.id && Column("kind") == "reset"
+                && ["queued", "running", "unknown"].contains(Column("state"))).fetchCount(db) > 0
+            {
+                throw APIError(.conflict, "reset_in_progress", "a reset of this account is already under way")
+            }
+            var t = newTask(.reset, r, a, p, reason: reason, ticketId: ticketId)
+            if let given = newPassword {
+                let sid = newID()
+                try secrets.writePending(given, id: sid, account: a.id, by: p.username, at: now(), db)
+                t.pendingSecretId = sid
+                t.newPasswordGiven = true
+            }
+            try t.insert(db)
+            try AuditLog.append(AuditEvent(user: p.username, ip: ip, operation: "queue_reset", resource: r.name, account: a.loginName,
+                reason: reason, ticketId: ticketId, message: "task \(t.id)", resourceId: r.id, accountId: a.id), in: db)
+            return t
+        }
+        taskSignal.poke()
+        return task
+    }
+
+    func queueVerify(rid: String, aid: String, by p: Principal, ip: String) async throws -> TaskRecord {
+        let task = try await store.write { db -> TaskRecord in
+            let (r, a, _) = try Catalog.account(rid, aid, p, .readAccount, authorizer, db)
+            _ = try resetTarget(r, a, db)
+            let t = newTask(.verify, r, a, p, reason: nil, ticketId: nil)
+            try t.insert(db)
+            try AuditLog.append(AuditEvent(user: p.username, ip: ip, operation: "queue_verify", resource: r.name, account: a.loginName,
+                message: "task \(t.id)", resourceId: r.id, accountId: a.id), in: db)
+            return t
+        }
+        taskSignal.poke()
+        return task
+    }
+
+    private func newTask(_ kind: TaskRecord.Kind, _ r: ResourceRecord, _ a: AccountRecord, _ p: Principal, reason: String?, ticketId: String?)
+        -> TaskRecord
+    {
+        TaskRecord(id: newID(), kind: kind, state: .queued, phase: .queued, via: "agentless", resourceId: r.id, accountId: a.id,
+            host: r.dnsName.lowercased(), requestedBy: p.username, requestedById: p.userID, newPasswordGiven: false, pendingSecretId: nil,
+            attempts: 0, resultCode: nil, resultMessage: nil, reason: reason, ticketId: ticketId, createdAt: now(), startedAt: nil,
+            finishedAt: nil, notBefore: 0)
+    }
+
+    /// Marks up to `limit` due tasks running, skipping hosts at their limit.
+    func claim(limit: Int, busyHosts: [String: Int]) async throws -> [TaskRecord] {
+        guard limit > 0 else { return [] }
+        let perHost = config.resetPerHostLimit
+        let at = now()
+        return try await store.write { db in
+            var counts = busyHosts
+            var picked: [TaskRecord] = []
+            let due = try TaskRecord.fetchAll(db, sql: """
+                SELECT * FROM tasks WHERE state IN ('queued', 'unknown') AND notBefore <= ? ORDER BY createdAt LIMIT 500
+                """, arguments: [at.seconds])
+            for var t in due where picked.count < limit && counts[t.host, default: 0] < perHost {
+                counts[t.host, default: 0] += 1
+                t.state = .running
+                t.startedAt = t.startedAt ?? at
+                try t.update(db)
+                picked.append(t)
+            }
+            return picked
+        }
+    }
+
+    /// At start: a task cut short before touching the target goes back to the queue; one that may
+    /// have touched it is reconciled.
+    func recoverInterrupted() async throws -> Int {
+        try await store.write { db in
+            try db.execute(sql: "UPDATE tasks SET state = 'queued' WHERE state = 'running' AND phase = 'queued'")
+            try db.execute(sql: """
+                UPDATE tasks SET state = 'unknown', phase = 'reconcile', notBefore = 0
+                WHERE state = 'running' AND phase IN ('changing', 'verifying', 'reconcile')
+                """)
+            return db.changesCount
+        }
+    }
+}
+
+/// Wakes the engine when a task is queued or finishes.
+final class TaskSignal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pending = false
+    private var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
+
+    init() {}
+
+    func poke() {
+        let woken: [CheckedContinuation<Void, Never>] = lock.withLock {
+            if waiters.isEmpty { pending = true }
+            defer { waiters = [:] }
+            return Array(waiters.values)
+        }
+        woken.forEach { $0.resume() }
+    }
+
+    /// Returns when poked or after `timeout`, whichever comes first.
+    func wait(timeout: Duration) async {
+        let id = UUID()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                    let resumeNow: Bool = self.lock.withLock {
+                        if self.pending {
+                            self.pending = false
+                            return true
+                        }
+                        self.waiters[id] = c
+                        return false
+                    }
+                    if resumeNow { c.resume() }
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                let c = self.lock.withLock { self.waiters.removeValue(forKey: id) }
+                c?.resume()
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import ResetPlugins
+import Shared
+
+/// How Custody reaches a resource's target: the body of `PUT /resources/{rid}/reset-config`.
+struct ResetConfig: Codable, Sendable, Equatable, APIBody {
+    enum Mode: String, Codable, Sendable { case agentless, agent, none }
+
+    var mode: Mode
+    var `protocol`: ResetSettings.TransportKind?
+    var port: Int?
+    /// Account id or login name on this resource.
+    var loginAccount: String?
+    var authMethod: ResetSettings.AuthMethod?
+    var elevation: ResetSettings.Elevation?
+    var rootAccount: String?
+    var enableAccount: String?
+    var copyToStartup: Bool?
+    var hostKey: String?
+    var prompts: [String: String]?
+    /// Plugin-specific: `changeMethod` (passwd | chpasswd), `legacyAlgorithms` (true), `lineEnding` (crlf), `promptTimeout` (s).
+    var options: [String: String]?
+
+    static let fields = ["mode", "protocol", "port", "loginAccount", "authMethod", "elevation", "rootAccount", "enableAccount",
+        "copyToStartup", "hostKey", "prompts", "options"]
+    static let required = ["mode"]
+
+    func validate() throws {
+        if let port, !(1...65535).contains(port) { throw APIError.badRequest("invalid_field", "field 'port' must be 1...65535") }
+        if let hostKey, !(hostKey.hasPrefix("SHA256:") && hostKey.count == 50) {
+            throw APIError.badRequest("invalid_field", "field 'hostKey' must be an OpenSSH SHA256 fingerprint (SHA256:...)")
+        }
+        for (k, v) in prompts ?? [:] {
+            guard ["login", "password", "shell", "root", "enable", "config", "current", "retype"].contains(k) else {
+                throw APIError.badRequest("invalid_field", "unknown prompt '\(k)'")
+            }
+            guard v.count <= 500, (try? NSRegularExpression(pattern: v)) != nil else {
+                throw APIError.badRequest("invalid_field", "prompt '\(k)' is not a valid regular expression")
+            }
+        }
+        try Validate.customFields(options, field: "options")
+        if let m = options?["changeMethod"], ResetSettings.ChangeMethod(rawValue: m) == nil {
+            throw APIError.badRequest("invalid_field", "option changeMethod must be passwd or chpasswd")
+        }
+        if elevation == .su && rootAccount == nil {
+            throw APIError.badRequest("missing_field", "elevation su needs rootAccount")
+        }
+    }
+
+    /// The plugin settings this config describes (the host key as pinned now).
+    var settings: ResetSettings {
+        var s = ResetSettings()
+        s.transport = self.protocol ?? .ssh
+        s.port = port ?? (s.transport == .ssh ? 22 : 23)
+        s.authMethod = authMethod ?? .password
+        s.elevation = elevation ?? .none
+        s.changeMethod = options?["changeMethod"].flatMap(ResetSettings.ChangeMethod.init(rawValue:)) ?? .passwd
+        s.hostKey = hostKey
+        s.prompts = prompts ?? [:]
+        s.options = options ?? [:]
+        s.legacyAlgorithms = options?["legacyAlgorithms"] == "true"
+        if options?["lineEnding"] == "crlf" { s.lineEnding = "\r\n" }
+        if let t = options?["promptTimeout"].flatMap(Double.init), (1...300).contains(t) { s.promptTimeout = t }
+        return s
+    }
+}
+
+/// Which plugin serves a resource type, and the plugins this server has.
+struct PluginRegistry: Sendable {
+    var plugins: [String: any ResetPlugin]
+
+    static let builtIn = PluginRegistry(plugins: ["unix": UnixPlugin()])
+
+    func plugin(_ id: String) -> (any ResetPlugin)? { plugins[id] }
+}
