@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The real `custody` binary over HTTPS, driven by its own CLI client.
@@ -113,6 +114,36 @@ import Testing
         #expect(got.out.trimmingCharacters(in: .whitespacesAndNewlines) == "Before-Rotation-9")
         again.stop()
         #expect(try runCommand(bin, ["audit", "verify", "--data-dir", s.dataDir]).code == 0)
+    }
+
+    @Test(.enabled(if: TestTargets.ready.available, "needs root and sshd"))
+    func theCLIResetsAndVerifiesAPasswordOnTheRealSSHServer() async throws {
+        let s = ServerProcess()
+        #expect(try s.start())
+        defer { s.stop() }
+        let login = try cli(s, ["login", "--username", "admin", "--json"], stdin: s.initialPassword + "\n")
+        let token = try #require((try JSONSerialization.jsonObject(with: Data(login.out.utf8)) as? [String: Any])?["token"] as? String)
+        #expect(try cli(s, ["user", "password"], token: token, stdin: "\(s.initialPassword)\nCli-Keeper-Pass-1\n").code == 0)
+        func id(_ r: (code: Int32, out: String, err: String)) throws -> String {
+            try #require((try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])?["id"] as? String, "\(r.err)")
+        }
+        let rid = try id(try cli(s, ["resource", "create", "--name", "cli-ssh", "--dns-name", "127.0.0.1", "--type", "Linux", "--json"], token: token))
+        _ = try cli(s, ["account", "create", "--resource", rid, "--login-name", TestTargets.sudoUser, "--json"], token: token,
+            stdin: TestTargets.sudoPassword + "\n")
+        let user = TestTargets.target("cli1", password: "Cli-Old-Pass-1")
+        let aid = try id(try cli(s, ["account", "create", "--resource", rid, "--login-name", user, "--json"], token: token, stdin: "Cli-Old-Pass-1\n"))
+        let cfg = s.dataDir + ".reset.json"
+        try #"{"mode":"agentless","protocol":"ssh","port":\#(TestTargets.sshPort),"loginAccount":"\#(TestTargets.sudoUser)","elevation":"sudo"}"#
+            .write(toFile: cfg, atomically: true, encoding: .utf8)
+        #expect(try cli(s, ["reset-config", "set", "--resource", rid, cfg], token: token).code == 0)
+        let reset = try cli(s, ["password", "reset", "--resource", rid, "--account", aid, "--wait", "60"], token: token)
+        #expect(reset.code == 0 && reset.out.contains("succeeded"), "\(reset.out) \(reset.err)")
+        let got = try cli(s, ["password", "get", "--resource", rid, "--account", aid], token: token).out.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(TestTargets.passwordWorks(user, got))
+        let verify = try cli(s, ["password", "verify", "--resource", rid, "--account", aid, "--wait", "60"], token: token)
+        #expect(verify.code == 0 && verify.out.contains("succeeded"), "\(verify.out) \(verify.err)")
+        #expect(try cli(s, ["task", "list"], token: token).out.contains("succeeded"))
+        #expect(!s.stderr.contains(got) && !s.stdout.contains(got))
     }
 
     @Test func auditVerifyExitsOneAndNamesTheRecordAfterTampering() async throws {

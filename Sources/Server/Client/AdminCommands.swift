@@ -142,3 +142,27 @@ struct ImportCommand: AsyncParsableCommand {
         Output.print((out as? [String: Any])?["results"], json: options.json, columns: ["line", "outcome", "message"])
     }
 }
+
+struct ResetConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "reset-config", abstract: "How Custody reaches a resource's target.",
+        subcommands: [Set.self, Show.self])
+
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set the reset configuration from a JSON file (the body of PUT /resources/{rid}/reset-config).")
+        @OptionGroup var options: ClientOptions
+        @Option var resource: String
+        @Argument(help: "JSON file, e.g. {\"mode\":\"agentless\",\"protocol\":\"ssh\",\"loginAccount\":\"admin\",\"elevation\":\"sudo\"}") var file: String
+        func run() async throws {
+            guard let data = FileManager.default.contents(atPath: file), let body = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw ValidationError("\(file) is not a JSON object")
+            }
+            Output.print(try await options.client().call(.PUT, "/resources/\(resource)/reset-config", json: body), json: true, columns: [])
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        @OptionGroup var options: ClientOptions
+        @Option var resource: String
+        func run() async throws { Output.print(try await options.client().call(.GET, "/resources/\(resource)/reset-config"), json: true, columns: []) }
+    }
+}

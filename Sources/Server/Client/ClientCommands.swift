@@ -96,7 +96,58 @@ struct AccountCommand: AsyncParsableCommand {
 
 struct PasswordCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "password", abstract: "Retrieve or change an account's password.",
-        subcommands: [Get.self, Set.self])
+        subcommands: [Get.self, Set.self, Reset.self, Verify.self])
+
+    /// Prints the task, waiting for its end when asked.
+    static func follow(_ client: APIClient, _ taskID: String, wait: Int, json: Bool) async throws {
+        var task = try await client.call(.GET, "/tasks/\(taskID)" + (wait > 0 ? "?wait=\(min(wait, 60))" : "")) as? [String: Any] ?? [:]
+        var left = wait - 60
+        while left > 0, !["succeeded", "failed", "cancelled"].contains(task["state"] as? String ?? "") {
+            task = try await client.call(.GET, "/tasks/\(taskID)?wait=\(min(left, 60))") as? [String: Any] ?? [:]
+            left -= 60
+        }
+        if json { Output.print(task, json: true, columns: []) } else {
+            let result = task["result"] as? [String: Any]
+            print("task \(taskID): \(task["state"] ?? "?")" + (result.map { " (\($0["code"] ?? "")): \($0["message"] ?? "")" } ?? ""))
+        }
+        if task["state"] as? String == "failed" { throw ExitCode(1) }
+    }
+
+    struct Reset: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change the password on the target (remote reset); prints the task.",
+            discussion: "Without --new-password-stdin a password is generated from the resource's policy. Use --wait to follow the task.")
+        @OptionGroup var options: ClientOptions
+        @Option var resource: String
+        @Option var account: String
+        @Flag(help: "Read the new password from standard input (or the terminal) instead of generating one.") var newPasswordStdin = false
+        @Option var reason: String?
+        @Option var ticketId: String?
+        @Option(help: "Seconds to wait for the task to end (0: do not wait).") var wait: Int = 0
+        func run() async throws {
+            var body: [String: Any] = ["resetType": "remote"]
+            if newPasswordStdin { body["newPassword"] = try readSecret(prompt: "New password: ") }
+            body["reason"] = reason
+            body["ticketId"] = ticketId
+            let client = try options.client()
+            let out = try await client.call(.PUT, "/resources/\(resource)/accounts/\(account)/password", json: body) as? [String: Any]
+            guard let id = out?["taskId"] as? String else { throw ClientError(description: "the server returned no task") }
+            try await PasswordCommand.follow(client, id, wait: wait, json: options.json)
+        }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Check the stored password on the target; prints the task.")
+        @OptionGroup var options: ClientOptions
+        @Option var resource: String
+        @Option var account: String
+        @Option(help: "Seconds to wait for the task to end (0: do not wait).") var wait: Int = 0
+        func run() async throws {
+            let client = try options.client()
+            let out = try await client.call(.POST, "/resources/\(resource)/accounts/\(account)/verify") as? [String: Any]
+            guard let id = out?["taskId"] as? String else { throw ClientError(description: "the server returned no task") }
+            try await PasswordCommand.follow(client, id, wait: wait, json: options.json)
+        }
+    }
 
     struct Get: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print the password (audited).")
@@ -129,6 +180,27 @@ struct PasswordCommand: AsyncParsableCommand {
             body["reason"] = reason
             Output.print(try await options.client().call(.PUT, "/resources/\(resource)/accounts/\(account)/password", json: body),
                 json: true, columns: [])
+        }
+    }
+}
+
+struct TaskCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "task", abstract: "Reset and verify tasks.", subcommands: [Show.self, List.self])
+
+    struct Show: AsyncParsableCommand {
+        @OptionGroup var options: ClientOptions
+        @Argument var id: String
+        @Option(help: "Seconds to wait for the task to end.") var wait: Int = 0
+        func run() async throws { try await PasswordCommand.follow(try options.client(), id, wait: wait, json: options.json) }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Your tasks, newest first.")
+        @OptionGroup var options: ClientOptions
+        @Option(help: "queued, running, succeeded, failed, unknown or cancelled") var state: String?
+        func run() async throws {
+            Output.print(try await options.client().call(.GET, "/tasks?mine=true" + (state.map { "&state=\($0)" } ?? "")), json: options.json,
+                columns: ["id", "kind", "state", "accountId", "createdAt"])
         }
     }
 }

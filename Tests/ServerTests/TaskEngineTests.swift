@@ -1,0 +1,118 @@
+import Foundation
+import GRDB
+import Shared
+import Testing
+
+@testable import Server
+
+/// Engine rules that a real target cannot be made to show on demand, driven by a scripted plugin.
+@Suite struct TaskEngineTests {
+    /// Fails the first `failures` resets with `code`, then succeeds; records concurrency per host.
+    final class ScriptedPlugin: ResetPlugin, @unchecked Sendable {
+        let descriptor = PluginDescriptor(id: "scripted", resourceTypes: ["Linux"], capabilities: [.reset, .verify])
+        private let lock = NSLock()
+        private var failuresLeft: Int
+        private let code: ResetFailure.Code
+        private var onTarget: [String: String] = [:]
+        private(set) var passwordsTried: [String] = []
+        private var running = 0
+        private(set) var maxRunning = 0
+        let delay: Duration
+
+        init(failures: Int = 0, code: ResetFailure.Code = .rejectedByTarget, delay: Duration = .zero) {
+            failuresLeft = failures
+            self.code = code
+            self.delay = delay
+        }
+
+        func verify(_ job: ResetJob) async throws(ResetFailure) {
+            let ok = lock.withLock { onTarget[job.loginName].map { $0 == job.currentPassword?.reveal() } ?? true }
+            if !ok { throw ResetFailure(.authenticationFailed, "wrong password") }
+        }
+
+        func reset(_ job: ResetJob) async throws(ResetFailure) -> ResetReport {
+            lock.withLock { running += 1; maxRunning = max(maxRunning, running) }
+            try? await Task.sleep(for: delay)
+            let fail: Bool = lock.withLock {
+                running -= 1
+                passwordsTried.append(job.newPassword?.reveal() ?? "")
+                if failuresLeft > 0 { failuresLeft -= 1; return true }
+                onTarget[job.loginName] = job.newPassword?.reveal()
+                return false
+            }
+            if fail { throw ResetFailure(code, "scripted \(code)") }
+            return ResetReport()
+        }
+    }
+
+    func harness(_ plugin: ScriptedPlugin, configure: @escaping (inout ServerConfiguration) -> Void = { _ in }) async throws -> Harness {
+        let base = try await Harness.make(configure: configure)
+        let c = base.custody
+        let custody = Custody(config: c.config, store: c.store, vault: c.vault, logger: c.logger, plugins: PluginRegistry(plugins: ["unix": plugin]))
+        return Harness(custody: custody, dataDir: base.dataDir)
+    }
+
+    func setup(_ api: API, accounts: Int = 1) async throws -> (String, String, [String]) {
+        let admin = try await api.admin()
+        let rid = try await api.resource("scripted", token: admin)
+        var ids: [String] = []
+        for i in 0..<accounts { ids.append(try await api.account(rid, "user\(i)", password: "Start-Pass-\(i)", token: admin)) }
+        try await api.call(.put, "/resources/\(rid)/reset-config", token: admin, json: ["mode": "agentless", "protocol": "ssh"])
+        return (admin, rid, ids)
+    }
+
+    @Test func aGeneratedPasswordTheTargetRejectsIsRegeneratedNotRetried() async throws {
+        let plugin = ScriptedPlugin(failures: 2, code: .rejectedByTarget)
+        let h = try await harness(plugin)
+        try await h.run { api in
+            let (admin, rid, ids) = try await setup(api)
+            let q = try await api.call(.put, "/resources/\(rid)/accounts/\(ids[0])/password", token: admin, json: ["resetType": "remote"])
+            let t = try await api.call(.get, "/tasks/\(try #require(q.object["taskId"] as? String))?wait=20", token: admin).object
+            #expect(t["state"] as? String == "succeeded")
+            #expect(plugin.passwordsTried.count == 3)
+            #expect(Set(plugin.passwordsTried).count == 3, "each attempt must use a fresh password")
+        }
+    }
+
+    @Test func aGivenPasswordTheTargetRejectsFailsAtOnce() async throws {
+        let plugin = ScriptedPlugin(failures: 1, code: .rejectedByTarget)
+        let h = try await harness(plugin)
+        try await h.run { api in
+            let (admin, rid, ids) = try await setup(api)
+            let q = try await api.call(.put, "/resources/\(rid)/accounts/\(ids[0])/password", token: admin,
+                json: ["resetType": "remote", "newPassword": "Given-Pass-1234!"])
+            let t = try await api.call(.get, "/tasks/\(try #require(q.object["taskId"] as? String))?wait=20", token: admin).object
+            #expect(t["state"] as? String == "failed")
+            #expect(plugin.passwordsTried.count == 1)
+        }
+    }
+
+    @Test func anUnreachableTargetIsRetriedWithBackOffThenSucceeds() async throws {
+        let plugin = ScriptedPlugin(failures: 2, code: .unreachable)
+        let h = try await harness(plugin, configure: { $0.resetRetrySeconds = 0.2 })
+        try await h.run { api in
+            let (admin, rid, ids) = try await setup(api)
+            let q = try await api.call(.put, "/resources/\(rid)/accounts/\(ids[0])/password", token: admin, json: ["resetType": "remote"])
+            let t = try await api.call(.get, "/tasks/\(try #require(q.object["taskId"] as? String))?wait=20", token: admin).object
+            #expect(t["state"] as? String == "succeeded", "\(t)")
+            #expect(plugin.passwordsTried.count == 3)
+        }
+    }
+
+    @Test func theEngineNeverRunsMoreThanThePerHostLimitAgainstOneHost() async throws {
+        let plugin = ScriptedPlugin(delay: .milliseconds(150))
+        let h = try await harness(plugin, configure: { $0.resetPerHostLimit = 2; $0.resetWorkers = 8 })
+        try await h.run { api in
+            let (admin, rid, ids) = try await setup(api, accounts: 8)
+            var tasks: [String] = []
+            for aid in ids {
+                let q = try await api.call(.put, "/resources/\(rid)/accounts/\(aid)/password", token: admin, json: ["resetType": "remote"])
+                tasks.append(try #require(q.object["taskId"] as? String))
+            }
+            for t in tasks {
+                #expect(try await api.call(.get, "/tasks/\(t)?wait=30", token: admin).object["state"] as? String == "succeeded")
+            }
+            #expect(plugin.maxRunning == 2)
+        }
+    }
+}
