@@ -39,3 +39,16 @@ import TestSupport
         #expect(T.passwordWorks(user, "Sudo-New-Pass-2"))
     }
 }
+
+@Suite(.enabled(if: TestTargets.ready.available, "needs root and sshd")) struct ExpiredPasswordTests {
+    typealias T = TestTargets
+
+    @Test func anExpiredPasswordIsChangedThroughTheDialogueTheSystemForcesAtLogin() async throws {
+        let user = T.target("expired1", password: "Expired-Old-Pass-1")
+        T.sh("chage -d 0 \(user)")
+        let report = try await UnixPlugin().reset(T.job(user, current: "Expired-Old-Pass-1", new: "Expired-New-Pass-2x"))
+        #expect(report.message.contains("expired"))
+        #expect(T.passwordWorks(user, "Expired-New-Pass-2x"))
+        #expect(T.sh("chage -l \(user) | grep -c 'must be changed'") == "0")
+    }
+}

@@ -73,7 +73,9 @@ extension SSHConnection {
             guard offered.contains("keyboard-interactive") else {
                 throw ResetFailure(.unsupported, "the server offers none of password, keyboard-interactive (\(methods))")
             }
-            try keyboardInteractive(s, user: user, answers: [("password|passwort|mot de passe|contraseña|密码|口令|パスワード|пароль", secret)], until)
+            // Only the login prompt: a "new password" prompt (an expired password) is left unanswered, so it fails cleanly.
+            try keyboardInteractive(s, user: user,
+                answers: [("^(?!.*(new|retype|again|neu|nouveau|nuevo)).*(password|passwort|mot de passe|contraseña|密码|口令|パスワード|пароль)", secret)], until)
         case .keyboardInteractive(let answers):
             guard offered.contains("keyboard-interactive") else {
                 throw ResetFailure(.unsupported, "the server does not offer keyboard-interactive (\(methods))")

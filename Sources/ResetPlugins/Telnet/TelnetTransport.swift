@@ -136,8 +136,10 @@ enum TelnetLogin {
         try await s.sendSecret(password)
         let m = try await s.expect([
             P("failed", #"(login incorrect|authentication fail|access denied|login failed|invalid login)"#),
+            P("expired", #"(required to change your password|password has expired|must change your password)"#),
             P("shell", prompts["shell"] ?? #"[$#>%]\s*$"#),
         ], what: "the shell after login")
         if m.name == "failed" { throw ResetFailure(.authenticationFailed, "telnet login as \(user) failed") }
+        s.unread(m)  // the shell prompt is the dialogue's to see
     }
 }

@@ -17,6 +17,44 @@ struct UnixDialogue {
         _ = try await session.expect([P("sync", "^CUSTODY_SYNC\(n)\\s*$")], what: "the shell")
     }
 
+    /// Waits for the first shell prompt; true when the system says the password has expired instead.
+    func awaitShellOrExpiry() async throws(ResetFailure) -> Bool {
+        let m = try await session.expect([
+            P("expired", #"(required to change your password|password has expired|must change your password|password change required)"#),
+            P("shell", pattern("shell", #"[$#>%]\s*$"#)),
+        ], what: "the shell")
+        return m.name == "expired"
+    }
+
+    /// The change the system forces at login: current, new, retype; then it says so or closes.
+    func expiredChange(current: Secret?, new: Secret) async throws(ResetFailure) {
+        var sent = 0
+        var warnings: [String] = []
+        while true {
+            let m: PromptSession.Match
+            do {
+                m = try await session.expect([
+                    P("current", pattern("current", UnixPrompts.current)), P("retype", pattern("retype", UnixPrompts.retype)),
+                    P("new", pattern("password", UnixPrompts.new)), P("bad", UnixPrompts.badPassword),
+                    P("done", #"(updated successfully|tokens updated|password changed)"#),
+                ], what: "the expired-password dialogue")
+            } catch where sent > 0 {
+                throw ResetFailure(.outcomeUnknown, "the change was sent but its result was lost: \(error.message)")
+            }
+            switch m.name {
+            case "current":
+                guard let current, sent == 0 else { throw ResetFailure(.protocolError, "asked for the current password again") }
+                try await session.sendSecret(current)
+            case "new", "retype":
+                if sent >= 2 { throw ResetFailure(.rejectedByTarget, "the password was refused: \(warnings.last ?? "asked again")") }
+                try await session.sendSecret(new)
+                sent += 1
+            case "bad": warnings.append(m.matched.trimmingCharacters(in: .whitespaces))
+            default: return
+            }
+        }
+    }
+
     /// `su -` to the root account, checking that the effective uid is 0 afterwards.
     func su(_ root: ResetJob.Credential?) async throws(ResetFailure) {
         guard let root, let password = root.password else {

@@ -41,8 +41,17 @@ public struct UnixPlugin: ResetPlugin {
             await opened.close()
             throw ResetFailure(.protocolError, "no interactive session")
         }
-        do {
+        do throws(ResetFailure) {
             let dialogue = UnixDialogue(session: prompt, job: job)
+            // An expired password: the system runs the change dialogue itself right after login.
+            if try await dialogue.awaitShellOrExpiry() {
+                guard selfChange else {
+                    throw ResetFailure(.authenticationFailed, "the password of the login account \(login.loginName) has expired")
+                }
+                try await dialogue.expiredChange(current: job.currentPassword, new: new)
+                await opened.close()
+                return ResetReport(message: "expired password of \(job.loginName) changed at login", learnedHostKey: opened.hostKey)
+            }
             try await dialogue.sync()
             if selfChange && job.settings.elevation == .none {
                 try await dialogue.selfChange(current: job.currentPassword, new: new)
