@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 DEB_PACKAGES := libsqlite3-dev sqlite3 libssl-dev zlib1g-dev libssh2-1-dev pkg-config curl ca-certificates procps \
 	openssh-server openssh-client sudo inetutils-telnetd inetutils-inetd python3
-BENCH_PACKAGES := wrk
+BENCH_PACKAGES := wrk python3-venv
 DATA_DIR ?= ./custody-data
 SWIFT ?= swift
 
@@ -31,6 +31,7 @@ bench: deps
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 	$(SWIFT) build -c release --product custody
 	bash bench/run.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
+	bash bench/reset.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 
 clean:
 	rm -rf .build
