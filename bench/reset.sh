@@ -19,6 +19,7 @@ trap cleanup EXIT
 ssh-keygen -q -t ed25519 -N '' -f "$DIR/hk"
 ssh-keygen -q -t ed25519 -N '' -f "$DIR/client"
 mkdir -p "$DIR/keys"
+chmod 755 "$DIR" "$DIR/keys"
 cat >"$DIR/sshd_config" <<CFG
 Port $SSHPORT
 ListenAddress 127.0.0.1
@@ -38,7 +39,7 @@ mkuser custody_sudo Sudo-Pass-1
 id -u custody_root >/dev/null 2>&1 || useradd -o -u 0 -g 0 -M -N -d /root -s /bin/bash custody_root
 echo 'custody_root:Root-Pass-1' | chpasswd
 echo 'custody_sudo ALL=(ALL) ALL' >/etc/sudoers.d/custody-bench && chmod 440 /etc/sudoers.d/custody-bench
-for u in custody_login custody_sudo; do cp "$DIR/client.pub" "$DIR/keys/$u"; done
+for u in custody_login custody_sudo; do cp "$DIR/client.pub" "$DIR/keys/$u"; chmod 644 "$DIR/keys/$u"; done
 for i in $(seq -w 0 $((N - 1))); do mkuser "cb_$i" "Bench-Start-$i"; done
 /usr/sbin/sshd -D -f "$DIR/sshd_config" -E "$DIR/sshd.log" & PIDS+=($!)
 for _ in $(seq 1 100); do (echo >/dev/tcp/127.0.0.1/$SSHPORT) 2>/dev/null && break; sleep 0.1; done
@@ -112,6 +113,8 @@ t-sudo ansible_host=127.0.0.1 ansible_port=$SSHPORT ansible_user=custody_sudo an
 ansible_ssh_private_key_file=$DIR/client
 ansible_ssh_common_args=-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
 ansible_python_interpreter=/usr/bin/python3
+# su becomes the uid-0 alias custody_root; Ansible takes it for an unprivileged user and needs this.
+ansible_shell_allow_world_readable_temp=true
 INV
   python3 - "$N" >"$DIR/play.yml" <<'PY'
 import sys
