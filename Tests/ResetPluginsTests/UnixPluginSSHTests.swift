@@ -52,3 +52,38 @@ import TestSupport
         #expect(T.sh("chage -l \(user) | grep -c 'must be changed'") == "0")
     }
 }
+
+@Suite(.enabled(if: TestTargets.ready.available, "needs root and sshd")) struct KeyboardInteractiveTests {
+    typealias T = TestTargets
+
+    func onKbdServer(_ job: ResetJob) -> ResetJob {
+        var j = job
+        j.settings.port = T.kbdPort
+        return j
+    }
+
+    @Test func aServerWithoutThePasswordMethodIsLoggedIntoByKeyboardInteractive() async throws {
+        let user = T.target("kbd1", password: "Kbd-Pass-1")
+        try await UnixPlugin().verify(onKbdServer(T.job(user, current: "Kbd-Pass-1")))
+        await #expect { try await UnixPlugin().verify(onKbdServer(T.job(user, current: "Kbd-Wrong-1"))) } throws: {
+            ($0 as? ResetFailure)?.code == .authenticationFailed
+        }
+        _ = try await UnixPlugin().reset(onKbdServer(T.job(user, current: "Kbd-Pass-1", new: "Kbd-New-Pass-2x")))
+        #expect(T.passwordWorks(user, "Kbd-New-Pass-2x"))
+    }
+
+    @Test func anExpiredPasswordIsChangedInsideKeyboardInteractiveAuthentication() async throws {
+        let user = T.target("kbdexp", password: "Kbd-Exp-Old-1")
+        T.sh("chage -d 0 \(user)")
+        let report = try await UnixPlugin().reset(onKbdServer(T.job(user, current: "Kbd-Exp-Old-1", new: "Kbd-Exp-New-2x")))
+        #expect(report.message.contains("during login"))
+        #expect(T.passwordWorks(user, "Kbd-Exp-New-2x"))
+        // a verify must never change anything: an expired account fails it instead
+        let other = T.target("kbdexp2", password: "Kbd-Exp2-Old-1")
+        T.sh("chage -d 0 \(other)")
+        await #expect { try await UnixPlugin().verify(onKbdServer(T.job(other, current: "Kbd-Exp2-Old-1"))) } throws: {
+            ($0 as? ResetFailure)?.code == .authenticationFailed
+        }
+        #expect(T.passwordWorks(other, "Kbd-Exp2-Old-1"))
+    }
+}

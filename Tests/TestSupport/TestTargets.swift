@@ -8,6 +8,8 @@ public enum TestTargets {
     public static let dir = "/tmp/custody-targets-\(getpid())"
     public static let sshPort = 22000 + Int(getpid() % 5000)
     public static let telnetPort = 27000 + Int(getpid() % 5000)
+    /// A second sshd that offers keyboard-interactive but not the password method.
+    public static let kbdPort = 32000 + Int(getpid() % 5000)
     public static let loginPassword = "Login-Pass-1"
     public static let rootPassword = "Root-Pass-1"
     public static let sudoPassword = "Sudo-Pass-1"
@@ -58,12 +60,21 @@ public enum TestTargets {
         setPassword(rootUser, rootPassword)
         try? "\(sudoUser) ALL=(ALL) ALL\n".write(toFile: "/etc/sudoers.d/custody-tests", atomically: true, encoding: .utf8)
         chmod("/etc/sudoers.d/custody-tests", 0o440)
+        let kbdConfig = config.replacingOccurrences(of: "Port \(sshPort)", with: "Port \(kbdPort)")
+            .replacingOccurrences(of: "PasswordAuthentication yes", with: "PasswordAuthentication no")
+            .replacingOccurrences(of: "PidFile \(dir)/sshd.pid", with: "PidFile \(dir)/sshd-kbd.pid")
+        try? kbdConfig.write(toFile: dir + "/sshd_kbd_config", atomically: true, encoding: .utf8)
+        children.append(spawn(["/usr/sbin/sshd", "-D", "-f", dir + "/sshd_kbd_config", "-E", dir + "/sshd-kbd.log"]))
+        _ = waitForPort(kbdPort)
         let pid = spawn(["/usr/sbin/sshd", "-D", "-f", dir + "/sshd_config", "-E", dir + "/sshd.log"])
         atexit { TestTargets.stopAll() }
         children.append(pid)
         guard waitForPort(sshPort) else { return Ready(hostKey: "", available: false, why: "sshd did not start: \(log)") }
         let fp = sh("ssh-keygen -l -E sha256 -f \(dir)/hk.pub").split(separator: " ").dropFirst().first.map(String.init) ?? ""
         startTelnet()
+        // A watchdog stops the servers when the test process ends, however it ends.
+        let pids = children.map(String.init).joined(separator: " ")
+        _ = spawn(["/bin/sh", "-c", "while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; kill \(pids) 2>/dev/null; rm -rf \(dir)"])
         return Ready(hostKey: fp, available: true, why: "")
     }
 

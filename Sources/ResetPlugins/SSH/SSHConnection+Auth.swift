@@ -6,12 +6,23 @@ import Shared
 final class KeyboardInteractiveContext {
     let answers: [(pattern: String, answer: Secret)]
     var unanswered: [String] = []
+    /// Patterns that answered a prompt, in order.
+    var used: [String] = []
     init(answers: [(pattern: String, answer: Secret)]) { self.answers = answers }
 
     func answer(_ prompt: String) -> Secret? {
         let lower = prompt.lowercased()
-        return answers.first { lower.range(of: $0.pattern, options: .regularExpression) != nil }?.answer
+        guard let hit = answers.first(where: { lower.range(of: $0.pattern, options: .regularExpression) != nil }) else { return nil }
+        used.append(hit.pattern)
+        return hit.answer
     }
+}
+
+/// The prompts of an expired-password change inside keyboard-interactive authentication.
+enum ExpiredPrompts {
+    static let new = "(new|retype|again|repeat|neu|nouveau|nuevo)[^:]*(password|passwort|mot de passe|contraseña)"
+    static let current = "(current|old|\\(current\\))[^:]*(password|passwort|mot de passe|contraseña)"
+    static let login = "^(?!.*(new|retype|again|neu|nouveau|nuevo)).*(password|passwort|mot de passe|contraseña|密码|口令|パスワード|пароль)"
 }
 
 private let kbdintCallback: custody_kbdint_cb = { _, _, _, _, count, prompts, responses, abstract in
@@ -33,12 +44,14 @@ private let kbdintCallback: custody_kbdint_cb = { _, _, _, _, count, prompts, re
 }
 
 extension SSHConnection {
-    /// Authenticates `user`; a refusal is `authenticationFailed`.
-    public func authenticate(user: String, _ credential: Credential) async throws(ResetFailure) {
-        try await owner.run { () throws(ResetFailure) in try self.authenticateSync(user: user, credential) }
+    /// Authenticates `user`; a refusal is `authenticationFailed`. Returns true when an expired
+    /// password was changed during the login itself.
+    @discardableResult
+    public func authenticate(user: String, _ credential: Credential) async throws(ResetFailure) -> Bool {
+        try await owner.run { () throws(ResetFailure) -> Bool in try self.authenticateSync(user: user, credential) }
     }
 
-    private func authenticateSync(user: String, _ credential: Credential) throws(ResetFailure) {
+    private func authenticateSync(user: String, _ credential: Credential) throws(ResetFailure) -> Bool {
         guard let s = rawSession else { throw ResetFailure(.protocolError, "the SSH session is closed") }
         let until = Date().addingTimeInterval(30)
         let ulen = UInt32(user.utf8.count)
@@ -48,7 +61,7 @@ extension SSHConnection {
                 methods = String(cString: list)
                 break
             }
-            if libssh2_userauth_authenticated(s) != 0 { return }
+            if libssh2_userauth_authenticated(s) != 0 { return false }
             guard libssh2_session_last_errno(s) == custody_ssh2_eagain() else {
                 throw ResetFailure(.protocolError, "cannot list authentication methods: \(lastError())")
             }
@@ -56,13 +69,21 @@ extension SSHConnection {
         }
         let offered = Set(methods.split(separator: ",").map(String.init))
         switch credential {
+        case .passwordOrExpiredChange(let current, let new):
+            if offered.contains("password") { return try authenticateSync(user: user, .password(current)) }
+            guard offered.contains("keyboard-interactive") else {
+                throw ResetFailure(.unsupported, "the server offers none of password, keyboard-interactive (\(methods))")
+            }
+            let used = try keyboardInteractive(s, user: user,
+                answers: [(ExpiredPrompts.new, new), (ExpiredPrompts.current, current), (ExpiredPrompts.login, current)], until)
+            return used.contains(ExpiredPrompts.new)
         case .password(let secret):
             if offered.contains("password") {
                 let pw = secret.reveal()
                 let rc = try loop(until, "password authentication") {
                     libssh2_userauth_password_ex(s, user, ulen, pw, UInt32(pw.utf8.count), nil)
                 }
-                if rc == 0 { return }
+                if rc == 0 { return false }
                 if rc == custody_ssh2_error_password_expired() {
                     throw ResetFailure(.authenticationFailed, "the password of \(user) has expired")
                 }
@@ -74,8 +95,7 @@ extension SSHConnection {
                 throw ResetFailure(.unsupported, "the server offers none of password, keyboard-interactive (\(methods))")
             }
             // Only the login prompt: a "new password" prompt (an expired password) is left unanswered, so it fails cleanly.
-            try keyboardInteractive(s, user: user,
-                answers: [("^(?!.*(new|retype|again|neu|nouveau|nuevo)).*(password|passwort|mot de passe|contraseña|密码|口令|パスワード|пароль)", secret)], until)
+            try keyboardInteractive(s, user: user, answers: [(ExpiredPrompts.login, secret)], until)
         case .keyboardInteractive(let answers):
             guard offered.contains("keyboard-interactive") else {
                 throw ResetFailure(.unsupported, "the server does not offer keyboard-interactive (\(methods))")
@@ -89,10 +109,12 @@ extension SSHConnection {
             }
             if rc != 0 { throw failure(rc, user) }
         }
+        return false
     }
 
+    @discardableResult
     private func keyboardInteractive(_ s: OpaquePointer, user: String, answers: [(pattern: String, answer: Secret)], _ until: Date)
-        throws(ResetFailure)
+        throws(ResetFailure) -> [String]
     {
         let ctx = KeyboardInteractiveContext(answers: answers)
         let abstract = libssh2_session_abstract(s)
@@ -111,6 +133,7 @@ extension SSHConnection {
             }
             throw failure(rc, user)
         }
+        return ctx.used
     }
 
     private func failure(_ rc: Int32, _ user: String) -> ResetFailure {

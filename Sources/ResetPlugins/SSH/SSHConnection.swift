@@ -24,6 +24,9 @@ public final class SSHConnection: Transport, @unchecked Sendable {
         /// Keyboard-interactive answers: the first pattern (case-insensitive) found in a prompt picks its answer.
         case keyboardInteractive([(pattern: String, answer: Secret)])
         case publicKey(privateKey: Secret, passphrase: Secret?)
+        /// A password login that, if the server says the password has expired during keyboard-interactive
+        /// authentication, answers its change prompts with `new`.
+        case passwordOrExpiredChange(current: Secret, new: Secret)
     }
 
     static let initialized: Bool = { libssh2_init(0) == 0 }()

@@ -32,11 +32,15 @@ public struct UnixPlugin: ResetPlugin {
         if job.settings.authMethod == .publicKey, let key = login.privateKey {
             credential = .publicKey(key)
         } else if let pw = login.password {
-            credential = .password(pw)
+            credential = selfChange && job.settings.elevation == .none ? .passwordOrExpiredChange(current: pw, new: new) : .password(pw)
         } else {
             throw ResetFailure(.unsupported, "no password or key for the login account \(login.loginName)")
         }
         let opened = try await connector.login(job, user: login.loginName, credential: credential, shell: true)
+        if opened.changedAtLogin {
+            await opened.close()
+            return ResetReport(message: "expired password of \(job.loginName) changed during login", learnedHostKey: opened.hostKey)
+        }
         guard let prompt = opened.prompt else {
             await opened.close()
             throw ResetFailure(.protocolError, "no interactive session")
