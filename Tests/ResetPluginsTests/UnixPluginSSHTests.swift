@@ -87,3 +87,33 @@ import TestSupport
         #expect(T.passwordWorks(other, "Kbd-Exp2-Old-1"))
     }
 }
+
+@Suite(.enabled(if: TestTargets.ready.available, "needs root and sshd")) struct SSHConnectionTests {
+    typealias T = TestTargets
+
+    @Test func legacyAlgorithmsAreUsedOnlyWhenTheResourceOptsIn() async throws {
+        let user = T.target("legacy1", password: "Legacy-Pass-1")
+        var job = T.job(user, current: "Legacy-Pass-1")
+        job.settings.port = T.legacyPort
+        await #expect { try await UnixPlugin().verify(job) } throws: { ($0 as? ResetFailure)?.code == .protocolError }
+        job.settings.legacyAlgorithms = true
+        try await UnixPlugin().verify(job)
+    }
+
+    @Test func execRunsOneCommandAndReadsItsOutput() async throws {
+        let user = T.target("exec1", password: "Exec-Pass-1")
+        let ssh = try await SSHConnection.connect(SSHConnection.Options(host: "127.0.0.1", port: T.sshPort))
+        try await ssh.authenticate(user: user, .password(Secret("Exec-Pass-1")))
+        try await ssh.exec("id -un")
+        var out: [UInt8] = []
+        reading: for _ in 0..<50 {
+            switch try await ssh.read(timeout: 0.2) {
+            case .data(let d): out += d
+            case .closed: break reading
+            case .timeout: continue
+            }
+        }
+        await ssh.close()
+        #expect(String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == user)
+    }
+}

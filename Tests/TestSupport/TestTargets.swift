@@ -10,6 +10,8 @@ public enum TestTargets {
     public static let telnetPort = 27000 + Int(getpid() % 5000)
     /// A second sshd that offers keyboard-interactive but not the password method.
     public static let kbdPort = 32000 + Int(getpid() % 5000)
+    /// A third sshd that speaks only SHA-1 key exchange and CBC ciphers, like an old device.
+    public static let legacyPort = 37000 + Int(getpid() % 5000)
     public static let loginPassword = "Login-Pass-1"
     public static let rootPassword = "Root-Pass-1"
     public static let sudoPassword = "Sudo-Pass-1"
@@ -66,6 +68,12 @@ public enum TestTargets {
         try? kbdConfig.write(toFile: dir + "/sshd_kbd_config", atomically: true, encoding: .utf8)
         children.append(spawn(["/usr/sbin/sshd", "-D", "-f", dir + "/sshd_kbd_config", "-E", dir + "/sshd-kbd.log"]))
         _ = waitForPort(kbdPort)
+        let legacyConfig = config.replacingOccurrences(of: "Port \(sshPort)", with: "Port \(legacyPort)")
+            .replacingOccurrences(of: "PidFile \(dir)/sshd.pid", with: "PidFile \(dir)/sshd-legacy.pid")
+            + "\nKexAlgorithms diffie-hellman-group14-sha1\nCiphers aes128-cbc\n"
+        try? legacyConfig.write(toFile: dir + "/sshd_legacy_config", atomically: true, encoding: .utf8)
+        children.append(spawn(["/usr/sbin/sshd", "-D", "-f", dir + "/sshd_legacy_config", "-E", dir + "/sshd-legacy.log"]))
+        _ = waitForPort(legacyPort)
         let pid = spawn(["/usr/sbin/sshd", "-D", "-f", dir + "/sshd_config", "-E", dir + "/sshd.log"])
         atexit { TestTargets.stopAll() }
         children.append(pid)
