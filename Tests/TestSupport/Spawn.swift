@@ -8,8 +8,8 @@ public enum Spawn {
     public static func run(_ argv: [String], stdin: String? = nil) -> (status: Int32, out: String) {
         var inPipe: [Int32] = [0, 0]
         var outPipe: [Int32] = [0, 0]
-        pipe(&inPipe)
-        pipe(&outPipe)
+        pipe2(&inPipe, O_CLOEXEC)  // close-on-exec: a concurrent spawn must not inherit these
+        pipe2(&outPipe, O_CLOEXEC)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)

@@ -66,7 +66,8 @@ public struct UnixPlugin: ResetPlugin {
             await opened.close()
         } catch {
             await opened.close()
-            throw error
+            // Whatever the target printed into a message, no secret of the job leaves in it.
+            throw ResetFailure(error.code, Secret.redact(error.message, job.secrets))
         }
         return ResetReport(message: "password of \(job.loginName) changed", learnedHostKey: opened.hostKey)
     }

@@ -3,10 +3,6 @@ import GRDB
 import Hummingbird
 import Shared
 
-struct VerifyBody: APIBody {
-    static let fields: [String] = []
-}
-
 extension Routes {
     func reset(_ t: RouteTable) {
         t.add(.put, "/resources/:rid/reset-config", "Set how Custody reaches the target (manage)", body: ResetConfig.self) { req, ctx in
@@ -16,8 +12,7 @@ extension Routes {
                 var b = body
                 let (r, _) = try Catalog.resource(try ctx.param("rid"), p, .updateResource, custody.authorizer, db)
                 for ref in [b.loginAccount, b.rootAccount, b.enableAccount].compactMap({ $0 }) {
-                    guard try AccountRecord.filter(Column("resourceId") == r.id && (Column("id") == ref || Column("loginName") == ref)).fetchCount(db) > 0
-                    else { throw APIError.badRequest("unknown_account", "no account \(ref) on resource \(r.name)") }
+                    _ = try Catalog.accountRef(ref, on: r, db)
                 }
                 // An unchanged config keeps the host key learned on first use.
                 if b.hostKey == nil, let old = try String.fetchOne(db, sql: "SELECT json FROM resetConfigs WHERE resourceId = ?", arguments: [r.id]),

@@ -38,8 +38,7 @@ extension Custody {
             let target = try resetTarget(r, a, db)
             func credential(_ ref: String?) throws -> ResetJob.Credential? {
                 guard let ref else { return nil }
-                guard let acc = try AccountRecord.filter(Column("resourceId") == r.id && (Column("id") == ref || Column("loginName") == ref)).fetchOne(db)
-                else { throw APIError.badRequest("reset_not_configured", "account \(ref) is not on resource \(r.name)") }
+                let acc = try Catalog.accountRef(ref, on: r, db)
                 let secret = try secrets.current(account: acc.id, db)
                 if secret?.reveal().hasPrefix("-----BEGIN ") == true {
                     return ResetJob.Credential(loginName: acc.loginName, password: nil, privateKey: secret)

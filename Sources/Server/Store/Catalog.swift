@@ -38,6 +38,13 @@ enum Catalog {
         return (g, have)
     }
 
+    /// An account of `r` named by id or login name (the reset config's loginAccount, rootAccount).
+    static func accountRef(_ ref: String, on r: ResourceRecord, _ db: Database) throws -> AccountRecord {
+        guard let a = try AccountRecord.filter(Column("resourceId") == r.id && (Column("id") == ref || Column("loginName") == ref)).fetchOne(db)
+        else { throw APIError.badRequest("unknown_account", "no account \(ref) on resource \(r.name)") }
+        return a
+    }
+
     static func username(_ id: String, _ db: Database) throws -> String {
         try String.fetchOne(db, sql: "SELECT username FROM users WHERE id = ?", arguments: [id]) ?? "(deleted)"
     }
