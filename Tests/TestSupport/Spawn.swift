@@ -3,13 +3,18 @@ import Foundation
 /// posix_spawn and waitpid, without Foundation's Process (whose waiting needs a run loop that a
 /// static initializer or a test thread may not have).
 public enum Spawn {
+    static let spawnLock = NSLock()
+
     /// Runs to completion and returns the exit status and standard output.
     @discardableResult
     public static func run(_ argv: [String], stdin: String? = nil) -> (status: Int32, out: String) {
         var inPipe: [Int32] = [0, 0]
         var outPipe: [Int32] = [0, 0]
-        pipe2(&inPipe, O_CLOEXEC)  // close-on-exec: a concurrent spawn must not inherit these
-        pipe2(&outPipe, O_CLOEXEC)
+        // Close-on-exec, set under the spawn lock: a concurrent spawn must never inherit these pipes.
+        spawnLock.lock()
+        pipe(&inPipe)
+        pipe(&outPipe)
+        for fd in [inPipe[0], inPipe[1], outPipe[0], outPipe[1]] { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
@@ -20,6 +25,7 @@ public enum Spawn {
         let cargs = argv.map { strdup($0) } + [nil]
         defer { cargs.forEach { free($0) } }
         let rc = posix_spawn(&pid, argv[0], &actions, nil, cargs, environ)
+        spawnLock.unlock()
         posix_spawn_file_actions_destroy(&actions)
         close(inPipe[0])
         close(outPipe[1])
@@ -54,7 +60,7 @@ public enum Spawn {
         var pid: pid_t = 0
         let cargs = argv.map { strdup($0) } + [nil]
         defer { cargs.forEach { free($0) } }
-        posix_spawn(&pid, argv[0], &actions, nil, cargs, environ)
+        spawnLock.withLock { _ = posix_spawn(&pid, argv[0], &actions, nil, cargs, environ) }
         posix_spawn_file_actions_destroy(&actions)
         return pid
     }
