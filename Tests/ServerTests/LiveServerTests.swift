@@ -55,6 +55,8 @@ import Testing
 
         let metrics = try runCommand("/usr/bin/curl", ["-s", "--cacert", s.caFile, s.url + "/metrics"])
         #expect(metrics.code == 0)
+        #expect(metrics.out.contains("hb_requests"), "no request metrics in /metrics")
+        #expect(!metrics.out.contains(stored))
         let health = try runCommand("/usr/bin/curl", ["-s", "--tls-max", "1.2", "--cacert", s.caFile, s.url + "/healthz"])
         #expect(health.out == "ok")
 

@@ -11,6 +11,8 @@ enum CustodyApp {
         let router = Router(context: AppContext.self)
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: ErrorMiddleware())
+        // Request counts and durations by route template (no ids, no query) for /metrics.
+        router.add(middleware: MetricsMiddleware())
         let api = router.group(RouterPath(apiPrefix))
         let secured = router.group(RouterPath(apiPrefix)).add(middleware: AuthMiddleware(custody: custody,
             allowedWhileMustChange: [apiPrefix + "/auth/password", apiPrefix + "/auth/logout", apiPrefix + "/auth/me"]))
