@@ -6,7 +6,6 @@ enum UnixPrompts {
     /// su's password prompt in the locales admins meet.
     static let suPassword = #"(password|passwort|mot de passe|contraseña|senha|密码|口令|パスワード|пароль|암호)\s*[:：]\s*$"#
     static let suFailure = #"(authentication failure|incorrect password|sorry|su: .*(failure|incorrect|denied|does not exist|unknown))"#
-    static let sudoPromptText = "CUSTODY_SUDO_PROMPT: "
     /// What the shell prints for the prompt argument `'CUSTODY_SUDO''_PROMPT: '` (the echo shows the quotes).
     static let sudoPrompt = #"CUSTODY_SUDO_PROMPT: ?$"#
     static let sudoRetry = #"(sorry, try again|incorrect password attempt)"#

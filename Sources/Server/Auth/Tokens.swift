@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import HummingbirdBcrypt
+import NIOConcurrencyHelpers
 import NIOPosix
 
 /// Random bearer tokens, stored only as SHA-256 digests.
@@ -29,11 +30,20 @@ enum PasswordHashing {
     static func verify(_ password: String, hash: String?, cost: Int) async throws -> Bool {
         try await NIOThreadPool.singleton.runIfActive {
             guard let hash else {
-                _ = Bcrypt.verify(password, hash: Bcrypt.hash("custody-timing-equaliser", cost: UInt8(cost)))
+                _ = Bcrypt.verify(password, hash: dummyHash(cost: cost))
                 return false
             }
             return Bcrypt.verify(password, hash: hash)
         }
+    }
+
+    /// One dummy hash per cost, made once: an unknown user then costs exactly one bcrypt, like a known one.
+    private static let dummies = NIOLockedValueBox<[Int: String]>([:])
+    private static func dummyHash(cost: Int) -> String {
+        if let h = dummies.withLockedValue({ $0[cost] }) { return h }
+        let h = Bcrypt.hash("custody-timing-equaliser", cost: UInt8(cost))
+        dummies.withLockedValue { $0[cost] = h }
+        return h
     }
 
     /// A random password for generated users: 20 characters of a safe alphabet.

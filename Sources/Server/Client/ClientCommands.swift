@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIOHTTP1
 
 struct LoginCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "login",
@@ -98,6 +99,14 @@ struct PasswordCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "password", abstract: "Retrieve or change an account's password.",
         subcommands: [Get.self, Set.self, Reset.self, Verify.self])
 
+    /// Queues a task through `path` and follows it.
+    static func queue(_ options: ClientOptions, _ method: HTTPMethod, _ path: String, json: [String: Any]?, wait: Int) async throws {
+        let client = try options.client()
+        let out = try await client.call(method, path, json: json) as? [String: Any]
+        guard let id = out?["taskId"] as? String else { throw ClientError(description: "the server returned no task") }
+        try await follow(client, id, wait: wait, json: options.json)
+    }
+
     /// Prints the task, waiting for its end when asked.
     static func follow(_ client: APIClient, _ taskID: String, wait: Int, json: Bool) async throws {
         var task = try await client.call(.GET, "/tasks/\(taskID)" + (wait > 0 ? "?wait=\(min(wait, 60))" : "")) as? [String: Any] ?? [:]
@@ -128,10 +137,7 @@ struct PasswordCommand: AsyncParsableCommand {
             if newPasswordStdin { body["newPassword"] = try readSecret(prompt: "New password: ") }
             body["reason"] = reason
             body["ticketId"] = ticketId
-            let client = try options.client()
-            let out = try await client.call(.PUT, "/resources/\(resource)/accounts/\(account)/password", json: body) as? [String: Any]
-            guard let id = out?["taskId"] as? String else { throw ClientError(description: "the server returned no task") }
-            try await PasswordCommand.follow(client, id, wait: wait, json: options.json)
+            try await PasswordCommand.queue(options, .PUT, "/resources/\(resource)/accounts/\(account)/password", json: body, wait: wait)
         }
     }
 
@@ -142,10 +148,7 @@ struct PasswordCommand: AsyncParsableCommand {
         @Option var account: String
         @Option(help: "Seconds to wait for the task to end (0: do not wait).") var wait: Int = 0
         func run() async throws {
-            let client = try options.client()
-            let out = try await client.call(.POST, "/resources/\(resource)/accounts/\(account)/verify") as? [String: Any]
-            guard let id = out?["taskId"] as? String else { throw ClientError(description: "the server returned no task") }
-            try await PasswordCommand.follow(client, id, wait: wait, json: options.json)
+            try await PasswordCommand.queue(options, .POST, "/resources/\(resource)/accounts/\(account)/verify", json: nil, wait: wait)
         }
     }
 

@@ -91,6 +91,12 @@ extension Custody {
         guard limit > 0 else { return [] }
         let perHost = config.resetPerHostLimit
         let at = now()
+        // The engine asks every tick; an idle server must not take the writer for nothing.
+        let anyDue = try await store.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM tasks WHERE state IN ('queued', 'unknown') AND notBefore <= ?)",
+                arguments: [at.seconds]) ?? false
+        }
+        guard anyDue else { return [] }
         return try await store.write { db in
             var counts = busyHosts
             var picked: [TaskRecord] = []
