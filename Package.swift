@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "custody", targets: ["Server"]),
         .library(name: "Shared", targets: ["Shared"]),
         .library(name: "ResetPlugins", targets: ["ResetPlugins"]),
+        .executable(name: "custody-plugin-credfile", targets: ["CredFilePlugin"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -35,7 +36,11 @@ let package = Package(
             ]
         ),
         .systemLibrary(name: "CLibSSH2", pkgConfig: "libssh2", providers: [.apt(["libssh2-1-dev"])]),
-        .target(name: "ResetPlugins", dependencies: ["Shared", "CLibSSH2"]),
+        .target(name: "CSpawn"),
+        .target(
+            name: "ResetPlugins",
+            dependencies: ["Shared", "CLibSSH2", "CSpawn", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .executableTarget(
             name: "Server",
             dependencies: [
@@ -61,6 +66,11 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
+        ),
+        .executableTarget(
+            name: "CredFilePlugin",
+            dependencies: ["Shared", .product(name: "Crypto", package: "swift-crypto")],
+            path: "examples/plugins/swift"
         ),
         .testTarget(name: "SharedTests", dependencies: ["Shared"]),
         .target(name: "TestSupport", dependencies: ["Shared"], path: "Tests/TestSupport"),

@@ -9,7 +9,7 @@ import Testing
 @Suite struct AuthorizationMatrixTests {
     enum R: String, CaseIterable { case superAdmin, administrator, passwordAdministrator, passwordUser, passwordAuditor }
 
-    struct Fixture: Sendable { let rid, aid, gid, ugid, victim, task: String }
+    struct Fixture: Sendable { let rid, aid, gid, ugid, victim, task, listener, disabledListener: String }
 
     struct Case {
         let allowed: Set<R>
@@ -96,7 +96,21 @@ import Testing
         "POST /api/v1/import/resources": Case(allowed: creators) { _, _, _ in
             ("/import/resources", "resourceName,accountName,password\n\(unique("imp")),root,Pw-1234567890\n")
         },
+        "POST /api/v1/listeners": Case(allowed: admins) { _, _, _ in ("/listeners", listenerBody(unique("l"))) },
+        "GET /api/v1/listeners": Case(allowed: admins) { _, _, _ in ("/listeners", nil) },
+        "GET /api/v1/listeners/:lid": Case(allowed: admins) { f, _, _ in ("/listeners/\(f.listener)", nil) },
+        "PUT /api/v1/listeners/:lid": Case(allowed: admins) { f, _, _ in ("/listeners/\(f.listener)", listenerBody(unique("l"))) },
+        // The super-administrator wrote the fixture's listener: dual control forbids them to approve it.
+        "POST /api/v1/listeners/:lid/approve": Case(allowed: [.administrator]) { f, _, _ in ("/listeners/\(f.listener)/approve", nil) },
+        "POST /api/v1/listeners/:lid/reject": Case(allowed: [.administrator]) { f, _, _ in ("/listeners/\(f.listener)/reject", nil) },
+        "POST /api/v1/listeners/:lid/disable": Case(allowed: admins) { f, _, _ in ("/listeners/\(f.listener)/disable", nil) },
+        "POST /api/v1/listeners/:lid/enable": Case(allowed: admins) { f, _, _ in ("/listeners/\(f.disabledListener)/enable", nil) },
+        "DELETE /api/v1/listeners/:lid": Case(allowed: admins) { f, _, _ in ("/listeners/\(f.listener)", nil) },
     ]
+
+    static func listenerBody(_ name: String) -> [String: Any] {
+        ["name": name, "kind": "script", "resourceTypes": ["Linux"], "script": "#!/bin/sh\n", "approver": "m-approver"]
+    }
 
     @Test func everyAuthenticatedRouteHasARowAndEveryRoleGetsWhatTheRowSays() async throws {
         let h = try await Harness.make()
@@ -114,6 +128,7 @@ import Testing
                 names[role] = "m-\(role.rawValue)"
                 _ = try await api.user("m-\(role.rawValue)", role: role.rawValue, adminToken: root)
             }
+            _ = try await api.user("m-approver", role: "administrator", adminToken: root)
             for e in routes {
                 let key = "\(e.method.rawValue) \(e.path)"
                 guard let c = Self.matrix[key] else { continue }
@@ -160,7 +175,12 @@ import Testing
         // Reset reaches a closed port: tasks queue and fail fast as unreachable.
         try await api.call(.put, "/resources/\(rid)/reset-config", token: root, json: ["mode": "agentless", "protocol": "ssh", "port": 1])
         let task = try await api.call(.post, "/resources/\(rid)/accounts/\(aid)/verify", token: root)
+        let listener = try await api.call(.post, "/listeners", token: root, json: Self.listenerBody(Self.unique("l")))
+        let off = try await api.call(.post, "/listeners", token: root, json: Self.listenerBody(Self.unique("l")))
+        let offID = try #require(off.object["id"] as? String)
+        try await api.call(.post, "/listeners/\(offID)/disable", token: root)
         return Fixture(rid: rid, aid: aid, gid: gid, ugid: ugid, victim: try #require(victim.object["id"] as? String),
-            task: try #require(task.object["taskId"] as? String))
+            task: try #require(task.object["taskId"] as? String), listener: try #require(listener.object["id"] as? String),
+            disabledListener: offID)
     }
 }

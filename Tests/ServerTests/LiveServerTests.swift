@@ -160,4 +160,47 @@ import Testing
         #expect(verify.code == 1)
         #expect(verify.out.contains("record 1"))
     }
+
+    /// The listener CLI against the real server: add, approve by a second administrator, a change
+    /// runs it, disable stops it.
+    @Test func theListenerCLIAddsApprovesAndDisablesWithDualControl() async throws {
+        let s = ServerProcess()
+        #expect(try s.start())
+        defer { s.stop() }
+        func json(_ r: (code: Int32, out: String, err: String)) throws -> [String: Any] {
+            try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any], "\(r.out) \(r.err)")
+        }
+        let token = try json(try cli(s, ["login", "--username", "admin", "--json"], stdin: s.initialPassword + "\n"))["token"] as? String
+        #expect(try cli(s, ["user", "password"], token: token, stdin: "\(s.initialPassword)\nCli-Keeper-Pass-1\n").code == 0)
+        let made = try cli(s, ["user", "create", "--username", "approver2", "--role", "administrator"], token: token, stdin: "Second-Init-Pass-1\n")
+        #expect(made.code == 0, "\(made.out) \(made.err)")
+        let second = try json(try cli(s, ["login", "--username", "approver2", "--json"], stdin: "Second-Init-Pass-1\n"))["token"] as? String
+        #expect(try cli(s, ["user", "password"], token: second, stdin: "Second-Init-Pass-1\nSecond-Real-Pass-1\n").code == 0)
+        let rid = try json(try cli(s, ["resource", "create", "--name", "cli-l", "--dns-name", "h.example.test", "--type", "Generic", "--json"],
+            token: token))["id"] as? String ?? ""
+        let aid = try json(try cli(s, ["account", "create", "--resource", rid, "--login-name", "app", "--json"], token: token,
+            stdin: "App-Old-Pass-1\n"))["id"] as? String ?? ""
+        let out = s.dataDir + ".listener-out"
+        let script = s.dataDir + ".listener.sh"
+        try "#!/bin/sh\nread -r line\necho \"$1 $3\" >> \(out)\n".write(toFile: script, atomically: true, encoding: .utf8)
+        let added = try cli(s, ["listener", "add", "--name", "notify-app", "--type", "Generic", "--script", script, "--approver", "approver2", "--json"],
+            token: token)
+        #expect(try json(added)["status"] as? String == "pendingApproval")
+        let own = try cli(s, ["listener", "approve", "notify-app"], token: token)
+        #expect(own.code != 0 && own.err.contains("may not approve"), "\(own.err)")
+        #expect(try cli(s, ["listener", "approve", "notify-app"], token: second).code == 0)
+        #expect(try cli(s, ["listener", "list"], token: token).out.contains("active"))
+        #expect(try cli(s, ["password", "set", "--resource", rid, "--account", aid], token: token, stdin: "Ap9-New!Pass-2026-x\n").code == 0)
+        var ran = ""
+        for _ in 0..<200 where ran.isEmpty {
+            ran = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(ran == "cli-l app\n")
+        #expect(try cli(s, ["listener", "disable", "notify-app"], token: token).code == 0)
+        #expect(try cli(s, ["password", "set", "--resource", rid, "--account", aid], token: token, stdin: "Ap9-New!Pass-2026-y\n").code == 0)
+        try await Task.sleep(for: .seconds(1.5))
+        #expect(try String(contentsOfFile: out, encoding: .utf8) == "cli-l app\n", "a disabled listener ran")
+        #expect(!s.stderr.contains("Ap9-New!Pass"))
+    }
 }

@@ -11,6 +11,8 @@ struct Custody: Sendable {
     let now: @Sendable () -> Date
     let plugins: PluginRegistry
     let taskSignal: TaskSignal
+    /// Wakes the listener runner when a change queued runs.
+    let listenerSignal = TaskSignal()
     /// Test hook: true makes a reset stop right after the target's answer, as if the process died.
     let crashAfterReset: @Sendable (TaskRecord) -> Bool
 

@@ -27,6 +27,7 @@ enum CustodyApp {
         routes.admin(table)
         routes.importCSV(table)
         routes.reset(table)
+        routes.listeners(table)
         table.add(.get, "/openapi.json", "This document", authenticated: false) { [table] _, _ in
             var headers = HTTPFields()
             headers[.contentType] = "application/json"

@@ -7,7 +7,7 @@ struct Authorizer: Sendable {
     static func roleAllows(_ role: Role, _ op: Operation) -> Bool {
         switch op {
         case .createUser, .listUsers, .updateUser, .deleteUser, .manageUserGroups, .managePolicies,
-            .manageResourceTypes, .manageSettings:
+            .manageResourceTypes, .manageSettings, .manageListeners, .approveListener:
             return role == .administrator
         case .createResource, .createGroup, .importCSV:
             return role == .administrator || role == .passwordAdministrator
@@ -24,6 +24,14 @@ struct Authorizer: Sendable {
         case .updateResource, .deleteResource, .createAccount, .updateAccount, .deleteAccount,
             .share, .updateGroup, .deleteGroup:
             return role != .passwordAuditor
+        }
+    }
+
+    /// Dual control: approving a listener revision takes an administrator other than its author.
+    func checkApproval(_ principal: Principal, author: String) throws(Denied) {
+        try check(principal, .approveListener)
+        guard principal.userID != author else {
+            throw Denied(reason: "the author of a listener revision may not approve it; another administrator must")
         }
     }
 

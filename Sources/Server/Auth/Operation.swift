@@ -11,6 +11,8 @@ enum Operation: String, Sendable, CaseIterable {
     case createGroup, readGroup, updateGroup, deleteGroup
     // administration
     case readAudit, managePolicies, readPolicies, manageResourceTypes, readResourceTypes, manageSettings, importCSV
+    // listeners and custom plugins (dual control)
+    case manageListeners, approveListener
 
     /// The share level an object-scoped operation needs; nil for operations with no object.
     var requiredPermission: Permission? {

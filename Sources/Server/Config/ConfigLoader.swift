@@ -46,10 +46,15 @@ struct PartialConfiguration: Decodable {
     var maxBodyBytes: Int?
     var bcryptCost: Int?
     var logLevel: String?
+    var listenerWorkers: Int?
+    var listenerTimeoutSeconds: Double?
+    var listenerOutputBytes: Int?
+    var listenerWorkDir: String?
 
     private enum CodingKeys: String, CodingKey, CaseIterable {
         case dataDir, host, port, masterKeyFile, tlsCertificateFile, tlsKeyFile, passwordHistoryDepth
         case lockoutThreshold, lockoutWindowMinutes, sessionHours, maxBodyBytes, bcryptCost, logLevel
+        case listenerWorkers, listenerTimeoutSeconds, listenerOutputBytes, listenerWorkDir
     }
 
     private struct AnyKey: CodingKey {
@@ -79,6 +84,10 @@ struct PartialConfiguration: Decodable {
         maxBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes)
         bcryptCost = try c.decodeIfPresent(Int.self, forKey: .bcryptCost)
         logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel)
+        listenerWorkers = try c.decodeIfPresent(Int.self, forKey: .listenerWorkers)
+        listenerTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .listenerTimeoutSeconds)
+        listenerOutputBytes = try c.decodeIfPresent(Int.self, forKey: .listenerOutputBytes)
+        listenerWorkDir = try c.decodeIfPresent(String.self, forKey: .listenerWorkDir)
     }
 
     func apply(to c: inout ServerConfiguration) {
@@ -95,5 +104,9 @@ struct PartialConfiguration: Decodable {
         if let v = maxBodyBytes { c.maxBodyBytes = v }
         if let v = bcryptCost { c.bcryptCost = v }
         if let v = logLevel { c.logLevel = v }
+        if let v = listenerWorkers { c.listenerWorkers = v }
+        if let v = listenerTimeoutSeconds { c.listenerTimeoutSeconds = v }
+        if let v = listenerOutputBytes { c.listenerOutputBytes = v }
+        if let v = listenerWorkDir { c.listenerWorkDir = v }
     }
 }

@@ -24,10 +24,17 @@ struct ServerConfiguration: Sendable, Codable, Equatable {
     var resetMaxAttempts: Int = 3
     /// First retry delay in seconds; doubles each time.
     var resetRetrySeconds: Double = 10
+    /// Listener runs at once; default timeout of a listener (each may set its own); output kept.
+    var listenerWorkers: Int = 4
+    var listenerTimeoutSeconds: Double = 60
+    var listenerOutputBytes: Int = 64 * 1024
+    /// Where listener programs are written and run (must allow exec). Default: `<dataDir>/listeners`.
+    var listenerWorkDir: String? = nil
 
     var resolvedMasterKeyFile: String { masterKeyFile ?? dataDir + "/master.key" }
     var databasePath: String { dataDir + "/custody.sqlite" }
     var tlsDir: String { dataDir + "/tls" }
+    var resolvedListenerWorkDir: String { listenerWorkDir ?? dataDir + "/listeners" }
 
     init() {}
 
@@ -42,6 +49,9 @@ struct ServerConfiguration: Sendable, Codable, Equatable {
         if maxBodyBytes < 1024 { out.append("maxBodyBytes must be at least 1024") }
         if !(4...31).contains(bcryptCost) { out.append("bcryptCost must be 4...31") }
         if resetWorkers < 1 || resetPerHostLimit < 1 || resetMaxAttempts < 1 { out.append("reset limits must be at least 1") }
+        if listenerWorkers < 1 || !(1...3600).contains(listenerTimeoutSeconds) || listenerOutputBytes < 1024 {
+            out.append("listenerWorkers must be at least 1, listenerTimeoutSeconds 1...3600, listenerOutputBytes at least 1024")
+        }
         if resetRetrySeconds < 0 { out.append("resetRetrySeconds must not be negative") }
         if (tlsCertificateFile == nil) != (tlsKeyFile == nil) { out.append("tlsCertificateFile and tlsKeyFile go together") }
         return out

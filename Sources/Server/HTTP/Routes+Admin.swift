@@ -28,8 +28,9 @@ struct ResourceTypeBody: APIBody {
     var name, plugin: String
     func validate() throws {
         try Validate.name(name, field: "name", max: 100)
-        guard ResourceTypes.plugins.contains(plugin) else {
-            throw APIError.badRequest("invalid_field", "field 'plugin' must be one of \(ResourceTypes.plugins.sorted().joined(separator: ", "))")
+        guard ResourceTypes.plugins.contains(plugin) || (plugin.hasPrefix("external:") && plugin.count > 9) else {
+            throw APIError.badRequest("invalid_field",
+                "field 'plugin' must be one of \(ResourceTypes.plugins.sorted().joined(separator: ", ")), or external:<custom listener name>")
         }
     }
 }
@@ -83,6 +84,11 @@ extension Routes {
             try await custody.store.write { db in
                 if try String.fetchOne(db, sql: "SELECT name FROM resourceTypes WHERE name = ?", arguments: [b.name]) != nil {
                     throw APIError.conflict("resource type \(b.name) exists")
+                }
+                if b.plugin.hasPrefix("external:"),
+                    try ListenerRecord.filter(Column("name") == String(b.plugin.dropFirst(9)) && Column("kind") == "custom").fetchCount(db) == 0
+                {
+                    throw APIError.badRequest("invalid_field", "no custom listener named '\(b.plugin.dropFirst(9))' (POST /listeners with kind custom)")
                 }
                 try db.execute(sql: "INSERT INTO resourceTypes(name, plugin, builtIn) VALUES (?, ?, 0)", arguments: [b.name, b.plugin])
                 try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "create_resource_type",

@@ -80,7 +80,9 @@ extension Routes {
                 {
                     throw APIError.badRequest("password_reused", "the password was used in the last \(policy.historyDepth) changes")
                 }
+                let old = try custody.secrets.current(account: a.id, db)
                 try custody.secrets.setCurrent(new, account: a.id, by: p.username, at: custody.now(), keep: policy.historyDepth, db)
+                try custody.queueListeners(r, a, old: old, new: new, trigger: "local change by \(p.username)", db)
                 try db.execute(sql: "UPDATE accounts SET lastChangedAt = ? WHERE id = ?", arguments: [custody.now().seconds, a.id])
                 try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "change_password",
                     resource: r.name, account: a.loginName, reason: b.reason, ticketId: b.ticketId,

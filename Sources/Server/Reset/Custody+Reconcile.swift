@@ -61,7 +61,14 @@ extension Custody {
         }
         try await store.write { [task] db in
             var t = task
-            if let sid = t.pendingSecretId { try secrets.promotePending(id: sid, account: t.accountId, keep: keep, db) }
+            if let sid = t.pendingSecretId {
+                let old = try secrets.current(account: t.accountId, db)
+                let new = try secrets.pending(id: sid, account: t.accountId, db)
+                try secrets.promotePending(id: sid, account: t.accountId, keep: keep, db)
+                if let new, let r = try ResourceRecord.fetchOne(db, key: t.resourceId), let a = try AccountRecord.fetchOne(db, key: t.accountId) {
+                    try queueListeners(r, a, old: old, new: new, trigger: "remote reset by \(t.requestedBy), task \(t.id)", db)
+                }
+            }
             try db.execute(sql: "UPDATE accounts SET syncStatus = 'inSync', lastChangedAt = ?, lastVerifiedAt = ? WHERE id = ?",
                 arguments: [at.seconds, at.seconds, t.accountId])
             t.state = .succeeded

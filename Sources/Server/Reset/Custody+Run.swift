@@ -51,7 +51,15 @@ extension Custody {
     }
 
     func job(_ c: Context, operation: ResetJob.Operation, current: Secret?, new: Secret?) -> ResetJob {
-        let r = c.target.resource, a = c.target.account
+        var settings = c.target.config.settings
+        let (resource, account) = Self.properties(c.target.resource, c.target.account, port: settings.port)
+        if c.login?.privateKey != nil { settings.authMethod = .publicKey }
+        return ResetJob(operation: operation, resource: resource, account: account, currentPassword: current, newPassword: new,
+            loginAccount: c.login, rootAccount: c.root, settings: settings)
+    }
+
+    /// PMP's resource and account properties (the custom listener's keys), custom fields included.
+    static func properties(_ r: ResourceRecord, _ a: AccountRecord, port: Int?) -> (resource: [String: String], account: [String: String]) {
         var resource = r.customFields
         resource["RESOURCENAME"] = r.name
         resource["IPADDRESS"] = r.dnsName
@@ -59,14 +67,11 @@ extension Custody {
         resource["RESOURCEDESC"] = r.description ?? ""
         resource["LOCATION"] = r.location ?? ""
         resource["DEPARTMENT"] = r.department ?? ""
-        var settings = c.target.config.settings
-        resource["SSHPORT"] = String(settings.port)
+        if let port { resource["SSHPORT"] = String(port) }
         var account = a.customFields
         account["LOGINNAME"] = a.loginName
         account["DESCRIPTION"] = a.description ?? ""
-        if c.login?.privateKey != nil { settings.authMethod = .publicKey }
-        return ResetJob(operation: operation, resource: resource, account: account, currentPassword: current, newPassword: new,
-            loginAccount: c.login, rootAccount: c.root, settings: settings)
+        return (resource, account)
     }
 
     func runReset(_ task: TaskRecord) async throws {

@@ -20,6 +20,9 @@ extension Custody {
             throw APIError.badRequest("reset_unsupported", "agent mode is not available in this version")
         }
         let pluginID = try String.fetchOne(db, sql: "SELECT plugin FROM resourceTypes WHERE name = ?", arguments: [r.type]) ?? "none"
+        if pluginID.hasPrefix("external:") {
+            return ResetTarget(resource: r, account: a, config: config, plugin: try externalPlugin(named: String(pluginID.dropFirst(9)), db))
+        }
         guard let plugin = plugins.plugin(pluginID) else {
             throw APIError.badRequest("reset_unsupported", "resources of type \(r.type) (plugin \(pluginID)) have no remote reset in this version")
         }

@@ -126,5 +126,5 @@ enum ResourceTypes {
         ("LDAP Server", "ldap"), ("MySQL Server", "mysql"), ("PostgreSQL Server", "postgresql"), ("Windows", "agent"),
         ("Windows Domain", "agent"), ("Generic", "none"),
     ]
-    static let plugins: Set<String> = ["unix", "network", "ldap", "mysql", "postgresql", "agent", "none", "external"]
+    static let plugins: Set<String> = ["unix", "network", "ldap", "mysql", "postgresql", "agent", "none"]
 }

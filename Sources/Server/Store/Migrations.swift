@@ -74,6 +74,21 @@ enum Migrations {
                   WHERE kind = 'reset' AND state IN ('queued', 'running', 'unknown');
                 """)
         }
+        m.registerMigration("v3-listeners") { db in
+            try db.execute(sql: """
+                CREATE TABLE listeners (
+                  id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE, kind TEXT NOT NULL,
+                  resourceTypes TEXT NOT NULL, sealedScript BLOB, executable TEXT, sha256 TEXT, preCommand TEXT,
+                  additionalParameters TEXT NOT NULL, secretsVia TEXT NOT NULL, timeoutSeconds REAL NOT NULL,
+                  status TEXT NOT NULL, revision INTEGER NOT NULL, authorId TEXT NOT NULL, approverId TEXT NOT NULL,
+                  approvedById TEXT, approvedAt REAL, createdAt REAL NOT NULL, updatedAt REAL NOT NULL);
+                CREATE TABLE listenerRuns (
+                  id TEXT PRIMARY KEY, listenerId TEXT NOT NULL REFERENCES listeners(id) ON DELETE CASCADE,
+                  revision INTEGER NOT NULL, resourceId TEXT NOT NULL, accountId TEXT NOT NULL, trigger TEXT NOT NULL,
+                  sealedSecrets BLOB NOT NULL, state TEXT NOT NULL, createdAt REAL NOT NULL);
+                CREATE INDEX listenerRunsByState ON listenerRuns(state, createdAt);
+                """)
+        }
         return m
     }
 }

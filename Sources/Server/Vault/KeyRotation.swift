@@ -40,6 +40,16 @@ struct KeyRotation {
                     n += 1
                     if failMid && n == max(1, rows.count / 2) { throw Injected() }
                 }
+                for row in try Row.fetchAll(db, sql: "SELECT id, revision, sealedScript FROM listeners WHERE sealedScript IS NOT NULL") {
+                    let identity = Vault.listenerIdentity(id: row["id"], revision: row["revision"])
+                    let sealed = try newVault.seal(try current.open(row["sealedScript"], identity: identity), identity: identity)
+                    try db.execute(sql: "UPDATE listeners SET sealedScript = ? WHERE id = ?", arguments: [sealed, row["id"]])
+                }
+                for row in try Row.fetchAll(db, sql: "SELECT id, sealedSecrets FROM listenerRuns") {
+                    let identity = Vault.listenerRunIdentity(id: row["id"])
+                    let sealed = try newVault.seal(try current.open(row["sealedSecrets"], identity: identity), identity: identity)
+                    try db.execute(sql: "UPDATE listenerRuns SET sealedSecrets = ? WHERE id = ?", arguments: [sealed, row["id"]])
+                }
                 for (key, identity) in [("canary", Vault.canaryIdentity), ("auditKey", VaultOpener.auditKeyIdentity)] {
                     guard let old = try Data.fetchOne(db, sql: "SELECT value FROM vaultMeta WHERE key = ?", arguments: [key]) else { continue }
                     let sealed = try newVault.seal(try current.open(old, identity: identity), identity: identity)

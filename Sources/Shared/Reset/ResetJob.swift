@@ -92,3 +92,28 @@ public struct ResetSettings: Codable, Sendable, Equatable {
         self.connectTimeout = connectTimeout
     }
 }
+
+extension ResetSettings {
+    private enum CodingKeys: String, CodingKey {
+        case transport, port, authMethod, elevation, changeMethod, hostKey, prompts, options, legacyAlgorithms, lineEnding,
+            promptTimeout, connectTimeout
+    }
+
+    /// Missing fields take their defaults, so a hand-written request (a plugin's test) stays short.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = ResetSettings()
+        self.init(transport: try c.decodeIfPresent(TransportKind.self, forKey: .transport) ?? d.transport,
+            port: try c.decodeIfPresent(Int.self, forKey: .port) ?? d.port,
+            authMethod: try c.decodeIfPresent(AuthMethod.self, forKey: .authMethod) ?? d.authMethod,
+            elevation: try c.decodeIfPresent(Elevation.self, forKey: .elevation) ?? d.elevation,
+            changeMethod: try c.decodeIfPresent(ChangeMethod.self, forKey: .changeMethod) ?? d.changeMethod,
+            hostKey: try c.decodeIfPresent(String.self, forKey: .hostKey),
+            prompts: try c.decodeIfPresent([String: String].self, forKey: .prompts) ?? [:],
+            options: try c.decodeIfPresent([String: String].self, forKey: .options) ?? [:],
+            legacyAlgorithms: try c.decodeIfPresent(Bool.self, forKey: .legacyAlgorithms) ?? d.legacyAlgorithms,
+            lineEnding: try c.decodeIfPresent(String.self, forKey: .lineEnding) ?? d.lineEnding,
+            promptTimeout: try c.decodeIfPresent(Double.self, forKey: .promptTimeout) ?? d.promptTimeout,
+            connectTimeout: try c.decodeIfPresent(Double.self, forKey: .connectTimeout) ?? d.connectTimeout)
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Shared
+
+/// A custom plugin: an executable that reads one `ResetJob` as JSON on stdin and answers one
+/// `PluginResponse` on stdout. It serves as the reset and verify plugin of a custom resource type,
+/// and as a custom listener (operation `notify`).
+public struct ExternalPlugin: ResetPlugin {
+    public let descriptor: PluginDescriptor
+    public let program: ExternalProgram
+    /// Extra arguments after the program (the listener's additional parameters).
+    public let arguments: [String]
+    public let started: (@Sendable (pid_t) -> Void)?
+
+    public init(id: String, program: ExternalProgram, arguments: [String] = [], resourceTypes: [String] = [],
+        started: (@Sendable (pid_t) -> Void)? = nil)
+    {
+        self.descriptor = PluginDescriptor(id: id, resourceTypes: resourceTypes, capabilities: [.reset, .verify])
+        self.program = program
+        self.arguments = arguments
+        self.started = started
+    }
+
+    public func verify(_ job: ResetJob) async throws(ResetFailure) {
+        var job = job
+        job.operation = .verify
+        _ = try await call(job)
+    }
+
+    public func reset(_ job: ResetJob) async throws(ResetFailure) -> ResetReport {
+        var job = job
+        job.operation = .reset
+        return ResetReport(message: try await call(job))
+    }
+
+    /// A listener call after a committed change; returns the plugin's message for the audit.
+    public func notify(_ job: ResetJob) async throws(ResetFailure) -> String {
+        var job = job
+        job.operation = .notify
+        return try await call(job)
+    }
+
+    func call(_ job: ResetJob) async throws(ResetFailure) -> String {
+        let input: [UInt8]
+        do { input = try job.wireJSON() } catch { throw ResetFailure(.protocolError, "the request could not be encoded") }
+        let result: ChildProcess.Result
+        do { result = try await program.run(arguments: arguments, stdin: input, started: started) } catch {
+            throw ResetFailure(.protocolError, "plugin \(descriptor.id): \(Secret.redact(error.description, job.secrets))")
+        }
+        return try Self.interpret(result, job: job, plugin: descriptor.id, timeout: program.timeout, limit: program.outputLimit)
+    }
+
+    /// The plugin's answer, or the failure its run amounts to. Messages are redacted and bounded.
+    static func interpret(_ r: ChildProcess.Result, job: ResetJob, plugin: String, timeout: Double, limit: Int)
+        throws(ResetFailure) -> String
+    {
+        func clean(_ bytes: [UInt8]) -> String {
+            let text = Secret.redact(String(decoding: bytes, as: UTF8.self), job.secrets)
+            return String(text.trimmingCharacters(in: .whitespacesAndNewlines).prefix(500))
+        }
+        let stderrNote = r.stderr.isEmpty ? "" : " (stderr: \(clean(r.stderr)))"
+        if r.timedOut {
+            // A reset that was sent and never answered may have happened: reconcile decides.
+            let code: ResetFailure.Code = job.operation == .reset ? .outcomeUnknown : .promptTimeout
+            throw ResetFailure(code, "plugin \(plugin) did not answer within \(Int(timeout)) s and was killed")
+        }
+        if r.oversized { throw ResetFailure(.protocolError, "plugin \(plugin) wrote more than \(limit) bytes and was killed") }
+        if let signal = r.signal {
+            throw ResetFailure(.protocolError, "plugin \(plugin) crashed (signal \(signal))" + stderrNote)
+        }
+        let text = String(decoding: r.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let response = try? JSONDecoder().decode(PluginResponse.self, from: Data(text.utf8)) else {
+            let status = r.exitCode == 0 ? "" : " and exited with status \(r.exitCode ?? -1)"
+            throw ResetFailure(.protocolError, "plugin \(plugin) did not answer one JSON response on stdout\(status)" + stderrNote)
+        }
+        let message = Secret.redact(String((response.message ?? "").prefix(1000)), job.secrets)
+        if response.ok {
+            guard r.exitCode == 0 else {
+                throw ResetFailure(.protocolError, "plugin \(plugin) answered ok but exited with status \(r.exitCode ?? -1)")
+            }
+            return message.isEmpty ? "ok" : message
+        }
+        guard let raw = response.code, PluginResponse.codes.contains(ResetFailure.Code(rawValue: raw)) else {
+            throw ResetFailure(.protocolError, "plugin \(plugin) answered an unknown failure code")
+        }
+        throw ResetFailure(ResetFailure.Code(rawValue: raw), message.isEmpty ? "plugin \(plugin) failed" : message)
+    }
+}

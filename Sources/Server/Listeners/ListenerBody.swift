@@ -1,0 +1,85 @@
+import Foundation
+import GRDB
+
+/// The body of `POST /listeners` and `PUT /listeners/{id}`.
+struct ListenerBody: APIBody {
+    static let fields = ["name", "kind", "resourceTypes", "script", "executable", "preCommand", "additionalParameters",
+        "secretsVia", "approver", "timeoutSeconds"]
+    static let required = ["name", "kind", "resourceTypes", "approver"]
+    static let maxScriptBytes = 256 * 1024
+
+    var name: String
+    var kind: ListenerRecord.Kind
+    var resourceTypes: [String]
+    /// The script body, stored encrypted.
+    var script: String?
+    /// Or an absolute path to an executable on the server, pinned by its SHA-256.
+    var executable: String?
+    var preCommand: String?
+    var additionalParameters: [String]?
+    var secretsVia: ListenerRecord.SecretsVia?
+    /// User name or id of the administrator asked to approve.
+    var approver: String
+    var timeoutSeconds: Double?
+
+    func validate() throws {
+        try Validate.name(name, field: "name", max: 100)
+        guard !resourceTypes.isEmpty, resourceTypes.count <= 100 else {
+            throw APIError.badRequest("invalid_field", "field 'resourceTypes' must name 1 to 100 resource types")
+        }
+        for t in resourceTypes { try Validate.name(t, field: "resourceTypes", max: 100) }
+        switch (script, executable) {
+        case (nil, nil), (.some, .some):
+            throw APIError.badRequest("invalid_field", "give exactly one of 'script' (the body) and 'executable' (a path on the server)")
+        case (let s?, nil):
+            guard !s.isEmpty, s.utf8.count <= Self.maxScriptBytes else {
+                throw APIError.badRequest("invalid_field", "field 'script' must be 1 to \(Self.maxScriptBytes) bytes")
+            }
+            if s.contains("\0") { throw APIError.badRequest("invalid_field", "field 'script' contains a NUL byte") }
+        case (nil, let e?):
+            guard e.hasPrefix("/"), !e.contains("\0"), e.count <= 1000 else {
+                throw APIError.badRequest("invalid_field", "field 'executable' must be an absolute path")
+            }
+        }
+        try Validate.text(preCommand, field: "preCommand", max: 500)
+        if preCommand?.contains("\n") == true { throw APIError.badRequest("invalid_field", "field 'preCommand' must be one line") }
+        let params = additionalParameters ?? []
+        if params.count > 50 { throw APIError.badRequest("invalid_field", "at most 50 additionalParameters") }
+        for p in params {
+            try Validate.text(p, field: "additionalParameters", max: 1000)
+            if p.contains("\n") { throw APIError.badRequest("invalid_field", "additionalParameters must be single lines") }
+        }
+        if kind == .custom, let via = secretsVia, via != .stdin {
+            throw APIError.badRequest("invalid_field", "a custom listener reads its request on stdin; secretsVia must be stdin")
+        }
+        if let t = timeoutSeconds, !(1...3600).contains(t) {
+            throw APIError.badRequest("invalid_field", "field 'timeoutSeconds' must be 1...3600")
+        }
+    }
+
+    /// The record for revision `revision`, checked against the database: the approver is another administrator, the executable is a readable file (its hash pinned).
+    func record(id: String, revision: Int, author: Principal, created: Date, now: Date, vault: Vault, defaultTimeout: Double,
+        _ db: Database) throws -> ListenerRecord
+    {
+        let approverRow = try UserRecord.filter(Column("id") == approver || Column("username") == approver).fetchOne(db)
+        guard let a = approverRow, a.role == .administrator else {
+            throw APIError.badRequest("invalid_approver", "the approver must be an existing administrator")
+        }
+        guard a.id != author.userID else {
+            throw APIError.badRequest("invalid_approver", "the approver must be an administrator other than you (dual control)")
+        }
+        var sealed: Data? = nil
+        var hash: String? = nil
+        if let script { sealed = try vault.seal(Data(script.utf8), identity: Vault.listenerIdentity(id: id, revision: revision)) }
+        if let executable {
+            guard let bytes = FileManager.default.contents(atPath: executable), access(executable, X_OK) == 0 else {
+                throw APIError.badRequest("invalid_field", "'\(executable)' is not a readable executable file on the server")
+            }
+            hash = bytes.sha256Hex
+        }
+        return ListenerRecord(id: id, name: name, kind: kind, resourceTypes: resourceTypes, sealedScript: sealed, executable: executable,
+            sha256: hash, preCommand: preCommand, additionalParameters: additionalParameters ?? [], secretsVia: secretsVia ?? .stdin,
+            timeoutSeconds: timeoutSeconds ?? defaultTimeout, status: .pendingApproval, revision: revision, authorId: author.userID,
+            approverId: a.id, approvedById: nil, approvedAt: nil, createdAt: created, updatedAt: now)
+    }
+}

@@ -1,0 +1,31 @@
+import Foundation
+import ServiceLifecycle
+
+/// Runs queued listener runs, at most `listenerWorkers` at once, off the reset path. At start it
+/// records runs a crash interrupted. On graceful shutdown it lets running ones finish (each is
+/// bounded by its timeout).
+struct ListenerRunner: Service {
+    let custody: Custody
+    var tick: Duration = .seconds(1)
+
+    func run() async throws {
+        let abandoned = try await custody.abandonInterruptedListenerRuns()
+        if abandoned > 0 { custody.logger.notice("listener runs interrupted by the last stop", metadata: ["count": "\(abandoned)"]) }
+        let load = TaskEngine.Load()
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                let (running, _) = load.snapshot
+                let claimed = (try? await custody.claimListenerRuns(limit: custody.config.listenerWorkers - running)) ?? []
+                for run in claimed {
+                    load.start("listener")
+                    group.addTask {
+                        await custody.runListener(run)
+                        load.finish("listener")
+                        custody.listenerSignal.poke()
+                    }
+                }
+                await custody.listenerSignal.wait(timeout: tick)
+            }
+        }
+    }
+}

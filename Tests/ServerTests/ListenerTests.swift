@@ -1,0 +1,233 @@
+import Foundation
+import GRDB
+import Shared
+import Testing
+
+@testable import Server
+
+/// Script listeners after committed changes: what they receive in each mode, what is audited,
+/// and dual control.
+@Suite struct ListenerTests {
+    struct Env {
+        let admin, admin2, rid, aid, dir: String
+    }
+
+    static let old = "Old-Pass-1234!"
+    static let new = "Nw'Pass-4567\"Xyz$(id) x"
+
+    static func setup(_ api: API, type: String = "Linux") async throws -> Env {
+        let admin = try await api.admin()
+        let admin2 = try await api.user("admin2", role: "administrator", adminToken: admin)
+        let rid = try await api.resource("app-\(UUID().uuidString.prefix(6))", token: admin, type: type)
+        let aid = try await api.account(rid, "svc", password: old, token: admin)
+        let dir = NSTemporaryDirectory() + "listener-out-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return Env(admin: admin, admin2: admin2, rid: rid, aid: aid, dir: dir)
+    }
+
+    /// Creates a listener as `admin` and has `admin2` approve it; returns its id.
+    @discardableResult
+    static func listener(_ api: API, _ e: Env, _ name: String, script: String, via: String = "stdin", kind: String = "script",
+        types: [String] = ["Linux"], extra: [String] = [], timeout: Double? = nil, approve: Bool = true) async throws -> String
+    {
+        var body: [String: Any] = ["name": name, "kind": kind, "resourceTypes": types, "script": script, "secretsVia": via,
+            "additionalParameters": extra, "approver": "admin2"]
+        if let timeout { body["timeoutSeconds"] = timeout }
+        let r = try await api.call(.post, "/listeners", token: e.admin, json: body)
+        #expect(r.status == .created, "\(r.text)")
+        #expect(r.object["status"] as? String == "pendingApproval")
+        let id = try #require(r.object["id"] as? String)
+        if approve {
+            let a = try await api.call(.post, "/listeners/\(id)/approve", token: e.admin2)
+            #expect(a.object["status"] as? String == "active", "\(a.text)")
+        }
+        return id
+    }
+
+    static func change(_ api: API, _ e: Env, to password: String = new) async throws {
+        let r = try await api.call(.put, "/resources/\(e.rid)/accounts/\(e.aid)/password", token: e.admin,
+            json: ["resetType": "local", "newPassword": password])
+        #expect(r.status == .ok, "\(r.text)")
+    }
+
+    static func waitFor(_ path: String, seconds: Double = 15) async throws -> String {
+        for _ in 0..<Int(seconds * 20) {
+            if let text = try? String(contentsOfFile: path, encoding: .utf8), !text.isEmpty { return text }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("\(path) never appeared")
+        return ""
+    }
+
+    /// The audited listener runs: (outcome, message).
+    static func runs(_ api: API, count: Int) async throws -> [(String, String)] {
+        for _ in 0..<300 {
+            let rows = try await api.harness.custody.store.read { db in
+                try Row.fetchAll(db, sql: "SELECT outcome, message FROM audit WHERE operation = 'listener_run' ORDER BY id")
+                    .map { ($0["outcome"] as String, $0["message"] as String) }
+            }
+            if rows.count >= count { return rows }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("fewer than \(count) listener runs were audited")
+        return []
+    }
+
+    /// The command line of a running listener, read from /proc while it sleeps.
+    static func cmdline(pidFile: String) async throws -> String {
+        let pid = try await waitFor(pidFile).trimmingCharacters(in: .whitespacesAndNewlines)
+        let raw = try #require(FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"))
+        return String(decoding: raw, as: UTF8.self).replacingOccurrences(of: "\0", with: " ")
+    }
+
+    @Test func argvModePassesPMPsArgumentsInOrder() async throws {
+        try await Harness.make().run { api in
+            let e = try await Self.setup(api)
+            let r = try await api.call(.post, "/listeners", token: e.admin, json: ["name": "argv", "kind": "script", "resourceTypes": ["Linux"],
+                "script": "#!/bin/sh\nprintf '%s\\n' \"$@\" > \(e.dir)/args\n", "secretsVia": "argv",
+                "additionalParameters": ["extra one", "--flag"], "approver": "admin2"])
+            #expect((r.object["warnings"] as? [String])?.first?.contains("/proc") == true, "argv mode must warn: \(r.text)")
+            try await api.call(.post, "/listeners/\(try #require(r.object["id"] as? String))/approve", token: e.admin2)
+            try await Self.change(api, e)
+            let args = try await Self.waitFor(e.dir + "/args").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            let name = try await api.call(.get, "/resources/\(e.rid)", token: e.admin).object["name"] as? String ?? ""
+            #expect(args == [name, "\(name).example.test", "svc", Self.old, Self.new, "extra one", "--flag", ""])
+            let audited = try await Self.runs(api, count: 1)
+            #expect(audited.first?.0 == "success" && audited.first?.1.contains("exit 0") == true)
+            #expect(!audited.contains { $0.1.contains(Self.new) || $0.1.contains(Self.old) })
+        }
+    }
+
+    @Test func stdinModeSendsTheResetJobAndNoPasswordOnTheCommandLine() async throws {
+        try await Harness.make().run { api in
+            let e = try await Self.setup(api)
+            try await Self.listener(api, e, "stdin", script: """
+                #!/bin/sh
+                cat > \(e.dir)/job.json
+                printf '%s\\n' "$@" > \(e.dir)/args
+                echo $$ > \(e.dir)/pid
+                sleep 2
+                """, extra: ["p6"])
+            try await Self.change(api, e)
+            let cmdline = try await Self.cmdline(pidFile: e.dir + "/pid")
+            #expect(cmdline.contains("svc") && !cmdline.contains(Self.new) && !cmdline.contains(Self.old), "\(cmdline)")
+            let job = try #require(try JSONSerialization.jsonObject(with: Data(try await Self.waitFor(e.dir + "/job.json").utf8)) as? [String: Any])
+            #expect(job["operation"] as? String == "notify")
+            #expect(job["currentPassword"] as? String == Self.old && job["newPassword"] as? String == Self.new)
+            #expect((job["account"] as? [String: String])?["LOGINNAME"] == "svc")
+            #expect((job["resource"] as? [String: String])?["IPADDRESS"]?.hasSuffix(".example.test") == true)
+            let args = try await Self.waitFor(e.dir + "/args").split(separator: "\n").map(String.init)
+            #expect(Array(args.suffix(3)) == ["-", "-", "p6"], "the password positions hold '-' so $6 stays the first extra")
+        }
+    }
+
+    @Test func envModeSetsVariablesAndNoPasswordOnTheCommandLine() async throws {
+        try await Harness.make().run { api in
+            let e = try await Self.setup(api)
+            try await Self.listener(api, e, "env", script: "#!/bin/sh\nenv > \(e.dir)/env\necho $$ > \(e.dir)/pid\nsleep 2\n", via: "env")
+            try await Self.change(api, e)
+            let cmdline = try await Self.cmdline(pidFile: e.dir + "/pid")
+            #expect(!cmdline.contains(Self.new) && !cmdline.contains(Self.old), "\(cmdline)")
+            let env = Set(try await Self.waitFor(e.dir + "/env").split(separator: "\n").map(String.init))
+            #expect(env.contains("CUSTODY_NEW_PASSWORD=\(Self.new)") && env.contains("CUSTODY_OLD_PASSWORD=\(Self.old)"))
+            #expect(env.contains("CUSTODY_LOGINNAME=svc") && env.contains { $0.hasPrefix("CUSTODY_RESOURCENAME=app-") })
+        }
+    }
+
+    @Test func aListenerPastItsTimeoutIsKilledAndTheChangeStands() async throws {
+        try await Harness.make().run { api in
+            let e = try await Self.setup(api)
+            try await Self.listener(api, e, "slow", script: "#!/bin/sh\necho started\nsleep 30\n", timeout: 1)
+            let start = Date()
+            try await Self.change(api, e)
+            #expect(Date().timeIntervalSince(start) < 1, "the change must not wait for its listeners")
+            let stored = try await api.call(.get, "/resources/\(e.rid)/accounts/\(e.aid)/password", token: e.admin)
+            #expect(stored.object["password"] as? String == Self.new)
+            let run = try #require(try await Self.runs(api, count: 1).first)
+            #expect(run.0 == "failure" && run.1.contains("killed after the 1 s timeout") && run.1.contains("started"), "\(run.1)")
+        }
+    }
+
+    @Test func aNonZeroExitIsRecordedWithRedactedOutput() async throws {
+        try await Harness.make().run { api in
+            let e = try await Self.setup(api)
+            try await Self.listener(api, e, "fails", script: "#!/bin/sh\necho \"could not use $5\" >&2\nexit 7\n", via: "argv")
+            try await Self.change(api, e)
+            let run = try #require(try await Self.runs(api, count: 1).first)
+            #expect(run.0 == "failure" && run.1.contains("exit 7") && run.1.contains("could not use <redacted>"), "\(run.1)")
+        }
+    }
+
+    @Test func dualControlAuthorCannotApproveAndEditsNeedApprovalAgain() async throws {
+        try await Harness.make().run { api in
+            let e = try await Self.setup(api)
+            let id = try await Self.listener(api, e, "dual", script: "#!/bin/sh\ntouch \(e.dir)/ran\n", approve: false)
+            let own = try await api.call(.post, "/listeners/\(id)/approve", token: e.admin)
+            #expect(own.status == .forbidden, "\(own.text)")
+            let selfApprover = try await api.call(.post, "/listeners", token: e.admin, json: ["name": "x", "kind": "script",
+                "resourceTypes": ["Linux"], "script": "#!/bin/sh\n", "approver": "admin"])
+            #expect(selfApprover.errorCode == "invalid_approver")
+            try await Self.change(api, e)  // pending: never runs, never queued
+            #expect(try await api.harness.custody.store.read { try ListenerRunRecord.fetchCount($0) } == 0)
+            #expect(try await api.call(.post, "/listeners/\(id)/approve", token: e.admin2).object["status"] as? String == "active")
+            let edit = try await api.call(.put, "/listeners/\(id)", token: e.admin, json: ["name": "dual", "kind": "script",
+                "resourceTypes": ["Linux"], "script": "#!/bin/sh\ntouch \(e.dir)/edited\n", "approver": "admin2"])
+            #expect(edit.object["status"] as? String == "pendingApproval" && edit.object["revision"] as? Int == 2, "\(edit.text)")
+            try await Self.change(api, e, to: "Third-Pass-789!")
+            #expect(try await api.harness.custody.store.read { try ListenerRunRecord.fetchCount($0) } == 0)
+            // admin2 edits now: admin2 is the author of revision 3, so admin may approve it.
+            try await api.call(.put, "/listeners/\(id)", token: e.admin2, json: ["name": "dual", "kind": "script",
+                "resourceTypes": ["Linux"], "script": "#!/bin/sh\ntouch \(e.dir)/edited\n", "approver": "admin"])
+            #expect(try await api.call(.post, "/listeners/\(id)/approve", token: e.admin2).status == .forbidden)
+            let shown = try await api.call(.get, "/listeners/\(id)", token: e.admin)
+            #expect((shown.object["script"] as? String)?.contains("edited") == true && shown.object["author"] as? String == "admin2")
+            #expect(try await api.call(.post, "/listeners/\(id)/approve", token: e.admin).object["status"] as? String == "active")
+            try await api.call(.post, "/listeners/\(id)/disable", token: e.admin)
+            try await Self.change(api, e, to: "Fourth-Pass-789!")
+            #expect(try await api.harness.custody.store.read { try ListenerRunRecord.fetchCount($0) } == 0)
+            #expect(!FileManager.default.fileExists(atPath: e.dir + "/ran") && !FileManager.default.fileExists(atPath: e.dir + "/edited"))
+            let ops = try await api.harness.custody.store.read { db in
+                try String.fetchAll(db, sql: "SELECT operation FROM audit WHERE operation LIKE '%listener%' ORDER BY id")
+            }
+            for op in ["create_listener", "listener_approval_requested", "approve_listener", "edit_listener", "disable_listener"] {
+                #expect(ops.contains(op), "\(op) is not audited")
+            }
+        }
+    }
+
+    @Test func aRunQueuedBeforeAnEditIsSkipped() async throws {
+        let h = try await Harness.make()
+        try await h.run { api in
+            let e = try await Self.setup(api)
+            let id = try await Self.listener(api, e, "edited", script: "#!/bin/sh\ntouch \(e.dir)/ran\n")
+            // A run in flight (state running, so the runner leaves it to us) for revision 1.
+            let run = try await h.custody.store.write { db -> ListenerRunRecord in
+                let r = try #require(try ResourceRecord.fetchOne(db, key: e.rid)), a = try #require(try AccountRecord.fetchOne(db, key: e.aid))
+                try h.custody.queueListeners(r, a, old: nil, new: Secret("X-1"), trigger: "test", db)
+                try ListenerRunRecord.updateAll(db, Column("state").set(to: "running"))
+                return try #require(try ListenerRunRecord.fetchOne(db))
+            }
+            try await api.call(.put, "/listeners/\(id)", token: e.admin, json: ["name": "edited", "kind": "script",
+                "resourceTypes": ["Linux"], "script": "#!/bin/sh\n", "approver": "admin2"])
+            try await api.call(.post, "/listeners/\(id)/approve", token: e.admin2)
+            await h.custody.runListener(run)
+            let audited = try #require(try await Self.runs(api, count: 1).first)
+            #expect(audited.0 == "failure" && audited.1.contains("skipped: the listener was edited"), "\(audited.1)")
+            #expect(!FileManager.default.fileExists(atPath: e.dir + "/ran"))
+        }
+    }
+
+    @Test func scriptsAreSealedAndSurviveKeyRotation() async throws {
+        let h = try await Harness.make()
+        try await h.run { api in
+            let e = try await Self.setup(api)
+            let id = try await Self.listener(api, e, "sealed", script: "#!/bin/sh\necho SCRIPT-MARKER\n")
+            let raw = try await h.custody.store.read { db in try Data.fetchOne(db, sql: "SELECT sealedScript FROM listeners WHERE id = ?", arguments: [id]) }
+            #expect(raw.map { !String(decoding: $0, as: UTF8.self).contains("SCRIPT-MARKER") } == true, "scripts are stored encrypted")
+            let rotated = try KeyRotation(store: h.custody.store, keyPath: h.custody.config.resolvedMasterKeyFile).run(current: h.custody.vault)
+            let again = try await h.custody.store.read { db in try ListenerRecord.fetchOne(db, key: id) }
+            let body = try rotated.vault.open(try #require(again?.sealedScript), identity: Vault.listenerIdentity(id: id, revision: 1))
+            #expect(String(decoding: body, as: UTF8.self).contains("SCRIPT-MARKER"), "key rotation re-encrypts listener scripts")
+        }
+    }
+}
