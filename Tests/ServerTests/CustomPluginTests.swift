@@ -85,7 +85,8 @@ import Testing
     }
 
     @Test func theSwiftExampleSpeaksTheSameProtocol() async throws {
-        let binary = ServerProcess.binary.replacingOccurrences(of: "/custody", with: "/custody-plugin-credfile")
+        let binary = URL(fileURLWithPath: ServerProcess.binary).deletingLastPathComponent().appendingPathComponent("custody-plugin-credfile").path
+        #expect(FileManager.default.isExecutableFile(atPath: binary), "build the example first: \(binary)")
         try await Harness.make().run { api in
             let admin = try await api.admin()
             let dir = NSTemporaryDirectory() + "swift-plugin-\(UUID().uuidString)"

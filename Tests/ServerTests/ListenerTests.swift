@@ -104,6 +104,7 @@ import Testing
             try await Self.listener(api, e, "stdin", script: """
                 #!/bin/sh
                 cat > \(e.dir)/job.json
+                pwd > \(e.dir)/pwd
                 printf '%s\\n' "$@" > \(e.dir)/args
                 echo $$ > \(e.dir)/pid
                 sleep 2
@@ -118,6 +119,10 @@ import Testing
             #expect((job["resource"] as? [String: String])?["IPADDRESS"]?.hasSuffix(".example.test") == true)
             let args = try await Self.waitFor(e.dir + "/args").split(separator: "\n").map(String.init)
             #expect(Array(args.suffix(3)) == ["-", "-", "p6"], "the password positions hold '-' so $6 stays the first extra")
+            let pwd = try await Self.waitFor(e.dir + "/pwd").trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(pwd.hasPrefix(api.harness.custody.config.resolvedListenerWorkDir + "/run-"), "\(pwd)")
+            _ = try await Self.runs(api, count: 1)
+            #expect(!FileManager.default.fileExists(atPath: pwd), "the run directory is removed after the run")
         }
     }
 
@@ -228,6 +233,78 @@ import Testing
             let again = try await h.custody.store.read { db in try ListenerRecord.fetchOne(db, key: id) }
             let body = try rotated.vault.open(try #require(again?.sealedScript), identity: Vault.listenerIdentity(id: id, revision: 1))
             #expect(String(decoding: body, as: UTF8.self).contains("SCRIPT-MARKER"), "key rotation re-encrypts listener scripts")
+        }
+    }
+
+    @Test func aQueuedRunSurvivesARestartAndAnInterruptedOneIsRecordedNotRepeated() async throws {
+        let first = try await Harness.make()
+        let e = try await first.run { api in
+            let e = try await Self.setup(api)
+            try await Self.listener(api, e, "durable", script: "#!/bin/sh\necho ran >> \(e.dir)/log\n")
+            return e
+        }
+        // The server stopped with two runs in the table: one queued, one that was running.
+        try await first.custody.store.write { db in
+            let r = try #require(try ResourceRecord.fetchOne(db, key: e.rid)), a = try #require(try AccountRecord.fetchOne(db, key: e.aid))
+            try first.custody.queueListeners(r, a, old: nil, new: Secret("Was-Running-1"), trigger: "before the crash", db)
+            try ListenerRunRecord.updateAll(db, Column("state").set(to: "running"))
+            try first.custody.queueListeners(r, a, old: nil, new: Secret("Was-Queued-1"), trigger: "queued before the stop", db)
+        }
+        let second = try await Harness.make(dataDir: first.dataDir)
+        try await second.run { api in
+            let audited = try await Self.runs(api, count: 2)
+            #expect(audited.contains { $0.0 == "failure" && $0.1.contains("interrupted by a server stop; not run again") })
+            #expect(audited.contains { $0.0 == "success" && $0.1.contains("queued before the stop") })
+            #expect(try await Self.waitFor(e.dir + "/log") == "ran\n")
+            #expect(try await second.custody.store.read { try ListenerRunRecord.fetchCount($0) } == 0)
+        }
+    }
+
+    @Test func badListenerDefinitionsAreRefusedAndChangeNothing() async throws {
+        try await Harness.make().run { api in
+            let e = try await Self.setup(api)
+            let user = try await api.user("plainuser", role: "passwordAdministrator", adminToken: e.admin)
+            let good: [String: Any] = ["name": "ok", "kind": "script", "resourceTypes": ["Linux"], "script": "#!/bin/sh\n", "approver": "admin2"]
+            func with(_ changes: [String: Any?]) -> [String: Any] {
+                var b = good
+                for (k, v) in changes { b[k] = v }
+                return b
+            }
+            let cases: [([String: Any], String)] = [
+                (with(["approver": nil]), "missing_field"),
+                (with(["approver": "nobody"]), "invalid_approver"),
+                (with(["approver": "plainuser"]), "invalid_approver"),
+                (with(["approver": "admin"]), "invalid_approver"),
+                (with(["script": nil]), "invalid_field"),
+                (with(["executable": "/bin/true"]), "invalid_field"),
+                (with(["script": nil, "executable": "relative/path"]), "invalid_field"),
+                (with(["script": nil, "executable": "/no/such/file"]), "invalid_field"),
+                (with(["kind": "custom", "secretsVia": "argv"]), "invalid_field"),
+                (with(["kind": "python"]), "invalid_field"),
+                (with(["secretsVia": "file"]), "invalid_field"),
+                (with(["timeoutSeconds": 0]), "invalid_field"),
+                (with(["resourceTypes": []]), "invalid_field"),
+                (with(["name": "a/b"]), "invalid_field"),
+                (with(["preCommand": "python3\nrm -rf /"]), "invalid_field"),
+                (with(["additionalParameters": ["x\u{0}y"]]), "invalid_field"),
+                (with(["script": String(repeating: "x", count: ListenerBody.maxScriptBytes + 1)]), "invalid_field"),
+                (with(["extra": true]), "unknown_field"),
+            ]
+            for (body, code) in cases {
+                let r = try await api.call(.post, "/listeners", token: e.admin, json: body)
+                #expect(r.status == .badRequest && r.errorCode == code, "\(body.keys.sorted()): \(r.text)")
+            }
+            let notAdmin = try await api.call(.post, "/listeners", token: user, json: good)
+            #expect(notAdmin.status == .forbidden)
+            #expect(try await api.call(.get, "/listeners", token: e.admin).array.isEmpty, "nothing was created")
+            let created = try await api.call(.post, "/listeners", token: e.admin, json: good)
+            let id = try #require(created.object["id"] as? String)
+            #expect(try await api.call(.post, "/listeners", token: e.admin, json: good).status == .conflict)
+            let badEdit = try await api.call(.put, "/listeners/\(id)", token: e.admin, json: with(["timeoutSeconds": 99999]))
+            #expect(badEdit.status == .badRequest)
+            #expect(try await api.call(.get, "/listeners/\(id)", token: e.admin).object["revision"] as? Int == 1, "a refused edit changes nothing")
+            #expect(try await api.call(.post, "/listeners/\(id)/enable", token: e.admin).status == .conflict)
+            #expect(try await api.call(.get, "/listeners/nope", token: e.admin).status == .notFound)
         }
     }
 }
