@@ -8,10 +8,10 @@ final class SerialOwner: @unchecked Sendable {
 
     init(label: String) { queue = DispatchQueue(label: label) }
 
-    func run<T: Sendable>(_ body: @escaping @Sendable () throws(ResetFailure) -> T) async throws(ResetFailure) -> T {
-        let result: Result<T, ResetFailure> = await withCheckedContinuation { cont in
+    func run<T: Sendable, E: Error>(_ body: @escaping @Sendable () throws(E) -> T) async throws(E) -> T {
+        let result: Result<T, E> = await withCheckedContinuation { cont in
             queue.async {
-                do throws(ResetFailure) { cont.resume(returning: .success(try body())) } catch { cont.resume(returning: .failure(error)) }
+                do throws(E) { cont.resume(returning: .success(try body())) } catch { cont.resume(returning: .failure(error)) }
             }
         }
         return try result.get()

@@ -52,6 +52,7 @@ extension Custody {
 
     func job(_ c: Context, operation: ResetJob.Operation, current: Secret?, new: Secret?) -> ResetJob {
         var settings = c.target.config.settings
+        if c.target.config.port == nil, let port = c.target.plugin.defaultPort(settings) { settings.port = port }
         let (resource, account) = Self.properties(c.target.resource, c.target.account, port: settings.port)
         if c.login?.privateKey != nil { settings.authMethod = .publicKey }
         return ResetJob(operation: operation, resource: resource, account: account, currentPassword: current, newPassword: new,

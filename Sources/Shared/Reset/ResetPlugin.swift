@@ -6,6 +6,12 @@ public protocol ResetPlugin: Sendable {
     func verify(_ job: ResetJob) async throws(ResetFailure)
     /// Changes the password on the target from `job.currentPassword` to `job.newPassword`.
     func reset(_ job: ResetJob) async throws(ResetFailure) -> ResetReport
+    /// The port to use when the reset config names none (nil: the transport's).
+    func defaultPort(_ settings: ResetSettings) -> Int?
+}
+
+extension ResetPlugin {
+    public func defaultPort(_ settings: ResetSettings) -> Int? { nil }
 }
 
 /// What a plugin is and what passwords it can set.

@@ -1,0 +1,112 @@
+import CLDAP
+import Foundation
+import Shared
+
+/// Directory accounts over LDAP: OpenLDAP, Oracle Internet Directory and eDirectory through the
+/// Password Modify extended operation (falling back to a `userPassword` replace); Active Directory
+/// through `unicodePwd`, over LDAPS or StartTLS only. Verify is a simple bind as the account's DN.
+///
+/// Reset config options: `ldapType` (openldap | ad | oid | edirectory), `tls` (none | ldaps |
+/// starttls; default ldaps on port 636), `caFile`. The login account, when set, is the admin DN
+/// that binds to make the change; without it the account changes its own password.
+public struct LDAPPlugin: ResetPlugin {
+    public enum Directory: String, Sendable, CaseIterable { case openldap, ad, oid, edirectory }
+
+    public let descriptor = PluginDescriptor(id: "ldap", resourceTypes: ["LDAP Server"], capabilities: [.reset, .verify, .selfChange],
+        constraints: PasswordConstraints(maxLength: 128))
+
+    public init() {}
+
+    public func defaultPort(_ settings: ResetSettings) -> Int? { settings.options["tls"] == "ldaps" ? 636 : 389 }
+
+    public func verify(_ job: ResetJob) async throws(ResetFailure) {
+        let dn = try Self.dn(job)
+        try await withConnection(job) { c throws(ResetFailure) in
+            do throws(LDAPConnection.Failure) { try await c.bind(dn: dn, password: job.currentPassword ?? Secret("")) } catch {
+                throw Self.map(error, job, during: "bind as \(dn)")
+            }
+        }
+    }
+
+    public func reset(_ job: ResetJob) async throws(ResetFailure) -> ResetReport {
+        let dn = try Self.dn(job)
+        guard let new = job.newPassword else { throw ResetFailure(.protocolError, "no new password") }
+        let directory = Directory(rawValue: job.settings.options["ldapType"] ?? "openldap") ?? .openldap
+        let tls = Self.tls(job)
+        if directory == .ad && tls == .none {
+            throw ResetFailure(.unsupported, "Active Directory changes passwords over LDAPS or StartTLS only; set option tls")
+        }
+        return try await withConnection(job) { c throws(ResetFailure) in try await change(c, job, dn: dn, new: new, directory: directory) }
+    }
+
+    func change(_ c: LDAPConnection, _ job: ResetJob, dn: String, new: Secret, directory: Directory) async throws(ResetFailure)
+        -> ResetReport
+    {
+        let admin = job.loginAccount
+        do throws(LDAPConnection.Failure) {
+            try await c.bind(dn: admin?.loginName ?? dn, password: admin?.password ?? job.currentPassword ?? Secret(""))
+        } catch { throw Self.map(error, job, during: "bind as \(admin?.loginName ?? dn)") }
+        let old = admin == nil ? job.currentPassword : nil
+        do throws(LDAPConnection.Failure) {
+            switch directory {
+            case .ad:
+                func quoted(_ s: Secret) -> [UInt8] { Array("\"\(s.reveal())\"".utf16).flatMap { [UInt8($0 & 0xff), UInt8($0 >> 8)] } }
+                try await c.replace(dn: dn, attribute: "unicodePwd", value: quoted(new), old: old.map(quoted))
+                return ResetReport(message: "unicodePwd changed")
+            case .openldap, .oid, .edirectory:
+                do throws(LDAPConnection.Failure) {
+                    try await c.passwordModify(dn: dn, old: old, new: new)
+                    return ResetReport(message: "password changed (Password Modify extended operation)")
+                } catch where error.code == LDAP_PROTOCOL_ERROR || error.code == LDAP_UNAVAILABLE_CRITICAL_EXTENSION {
+                    // The server does not offer RFC 3062: replace the attribute instead.
+                    try await c.replace(dn: dn, attribute: "userPassword", value: Array(new.reveal().utf8))
+                    return ResetReport(message: "userPassword replaced (no Password Modify extended operation)")
+                }
+            }
+        } catch {
+            throw Self.map(error, job, during: "change the password of \(dn)", changeSent: true)
+        }
+    }
+
+    /// One connection for `body`, closed (unbound) afterwards whatever happens.
+    func withConnection<T: Sendable>(_ job: ResetJob, _ body: (LDAPConnection) async throws(ResetFailure) -> T) async throws(ResetFailure) -> T {
+        let c = try await connect(job)
+        let result: Result<T, ResetFailure>
+        do throws(ResetFailure) { result = .success(try await body(c)) } catch { result = .failure(error) }
+        await c.close()
+        return try result.get()
+    }
+
+    func connect(_ job: ResetJob) async throws(ResetFailure) -> LDAPConnection {
+        do throws(LDAPConnection.Failure) {
+            return try await LDAPConnection.open(host: job.host, port: job.settings.port, tls: Self.tls(job),
+                caFile: job.settings.options["caFile"], timeout: job.settings.connectTimeout)
+        } catch { throw Self.map(error, job, during: "connect") }
+    }
+
+    static func tls(_ job: ResetJob) -> LDAPConnection.TLSMode {
+        LDAPConnection.TLSMode(rawValue: job.settings.options["tls"] ?? "") ?? (job.settings.port == 636 ? .ldaps : .none)
+    }
+
+    /// The account's distinguished name: its `DN` field, or its login name when that is a DN.
+    static func dn(_ job: ResetJob) throws(ResetFailure) -> String {
+        let dn = job.account["DN"] ?? job.loginName
+        guard dn.contains("=") else {
+            throw ResetFailure(.unsupported, "LDAP accounts are stored by distinguished name: make the login name (or the DN field) a DN")
+        }
+        return dn
+    }
+
+    /// Result codes to the shared taxonomy. A lost connection after the change was sent is
+    /// `outcomeUnknown`: reconcile decides.
+    static func map(_ f: LDAPConnection.Failure, _ job: ResetJob, during step: String, changeSent: Bool = false) -> ResetFailure {
+        let text = Secret.redact("\(step): \(f.text)", job.secrets)
+        switch f.code {
+        case LDAP_INVALID_CREDENTIALS: return ResetFailure(.authenticationFailed, text)
+        case LDAP_CONSTRAINT_VIOLATION, LDAP_UNWILLING_TO_PERFORM: return ResetFailure(.rejectedByTarget, text)
+        case LDAP_INSUFFICIENT_ACCESS: return ResetFailure(.permissionDenied, text)
+        case _ where f.isConnection: return ResetFailure(changeSent ? .outcomeUnknown : .unreachable, text)
+        default: return ResetFailure(.protocolError, text)
+        }
+    }
+}
