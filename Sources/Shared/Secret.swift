@@ -17,13 +17,32 @@ public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
     public var debugDescription: String { "Secret(<redacted>)" }
     public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
 
-    /// Replaces every occurrence of the given secrets in `text` with `<redacted>`.
+    /// Replaces every occurrence of the given secrets in `text` with `<redacted>`, in the forms a
+    /// program's output may hold them: as is, JSON-escaped, and shell-quoted.
     public static func redact(_ text: String, _ secrets: [Secret]) -> String {
         var out = text
-        for s in secrets where !s.value.isEmpty {
-            out = out.replacingOccurrences(of: s.value, with: "<redacted>")
-        }
+        let forms = secrets.filter { !$0.value.isEmpty }.flatMap(\.forms).sorted { $0.count > $1.count }
+        for form in forms { out = out.replacingOccurrences(of: form, with: "<redacted>") }
         return out
+    }
+
+    /// Redacts a text that was cut short: its last characters may hold the start of a secret, so
+    /// as many characters as the longest secret are dropped from the end too.
+    public static func redact(cut text: String, _ secrets: [Secret]) -> String {
+        let longest = secrets.flatMap(\.forms).map(\.count).max() ?? 0
+        return redact(String(text.dropLast(longest)), secrets) + "…"
+    }
+
+    private var forms: [String] {
+        var out: Set<String> = [value, value.replacingOccurrences(of: "'", with: "'\\''")]
+        if let data = try? JSONSerialization.data(withJSONObject: [value]), let json = String(data: data, encoding: .utf8),
+            json.count >= 4
+        {
+            let escaped = String(json.dropFirst(2).dropLast(2))
+            out.insert(escaped)
+            out.insert(escaped.replacingOccurrences(of: "\\/", with: "/"))
+        }
+        return Array(out)
     }
 }
 

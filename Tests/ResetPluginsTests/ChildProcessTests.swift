@@ -60,4 +60,13 @@ import Testing
         let request = ChildProcess.Request(argv: ["no-such-program-custody"], environment: ["PATH": "/usr/bin"], workingDirectory: dir)
         await #expect(throws: ChildProcess.StartError.self) { try await ChildProcess.run(request) }
     }
+
+    @Test func theProgramInheritsNoDescriptorOfTheServer() async throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)  // inheritable on purpose: the child must still not get it
+        defer { fds.forEach { close($0) } }
+        let r = try await run("ls /proc/$$/fd")
+        let open = Set(String(decoding: r.stdout, as: UTF8.self).split(separator: "\n").map(String.init))
+        #expect(open.isSubset(of: ["0", "1", "2"]), "the program inherited \(open.sorted())")
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Shared
 import Testing
+import TestSupport
 
 @testable import ResetPlugins
 
@@ -35,9 +36,11 @@ import Testing
         let p = plugin(#"jq -c '{ok: false, code: "rejectedByTarget", message: ("refused " + .newPassword)}'"#)
         await #expect(throws: ResetFailure(.rejectedByTarget, "refused <redacted>")) { _ = try await p.reset(job) }
         let q = plugin(#"jq -r .currentPassword >&2; exit 4"#)
-        do { _ = try await q.reset(job) } catch {
-            #expect(error.code == .protocolError && !error.message.contains("Old-Pass-1") && error.message.contains("status 4"))
-        }
+        let e = await failure { () throws(ResetFailure) in _ = try await q.reset(job) }
+        #expect(e?.code == .protocolError && e?.message.contains("Old-Pass-1") == false && e?.message.contains("status 4") == true)
+        let escaped = plugin(#"cat >&2; exit 3"#)  // the request echoed back: passwords JSON-escaped
+        let m = await failure { () throws(ResetFailure) in _ = try await escaped.reset(job) }?.message ?? ""
+        #expect(!m.contains("New'Pass") && !m.contains(#"New'Pass\"2$"#) && m.contains("<redacted>"), "\(m)")
     }
 
     @Test(arguments: [
@@ -63,10 +66,10 @@ import Testing
 
     @Test func aHungResetIsUnknownAHungVerifyATimeout() async {
         let p = plugin("sleep 20", timeout: 0.5)
-        await #expect(throws: ResetFailure(.outcomeUnknown, "plugin test did not answer within 0 s and was killed")) {
+        await #expect(throws: ResetFailure(.outcomeUnknown, "plugin test did not answer within 0.5 s and was killed")) {
             _ = try await p.reset(job)
         }
-        do { try await p.verify(job) } catch { #expect(error.code == .promptTimeout) }
+        #expect(await failure { () throws(ResetFailure) in try await p.verify(job) }?.code == .promptTimeout)
     }
 
     @Test func runDirectoriesAreRemoved() async throws {

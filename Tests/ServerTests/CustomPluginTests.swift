@@ -78,6 +78,10 @@ import Testing
             let parts = line.split(separator: ":").map(String.init)
             #expect(SHA256.hash(data: Data((parts[1] + L.new).utf8)).map { String(format: "%02x", $0) }.joined() == parts[2])
             #expect(try await Self.task(api, e, remote: nil)["state"] as? String == "succeeded")
+            let rename = try await api.call(.put, "/listeners/credfile", token: e.admin, json: ["name": "renamed", "kind": "custom",
+                "resourceTypes": ["App credfile"], "script": script, "approver": "admin2"])
+            #expect(rename.status == .conflict, "a bound plugin cannot be renamed: \(rename.text)")
+            #expect(try await api.call(.delete, "/listeners/credfile", token: e.admin).status == .conflict)
             // The plugin is also the listener of its type: notify ran after the commit.
             let log = try await L.waitFor(file + ".log")
             #expect(log.contains("changed svc") && !log.contains(L.new))

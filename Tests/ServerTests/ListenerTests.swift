@@ -190,7 +190,17 @@ import Testing
             try await api.call(.post, "/listeners/\(id)/disable", token: e.admin)
             try await Self.change(api, e, to: "Fourth-Pass-789!")
             #expect(try await api.harness.custody.store.read { try ListenerRunRecord.fetchCount($0) } == 0)
+            try await Task.sleep(for: .seconds(1))  // time enough for a wrongly queued run to show
             #expect(!FileManager.default.fileExists(atPath: e.dir + "/ran") && !FileManager.default.fileExists(atPath: e.dir + "/edited"))
+            #expect(try await api.harness.custody.store.read { db in
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit WHERE operation = 'listener_run'")
+            } == 0)
+            // Re-enabling keeps the author: admin2 wrote revision 3, so admin2 still may not approve it.
+            try await api.call(.post, "/listeners/\(id)/enable", token: e.admin)
+            #expect(try await api.call(.post, "/listeners/\(id)/approve", token: e.admin2).status == .forbidden)
+            let stale = try await api.call(.post, "/listeners/\(id)/approve?revision=2", token: e.admin)
+            #expect(stale.status == .conflict && stale.text.contains("revision 3"), "an approval names the revision reviewed: \(stale.text)")
+            #expect(try await api.call(.post, "/listeners/\(id)/approve?revision=3", token: e.admin).object["status"] as? String == "active")
             let ops = try await api.harness.custody.store.read { db in
                 try String.fetchAll(db, sql: "SELECT operation FROM audit WHERE operation LIKE '%listener%' ORDER BY id")
             }
@@ -229,10 +239,21 @@ import Testing
             let id = try await Self.listener(api, e, "sealed", script: "#!/bin/sh\necho SCRIPT-MARKER\n")
             let raw = try await h.custody.store.read { db in try Data.fetchOne(db, sql: "SELECT sealedScript FROM listeners WHERE id = ?", arguments: [id]) }
             #expect(raw.map { !String(decoding: $0, as: UTF8.self).contains("SCRIPT-MARKER") } == true, "scripts are stored encrypted")
+            try await api.call(.post, "/listeners/\(id)/disable", token: e.admin)  // the runner leaves the run below alone
+            let run = try await h.custody.store.write { db -> ListenerRunRecord in
+                let r = try #require(try ResourceRecord.fetchOne(db, key: e.rid)), a = try #require(try AccountRecord.fetchOne(db, key: e.aid))
+                try ListenerRecord.updateAll(db, Column("status").set(to: "active"))
+                try h.custody.queueListeners(r, a, old: Secret("Old-Run-1"), new: Secret("New-Run-1"), trigger: "test", db)
+                try ListenerRunRecord.updateAll(db, Column("state").set(to: "running"))
+                return try #require(try ListenerRunRecord.fetchOne(db))
+            }
             let rotated = try KeyRotation(store: h.custody.store, keyPath: h.custody.config.resolvedMasterKeyFile).run(current: h.custody.vault)
             let again = try await h.custody.store.read { db in try ListenerRecord.fetchOne(db, key: id) }
             let body = try rotated.vault.open(try #require(again?.sealedScript), identity: Vault.listenerIdentity(id: id, revision: 1))
             #expect(String(decoding: body, as: UTF8.self).contains("SCRIPT-MARKER"), "key rotation re-encrypts listener scripts")
+            let sealed = try await h.custody.store.read { db in try ListenerRunRecord.fetchOne(db, key: run.id)?.sealedSecrets }
+            let secrets = try rotated.vault.open(try #require(sealed), identity: Vault.listenerRunIdentity(id: run.id))
+            #expect(String(decoding: secrets, as: UTF8.self).contains("New-Run-1"), "key rotation re-encrypts queued runs")
         }
     }
 
@@ -305,6 +326,18 @@ import Testing
             #expect(try await api.call(.get, "/listeners/\(id)", token: e.admin).object["revision"] as? Int == 1, "a refused edit changes nothing")
             #expect(try await api.call(.post, "/listeners/\(id)/enable", token: e.admin).status == .conflict)
             #expect(try await api.call(.get, "/listeners/nope", token: e.admin).status == .notFound)
+            #expect(try await api.call(.post, "/listeners/\(id)/approve?revision=x", token: e.admin2).status == .badRequest)
+            // Deleting a listener with a queued run audits the dropped run.
+            try await api.call(.post, "/listeners/\(id)/approve", token: e.admin2)
+            try await api.call(.post, "/listeners/\(id)/disable", token: e.admin)
+            try await api.harness.custody.store.write { db in
+                let r = try #require(try ResourceRecord.fetchOne(db, key: e.rid)), a = try #require(try AccountRecord.fetchOne(db, key: e.aid))
+                try ListenerRecord.updateAll(db, Column("status").set(to: "active"))
+                try api.harness.custody.queueListeners(r, a, old: nil, new: Secret("Q-1"), trigger: "queued", db)
+                try ListenerRunRecord.updateAll(db, Column("state").set(to: "running"))
+            }
+            #expect(try await api.call(.delete, "/listeners/\(id)", token: e.admin).status == .noContent)
+            #expect(try await Self.runs(api, count: 1).first?.1.contains("dropped, the listener was deleted") == true)
         }
     }
 }

@@ -183,12 +183,12 @@ import Testing
         let out = s.dataDir + ".listener-out"
         let script = s.dataDir + ".listener.sh"
         try "#!/bin/sh\nread -r line\necho \"$1 $3\" >> \(out)\n".write(toFile: script, atomically: true, encoding: .utf8)
-        let added = try cli(s, ["listener", "add", "--name", "notify-app", "--type", "Generic", "--script", script, "--approver", "approver2", "--json"],
+        let added = try cli(s, ["listener", "add", "--name", "notify app", "--type", "Generic", "--script", script, "--approver", "approver2", "--json"],
             token: token)
         #expect(try json(added)["status"] as? String == "pendingApproval")
-        let own = try cli(s, ["listener", "approve", "notify-app"], token: token)
+        let own = try cli(s, ["listener", "approve", "notify app"], token: token)
         #expect(own.code != 0 && own.err.contains("may not approve"), "\(own.err)")
-        #expect(try cli(s, ["listener", "approve", "notify-app"], token: second).code == 0)
+        #expect(try cli(s, ["listener", "approve", "notify app"], token: second).code == 0)
         #expect(try cli(s, ["listener", "list"], token: token).out.contains("active"))
         #expect(try cli(s, ["password", "set", "--resource", rid, "--account", aid], token: token, stdin: "Ap9-New!Pass-2026-x\n").code == 0)
         var ran = ""
@@ -197,7 +197,7 @@ import Testing
             try await Task.sleep(for: .milliseconds(50))
         }
         #expect(ran == "cli-l app\n")
-        #expect(try cli(s, ["listener", "disable", "notify-app"], token: token).code == 0)
+        #expect(try cli(s, ["listener", "disable", "notify app"], token: token).code == 0)
         #expect(try cli(s, ["password", "set", "--resource", rid, "--account", aid], token: token, stdin: "Ap9-New!Pass-2026-y\n").code == 0)
         try await Task.sleep(for: .seconds(1.5))
         #expect(try String(contentsOfFile: out, encoding: .utf8) == "cli-l app\n", "a disabled listener ran")

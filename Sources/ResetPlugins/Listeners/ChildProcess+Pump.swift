@@ -1,3 +1,4 @@
+import CSpawn
 import Foundation
 
 extension ChildProcess {
@@ -36,7 +37,7 @@ extension ChildProcess {
             var timedOut = false
             var oversized = false
             while true {
-                if waitpid(pid, &status, WNOHANG) == pid { exited = true }
+                if cspawn_exited(pid) == 1 { exited = true }  // not reaped yet: the group id stays ours until the kill
                 if exited {
                     drain()  // what the child wrote before it ended
                     break
@@ -47,7 +48,7 @@ extension ChildProcess {
                 pollOnce(timeoutMs: Int32(min(remaining * 1000, 50)))
             }
             kill(-pid, SIGKILL)  // the group: whatever the program left behind goes too
-            if !exited { waitpid(pid, &status, 0) }
+            waitpid(pid, &status, 0)
             for fd in [stdin, stdout, stderr] where fd >= 0 { close(fd) }
             let signaled = (status & 0x7f) != 0
             return Result(pid: pid, exitCode: signaled ? nil : (status >> 8) & 0xff, signal: signaled ? status & 0x7f : nil,

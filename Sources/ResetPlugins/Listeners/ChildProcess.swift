@@ -69,6 +69,7 @@ public enum ChildProcess {
         posix_spawn_file_actions_adddup2(&actions, pipes[0][0], 0)
         posix_spawn_file_actions_adddup2(&actions, pipes[1][1], 1)
         posix_spawn_file_actions_adddup2(&actions, pipes[2][1], 2)
+        _ = cspawn_addclosefrom(&actions, 3)  // nothing of the server's (sockets, the database) reaches the program
         _ = cspawn_addchdir(&actions, r.workingDirectory)
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)

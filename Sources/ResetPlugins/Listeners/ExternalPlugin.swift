@@ -54,14 +54,15 @@ public struct ExternalPlugin: ResetPlugin {
         throws(ResetFailure) -> String
     {
         func clean(_ bytes: [UInt8]) -> String {
-            let text = Secret.redact(String(decoding: bytes, as: UTF8.self), job.secrets)
+            let raw = String(decoding: bytes, as: UTF8.self)
+            let text = r.oversized ? Secret.redact(cut: raw, job.secrets) : Secret.redact(raw, job.secrets)
             return String(text.trimmingCharacters(in: .whitespacesAndNewlines).prefix(500))
         }
         let stderrNote = r.stderr.isEmpty ? "" : " (stderr: \(clean(r.stderr)))"
         if r.timedOut {
             // A reset that was sent and never answered may have happened: reconcile decides.
             let code: ResetFailure.Code = job.operation == .reset ? .outcomeUnknown : .promptTimeout
-            throw ResetFailure(code, "plugin \(plugin) did not answer within \(Int(timeout)) s and was killed")
+            throw ResetFailure(code, "plugin \(plugin) did not answer within \(ScriptListener.seconds(timeout)) s and was killed")
         }
         if r.oversized { throw ResetFailure(.protocolError, "plugin \(plugin) wrote more than \(limit) bytes and was killed") }
         if let signal = r.signal {
@@ -72,7 +73,7 @@ public struct ExternalPlugin: ResetPlugin {
             let status = r.exitCode == 0 ? "" : " and exited with status \(r.exitCode ?? -1)"
             throw ResetFailure(.protocolError, "plugin \(plugin) did not answer one JSON response on stdout\(status)" + stderrNote)
         }
-        let message = Secret.redact(String((response.message ?? "").prefix(1000)), job.secrets)
+        let message = String(Secret.redact(response.message ?? "", job.secrets).prefix(1000))
         if response.ok {
             guard r.exitCode == 0 else {
                 throw ResetFailure(.protocolError, "plugin \(plugin) answered ok but exited with status \(r.exitCode ?? -1)")

@@ -55,6 +55,8 @@ public struct ScriptListener: Sendable {
         String(key.uppercased().unicodeScalars.map { $0.isASCII && CharacterSet.alphanumerics.contains($0) ? Character($0) : "_" })
     }
 
+    static func seconds(_ value: Double) -> String { String(format: "%g", value) }
+
     public func run(_ job: ResetJob) async -> Outcome {
         let stdin = secretsVia == .stdin ? ((try? job.wireJSON()) ?? []) : []
         let start = Date()
@@ -65,12 +67,13 @@ public struct ScriptListener: Sendable {
             return Outcome(succeeded: false, summary: Secret.redact("could not start: \(error.description)", job.secrets))
         }
         let seconds = String(format: "%.1f", Date().timeIntervalSince(start))
-        var output = String(decoding: r.stdout + r.stderr, as: UTF8.self)
-        output = Secret.redact(output, job.secrets).trimmingCharacters(in: .whitespacesAndNewlines)
+        let raw = String(decoding: r.stdout + r.stderr, as: UTF8.self)
+        var output = (r.oversized ? Secret.redact(cut: raw, job.secrets) : Secret.redact(raw, job.secrets))
+            .trimmingCharacters(in: .whitespacesAndNewlines)
         if output.count > 2000 { output = String(output.prefix(2000)) + "… (truncated)" }
         let status: String
         if r.timedOut {
-            status = "killed after the \(Int(program.timeout)) s timeout"
+            status = "killed after the \(Self.seconds(program.timeout)) s timeout"
         } else if r.oversized {
             status = "killed after writing more than \(program.outputLimit) bytes"
         } else if let s = r.signal {

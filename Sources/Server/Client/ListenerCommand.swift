@@ -47,7 +47,7 @@ struct ListenerCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a listener with its script, for review before approval.")
         @OptionGroup var options: ClientOptions
         @Argument(help: "Id or name.") var id: String
-        func run() async throws { Output.print(try await options.client().call(.GET, "/listeners/\(id)"), json: true, columns: []) }
+        func run() async throws { Output.print(try await options.client().call(.GET, "/listeners/\(ListenerCommand.path(id))"), json: true, columns: []) }
     }
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a listener; it runs once another administrator approves it.")
@@ -64,21 +64,24 @@ struct ListenerCommand: AsyncParsableCommand {
         @Argument(help: "Id or name.") var id: String
         @OptionGroup var definition: Definition
         func run() async throws {
-            let out = try await options.client().call(.PUT, "/listeners/\(id)", json: try definition.body())
+            let out = try await options.client().call(.PUT, "/listeners/\(ListenerCommand.path(id))", json: try definition.body())
             Output.print(out, json: options.json, columns: ListenerCommand.columns + ["warnings"])
         }
     }
     struct Approve: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Approve a listener revision (not your own).")
+        static let configuration = CommandConfiguration(abstract: "Approve a listener revision (not your own).",
+            discussion: "Pass --revision with the revision you reviewed (`listener show`): a newer edit is then refused, not approved.")
         @OptionGroup var options: ClientOptions
         @Argument(help: "Id or name.") var id: String
-        func run() async throws { try await ListenerCommand.post(options, id, "approve") }
+        @Option(help: "The revision you reviewed.") var revision: Int?
+        func run() async throws { try await ListenerCommand.post(options, id, "approve", revision: revision) }
     }
     struct Reject: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Reject a listener revision (not your own).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "Id or name.") var id: String
-        func run() async throws { try await ListenerCommand.post(options, id, "reject") }
+        @Option(help: "The revision you reviewed.") var revision: Int?
+        func run() async throws { try await ListenerCommand.post(options, id, "reject", revision: revision) }
     }
     struct Disable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Stop a listener from running.")
@@ -95,10 +98,16 @@ struct ListenerCommand: AsyncParsableCommand {
     struct Remove: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
         @Argument(help: "Id or name.") var id: String
-        func run() async throws { _ = try await options.client().call(.DELETE, "/listeners/\(id)"); print("deleted") }
+        func run() async throws { _ = try await options.client().call(.DELETE, "/listeners/\(ListenerCommand.path(id))"); print("deleted") }
     }
 
-    static func post(_ options: ClientOptions, _ id: String, _ action: String) async throws {
-        Output.print(try await options.client().call(.POST, "/listeners/\(id)/\(action)"), json: options.json, columns: columns)
+    static func post(_ options: ClientOptions, _ id: String, _ action: String, revision: Int? = nil) async throws {
+        let query = revision.map { "?revision=\($0)" } ?? ""
+        Output.print(try await options.client().call(.POST, "/listeners/\(path(id))/\(action)\(query)"), json: options.json, columns: columns)
+    }
+
+    /// A listener id or name as one path segment.
+    static func path(_ id: String) -> String {
+        id.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")) ?? id
     }
 }

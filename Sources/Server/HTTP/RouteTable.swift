@@ -54,9 +54,10 @@ enum Reply {
 }
 
 extension AppContext {
-    /// A path parameter that must be present (the router guarantees it for matched routes).
+    /// A path parameter that must be present (the router guarantees it for matched routes),
+    /// percent-decoded (a listener may be named in the path).
     func param(_ name: String) throws -> String {
         guard let v = parameters.get(name) else { throw APIError.badRequest("missing_parameter", "missing \(name)") }
-        return v
+        return v.removingPercentEncoding ?? v
     }
 }

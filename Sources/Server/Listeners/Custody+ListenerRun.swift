@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import GRDB
 import ResetPlugins
@@ -33,33 +32,29 @@ extension Custody {
             let o = await ScriptListener(program: program, secretsVia: via, additionalParameters: l.additionalParameters).run(job)
             return (o.succeeded, o.summary, l.name, r, a)
         case .custom:
+            let start = Date()
+            func took() -> String { String(format: "%.1f s", Date().timeIntervalSince(start)) }
             do throws(ResetFailure) {
                 let message = try await ExternalPlugin(id: l.name, program: program, arguments: l.additionalParameters).notify(job)
-                return (true, message, l.name, r, a)
-            } catch { return (false, error.description, l.name, r, a) }
+                return (true, "ok in \(took()): \(message)", l.name, r, a)
+            } catch { return (false, "\(error.description) (after \(took()))", l.name, r, a) }
         }
     }
 
-    /// The program of an approved listener: its script, or its executable if the file still has
-    /// the approved SHA-256 (the bytes checked are the bytes run).
+    /// The program of an approved listener: its sealed script, or its executable, checked
+    /// against the approved SHA-256 when it runs (never read inside a transaction).
     func listenerProgram(_ l: ListenerRecord) throws -> ExternalProgram {
-        let body: [UInt8]
+        let source: ExternalProgram.Source
         var name = l.name
         if let sealed = l.sealedScript {
-            body = Array(try vault.open(sealed, identity: Vault.listenerIdentity(id: l.id, revision: l.revision)))
-        } else if let path = l.executable {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw APIError.badRequest("listener_unavailable", "listener \(l.name): \(path) cannot be read")
-            }
-            guard data.sha256Hex == l.sha256 else {
-                throw APIError.badRequest("listener_changed", "listener \(l.name): \(path) changed since it was approved; not run")
-            }
-            body = Array(data)
+            source = .bytes(Array(try vault.open(sealed, identity: Vault.listenerIdentity(id: l.id, revision: l.revision))))
+        } else if let path = l.executable, let sha = l.sha256 {
+            source = .file(path: path, sha256: sha)
             name = URL(fileURLWithPath: path).lastPathComponent
         } else {
             throw APIError.badRequest("listener_unavailable", "listener \(l.name) has no program")
         }
-        return ExternalProgram(name: name, body: body, preCommand: ExternalProgram.split(l.preCommand),
+        return ExternalProgram(name: name, source: source, preCommand: ExternalProgram.split(l.preCommand),
             workRoot: config.resolvedListenerWorkDir, timeout: l.timeoutSeconds, outputLimit: config.listenerOutputBytes)
     }
 
@@ -74,8 +69,4 @@ extension Custody {
         return ExternalPlugin(id: "external:\(l.name)", program: try listenerProgram(l), arguments: l.additionalParameters,
             resourceTypes: l.resourceTypes)
     }
-}
-
-extension Data {
-    var sha256Hex: String { SHA256.hash(data: self).map { String(format: "%02x", $0) }.joined() }
 }

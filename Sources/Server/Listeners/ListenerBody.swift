@@ -1,4 +1,5 @@
 import Foundation
+import ResetPlugins
 import GRDB
 
 /// The body of `POST /listeners` and `PUT /listeners/{id}`.
@@ -57,9 +58,17 @@ struct ListenerBody: APIBody {
         }
     }
 
-    /// The record for revision `revision`, checked against the database: the approver is another administrator, the executable is a readable file (its hash pinned).
+    /// The record for revision `revision` (the executable hash pinned by `pin()`); the approver must be another administrator.
+    /// The SHA-256 of `executable`, read before any transaction opens.
+    func pin() throws -> String? {
+        guard let executable else { return nil }
+        do { return ExternalProgram.sha256(try ExternalProgram.readExecutable(executable)) } catch {
+            throw APIError.badRequest("invalid_field", "'\(executable)': \(error.description)")
+        }
+    }
+
     func record(id: String, revision: Int, author: Principal, created: Date, now: Date, vault: Vault, defaultTimeout: Double,
-        _ db: Database) throws -> ListenerRecord
+        hash: String?, _ db: Database) throws -> ListenerRecord
     {
         let approverRow = try UserRecord.filter(Column("id") == approver || Column("username") == approver).fetchOne(db)
         guard let a = approverRow, a.role == .administrator else {
@@ -69,14 +78,7 @@ struct ListenerBody: APIBody {
             throw APIError.badRequest("invalid_approver", "the approver must be an administrator other than you (dual control)")
         }
         var sealed: Data? = nil
-        var hash: String? = nil
         if let script { sealed = try vault.seal(Data(script.utf8), identity: Vault.listenerIdentity(id: id, revision: revision)) }
-        if let executable {
-            guard let bytes = FileManager.default.contents(atPath: executable), access(executable, X_OK) == 0 else {
-                throw APIError.badRequest("invalid_field", "'\(executable)' is not a readable executable file on the server")
-            }
-            hash = bytes.sha256Hex
-        }
         return ListenerRecord(id: id, name: name, kind: kind, resourceTypes: resourceTypes, sealedScript: sealed, executable: executable,
             sha256: hash, preCommand: preCommand, additionalParameters: additionalParameters ?? [], secretsVia: secretsVia ?? .stdin,
             timeoutSeconds: timeoutSeconds ?? defaultTimeout, status: .pendingApproval, revision: revision, authorId: author.userID,

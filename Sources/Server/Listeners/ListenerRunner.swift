@@ -1,4 +1,5 @@
 import Foundation
+import ResetPlugins
 import ServiceLifecycle
 
 /// Runs queued listener runs, at most `listenerWorkers` at once, off the reset path. At start it
@@ -9,6 +10,8 @@ struct ListenerRunner: Service {
     var tick: Duration = .seconds(1)
 
     func run() async throws {
+        let leftovers = ExternalProgram.removeLeftovers(in: custody.config.resolvedListenerWorkDir)
+        if leftovers > 0 { custody.logger.notice("removed listener run directories left by the last stop", metadata: ["count": "\(leftovers)"]) }
         let abandoned = try await custody.abandonInterruptedListenerRuns()
         if abandoned > 0 { custody.logger.notice("listener runs interrupted by the last stop", metadata: ["count": "\(abandoned)"]) }
         let load = TaskEngine.Load()

@@ -23,8 +23,25 @@ extension Custody {
             }
         } catch {
             logger.error("task failed internally", metadata: ["task": "\(task.id)", "error": "\(type(of: error))"])
+            let task = (try? await store.read { db in try TaskRecord.fetchOne(db, key: task.id) }) ?? task
+            if task.kind == .reset, task.pendingSecretId != nil {
+                // A change may be live on the target: never drop the pending password; reconcile later.
+                try? await postponeReconcile(task, because: Self.describe(error))
+                return
+            }
             try? await finish(task, state: .failed, code: "internalError", message: "the task could not run: \(Self.describe(error))")
         }
+    }
+
+    func postponeReconcile(_ task: TaskRecord, because reason: String) async throws {
+        var t = task
+        t.state = .unknown
+        t.phase = .reconcile
+        t.attempts += 1
+        t.notBefore = now().seconds + max(config.resetRetrySeconds * pow(2, Double(min(t.attempts, 10))), 1)
+        t.resultCode = ResetFailure.Code.outcomeUnknown.rawValue
+        t.resultMessage = "reconcile waits: \(reason)"
+        try await store.write { [t] db in try t.update(db) }
     }
 
     static func describe(_ error: any Error) -> String {
