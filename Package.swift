@@ -38,9 +38,10 @@ let package = Package(
         .systemLibrary(name: "CLibSSH2", pkgConfig: "libssh2", providers: [.apt(["libssh2-1-dev"])]),
         .target(name: "CSpawn"),
         .systemLibrary(name: "CLDAP", providers: [.apt(["libldap-dev"])]),
+        .systemLibrary(name: "CMariaDB", pkgConfig: "libmariadb", providers: [.apt(["libmariadb-dev"])]),
         .target(
             name: "ResetPlugins",
-            dependencies: ["Shared", "CLibSSH2", "CSpawn", "CLDAP", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["Shared", "CLibSSH2", "CSpawn", "CLDAP", "CMariaDB", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .executableTarget(
             name: "Server",

@@ -23,13 +23,7 @@ public enum LDAPServer {
         guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/sbin/slapd") else { return false }
         let sh = TestTargets.sh
         sh("rm -rf \(dir); mkdir -p \(dir)/db")
-        sh("""
-            cd \(dir) && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt -days 30 \
-              -subj '/CN=Custody Test CA' 2>/dev/null && \
-            openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout server.key -out server.csr -subj '/CN=localhost' 2>/dev/null && \
-            printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > ext.cnf && \
-            openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 30 -extfile ext.cnf 2>/dev/null
-            """)
+        TestCA.issue(in: dir)
         let conf = """
             include /etc/ldap/schema/core.schema
             include /etc/ldap/schema/cosine.schema

@@ -7,7 +7,7 @@ public enum Spawn {
 
     /// Runs to completion and returns the exit status and standard output.
     @discardableResult
-    public static func run(_ argv: [String], stdin: String? = nil) -> (status: Int32, out: String) {
+    public static func run(_ argv: [String], stdin: String? = nil, env: [String: String] = [:]) -> (status: Int32, out: String) {
         var inPipe: [Int32] = [0, 0]
         var outPipe: [Int32] = [0, 0]
         // Close-on-exec, set under the spawn lock: a concurrent spawn must never inherit these pipes.
@@ -24,7 +24,11 @@ public enum Spawn {
         var pid: pid_t = 0
         let cargs = argv.map { strdup($0) } + [nil]
         defer { cargs.forEach { free($0) } }
-        let rc = posix_spawn(&pid, argv[0], &actions, nil, cargs, environ)
+        var environment = ProcessInfo.processInfo.environment
+        environment.merge(env) { $1 }
+        let cenv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { cenv.forEach { free($0) } }
+        let rc = posix_spawn(&pid, argv[0], &actions, nil, cargs, cenv)
         spawnLock.unlock()
         posix_spawn_file_actions_destroy(&actions)
         close(inPipe[0])
