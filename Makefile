@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 DEB_PACKAGES := libsqlite3-dev sqlite3 libssl-dev zlib1g-dev libssh2-1-dev pkg-config curl ca-certificates procps \
 	openssh-server openssh-client sudo inetutils-telnetd inetutils-inetd python3 jq \
-	openssl slapd ldap-utils libldap-dev mariadb-server mariadb-client libmariadb-dev
+	openssl slapd ldap-utils libldap-dev mariadb-server mariadb-client libmariadb-dev \
+	postgresql postgresql-client
 BENCH_PACKAGES := wrk python3-venv
 DATA_DIR ?= ./custody-data
 SWIFT ?= swift

@@ -69,7 +69,7 @@ struct ResetConfig: Codable, Sendable, Equatable, APIBody {
 struct PluginRegistry: Sendable {
     var plugins: [String: any ResetPlugin]
 
-    static let builtIn = PluginRegistry(plugins: ["unix": UnixPlugin(), "ldap": LDAPPlugin(), "mysql": MySQLPlugin()])
+    static let builtIn = PluginRegistry(plugins: ["unix": UnixPlugin(), "ldap": LDAPPlugin(), "mysql": MySQLPlugin(), "postgresql": PostgresPlugin()])
 
     func plugin(_ id: String) -> (any ResetPlugin)? { plugins[id] }
 }

@@ -1,0 +1,97 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import PostgresNIO
+import Shared
+
+/// PostgreSQL roles through postgres-nio: `ALTER ROLE "name" PASSWORD 'SCRAM-SHA-256$...'` with a
+/// verifier computed here, so the password never crosses the wire nor lands in the server's logs.
+/// Verify connects as the role (SCRAM authentication).
+///
+/// Reset config options: `database` (default `postgres`), `tls` (none | required | verify),
+/// `caFile`. The login account is a role with CREATEROLE; without it the role changes its own.
+public struct PostgresPlugin: ResetPlugin {
+    public let descriptor = PluginDescriptor(id: "postgresql", resourceTypes: ["PostgreSQL Server"],
+        capabilities: [.reset, .verify, .selfChange], constraints: PasswordConstraints(maxLength: 128))
+
+    public init() {}
+
+    public func defaultPort(_ settings: ResetSettings) -> Int? { 5432 }
+
+    static let logger: Logger = {
+        var l = Logger(label: "custody.postgres")
+        l.logLevel = .critical  // statements carry verifiers: nothing below critical is logged
+        return l
+    }()
+
+    public func verify(_ job: ResetJob) async throws(ResetFailure) {
+        let c = try await connect(job, as: job.loginName, job.currentPassword)
+        try? await c.close()
+    }
+
+    public func reset(_ job: ResetJob) async throws(ResetFailure) -> ResetReport {
+        guard let new = job.newPassword else { throw ResetFailure(.protocolError, "no new password") }
+        let admin = job.loginAccount
+        let c = try await connect(job, as: admin?.loginName ?? job.loginName, admin?.password ?? job.currentPassword)
+        let sql = "ALTER ROLE \(Self.identifier(job.loginName)) PASSWORD '\(SCRAMVerifier.make(new))'"
+        let timeout = job.settings.promptTimeout
+        let outcome: Result<Void, any Error> = await withTaskGroup(of: Result<Void, any Error>?.self) { group in
+            group.addTask {
+                do { try await c.query(PostgresQuery(unsafeSQL: sql), logger: Self.logger); return .success(()) } catch { return .failure(error) }
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(timeout))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? .failure(ResetFailure(.outcomeUnknown, "ALTER ROLE sent, no answer within \(Int(timeout)) s"))
+        }
+        try? await c.close()
+        if case .failure(let error) = outcome {
+            throw Self.map(error, job, during: "ALTER ROLE \(Self.identifier(job.loginName))", changeSent: true)
+        }
+        return ResetReport(message: "ALTER ROLE \(Self.identifier(job.loginName)) with a SCRAM-SHA-256 verifier")
+    }
+
+    func connect(_ job: ResetJob, as user: String, _ password: Secret?) async throws(ResetFailure) -> PostgresConnection {
+        let o = job.settings.options
+        do {
+            var config = PostgresConnection.Configuration(host: job.host, port: job.settings.port, username: user,
+                password: password?.reveal() ?? "", database: o["database"].flatMap { $0.isEmpty ? nil : $0 } ?? "postgres",
+                tls: try Self.tls(o))
+            config.options.connectTimeout = .seconds(Int64(max(1, job.settings.connectTimeout.rounded(.up))))
+            return try await PostgresConnection.connect(configuration: config, id: 1, logger: Self.logger)
+        } catch { throw Self.map(error, job, during: "connect as \(user)") }
+    }
+
+    static func tls(_ o: [String: String]) throws -> PostgresConnection.Configuration.TLS {
+        let mode = o["tls"] ?? "none"
+        guard mode != "none" else { return .disable }
+        var c = TLSConfiguration.makeClientConfiguration()
+        if let ca = o["caFile"] { c.trustRoots = .file(ca) }
+        c.certificateVerification = mode == "verify" ? .fullVerification : .none
+        return .require(try NIOSSLContext(configuration: c))
+    }
+
+    /// A quoted identifier: `"` doubled inside.
+    static func identifier(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+
+    static func map(_ error: any Error, _ job: ResetJob, during step: String, changeSent: Bool = false) -> ResetFailure {
+        if let f = error as? ResetFailure { return f }
+        guard let e = error as? PSQLError else {
+            return ResetFailure(changeSent ? .outcomeUnknown : .unreachable, Secret.redact("\(step): \(error)", job.secrets))
+        }
+        let state = e.serverInfo?[.sqlState] ?? ""
+        let text = Secret.redact("\(step): \(state) \(e.serverInfo?[.message] ?? e.code.description)", job.secrets)
+        switch state {
+        case "28P01", "28000": return ResetFailure(.authenticationFailed, text)
+        case "42501": return ResetFailure(.permissionDenied, text)
+        case "42704", "22023", "23514": return ResetFailure(.rejectedByTarget, text)
+        case "": return ResetFailure(changeSent ? .outcomeUnknown : .unreachable, text)
+        default: return ResetFailure(.protocolError, text)
+        }
+    }
+}
