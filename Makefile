@@ -34,6 +34,7 @@ bench: deps
 	$(SWIFT) build -c release --product custody
 	bash bench/run.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 	bash bench/reset.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
+	bash bench/dirdb.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 
 clean:
 	rm -rf .build

@@ -79,25 +79,8 @@ RSU=$(echo "$RES" | python3 -c 'import json,sys; print([r["id"] for r in json.lo
 RSUDO=$(echo "$RES" | python3 -c 'import json,sys; print([r["id"] for r in json.load(sys.stdin) if r["name"]=="bench-sudo"][0])')
 api -X PUT -d "{\"mode\":\"agentless\",\"protocol\":\"ssh\",\"port\":$SSHPORT,\"loginAccount\":\"custody_login\",\"elevation\":\"su\",\"rootAccount\":\"custody_root\"}" "$URL/resources/$RSU/reset-config" >/dev/null
 api -X PUT -d "{\"mode\":\"agentless\",\"protocol\":\"ssh\",\"port\":$SSHPORT,\"loginAccount\":\"custody_sudo\",\"elevation\":\"sudo\"}" "$URL/resources/$RSUDO/reset-config" >/dev/null
-ACCOUNTS=$( (api "$URL/resources/$RSU/accounts"; echo; api "$URL/resources/$RSUDO/accounts") | python3 -c '
-import json,sys
-for line in sys.stdin:
-    line=line.strip()
-    if not line: continue
-    for a in json.loads(line):
-        if a["loginName"].startswith("cb_"): print(a["resourceId"], a["id"])')
-T0=$(date +%s.%N)
-TASKS=()
-while read -r rid aid; do
-  TASKS+=("$(api -X PUT -d '{"resetType":"remote"}' "$URL/resources/$rid/accounts/$aid/password" | python3 -c 'import json,sys; print(json.load(sys.stdin)["taskId"])')")
-done <<<"$ACCOUNTS"
-OK=0
-for t in "${TASKS[@]}"; do
-  s=$(api "$URL/tasks/$t?wait=60" | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')
-  [ "$s" = succeeded ] && OK=$((OK + 1))
-done
-T1=$(date +%s.%N)
-CUSTODY=$(python3 -c "print(f'{$T1 - $T0:.2f}')")
+# One client process for all requests (bench/rotate.py): a curl and a python per request would be measured instead.
+read -r CUSTODY OK < <(python3 "$(dirname "$0")/rotate.py" localhost "$PORT" "$CA" "$TOKEN" cb_ "$RSU" "$RSUDO")
 
 # 3. Ansible: the same 100 changes with the user module, su for half and sudo for half.
 VENV="$DIR/venv"
