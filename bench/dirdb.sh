@@ -123,9 +123,9 @@ python3 - "$N" "$LDAPC" "$LDAPOK" "$LDAPLOOP" "$PGC" "$PGOK" "$PGLOOP" <<'PY' | 
 import sys
 n, lc, lok, ll, pc, pok, pl = sys.argv[1:]
 n = int(n)
-def rate(s): return n / float(s)
-print(f"LDAP, {n} accounts: Custody {lc} s ({rate(lc):.1f} accounts/s, {lok} succeeded; change + verify bind + commit)"
+def rate(s, done=None): return (int(done) if done is not None else n) / float(s)
+print(f"LDAP, {n} accounts: Custody {lc} s ({rate(lc, lok):.1f} accounts/s, {lok} succeeded; change + verify bind + commit)"
       f" vs ldappasswd loop {ll} s ({rate(ll):.1f} accounts/s, change only); ratio Custody/loop time {float(lc)/float(ll):.2f}")
-print(f"PostgreSQL, {n} roles: Custody {pc} s ({rate(pc):.1f} accounts/s, {pok} succeeded; SCRAM verifier + verify login + commit)"
+print(f"PostgreSQL, {n} roles: Custody {pc} s ({rate(pc, pok):.1f} accounts/s, {pok} succeeded; SCRAM verifier + verify login + commit)"
       f" vs psql loop {pl} s ({rate(pl):.1f} accounts/s, change only); ratio Custody/loop time {float(pc)/float(pl):.2f}")
 PY

@@ -73,6 +73,14 @@ import TestSupport
         #expect(e?.code == .unsupported && e?.message.contains("LDAPS") == true)
     }
 
+    @Test func anEmptyPasswordIsNeverSentAsAnAnonymousBind() async throws {
+        let dn = S.user("empty", password: "Start-Pass-123")
+        #expect(await failure { () throws(ResetFailure) in try await plugin.verify(job(dn, current: "")) }?.code == .unsupported)
+        #expect(await failure { () throws(ResetFailure) in try await plugin.verify(job(dn, current: nil)) }?.code == .unsupported)
+        #expect(await failure { () throws(ResetFailure) in try await plugin.verify(job(dn, current: "Start-Pass-123", tls: "verify")) }?.code
+            == .unsupported)
+    }
+
     @Test func anAccountThatIsNotADNIsRefused() async throws {
         #expect(await failure { () throws(ResetFailure) in try await plugin.verify(job("alice", current: "x")) }?.code == .unsupported)
     }

@@ -74,7 +74,26 @@ import TestSupport
         // A host part with quote characters is escaped too: no such account, a clean refusal.
         var j = job("m_hostile", current: current, new: "Next-Pass-456")
         j.settings.options["hostPart"] = "%' OR '1'='1"
-        #expect(await failure { () throws(ResetFailure) in _ = try await plugin.reset(j) }?.code == .rejectedByTarget)
+        #expect(await failure { () throws(ResetFailure) in _ = try await plugin.reset(j) }?.code == .unsupported)
         #expect(S.passwordWorks("m_hostile", current))
+    }
+
+    @Test func escapingFollowsTheServersNoBackslashEscapesMode() async throws {
+        S.user("m_nobs", password: "Start-Pass-123")
+        #expect(S.root("SET GLOBAL sql_mode = 'NO_BACKSLASH_ESCAPES';"))
+        defer { S.root("SET GLOBAL sql_mode = DEFAULT;") }
+        let pw = #"Back\slash'Quote-1"#
+        _ = try await plugin.reset(job("m_nobs", current: "Start-Pass-123", new: pw))
+        #expect(S.passwordWorks("m_nobs", pw))
+    }
+
+    @Test func localhostGoesOverTCPAndUnknownTLSModesAreRefused() async throws {
+        S.user("m_local", password: "Start-Pass-123")
+        var j = job("m_local", current: "Start-Pass-123")
+        j.resource["IPADDRESS"] = "localhost"
+        try await plugin.verify(j)
+        #expect(await failure { () throws(ResetFailure) in try await plugin.verify(job("m_local", current: "Start-Pass-123", tls: "starttls")) }?
+            .code == .unsupported)
+        #expect(await failure { () throws(ResetFailure) in try await plugin.verify(job("m_local", current: "")) }?.code == .unsupported)
     }
 }

@@ -73,13 +73,38 @@ import TestSupport
         for role in ["p_hostile", #"p "odd" Role"#] {
             S.role(role, password: "Start-Pass-123")
             var current = "Start-Pass-123"
-            for pw in [#"Quote'Dbl"Back\slash1"#, "Per%cent_Under;Semi1", "Pässwörd-Ü1-密码", "ｆｕｌｌｗｉｄｔｈ-Ⅻ-ﬁ", #"'; DROP ROLE x; --"#] {
+            for pw in [#"Quote'Dbl"Back\slash1"#, "Per%cent_Under;Semi1", "Pässwörd-Ü1-密码", #"'; DROP ROLE x; --"#] {
                 _ = try await plugin.reset(job(role, current: current, new: pw))
                 #expect(S.passwordWorks(role, pw), "\(role): \(pw.count) characters")
+                try await plugin.verify(job(role, current: pw))
                 current = pw
+            }
+            // SASLprep would change these, and postgres-nio logs in without it: refused before anything is sent.
+            for pw in ["ｆｕｌｌｗｉｄｔｈ-Ⅻ-ﬁ", "no\u{A0}break-Space1"] {
+                let e = await failure { () throws(ResetFailure) in _ = try await plugin.reset(job(role, current: current, new: pw)) }
+                #expect(e?.code == .unsupported, "\(String(describing: e))")
+                #expect(S.passwordWorks(role, current))
             }
         }
     }
+
+    @Test func aStatementThatHangsIsKilledAtTheDeadlineAsOutcomeUnknown() async throws {
+        S.role("p_hang", password: "Start-Pass-123")
+        // Another session holds the role's row: our ALTER ROLE waits behind it.
+        S.hold("BEGIN; ALTER ROLE p_hang CONNECTION LIMIT 5; SELECT pg_sleep(8); COMMIT;")
+        try await Task.sleep(for: .milliseconds(500))
+        var j = job("p_hang", current: "Start-Pass-123", new: "Next-Pass-456")
+        j.settings.promptTimeout = 2
+        let e = await failure { () throws(ResetFailure) in _ = try await plugin.reset(j) }
+        #expect(e?.code == .outcomeUnknown && e?.message.contains("no answer within 2 s") == true, "\(String(describing: e))")
+    }
+
+    @Test func anUnknownTLSModeIsRefusedNotDowngraded() async throws {
+        let e = await failure { () throws(ResetFailure) in try await plugin.verify(job("x", current: "y", tls: "ldaps")) }
+        #expect(e?.code == .unsupported)
+        #expect(await failure { () throws(ResetFailure) in try await plugin.verify(job("x", current: "")) }?.code == .unsupported)
+    }
+
 
     @Test func theVerifierMatchesPostgresOwnForTheRFCVector() {
         // RFC 7677's example: user "user", password "pencil", salt W22ZaJ0SNY7soEsUEjb6gQ==, 4096 iterations.

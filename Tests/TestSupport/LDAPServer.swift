@@ -5,8 +5,8 @@ import Foundation
 /// Started once per test process; a watchdog stops it when the process ends.
 public enum LDAPServer {
     public static let dir = "/tmp/custody-slapd-\(getpid())"
-    public static let port = 40000 + Int(getpid() % 5000)
-    public static let tlsPort = 45000 + Int(getpid() % 5000)
+    public static let port = TestTargets.freePort()
+    public static let tlsPort = TestTargets.freePort()
     public static let suffix = "dc=custody,dc=test"
     public static let rootDN = "cn=root,\(suffix)"
     public static let rootPassword = "Root-Secret-\(getpid())"

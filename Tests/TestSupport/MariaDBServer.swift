@@ -5,7 +5,7 @@ import Foundation
 /// CREATE USER privilege. Started once per test process; a watchdog stops it.
 public enum MariaDBServer {
     public static let dir = "/tmp/custody-mariadb-\(getpid())"
-    public static let port = 50000 + Int(getpid() % 5000)
+    public static let port = TestTargets.freePort()
     public static let admin = "custody_admin"
     public static let adminPassword = "Admin-Pass-1!"
     public static var caFile: String { dir + "/ca.crt" }

@@ -5,11 +5,15 @@ import Foundation
 /// here, every statement logged (to check no password lands there), and an admin with CREATEROLE.
 public enum PostgresServer {
     public static let dir = "/tmp/custody-postgres-\(getpid())"
-    public static let port = 55000 + Int(getpid() % 5000)
+    public static let port = TestTargets.freePort()
     public static let admin = "custody_admin"
     public static let adminPassword = "Admin-Pass-1!"
     public static var caFile: String { dir + "/ca.crt" }
-    static let bin = "/usr/lib/postgresql/15/bin"
+    /// The newest installed server version's programs.
+    static let bin: String = {
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []).compactMap(Int.init).sorted()
+        return "/usr/lib/postgresql/\(versions.last ?? 15)/bin"
+    }()
 
     public static let available: Bool = start()
 
@@ -49,6 +53,11 @@ public enum PostgresServer {
     public static func passwordWorks(_ role: String, _ password: String) -> Bool {
         Spawn.run(["/usr/bin/psql", "-X", "-q", "-h", "127.0.0.1", "-p", String(port), "-U", role, "-d", "postgres", "-c", "SELECT 1"],
             env: ["PGPASSWORD": password, "PGSSLMODE": "disable", "PGCONNECT_TIMEOUT": "5"]).status == 0
+    }
+
+    /// Runs SQL as the superuser in the background (e.g. to hold a lock), output discarded.
+    public static func hold(_ sql: String) {
+        _ = Spawn.background(["/usr/bin/psql", "-X", "-q", "-h", dir, "-p", String(port), "-U", "postgres", "-d", "postgres", "-c", sql])
     }
 
     /// Everything the server logged.

@@ -155,6 +155,19 @@ public enum TestTargets {
         }
     }
 
+    /// A port nothing listens on now (the kernel's choice for port 0), for a test server.
+    public static func freePort() -> Int {
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(s) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
     /// Bounded wait for a listening port.
     public static func waitForPort(_ port: Int) -> Bool {
         for _ in 0..<100 {

@@ -39,7 +39,12 @@ final class LDAPConnection: @unchecked Sendable {
             }
             if tls == .starttls {
                 let rc = ldap_start_tls_s(handle, nil, nil)
-                guard rc == LDAP_SUCCESS else { throw c.failure(rc) }
+                guard rc == LDAP_SUCCESS else {
+                    let f = c.failure(rc)
+                    ldap_unbind_ext_s(handle, nil, nil)
+                    c.ld = nil
+                    throw f
+                }
             }
         }
         return c

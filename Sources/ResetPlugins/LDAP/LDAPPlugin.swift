@@ -4,7 +4,7 @@ import Shared
 
 /// Directory accounts over LDAP: OpenLDAP, Oracle Internet Directory and eDirectory through the
 /// Password Modify extended operation (falling back to a `userPassword` replace); Active Directory
-/// through `unicodePwd`, over LDAPS or StartTLS only. Verify is a simple bind as the account's DN.
+/// through `unicodePwd`, over LDAPS only. Verify is a simple bind as the account's DN.
 ///
 /// Reset config options: `ldapType` (openldap | ad | oid | edirectory), `tls` (none | ldaps |
 /// starttls; default ldaps on port 636), `caFile`. The login account, when set, is the admin DN
@@ -21,20 +21,29 @@ public struct LDAPPlugin: ResetPlugin {
 
     public func verify(_ job: ResetJob) async throws(ResetFailure) {
         let dn = try Self.dn(job)
+        let password = try Self.password(job.currentPassword, of: dn)
         try await withConnection(job) { c throws(ResetFailure) in
-            do throws(LDAPConnection.Failure) { try await c.bind(dn: dn, password: job.currentPassword ?? Secret("")) } catch {
-                throw Self.map(error, job, during: "bind as \(dn)")
+            do throws(LDAPConnection.Failure) { try await c.bind(dn: dn, password: password) } catch {
+                throw Self.map(error, job, during: "bind as \(dn)", bind: true)
             }
         }
+    }
+
+    /// A simple bind with an empty password is an anonymous bind that "succeeds": never send one.
+    static func password(_ secret: Secret?, of dn: String) throws(ResetFailure) -> Secret {
+        guard let secret, !secret.isEmpty else { throw ResetFailure(.unsupported, "no stored password for \(dn) to bind with") }
+        return secret
     }
 
     public func reset(_ job: ResetJob) async throws(ResetFailure) -> ResetReport {
         let dn = try Self.dn(job)
         guard let new = job.newPassword else { throw ResetFailure(.protocolError, "no new password") }
-        let directory = Directory(rawValue: job.settings.options["ldapType"] ?? "openldap") ?? .openldap
-        let tls = Self.tls(job)
-        if directory == .ad && tls == .none {
-            throw ResetFailure(.unsupported, "Active Directory changes passwords over LDAPS or StartTLS only; set option tls")
+        guard let directory = Directory(rawValue: job.settings.options["ldapType"] ?? "openldap") else {
+            throw ResetFailure(.unsupported, "unknown ldapType")
+        }
+        let tls = try Self.tls(job)
+        if directory == .ad && tls != .ldaps {
+            throw ResetFailure(.unsupported, "Active Directory changes passwords over LDAPS only; set option tls to ldaps")
         }
         return try await withConnection(job) { c throws(ResetFailure) in try await change(c, job, dn: dn, new: new, directory: directory) }
     }
@@ -43,9 +52,11 @@ public struct LDAPPlugin: ResetPlugin {
         -> ResetReport
     {
         let admin = job.loginAccount
+        let bindDN = admin?.loginName ?? dn
+        let bindPassword = try Self.password(admin == nil ? job.currentPassword : admin?.password, of: bindDN)
         do throws(LDAPConnection.Failure) {
-            try await c.bind(dn: admin?.loginName ?? dn, password: admin?.password ?? job.currentPassword ?? Secret(""))
-        } catch { throw Self.map(error, job, during: "bind as \(admin?.loginName ?? dn)") }
+            try await c.bind(dn: bindDN, password: bindPassword)
+        } catch { throw Self.map(error, job, during: "bind as \(bindDN)", bind: true) }
         let old = admin == nil ? job.currentPassword : nil
         do throws(LDAPConnection.Failure) {
             switch directory {
@@ -78,14 +89,20 @@ public struct LDAPPlugin: ResetPlugin {
     }
 
     func connect(_ job: ResetJob) async throws(ResetFailure) -> LDAPConnection {
+        let tls = try Self.tls(job)
         do throws(LDAPConnection.Failure) {
-            return try await LDAPConnection.open(host: job.host, port: job.settings.port, tls: Self.tls(job),
+            return try await LDAPConnection.open(host: job.host, port: job.settings.port, tls: tls,
                 caFile: job.settings.options["caFile"], timeout: job.settings.connectTimeout)
         } catch { throw Self.map(error, job, during: "connect") }
     }
 
-    static func tls(_ job: ResetJob) -> LDAPConnection.TLSMode {
-        LDAPConnection.TLSMode(rawValue: job.settings.options["tls"] ?? "") ?? (job.settings.port == 636 ? .ldaps : .none)
+    /// The TLS mode; an unknown value is refused, never read as "none".
+    static func tls(_ job: ResetJob) throws(ResetFailure) -> LDAPConnection.TLSMode {
+        guard let value = job.settings.options["tls"] else { return job.settings.port == 636 ? .ldaps : .none }
+        guard let mode = LDAPConnection.TLSMode(rawValue: value) else {
+            throw ResetFailure(.unsupported, "LDAP option tls must be none, ldaps or starttls")
+        }
+        return mode
     }
 
     /// The account's distinguished name: its `DN` field, or its login name when that is a DN.
@@ -99,8 +116,13 @@ public struct LDAPPlugin: ResetPlugin {
 
     /// Result codes to the shared taxonomy. A lost connection after the change was sent is
     /// `outcomeUnknown`: reconcile decides.
-    static func map(_ f: LDAPConnection.Failure, _ job: ResetJob, during step: String, changeSent: Bool = false) -> ResetFailure {
+    static func map(_ f: LDAPConnection.Failure, _ job: ResetJob, during step: String, changeSent: Bool = false, bind: Bool = false)
+        -> ResetFailure
+    {
         let text = Secret.redact("\(step): \(f.text)", job.secrets)
+        if bind && [LDAP_CONSTRAINT_VIOLATION, LDAP_UNWILLING_TO_PERFORM, LDAP_INSUFFICIENT_ACCESS].contains(f.code) {
+            return ResetFailure(.permissionDenied, text)  // a locked or disabled account, not a password the server refused
+        }
         switch f.code {
         case LDAP_INVALID_CREDENTIALS: return ResetFailure(.authenticationFailed, text)
         case LDAP_CONSTRAINT_VIOLATION, LDAP_UNWILLING_TO_PERFORM: return ResetFailure(.rejectedByTarget, text)

@@ -41,6 +41,7 @@ final class MySQLConnection: @unchecked Sendable {
             _ = cmariadb_set_uint(m, MYSQL_OPT_READ_TIMEOUT, seconds)
             _ = cmariadb_set_uint(m, MYSQL_OPT_WRITE_TIMEOUT, seconds)
             _ = cmariadb_set_string(m, MYSQL_SET_CHARSET_NAME, "utf8mb4")
+            _ = cmariadb_set_uint(m, MYSQL_OPT_PROTOCOL, UInt32(MYSQL_PROTOCOL_TCP.rawValue))  // never the local socket, even for "localhost"
             if o.tls != .none {
                 _ = cmariadb_set_bool(m, MYSQL_OPT_SSL_ENFORCE, 1)
                 _ = cmariadb_set_bool(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, o.tls == .verify ? 1 : 0)
@@ -49,7 +50,10 @@ final class MySQLConnection: @unchecked Sendable {
                 _ = cmariadb_set_bool(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, 0)
             }
             guard mysql_real_connect(m, o.host, o.user, o.password.reveal(), o.database, UInt32(o.port), nil, 0) != nil else {
-                throw c.failure()
+                let f = c.failure()
+                mysql_close(m)
+                c.handle = nil
+                throw f
             }
         }
         return c
@@ -91,6 +95,13 @@ final class MySQLConnection: @unchecked Sendable {
                 if mysql_num_fields(result) >= 3, let text = row[2] { out.append(String(cString: text)) }
             }
             return out
+        }
+    }
+
+    /// Whether the server is MariaDB (which keeps `PASSWORD()`) rather than MySQL 8 (which dropped it).
+    func isMariaDB() async -> Bool {
+        await owner.run { () throws(Never) -> Bool in
+            mysql_get_server_info(self.handle).map { String(cString: $0).contains("MariaDB") } ?? false
         }
     }
 

@@ -20,15 +20,28 @@ public struct MySQLPlugin: ResetPlugin {
         await c.close()
     }
 
+    /// Never log in with an empty password (an account without one would "verify").
+    static func password(_ secret: Secret?, of user: String) throws(ResetFailure) -> Secret {
+        guard let secret, !secret.isEmpty else { throw ResetFailure(.unsupported, "no stored password for \(user) to log in with") }
+        return secret
+    }
+
     public func reset(_ job: ResetJob) async throws(ResetFailure) -> ResetReport {
         guard let new = job.newPassword else { throw ResetFailure(.protocolError, "no new password") }
         let admin = job.loginAccount
         let c = try await connect(job, as: admin?.loginName ?? job.loginName, admin?.password ?? job.currentPassword)
         let host = job.settings.options["hostPart"] ?? "%"
-        // An admin alters the account; the account itself may only SET its own PASSWORD.
-        let sql = admin == nil
-            ? "SET PASSWORD = PASSWORD(\(await c.literal(new.reveal())))"
-            : "ALTER USER \(await c.literal(job.loginName))@\(await c.literal(host)) IDENTIFIED BY \(await c.literal(new.reveal()))"
+        // An admin alters the account. The account itself: MariaDB lets it SET PASSWORD = PASSWORD(...);
+        // MySQL 8 dropped PASSWORD() and lets it ALTER USER CURRENT_USER().
+        let literal = await c.literal(new.reveal())
+        let sql: String
+        if admin != nil {
+            sql = "ALTER USER \(await c.literal(job.loginName))@\(await c.literal(host)) IDENTIFIED BY \(literal)"
+        } else if await c.isMariaDB() {
+            sql = "SET PASSWORD = PASSWORD(\(literal))"
+        } else {
+            sql = "ALTER USER CURRENT_USER() IDENTIFIED BY \(literal)"
+        }
         let step = admin == nil ? "SET PASSWORD as '\(job.loginName)'" : "ALTER USER '\(job.loginName)'@'\(host)'"
         var outcome: Result<Void, MySQLConnection.Failure>
         do throws(MySQLConnection.Failure) { outcome = .success(try await c.execute(sql)) } catch { outcome = .failure(error) }
@@ -43,9 +56,11 @@ public struct MySQLPlugin: ResetPlugin {
 
     func connect(_ job: ResetJob, as user: String, _ password: Secret?) async throws(ResetFailure) -> MySQLConnection {
         let o = job.settings.options
-        let options = MySQLConnection.Options(host: job.host, port: job.settings.port, user: user, password: password ?? Secret(""),
-            database: o["database"].flatMap { $0.isEmpty ? nil : $0 }, tls: MySQLConnection.TLSMode(rawValue: o["tls"] ?? "") ?? .none,
-            caFile: o["caFile"], timeout: job.settings.connectTimeout)
+        guard let tls = MySQLConnection.TLSMode(rawValue: o["tls"] ?? "none") else {
+            throw ResetFailure(.unsupported, "SQL option tls must be none, required or verify")
+        }
+        let options = MySQLConnection.Options(host: job.host, port: job.settings.port, user: user, password: try Self.password(password, of: user),
+            database: o["database"].flatMap { $0.isEmpty ? nil : $0 }, tls: tls, caFile: o["caFile"], timeout: job.settings.connectTimeout)
         do throws(MySQLConnection.Failure) { return try await MySQLConnection.open(options) } catch {
             throw Self.map(error, job, during: "connect as \(user)")
         }
@@ -53,9 +68,13 @@ public struct MySQLPlugin: ResetPlugin {
 
     /// Server and client error numbers to the shared taxonomy.
     static func map(_ f: MySQLConnection.Failure, _ job: ResetJob, during step: String, changeSent: Bool = false) -> ResetFailure {
-        let text = Secret.redact("\(step): \(f.code) \(f.message)", job.secrets)
+        // A syntax error quotes the statement, and so the escaped password: its text is not kept.
+        let message = f.code == 1064 ? "syntax error (the server's text quotes the statement and is not shown)" : f.message
+        let text = Secret.redact("\(step): \(f.code) \(message)", job.secrets)
         switch f.code {
         case 1045, 1698: return ResetFailure(.authenticationFailed, text)
+        case 1396 where !message.contains("policy"):
+            return ResetFailure(.unsupported, text + " (does the account exist with this hostPart?)")
         case 1819, 1396, 1820, 1862: return ResetFailure(.rejectedByTarget, text)
         case 1044, 1142, 1227: return ResetFailure(.permissionDenied, text)
         case _ where f.isConnection: return ResetFailure(changeSent ? .outcomeUnknown : .unreachable, text)

@@ -33,23 +33,41 @@ public struct PostgresPlugin: ResetPlugin {
 
     public func reset(_ job: ResetJob) async throws(ResetFailure) -> ResetReport {
         guard let new = job.newPassword else { throw ResetFailure(.protocolError, "no new password") }
+        guard job.loginName.utf8.count <= 63 else { throw ResetFailure(.unsupported, "PostgreSQL role names have at most 63 bytes") }
+        // postgres-nio logs in without SASLprep; a password SASLprep changes would never verify.
+        guard SCRAMVerifier.prepare(new.reveal()) == new.reveal() else {
+            throw ResetFailure(.unsupported, "the password changes under SASLprep (non-ASCII spaces or compatibility forms)")
+        }
         let admin = job.loginAccount
-        let c = try await connect(job, as: admin?.loginName ?? job.loginName, admin?.password ?? job.currentPassword)
+        let c = try await connect(job, as: admin?.loginName ?? job.loginName, admin == nil ? job.currentPassword : admin?.password)
         let sql = "ALTER ROLE \(Self.identifier(job.loginName)) PASSWORD '\(SCRAMVerifier.make(new))'"
         let timeout = job.settings.promptTimeout
-        let outcome: Result<Void, any Error> = await withTaskGroup(of: Result<Void, any Error>?.self) { group in
+        // postgres-nio does not cancel a query: at the deadline the connection is closed, which fails it.
+        let deadline = Deadline()
+        var outcome: Result<Void, any Error> = .success(())
+        await withTaskGroup(of: Result<Void, any Error>?.self) { group in
             group.addTask {
                 do { try await c.query(PostgresQuery(unsafeSQL: sql), logger: Self.logger); return .success(()) } catch { return .failure(error) }
             }
             group.addTask {
                 try? await Task.sleep(for: .seconds(timeout))
+                if !Task.isCancelled {
+                    deadline.pass()
+                    try? await c.close()
+                }
                 return nil
             }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first ?? .failure(ResetFailure(.outcomeUnknown, "ALTER ROLE sent, no answer within \(Int(timeout)) s"))
+            for await result in group {
+                guard let result else { continue }
+                outcome = result
+                group.cancelAll()
+                break
+            }
         }
         try? await c.close()
+        if deadline.passed {
+            throw ResetFailure(.outcomeUnknown, "ALTER ROLE \(Self.identifier(job.loginName)) sent, no answer within \(ScriptListener.seconds(timeout)) s")
+        }
         if case .failure(let error) = outcome {
             throw Self.map(error, job, during: "ALTER ROLE \(Self.identifier(job.loginName))", changeSent: true)
         }
@@ -58,9 +76,13 @@ public struct PostgresPlugin: ResetPlugin {
 
     func connect(_ job: ResetJob, as user: String, _ password: Secret?) async throws(ResetFailure) -> PostgresConnection {
         let o = job.settings.options
+        guard let password, !password.isEmpty else { throw ResetFailure(.unsupported, "no stored password for \(user) to log in with") }
+        guard ["none", "required", "verify"].contains(o["tls"] ?? "none") else {
+            throw ResetFailure(.unsupported, "SQL option tls must be none, required or verify")
+        }
         do {
             var config = PostgresConnection.Configuration(host: job.host, port: job.settings.port, username: user,
-                password: password?.reveal() ?? "", database: o["database"].flatMap { $0.isEmpty ? nil : $0 } ?? "postgres",
+                password: password.reveal(), database: o["database"].flatMap { $0.isEmpty ? nil : $0 } ?? "postgres",
                 tls: try Self.tls(o))
             config.options.connectTimeout = .seconds(Int64(max(1, job.settings.connectTimeout.rounded(.up))))
             return try await PostgresConnection.connect(configuration: config, id: 1, logger: Self.logger)
@@ -87,11 +109,20 @@ public struct PostgresPlugin: ResetPlugin {
         let state = e.serverInfo?[.sqlState] ?? ""
         let text = Secret.redact("\(step): \(state) \(e.serverInfo?[.message] ?? e.code.description)", job.secrets)
         switch state {
-        case "28P01", "28000": return ResetFailure(.authenticationFailed, text)
-        case "42501": return ResetFailure(.permissionDenied, text)
-        case "42704", "22023", "23514": return ResetFailure(.rejectedByTarget, text)
+        case "28P01": return ResetFailure(.authenticationFailed, text)
+        case "28000", "42501": return ResetFailure(.permissionDenied, text)  // 28000: no pg_hba rule lets this role in
+        case "42704": return ResetFailure(.unsupported, text + " (no such role)")
+        case "22023", "23514": return ResetFailure(.rejectedByTarget, text)
         case "": return ResetFailure(changeSent ? .outcomeUnknown : .unreachable, text)
         default: return ResetFailure(.protocolError, text)
         }
     }
+}
+
+/// Set once the deadline passed (before the connection is closed, so the failed query is read as a timeout).
+final class Deadline: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var passed: Bool { lock.withLock { value } }
+    func pass() { lock.withLock { value = true } }
 }

@@ -32,6 +32,9 @@ struct TaskRecord: Codable, FetchableRecord, PersistableRecord, Sendable, EpochD
     var startedAt: Date?
     var finishedAt: Date?
     var notBefore: Double
+    /// A rotation's allowed-hours window closes here: a task not started by then is cancelled.
+    var notAfter: Double? = nil
+    var rotationRunId: String? = nil
 
     var isFinished: Bool { state == .succeeded || state == .failed || state == .cancelled }
 }

@@ -89,6 +89,19 @@ enum Migrations {
                 CREATE INDEX listenerRunsByState ON listenerRuns(state, createdAt);
                 """)
         }
+        m.registerMigration("v4-rotation") { db in
+            try db.execute(sql: """
+                CREATE TABLE rotations (
+                  groupId TEXT PRIMARY KEY REFERENCES groups(id) ON DELETE CASCADE, json TEXT NOT NULL,
+                  savedAt REAL NOT NULL, savedBy TEXT NOT NULL, lastRunAt REAL);
+                CREATE TABLE rotationRuns (
+                  id TEXT PRIMARY KEY, groupId TEXT NOT NULL, trigger TEXT NOT NULL, requestedBy TEXT NOT NULL,
+                  startedAt REAL NOT NULL, entries TEXT NOT NULL);
+                CREATE INDEX rotationRunsByGroup ON rotationRuns(groupId, startedAt);
+                ALTER TABLE tasks ADD COLUMN notAfter REAL;
+                ALTER TABLE tasks ADD COLUMN rotationRunId TEXT;
+                """)
+        }
         return m
     }
 }

@@ -1,0 +1,107 @@
+import Foundation
+import GRDB
+import Shared
+
+/// Group rotations: a run queues one reset per account of the group's resources that has remote
+/// reset, skipping (and reporting) accounts already in a reset or that the target cannot take.
+extension Custody {
+    struct SavedRotation: Sendable {
+        let groupId: String
+        let config: RotationConfig
+        let savedAt: Date
+        let lastRunAt: Date?
+
+        var nextRunAt: Date? { config.schedule.next(after: lastRunAt ?? savedAt, saved: savedAt) }
+    }
+
+    func rotation(_ groupId: String, _ db: Database) throws -> SavedRotation? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM rotations WHERE groupId = ?", arguments: [groupId]),
+            let config = try? JSONDecoder.api.decode(RotationConfig.self, from: Data((row["json"] as String).utf8))
+        else { return nil }
+        return SavedRotation(groupId: groupId, config: config, savedAt: Date(timeIntervalSince1970: row["savedAt"]),
+            lastRunAt: (row["lastRunAt"] as Double?).map(Date.init(timeIntervalSince1970:)))
+    }
+
+    /// Starts a run now; `by` is the user or `schedule`.
+    func startRotation(_ g: GroupRecord, config: RotationConfig, trigger: String, by user: String, _ db: Database) throws -> RotationRunRecord {
+        let at = now()
+        var run = RotationRunRecord(id: newID(), groupId: g.id, trigger: trigger, requestedBy: user, startedAt: at.seconds, entries: [])
+        let notAfter = config.schedule.windowEnd(after: at)?.seconds
+        let resources = try ResourceRecord.fetchAll(db, sql: """
+            SELECT r.* FROM resources r JOIN groupResources gr ON gr.resourceId = r.id
+            JOIN resetConfigs c ON c.resourceId = r.id WHERE gr.groupId = ? ORDER BY r.name
+            """, arguments: [g.id])
+        var common: Secret? = nil
+        if config.passwordChoice == .common, let first = resources.first {
+            common = try PasswordGenerator().generate(for: try Catalog.effectivePolicy(for: first, db), loginName: "")
+        }
+        for r in resources {
+            let loginRefs = try resetTarget(r, try AccountRecord.filter(Column("resourceId") == r.id).fetchOne(db)!, db).config
+            let helpers = Set([loginRefs.loginAccount, loginRefs.rootAccount, loginRefs.enableAccount].compactMap { $0 })
+            for a in try AccountRecord.filter(Column("resourceId") == r.id).order(Column("loginName")).fetchAll(db) {
+                var entry = RotationRunRecord.Entry(resourceId: r.id, accountId: a.id, resource: r.name, account: a.loginName)
+                defer { run.entries.append(entry) }
+                if helpers.contains(a.id) || helpers.contains(a.loginName) {
+                    entry.skipped = "the reset config uses this account to log in or elevate"
+                    continue
+                }
+                if try TaskRecord.filter(Column("accountId") == a.id && Column("kind") == "reset"
+                    && ["queued", "running", "unknown"].contains(Column("state"))).fetchCount(db) > 0
+                {
+                    entry.skipped = "a reset of this account is already under way"
+                    continue
+                }
+                let target = try resetTarget(r, a, db)
+                var t = TaskRecord(id: newID(), kind: .reset, state: .queued, phase: .queued, via: "agentless", resourceId: r.id,
+                    accountId: a.id, host: r.dnsName.lowercased(), requestedBy: user, requestedById: nil, newPasswordGiven: false,
+                    pendingSecretId: nil, attempts: 0, resultCode: nil, resultMessage: nil, reason: "rotation of group \(g.name)",
+                    ticketId: nil, createdAt: at, startedAt: nil, finishedAt: nil, notBefore: 0, notAfter: notAfter, rotationRunId: run.id)
+                if let common {
+                    let policy = try Catalog.effectivePolicy(for: r, db)
+                    if let problem = target.plugin.descriptor.constraints.problem(with: common)
+                        ?? policy.violations(of: common, loginName: a.loginName).first
+                    {
+                        entry.skipped = "the common password does not fit this account: \(problem)"
+                        continue
+                    }
+                    let sid = newID()
+                    try secrets.writePending(common, id: sid, account: a.id, by: user, at: at, db)
+                    t.pendingSecretId = sid
+                    t.newPasswordGiven = true
+                }
+                try t.insert(db)
+                entry.taskId = t.id
+            }
+        }
+        try db.execute(sql: "INSERT INTO rotationRuns(id, groupId, trigger, requestedBy, startedAt, entries) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [run.id, g.id, trigger, user, run.startedAt, String(decoding: try JSONEncoder.api.encode(run.entries), as: UTF8.self)])
+        let queued = run.entries.filter { $0.taskId != nil }.count
+        try AuditLog.append(AuditEvent(user: user, ip: "server", operation: "rotation_run",
+            message: "group \(g.name), run \(run.id) (\(trigger)): \(queued) resets queued, \(run.entries.count - queued) skipped"), in: db)
+        db.afterNextTransaction { _ in taskSignal.poke() }
+        return run
+    }
+
+    /// The scheduler's tick: every rotation whose next run is due starts once, however many runs
+    /// a downtime missed; outside its allowed hours it waits for the window.
+    @discardableResult
+    func runDueRotations() async throws -> [String] {
+        let at = now()
+        return try await store.write { db in
+            var started: [String] = []
+            for id in try String.fetchAll(db, sql: "SELECT groupId FROM rotations") {
+                guard let saved = try rotation(id, db), let next = saved.nextRunAt, next <= at, saved.config.schedule.allows(at),
+                    let g = try GroupRecord.fetchOne(db, key: id)
+                else { continue }
+                do {
+                    started.append(try startRotation(g, config: saved.config, trigger: "schedule", by: "schedule", db).id)
+                } catch {
+                    try AuditLog.append(AuditEvent(user: "schedule", ip: "server", operation: "rotation_run", outcome: "failure",
+                        message: "group \(g.name): \(Self.describe(error))"), in: db)
+                }
+                try db.execute(sql: "UPDATE rotations SET lastRunAt = ? WHERE groupId = ?", arguments: [at.seconds, id])
+            }
+            return started
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+
+/// The body of `PUT /groups/{gid}/rotation`.
+struct RotationConfig: Codable, Sendable, Equatable, APIBody {
+    enum PasswordChoice: String, Codable, Sendable { case unique, common }
+
+    struct Recipients: Codable, Sendable, Equatable {
+        /// The users with access to the passwords, worked out at send time.
+        var usersWithAccess: Bool?
+        var users: [String]?
+        var userGroups: [String]?
+        var emails: [String]?
+    }
+
+    struct PreNotify: Codable, Sendable, Equatable {
+        var minutesBefore: Int
+        var recipients: Recipients
+    }
+
+    struct PostNotify: Codable, Sendable, Equatable {
+        var recipients: Recipients
+    }
+
+    var schedule: RotationSchedule
+    var passwordChoice: PasswordChoice
+    var preNotify: PreNotify?
+    var postNotify: PostNotify?
+
+    static let fields = ["schedule", "passwordChoice", "preNotify", "postNotify"]
+    static let required = ["schedule", "passwordChoice"]
+
+    func validate() throws {
+        if let problem = schedule.problem() { throw APIError.badRequest("invalid_schedule", problem) }
+        if let pre = preNotify, !(1...10080).contains(pre.minutesBefore) {
+            throw APIError.badRequest("invalid_field", "preNotify.minutesBefore must be 1 minute to 7 days (1...10080)")
+        }
+        for r in [preNotify?.recipients, postNotify?.recipients].compactMap({ $0 }) {
+            for e in r.emails ?? [] where !e.contains("@") || e.count > 254 || e.contains(where: \.isWhitespace) {
+                throw APIError.badRequest("invalid_field", "'\(e)' is not an email address")
+            }
+            for name in (r.users ?? []) + (r.userGroups ?? []) { try Validate.name(name, field: "recipients", max: 200) }
+        }
+    }
+}
+
+/// One run of a group's rotation: which accounts it took, which it skipped and why.
+struct RotationRunRecord: Codable, Sendable {
+    struct Entry: Codable, Sendable {
+        var resourceId, accountId, resource, account: String
+        var taskId: String?
+        var skipped: String?
+    }
+
+    var id: String
+    var groupId: String
+    var trigger: String
+    var requestedBy: String
+    var startedAt: Double
+    var entries: [Entry]
+}
