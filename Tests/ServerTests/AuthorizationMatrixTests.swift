@@ -9,7 +9,7 @@ import Testing
 @Suite struct AuthorizationMatrixTests {
     enum R: String, CaseIterable { case superAdmin, administrator, passwordAdministrator, passwordUser, passwordAuditor }
 
-    struct Fixture: Sendable { let rid, aid, gid, ugid, victim, task, listener, disabledListener: String }
+    struct Fixture: Sendable { let rid, aid, gid, ugid, victim, task, listener, disabledListener, rotationRun: String }
 
     struct Case {
         let allowed: Set<R>
@@ -106,7 +106,14 @@ import Testing
         "POST /api/v1/listeners/:lid/disable": Case(allowed: admins) { f, _, _ in ("/listeners/\(f.listener)/disable", nil) },
         "POST /api/v1/listeners/:lid/enable": Case(allowed: admins) { f, _, _ in ("/listeners/\(f.disabledListener)/enable", nil) },
         "DELETE /api/v1/listeners/:lid": Case(allowed: admins) { f, _, _ in ("/listeners/\(f.listener)", nil) },
+        "PUT /api/v1/groups/:gid/rotation": Case(allowed: managers) { f, _, _ in ("/groups/\(f.gid)/rotation", rotationBody) },
+        "GET /api/v1/groups/:gid/rotation": Case(allowed: all) { f, _, _ in ("/groups/\(f.gid)/rotation", nil) },
+        "DELETE /api/v1/groups/:gid/rotation": Case(allowed: managers) { f, _, _ in ("/groups/\(f.gid)/rotation", nil) },
+        "POST /api/v1/groups/:gid/rotation/run": Case(allowed: managers) { f, _, _ in ("/groups/\(f.gid)/rotation/run", nil) },
+        "GET /api/v1/rotation-runs/:id": Case(allowed: all) { f, _, _ in ("/rotation-runs/\(f.rotationRun)", nil) },
     ]
+
+    static var rotationBody: [String: Any] { ["schedule": ["kind": "never", "at": "01:00"], "passwordChoice": "unique"] }
 
     static func listenerBody(_ name: String) -> [String: Any] {
         ["name": name, "kind": "script", "resourceTypes": ["Linux"], "script": "#!/bin/sh\n", "approver": "m-approver"]
@@ -179,8 +186,10 @@ import Testing
         let off = try await api.call(.post, "/listeners", token: root, json: Self.listenerBody(Self.unique("l")))
         let offID = try #require(off.object["id"] as? String)
         try await api.call(.post, "/listeners/\(offID)/disable", token: root)
+        try await api.call(.put, "/groups/\(gid)/rotation", token: root, json: Self.rotationBody)
+        let run = try await api.call(.post, "/groups/\(gid)/rotation/run", token: root)
         return Fixture(rid: rid, aid: aid, gid: gid, ugid: ugid, victim: try #require(victim.object["id"] as? String),
             task: try #require(task.object["taskId"] as? String), listener: try #require(listener.object["id"] as? String),
-            disabledListener: offID)
+            disabledListener: offID, rotationRun: try #require(run.object["runId"] as? String))
     }
 }

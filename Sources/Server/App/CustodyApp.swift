@@ -28,6 +28,7 @@ enum CustodyApp {
         routes.importCSV(table)
         routes.reset(table)
         routes.listeners(table)
+        routes.rotation(table)
         table.add(.get, "/openapi.json", "This document", authenticated: false) { [table] _, _ in
             var headers = HTTPFields()
             headers[.contentType] = "application/json"

@@ -101,6 +101,7 @@ extension Custody {
         }
         guard anyDue else { return [] }
         return try await store.write { db in
+            try cancelOutsideWindow(at, db)
             var counts = busyHosts
             var picked: [TaskRecord] = []
             let due = try TaskRecord.fetchAll(db, sql: """
@@ -114,6 +115,26 @@ extension Custody {
                 picked.append(t)
             }
             return picked
+        }
+    }
+
+    /// A rotation's allowed-hours window closed before these tasks started: they are cancelled
+    /// (and reported in the run), never started outside it.
+    func cancelOutsideWindow(_ at: Date, _ db: Database) throws {
+        let expired = try TaskRecord.fetchAll(db, sql: """
+            SELECT * FROM tasks WHERE state = 'queued' AND phase = 'queued' AND notAfter IS NOT NULL AND notAfter <= ?
+            """, arguments: [at.seconds])
+        for var t in expired {
+            if let sid = t.pendingSecretId { try secrets.discardPending(id: sid, db) }
+            t.pendingSecretId = nil
+            t.state = .cancelled
+            t.phase = .done
+            t.resultCode = "windowClosed"
+            t.resultMessage = "the rotation's allowed hours ended before this reset started"
+            t.finishedAt = at
+            try t.update(db)
+            try AuditLog.append(AuditEvent(user: t.requestedBy, ip: "server", operation: "remote_reset", outcome: "failure",
+                message: "task \(t.id): windowClosed", resourceId: t.resourceId, accountId: t.accountId), in: db)
         }
     }
 

@@ -36,9 +36,11 @@ extension Custody {
             common = try PasswordGenerator().generate(for: try Catalog.effectivePolicy(for: first, db), loginName: "")
         }
         for r in resources {
-            let loginRefs = try resetTarget(r, try AccountRecord.filter(Column("resourceId") == r.id).fetchOne(db)!, db).config
-            let helpers = Set([loginRefs.loginAccount, loginRefs.rootAccount, loginRefs.enableAccount].compactMap { $0 })
-            for a in try AccountRecord.filter(Column("resourceId") == r.id).order(Column("loginName")).fetchAll(db) {
+            let accounts = try AccountRecord.filter(Column("resourceId") == r.id).order(Column("loginName")).fetchAll(db)
+            guard let first = accounts.first else { continue }
+            let refs = try resetTarget(r, first, db).config
+            let helpers = Set([refs.loginAccount, refs.rootAccount, refs.enableAccount].compactMap { $0 })
+            for a in accounts {
                 var entry = RotationRunRecord.Entry(resourceId: r.id, accountId: a.id, resource: r.name, account: a.loginName)
                 defer { run.entries.append(entry) }
                 if helpers.contains(a.id) || helpers.contains(a.loginName) {
