@@ -9,7 +9,7 @@ import Testing
 @Suite struct AuthorizationMatrixTests {
     enum R: String, CaseIterable { case superAdmin, administrator, passwordAdministrator, passwordUser, passwordAuditor }
 
-    struct Fixture: Sendable { let rid, aid, gid, ugid, victim, task, listener, disabledListener, rotationRun: String }
+    struct Fixture: Sendable { let rid, aid, gid, ugid, victim, task, listener, disabledListener, rotationRun, integrityRun: String }
 
     struct Case {
         let allowed: Set<R>
@@ -111,6 +111,11 @@ import Testing
         "DELETE /api/v1/groups/:gid/rotation": Case(allowed: managers) { f, _, _ in ("/groups/\(f.gid)/rotation", nil) },
         "POST /api/v1/groups/:gid/rotation/run": Case(allowed: managers) { f, _, _ in ("/groups/\(f.gid)/rotation/run", nil) },
         "GET /api/v1/rotation-runs/:id": Case(allowed: all) { f, _, _ in ("/rotation-runs/\(f.rotationRun)", nil) },
+        "GET /api/v1/settings/integrity": Case(allowed: all) { _, _, _ in ("/settings/integrity", nil) },
+        "PUT /api/v1/settings/integrity": Case(allowed: admins) { _, _, _ in ("/settings/integrity", ["dailyAt": "01:00"]) },
+        "POST /api/v1/integrity/run": Case(allowed: admins) { _, _, _ in ("/integrity/run", nil) },
+        "GET /api/v1/integrity-runs/:id": Case(allowed: auditors) { f, _, _ in ("/integrity-runs/\(f.integrityRun)", nil) },
+        "GET /api/v1/reports/integrity": Case(allowed: auditors) { _, _, _ in ("/reports/integrity", nil) },
     ]
 
     static var rotationBody: [String: Any] { ["schedule": ["kind": "never", "at": "01:00"], "passwordChoice": "unique"] }
@@ -136,6 +141,9 @@ import Testing
                 _ = try await api.user("m-\(role.rawValue)", role: role.rawValue, adminToken: root)
             }
             _ = try await api.user("m-approver", role: "administrator", adminToken: root)
+            // One integrity run for all rows: a run per fixture would verify every account made so far.
+            let check = try await api.call(.post, "/integrity/run", token: root)
+            let integrityRun = try #require(check.object["runId"] as? String)
             for e in routes {
                 let key = "\(e.method.rawValue) \(e.path)"
                 guard let c = Self.matrix[key] else { continue }
@@ -143,7 +151,7 @@ import Testing
                     let password = role == .superAdmin ? API.adminPassword : API.userPassword + "x"
                     let login = try await api.call(.post, "/auth/login", json: ["username": names[role]!, "password": password])
                     let token = try #require(login.object["token"] as? String, "\(role) login: \(login.text)")
-                    let f = try await fixture(api, root: root, names: names)
+                    let f = try await fixture(api, root: root, names: names, integrityRun: integrityRun)
                     let own = try await api.call(.post, "/tokens", token: token, json: ["name": "own"])
                     let (path, body) = c.build(f, own.object["id"] as? String ?? "", password)
                     let r: Reply
@@ -167,7 +175,7 @@ import Testing
     }
 
     /// Fresh objects owned by the super-administrator, shared as widely as each kind allows.
-    func fixture(_ api: API, root: String, names: [R: String]) async throws -> Fixture {
+    func fixture(_ api: API, root: String, names: [R: String], integrityRun: String) async throws -> Fixture {
         let rid = try await api.resource(Self.unique("res"), token: root)
         let aid = try await api.account(rid, "svc", password: "Svc-Pass-123", token: root)
         let g = try await api.call(.post, "/groups", token: root, json: ["name": Self.unique("grp"), "resourceIds": [rid]])
@@ -190,6 +198,7 @@ import Testing
         let run = try await api.call(.post, "/groups/\(gid)/rotation/run", token: root)
         return Fixture(rid: rid, aid: aid, gid: gid, ugid: ugid, victim: try #require(victim.object["id"] as? String),
             task: try #require(task.object["taskId"] as? String), listener: try #require(listener.object["id"] as? String),
-            disabledListener: offID, rotationRun: try #require(run.object["runId"] as? String))
+            disabledListener: offID, rotationRun: try #require(run.object["runId"] as? String),
+            integrityRun: integrityRun)
     }
 }

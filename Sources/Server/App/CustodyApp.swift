@@ -29,6 +29,7 @@ enum CustodyApp {
         routes.reset(table)
         routes.listeners(table)
         routes.rotation(table)
+        routes.integrity(table)
         table.add(.get, "/openapi.json", "This document", authenticated: false) { [table] _, _ in
             var headers = HTTPFields()
             headers[.contentType] = "application/json"

@@ -20,7 +20,9 @@ struct RotationRunView: Codable, Sendable {
         var taskId, code, message: String?
     }
     struct Summary: Codable, Sendable { var total, succeeded, failed, skipped, pending: Int }
-    var id, groupId, trigger, requestedBy, state: String
+    var id, trigger, requestedBy, state: String
+    /// nil for an integrity run.
+    var groupId: String?
     var startedAt: Date
     var summary: Summary
     var accounts: [Account]
@@ -110,8 +112,9 @@ extension Routes {
             }
             return a
         }
-        return RotationRunView(id: row["id"], groupId: row["groupId"], trigger: row["trigger"], requestedBy: row["requestedBy"],
-            state: summary.pending == 0 ? "finished" : "running", startedAt: Date(timeIntervalSince1970: row["startedAt"]),
+        let group: String = row["groupId"]
+        return RotationRunView(id: row["id"], trigger: row["trigger"], requestedBy: row["requestedBy"],
+            state: summary.pending == 0 ? "finished" : "running", groupId: group.isEmpty ? nil : group, startedAt: Date(timeIntervalSince1970: row["startedAt"]),
             summary: summary, accounts: accounts)
     }
 }

@@ -35,6 +35,7 @@ struct TaskRecord: Codable, FetchableRecord, PersistableRecord, Sendable, EpochD
     /// A rotation's allowed-hours window closes here: a task not started by then is cancelled.
     var notAfter: Double? = nil
     var rotationRunId: String? = nil
+    var integrityRunId: String? = nil
 
     var isFinished: Bool { state == .succeeded || state == .failed || state == .cancelled }
 }

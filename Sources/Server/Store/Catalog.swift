@@ -93,6 +93,9 @@ import Foundation
 enum Settings {
     static let defaultPolicy = "passwords.defaultPolicy"
     static let requireReason = "passwords.requireReason"
+    static let integrityDailyAt = "integrity.dailyAt"
+    static let integrityTimeZone = "integrity.timeZone"
+    static let integrityLastRunAt = "integrity.lastRunAt"
 
     static func get(_ key: String, _ db: Database) throws -> String? {
         try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [key])

@@ -102,6 +102,13 @@ enum Migrations {
                 ALTER TABLE tasks ADD COLUMN rotationRunId TEXT;
                 """)
         }
+        m.registerMigration("v5-integrity") { db in
+            try db.execute(sql: """
+                CREATE TABLE integrityRuns (
+                  id TEXT PRIMARY KEY, trigger TEXT NOT NULL, requestedBy TEXT NOT NULL, startedAt REAL NOT NULL, entries TEXT NOT NULL);
+                ALTER TABLE tasks ADD COLUMN integrityRunId TEXT;
+                """)
+        }
         return m
     }
 }
