@@ -108,6 +108,17 @@ struct API: Sendable {
         return token
     }
 
+    /// Polls a rotation or integrity run (`/rotation-runs/ID`, `/integrity-runs/ID`) until it is finished (bounded).
+    func finishedRun(_ path: String, token: String) async throws -> [String: Any] {
+        for _ in 0..<300 {
+            let r = try await call(.get, path, token: token).object
+            if r["state"] as? String == "finished" { return r }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("\(path) did not finish")
+        return [:]
+    }
+
     func resource(_ name: String, token: String, type: String = "Linux") async throws -> String {
         let r = try await call(.post, "/resources", token: token, json: ["name": name, "dnsName": "\(name).example.test", "type": type])
         #expect(r.status == .created, "\(r.text)")

@@ -10,15 +10,6 @@ import Testing
 @Suite struct IntegrityTests {
     typealias T = TestTargets
 
-    func finished(_ api: API, _ run: String, token: String) async throws -> [String: Any] {
-        for _ in 0..<300 {
-            let r = try await api.call(.get, "/integrity-runs/\(run)", token: token).object
-            if r["state"] as? String == "finished" { return r }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        Issue.record("integrity run \(run) did not finish")
-        return [:]
-    }
 
     func host(_ api: API, _ admin: String, _ name: String, port: Int) async throws -> String {
         let rid = try await api.resource(name, token: admin)
@@ -43,7 +34,7 @@ import Testing
             #expect(before?["neverChecked"] == 3 && before?["resetEnabled"] == 3, "\(String(describing: before))")
             let start = try await api.call(.post, "/integrity/run", token: admin)
             #expect(start.status == .accepted)
-            let run = try await finished(api, try #require(start.object["runId"] as? String), token: admin)
+            let run = try await api.finishedRun("/integrity-runs/\(try #require(start.object["runId"] as? String))", token: admin)
             #expect((run["summary"] as? [String: Int])?["total"] == 3)
             let report = try await api.call(.get, "/reports/integrity", token: admin).object
             let summary = try #require(report["summary"] as? [String: Int])

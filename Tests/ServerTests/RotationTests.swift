@@ -28,15 +28,6 @@ import Testing
         return (admin, try #require(g.object["id"] as? String), rid, ids)
     }
 
-    func finished(_ api: API, _ run: String, token: String) async throws -> [String: Any] {
-        for _ in 0..<200 {
-            let r = try await api.call(.get, "/rotation-runs/\(run)", token: token).object
-            if r["state"] as? String == "finished" { return r }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        Issue.record("rotation run \(run) did not finish")
-        return [:]
-    }
 
     @Test func runNowRotatesEachAccountWithItsOwnPasswordAndSkipsOneAlreadyInAReset() async throws {
         let plugin = Scripted(delay: .milliseconds(1500))
@@ -45,7 +36,7 @@ import Testing
             try await api.call(.put, "/resources/\(rid)/accounts/\(ids[0])/password", token: admin, json: ["resetType": "remote"])
             let start = try await api.call(.post, "/groups/\(gid)/rotation/run", token: admin)
             #expect(start.status == .accepted)
-            let run = try await finished(api, try #require(start.object["runId"] as? String), token: admin)
+            let run = try await api.finishedRun("/rotation-runs/\(try #require(start.object["runId"] as? String))", token: admin)
             let summary = try #require(run["summary"] as? [String: Int])
             #expect(summary == ["total": 3, "succeeded": 2, "failed": 0, "skipped": 1, "pending": 0], "\(run)")
             let accounts = try #require(run["accounts"] as? [[String: Any]])
@@ -65,7 +56,7 @@ import Testing
                 "schedule": ["kind": "never", "at": "01:00"], "passwordChoice": "common"])
             #expect(saved.status == .ok, "\(saved.text)")
             let start = try await api.call(.post, "/groups/\(gid)/rotation/run", token: admin)
-            let run = try await finished(api, try #require(start.object["runId"] as? String), token: admin)
+            let run = try await api.finishedRun("/rotation-runs/\(try #require(start.object["runId"] as? String))", token: admin)
             #expect((run["summary"] as? [String: Int])?["succeeded"] == 3, "\(run)")
             var stored: Set<String> = []
             for aid in ids {
@@ -126,12 +117,46 @@ import Testing
         let run = try #require(try await h.custody.runDueRotations().first)
         clock.advance(3600)
         try await h.run { api in
-            let report = try await finished(api, run, token: admin)
+            let report = try await api.finishedRun("/rotation-runs/\(run)", token: admin)
             #expect((report["summary"] as? [String: Int])?["failed"] == 2, "\(report)")
             #expect((report["accounts"] as? [[String: Any]])?.allSatisfy { $0["code"] as? String == "windowClosed" } == true)
             let pending = try await h.custody.store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM secrets WHERE state = 'pending'") }
             #expect(pending == 0, "the common password's pending copies are discarded")
             _ = gid
+        }
+    }
+
+    @Test func anExpiredPasswordIsRecordedOnceAndResetWhereTheGroupAsks() async throws {
+        let clock = TestClock()
+        let h = try await harness(Scripted(), clock: clock)
+        try await h.run { api in
+            let (first, gid, rid, ids) = try await setup(api, accounts: 2)
+            var admin = first
+            let policy = try await api.call(.post, "/policies", token: admin, json: ["name": "OneDay", "minLength": 10, "maxLength": 20, "maxAgeDays": 1])
+            #expect(policy.status == .created, "\(policy.text)")
+            try await api.call(.patch, "/resources/\(rid)", token: admin, json: ["passwordPolicy": "OneDay"])
+            try await api.call(.put, "/groups/\(gid)/rotation", token: admin, json: [
+                "schedule": ["kind": "never", "at": "01:00"], "passwordChoice": "unique", "resetOnExpiry": true])
+            #expect(try await h.custody.runExpiry().isEmpty, "fresh passwords")
+            clock.advance(2 * 86400)
+            #expect(Set(try await h.custody.runExpiry()) == Set(ids))
+            #expect(try await h.custody.runExpiry().isEmpty, "an expiry is recorded once")
+            let audited = try await h.custody.store.read { db in
+                try String.fetchAll(db, sql: "SELECT message FROM audit WHERE operation = 'password_expired'")
+            }
+            #expect(audited.count == 2 && audited.allSatisfy { $0.contains("older than 1 days") && $0.contains("reset queued") }, "\(audited)")
+            let login = try await api.call(.post, "/auth/login", json: ["username": "admin", "password": API.adminPassword])
+            admin = try #require(login.object["token"] as? String)
+            for aid in ids {  // the resets ran: new passwords, committed
+                var stored = ""
+                for _ in 0..<100 {
+                    stored = try await api.call(.get, "/resources/\(rid)/accounts/\(aid)/password", token: admin).object["password"] as? String ?? ""
+                    if !stored.hasPrefix("Start-Pass-") { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(!stored.hasPrefix("Start-Pass-"), "the expired password was reset")
+            }
+            #expect(try await h.custody.runExpiry().isEmpty, "a reset password is not expired")
         }
     }
 }

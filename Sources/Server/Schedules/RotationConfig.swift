@@ -25,8 +25,10 @@ struct RotationConfig: Codable, Sendable, Equatable, APIBody {
     var passwordChoice: PasswordChoice
     var preNotify: PreNotify?
     var postNotify: PostNotify?
+    /// Reset an account of the group as soon as its password expires (its policy's maximum age).
+    var resetOnExpiry: Bool?
 
-    static let fields = ["schedule", "passwordChoice", "preNotify", "postNotify"]
+    static let fields = ["schedule", "passwordChoice", "preNotify", "postNotify", "resetOnExpiry"]
     static let required = ["schedule", "passwordChoice"]
 
     func validate() throws {

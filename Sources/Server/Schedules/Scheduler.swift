@@ -1,19 +1,28 @@
 import Foundation
 import ServiceLifecycle
 
-/// Starts the rotations and the integrity check that are due. Decisions use `Custody.now` (a test
+/// Starts the rotations and the integrity check that are due, and records expired passwords. Decisions use `Custody.now` (a test
 /// clock in tests, which call `runDueRotations` and `runDueIntegrity` directly); `tick` only says
 /// how often to look.
 struct Scheduler: Service {
     let custody: Custody
     var tick: Duration = .seconds(20)
 
+    /// How often the expiry scan (every account) runs.
+    var expiryEvery: TimeInterval = 3600
+
     func run() async throws {
+        var lastExpiry: Date? = nil
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 let started = try await custody.runDueRotations()
                 if !started.isEmpty { custody.logger.notice("scheduled rotations started", metadata: ["runs": "\(started.count)"]) }
                 if let run = try await custody.runDueIntegrity() { custody.logger.notice("nightly integrity check started", metadata: ["run": "\(run)"]) }
+                if lastExpiry.map({ custody.now().timeIntervalSince($0) >= expiryEvery }) ?? true {
+                    lastExpiry = custody.now()
+                    let expired = try await custody.runExpiry()
+                    if !expired.isEmpty { custody.logger.notice("passwords expired", metadata: ["count": "\(expired.count)"]) }
+                }
             } catch {
                 custody.logger.error("the scheduler failed a tick", metadata: ["error": "\(type(of: error))"])
             }

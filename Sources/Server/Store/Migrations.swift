@@ -109,6 +109,12 @@ enum Migrations {
                 ALTER TABLE tasks ADD COLUMN integrityRunId TEXT;
                 """)
         }
+        m.registerMigration("v6-expiry") { db in
+            try db.execute(sql: """
+                CREATE TABLE expiries (
+                  accountId TEXT PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE, changedAt REAL NOT NULL, notedAt REAL NOT NULL);
+                """)
+        }
         return m
     }
 }
