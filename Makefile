@@ -35,6 +35,7 @@ bench: deps
 	bash bench/run.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 	bash bench/reset.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 	bash bench/dirdb.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
+	bash bench/integrity.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 
 clean:
 	rm -rf .build
