@@ -45,12 +45,10 @@ extension Custody {
                     throw APIError.badRequest("unsupported_password", "the target cannot take this password: \(problem)")
                 }
             }
-            if try TaskRecord.filter(Column("accountId") == a.id && Column("kind") == "reset"
-                && ["queued", "running", "unknown"].contains(Column("state"))).fetchCount(db) > 0
-            {
+            if try resetUnderWay(a.id, db) {
                 throw APIError(.conflict, "reset_in_progress", "a reset of this account is already under way")
             }
-            var t = newTask(.reset, r, a, p, reason: reason, ticketId: ticketId)
+            var t = newTask(.reset, r, a, by: p.username, id: p.userID, reason: reason, ticketId: ticketId)
             if let given = newPassword {
                 let sid = newID()
                 try secrets.writePending(given, id: sid, account: a.id, by: p.username, at: now(), db)
@@ -70,7 +68,7 @@ extension Custody {
         let task = try await store.write { db -> TaskRecord in
             let (r, a, _) = try Catalog.account(rid, aid, p, .readAccount, authorizer, db)
             _ = try resetTarget(r, a, db)
-            let t = newTask(.verify, r, a, p, reason: nil, ticketId: nil)
+            let t = newTask(.verify, r, a, by: p.username, id: p.userID, reason: nil, ticketId: nil)
             try t.insert(db)
             try AuditLog.append(AuditEvent(user: p.username, ip: ip, operation: "queue_verify", resource: r.name, account: a.loginName,
                 message: "task \(t.id)", resourceId: r.id, accountId: a.id), in: db)
@@ -80,13 +78,20 @@ extension Custody {
         return task
     }
 
-    private func newTask(_ kind: TaskRecord.Kind, _ r: ResourceRecord, _ a: AccountRecord, _ p: Principal, reason: String?, ticketId: String?)
-        -> TaskRecord
+    /// A queued task for `a` on `r`, asked for by a user (with its id) or by `schedule`/`expiry` (no id).
+    func newTask(_ kind: TaskRecord.Kind, _ r: ResourceRecord, _ a: AccountRecord, by user: String, id userID: String? = nil,
+        reason: String?, ticketId: String? = nil) -> TaskRecord
     {
         TaskRecord(id: newID(), kind: kind, state: .queued, phase: .queued, via: "agentless", resourceId: r.id, accountId: a.id,
-            host: r.dnsName.lowercased(), requestedBy: p.username, requestedById: p.userID, newPasswordGiven: false, pendingSecretId: nil,
+            host: r.dnsName.lowercased(), requestedBy: user, requestedById: userID, newPasswordGiven: false, pendingSecretId: nil,
             attempts: 0, resultCode: nil, resultMessage: nil, reason: reason, ticketId: ticketId, createdAt: now(), startedAt: nil,
             finishedAt: nil, notBefore: 0)
+    }
+
+    /// Whether a reset of the account is queued, running or being reconciled (single flight).
+    func resetUnderWay(_ accountID: String, _ db: Database) throws -> Bool {
+        try TaskRecord.filter(Column("accountId") == accountID && Column("kind") == "reset"
+            && ["queued", "running", "unknown"].contains(Column("state"))).fetchCount(db) > 0
     }
 
     /// Marks up to `limit` due tasks running, skipping hosts at their limit.

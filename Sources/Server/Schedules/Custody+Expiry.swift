@@ -47,16 +47,11 @@ extension Custody {
 
     /// Queues the reset an expiry asks for; says what happened.
     func queueExpiryReset(_ r: ResourceRecord, _ a: AccountRecord, _ db: Database) throws -> String {
-        if try TaskRecord.filter(Column("accountId") == a.id && Column("kind") == "reset"
-            && ["queued", "running", "unknown"].contains(Column("state"))).fetchCount(db) > 0
-        {
+        if try resetUnderWay(a.id, db) {
             return "a reset is already under way"
         }
         do { _ = try resetTarget(r, a, db) } catch { return "no reset: \(Self.describe(error))" }
-        let t = TaskRecord(id: newID(), kind: .reset, state: .queued, phase: .queued, via: "agentless", resourceId: r.id, accountId: a.id,
-            host: r.dnsName.lowercased(), requestedBy: "expiry", requestedById: nil, newPasswordGiven: false, pendingSecretId: nil,
-            attempts: 0, resultCode: nil, resultMessage: nil, reason: "password expired", ticketId: nil, createdAt: now(), startedAt: nil,
-            finishedAt: nil, notBefore: 0)
+        let t = newTask(.reset, r, a, by: "expiry", reason: "password expired")
         try t.insert(db)
         return "reset queued, task \(t.id)"
     }

@@ -22,9 +22,7 @@ extension Custody {
             for a in try AccountRecord.filter(Column("resourceId") == r.id).order(Column("loginName")).fetchAll(db) {
                 var entry = RotationRunRecord.Entry(resourceId: r.id, accountId: a.id, resource: r.name, account: a.loginName)
                 defer { run.entries.append(entry) }
-                if try TaskRecord.filter(Column("accountId") == a.id && Column("kind") == "reset"
-                    && ["queued", "running", "unknown"].contains(Column("state"))).fetchCount(db) > 0
-                {
+                if try resetUnderWay(a.id, db) {
                     entry.skipped = "a reset of this account is under way"
                     continue
                 }
@@ -32,10 +30,8 @@ extension Custody {
                     entry.skipped = Self.describe(error)
                     continue
                 }
-                let t = TaskRecord(id: newID(), kind: .verify, state: .queued, phase: .queued, via: "agentless", resourceId: r.id,
-                    accountId: a.id, host: r.dnsName.lowercased(), requestedBy: user, requestedById: nil, newPasswordGiven: false,
-                    pendingSecretId: nil, attempts: 0, resultCode: nil, resultMessage: nil, reason: "integrity check", ticketId: nil,
-                    createdAt: at, startedAt: nil, finishedAt: nil, notBefore: 0, integrityRunId: run.id)
+                var t = newTask(.verify, r, a, by: user, reason: "integrity check")
+                t.integrityRunId = run.id
                 try t.insert(db)
                 entry.taskId = t.id
             }

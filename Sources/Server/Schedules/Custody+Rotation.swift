@@ -47,17 +47,14 @@ extension Custody {
                     entry.skipped = "the reset config uses this account to log in or elevate"
                     continue
                 }
-                if try TaskRecord.filter(Column("accountId") == a.id && Column("kind") == "reset"
-                    && ["queued", "running", "unknown"].contains(Column("state"))).fetchCount(db) > 0
-                {
+                if try resetUnderWay(a.id, db) {
                     entry.skipped = "a reset of this account is already under way"
                     continue
                 }
                 let target = try resetTarget(r, a, db)
-                var t = TaskRecord(id: newID(), kind: .reset, state: .queued, phase: .queued, via: "agentless", resourceId: r.id,
-                    accountId: a.id, host: r.dnsName.lowercased(), requestedBy: user, requestedById: nil, newPasswordGiven: false,
-                    pendingSecretId: nil, attempts: 0, resultCode: nil, resultMessage: nil, reason: "rotation of group \(g.name)",
-                    ticketId: nil, createdAt: at, startedAt: nil, finishedAt: nil, notBefore: 0, notAfter: notAfter, rotationRunId: run.id)
+                var t = newTask(.reset, r, a, by: user, reason: "rotation of group \(g.name)")
+                t.notAfter = notAfter
+                t.rotationRunId = run.id
                 if let common {
                     let policy = try Catalog.effectivePolicy(for: r, db)
                     if let problem = target.plugin.descriptor.constraints.problem(with: common)
