@@ -3,7 +3,7 @@ SHELL := /bin/bash
 DEB_PACKAGES := libsqlite3-dev sqlite3 libssl-dev zlib1g-dev libssh2-1-dev pkg-config curl ca-certificates procps \
 	openssh-server openssh-client sudo inetutils-telnetd inetutils-inetd python3 jq \
 	openssl slapd ldap-utils libldap-dev mariadb-server mariadb-client libmariadb-dev \
-	postgresql postgresql-client
+	postgresql postgresql-client rsyslog python3-pip
 BENCH_PACKAGES := wrk python3-venv
 DATA_DIR ?= ./custody-data
 SWIFT ?= swift
@@ -17,6 +17,8 @@ deps:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
+	@python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install -q aiosmtpd 2>/dev/null \
+	  || python3 -m pip install -q --break-system-packages aiosmtpd
 
 build: deps
 	$(SWIFT) build --product custody

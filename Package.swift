@@ -48,10 +48,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "Notify",
+            dependencies: ["Shared", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         .executableTarget(
             name: "Server",
             dependencies: [
-                "Shared", "ResetPlugins",
+                "Shared", "ResetPlugins", "Notify",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -81,11 +87,12 @@ let package = Package(
         ),
         .testTarget(name: "SharedTests", dependencies: ["Shared"]),
         .target(name: "TestSupport", dependencies: ["Shared"], path: "Tests/TestSupport"),
+        .testTarget(name: "NotifyTests", dependencies: ["Notify", "Shared", "TestSupport"]),
         .testTarget(name: "ResetPluginsTests", dependencies: ["ResetPlugins", "Shared", "TestSupport"]),
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "Shared", "TestSupport",
+                "Server", "Shared", "Notify", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "GRDB", package: "GRDB.swift"),
