@@ -66,15 +66,19 @@ public struct SMTPClient: Sendable {
             }
         try await channel.executeThenClose { inbound, outbound in
             var s = SMTPConversation(lines: inbound.makeAsyncIterator(), out: outbound)
-            _ = try await s.reply(expect: [220], after: "connect")
-            var features = try await s.command("EHLO \(settings.heloName)", expect: [250])
+            var features = try await tlsPhase(implicit != nil) {
+                _ = try await s.reply(expect: [220], after: "connect")
+                return try await s.command("EHLO \(settings.heloName)", expect: [250])
+            }
             if settings.security == .starttls {
                 guard features.contains(where: { $0.uppercased() == "STARTTLS" }) else {
                     throw NotifyError(.tls, "\(settings.host) does not offer STARTTLS")
                 }
                 _ = try await s.command("STARTTLS", expect: [220])
-                try await channel.channel.pipeline.addHandler(try tlsHandler(tls!), position: .first).get()
-                features = try await s.command("EHLO \(settings.heloName)", expect: [250])
+                features = try await tlsPhase(true) {
+                    try await channel.channel.pipeline.addHandler(try tlsHandler(tls!), position: .first).get()
+                    return try await s.command("EHLO \(settings.heloName)", expect: [250])
+                }
             }
             if let user = settings.username { try await s.authenticate(user, settings.password ?? Secret(""), features) }
             _ = try await s.command("MAIL FROM:<\(message.from)>", expect: [250])
@@ -84,6 +88,17 @@ public struct SMTPClient: Sendable {
                 .map { $0.hasPrefix(".") ? "." + $0 : String($0) }.joined(separator: "\r\n")
             _ = try await s.send(stuffed + ".\r\n", expect: [250], shown: "the message")
             _ = try? await s.command("QUIT", expect: [221])
+        }
+    }
+
+    /// While TLS is being set up, a failure (a refused certificate closes the connection, and
+    /// the next read or write fails) is a TLS error.
+    func tlsPhase<T>(_ active: Bool, _ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch let e as NotifyError where !active || e.code != .protocolError {
+            throw e
+        } catch {
+            guard active else { throw error }
+            throw NotifyError(.tls, "TLS with \(settings.host) failed: \(error)")
         }
     }
 }

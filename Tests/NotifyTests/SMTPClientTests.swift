@@ -17,7 +17,7 @@ struct SMTPClientTests {
         let body = "line one\n.starts with a dot\n..two dots\nlast"
         try await SMTPClient(SMTPSettings(host: "127.0.0.1", port: MailServer.plainPort, security: .none, from: "custody@example.test"))
             .send(message(to: to, subject: "Rotation done: ünïcode ✓", body: body))
-        let got = try #require(MailServer.await(to: to))
+        let got = try #require(await MailServer.await(to: to))
         #expect(got.from == "custody@example.test")
         #expect(got.content.contains("\r\n.starts with a dot\r\n..two dots\r\n"))
         #expect(got.content.contains("Subject: =?UTF-8?B?"))
@@ -30,7 +30,7 @@ struct SMTPClientTests {
         try await SMTPClient(SMTPSettings(host: "localhost", port: MailServer.startTLSPort, security: .starttls, username: MailServer.user,
             password: Secret(MailServer.password), from: "custody@example.test", caFile: MailServer.caFile))
             .send(message(to: to, body: "café au lait"))
-        let got = try #require(MailServer.await(to: to))
+        let got = try #require(await MailServer.await(to: to))
         #expect(got.tls && got.auth)
         #expect(got.content.contains("Content-Transfer-Encoding: base64"))
         #expect(got.content.contains(Data("café au lait".utf8).base64EncodedString()))
@@ -41,7 +41,7 @@ struct SMTPClientTests {
         try await SMTPClient(SMTPSettings(host: "127.0.0.1", port: MailServer.tlsPort, security: .tls, username: MailServer.user,
             password: Secret(MailServer.password), from: "custody@example.test", caFile: MailServer.caFile))
             .send(message(to: to, body: "over SMTPS"))
-        #expect(MailServer.await(to: to)?.auth == true)
+        #expect(await MailServer.await(to: to)?.auth == true)
     }
 
     @Test func aWrongPasswordIsAnAuthenticationErrorThatDoesNotShowIt() async throws {

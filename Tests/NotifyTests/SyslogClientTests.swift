@@ -17,7 +17,7 @@ struct SyslogClientTests {
         let s = SyslogSettings(host: "127.0.0.1", port: transport == .udp ? SyslogServer.udpPort : SyslogServer.tcpPort, transport: transport,
             format: .rfc5424, facility: "local3")
         try await SyslogClient(s).send([message(text).rendered(s)])
-        let got = try #require(SyslogServer.await(containing: text))
+        let got = try #require(await SyslogServer.await(containing: text))
         #expect(got.version == "1")
         #expect(got.facility == "local3")
         #expect(got.severity == "warning")
@@ -37,7 +37,7 @@ struct SyslogClientTests {
         let rendered = message(text).rendered(s, timeZone: TimeZone(identifier: "UTC")!)
         #expect(rendered.hasPrefix("<36>Jan 15 08:00:00 vault01 custody: "))
         try await SyslogClient(s).send([rendered])
-        let got = try #require(SyslogServer.await(containing: text))
+        let got = try #require(await SyslogServer.await(containing: text))
         #expect(got.version == "0")
         #expect(got.facility == "auth")
         #expect(got.host == "vault01")

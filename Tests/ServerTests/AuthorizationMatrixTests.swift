@@ -116,6 +116,17 @@ import Testing
         "POST /api/v1/integrity/run": Case(allowed: admins) { _, _, _ in ("/integrity/run", nil) },
         "GET /api/v1/integrity-runs/:id": Case(allowed: auditors) { f, _, _ in ("/integrity-runs/\(f.integrityRun)", nil) },
         "GET /api/v1/reports/integrity": Case(allowed: auditors) { _, _, _ in ("/reports/integrity", nil) },
+        "GET /api/v1/settings/notifications": Case(allowed: admins) { _, _, _ in ("/settings/notifications", nil) },
+        "PUT /api/v1/settings/notifications": Case(allowed: admins) { _, _, _ in ("/settings/notifications", ["accessURL": "https://vault.example.test"]) },
+        "POST /api/v1/notifications/test": Case(allowed: admins) { _, _, _ in ("/notifications/test", ["syslog": true]) },
+        "GET /api/v1/notifications/events": Case(allowed: admins) { _, _, _ in ("/notifications/events", nil) },
+        "PUT /api/v1/notifications/events/:event": Case(allowed: admins) { _, _, _ in ("/notifications/events/password_changed", ["email": true]) },
+        "GET /api/v1/notifications/templates/:event": Case(allowed: admins) { _, _, _ in ("/notifications/templates/reset_failed", nil) },
+        "PUT /api/v1/notifications/templates/:event": Case(allowed: admins) { _, _, _ in
+            ("/notifications/templates/reset_failed", ["subject": "Failed: {{resource}}", "body": "{{message}}"])
+        },
+        "DELETE /api/v1/notifications/templates/:event": Case(allowed: admins) { _, _, _ in ("/notifications/templates/reset_failed", nil) },
+        "GET /api/v1/notifications": Case(allowed: auditors) { _, _, _ in ("/notifications", nil) },
     ]
 
     static var rotationBody: [String: Any] { ["schedule": ["kind": "never", "at": "01:00"], "passwordChoice": "unique"] }

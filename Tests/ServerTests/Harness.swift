@@ -32,7 +32,7 @@ struct Harness {
     }
 
     func application() -> some ApplicationProtocol {
-        Application(router: CustodyApp.router(custody).0, services: [TaskEngine(custody: custody, tick: .milliseconds(200)), ListenerRunner(custody: custody, tick: .milliseconds(200))], logger: custody.logger)
+        Application(router: CustodyApp.router(custody).0, services: [TaskEngine(custody: custody, tick: .milliseconds(200)), ListenerRunner(custody: custody, tick: .milliseconds(200)), NotificationSender(custody: custody, tick: .milliseconds(200))], logger: custody.logger)
     }
 
     /// Runs `body` against the router with an API helper bound to a client.

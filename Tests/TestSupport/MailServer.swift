@@ -80,12 +80,12 @@ public enum MailServer {
         }
     }
 
-    /// Waits (bounded) until a message to `rcpt` whose content contains `text` arrives.
-    public static func await(to rcpt: String, containing text: String = "", seconds: Double = 10) -> Received? {
+    /// Waits (bounded, without blocking a thread) until a message to `rcpt` whose content contains `text` arrives.
+    public static func await(to rcpt: String, containing text: String = "", seconds: Double = 10) async -> Received? {
         let end = Date().addingTimeInterval(seconds)
         repeat {
             if let m = received().first(where: { $0.to.contains(rcpt) && (text.isEmpty || $0.content.contains(text)) }) { return m }
-            usleep(50_000)
+            try? await Task.sleep(for: .milliseconds(50))
         } while Date() < end
         return nil
     }

@@ -44,12 +44,12 @@ public enum SyslogServer {
         }
     }
 
-    /// Waits (bounded) for a message whose text contains `text`.
-    public static func await(containing text: String, seconds: Double = 10) -> Parsed? {
+    /// Waits (bounded, without blocking a thread) for a message whose text contains `text`.
+    public static func await(containing text: String, seconds: Double = 10) async -> Parsed? {
         let end = Date().addingTimeInterval(seconds)
         repeat {
             if let m = received().first(where: { $0.message.contains(text) }) { return m }
-            usleep(50_000)
+            try? await Task.sleep(for: .milliseconds(50))
         } while Date() < end
         return nil
     }

@@ -13,6 +13,8 @@ struct Custody: Sendable {
     let taskSignal: TaskSignal
     /// Wakes the listener runner when a change queued runs.
     let listenerSignal = TaskSignal()
+    /// Wakes the notification sender when a notification is queued.
+    let notifySignal = TaskSignal()
     /// Test hook: true makes a reset stop right after the target's answer, as if the process died.
     let crashAfterReset: @Sendable (TaskRecord) -> Bool
 

@@ -30,6 +30,7 @@ enum CustodyApp {
         routes.listeners(table)
         routes.rotation(table)
         routes.integrity(table)
+        routes.notifications(table)
         table.add(.get, "/openapi.json", "This document", authenticated: false) { [table] _, _ in
             var headers = HTTPFields()
             headers[.contentType] = "application/json"

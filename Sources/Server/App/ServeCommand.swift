@@ -68,7 +68,7 @@ struct ServeCommand: AsyncParsableCommand {
             router: router,
             server: try .tls(.http1(), tlsConfiguration: tls),
             configuration: .init(address: .hostname(cfg.host, port: cfg.port), serverName: nil),
-            services: [TaskEngine(custody: custody), ListenerRunner(custody: custody), Scheduler(custody: custody)],
+            services: [TaskEngine(custody: custody), ListenerRunner(custody: custody), Scheduler(custody: custody), NotificationSender(custody: custody)],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuredPort
                 print("listening on https://\(shownHost):\(port)")

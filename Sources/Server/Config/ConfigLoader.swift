@@ -50,11 +50,13 @@ struct PartialConfiguration: Decodable {
     var listenerTimeoutSeconds: Double?
     var listenerOutputBytes: Int?
     var listenerWorkDir: String?
+    var notificationAttempts: Int?
 
     private enum CodingKeys: String, CodingKey, CaseIterable {
         case dataDir, host, port, masterKeyFile, tlsCertificateFile, tlsKeyFile, passwordHistoryDepth
         case lockoutThreshold, lockoutWindowMinutes, sessionHours, maxBodyBytes, bcryptCost, logLevel
         case listenerWorkers, listenerTimeoutSeconds, listenerOutputBytes, listenerWorkDir
+        case notificationAttempts
     }
 
     private struct AnyKey: CodingKey {
@@ -88,6 +90,7 @@ struct PartialConfiguration: Decodable {
         listenerTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .listenerTimeoutSeconds)
         listenerOutputBytes = try c.decodeIfPresent(Int.self, forKey: .listenerOutputBytes)
         listenerWorkDir = try c.decodeIfPresent(String.self, forKey: .listenerWorkDir)
+        notificationAttempts = try c.decodeIfPresent(Int.self, forKey: .notificationAttempts)
     }
 
     func apply(to c: inout ServerConfiguration) {
@@ -108,5 +111,6 @@ struct PartialConfiguration: Decodable {
         if let v = listenerTimeoutSeconds { c.listenerTimeoutSeconds = v }
         if let v = listenerOutputBytes { c.listenerOutputBytes = v }
         if let v = listenerWorkDir { c.listenerWorkDir = v }
+        if let v = notificationAttempts { c.notificationAttempts = v }
     }
 }

@@ -30,6 +30,8 @@ struct ServerConfiguration: Sendable, Codable, Equatable {
     var listenerOutputBytes: Int = 64 * 1024
     /// Where listener programs are written and run (must allow exec). Default: `<dataDir>/listeners`.
     var listenerWorkDir: String? = nil
+    /// Delivery attempts of one notification before it is given up (about 2 hours at the default).
+    var notificationAttempts: Int = 8
 
     var resolvedMasterKeyFile: String { masterKeyFile ?? dataDir + "/master.key" }
     var databasePath: String { dataDir + "/custody.sqlite" }
@@ -52,6 +54,7 @@ struct ServerConfiguration: Sendable, Codable, Equatable {
         if listenerWorkers < 1 || !(1...3600).contains(listenerTimeoutSeconds) || listenerOutputBytes < 1024 {
             out.append("listenerWorkers must be at least 1, listenerTimeoutSeconds 1...3600, listenerOutputBytes at least 1024")
         }
+        if !(1...100).contains(notificationAttempts) { out.append("notificationAttempts must be 1...100") }
         if resetRetrySeconds < 0 { out.append("resetRetrySeconds must not be negative") }
         if (tlsCertificateFile == nil) != (tlsKeyFile == nil) { out.append("tlsCertificateFile and tlsKeyFile go together") }
         return out

@@ -87,6 +87,10 @@ extension Routes {
                 try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "change_password",
                     resource: r.name, account: a.loginName, reason: b.reason, ticketId: b.ticketId,
                     message: "local change" + (b.newPassword == nil ? " (generated)" : ""), resourceId: r.id, accountId: a.id), in: db)
+                var f = NotificationFacts(.passwordChanged)
+                (f.user, f.ip, f.resource, f.account, f.reason) = (p.username, ctx.remoteIP, r.name, a.loginName, b.reason)
+                f.message = "Changed in the vault only (local change)."
+                try custody.notify(f, accounts: [a.id], db)
             }
             struct Out: Encodable { let changed: Bool; let resetType: String }
             return try Reply.json(Out(changed: true, resetType: "local"))

@@ -30,8 +30,7 @@ extension Custody {
         return out
     }
 
-    /// Every listener event is audited; a revision awaiting approval also tells its approver
-    /// (through the audit until notifications exist).
+    /// Every listener event is audited; a revision awaiting approval also notifies its approver.
     func auditListener(_ l: ListenerRecord, _ operation: String, _ p: Principal, _ ip: String, _ db: Database) throws {
         let source = l.executable.map { "executable \($0) sha256 \(l.sha256 ?? "")" } ?? "script"
         try AuditLog.append(AuditEvent(user: p.username, ip: ip, operation: operation,
@@ -41,6 +40,13 @@ extension Custody {
             let approver = try String.fetchOne(db, sql: "SELECT username FROM users WHERE id = ?", arguments: [l.approverId]) ?? l.approverId
             try AuditLog.append(AuditEvent(user: p.username, ip: ip, operation: "listener_approval_requested",
                 message: "listener \(l.name) revision \(l.revision) awaits approval by \(approver)"), in: db)
+            var f = NotificationFacts(.listenerPendingApproval)
+            f.user = p.username
+            f.ip = ip
+            f.listener = l.name
+            f.status = "pending"
+            f.message = "Revision \(l.revision) (\(l.kind.rawValue), \(source)) awaits approval by \(approver)."
+            try notify(f, users: [l.approverId], db)
         }
     }
 }

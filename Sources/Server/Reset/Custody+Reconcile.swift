@@ -81,6 +81,10 @@ extension Custody {
             try AuditLog.append(AuditEvent(user: t.requestedBy, ip: "server", operation: "change_password", resource: nil, account: nil,
                 reason: t.reason, ticketId: t.ticketId, message: "remote reset, task \(t.id): \(message)", resourceId: t.resourceId,
                 accountId: t.accountId), in: db)
+            try clearOutOfSync(t.accountId, db)
+            var f = try accountFacts(.passwordChanged, resourceId: t.resourceId, accountId: t.accountId, db)
+            (f.user, f.reason, f.message) = (t.requestedBy, t.reason, "Changed on the target (task \(t.id)).")
+            try notify(f, accounts: [t.accountId], db)
         }
         task.state = .succeeded
     }
@@ -102,6 +106,16 @@ extension Custody {
             try AuditLog.append(AuditEvent(user: t.requestedBy, ip: "server", operation: t.kind == .reset ? "remote_reset" : "verify",
                 outcome: state == .succeeded ? "success" : "failure", reason: t.reason, ticketId: t.ticketId,
                 message: "task \(t.id): \(code): \(message)", resourceId: t.resourceId, accountId: t.accountId), in: db)
+            if t.kind == .reset && state != .succeeded {
+                var f = try accountFacts(.resetFailed, resourceId: t.resourceId, accountId: t.accountId, db)
+                (f.user, f.status, f.reason, f.message) = (t.requestedBy, "failure", t.reason, "\(code): \(message)")
+                try notify(f, accounts: [t.accountId], db)
+            }
+            switch sync {
+            case .outOfSync?: try notifyOutOfSync(resourceId: t.resourceId, accountId: t.accountId, message: "\(code): \(message)", db)
+            case .inSync?: try clearOutOfSync(t.accountId, db)
+            default: break
+            }
         }
     }
 

@@ -140,6 +140,9 @@ extension Custody {
             try t.update(db)
             try AuditLog.append(AuditEvent(user: t.requestedBy, ip: "server", operation: "remote_reset", outcome: "failure",
                 message: "task \(t.id): windowClosed", resourceId: t.resourceId, accountId: t.accountId), in: db)
+            var f = try accountFacts(.resetFailed, resourceId: t.resourceId, accountId: t.accountId, db)
+            (f.user, f.status, f.reason, f.message) = (t.requestedBy, "failure", t.reason, "windowClosed: \(t.resultMessage ?? "")")
+            try notify(f, accounts: [t.accountId], db)
         }
     }
 

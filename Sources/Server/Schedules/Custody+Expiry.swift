@@ -30,6 +30,9 @@ extension Custody {
                     if !resetGroups.isEmpty { message += "; " + (try queueExpiryReset(r, a, db)) }
                     try AuditLog.append(AuditEvent(user: "system", ip: "server", operation: "password_expired", resource: r.name,
                         account: a.loginName, message: message, resourceId: r.id, accountId: a.id), in: db)
+                    var f = NotificationFacts(.passwordExpired)
+                    (f.resource, f.account, f.status, f.message) = (r.name, a.loginName, "expired", message)
+                    try notify(f, accounts: [a.id], db)
                     expired.append(a.id)
                 }
             }

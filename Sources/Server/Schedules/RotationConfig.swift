@@ -36,12 +36,12 @@ struct RotationConfig: Codable, Sendable, Equatable, APIBody {
         if let pre = preNotify, !(1...10080).contains(pre.minutesBefore) {
             throw APIError.badRequest("invalid_field", "preNotify.minutesBefore must be 1 minute to 7 days (1...10080)")
         }
-        for r in [preNotify?.recipients, postNotify?.recipients].compactMap({ $0 }) {
-            for e in r.emails ?? [] where !e.contains("@") || e.count > 254 || e.contains(where: \.isWhitespace) {
-                throw APIError.badRequest("invalid_field", "'\(e)' is not an email address")
-            }
-            for name in (r.users ?? []) + (r.userGroups ?? []) { try Validate.name(name, field: "recipients", max: 200) }
-        }
+        for r in [preNotify?.recipients, postNotify?.recipients].compactMap({ $0 }) { try Self.validate(r) }
+    }
+
+    static func validate(_ r: Recipients) throws {
+        for e in r.emails ?? [] { try NotificationSettingsBody.address(e, "recipients.emails") }
+        for name in (r.users ?? []) + (r.userGroups ?? []) { try Validate.name(name, field: "recipients", max: 200) }
     }
 }
 

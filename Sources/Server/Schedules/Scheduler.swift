@@ -17,6 +17,7 @@ struct Scheduler: Service {
             do {
                 let started = try await custody.runDueRotations()
                 if !started.isEmpty { custody.logger.notice("scheduled rotations started", metadata: ["runs": "\(started.count)"]) }
+                try await custody.sendRotationNotices()
                 if let run = try await custody.runDueIntegrity() { custody.logger.notice("nightly integrity check started", metadata: ["run": "\(run)"]) }
                 if lastExpiry.map({ custody.now().timeIntervalSince($0) >= expiryEvery }) ?? true {
                     lastExpiry = custody.now()

@@ -115,6 +115,22 @@ enum Migrations {
                   accountId TEXT PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE, changedAt REAL NOT NULL, notedAt REAL NOT NULL);
                 """)
         }
+        m.registerMigration("v7-notifications") { db in
+            try db.execute(sql: """
+                CREATE TABLE notifications (
+                  id TEXT PRIMARY KEY, event TEXT NOT NULL, channel TEXT NOT NULL, recipient TEXT NOT NULL, subject TEXT NOT NULL,
+                  body TEXT NOT NULL, fields TEXT NOT NULL, createdAt REAL NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL,
+                  nextAttemptAt REAL NOT NULL, lastError TEXT, sentAt REAL);
+                CREATE INDEX notificationsDue ON notifications(state, nextAttemptAt);
+                CREATE INDEX notificationsByTime ON notifications(createdAt);
+                CREATE TABLE notificationRules (event TEXT PRIMARY KEY, json TEXT NOT NULL, savedAt REAL NOT NULL, savedBy TEXT NOT NULL);
+                CREATE TABLE notificationTemplates (
+                  event TEXT PRIMARY KEY, subject TEXT NOT NULL, body TEXT NOT NULL, savedAt REAL NOT NULL, savedBy TEXT NOT NULL);
+                CREATE TABLE notificationMarks (key TEXT PRIMARY KEY, at REAL NOT NULL);
+                ALTER TABLE rotationRuns ADD COLUMN noticedAt REAL;
+                UPDATE rotationRuns SET noticedAt = startedAt;
+                """)
+        }
         return m
     }
 }

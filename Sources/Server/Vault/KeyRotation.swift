@@ -50,7 +50,8 @@ struct KeyRotation {
                     let sealed = try newVault.seal(try current.open(row["sealedSecrets"], identity: identity), identity: identity)
                     try db.execute(sql: "UPDATE listenerRuns SET sealedSecrets = ? WHERE id = ?", arguments: [sealed, row["id"]])
                 }
-                for (key, identity) in [("canary", Vault.canaryIdentity), ("auditKey", VaultOpener.auditKeyIdentity)] {
+                for (key, identity) in [("canary", Vault.canaryIdentity), ("auditKey", VaultOpener.auditKeyIdentity),
+                    (NotificationChannels.passwordKey, NotificationChannels.passwordIdentity)] {
                     guard let old = try Data.fetchOne(db, sql: "SELECT value FROM vaultMeta WHERE key = ?", arguments: [key]) else { continue }
                     let sealed = try newVault.seal(try current.open(old, identity: identity), identity: identity)
                     try db.execute(sql: "UPDATE vaultMeta SET value = ? WHERE key = ?", arguments: [sealed, key])

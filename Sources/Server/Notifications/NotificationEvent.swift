@@ -1,0 +1,88 @@
+import Foundation
+
+/// The events that notify, each with a default template (editable per event).
+enum NotificationEvent: String, Codable, Sendable, CaseIterable {
+    case passwordChanged = "password_changed"
+    case resetFailed = "reset_failed"
+    case outOfSync = "out_of_sync"
+    case rotationUpcoming = "rotation_upcoming"
+    case rotationCompleted = "rotation_completed"
+    case passwordExpired = "password_expired"
+    case listenerPendingApproval = "listener_pending_approval"
+
+    var defaultTemplate: NotificationTemplate {
+        switch self {
+        case .passwordChanged:
+            NotificationTemplate(subject: "Password changed: {{resource}} / {{account}}", body: """
+                The password of {{account}} on {{resource}} was changed by {{user}} at {{time}}.
+                Reason: {{reason}}
+                {{message}}
+                {{accessURL}}
+                """)
+        case .resetFailed:
+            NotificationTemplate(subject: "Password reset failed: {{resource}} / {{account}}", body: """
+                The reset of {{account}} on {{resource}}, requested by {{user}}, failed at {{time}}.
+                {{message}}
+                The password in the vault is unchanged unless the message says otherwise.
+                {{accessURL}}
+                """)
+        case .outOfSync:
+            NotificationTemplate(subject: "Out of sync: {{resource}} / {{account}}", body: """
+                The password stored for {{account}} on {{resource}} no longer logs in (checked at {{time}}).
+                {{message}}
+                This notice repeats daily while the account stays out of sync.
+                {{accessURL}}
+                """)
+        case .rotationUpcoming:
+            NotificationTemplate(subject: "Passwords of group {{group}} rotate at {{runAt}}", body: """
+                The scheduled rotation of group {{group}} starts at {{runAt}}. These passwords will change:
+                {{report}}
+                {{accessURL}}
+                """)
+        case .rotationCompleted:
+            NotificationTemplate(subject: "Rotation of group {{group}}: {{status}}", body: """
+                The rotation of group {{group}} (run {{run}}, started {{runAt}}) has finished.
+                {{report}}
+                {{accessURL}}
+                """)
+        case .passwordExpired:
+            NotificationTemplate(subject: "Password expired: {{resource}} / {{account}}", body: """
+                The password of {{account}} on {{resource}} has expired ({{time}}).
+                {{message}}
+                {{accessURL}}
+                """)
+        case .listenerPendingApproval:
+            NotificationTemplate(subject: "Listener {{listener}} awaits approval", body: """
+                {{user}} saved the listener {{listener}} at {{time}}; it runs only after another administrator approves it.
+                {{message}}
+                {{accessURL}}
+                """)
+        }
+    }
+
+    var severity: Int {  // syslog: 4 warning, 5 notice
+        switch self {
+        case .resetFailed, .outOfSync, .passwordExpired: 4
+        default: 5
+        }
+    }
+}
+
+/// What one occurrence of an event says; every field is free of passwords.
+struct NotificationFacts: Sendable {
+    var event: NotificationEvent
+    var user = "system"
+    var ip = "server"
+    var status = "success"
+    var resource: String?
+    var account: String?
+    var group: String?
+    var reason: String?
+    var message: String?
+    var report: String?
+    var run: String?
+    var runAt: Date?
+    var listener: String?
+
+    init(_ event: NotificationEvent) { self.event = event }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import GRDB
+import Notify
+import Shared
+
+/// The body of `PUT /settings/notifications`: the mail server, the syslog receiver and what
+/// messages say about this server. A section left out is removed; `smtp.password` left out
+/// keeps the stored one.
+struct NotificationSettingsBody: APIBody, Codable {
+    struct SMTP: Codable, Sendable, Equatable {
+        var host: String
+        var port: Int?
+        var security: SMTPSettings.Security?
+        var username: String?
+        var password: Secret?
+        var from: String
+        var caFile: String?
+        var timeoutSeconds: Int?
+    }
+
+    struct Syslog: Codable, Sendable, Equatable {
+        var host: String
+        var port: Int?
+        var transport: SyslogSettings.Transport?
+        var format: SyslogSettings.Format?
+        var facility: String?
+    }
+
+    var smtp: SMTP?
+    var syslog: Syslog?
+    /// The console address put in messages (PMP's "access URL").
+    var accessURL: String?
+    /// The server name in syslog messages; the host name by default.
+    var serverName: String?
+
+    static let fields = ["smtp", "syslog", "accessURL", "serverName"]
+
+    func validate() throws {
+        if let s = smtp {
+            try Validate.text(s.host, field: "smtp.host", max: 253)
+            if s.host.isEmpty || s.host.contains(where: \.isWhitespace) { throw APIError.badRequest("invalid_field", "smtp.host is not a host name") }
+            if let p = s.port, !(1...65535).contains(p) { throw APIError.badRequest("invalid_field", "smtp.port must be 1...65535") }
+            try Self.address(s.from, "smtp.from")
+            if s.username != nil && (s.security ?? .starttls) == .none {
+                throw APIError.badRequest("insecure_auth", "smtp.username needs security starttls or tls: the password is never sent in clear")
+            }
+            if let t = s.timeoutSeconds, !(1...300).contains(t) { throw APIError.badRequest("invalid_field", "smtp.timeoutSeconds must be 1...300") }
+            if let ca = s.caFile, !FileManager.default.isReadableFile(atPath: ca) {
+                throw APIError.badRequest("invalid_field", "smtp.caFile '\(ca)' is not a readable file on the server")
+            }
+        }
+        if let s = syslog {
+            if s.host.isEmpty || s.host.count > 253 || s.host.contains(where: \.isWhitespace) {
+                throw APIError.badRequest("invalid_field", "syslog.host is not a host name")
+            }
+            if let p = s.port, !(1...65535).contains(p) { throw APIError.badRequest("invalid_field", "syslog.port must be 1...65535") }
+            if let f = s.facility, SyslogSettings.facilities[f] == nil {
+                throw APIError.badRequest("invalid_field", "syslog.facility must be one of \(SyslogSettings.facilities.keys.sorted().joined(separator: ", "))")
+            }
+        }
+        try Validate.text(accessURL, field: "accessURL", max: 500)
+        try Validate.text(serverName, field: "serverName", max: 200)
+    }
+
+    static func address(_ e: String, _ field: String) throws {
+        guard e.contains("@"), e.count <= 254, !e.contains(where: { $0.isWhitespace || "<>,;\"".contains($0) }) else {
+            throw APIError.badRequest("invalid_field", "\(field): '\(e)' is not an email address")
+        }
+    }
+}
+
+/// The stored settings, with the SMTP password opened from the vault.
+struct NotificationChannels: Sendable {
+    var smtp: SMTPSettings?
+    var syslog: SyslogSettings?
+    var accessURL: String?
+    var serverName: String
+
+    static let key = "notify.settings"
+    static let passwordKey = "smtpPassword"
+    static let passwordIdentity = "custody.notify.smtp-password.v1"
+
+    static func load(_ vault: Vault, _ db: Database) throws -> NotificationChannels {
+        let body = try Settings.get(key, db).flatMap { try? JSONDecoder.api.decode(NotificationSettingsBody.self, from: Data($0.utf8)) }
+        var out = NotificationChannels(accessURL: body?.accessURL, serverName: body?.serverName ?? ProcessInfo.processInfo.hostName)
+        if let s = body?.smtp {
+            let sealed = try Data.fetchOne(db, sql: "SELECT value FROM vaultMeta WHERE key = ?", arguments: [passwordKey])
+            let security = s.security ?? .starttls
+            out.smtp = SMTPSettings(host: s.host, port: s.port ?? (security == .tls ? 465 : 587), security: security, username: s.username,
+                password: try sealed.map { try vault.openSecret($0, identity: passwordIdentity) }, from: s.from,
+                heloName: out.serverName, caFile: s.caFile, timeout: .seconds(s.timeoutSeconds ?? 30))
+        }
+        if let s = body?.syslog {
+            out.syslog = SyslogSettings(host: s.host, port: s.port ?? 514, transport: s.transport ?? .udp, format: s.format ?? .rfc5424,
+                facility: s.facility ?? "auth")
+        }
+        return out
+    }
+
+    /// Saves `body`; the password goes to the vault, sealed.
+    static func save(_ body: NotificationSettingsBody, _ vault: Vault, _ db: Database) throws {
+        var stored = body
+        stored.smtp?.password = nil
+        try Settings.set(key, String(decoding: try JSONEncoder.api.encode(stored), as: UTF8.self), db)
+        if let password = body.smtp?.password {
+            try db.execute(sql: "INSERT INTO vaultMeta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                arguments: [passwordKey, try vault.seal(password, identity: passwordIdentity)])
+        } else if body.smtp?.username == nil {
+            try db.execute(sql: "DELETE FROM vaultMeta WHERE key = ?", arguments: [passwordKey])
+        }
+    }
+
+    /// What `GET /settings/notifications` shows: the password only as `passwordSet`.
+    struct View: Codable, Sendable {
+        struct SMTP: Codable, Sendable {
+            var host: String
+            var port: Int
+            var security: SMTPSettings.Security
+            var username: String?
+            var passwordSet: Bool
+            var from: String
+            var caFile: String?
+            var timeoutSeconds: Int
+        }
+        struct Syslog: Codable, Sendable {
+            var host: String
+            var port: Int
+            var transport: SyslogSettings.Transport
+            var format: SyslogSettings.Format
+            var facility: String
+        }
+        var smtp: SMTP?
+        var syslog: Syslog?
+        var accessURL: String?
+        var serverName: String
+    }
+
+    static func view(_ vault: Vault, _ db: Database) throws -> View {
+        let c = try load(vault, db)
+        return View(
+            smtp: c.smtp.map { s in
+                View.SMTP(host: s.host, port: s.port, security: s.security, username: s.username, passwordSet: s.password != nil, from: s.from,
+                    caFile: s.caFile, timeoutSeconds: Int(s.timeout.components.seconds))
+            },
+            syslog: c.syslog.map { View.Syslog(host: $0.host, port: $0.port, transport: $0.transport, format: $0.format, facility: $0.facility) },
+            accessURL: c.accessURL, serverName: c.serverName)
+    }
+}
