@@ -203,4 +203,54 @@ import Testing
         #expect(try String(contentsOfFile: out, encoding: .utf8) == "cli-l app\n", "a disabled listener ran")
         #expect(!s.stderr.contains("Ap9-New!Pass"))
     }
+
+    @Test(.enabled(if: MailServer.available, "aiosmtpd missing"))
+    func theNotifyCLIConfiguresSTARTTLSMailAndTheServerDeliversAChange() async throws {
+        let s = ServerProcess()
+        #expect(try s.start())
+        defer { s.stop() }
+        func json(_ r: (code: Int32, out: String, err: String)) throws -> [String: Any] {
+            try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any], "\(r.out) \(r.err)")
+        }
+        let token = try json(try cli(s, ["login", "--username", "admin", "--json"], stdin: s.initialPassword + "\n"))["token"] as? String
+        #expect(try cli(s, ["user", "password"], token: token, stdin: "\(s.initialPassword)\nCli-Keeper-Pass-1\n").code == 0)
+        let tag = UUID().uuidString.prefix(8).lowercased()
+        let mailbox = "owner-\(tag)@example.test"
+        let made = try cli(s, ["user", "create", "--username", "owner", "--role", "passwordAdministrator", "--email", mailbox], token: token,
+            stdin: "Keeper-Init-Pass-1\n")
+        #expect(made.code == 0, "\(made.out) \(made.err)")
+        let settings = s.dataDir + ".notify.json"
+        try """
+            {"smtp": {"host": "localhost", "port": \(MailServer.startTLSPort), "security": "starttls", "username": "\(MailServer.user)",
+              "from": "custody@example.test", "caFile": "\(MailServer.caFile)"}, "serverName": "live-vault"}
+            """.write(toFile: settings, atomically: true, encoding: .utf8)
+        let saved = try cli(s, ["notify", "configure", "--file", settings, "--ask-smtp-password"], token: token, stdin: MailServer.password + "\n")
+        #expect(saved.code == 0, "\(saved.out) \(saved.err)")
+        let shown = try cli(s, ["notify", "show"], token: token)
+        #expect(shown.out.contains("\"passwordSet\" : true") || shown.out.contains("\"passwordSet\": true"), "\(shown.out)")
+        let probe = "probe-\(tag)@example.test"
+        let test = try cli(s, ["notify", "test", "--email", probe], token: token)
+        #expect(test.code == 0 && test.out.contains("sent"), "\(test.out) \(test.err)")
+        #expect(await MailServer.await(to: probe)?.auth == true)
+
+        // A change queues a notification; the server's sender delivers it to the owner of the resource.
+        let ownerToken = try json(try cli(s, ["login", "--username", "owner", "--json"], stdin: "Keeper-Init-Pass-1\n"))["token"] as? String
+        #expect(try cli(s, ["user", "password"], token: ownerToken, stdin: "Keeper-Init-Pass-1\nKeeper-Real-Pass-1\n").code == 0)
+        let rid = try json(try cli(s, ["resource", "create", "--name", "mail-\(tag)", "--dns-name", "h.example.test", "--type", "Generic", "--json"],
+            token: ownerToken))["id"] as? String ?? ""
+        let aid = try json(try cli(s, ["account", "create", "--resource", rid, "--login-name", "svc", "--json"], token: ownerToken,
+            stdin: "Old-Secret-Pass-1\n"))["id"] as? String ?? ""
+        let set = try cli(s, ["password", "set", "--resource", rid, "--account", aid, "--reason", "live mail"], token: ownerToken, stdin: "Rotated-Pass-9x\n")
+        #expect(set.code == 0, "\(set.out) \(set.err)")
+        let mail = try #require(await MailServer.await(to: mailbox, containing: "Password changed: mail-\(tag) / svc"))
+        #expect(mail.tls && mail.auth)
+        #expect(!mail.content.contains("Rotated-Pass-9x") && !mail.content.contains("Old-Secret-Pass-1"))
+        let listed = try cli(s, ["notify", "list", "--state", "sent"], token: token)
+        #expect(listed.out.contains(mailbox), "\(listed.out)")
+        for file in try FileManager.default.subpathsOfDirectory(atPath: s.dataDir) {
+            let data = FileManager.default.contents(atPath: s.dataDir + "/" + file) ?? Data()
+            #expect(data.range(of: Data(MailServer.password.utf8)) == nil, "\(file) holds the SMTP password")
+        }
+        #expect(!s.stderr.contains(MailServer.password))
+    }
 }

@@ -79,6 +79,8 @@ import Testing
                 let pw = "Password-\(i)-\(UUID().uuidString)"
                 accounts.append((rid, try await api.account(rid, "user\(i)", password: pw, token: admin), pw))
             }
+            try await api.call(.put, "/settings/notifications", token: admin, json: ["smtp": ["host": "mail.example.test",
+                "security": "tls", "username": "mailer", "password": "Smtp-Pass-1", "from": "custody@example.test"]])
             return accounts
         }
         let keyPath = h.custody.config.resolvedMasterKeyFile
@@ -100,5 +102,7 @@ import Testing
             let current = try await reopened.store.read { db in try reopened.secrets.current(account: aid, db) }
             #expect(current?.reveal() == pw)
         }
+        let smtp = try await reopened.store.read { db in try NotificationChannels.load(reopened.vault, db).smtp }
+        #expect(smtp?.password?.reveal() == "Smtp-Pass-1", "the sealed SMTP password follows the key")
     }
 }
