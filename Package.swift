@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "Shared", targets: ["Shared"]),
         .library(name: "ResetPlugins", targets: ["ResetPlugins"]),
         .executable(name: "custody-plugin-credfile", targets: ["CredFilePlugin"]),
+        .executable(name: "custody-agent", targets: ["Agent"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -38,6 +39,8 @@ let package = Package(
         ),
         .systemLibrary(name: "CLibSSH2", pkgConfig: "libssh2", providers: [.apt(["libssh2-1-dev"])]),
         .target(name: "CSpawn"),
+        .target(name: "CCrypt", linkerSettings: [.linkedLibrary("crypt")]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CLDAP", providers: [.apt(["libldap-dev"])]),
         .systemLibrary(name: "CMariaDB", pkgConfig: "libmariadb", providers: [.apt(["libmariadb-dev"])]),
         .target(
@@ -57,7 +60,7 @@ let package = Package(
         .executableTarget(
             name: "Server",
             dependencies: [
-                "Shared", "ResetPlugins", "Notify",
+                "Shared", "ResetPlugins", "Notify", "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -78,6 +81,16 @@ let package = Package(
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
+        .executableTarget(
+            name: "Agent",
+            dependencies: ["Shared", "ResetPlugins", "CCrypt",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(

@@ -9,7 +9,7 @@ import Testing
 @Suite struct AuthorizationMatrixTests {
     enum R: String, CaseIterable { case superAdmin, administrator, passwordAdministrator, passwordUser, passwordAuditor }
 
-    struct Fixture: Sendable { let rid, aid, gid, ugid, victim, task, listener, disabledListener, rotationRun, integrityRun: String }
+    struct Fixture: Sendable { let rid, aid, gid, ugid, victim, task, listener, disabledListener, rotationRun, integrityRun, agent: String }
 
     struct Case {
         let allowed: Set<R>
@@ -127,6 +127,9 @@ import Testing
         },
         "DELETE /api/v1/notifications/templates/:event": Case(allowed: admins) { _, _, _ in ("/notifications/templates/reset_failed", nil) },
         "GET /api/v1/notifications": Case(allowed: auditors) { _, _, _ in ("/notifications", nil) },
+        "POST /api/v1/agent-packages": Case(allowed: admins) { f, _, _ in ("/agent-packages", ["os": "linux", "resourceId": f.rid]) },
+        "GET /api/v1/agents": Case(allowed: admins) { _, _, _ in ("/agents", nil) },
+        "DELETE /api/v1/agents/:id": Case(allowed: admins) { f, _, _ in ("/agents/\(f.agent)", nil) },
     ]
 
     static var rotationBody: [String: Any] { ["schedule": ["kind": "never", "at": "01:00"], "passwordChoice": "unique"] }
@@ -207,9 +210,15 @@ import Testing
         try await api.call(.post, "/listeners/\(offID)/disable", token: root)
         try await api.call(.put, "/groups/\(gid)/rotation", token: root, json: Self.rotationBody)
         let run = try await api.call(.post, "/groups/\(gid)/rotation/run", token: root)
+        let agent = AgentRecord(id: newID(), hostname: "agent.example.test", os: "linux", arch: "x86_64", version: "t",
+            signingKey: Data(count: 32), sealingKey: Data(count: 32), resourceId: rid, enrolledAt: 0, lastSeenAt: 0)
+        try await api.harness.custody.store.write { db in try agent.insert(db) }
+        let tls = api.harness.custody.config.tlsDir
+        try FileManager.default.createDirectory(atPath: tls, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: tls + "/server.crt", contents: Data("-----BEGIN CERTIFICATE-----\n".utf8))
         return Fixture(rid: rid, aid: aid, gid: gid, ugid: ugid, victim: try #require(victim.object["id"] as? String),
             task: try #require(task.object["taskId"] as? String), listener: try #require(listener.object["id"] as? String),
             disabledListener: offID, rotationRun: try #require(run.object["runId"] as? String),
-            integrityRun: integrityRun)
+            integrityRun: integrityRun, agent: agent.id)
     }
 }

@@ -15,6 +15,8 @@ struct Custody: Sendable {
     let listenerSignal = TaskSignal()
     /// Wakes the notification sender when a notification is queued.
     let notifySignal = TaskSignal()
+    /// Long polls and jobs of agents.
+    let agentHub = AgentHub()
     /// Test hook: true makes a reset stop right after the target's answer, as if the process died.
     let crashAfterReset: @Sendable (TaskRecord) -> Bool
 

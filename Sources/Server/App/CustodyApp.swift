@@ -31,6 +31,8 @@ enum CustodyApp {
         routes.rotation(table)
         routes.integrity(table)
         routes.notifications(table)
+        routes.agents(table)
+        routes.agentProtocol(router.group("/agent/v1"))
         table.add(.get, "/openapi.json", "This document", authenticated: false) { [table] _, _ in
             var headers = HTTPFields()
             headers[.contentType] = "application/json"

@@ -13,6 +13,6 @@ struct CustodyCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, KeyCommand.self, AuditCommand.self, LoginCommand.self, ResourceCommand.self,
             AccountCommand.self, PasswordCommand.self, UserCommand.self, TokenCommand.self, ShareCommand.self,
-            GroupCommand.self, ImportCommand.self, TaskCommand.self, ResetConfigCommand.self, ListenerCommand.self, NotifyCommand.self,
+            GroupCommand.self, ImportCommand.self, TaskCommand.self, ResetConfigCommand.self, ListenerCommand.self, NotifyCommand.self, AgentAdminCommand.self,
         ])
 }

@@ -32,6 +32,12 @@ struct APIClient {
     let caFile: String?
 
     func call(_ method: HTTPMethod, _ path: String, json body: [String: Any]? = nil, raw: (Data, String)? = nil) async throws -> Any? {
+        let data = try await fetch(method, path, json: body, raw: raw)
+        return data.isEmpty ? nil : try? JSONSerialization.jsonObject(with: data)
+    }
+
+    /// The response body as is (a bundle, say); a non-2xx answer throws with the server's error.
+    func fetch(_ method: HTTPMethod, _ path: String, json body: [String: Any]? = nil, raw: (Data, String)? = nil) async throws -> Data {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
         if let caFile { tls.trustRoots = .file(caFile) }
@@ -50,15 +56,15 @@ struct APIClient {
                 req.body = .bytes(ByteBuffer(data: data))
             }
             let resp = try await client.execute(req, timeout: .seconds(90))
-            let bytes = try await resp.body.collect(upTo: 64 << 20)
+            let bytes = try await resp.body.collect(upTo: 1 << 30)
             try await client.shutdown()
             let data = Data(buffer: bytes)
-            let value = data.isEmpty ? nil : try? JSONSerialization.jsonObject(with: data)
             guard (200..<300).contains(resp.status.code) else {
+                let value = data.isEmpty ? nil : try? JSONSerialization.jsonObject(with: data)
                 let err = (value as? [String: Any])?["error"] as? [String: Any]
                 throw ClientError(description: "\(resp.status.code) \(err?["code"] ?? "error"): \(err?["message"] ?? String(decoding: data, as: UTF8.self))")
             }
-            return value
+            return data
         } catch {
             try? await client.shutdown()
             throw error

@@ -51,12 +51,17 @@ struct PartialConfiguration: Decodable {
     var listenerOutputBytes: Int?
     var listenerWorkDir: String?
     var notificationAttempts: Int?
+    var agentScheduleInterval: Double?
+    var agentLongPollSeconds: Int?
+    var agentLeaseSeconds: Double?
+    var agentQueueSeconds: Double?
+    var enrollmentTokenDays: Double?
 
     private enum CodingKeys: String, CodingKey, CaseIterable {
         case dataDir, host, port, masterKeyFile, tlsCertificateFile, tlsKeyFile, passwordHistoryDepth
         case lockoutThreshold, lockoutWindowMinutes, sessionHours, maxBodyBytes, bcryptCost, logLevel
         case listenerWorkers, listenerTimeoutSeconds, listenerOutputBytes, listenerWorkDir
-        case notificationAttempts
+        case notificationAttempts, agentScheduleInterval, agentLongPollSeconds, agentLeaseSeconds, agentQueueSeconds, enrollmentTokenDays
     }
 
     private struct AnyKey: CodingKey {
@@ -91,6 +96,11 @@ struct PartialConfiguration: Decodable {
         listenerOutputBytes = try c.decodeIfPresent(Int.self, forKey: .listenerOutputBytes)
         listenerWorkDir = try c.decodeIfPresent(String.self, forKey: .listenerWorkDir)
         notificationAttempts = try c.decodeIfPresent(Int.self, forKey: .notificationAttempts)
+        agentScheduleInterval = try c.decodeIfPresent(Double.self, forKey: .agentScheduleInterval)
+        agentLongPollSeconds = try c.decodeIfPresent(Int.self, forKey: .agentLongPollSeconds)
+        agentLeaseSeconds = try c.decodeIfPresent(Double.self, forKey: .agentLeaseSeconds)
+        agentQueueSeconds = try c.decodeIfPresent(Double.self, forKey: .agentQueueSeconds)
+        enrollmentTokenDays = try c.decodeIfPresent(Double.self, forKey: .enrollmentTokenDays)
     }
 
     func apply(to c: inout ServerConfiguration) {
@@ -112,5 +122,10 @@ struct PartialConfiguration: Decodable {
         if let v = listenerOutputBytes { c.listenerOutputBytes = v }
         if let v = listenerWorkDir { c.listenerWorkDir = v }
         if let v = notificationAttempts { c.notificationAttempts = v }
+        if let v = agentScheduleInterval { c.agentScheduleInterval = v }
+        if let v = agentLongPollSeconds { c.agentLongPollSeconds = v }
+        if let v = agentLeaseSeconds { c.agentLeaseSeconds = v }
+        if let v = agentQueueSeconds { c.agentQueueSeconds = v }
+        if let v = enrollmentTokenDays { c.enrollmentTokenDays = v }
     }
 }

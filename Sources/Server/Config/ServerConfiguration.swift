@@ -32,6 +32,13 @@ struct ServerConfiguration: Sendable, Codable, Equatable {
     var listenerWorkDir: String? = nil
     /// Delivery attempts of one notification before it is given up (about 2 hours at the default).
     var notificationAttempts: Int = 8
+    /// Agents: the poll interval they are given (offline after 3 missed), the longest a poll may wait,
+    /// how long a lease lasts unrenewed, how long a job waits to be taken, and enrollment token lifetime.
+    var agentScheduleInterval: Double = 60
+    var agentLongPollSeconds: Int = 25
+    var agentLeaseSeconds: Double = 60
+    var agentQueueSeconds: Double = 600
+    var enrollmentTokenDays: Double = 7
 
     var resolvedMasterKeyFile: String { masterKeyFile ?? dataDir + "/master.key" }
     var databasePath: String { dataDir + "/custody.sqlite" }
@@ -53,6 +60,11 @@ struct ServerConfiguration: Sendable, Codable, Equatable {
         if resetWorkers < 1 || resetPerHostLimit < 1 || resetMaxAttempts < 1 { out.append("reset limits must be at least 1") }
         if listenerWorkers < 1 || !(1...3600).contains(listenerTimeoutSeconds) || listenerOutputBytes < 1024 {
             out.append("listenerWorkers must be at least 1, listenerTimeoutSeconds 1...3600, listenerOutputBytes at least 1024")
+        }
+        if agentScheduleInterval < 1 || !(0...300).contains(agentLongPollSeconds) || agentLeaseSeconds < 1 || agentQueueSeconds < 1
+            || !(0.001...365).contains(enrollmentTokenDays)
+        {
+            out.append("agentScheduleInterval, agentLeaseSeconds and agentQueueSeconds must be at least 1, agentLongPollSeconds 0...300, enrollmentTokenDays up to 365")
         }
         if !(1...100).contains(notificationAttempts) { out.append("notificationAttempts must be 1...100") }
         if resetRetrySeconds < 0 { out.append("resetRetrySeconds must not be negative") }

@@ -16,8 +16,12 @@ extension Custody {
         guard let json = try String.fetchOne(db, sql: "SELECT json FROM resetConfigs WHERE resourceId = ?", arguments: [r.id]),
             let config = try? JSONDecoder.api.decode(ResetConfig.self, from: Data(json.utf8)), config.mode != .none
         else { throw APIError.badRequest("reset_not_configured", "resource \(r.name) has no reset configuration (PUT /resources/\(r.id)/reset-config)") }
-        guard config.mode == .agentless else {
-            throw APIError.badRequest("reset_unsupported", "agent mode is not available in this version")
+        if config.mode == .agent {
+            guard let agent = try agentFor(r, db) else {
+                throw APIError.badRequest("no_agent", "no enrolled agent serves resource \(r.name): enroll one with a bundle for this resource "
+                    + "(POST /agent-packages with resourceId) or on a host named \(r.dnsName)")
+            }
+            return ResetTarget(resource: r, account: a, config: config, plugin: AgentPlugin(custody: self, agentID: agent.id))
         }
         let pluginID = try String.fetchOne(db, sql: "SELECT plugin FROM resourceTypes WHERE name = ?", arguments: [r.type]) ?? "none"
         if pluginID.hasPrefix("external:") {
@@ -48,7 +52,7 @@ extension Custody {
             if try resetUnderWay(a.id, db) {
                 throw APIError(.conflict, "reset_in_progress", "a reset of this account is already under way")
             }
-            var t = newTask(.reset, r, a, by: p.username, id: p.userID, reason: reason, ticketId: ticketId)
+            var t = try newTask(.reset, r, a, by: p.username, id: p.userID, reason: reason, ticketId: ticketId, db)
             if let given = newPassword {
                 let sid = newID()
                 try secrets.writePending(given, id: sid, account: a.id, by: p.username, at: now(), db)
@@ -68,7 +72,7 @@ extension Custody {
         let task = try await store.write { db -> TaskRecord in
             let (r, a, _) = try Catalog.account(rid, aid, p, .readAccount, authorizer, db)
             _ = try resetTarget(r, a, db)
-            let t = newTask(.verify, r, a, by: p.username, id: p.userID, reason: nil, ticketId: nil)
+            let t = try newTask(.verify, r, a, by: p.username, id: p.userID, reason: nil, ticketId: nil, db)
             try t.insert(db)
             try AuditLog.append(AuditEvent(user: p.username, ip: ip, operation: "queue_verify", resource: r.name, account: a.loginName,
                 message: "task \(t.id)", resourceId: r.id, accountId: a.id), in: db)
@@ -80,9 +84,10 @@ extension Custody {
 
     /// A queued task for `a` on `r`, asked for by a user (with its id) or by `schedule`/`expiry` (no id).
     func newTask(_ kind: TaskRecord.Kind, _ r: ResourceRecord, _ a: AccountRecord, by user: String, id userID: String? = nil,
-        reason: String?, ticketId: String? = nil) -> TaskRecord
+        reason: String?, ticketId: String? = nil, _ db: Database) throws -> TaskRecord
     {
-        TaskRecord(id: newID(), kind: kind, state: .queued, phase: .queued, via: "agentless", resourceId: r.id, accountId: a.id,
+        let agent = try String.fetchOne(db, sql: "SELECT json FROM resetConfigs WHERE resourceId = ?", arguments: [r.id])?.contains(#""mode":"agent""#)
+        return TaskRecord(id: newID(), kind: kind, state: .queued, phase: .queued, via: agent == true ? "agent" : "agentless", resourceId: r.id, accountId: a.id,
             host: r.dnsName.lowercased(), requestedBy: user, requestedById: userID, newPasswordGiven: false, pendingSecretId: nil,
             attempts: 0, resultCode: nil, resultMessage: nil, reason: reason, ticketId: ticketId, createdAt: now(), startedAt: nil,
             finishedAt: nil, notBefore: 0)

@@ -44,12 +44,14 @@ struct TaskRecord: Codable, FetchableRecord, PersistableRecord, Sendable, EpochD
 struct TaskView: Codable, Sendable {
     struct Result: Codable, Sendable { let code: String; let message: String }
     let id, kind, state, via, resourceId, accountId: String
+    /// Where a running reset is: queued, changing, verifying, reconcile or done.
+    let phase: String
     let result: Result?
     let createdAt: Date
     let startedAt, finishedAt: Date?
 
     init(_ t: TaskRecord) {
-        id = t.id; kind = t.kind.rawValue; state = t.state.rawValue; via = t.via; resourceId = t.resourceId; accountId = t.accountId
+        id = t.id; kind = t.kind.rawValue; state = t.state.rawValue; phase = t.phase.rawValue; via = t.via; resourceId = t.resourceId; accountId = t.accountId
         result = t.resultCode.map { Result(code: $0, message: t.resultMessage ?? "") }
         createdAt = t.createdAt; startedAt = t.startedAt; finishedAt = t.finishedAt
     }

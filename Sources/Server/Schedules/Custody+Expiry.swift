@@ -54,7 +54,7 @@ extension Custody {
             return "a reset is already under way"
         }
         do { _ = try resetTarget(r, a, db) } catch { return "no reset: \(Self.describe(error))" }
-        let t = newTask(.reset, r, a, by: "expiry", reason: "password expired")
+        let t = try newTask(.reset, r, a, by: "expiry", reason: "password expired", db)
         try t.insert(db)
         return "reset queued, task \(t.id)"
     }

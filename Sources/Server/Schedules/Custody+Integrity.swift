@@ -30,7 +30,7 @@ extension Custody {
                     entry.skipped = Self.describe(error)
                     continue
                 }
-                var t = newTask(.verify, r, a, by: user, reason: "integrity check")
+                var t = try newTask(.verify, r, a, by: user, reason: "integrity check", db)
                 t.integrityRunId = run.id
                 try t.insert(db)
                 entry.taskId = t.id

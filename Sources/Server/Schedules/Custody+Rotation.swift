@@ -52,7 +52,7 @@ extension Custody {
                     continue
                 }
                 let target = try resetTarget(r, a, db)
-                var t = newTask(.reset, r, a, by: user, reason: "rotation of group \(g.name)")
+                var t = try newTask(.reset, r, a, by: user, reason: "rotation of group \(g.name)", db)
                 t.notAfter = notAfter
                 t.rotationRunId = run.id
                 if let common {

@@ -131,6 +131,25 @@ enum Migrations {
                 UPDATE rotationRuns SET noticedAt = startedAt;
                 """)
         }
+        m.registerMigration("v8-agents") { db in
+            try db.execute(sql: """
+                CREATE TABLE agents (
+                  id TEXT PRIMARY KEY, hostname TEXT NOT NULL, os TEXT NOT NULL, arch TEXT NOT NULL, version TEXT NOT NULL,
+                  signingKey BLOB NOT NULL, sealingKey BLOB NOT NULL, resourceId TEXT, enrolledAt REAL NOT NULL,
+                  lastSeenAt REAL NOT NULL, revokedAt REAL);
+                CREATE INDEX agentsByHost ON agents(hostname);
+                CREATE TABLE enrollmentTokens (
+                  digest TEXT PRIMARY KEY, os TEXT NOT NULL, resourceId TEXT, createdBy TEXT NOT NULL, createdAt REAL NOT NULL,
+                  expiresAt REAL NOT NULL, usedAt REAL, agentId TEXT);
+                CREATE TABLE agentNonces (nonce TEXT PRIMARY KEY, at REAL NOT NULL);
+                CREATE INDEX agentNoncesByTime ON agentNonces(at);
+                CREATE TABLE agentJobs (
+                  id TEXT PRIMARY KEY, agentId TEXT NOT NULL, operation TEXT NOT NULL, encapsulatedKey BLOB NOT NULL,
+                  ciphertext BLOB NOT NULL, state TEXT NOT NULL, leaseId TEXT, leaseExpiresAt REAL, result TEXT,
+                  createdAt REAL NOT NULL, queueDeadline REAL NOT NULL);
+                CREATE INDEX agentJobsByAgent ON agentJobs(agentId, state, createdAt);
+                """)
+        }
         return m
     }
 }

@@ -1,0 +1,32 @@
+import Crypto
+import Foundation
+import Shared
+
+func Curve25519KeyAgreementKey(_ raw: Data) throws -> Curve25519.KeyAgreement.PublicKey {
+    try Curve25519.KeyAgreement.PublicKey(rawRepresentation: raw)
+}
+
+/// A resource in mode `agent`: the task engine calls this plugin like any other, and it hands the
+/// job to the agent bound to the resource.
+struct AgentPlugin: ResetPlugin {
+    let custody: Custody
+    let agentID: String
+    let descriptor = PluginDescriptor(id: "agent", resourceTypes: ["Linux", "Windows", "Windows Domain"], capabilities: [.reset, .verify],
+        constraints: PasswordConstraints(maxLength: 127, allowsNonASCII: false))
+
+    func reset(_ job: ResetJob) async throws(ResetFailure) -> ResetReport {
+        let r = try await custody.runAgentJob(agentID, job)
+        guard r.ok else { throw Self.failure(r) }
+        return ResetReport(message: r.message ?? "changed by the agent")
+    }
+
+    func verify(_ job: ResetJob) async throws(ResetFailure) {
+        let r = try await custody.runAgentJob(agentID, job)
+        guard r.ok else { throw Self.failure(r) }
+    }
+
+    static func failure(_ r: PluginResponse) -> ResetFailure {
+        let code = r.code.map { ResetFailure.Code(rawValue: $0) }.flatMap { PluginResponse.codes.contains($0) ? $0 : nil } ?? .protocolError
+        return ResetFailure(code, r.message ?? "the agent reported \(code)")
+    }
+}

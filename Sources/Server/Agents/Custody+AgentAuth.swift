@@ -1,0 +1,54 @@
+import Crypto
+import Foundation
+import GRDB
+import HTTPTypes
+import Hummingbird
+import Shared
+
+/// Checks a signed agent request: a known, unrevoked agent; a time within five minutes; a nonce
+/// never seen; a valid Ed25519 signature over method, path, time, nonce and body digest.
+extension Custody {
+    struct SignedRequest: Sendable {
+        var agent: AgentRecord
+        var body: Data
+    }
+
+    func readAgentBody(_ request: inout Request) async throws -> Data {
+        do { return Data((try await request.body.collect(upTo: AgentWire.maxBody)).readableBytesView) } catch {
+            throw APIError(.contentTooLarge, "body_too_large", "an agent request is at most \(AgentWire.maxBody) bytes")
+        }
+    }
+
+    /// The request's agent; the nonce is recorded in the same step, so a replay fails.
+    func authenticateAgent(_ request: inout Request) async throws -> SignedRequest {
+        let body = try await readAgentBody(&request)
+        func header(_ name: String) throws -> String {
+            guard let field = HTTPField.Name(name), let v = request.headers[field], !v.isEmpty, v.count <= 200 else {
+                throw APIError(.unauthorized, "unsigned", "missing \(name)")
+            }
+            return v
+        }
+        let (agentID, time, nonce, signature) = (try header(AgentWire.agentHeader), try header(AgentWire.timeHeader),
+            try header(AgentWire.nonceHeader), try header(AgentWire.signatureHeader))
+        guard let t = Double(time), abs(now().timeIntervalSince1970 - t) <= AgentWire.maxSkew else {
+            throw APIError(.unauthorized, "clock_skew", "the request time is more than \(Int(AgentWire.maxSkew)) s from the server's")
+        }
+        let canonical = AgentWire.canonical(method: request.method.rawValue, path: request.uri.path, time: time, nonce: nonce, body: body)
+        let at = now().timeIntervalSince1970
+        let agent = try await store.write { db -> AgentRecord in
+            guard let agent = try AgentRecord.fetchOne(db, key: agentID) else { throw APIError(.unauthorized, "unknown_agent", "no such agent") }
+            guard agent.revokedAt == nil else { throw APIError(.forbidden, "agent_revoked", "this agent was revoked") }
+            guard let sig = Data(base64Encoded: signature), let key = try? Curve25519.Signing.PublicKey(rawRepresentation: agent.signingKey),
+                key.isValidSignature(sig, for: canonical)
+            else { throw APIError(.unauthorized, "bad_signature", "the signature does not verify") }
+            try db.execute(sql: "DELETE FROM agentNonces WHERE at < ?", arguments: [at - 2 * AgentWire.maxSkew])
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM agentNonces WHERE nonce = ?", arguments: [agentID + ":" + nonce]) == nil else {
+                throw APIError(.unauthorized, "replayed", "this request was already received")
+            }
+            try db.execute(sql: "INSERT INTO agentNonces(nonce, at) VALUES (?, ?)", arguments: [agentID + ":" + nonce, at])
+            try db.execute(sql: "UPDATE agents SET lastSeenAt = ? WHERE id = ?", arguments: [at, agentID])
+            return agent
+        }
+        return SignedRequest(agent: agent, body: body)
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import GRDB
+import Shared
+
+/// Jobs for agents. A job is sealed to one agent and leased to it alone; the waiting reset learns
+/// the answer, or that the agent never took the job (unreachable, safe to retry), or that the lease
+/// ran out unanswered (outcome unknown: reconcile, never a blind re-run).
+extension Custody {
+    /// Sends `job` to the agent and waits for its answer.
+    func runAgentJob(_ agentID: String, _ job: ResetJob) async throws(ResetFailure) -> PluginResponse {
+        let id = newID()
+        do {
+            try await store.write { db in
+                guard let agent = try AgentRecord.fetchOne(db, key: agentID), agent.revokedAt == nil else {
+                    throw ResetFailure(.unreachable, "the agent \(agentID) is gone or revoked")
+                }
+                let key = try Curve25519KeyAgreementKey(agent.sealingKey)
+                let sealed = try AgentWire.seal(try job.wireJSON(), to: key, jobID: id)
+                try db.execute(sql: """
+                    INSERT INTO agentJobs(id, agentId, operation, encapsulatedKey, ciphertext, state, createdAt, queueDeadline)
+                    VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)
+                    """, arguments: [id, agentID, job.operation.rawValue, sealed.encapsulatedKey, sealed.ciphertext, now().seconds,
+                        now().seconds + config.agentQueueSeconds])
+            }
+        } catch let e as ResetFailure { throw e } catch { throw ResetFailure(.protocolError, "cannot queue the agent job: \(Self.describe(error))") }
+        agentHub.signal(agentID).poke()
+        while true {
+            let outcome: Result<PluginResponse, ResetFailure>?
+            do {
+                outcome = try await store.write { db -> Result<PluginResponse, ResetFailure>? in
+                    guard let row = try Row.fetchOne(db, sql: "SELECT * FROM agentJobs WHERE id = ?", arguments: [id]) else {
+                        return .failure(ResetFailure(.outcomeUnknown, "the agent job disappeared"))
+                    }
+                    let at = now().seconds
+                    switch row["state"] as String {
+                    case "done":
+                        let text: String = row["result"]
+                        guard let r = try? JSONDecoder().decode(PluginResponse.self, from: Data(text.utf8)) else {
+                            return .failure(ResetFailure(.protocolError, "the agent's answer is not readable"))
+                        }
+                        return .success(r)
+                    case "queued" where at > row["queueDeadline"]:
+                        try db.execute(sql: "UPDATE agentJobs SET state = 'cancelled', ciphertext = x'' WHERE id = ?", arguments: [id])
+                        return .failure(ResetFailure(.unreachable, "the agent did not take the job within \(Int(config.agentQueueSeconds)) s"))
+                    case "leased" where at > row["leaseExpiresAt"] ?? 0:
+                        try db.execute(sql: "UPDATE agentJobs SET state = 'expired', ciphertext = x'' WHERE id = ?", arguments: [id])
+                        return .failure(ResetFailure(.outcomeUnknown, "the agent's lease ran out without an answer"))
+                    default:
+                        return nil
+                    }
+                }
+            } catch { throw ResetFailure(.outcomeUnknown, "the agent job could not be read: \(Self.describe(error))") }
+            switch outcome {
+            case .success(let r)?: return r
+            case .failure(let f)?: throw f
+            case nil: await agentHub.jobEnded.wait(timeout: .milliseconds(500))
+            }
+        }
+    }
+
+    /// Leases the agent's queued jobs to it (at most `limit`).
+    func leaseAgentJobs(_ agentID: String, limit: Int = 8) async throws -> [AgentJob] {
+        let lease = config.agentLeaseSeconds
+        return try await store.write { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT * FROM agentJobs WHERE agentId = ? AND state = 'queued' ORDER BY createdAt LIMIT ?
+                """, arguments: [agentID, limit])
+            return try rows.map { row in
+                let leaseID = newID()
+                try db.execute(sql: "UPDATE agentJobs SET state = 'leased', leaseId = ?, leaseExpiresAt = ? WHERE id = ? AND state = 'queued'",
+                    arguments: [leaseID, now().seconds + lease, row["id"] as String])
+                return AgentJob(id: row["id"], leaseId: leaseID, leaseSeconds: Int(lease), operation: row["operation"],
+                    encapsulatedKey: row["encapsulatedKey"], ciphertext: row["ciphertext"])
+            }
+        }
+    }
+
+    /// Extends a live lease; false when the lease is not the job's current one or has ended.
+    func renewAgentLease(_ agentID: String, job: String, lease: String) async throws -> Bool {
+        try await store.write { db in
+            try db.execute(sql: """
+                UPDATE agentJobs SET leaseExpiresAt = ? WHERE id = ? AND agentId = ? AND leaseId = ? AND state = 'leased' AND leaseExpiresAt >= ?
+                """, arguments: [now().seconds + config.agentLeaseSeconds, job, agentID, lease, now().seconds])
+            return db.changesCount == 1
+        }
+    }
+
+    enum ResultOutcome: String { case accepted, duplicate, refused }
+
+    /// Takes the answer once per lease; the same answer again is acknowledged without effect.
+    func acceptAgentResult(_ agentID: String, job: String, _ r: ResultRequest) async throws -> ResultOutcome {
+        let text = String(decoding: try JSONEncoder().encode(r.response), as: UTF8.self)
+        let outcome = try await store.write { db -> ResultOutcome in
+            guard let row = try Row.fetchOne(db, sql: "SELECT state, leaseId FROM agentJobs WHERE id = ? AND agentId = ?", arguments: [job, agentID]),
+                row["leaseId"] as String? == r.leaseId
+            else { return .refused }
+            switch row["state"] as String {
+            case "done": return .duplicate
+            case "leased":
+                try db.execute(sql: "UPDATE agentJobs SET state = 'done', result = ?, ciphertext = x'' WHERE id = ?", arguments: [text, job])
+                return .accepted
+            default: return .refused
+            }
+        }
+        if outcome == .accepted { agentHub.jobEnded.poke() }
+        return outcome
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import GRDB
+import HTTPTypes
+import Hummingbird
+import ServiceLifecycle
+import Shared
+
+struct AgentPackageBody: APIBody {
+    var os: String
+    var arch: String?
+    var resourceId: String?
+    /// The URL agents use to reach this server; by default https:// and the request's Host.
+    var serverURL: String?
+    static let fields = ["os", "arch", "resourceId", "serverURL"]
+    static let required = ["os"]
+    func validate() throws {
+        guard ["linux", "windows"].contains(os) else { throw APIError.badRequest("invalid_field", "os must be linux or windows") }
+        if let u = serverURL, !u.hasPrefix("https://") || u.contains(where: \.isWhitespace) {
+            throw APIError.badRequest("invalid_field", "serverURL must be an https:// URL")
+        }
+    }
+}
+
+extension Routes {
+    func agents(_ t: RouteTable) {
+        t.add(.post, "/agent-packages", "An agent bundle (tar.gz) with a one-time enrollment token (administrators)", body: AgentPackageBody.self) { req, ctx in
+            let p = try ctx.caller()
+            try custody.authorizer.check(p, .manageSettings)
+            let b = try await req.decodeStrict(AgentPackageBody.self, limit: custody.config.maxBodyBytes)
+            let url = b.serverURL ?? "https://" + (req.head.authority ?? "localhost:\(custody.config.port)")
+            let bundle = try await custody.store.write { db -> Custody.Bundle in
+                if let rid = b.resourceId, try ResourceRecord.fetchOne(db, key: rid) == nil { throw APIError.notFound("resource") }
+                let bundle = try custody.agentBundle(os: b.os, resourceId: b.resourceId, serverURL: url, by: p.username, db)
+                try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "agent_package",
+                    message: "\(b.os) bundle for \(url), token valid until \(Custody.stamp(bundle.expiresAt))"
+                        + (bundle.includesBinary ? "" : ", without the agent binary"), resourceId: b.resourceId), in: db)
+                return bundle
+            }
+            var headers = HTTPFields()
+            headers[.contentType] = "application/gzip"
+            headers[.contentDisposition] = "attachment; filename=\"custody-agent-\(b.os).tar.gz\""
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bundle.archive)))
+        }
+        t.add(.get, "/agents", "Enrolled agents and whether they are online (administrators)") { _, ctx in
+            try custody.authorizer.check(try ctx.caller(), .manageSettings)
+            let at = custody.now()
+            let rows = try await custody.store.read { db in try AgentRecord.order(Column("enrolledAt")).fetchAll(db) }
+            return try Reply.json(rows.map { AgentView($0, now: at, interval: custody.config.agentScheduleInterval) })
+        }
+        t.add(.delete, "/agents/:id", "Revoke an agent: it is refused from now on and its queued jobs are cancelled (administrators)") { _, ctx in
+            let p = try ctx.caller()
+            try custody.authorizer.check(p, .manageSettings)
+            let id = try ctx.param("id")
+            try await custody.store.write { db in
+                guard let a = try AgentRecord.fetchOne(db, key: id) else { throw APIError.notFound("agent") }
+                try db.execute(sql: "UPDATE agents SET revokedAt = ? WHERE id = ? AND revokedAt IS NULL", arguments: [custody.now().seconds, id])
+                try db.execute(sql: "UPDATE agentJobs SET state = 'cancelled', ciphertext = x'' WHERE agentId = ? AND state = 'queued'", arguments: [id])
+                try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "agent_revoked",
+                    message: "agent \(a.id) on \(a.hostname)"), in: db)
+            }
+            custody.agentHub.signal(id).poke()
+            return Reply.noContent()
+        }
+    }
+
+    /// `/agent/v1/*`: only agents call these; each request is signed (enrollment by the key it enrolls).
+    func agentProtocol(_ g: RouterGroup<AppContext>) {
+        g.post("/enroll") { req, _ -> Response in
+            var req = req
+            let body = try await custody.readAgentBody(&req)
+            guard let e = try? JSONDecoder().decode(EnrollRequest.self, from: body) else {
+                throw APIError.badRequest("malformed_json", "the body is not an enrollment request")
+            }
+            var headers: [String: String] = [:]
+            for name in [AgentWire.timeHeader, AgentWire.nonceHeader, AgentWire.signatureHeader] {
+                headers[name] = HTTPField.Name(name).flatMap { req.headers[$0] }
+            }
+            let agent = try await custody.enroll(e, headers: headers, body: body, method: req.method.rawValue, path: req.uri.path)
+            return try Reply.json(EnrollResponse(agentId: agent.id), status: .created)
+        }
+        g.post("/poll") { req, _ -> Response in
+            var req = req
+            let signed = try await custody.authenticateAgent(&req)
+            guard let poll = try? JSONDecoder().decode(PollRequest.self, from: signed.body) else {
+                throw APIError.badRequest("malformed_json", "the body is not a poll request")
+            }
+            let id = signed.agent.id
+            var jobs = try await custody.leaseAgentJobs(id)
+            if jobs.isEmpty && poll.wait > 0 {
+                let wait = Duration.seconds(min(poll.wait, custody.config.agentLongPollSeconds))
+                try? await cancelWhenGracefulShutdown { await custody.agentHub.signal(id).wait(timeout: wait) }
+                jobs = try await custody.leaseAgentJobs(id)
+            }
+            if poll.version != signed.agent.version {
+                try await custody.store.write { db in try db.execute(sql: "UPDATE agents SET version = ? WHERE id = ?", arguments: [poll.version, id]) }
+            }
+            return try Reply.json(PollResponse(jobs: jobs))
+        }
+        g.post("/jobs/:id/renew") { req, ctx -> Response in
+            var req = req
+            let signed = try await custody.authenticateAgent(&req)
+            guard let lease = try? JSONDecoder().decode(LeaseRequest.self, from: signed.body) else {
+                throw APIError.badRequest("malformed_json", "the body is not a lease request")
+            }
+            guard try await custody.renewAgentLease(signed.agent.id, job: try ctx.param("id"), lease: lease.leaseId) else {
+                throw APIError(.conflict, "lease_lost", "the lease is not current")
+            }
+            return try Reply.json(["leaseSeconds": Int(custody.config.agentLeaseSeconds)])
+        }
+        g.post("/jobs/:id/result") { req, ctx -> Response in
+            var req = req
+            let signed = try await custody.authenticateAgent(&req)
+            guard let result = try? JSONDecoder().decode(ResultRequest.self, from: signed.body) else {
+                throw APIError.badRequest("malformed_json", "the body is not a result")
+            }
+            switch try await custody.acceptAgentResult(signed.agent.id, job: try ctx.param("id"), result) {
+            case .accepted: return try Reply.json(["status": "accepted"])
+            case .duplicate: return try Reply.json(["status": "duplicate"])
+            case .refused: throw APIError(.conflict, "lease_lost", "the job is not leased to this agent under this lease")
+            }
+        }
+    }
+}

@@ -1,0 +1,160 @@
+import Crypto
+import Foundation
+import GRDB
+import HTTPTypes
+import NIOCore
+import Shared
+import Testing
+
+@testable import Server
+
+/// `/agent/v1/*` in process: enrollment tokens are single use and expire; every later request must
+/// be signed, fresh and new; bad requests change nothing; two agents never hold the same job.
+@Suite struct AgentProtocolTests {
+    struct FakeAgent {
+        let signing = Curve25519.Signing.PrivateKey()
+        let sealing = Curve25519.KeyAgreement.PrivateKey()
+        var id = "enrolling"
+    }
+
+    func send(_ api: API, _ path: String, _ body: some Encodable, as agent: FakeAgent, at time: Date, tamper: ((inout HTTPFields, inout Data) -> Void)? = nil)
+        async throws -> Reply
+    {
+        var data = try JSONEncoder().encode(body)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        for (k, v) in try AgentWire.sign(method: "POST", path: "/agent/v1" + path, body: data, agentID: agent.id, key: agent.signing, now: time) {
+            headers[HTTPField.Name(k)!] = v
+        }
+        tamper?(&headers, &data)
+        let resp = try await api.client.execute(uri: "/agent/v1" + path, method: .post, headers: headers, body: ByteBuffer(bytes: data))
+        return Reply(status: resp.status, data: Data(resp.body.readableBytesView))
+    }
+
+    /// A bundle's token, read out of the (uncompressed) archive.
+    func token(_ api: API, _ admin: String, _ h: Harness, resourceId: String? = nil) async throws -> String {
+        try FileManager.default.createDirectory(atPath: h.custody.config.tlsDir, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: h.custody.config.tlsDir + "/server.crt", contents: Data("-----BEGIN CERTIFICATE-----\n".utf8))
+        var body: [String: Any] = ["os": "linux", "serverURL": "https://vault.example.test:7272"]
+        body["resourceId"] = resourceId
+        let r = try await api.call(.post, "/agent-packages", token: admin, json: body)
+        #expect(r.status == .ok, "\(r.text)")
+        let dir = NSTemporaryDirectory() + "bundle-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try r.data.write(to: URL(fileURLWithPath: dir + "/b.tar.gz"))
+        #expect(try runCommand("/bin/tar", ["xzf", dir + "/b.tar.gz", "-C", dir]).code == 0, "a valid tar.gz")
+        let text = try String(contentsOfFile: dir + "/custody-agent/Agent.conf", encoding: .utf8)
+        #expect(text.contains("ServerURL=https://vault.example.test:7272"))
+        let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("EnrollmentToken=") })
+        return String(line.dropFirst("EnrollmentToken=".count))
+    }
+
+    func enroll(_ api: API, _ token: String, _ agent: inout FakeAgent, at: Date, host: String = "web01.example.test") async throws -> Reply {
+        let r = try await send(api, "/enroll", EnrollRequest(token: token, hostname: host, os: "linux", arch: "x86_64", version: "t",
+            signingKey: agent.signing.publicKey.rawRepresentation, sealingKey: agent.sealing.publicKey.rawRepresentation), as: agent, at: at)
+        if let id = r.object["agentId"] as? String { agent.id = id }
+        return r
+    }
+
+    @Test func theEmbeddedTemplatesAreTheFilesInAgentPackages() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        #expect(try String(contentsOfFile: root + "/agent-packages/install.sh", encoding: .utf8) == AgentPackageTemplates.installScript)
+        #expect(try String(contentsOfFile: root + "/agent-packages/Agent.conf", encoding: .utf8) == AgentPackageTemplates.agentConf)
+    }
+
+    func count(_ h: Harness, _ sql: String) async throws -> Int {
+        try await h.custody.store.read { db in try Int.fetchOne(db, sql: sql) ?? 0 }
+    }
+
+    @Test func tokensAreSingleUseAndExpire() async throws {
+        let clock = TestClock()
+        let h = try await Harness.make(clock: clock)
+        try await h.run { api in
+            let admin = try await api.admin()
+            let t = try await token(api, admin, h)
+            var a = FakeAgent()
+            #expect(try await enroll(api, t, &a, at: clock.now).status == .created)
+            var b = FakeAgent()
+            let reused = try await enroll(api, t, &b, at: clock.now)
+            #expect(reused.status == .unauthorized && reused.errorCode == "invalid_token")
+            let old = try await token(api, admin, h)
+            let fresh = try await token(api, admin, h)
+            let d = FakeAgent()
+            clock.advance(8 * 86400)
+            var c = FakeAgent()
+            #expect(try await enroll(api, old, &c, at: clock.now).errorCode == "invalid_token", "7 days by default")
+            let unsigned = try await send(api, "/enroll", EnrollRequest(token: fresh, hostname: "h", os: "linux",
+                arch: "x", version: "t", signingKey: d.signing.publicKey.rawRepresentation, sealingKey: d.sealing.publicKey.rawRepresentation),
+                as: FakeAgent(), at: clock.now)
+            #expect(unsigned.errorCode == "bad_signature", "signed by another key than the one it enrolls")
+            #expect(try await count(h, "SELECT count(*) FROM agents") == 1)
+        }
+    }
+
+    @Test func forgedStaleReplayedOversizedAndRevokedRequestsAreRefusedWithoutEffect() async throws {
+        let clock = TestClock()
+        let h = try await Harness.make(clock: clock)
+        try await h.run { api in
+            let admin = try await api.admin()
+            var a = FakeAgent()
+            #expect(try await enroll(api, try await token(api, admin, h), &a, at: clock.now).status == .created)
+            let poll = PollRequest(wait: 0, version: "t")
+            #expect(try await send(api, "/poll", poll, as: a, at: clock.now).status == .ok)
+            let seen = try await count(h, "SELECT count(*) FROM agentNonces")
+            var forger = FakeAgent()
+            forger.id = a.id
+            #expect(try await send(api, "/poll", poll, as: forger, at: clock.now).errorCode == "bad_signature")
+            #expect(try await send(api, "/poll", poll, as: a, at: clock.now) { _, body in body.append(contentsOf: Data(" ".utf8)) }
+                .errorCode == "bad_signature", "a body changed after signing")
+            #expect(try await send(api, "/poll", poll, as: a, at: clock.now.addingTimeInterval(-301)).errorCode == "clock_skew")
+            var replayed: (HTTPFields, Data)?
+            _ = try await send(api, "/poll", poll, as: a, at: clock.now) { headers, body in replayed = (headers, body) }
+            let replay = try await send(api, "/poll", poll, as: a, at: clock.now) { headers, body in (headers, body) = replayed! }
+            #expect(replay.errorCode == "replayed", "\(replay.status) \(replay.text)")
+            let big = try await send(api, "/poll", poll, as: a, at: clock.now) { _, body in body = Data(count: AgentWire.maxBody + 1) }
+            #expect(big.status == .contentTooLarge)
+            #expect(try await count(h, "SELECT count(*) FROM agentNonces") == seen + 1, "only the first of the replayed pair counted")
+            #expect(try await api.call(.delete, "/agents/\(a.id)", token: admin).status == .noContent)
+            #expect(try await send(api, "/poll", poll, as: a, at: clock.now).errorCode == "agent_revoked")
+        }
+    }
+
+    @Test func aJobIsLeasedToItsOwnAgentOnceAndItsAnswerTakenOncePerLease() async throws {
+        let h = try await Harness.make(configure: { $0.agentLeaseSeconds = 30 })
+        try await h.run { api in
+            let admin = try await api.admin()
+            var a = FakeAgent(), b = FakeAgent()
+            #expect(try await enroll(api, try await token(api, admin, h), &a, at: Date()).status == .created)
+            #expect(try await enroll(api, try await token(api, admin, h), &b, at: Date(), host: "web02.example.test").status == .created)
+            let job = ResetJob(operation: .verify, resource: ["RESOURCENAME": "web01"], account: ["LOGINNAME": "svc"],
+                currentPassword: Secret("Sealed-Pass-1"), settings: ResetSettings())
+            let agentID = a.id
+            let waiting = Task { try await h.custody.runAgentJob(agentID, job) }
+            var jobs: [[String: Any]] = []
+            for _ in 0..<50 where jobs.isEmpty {
+                #expect((try await send(api, "/poll", PollRequest(wait: 0, version: "t"), as: b, at: Date()).object["jobs"] as? [Any])?.isEmpty == true,
+                    "another agent never sees the job")
+                jobs = try await send(api, "/poll", PollRequest(wait: 0, version: "t"), as: a, at: Date()).object["jobs"] as? [[String: Any]] ?? []
+            }
+            let leased = try JSONDecoder().decode(AgentJob.self, from: JSONSerialization.data(withJSONObject: try #require(jobs.first)))
+            let opened = try JSONDecoder().decode(ResetJob.self, from: try AgentWire.open(leased, with: a.sealing))
+            #expect(opened.currentPassword?.reveal() == "Sealed-Pass-1")
+            #expect(throws: (any Error).self) { try AgentWire.open(leased, with: b.sealing) }
+            let again = try await send(api, "/poll", PollRequest(wait: 0, version: "t"), as: a, at: Date())
+            #expect((again.object["jobs"] as? [Any])?.isEmpty == true, "leased once")
+            let wrong = try await send(api, "/jobs/\(leased.id)/result", ResultRequest(leaseId: "not-the-lease", response: .success("x")), as: a, at: Date())
+            #expect(wrong.errorCode == "lease_lost")
+            let theirs = try await send(api, "/jobs/\(leased.id)/result", ResultRequest(leaseId: leased.leaseId, response: .success("x")), as: b, at: Date())
+            #expect(theirs.errorCode == "lease_lost", "an answer from another agent is refused")
+            #expect(try await send(api, "/jobs/\(leased.id)/renew", LeaseRequest(leaseId: leased.leaseId), as: a, at: Date()).status == .ok)
+            let answer = ResultRequest(leaseId: leased.leaseId, response: .failure(ResetFailure(.authenticationFailed, "wrong password")))
+            #expect(try await send(api, "/jobs/\(leased.id)/result", answer, as: a, at: Date()).object["status"] as? String == "accepted")
+            #expect(try await send(api, "/jobs/\(leased.id)/result", answer, as: a, at: Date()).object["status"] as? String == "duplicate")
+            let outcome = try await waiting.value
+            #expect(outcome.code == "authenticationFailed")
+            let stored = try await h.custody.store.read { db in try Data.fetchOne(db, sql: "SELECT ciphertext FROM agentJobs") }
+            #expect(stored?.isEmpty == true, "the sealed job is dropped once answered")
+        }
+    }
+}
