@@ -11,7 +11,11 @@ struct AgentService: Service {
     let config: AgentConfig
     let client: AgentClient
     let logger: Logger
+    #if os(Windows)
+    var plugin: any ResetPlugin = WindowsLocalPlugin()
+    #else
     var plugin: any ResetPlugin = LinuxLocalPlugin()
+    #endif
     static let version = "0.7.0"
 
     var resultsDir: String { config.dataDir + "/results" }
@@ -20,16 +24,20 @@ struct AgentService: Service {
         var identity = try AgentIdentity.loadOrCreate(config.dataDir)
         try FileManager.default.createDirectory(atPath: resultsDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         var failures = 0
+        var reportedAt: Date? = nil
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 if identity.agentID == nil { identity = try await enroll(identity) }
                 try await flushResults(identity)
                 let current = identity
+                // The local accounts go with the first poll and then every 10 minutes (account sync).
+                let accounts = reportedAt.map { Date().timeIntervalSince($0) > 600 } ?? true ? LocalAccounts.list() : nil
                 let poll: PollResponse = try await cancelWhenGracefulShutdown {
-                    try await client.post("/poll", PollRequest(wait: config.longPollSeconds, version: Self.version), identity: current,
+                    try await client.post("/poll", PollRequest(wait: config.longPollSeconds, version: Self.version, accounts: accounts), identity: current,
                         timeout: .seconds(Int64(config.longPollSeconds) + 30))
                 }
                 failures = 0
+                if accounts != nil { reportedAt = Date() }
                 for job in poll.jobs { await run(job, identity) }
                 if poll.jobs.isEmpty {
                     let pause = config.longPollSeconds > 0 ? Double.random(in: 0...1) : config.scheduleInterval * Double.random(in: 0.8...1.2)

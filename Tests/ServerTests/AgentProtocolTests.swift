@@ -157,4 +157,34 @@ import Testing
             #expect(stored?.isEmpty == true, "the sealed job is dropped once answered")
         }
     }
+
+    @Test func accountSyncAddsAndRemovesOnlyWhereEnabled() async throws {
+        let h = try await Harness.make()
+        try await h.run { api in
+            let admin = try await api.admin()
+            let rid = try await api.resource("synced", token: admin)
+            _ = try await api.account(rid, "old1", password: "Old-Pass-123", token: admin)
+            _ = try await api.account(rid, "keep", password: "Keep-Pass-123", token: admin)
+            try await api.call(.put, "/resources/\(rid)/reset-config", token: admin, json: ["mode": "agent"])
+            var a = FakeAgent()
+            #expect(try await enroll(api, try await token(api, admin, h, resourceId: rid), &a, at: Date()).status == .created)
+            func names() async throws -> Set<String> {
+                Set(try await api.call(.get, "/resources/\(rid)/accounts", token: admin).array.compactMap { $0["loginName"] as? String })
+            }
+            let report = PollRequest(wait: 0, version: "t", accounts: ["keep", "new1", "root"])
+            #expect(try await send(api, "/poll", report, as: a, at: Date()).status == .ok)
+            #expect(try await names() == ["old1", "keep"], "sync is off by default")
+            let on = try await api.call(.put, "/resources/\(rid)/reset-config", token: admin,
+                json: ["mode": "agent", "syncAccountAddition": true, "syncAccountDeletion": true])
+            #expect(on.status == .ok || on.status == .noContent, "\(on.text)")
+            #expect(try await send(api, "/poll", PollRequest(wait: 0, version: "t", accounts: []), as: a, at: Date()).status == .ok)
+            #expect(try await names() == ["old1", "keep"], "an empty report removes nothing")
+            #expect(try await send(api, "/poll", report, as: a, at: Date()).status == .ok)
+            #expect(try await names() == ["keep", "new1", "root"])
+            let audited = try await h.custody.store.read { db in
+                try String.fetchAll(db, sql: "SELECT operation || ' ' || account FROM audit WHERE operation LIKE 'account_sync_%' ORDER BY id")
+            }
+            #expect(audited == ["account_sync_added new1", "account_sync_added root", "account_sync_removed old1"], "\(audited)")
+        }
+    }
 }

@@ -85,6 +85,7 @@ extension Routes {
                 throw APIError.badRequest("malformed_json", "the body is not a poll request")
             }
             let id = signed.agent.id
+            if let accounts = poll.accounts { try await custody.syncAgentAccounts(signed.agent, accounts) }
             var jobs = try await custody.leaseAgentJobs(id)
             if jobs.isEmpty && poll.wait > 0 {
                 let wait = Duration.seconds(min(poll.wait, custody.config.agentLongPollSeconds))

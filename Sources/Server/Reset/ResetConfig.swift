@@ -21,9 +21,12 @@ struct ResetConfig: Codable, Sendable, Equatable, APIBody {
     /// Plugin-specific: `changeMethod` (passwd | chpasswd), `legacyAlgorithms` (true), `lineEnding` (crlf), `promptTimeout` (s);
     /// LDAP `ldapType`, `tls`, `caFile`; SQL `database`, `hostPart`, `tls`, `caFile`; custom plugins anything.
     var options: [String: String]?
+    /// Agent mode: add the local accounts the agent reports, and remove those it no longer has.
+    var syncAccountAddition: Bool?
+    var syncAccountDeletion: Bool?
 
     static let fields = ["mode", "protocol", "port", "loginAccount", "authMethod", "elevation", "rootAccount", "enableAccount",
-        "copyToStartup", "hostKey", "prompts", "options"]
+        "copyToStartup", "hostKey", "prompts", "options", "syncAccountAddition", "syncAccountDeletion"]
     static let required = ["mode"]
 
     func validate() throws {

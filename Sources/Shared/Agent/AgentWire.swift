@@ -69,7 +69,9 @@ public struct PollRequest: Codable, Sendable {
     /// Seconds the server may hold the request open waiting for work (long poll); 0 answers at once.
     public var wait: Int
     public var version: String
-    public init(wait: Int, version: String) { (self.wait, self.version) = (wait, version) }
+    /// The host's local login accounts, sent now and then for account sync.
+    public var accounts: [String]?
+    public init(wait: Int, version: String, accounts: [String]? = nil) { (self.wait, self.version, self.accounts) = (wait, version, accounts) }
 }
 
 /// One leased job: the sealed `ResetJob` and the lease that must be renewed while it runs.
