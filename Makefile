@@ -33,11 +33,15 @@ test: deps
 bench: deps
 	@missing=""; for p in $(BENCH_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+	@python3 -c 'import cryptography' 2>/dev/null || python3 -m pip install -q cryptography 2>/dev/null \
+	  || python3 -m pip install -q --break-system-packages cryptography
 	$(SWIFT) build -c release --product custody
+	$(SWIFT) build -c release --product custody-agent
 	bash bench/run.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 	bash bench/reset.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 	bash bench/dirdb.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 	bash bench/integrity.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
+	bash bench/agent.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 
 clean:
 	rm -rf .build

@@ -38,14 +38,8 @@ done
 for _ in $(seq 1 100); do (echo >/dev/tcp/127.0.0.1/$SSHPORT) 2>/dev/null && break; sleep 0.1; done
 
 echo "bcryptCost: 10" >"$DIR/custody.yaml"
-"$BIN" serve --data-dir "$DIR/data" --host 127.0.0.1 --port "$PORT" --config "$DIR/custody.yaml" >"$DIR/stdout" 2>"$DIR/stderr" & PIDS+=($!)
-for _ in $(seq 1 300); do grep -q "listening on" "$DIR/stdout" 2>/dev/null && break; sleep 0.1; done
-URL="https://localhost:$PORT/api/v1"
-CA="$DIR/data/tls/server.crt"
-api() { curl -sf --cacert "$CA" -H "Content-Type: ${CT:-application/json}" ${TOKEN:+-H "Authorization: Bearer $TOKEN"} "$@"; }
-INITIAL=$(sed -n 's/^initial admin password: //p' "$DIR/stdout")
-TOKEN=$(api -d "{\"username\":\"admin\",\"password\":\"$INITIAL\"}" "$URL/auth/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-api -d "{\"currentPassword\":\"$INITIAL\",\"newPassword\":\"Bench-Keeper-Pass-1\"}" "$URL/auth/password" >/dev/null
+source "$(dirname "$0")/lib.sh"
+start_custody
 {
   echo "resourceName,accountName,dnsName,type,password"
   for i in $(seq -f '%04g' 0 $((N - 1))); do echo "bench-int,ci_$i,127.0.0.1,Linux,Int-Bench-$i"; done

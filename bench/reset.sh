@@ -56,14 +56,8 @@ HANDSHAKE=$(python3 -c "print(f'{$T1 - $T0:.2f}')")
 cat >"$DIR/custody.yaml" <<CFG
 bcryptCost: 10
 CFG
-"$BIN" serve --data-dir "$DIR/data" --host 127.0.0.1 --port "$PORT" --config "$DIR/custody.yaml" >"$DIR/stdout" 2>"$DIR/stderr" & PIDS+=($!)
-for _ in $(seq 1 300); do grep -q "listening on" "$DIR/stdout" 2>/dev/null && break; sleep 0.1; done
-URL="https://localhost:$PORT/api/v1"
-CA="$DIR/data/tls/server.crt"
-api() { curl -sf --cacert "$CA" -H "Content-Type: ${CT:-application/json}" ${TOKEN:+-H "Authorization: Bearer $TOKEN"} "$@"; }
-INITIAL=$(sed -n 's/^initial admin password: //p' "$DIR/stdout")
-TOKEN=$(api -d "{\"username\":\"admin\",\"password\":\"$INITIAL\"}" "$URL/auth/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-api -d "{\"currentPassword\":\"$INITIAL\",\"newPassword\":\"Bench-Keeper-Pass-1\"}" "$URL/auth/password" >/dev/null
+source "$(dirname "$0")/lib.sh"
+start_custody
 {
   echo "resourceName,accountName,dnsName,type,password"
   echo "bench-su,custody_login,127.0.0.1,Linux,Login-Pass-1"

@@ -75,6 +75,13 @@ struct AgentService: Service {
     /// Runs one job, renewing its lease meanwhile; the answer is saved before it is sent, so a
     /// restart sends it again until the server acknowledges it.
     func run(_ job: AgentJob, _ identity: AgentIdentity) async {
+        // Take the offer first: a job is run only once the server knows this agent has it.
+        do {
+            let _: [String: Int] = try await client.post("/jobs/\(job.id)/renew", LeaseRequest(leaseId: job.leaseId), identity: identity)
+        } catch {
+            logger.warning("could not take a job; the server offers it again", metadata: ["job": "\(job.id)", "error": "\(error)"])
+            return
+        }
         let response: PluginResponse = await withTaskGroup(of: PluginResponse?.self) { group in
             group.addTask {
                 while !Task.isCancelled {

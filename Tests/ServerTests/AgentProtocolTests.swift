@@ -121,7 +121,10 @@ import Testing
     }
 
     @Test func aJobIsLeasedToItsOwnAgentOnceAndItsAnswerTakenOncePerLease() async throws {
-        let h = try await Harness.make(configure: { $0.agentLeaseSeconds = 30 })
+        let h = try await Harness.make(configure: {
+            $0.agentLeaseSeconds = 60
+            $0.agentOfferSeconds = 60
+        })
         try await h.run { api in
             let admin = try await api.admin()
             var a = FakeAgent(), b = FakeAgent()
@@ -138,6 +141,8 @@ import Testing
                 jobs = try await send(api, "/poll", PollRequest(wait: 0, version: "t"), as: a, at: Date()).object["jobs"] as? [[String: Any]] ?? []
             }
             let leased = try JSONDecoder().decode(AgentJob.self, from: JSONSerialization.data(withJSONObject: try #require(jobs.first)))
+            #expect(try await send(api, "/jobs/\(leased.id)/renew", LeaseRequest(leaseId: leased.leaseId), as: a, at: Date()).status == .ok,
+                "the offer is taken")
             let opened = try JSONDecoder().decode(ResetJob.self, from: try AgentWire.open(leased, with: a.sealing))
             #expect(opened.currentPassword?.reveal() == "Sealed-Pass-1")
             #expect(throws: (any Error).self) { try AgentWire.open(leased, with: b.sealing) }
@@ -185,6 +190,69 @@ import Testing
                 try String.fetchAll(db, sql: "SELECT operation || ' ' || account FROM audit WHERE operation LIKE 'account_sync_%' ORDER BY id")
             }
             #expect(audited == ["account_sync_added new1", "account_sync_added root", "account_sync_removed old1"], "\(audited)")
+        }
+    }
+
+    /// A poll answer that never reached the agent (it had gone away mid long poll): the offer is
+    /// not taken, so the job goes back to the queue and is offered again, never run twice.
+    @Test func anOfferNotTakenIsOfferedAgainAndTheOldLeaseIsRefused() async throws {
+        let h = try await Harness.make(configure: {
+            $0.agentOfferSeconds = 1
+            $0.agentQueueSeconds = 60
+        })
+        try await h.run { api in
+            let admin = try await api.admin()
+            var a = FakeAgent()
+            #expect(try await enroll(api, try await token(api, admin, h), &a, at: Date()).status == .created)
+            let job = ResetJob(operation: .verify, resource: [:], account: ["LOGINNAME": "svc"], currentPassword: Secret("P-1"), settings: ResetSettings())
+            let agentID = a.id
+            let waiting = Task { try await h.custody.runAgentJob(agentID, job) }
+            func offers() async throws -> [AgentJob] {
+                let r = try await send(api, "/poll", PollRequest(wait: 2, version: "t"), as: a, at: Date())
+                return try JSONDecoder().decode(PollResponse.self, from: r.data).jobs
+            }
+            let lost = try #require(try await offers().first)
+            // Offered again (a loaded machine may let an offer lapse more than once: take the first one in time).
+            var second: AgentJob?
+            for _ in 0..<20 where second == nil {
+                guard let offer = try await offers().first else { continue }
+                #expect(offer.id == lost.id && offer.leaseId != lost.leaseId)
+                if try await send(api, "/jobs/\(offer.id)/renew", LeaseRequest(leaseId: offer.leaseId), as: a, at: Date()).status == .ok {
+                    second = offer
+                }
+            }
+            let taken = try #require(second)
+            let stale = try await send(api, "/jobs/\(lost.id)/renew", LeaseRequest(leaseId: lost.leaseId), as: a, at: Date())
+            #expect(stale.errorCode == "lease_lost", "the first offer can no longer be taken")
+            let done = ResultRequest(leaseId: taken.leaseId, response: .success("ok"))
+            #expect(try await send(api, "/jobs/\(taken.id)/result", done, as: a, at: Date()).object["status"] as? String == "accepted")
+            #expect(try await waiting.value.ok)
+        }
+    }
+
+    /// Without a bundle binding, a resource is served by the agent whose host name is its DNS name.
+    @Test func anUnboundAgentServesTheResourceNamedLikeItsHost() async throws {
+        let h = try await Harness.make()
+        try await h.run { api in
+            let admin = try await api.admin()
+            var a = FakeAgent(), b = FakeAgent()
+            #expect(try await enroll(api, try await token(api, admin, h), &a, at: Date(), host: "db01.example.test").status == .created)
+            #expect(try await enroll(api, try await token(api, admin, h), &b, at: Date(), host: "WEB01.example.test").status == .created)
+            let rid = try await api.resource("web01", token: admin)  // dnsName web01.example.test
+            let aid = try await api.account(rid, "svc", password: "Svc-Pass-123", token: admin)
+            try await api.call(.put, "/resources/\(rid)/reset-config", token: admin, json: ["mode": "agent"])
+            let q = try await api.call(.post, "/resources/\(rid)/accounts/\(aid)/verify", token: admin)
+            #expect(q.status == .accepted, "\(q.text)")
+            var offered: [AgentJob] = []
+            for _ in 0..<50 where offered.isEmpty {
+                let other = try await send(api, "/poll", PollRequest(wait: 0, version: "t"), as: a, at: Date())
+                #expect(try JSONDecoder().decode(PollResponse.self, from: other.data).jobs.isEmpty, "not the agent of another host")
+                offered = try JSONDecoder().decode(PollResponse.self, from: try await send(api, "/poll", PollRequest(wait: 1, version: "t"),
+                    as: b, at: Date()).data).jobs
+            }
+            let job = try #require(offered.first)
+            let opened = try JSONDecoder().decode(ResetJob.self, from: try AgentWire.open(job, with: b.sealing))
+            #expect(opened.loginName == "svc" && opened.operation == .verify)
         }
     }
 }

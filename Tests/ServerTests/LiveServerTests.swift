@@ -12,6 +12,17 @@ import Testing
         return try runCommand(bin, args, env: env, stdin: stdin)
     }
 
+    func json(_ r: (code: Int32, out: String, err: String)) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any], "\(r.out) \(r.err)")
+    }
+
+    /// Logs the bootstrap admin in through the CLI and does the forced change; returns the token.
+    func adminToken(_ s: ServerProcess) throws -> String? {
+        let token = try json(try cli(s, ["login", "--username", "admin", "--json"], stdin: s.initialPassword + "\n"))["token"] as? String
+        #expect(try cli(s, ["user", "password"], token: token, stdin: "\(s.initialPassword)\nCli-Keeper-Pass-1\n").code == 0)
+        return token
+    }
+
     @Test func firstStartLoginChangeCreateAndReadBackWithNoPlaintextAtRest() async throws {
         let s = ServerProcess()
         #expect(try s.start(), "server did not start: \(s.stderr)")
@@ -167,11 +178,7 @@ import Testing
         let s = ServerProcess()
         #expect(try s.start())
         defer { s.stop() }
-        func json(_ r: (code: Int32, out: String, err: String)) throws -> [String: Any] {
-            try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any], "\(r.out) \(r.err)")
-        }
-        let token = try json(try cli(s, ["login", "--username", "admin", "--json"], stdin: s.initialPassword + "\n"))["token"] as? String
-        #expect(try cli(s, ["user", "password"], token: token, stdin: "\(s.initialPassword)\nCli-Keeper-Pass-1\n").code == 0)
+        let token = try adminToken(s)
         let made = try cli(s, ["user", "create", "--username", "approver2", "--role", "administrator"], token: token, stdin: "Second-Init-Pass-1\n")
         #expect(made.code == 0, "\(made.out) \(made.err)")
         let second = try json(try cli(s, ["login", "--username", "approver2", "--json"], stdin: "Second-Init-Pass-1\n"))["token"] as? String
@@ -209,11 +216,7 @@ import Testing
         let s = ServerProcess()
         #expect(try s.start())
         defer { s.stop() }
-        func json(_ r: (code: Int32, out: String, err: String)) throws -> [String: Any] {
-            try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any], "\(r.out) \(r.err)")
-        }
-        let token = try json(try cli(s, ["login", "--username", "admin", "--json"], stdin: s.initialPassword + "\n"))["token"] as? String
-        #expect(try cli(s, ["user", "password"], token: token, stdin: "\(s.initialPassword)\nCli-Keeper-Pass-1\n").code == 0)
+        let token = try adminToken(s)
         let tag = UUID().uuidString.prefix(8).lowercased()
         let mailbox = "owner-\(tag)@example.test"
         let made = try cli(s, ["user", "create", "--username", "owner", "--role", "passwordAdministrator", "--email", mailbox], token: token,

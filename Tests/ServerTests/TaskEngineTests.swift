@@ -93,7 +93,7 @@ import Testing
         try await h.run { api in
             let (admin, rid, ids) = try await setup(api)
             let q = try await api.call(.put, "/resources/\(rid)/accounts/\(ids[0])/password", token: admin, json: ["resetType": "remote"])
-            let t = try await api.call(.get, "/tasks/\(try #require(q.object["taskId"] as? String))?wait=20", token: admin).object
+            let t = try await api.call(.get, "/tasks/\(try #require(q.object["taskId"] as? String))?wait=60", token: admin).object
             #expect(t["state"] as? String == "succeeded", "\(t)")
             #expect(plugin.passwordsTried.count == 3)
         }

@@ -1,10 +1,14 @@
 import Foundation
 import GRDB
+import ServiceLifecycle
 import Shared
 
-/// Jobs for agents. A job is sealed to one agent and leased to it alone; the waiting reset learns
-/// the answer, or that the agent never took the job (unreachable, safe to retry), or that the lease
-/// ran out unanswered (outcome unknown: reconcile, never a blind re-run).
+/// Jobs for agents. A job is sealed to one agent and offered to it alone. The agent must take the
+/// offer (its first renewal) before it runs the job; an offer not taken in `agentOfferSeconds` (a
+/// poll answer that never arrived) goes back to the queue, which is safe since the agent never ran
+/// it. The waiting reset learns the answer, or that the agent never took the job (unreachable,
+/// safe to retry), or that a taken lease ran out unanswered (outcome unknown: reconcile, never a
+/// blind re-run).
 extension Custody {
     /// Sends `job` to the agent and waits for its answer.
     func runAgentJob(_ agentID: String, _ job: ResetJob) async throws(ResetFailure) -> PluginResponse {
@@ -42,6 +46,11 @@ extension Custody {
                     case "queued" where at > row["queueDeadline"]:
                         try db.execute(sql: "UPDATE agentJobs SET state = 'cancelled', ciphertext = x'' WHERE id = ?", arguments: [id])
                         return .failure(ResetFailure(.unreachable, "the agent did not take the job within \(Int(config.agentQueueSeconds)) s"))
+                    case "offered" where at > row["leaseExpiresAt"] ?? 0:
+                        try db.execute(sql: "UPDATE agentJobs SET state = 'queued', leaseId = NULL, leaseExpiresAt = NULL WHERE id = ?",
+                            arguments: [id])
+                        db.afterNextTransaction { _ in agentHub.signal(agentID).poke() }
+                        return nil
                     case "leased" where at > row["leaseExpiresAt"] ?? 0:
                         try db.execute(sql: "UPDATE agentJobs SET state = 'expired', ciphertext = x'' WHERE id = ?", arguments: [id])
                         return .failure(ResetFailure(.outcomeUnknown, "the agent's lease ran out without an answer"))
@@ -53,12 +62,27 @@ extension Custody {
             switch outcome {
             case .success(let r)?: return r
             case .failure(let f)?: throw f
-            case nil: await agentHub.jobEnded.wait(timeout: .milliseconds(500))
+            case nil:
+                if Task.isShuttingDownGracefully || Task.isCancelled { throw await stopWaiting(id) }
+                await agentHub.jobEnded.wait(timeout: .milliseconds(500))
             }
         }
     }
 
-    /// Leases the agent's queued jobs to it (at most `limit`).
+    /// The server is stopping: a job the agent has not taken is withdrawn (unreachable: the engine
+    /// retries it after the restart); one it holds is in doubt (reconcile settles it later).
+    func stopWaiting(_ id: String) async -> ResetFailure {
+        let withdrawn = try? await store.write { db -> Bool in
+            try db.execute(sql: "UPDATE agentJobs SET state = 'cancelled', ciphertext = x'' WHERE id = ? AND state IN ('queued', 'offered')",
+                arguments: [id])
+            return db.changesCount == 1
+        }
+        return withdrawn == true
+            ? ResetFailure(.unreachable, "the server stopped before the agent took the job")
+            : ResetFailure(.outcomeUnknown, "the server stopped while the agent held the job")
+    }
+
+    /// Offers the agent's queued jobs to it (at most `limit`); each must be taken by a renewal.
     func leaseAgentJobs(_ agentID: String, limit: Int = 8) async throws -> [AgentJob] {
         let lease = config.agentLeaseSeconds
         return try await store.write { db in
@@ -67,19 +91,20 @@ extension Custody {
                 """, arguments: [agentID, limit])
             return try rows.map { row in
                 let leaseID = newID()
-                try db.execute(sql: "UPDATE agentJobs SET state = 'leased', leaseId = ?, leaseExpiresAt = ? WHERE id = ? AND state = 'queued'",
-                    arguments: [leaseID, now().seconds + lease, row["id"] as String])
+                try db.execute(sql: "UPDATE agentJobs SET state = 'offered', leaseId = ?, leaseExpiresAt = ? WHERE id = ? AND state = 'queued'",
+                    arguments: [leaseID, now().seconds + config.agentOfferSeconds, row["id"] as String])
                 return AgentJob(id: row["id"], leaseId: leaseID, leaseSeconds: Int(lease), operation: row["operation"],
                     encapsulatedKey: row["encapsulatedKey"], ciphertext: row["ciphertext"])
             }
         }
     }
 
-    /// Extends a live lease; false when the lease is not the job's current one or has ended.
+    /// Takes an offer or extends a live lease; false when the lease is not the job's current one or has ended.
     func renewAgentLease(_ agentID: String, job: String, lease: String) async throws -> Bool {
         try await store.write { db in
             try db.execute(sql: """
-                UPDATE agentJobs SET leaseExpiresAt = ? WHERE id = ? AND agentId = ? AND leaseId = ? AND state = 'leased' AND leaseExpiresAt >= ?
+                UPDATE agentJobs SET state = 'leased', leaseExpiresAt = ?
+                WHERE id = ? AND agentId = ? AND leaseId = ? AND state IN ('offered', 'leased') AND leaseExpiresAt >= ?
                 """, arguments: [now().seconds + config.agentLeaseSeconds, job, agentID, lease, now().seconds])
             return db.changesCount == 1
         }

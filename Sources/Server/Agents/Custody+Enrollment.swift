@@ -14,7 +14,9 @@ extension Custody {
 
     /// A tar.gz with `Agent.conf`, the server's certificate, the install script and, when found
     /// beside this server, the agent binary.
-    func agentBundle(os: String, resourceId: String?, serverURL: String, by user: String, _ db: Database) throws -> Bundle {
+    func agentBundle(os: String, resourceId: String?, serverURL: String, includeBinary: Bool = true, by user: String, _ db: Database)
+        throws -> Bundle
+    {
         let token = Tokens.generate()
         let expires = now().addingTimeInterval(config.enrollmentTokenDays * 86400)
         try db.execute(sql: """
@@ -32,7 +34,7 @@ extension Custody {
         tar.add("custody-agent/server.crt", certificate, mode: 0o644)
         let me = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         let binary = me.deletingLastPathComponent().appendingPathComponent("custody-agent").path
-        let found = os == "linux" && me.lastPathComponent == "custody" && FileManager.default.isExecutableFile(atPath: binary)
+        let found = includeBinary && os == "linux" && me.lastPathComponent == "custody" && FileManager.default.isExecutableFile(atPath: binary)
         if found, let data = FileManager.default.contents(atPath: binary) { tar.add("custody-agent/custody-agent", data, mode: 0o755) }
         return Bundle(archive: try tar.gzipped(), token: token, expiresAt: expires, includesBinary: found)
     }

@@ -54,6 +54,7 @@ struct PartialConfiguration: Decodable {
     var agentScheduleInterval: Double?
     var agentLongPollSeconds: Int?
     var agentLeaseSeconds: Double?
+    var agentOfferSeconds: Double?
     var agentQueueSeconds: Double?
     var enrollmentTokenDays: Double?
 
@@ -61,7 +62,7 @@ struct PartialConfiguration: Decodable {
         case dataDir, host, port, masterKeyFile, tlsCertificateFile, tlsKeyFile, passwordHistoryDepth
         case lockoutThreshold, lockoutWindowMinutes, sessionHours, maxBodyBytes, bcryptCost, logLevel
         case listenerWorkers, listenerTimeoutSeconds, listenerOutputBytes, listenerWorkDir
-        case notificationAttempts, agentScheduleInterval, agentLongPollSeconds, agentLeaseSeconds, agentQueueSeconds, enrollmentTokenDays
+        case notificationAttempts, agentScheduleInterval, agentLongPollSeconds, agentLeaseSeconds, agentOfferSeconds, agentQueueSeconds, enrollmentTokenDays
     }
 
     private struct AnyKey: CodingKey {
@@ -99,6 +100,7 @@ struct PartialConfiguration: Decodable {
         agentScheduleInterval = try c.decodeIfPresent(Double.self, forKey: .agentScheduleInterval)
         agentLongPollSeconds = try c.decodeIfPresent(Int.self, forKey: .agentLongPollSeconds)
         agentLeaseSeconds = try c.decodeIfPresent(Double.self, forKey: .agentLeaseSeconds)
+        agentOfferSeconds = try c.decodeIfPresent(Double.self, forKey: .agentOfferSeconds)
         agentQueueSeconds = try c.decodeIfPresent(Double.self, forKey: .agentQueueSeconds)
         enrollmentTokenDays = try c.decodeIfPresent(Double.self, forKey: .enrollmentTokenDays)
     }
@@ -125,6 +127,7 @@ struct PartialConfiguration: Decodable {
         if let v = agentScheduleInterval { c.agentScheduleInterval = v }
         if let v = agentLongPollSeconds { c.agentLongPollSeconds = v }
         if let v = agentLeaseSeconds { c.agentLeaseSeconds = v }
+        if let v = agentOfferSeconds { c.agentOfferSeconds = v }
         if let v = agentQueueSeconds { c.agentQueueSeconds = v }
         if let v = enrollmentTokenDays { c.enrollmentTokenDays = v }
     }

@@ -37,6 +37,8 @@ struct ServerConfiguration: Sendable, Codable, Equatable {
     var agentScheduleInterval: Double = 60
     var agentLongPollSeconds: Int = 25
     var agentLeaseSeconds: Double = 60
+    /// How long an offered job waits for the agent to take it before it goes back to the queue.
+    var agentOfferSeconds: Double = 10
     var agentQueueSeconds: Double = 600
     var enrollmentTokenDays: Double = 7
 
@@ -62,6 +64,7 @@ struct ServerConfiguration: Sendable, Codable, Equatable {
             out.append("listenerWorkers must be at least 1, listenerTimeoutSeconds 1...3600, listenerOutputBytes at least 1024")
         }
         if agentScheduleInterval < 1 || !(0...300).contains(agentLongPollSeconds) || agentLeaseSeconds < 1 || agentQueueSeconds < 1
+            || agentOfferSeconds < 0.1
             || !(0.001...365).contains(enrollmentTokenDays)
         {
             out.append("agentScheduleInterval, agentLeaseSeconds and agentQueueSeconds must be at least 1, agentLongPollSeconds 0...300, enrollmentTokenDays up to 365")

@@ -11,7 +11,9 @@ struct AgentPackageBody: APIBody {
     var resourceId: String?
     /// The URL agents use to reach this server; by default https:// and the request's Host.
     var serverURL: String?
-    static let fields = ["os", "arch", "resourceId", "serverURL"]
+    /// false leaves the agent binary out (it is distributed some other way).
+    var includeBinary: Bool?
+    static let fields = ["os", "arch", "resourceId", "serverURL", "includeBinary"]
     static let required = ["os"]
     func validate() throws {
         guard ["linux", "windows"].contains(os) else { throw APIError.badRequest("invalid_field", "os must be linux or windows") }
@@ -30,7 +32,8 @@ extension Routes {
             let url = b.serverURL ?? "https://" + (req.head.authority ?? "localhost:\(custody.config.port)")
             let bundle = try await custody.store.write { db -> Custody.Bundle in
                 if let rid = b.resourceId, try ResourceRecord.fetchOne(db, key: rid) == nil { throw APIError.notFound("resource") }
-                let bundle = try custody.agentBundle(os: b.os, resourceId: b.resourceId, serverURL: url, by: p.username, db)
+                let bundle = try custody.agentBundle(os: b.os, resourceId: b.resourceId, serverURL: url,
+                    includeBinary: b.includeBinary ?? true, by: p.username, db)
                 try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "agent_package",
                     message: "\(b.os) bundle for \(url), token valid until \(Custody.stamp(bundle.expiresAt))"
                         + (bundle.includesBinary ? "" : ", without the agent binary"), resourceId: b.resourceId), in: db)
@@ -54,7 +57,7 @@ extension Routes {
             try await custody.store.write { db in
                 guard let a = try AgentRecord.fetchOne(db, key: id) else { throw APIError.notFound("agent") }
                 try db.execute(sql: "UPDATE agents SET revokedAt = ? WHERE id = ? AND revokedAt IS NULL", arguments: [custody.now().seconds, id])
-                try db.execute(sql: "UPDATE agentJobs SET state = 'cancelled', ciphertext = x'' WHERE agentId = ? AND state = 'queued'", arguments: [id])
+                try db.execute(sql: "UPDATE agentJobs SET state = 'cancelled', ciphertext = x'' WHERE agentId = ? AND state IN ('queued', 'offered')", arguments: [id])
                 try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "agent_revoked",
                     message: "agent \(a.id) on \(a.hostname)"), in: db)
             }
