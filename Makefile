@@ -19,6 +19,8 @@ deps:
 	fi
 	@python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install -q aiosmtpd 2>/dev/null \
 	  || python3 -m pip install -q --break-system-packages aiosmtpd
+	@python3 -c 'import paramiko' 2>/dev/null || python3 -m pip install -q paramiko 2>/dev/null \
+	  || python3 -m pip install -q --break-system-packages paramiko
 
 build: deps
 	$(SWIFT) build --product custody
@@ -42,6 +44,7 @@ bench: deps
 	bash bench/dirdb.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 	bash bench/integrity.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 	bash bench/agent.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
+	bash bench/netdev.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 
 clean:
 	rm -rf .build

@@ -48,8 +48,9 @@ let package = Package(
             dependencies: ["Shared", "CLibSSH2", "CSpawn", "CLDAP", "CMariaDB",
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ]
+                .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
+            ],
+            resources: [.copy("NetworkDevices/Dialects")]
         ),
         .target(
             name: "Notify",

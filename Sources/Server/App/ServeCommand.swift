@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ResetPlugins
 import Hummingbird
 import HummingbirdTLS
 import Logging
@@ -88,7 +89,10 @@ enum Bootstrap {
         let store = try Store.open(path: cfg.databasePath)
         try await store.write { db in try Settings.seed(db) }
         let vault = try VaultOpener.open(store: store, keyPath: cfg.resolvedMasterKeyFile, logger: logger)
-        return Custody(config: cfg, store: store, vault: vault, logger: logger)
+        var plugins = PluginRegistry.builtIn
+        plugins.dialects = try DialectLibrary.load(extraDirectory: cfg.dialectsDir)
+        logger.info("device dialects loaded", metadata: ["dialects": "\(plugins.dialects.dialects.keys.sorted().joined(separator: ","))"])
+        return Custody(config: cfg, store: store, vault: vault, logger: logger, plugins: plugins)
     }
 }
 

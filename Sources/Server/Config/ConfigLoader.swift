@@ -50,6 +50,9 @@ struct PartialConfiguration: Decodable {
     var listenerTimeoutSeconds: Double?
     var listenerOutputBytes: Int?
     var listenerWorkDir: String?
+    var dialectsDir: String?
+    var resetWorkers: Int?
+    var resetPerHostLimit: Int?
     var notificationAttempts: Int?
     var agentScheduleInterval: Double?
     var agentLongPollSeconds: Int?
@@ -61,7 +64,7 @@ struct PartialConfiguration: Decodable {
     private enum CodingKeys: String, CodingKey, CaseIterable {
         case dataDir, host, port, masterKeyFile, tlsCertificateFile, tlsKeyFile, passwordHistoryDepth
         case lockoutThreshold, lockoutWindowMinutes, sessionHours, maxBodyBytes, bcryptCost, logLevel
-        case listenerWorkers, listenerTimeoutSeconds, listenerOutputBytes, listenerWorkDir
+        case listenerWorkers, listenerTimeoutSeconds, listenerOutputBytes, listenerWorkDir, dialectsDir, resetWorkers, resetPerHostLimit
         case notificationAttempts, agentScheduleInterval, agentLongPollSeconds, agentLeaseSeconds, agentOfferSeconds, agentQueueSeconds, enrollmentTokenDays
     }
 
@@ -96,6 +99,9 @@ struct PartialConfiguration: Decodable {
         listenerTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .listenerTimeoutSeconds)
         listenerOutputBytes = try c.decodeIfPresent(Int.self, forKey: .listenerOutputBytes)
         listenerWorkDir = try c.decodeIfPresent(String.self, forKey: .listenerWorkDir)
+        dialectsDir = try c.decodeIfPresent(String.self, forKey: .dialectsDir)
+        resetWorkers = try c.decodeIfPresent(Int.self, forKey: .resetWorkers)
+        resetPerHostLimit = try c.decodeIfPresent(Int.self, forKey: .resetPerHostLimit)
         notificationAttempts = try c.decodeIfPresent(Int.self, forKey: .notificationAttempts)
         agentScheduleInterval = try c.decodeIfPresent(Double.self, forKey: .agentScheduleInterval)
         agentLongPollSeconds = try c.decodeIfPresent(Int.self, forKey: .agentLongPollSeconds)
@@ -123,6 +129,9 @@ struct PartialConfiguration: Decodable {
         if let v = listenerTimeoutSeconds { c.listenerTimeoutSeconds = v }
         if let v = listenerOutputBytes { c.listenerOutputBytes = v }
         if let v = listenerWorkDir { c.listenerWorkDir = v }
+        if let v = dialectsDir { c.dialectsDir = v }
+        if let v = resetWorkers { c.resetWorkers = v }
+        if let v = resetPerHostLimit { c.resetPerHostLimit = v }
         if let v = notificationAttempts { c.notificationAttempts = v }
         if let v = agentScheduleInterval { c.agentScheduleInterval = v }
         if let v = agentLongPollSeconds { c.agentLongPollSeconds = v }

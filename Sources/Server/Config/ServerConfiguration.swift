@@ -30,6 +30,8 @@ struct ServerConfiguration: Sendable, Codable, Equatable {
     var listenerOutputBytes: Int = 64 * 1024
     /// Where listener programs are written and run (must allow exec). Default: `<dataDir>/listeners`.
     var listenerWorkDir: String? = nil
+    /// Extra device dialect files (`*.yaml`), added to the built-in ones; nil: built-ins only.
+    var dialectsDir: String? = nil
     /// Delivery attempts of one notification before it is given up (about 2 hours at the default).
     var notificationAttempts: Int = 8
     /// Agents: the poll interval they are given (offline after 3 missed), the longest a poll may wait,

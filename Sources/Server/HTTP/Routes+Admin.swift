@@ -28,9 +28,12 @@ struct ResourceTypeBody: APIBody {
     var name, plugin: String
     func validate() throws {
         try Validate.name(name, field: "name", max: 100)
-        guard ResourceTypes.plugins.contains(plugin) || (plugin.hasPrefix("external:") && plugin.count > 9) else {
+        guard ResourceTypes.plugins.contains(plugin) || (plugin.hasPrefix("external:") && plugin.count > 9)
+            || (plugin.hasPrefix("dialect:") && plugin.count > 8)
+        else {
             throw APIError.badRequest("invalid_field",
-                "field 'plugin' must be one of \(ResourceTypes.plugins.sorted().joined(separator: ", ")), or external:<custom listener name>")
+                "field 'plugin' must be one of \(ResourceTypes.plugins.sorted().joined(separator: ", ")), external:<custom listener name> "
+                    + "or dialect:<device dialect id>")
         }
     }
 }

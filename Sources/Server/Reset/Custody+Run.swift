@@ -63,7 +63,7 @@ extension Custody {
                 return ResetJob.Credential(loginName: acc.loginName, password: secret)
             }
             return Context(target: target, current: try secrets.current(account: a.id, db), login: try credential(target.config.loginAccount),
-                root: try credential(target.config.rootAccount), policy: try Catalog.effectivePolicy(for: r, db))
+                root: try credential(target.config.enableAccount ?? target.config.rootAccount), policy: try Catalog.effectivePolicy(for: r, db))
         }
     }
 

@@ -27,7 +27,10 @@ extension Custody {
         if pluginID.hasPrefix("external:") {
             return ResetTarget(resource: r, account: a, config: config, plugin: try externalPlugin(named: String(pluginID.dropFirst(9)), db))
         }
-        guard let plugin = plugins.plugin(pluginID) else {
+        guard let plugin = plugins.plugin(pluginID, type: r.type) else {
+            if pluginID == "network" || pluginID.hasPrefix("dialect:") {
+                throw APIError.badRequest("reset_unsupported", "no device dialect serves resources of type \(r.type) (plugin \(pluginID))")
+            }
             throw APIError.badRequest("reset_unsupported", "resources of type \(r.type) (plugin \(pluginID)) have no remote reset in this version")
         }
         return ResetTarget(resource: r, account: a, config: config, plugin: plugin)

@@ -16,6 +16,8 @@ struct ResetConfig: Codable, Sendable, Equatable, APIBody {
     var rootAccount: String?
     var enableAccount: String?
     var copyToStartup: Bool?
+    /// Devices: the login sends the account name (PMP's "Account name required for login"; default true).
+    var accountNameRequired: Bool?
     var hostKey: String?
     var prompts: [String: String]?
     /// Plugin-specific: `changeMethod` (passwd | chpasswd), `legacyAlgorithms` (true), `lineEnding` (crlf), `promptTimeout` (s);
@@ -26,7 +28,7 @@ struct ResetConfig: Codable, Sendable, Equatable, APIBody {
     var syncAccountDeletion: Bool?
 
     static let fields = ["mode", "protocol", "port", "loginAccount", "authMethod", "elevation", "rootAccount", "enableAccount",
-        "copyToStartup", "hostKey", "prompts", "options", "syncAccountAddition", "syncAccountDeletion"]
+        "copyToStartup", "accountNameRequired", "hostKey", "prompts", "options", "syncAccountAddition", "syncAccountDeletion"]
     static let required = ["mode"]
 
     func validate() throws {
@@ -35,7 +37,7 @@ struct ResetConfig: Codable, Sendable, Equatable, APIBody {
             throw APIError.badRequest("invalid_field", "field 'hostKey' must be an OpenSSH SHA256 fingerprint (SHA256:...)")
         }
         for (k, v) in prompts ?? [:] {
-            guard ["login", "password", "shell", "root", "enable", "config", "current", "retype"].contains(k) else {
+            guard ["login", "password", "shell", "user", "root", "enable", "config", "current", "retype"].contains(k) else {
                 throw APIError.badRequest("invalid_field", "unknown prompt '\(k)'")
             }
             guard v.count <= 500, (try? NSRegularExpression(pattern: v)) != nil else {
@@ -84,6 +86,8 @@ struct ResetConfig: Codable, Sendable, Equatable, APIBody {
         s.options = options ?? [:]
         s.legacyAlgorithms = options?["legacyAlgorithms"] == "true"
         if options?["lineEnding"] == "crlf" { s.lineEnding = "\r\n" }
+        s.copyToStartup = copyToStartup ?? false
+        s.accountNameRequired = accountNameRequired ?? true
         if let t = options?["promptTimeout"].flatMap(Double.init), (1...300).contains(t) { s.promptTimeout = t }
         return s
     }
@@ -92,8 +96,17 @@ struct ResetConfig: Codable, Sendable, Equatable, APIBody {
 /// Which plugin serves a resource type, and the plugins this server has.
 struct PluginRegistry: Sendable {
     var plugins: [String: any ResetPlugin]
+    /// Device dialects: `network` finds one by resource type, `dialect:<id>` names one.
+    var dialects: DialectLibrary = .builtIn
 
     static let builtIn = PluginRegistry(plugins: ["unix": UnixPlugin(), "ldap": LDAPPlugin(), "mysql": MySQLPlugin(), "postgresql": PostgresPlugin()])
 
     func plugin(_ id: String) -> (any ResetPlugin)? { plugins[id] }
+
+    /// The plugin for a resource type whose plugin id is `id`.
+    func plugin(_ id: String, type: String) -> (any ResetPlugin)? {
+        if id == "network" { return dialects.dialect(forType: type).map(NetworkDevicePlugin.init) }
+        if id.hasPrefix("dialect:") { return dialects.dialect(id: String(id.dropFirst(8))).map(NetworkDevicePlugin.init) }
+        return plugins[id]
+    }
 }

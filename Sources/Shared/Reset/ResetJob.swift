@@ -73,11 +73,18 @@ public struct ResetSettings: Codable, Sendable, Equatable {
     /// Seconds for each expected prompt.
     public var promptTimeout: Double
     public var connectTimeout: Double
+    /// Devices: copy the running configuration to startup after a change.
+    public var copyToStartup: Bool
+    /// Devices: the login sends the account name at a user-name prompt (false: password only).
+    public var accountNameRequired: Bool
 
     public init(transport: TransportKind = .ssh, port: Int = 22, authMethod: AuthMethod = .password, elevation: Elevation = .none,
         changeMethod: ChangeMethod = .passwd, hostKey: String? = nil, prompts: [String: String] = [:], options: [String: String] = [:],
-        legacyAlgorithms: Bool = false, lineEnding: String = "\n", promptTimeout: Double = 15, connectTimeout: Double = 10)
+        legacyAlgorithms: Bool = false, lineEnding: String = "\n", promptTimeout: Double = 15, connectTimeout: Double = 10,
+        copyToStartup: Bool = false, accountNameRequired: Bool = true)
     {
+        self.copyToStartup = copyToStartup
+        self.accountNameRequired = accountNameRequired
         self.transport = transport
         self.port = port
         self.authMethod = authMethod
@@ -96,7 +103,7 @@ public struct ResetSettings: Codable, Sendable, Equatable {
 extension ResetSettings {
     private enum CodingKeys: String, CodingKey {
         case transport, port, authMethod, elevation, changeMethod, hostKey, prompts, options, legacyAlgorithms, lineEnding,
-            promptTimeout, connectTimeout
+            promptTimeout, connectTimeout, copyToStartup, accountNameRequired
     }
 
     /// Missing fields take their defaults, so a hand-written request (a plugin's test) stays short.
@@ -114,6 +121,8 @@ extension ResetSettings {
             legacyAlgorithms: try c.decodeIfPresent(Bool.self, forKey: .legacyAlgorithms) ?? d.legacyAlgorithms,
             lineEnding: try c.decodeIfPresent(String.self, forKey: .lineEnding) ?? d.lineEnding,
             promptTimeout: try c.decodeIfPresent(Double.self, forKey: .promptTimeout) ?? d.promptTimeout,
-            connectTimeout: try c.decodeIfPresent(Double.self, forKey: .connectTimeout) ?? d.connectTimeout)
+            connectTimeout: try c.decodeIfPresent(Double.self, forKey: .connectTimeout) ?? d.connectTimeout,
+            copyToStartup: try c.decodeIfPresent(Bool.self, forKey: .copyToStartup) ?? d.copyToStartup,
+            accountNameRequired: try c.decodeIfPresent(Bool.self, forKey: .accountNameRequired) ?? d.accountNameRequired)
     }
 }

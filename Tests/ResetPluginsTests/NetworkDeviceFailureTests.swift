@@ -1,0 +1,107 @@
+import Foundation
+import Shared
+import Testing
+import TestSupport
+
+@testable import ResetPlugins
+
+/// The dialects' failure paths and edge cases against the emulators: enable secrets (wrong, and
+/// changed), an invalid command mid-dialogue, pagers left on, hostile passwords, copy to startup,
+/// a session dropped mid-change, and logins without an account name.
+@Suite(.enabled(if: DeviceEmulator.available, "needs python3 with paramiko (make deps)"), .serialized)
+struct NetworkDeviceFailureTests {
+    typealias N = NetworkDeviceTests
+    typealias Family = NetworkDeviceTests.Family
+
+    @Test(arguments: [N.ios, N.asa, N.catos])
+    func aWrongEnableSecretIsPermissionDeniedAndChangesNothing(family f: Family) async throws {
+        let emu = try DeviceEmulator(family: f.emulator, users: f.users, flags: f.flags)
+        defer { emu.stop() }
+        let job = N.job(f, emu, telnet: false, account: f.target, current: "Target-Start-1", new: "New-Pass-2x", enablePassword: "Wrong-Enable-9")
+        let e = await N.failure { _ = try await N.plugin(f).reset(job) }
+        #expect(e?.code == .permissionDenied, "\(f): \(String(describing: e))")
+        #expect(e?.message.contains("Wrong-Enable-9") == false)
+        #expect(emu.password(f.target) == "Target-Start-1")
+    }
+
+    @Test(arguments: [N.ios, N.asa, N.catos], [false, true])
+    func theEnableSecretIsChangedAndVerified(family f: Family, telnet: Bool) async throws {
+        let emu = try DeviceEmulator(family: f.emulator, users: f.users, flags: f.flags)
+        defer { emu.stop() }
+        let p = N.plugin(f)
+        _ = try await p.reset(N.job(f, emu, telnet: telnet, account: "enable", current: "Enable-Secret-1", new: "New-Enable-2"))
+        #expect([emu.value("enable_secret"), emu.value("enable_password")].contains("New-Enable-2"), "\(f): \(emu.log())")
+        try await p.verify(N.job(f, emu, telnet: telnet, account: "enable", current: "New-Enable-2", enablePassword: "New-Enable-2"))
+        let old = await N.failure {
+            try await p.verify(N.job(f, emu, telnet: telnet, account: "enable", current: "Enable-Secret-1", enablePassword: "Enable-Secret-1"))
+        }
+        #expect(old?.code == .authenticationFailed, "\(f): \(String(describing: old))")
+    }
+
+    /// The command each family's change starts with, refused as if the model lacked it.
+    static let changeCommand = ["ios": "username", "asa": "username", "catos": "set localuser", "procurve": "password manager",
+        "ilo": "set /map1", "screenos": "set admin", "junos": "commit"]
+
+    @Test(arguments: N.all)
+    func anInvalidCommandMidDialogueIsRejectedAndChangesNothing(family f: Family) async throws {
+        let emu = try DeviceEmulator(family: f.emulator, users: f.users, flags: f.flags + ["--reject", Self.changeCommand[f.emulator]!])
+        defer { emu.stop() }
+        let e = await N.failure {
+            _ = try await N.plugin(f).reset(N.job(f, emu, telnet: false, account: f.target, current: "Target-Start-1", new: "New-Pass-2x"))
+        }
+        #expect(e?.code == .rejectedByTarget, "\(f): \(String(describing: e))")
+        #expect(e?.message.contains("New-Pass-2x") == false)
+        #expect(emu.password(f.target) == "Target-Start-1")
+        if f.emulator == "junos" {
+            #expect(emu.password(f.target, in: "candidate") == "Target-Start-1", "the set must be rolled back: \(emu.log())")
+        }
+    }
+
+    @Test(arguments: N.all)
+    func pagersAreAnsweredWhenPagingStaysOn(family f: Family) async throws {
+        let emu = try DeviceEmulator(family: f.emulator, users: f.users, flags: f.flags + ["--paging-stays-on", "--motd-lines", "120"])
+        defer { emu.stop() }
+        _ = try await N.plugin(f).reset(N.job(f, emu, telnet: true, account: f.target, current: "Target-Start-1", new: "New-Pass-2x"))
+        #expect(emu.password(f.target) == "New-Pass-2x", "\(f): \(emu.log())")
+    }
+
+    /// Every printable character the dialect allows (except letters and digits), in chunks that fit.
+    @Test(arguments: N.all)
+    func hostilePasswordsWithinTheDialectsLimitsArriveIntact(family f: Family) async throws {
+        let emu = try DeviceEmulator(family: f.emulator, users: f.users, flags: f.flags)
+        defer { emu.stop() }
+        let p = N.plugin(f)
+        let specials = Array(p.descriptor.constraints.allowedCharacters!.filter { !$0.isLetter && !$0.isNumber })
+        var current = "Target-Start-1"
+        let size = min(p.dialect.constraints.maxLength, 20) - 3
+        for chunk in stride(from: 0, to: specials.count, by: size).map({ String(specials[$0..<min($0 + size, specials.count)]) }) {
+            let new = "Aa1" + chunk + (chunk.count < 5 ? "Zz9-x" : "")
+            let enable = f.enable?.0 == f.target ? current : nil
+            _ = try await p.reset(N.job(f, emu, telnet: false, account: f.target, current: current, new: new, enablePassword: enable))
+            #expect(emu.password(f.target) == new, "\(f): sent \(new.debugDescription), device has \(String(describing: emu.password(f.target)).debugDescription)")
+            current = new
+        }
+    }
+
+    @Test(arguments: N.all.filter(\.saves))
+    func copyToStartupWritesTheStartupConfiguration(family f: Family) async throws {
+        let emu = try DeviceEmulator(family: f.emulator, users: f.users, flags: f.flags)
+        defer { emu.stop() }
+        let r = try await N.plugin(f).reset(N.job(f, emu, telnet: false, account: f.target, current: "Target-Start-1", new: "New-Pass-2x", copy: true))
+        #expect(emu.password(f.target, in: "startup") == "New-Pass-2x", "\(f): \(emu.log())")
+        #expect(r.message.contains("startup"))
+    }
+
+    @Test(arguments: N.all)
+    func aSessionDroppedMidChangeIsOutcomeUnknownAndTheNewPasswordVerifies(family f: Family) async throws {
+        let emu = try DeviceEmulator(family: f.emulator, users: f.users, flags: f.flags + ["--drop-after-change"])
+        defer { emu.stop() }
+        let p = N.plugin(f)
+        let e = await N.failure { _ = try await p.reset(N.job(f, emu, telnet: false, account: f.target, current: "Target-Start-1", new: "New-Pass-2x")) }
+        #expect(e?.code == .outcomeUnknown, "\(f): \(String(describing: e))")
+        // Reconcile tries both: the new one logs in, the old one no longer does.
+        try await p.verify(N.job(f, emu, telnet: false, account: f.target, current: "New-Pass-2x"))
+        let old = await N.failure { try await p.verify(N.job(f, emu, telnet: false, account: f.target, current: "Target-Start-1")) }
+        #expect(old?.code == .authenticationFailed)
+    }
+}
