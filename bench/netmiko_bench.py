@@ -11,7 +11,7 @@ base, n, workers, admin_pw, prefix = int(sys.argv[1]), int(sys.argv[2]), int(sys
 def change(i):
     try:
         c = ConnectHandler(device_type="cisco_ios", host="127.0.0.1", port=base + i, username="admin", password=admin_pw,
-                           secret=admin_pw, fast_cli=False)
+                           secret=admin_pw)
         c.enable()
         c.send_config_set([f"username ops secret {prefix}{i}"])
         c.save_config()

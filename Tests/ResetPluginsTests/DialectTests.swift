@@ -48,6 +48,7 @@ import Testing
         ("constraints: {maxLength: 20}", "constraints: {maxLength: 0}", "maxLength must be 1...512"),
         ("id: test-os", "id: 'test os'", "the id must be letters, digits and dashes"),
         ("constraints: {maxLength: 20}", "", "missing 'constraints'"),
+        ("'passwd {user} {new}'", "'passwd {opt:level} {new}'", "unknown placeholder {opt:level}"),
     ])
     func brokenDialectsAreRefusedWithTheField(original: String, broken: String, message: String) throws {
         let text = Self.minimal.replacingOccurrences(of: original, with: broken)

@@ -104,4 +104,52 @@ struct NetworkDeviceFailureTests {
         let old = await N.failure { try await p.verify(N.job(f, emu, telnet: false, account: f.target, current: "Target-Start-1")) }
         #expect(old?.code == .authenticationFailed)
     }
+
+    /// Passwords that look like a prompt or an error message, within each dialect's limits.
+    @Test(arguments: N.all)
+    func passwordsThatLookLikePromptsOrErrorsAreNotMistakenForThem(family f: Family) async throws {
+        let emu = try DeviceEmulator(family: f.emulator, users: f.users, flags: f.flags)
+        defer { emu.stop() }
+        let p = N.plugin(f)
+        var current = "Target-Start-1"
+        let candidates = ["Zz9(config)#", "Ab1%Invalid#", "Rt9@router>", "Qq1status=2#", "Ee1-(enable)", "Xx1error:x#", "Ab1 syntax error.#"]
+        for new in candidates where p.descriptor.constraints.problem(with: Secret(new)) == nil && new.count >= (p.dialect.constraints.minLength ?? 1) {
+            let enable = f.enable?.0 == f.target ? current : nil
+            _ = try await p.reset(N.job(f, emu, telnet: true, account: f.target, current: current, new: new, enablePassword: enable))
+            #expect(emu.password(f.target) == new, "\(f): \(new)")
+            current = new
+        }
+    }
+
+    /// A login account that lands in enable mode proves nothing about the enable secret: the verify goes down first.
+    @Test func anEnableSecretIsCheckedEvenWhenTheLoginIsAlreadyPrivileged() async throws {
+        let f = N.ios
+        let emu = try DeviceEmulator(family: f.emulator, users: ["admin:Admin-Pass-1:15"], flags: f.flags)
+        defer { emu.stop() }
+        var job = N.job(f, emu, telnet: false, account: "enable", current: "Enable-Secret-1", enablePassword: "Enable-Secret-1")
+        job.loginAccount = .init(loginName: "admin", password: Secret("Admin-Pass-1"))
+        try await N.plugin(f).verify(job)
+        job.currentPassword = Secret("Wrong-Enable-9")
+        job.rootAccount?.password = Secret("Wrong-Enable-9")
+        let e = await N.failure { try await N.plugin(f).verify(job) }
+        #expect(e?.code == .authenticationFailed, "\(String(describing: e))")
+    }
+
+    /// ProCurve's operator credential, chosen by the account's `level` field; an unknown level changes nothing.
+    @Test func aProCurveOperatorIsChangedByItsLevelAndAnUnknownLevelIsRefused() async throws {
+        let f = N.procurve
+        let emu = try DeviceEmulator(family: f.emulator, users: f.users, flags: f.flags)
+        defer { emu.stop() }
+        var job = N.job(f, emu, telnet: false, account: f.login.0, current: f.login.1, new: "New-Oper-2")
+        job.account["level"] = "operator"
+        _ = try await N.plugin(f).reset(job)
+        #expect(emu.password(f.login.0) == "New-Oper-2" && emu.password(f.target) == "Target-Start-1", "\(emu.log())")
+        job.account["level"] = "root; reload"
+        job.currentPassword = Secret("New-Oper-2")
+        job.loginAccount = .init(loginName: f.login.0, password: Secret("New-Oper-2"))
+        job.newPassword = Secret("Other-Oper-3")
+        let e = await N.failure { _ = try await N.plugin(f).reset(job) }
+        #expect(e?.code == .unsupported && e?.message.contains("manager, operator") == true, "\(String(describing: e))")
+        #expect(emu.password(f.login.0) == "New-Oper-2")
+    }
 }

@@ -68,6 +68,22 @@ final class ScriptedTransport: Transport, @unchecked Sendable {
         #expect(t.writtenText == "TopSecret-42\n")
     }
 
+    @Test func anEchoSplitAcrossReadsIsRedactedInTheTranscript() async throws {
+        let secret = Secret("Split-Secret-42")
+        let t = ScriptedTransport(greeting: ["username ops secret Split-Se", "cret-42\nrouter(config)# "])
+        let s = PromptSession(transport: t, secrets: [secret], timeout: 2)
+        _ = try await s.expect([P("config", #"\(config\)# $"#)], what: "the prompt")
+        #expect(!s.transcript.contains("Split-Se") && s.transcript.contains("<redacted>"), "\(s.transcript)")
+    }
+
+    @Test func backspacesNeverEraseTextAlreadyMatched() async throws {
+        let t = ScriptedTransport(greeting: ["first\n", "\u{08}\u{08}\u{08}second\n"])
+        let s = PromptSession(transport: t, secrets: [], timeout: 2)
+        _ = try await s.expect([P("first", "^first\n")], what: "first")
+        let m = try await s.expect([P("second", "second\n")], what: "second")
+        #expect(m.before.isEmpty)
+    }
+
     @Test(arguments: ["Password:", "Passwort:", "Mot de passe :", "Contraseña:", "密码：", "口令：", "パスワード:", "Пароль:"])
     func localizedSuPromptsMatch(prompt: String) async throws {
         let t = ScriptedTransport(greeting: ["su - root\n" + prompt + " "])

@@ -83,6 +83,7 @@ import Testing
         "POST /api/v1/policies": Case(allowed: admins) { _, _, _ in ("/policies", ["name": unique("p"), "minLength": 8, "maxLength": 20]) },
         "GET /api/v1/resource-types": Case(allowed: all) { _, _, _ in ("/resource-types", nil) },
         "POST /api/v1/resource-types": Case(allowed: admins) { _, _, _ in ("/resource-types", ["name": unique("T"), "plugin": "unix"]) },
+        "GET /api/v1/dialects": Case(allowed: all) { _, _, _ in ("/dialects", nil) },
         "GET /api/v1/settings/passwords": Case(allowed: all) { _, _, _ in ("/settings/passwords", nil) },
         "PUT /api/v1/settings/passwords": Case(allowed: admins) { _, _, _ in ("/settings/passwords", ["requireReason": false]) },
         "GET /api/v1/audit": Case(allowed: auditors) { _, _, _ in ("/audit", nil) },

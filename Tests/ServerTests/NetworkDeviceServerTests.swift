@@ -1,4 +1,5 @@
 import Foundation
+import ResetPlugins
 import Shared
 import TestSupport
 import Testing
@@ -79,9 +80,13 @@ struct NetworkDeviceServerTests {
         defer { emu.stop() }
         try await Harness.make().run { api in
             let admin = try await api.admin()
-            for (name, plugin) in [("Lab IOS", "dialect:cisco-ios"), ("Lab Nothing", "dialect:no-such-os")] {
-                let r = try await api.call(.post, "/resource-types", token: admin, json: ["name": name, "plugin": plugin])
-                #expect(r.status == .created, "\(r.text)")
+            let r = try await api.call(.post, "/resource-types", token: admin, json: ["name": "Lab IOS", "plugin": "dialect:cisco-ios"])
+            #expect(r.status == .created, "\(r.text)")
+            let bad = try await api.call(.post, "/resource-types", token: admin, json: ["name": "Lab Nothing", "plugin": "dialect:no-such-os"])
+            #expect(bad.status == .badRequest && bad.text.contains("no device dialect 'no-such-os'") && bad.text.contains("cisco-ios"), "\(bad.text)")
+            // A type whose dialect file has gone since (a changed dialectsDir).
+            try await api.harness.custody.store.write { db in
+                try db.execute(sql: "INSERT INTO resourceTypes(name, plugin, builtIn) VALUES ('Lab Nothing', 'dialect:no-such-os', 0)")
             }
             let (_, rid, aid) = try await Self.setup(api, emu, type: "Lab IOS", config: ["copyToStartup": false], admin: admin)
             // A user-mode prompt override that never matches: the login times out (not definite, so
@@ -104,5 +109,35 @@ struct NetworkDeviceServerTests {
             let q = try await api.call(.put, "/resources/\(none)/accounts/\(acc)/password", token: admin, json: ["resetType": "remote"])
             #expect(q.status == .badRequest && q.text.contains("no device dialect"), "\(q.text)")
         }
+    }
+
+    @Test func theDialectsOfADirectoryAreListedAndUsableAndABadOneStopsTheServer() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dialects-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let ios = try String(contentsOfFile: DialectLibrary.builtInDirectory()! + "/cisco-ios.yaml", encoding: .utf8)
+        try ios.replacingOccurrences(of: "id: cisco-ios", with: "id: lab-ios").replacingOccurrences(of: "[Cisco IOS]", with: "[Lab Switch]")
+            .write(toFile: dir + "/lab.yaml", atomically: true, encoding: .utf8)
+        let base = try await Harness.make()
+        let h = Harness(custody: try base.custody.withDialects(dir), dataDir: base.dataDir)
+        try await h.run { api in
+            let admin = try await api.admin()
+            let list = try await api.call(.get, "/dialects", token: admin).array
+            #expect(list.count == 8)
+            let lab = try #require(list.first { $0["id"] as? String == "lab-ios" })
+            #expect(lab["builtIn"] as? Bool == false && lab["resourceTypes"] as? [String] == ["Lab Switch"])
+            #expect(list.first { $0["id"] as? String == "juniper-junos" }?["builtIn"] as? Bool == true)
+            let r = try await api.call(.post, "/resource-types", token: admin, json: ["name": "Lab Switch", "plugin": "dialect:lab-ios"])
+            #expect(r.status == .created, "\(r.text)")
+        }
+        try "id: broken\nmodes: [".write(toFile: dir + "/broken.yaml", atomically: true, encoding: .utf8)
+        #expect { _ = try base.custody.withDialects(dir) } throws: { "\($0)".contains("broken.yaml") }
+        let cfg = dir + "/custody.yaml"
+        try "dialectsDir: \(dir)\n".write(toFile: cfg, atomically: true, encoding: .utf8)
+        let s = ServerProcess(extraArgs: ["--config", cfg])
+        #expect(try !s.start(timeout: 20))
+        #expect(s.stderr.contains("broken.yaml"), "\(s.stderr)")
+        let check = try runCommand(ServerProcess.binary, ["dialect", "check", dir + "/lab.yaml", dir + "/broken.yaml"])
+        #expect(check.code == 1 && check.out.contains("ok: lab-ios") && check.err.contains("broken.yaml"), "\(check)")
     }
 }

@@ -12,54 +12,66 @@ extension DeviceSession {
     }
 
     /// Sends one step's command, answers its prompts, and waits for the prompt of mode `target`.
-    /// The output (without the command's echo) is checked for the dialect's error messages and
-    /// for the step's `ok`; `failure` (a mode's refusal text) ends the step at once.
+    /// Prompts are looked for only after the line the command (or answer) ends, so its echo is
+    /// never taken for a prompt or an error. The output is then checked for the dialect's error
+    /// messages (the device refused: `refused` is set) and for the step's `ok`; `failure` (a mode's
+    /// refusal text) ends the step at once.
     func run(_ step: Dialect.Step, in target: Int, failure: String?, errorCode: ResetFailure.Code, what: String) async throws(ResetFailure) {
         let (line, carriesNew) = try render(step.send)
-        try await prompt.send(line)
         if carriesNew { sentNew = true }
+        try await prompt.send(line)
+        try await awaitEndOfLine(what)
         let answers = step.answers ?? []
         var counts = Array(repeating: 0, count: answers.count)
         var output = ""
-        var first = true
         while true {
             var patterns = modePatterns
             patterns += answers.enumerated().map { P("answer:\($0.offset)", Self.atEnd($0.element.prompt)) }
             if let failure { patterns.append(P("failure", failure)) }
             let m = try await prompt.expect(patterns, what: "the answer to \(what)")
-            output += first ? Self.dropEcho(m.before, of: step.send) : m.before
-            first = false
-            if m.name == "failure" { throw ResetFailure(errorCode, "\(what) failed: \(redacted(m.matched))") }
+            output += m.skipped + m.before
+            if m.name == "failure" {
+                refused = true
+                throw ResetFailure(errorCode, "\(what) failed: \(redacted(m.matched))")
+            }
             if m.name.hasPrefix("answer:"), let i = Int(m.name.dropFirst(7)) {
                 let a = answers[i]
                 if counts[i] >= (a.max ?? 1) {
                     try? await prompt.sendRaw([0x03])
-                    let said = Self.errorLine(in: output, dialect.errors) ?? redacted(m.matched)
+                    refused = true
+                    let said = Self.errorLine(in: output, dialect.errors).map(redacted) ?? "asked again"
                     throw ResetFailure(errorCode, "\(what) failed: \(a.meaning ?? "the device asked again") (\(said))")
                 }
                 counts[i] += 1
                 let (reply, replyNew) = try render(a.send)
+                if replyNew { sentNew = true }
                 if Dialect.names(in: a.send).contains(where: Dialect.secretPlaceholders.contains) {
                     try await prompt.sendSecret(Secret(reply))
                 } else {
                     try await prompt.send(reply)
                 }
-                if replyNew { sentNew = true }
+                try await awaitEndOfLine(what)
                 continue
             }
             let reached = Int(m.name.dropFirst(5)) ?? 0
             mode = reached
             if let error = Self.errorLine(in: output, dialect.errors) {
+                refused = true
                 throw ResetFailure(errorCode, "\(what) failed: the device said \(redacted(error))")
             }
             if reached != target {
                 throw ResetFailure(.protocolError, "\(what): expected the \(dialect.modes[target].name) prompt, the device is in \(dialect.modes[reached].name) mode")
             }
             if let ok = step.ok, output.range(of: ok, options: [.regularExpression, .caseInsensitive]) == nil {
-                throw ResetFailure(errorCode, "\(what): the device did not confirm (\(redacted(Self.lastLine(output))))")
+                throw ResetFailure(.protocolError, "\(what): the device did not confirm (\(redacted(Self.lastLine(output))))")
             }
             return
         }
+    }
+
+    /// The end of the line just typed (the device's echo of it, or the newline of a hidden answer).
+    func awaitEndOfLine(_ what: String) async throws(ResetFailure) {
+        _ = try await prompt.expect([P("eol", "\n")], what: "the end of the line typed for \(what)")
     }
 
     /// Fills a template's placeholders; true when it carries the new password.
@@ -74,7 +86,7 @@ extension DeviceSession {
             case "new": value = values.new?.reveal(); carriesNew = true
             case "current": value = values.current?.reveal()
             case "enable": value = values.enable?.reveal()
-            default: value = nil
+            default: value = name.hasPrefix("opt:") ? try option(String(name.dropFirst(4))) : nil
             }
             guard let value else {
                 let hint = name == "enable" ? ": configure an enableAccount (the enable secret or password)" : ""
@@ -83,13 +95,6 @@ extension DeviceSession {
             out = out.replacingOccurrences(of: "{\(name)}", with: value)
         }
         return (out, carriesNew)
-    }
-
-    /// The output without the echoed command line (which may hold a password or look like an error).
-    static func dropEcho(_ text: String, of command: String) -> String {
-        let word = command.split(separator: " ").first.map(String.init) ?? command
-        guard let nl = text.firstIndex(of: "\n") else { return text.contains(word) ? "" : text }
-        return text[..<nl].contains(word) ? String(text[text.index(after: nl)...]) : text
     }
 
     /// The first line of `text` that matches an error pattern.
@@ -106,8 +111,18 @@ extension DeviceSession {
         String(text.split(whereSeparator: \.isNewline).last { !$0.trimmingCharacters(in: .whitespaces).isEmpty } ?? "no output")
     }
 
+    /// An `{opt:NAME}` value, one of those the dialect allows.
+    func option(_ name: String) throws(ResetFailure) -> String {
+        let allowed = dialect.options?[name] ?? []
+        guard let value = values.options[name] ?? allowed.first else { throw ResetFailure(.unsupported, "no value for {opt:\(name)}") }
+        guard allowed.contains(value) else {
+            throw ResetFailure(.unsupported, "\(name) '\(value)' is not one of \(allowed.joined(separator: ", ")) for \(dialect.name)")
+        }
+        return value
+    }
+
+    /// Device text for a message: every secret of the job redacted first, then cut.
     func redacted(_ text: String) -> String {
-        let secrets = [values.new, values.current, values.enable].compactMap { $0 }
-        return Secret.redact(String(text.prefix(200)), secrets)
+        String(Secret.redact(text, prompt.secrets + [values.new, values.current, values.enable].compactMap { $0 }).prefix(200))
     }
 }

@@ -13,6 +13,8 @@ final class DeviceSession {
         var current: Secret?
         var enable: Secret?
         var enableUser: String?
+        /// `{opt:NAME}` values given by the account's custom fields or the reset config's options.
+        var options: [String: String] = [:]
     }
 
     let prompt: PromptSession
@@ -24,6 +26,8 @@ final class DeviceSession {
     var pagingDone = false
     /// The new password has been typed: from here a lost answer is `outcomeUnknown`.
     var sentNew = false
+    /// The last failure was the device refusing (an error message, a prompt asked again): definite.
+    var refused = false
     /// The SSH host key seen ("SHA256:..."), to pin when learned on first use.
     var hostKey: String?
     let modePatterns: [P]
@@ -38,7 +42,8 @@ final class DeviceSession {
         self.overrides = overrides
         prompt.pagers = dialect.pagers.enumerated().map { P("pager\($0.offset)", $0.element) }
         modePatterns = dialect.modes.enumerated().map { i, m in
-            let key = i == 0 ? (overrides["user"] ?? overrides["shell"]) : overrides[m.name]
+            let isUser = m.name == "user" || (i == 0 && dialect.mode("user") == nil)
+            let key = isUser ? (overrides["user"] ?? overrides["shell"]) : overrides[m.name]
             return P("mode:\(i)", Self.atEnd(key ?? m.prompt))
         }
     }
@@ -92,8 +97,10 @@ final class DeviceSession {
         var sentName = false
         var sentPassword = false
         for _ in 0..<8 {
+            // A banner may say "access denied" too: refusal text counts only once a password was typed.
+            let failure = sentPassword ? [P("failure", dialect.login.failure)] : []
             let m = try await prompt.expect(
-                modePatterns + [P("failure", dialect.login.failure), P("username", Self.atEnd(dialectPrompt("login", dialect.login.username))),
+                modePatterns + failure + [P("username", Self.atEnd(dialectPrompt("login", dialect.login.username))),
                     P("password", Self.atEnd(dialectPrompt("password", dialect.login.password)))], what: "the login prompt or the device prompt")
             switch m.name {
             case "failure": throw ResetFailure(.authenticationFailed, "the device refused the login as \(user)")
@@ -134,10 +141,10 @@ final class DeviceSession {
         }
     }
 
-    /// Paging off, once, in the first mode at or above the paging mode that is not left again.
+    /// Paging off, once, in the first mode at or above the paging mode that is not a configuration mode.
     func pagingIfDue() async throws(ResetFailure) {
         guard !pagingDone, let paging = dialect.paging, let at = dialect.mode(paging.mode), mode >= at,
-            dialect.modes[mode].leave == nil
+            dialect.modes[mode].config != true
         else { return }
         pagingDone = true
         for step in paging.steps {

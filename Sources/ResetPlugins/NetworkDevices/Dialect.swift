@@ -24,6 +24,9 @@ public struct Dialect: Codable, Sendable, Equatable {
     /// Sent before leaving a mode after a failure (JunOS: discard the uncommitted candidate).
     public var abort: Procedure?
     public var constraints: Constraints
+    /// Values templates take as `{opt:NAME}`: from the account's custom field NAME, else the reset
+    /// config's option NAME, else the first allowed value. Only the listed values are accepted.
+    public var options: [String: [String]]?
 
     public struct Login: Codable, Sendable, Equatable {
         /// The user-name prompt (telnet, or when "account name required for login").
@@ -42,6 +45,8 @@ public struct Dialect: Codable, Sendable, Equatable {
         public var leave: Step?
         /// What entering the mode prints when it is refused (e.g. "% Bad secrets").
         public var failure: String?
+        /// A configuration mode: paging commands are not sent in it, and it is left after a change.
+        public var config: Bool?
     }
 
     public struct Procedure: Codable, Sendable, Equatable {
@@ -90,6 +95,7 @@ public struct Dialect: Codable, Sendable, Equatable {
         }
         func template(_ t: String, _ field: String) throws(DialectError) {
             for name in Self.names(in: t) where !Self.placeholders.contains(name) {
+                if name.hasPrefix("opt:"), options?[String(name.dropFirst(4))]?.isEmpty == false { continue }
                 throw DialectError(id, "\(field) uses the unknown placeholder {\(name)}")
             }
         }
@@ -127,6 +133,9 @@ public struct Dialect: Codable, Sendable, Equatable {
         if let paging { try procedure(paging, "paging") }
         if let save { try procedure(save, "save") }
         if let abort { try procedure(abort, "abort") }
+        for (name, values) in options ?? [:] where values.isEmpty || values.contains(where: { $0.isEmpty || $0.contains(where: \.isWhitespace) }) {
+            throw DialectError(id, "options.\(name) must list one or more values without spaces")
+        }
         guard (1...512).contains(constraints.maxLength) else { throw DialectError(id, "constraints.maxLength must be 1...512") }
     }
 

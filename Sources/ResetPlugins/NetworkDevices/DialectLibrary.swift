@@ -73,7 +73,7 @@ public struct DialectLibrary: Sendable {
     }
 
     /// The resource directory: beside the executable (installed or built), or in the source tree.
-    static func builtInDirectory() -> String? {
+    public static func builtInDirectory() -> String? {
         let exeDir = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath().deletingLastPathComponent().path
         let candidates = [
             Bundle.main.bundleURL.path + "/Custody_ResetPlugins.resources/Dialects",

@@ -49,18 +49,31 @@ public struct NetworkDevicePlugin: ResetPlugin {
                 await s.close()
                 throw ResetFailure(.unsupported, "the \(dialect.name) dialect has no enable mode")
             }
-            do {
+            do throws(ResetFailure) {
+                // A login that lands at or above enable proves nothing: go below it first.
+                if s.mode >= enable {
+                    guard (1...s.mode).allSatisfy({ dialect.modes[$0].leave != nil }) else {
+                        throw ResetFailure(.unsupported, "the login account is already privileged and \(dialect.name) has no way down to check the enable secret; use a less privileged login account")
+                    }
+                    try await s.goTo(enable - 1)
+                }
                 try await s.goTo(enable)
                 await s.close()
             } catch {
                 await s.close()
-                if error.code == .permissionDenied { throw ResetFailure(.authenticationFailed, "the enable secret was refused: \(error.message)") }
-                throw error
+                if error.code == .permissionDenied && s.refused {
+                    throw ResetFailure(.authenticationFailed, "the enable secret was refused: \(error.message)")
+                }
+                throw ResetFailure(error.code, Secret.redact(error.message, job.secrets))
             }
             return
         }
-        let s = try await DeviceSession.open(job, dialect: dialect, user: job.loginName, password: password, values: values(job, enable: nil))
-        await s.close()
+        do {
+            let s = try await DeviceSession.open(job, dialect: dialect, user: job.loginName, password: password, values: values(job, enable: nil))
+            await s.close()
+        } catch {
+            throw ResetFailure(error.code, Secret.redact(error.message, job.secrets))
+        }
     }
 
     public func reset(_ job: ResetJob) async throws(ResetFailure) -> ResetReport {
@@ -72,16 +85,29 @@ public struct NetworkDevicePlugin: ResetPlugin {
         let procedure = changeProcedure(job, enableRole: enableRole)
         var v = values(job, enable: enableRole ? (job.currentPassword ?? job.rootAccount?.password) : job.rootAccount?.password)
         v.new = new
+        // Option values are checked before connecting: a bad one changes nothing.
+        for step in procedure.steps {
+            for name in Dialect.names(in: step.send + (step.answers ?? []).map(\.send).joined()) where name.hasPrefix("opt:") {
+                let allowed = dialect.options?[String(name.dropFirst(4))] ?? []
+                if let given = v.options[String(name.dropFirst(4))], !allowed.contains(given) {
+                    throw ResetFailure(.unsupported, "\(name.dropFirst(4)) '\(given)' is not one of \(allowed.joined(separator: ", ")) for \(dialect.name)")
+                }
+            }
+        }
         let s = try await DeviceSession.open(job, dialect: dialect, user: login.loginName, password: login.password!, values: v)
         var message = enableRole ? "enable secret changed" : "password of \(job.loginName) changed"
         do throws(ResetFailure) {
             do throws(ResetFailure) {
                 try await s.run(procedure, errorCode: .rejectedByTarget, what: "the change")
-            } catch where s.sentNew && (error.code == .promptTimeout || error.code == .protocolError) {
-                throw ResetFailure(.outcomeUnknown, "the change was sent but its result was lost: \(error.message)")
-            } catch where error.code != .outcomeUnknown {
+            } catch {
                 // Never leave uncommitted or half-made changes behind (JunOS: rollback).
-                if let abort = dialect.abort { try? await s.run(abort, errorCode: .protocolError, what: "discarding the change") }
+                if let abort = dialect.abort, error.code != .outcomeUnknown {
+                    try? await s.run(abort, errorCode: .protocolError, what: "discarding the change")
+                }
+                // Once the new password was typed, only the device's own refusal is definite.
+                if s.sentNew && !s.refused {
+                    throw ResetFailure(.outcomeUnknown, "the change was sent but its result was not confirmed: \(error.message)")
+                }
                 throw error
             }
             if job.settings.copyToStartup, let save = dialect.save {
@@ -93,7 +119,7 @@ public struct NetworkDevicePlugin: ResetPlugin {
                 }
             }
             // Leave configuration modes cleanly; the result is already known.
-            while s.mode > 0, s.dialect.modes[s.mode].leave != nil { do { try await s.goTo(s.mode - 1) } catch { break } }
+            while s.dialect.modes[s.mode].config == true { do { try await s.goTo(s.mode - 1) } catch { break } }
             await s.close()
         } catch {
             await s.close()
@@ -123,8 +149,10 @@ public struct NetworkDevicePlugin: ResetPlugin {
     }
 
     func values(_ job: ResetJob, enable: Secret?) -> DeviceSession.Values {
-        DeviceSession.Values(user: job.loginName, new: nil, current: job.currentPassword, enable: enable,
-            enableUser: job.rootAccount?.loginName)
+        var options = job.settings.options
+        for (k, v) in job.account where dialect.options?[k] != nil { options[k] = v }
+        return DeviceSession.Values(user: job.loginName, new: nil, current: job.currentPassword, enable: enable,
+            enableUser: job.rootAccount?.loginName, options: options)
     }
 
     /// The dialect's limits, with the reason, before anything is sent.

@@ -21,6 +21,8 @@ public final class PromptSession {
         /// Cleaned text received before the match.
         public let before: String
         public let matched: String
+        /// Text that came before pagers answered while waiting (not part of `before`).
+        public var skipped: String = ""
     }
 
     let transport: any Transport
@@ -30,9 +32,15 @@ public final class PromptSession {
     var pagers: [Pattern] = [
         Pattern("pager", #"--\s?more\s?--|press any key to continue|<--- more --->|-- more --"#)
     ]
-    private var raw: [UInt8] = []
+    /// What was received so far, cleaned; `consumed` is a UTF-16 offset into it.
+    private var text = ""
     private var consumed = 0
-    public private(set) var transcript = ""
+    /// Bytes held back: an unfinished escape sequence or UTF-8 character.
+    private var carry: [UInt8] = []
+    private var skipped = ""
+    private var log = ""
+    /// The session as seen, with every secret of the job redacted (also across reads).
+    public var transcript: String { Secret.redact(log, secrets) }
 
     public init(transport: any Transport, lineEnding: String = "\n", secrets: [Secret], timeout: Double = 15) {
         self.transport = transport
@@ -43,25 +51,25 @@ public final class PromptSession {
 
     /// Sends a command line (it goes to the transcript).
     public func send(_ line: String) async throws(ResetFailure) {
-        transcript += "<< " + Secret.redact(line, secrets) + "\n"
+        log += "<< " + Secret.redact(line, secrets) + "\n"
         try await transport.write(Array((line + lineEnding).utf8))
     }
 
     /// Sends a secret as one line; the transcript shows `<redacted>`.
     public func sendSecret(_ secret: Secret) async throws(ResetFailure) {
-        transcript += "<< <redacted>\n"
+        log += "<< <redacted>\n"
         try await transport.write(Array((secret.reveal() + lineEnding).utf8))
     }
 
     /// Sends `prefix` and a secret as one line (chpasswd's `user:password`); the transcript shows the prefix only.
     public func sendSecretLine(_ prefix: String, _ secret: Secret) async throws(ResetFailure) {
-        transcript += "<< \(prefix)<redacted>\n"
+        log += "<< \(prefix)<redacted>\n"
         try await transport.write(Array((prefix + secret.reveal() + lineEnding).utf8))
     }
 
     /// Puts a match back, so the next `expect` sees it again.
     public func unread(_ match: Match) {
-        consumed = max(0, consumed - match.before.count - match.matched.count)
+        consumed = max(0, consumed - match.before.utf16.count - match.matched.utf16.count)
     }
 
     /// Sends raw bytes without a line ending (e.g. Ctrl-D).
@@ -70,17 +78,14 @@ public final class PromptSession {
     }
 
     /// Waits for the first of `patterns` in what arrives; `promptTimeout` when none comes in time.
+    /// `^` also matches where the previous match ended (a marker printed right after an unechoed answer).
     public func expect(_ patterns: [Pattern], timeout: Double? = nil, what: String) async throws(ResetFailure) -> Match {
         let deadline = Date().addingTimeInterval(timeout ?? self.timeout)
         while true {
-            let text = Self.clean(String(decoding: raw, as: UTF8.self))
-            let pending = String(text.dropFirst(consumed))
-            if let m = firstMatch(patterns, in: pending) {
-                consumed += m.before.count + m.matched.count
-                return m
-            }
-            if let pager = firstMatch(pagers, in: pending) {
-                consumed += pager.before.count + pager.matched.count
+            if let m = firstMatch(patterns) { return take(m) }
+            if let pager = firstMatch(pagers) {
+                consumed += pager.before.utf16.count + pager.matched.utf16.count
+                skipped += pager.before
                 try await transport.write([0x20])
                 continue
             }
@@ -89,41 +94,91 @@ public final class PromptSession {
                 throw ResetFailure(.promptTimeout, "no \(what) within \(Int(timeout ?? self.timeout)) s; last output: \(tail(pending))")
             }
             switch try await transport.read(timeout: min(remaining, 1)) {
-            case .data(let bytes):
-                raw += bytes
-                transcript += Secret.redact(Self.clean(String(decoding: bytes, as: UTF8.self)), secrets)
+            case .data(let bytes): absorb(bytes)
             case .timeout: continue
             case .closed:
                 // Let what is buffered match once more, then give up.
-                let final = String(Self.clean(String(decoding: raw, as: UTF8.self)).dropFirst(consumed))
-                if let m = firstMatch(patterns, in: final) {
-                    consumed += m.before.count + m.matched.count
-                    return m
-                }
-                throw ResetFailure(.protocolError, "the connection closed while waiting for \(what); last output: \(tail(final))")
+                absorb([], flush: true)
+                if let m = firstMatch(patterns) { return take(m) }
+                throw ResetFailure(.protocolError, "the connection closed while waiting for \(what); last output: \(tail(pending))")
             }
         }
     }
 
-    /// The last line or so of output, redacted, for error messages.
-    func tail(_ text: String) -> String {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        return Secret.redact(String(trimmed.suffix(160)), secrets)
+    private var pending: String { (text as NSString).substring(from: min(consumed, text.utf16.count)) }
+
+    private func take(_ m: Match) -> Match {
+        consumed += m.before.utf16.count + m.matched.utf16.count
+        var out = m
+        out.skipped = skipped
+        skipped = ""
+        return out
     }
 
-    private func firstMatch(_ patterns: [Pattern], in text: String) -> Match? {
+    /// The last line or so of output, redacted, for error messages.
+    func tail(_ text: String) -> String {
+        let trimmed = Secret.redact(text, secrets).trimmingCharacters(in: .whitespacesAndNewlines)
+        return String(trimmed.suffix(160))
+    }
+
+    private func firstMatch(_ patterns: [Pattern]) -> Match? {
         let ns = text as NSString
+        let range = NSRange(location: min(consumed, ns.length), length: ns.length - min(consumed, ns.length))
         var best: (Int, Match)?
         for p in patterns {
-            guard let r = p.regex.firstMatch(in: text, range: NSRange(location: 0, length: ns.length)) else { continue }
+            guard let r = p.regex.firstMatch(in: text, options: [.withTransparentBounds], range: range) else { continue }
             if best == nil || r.range.location < best!.0 {
-                best = (r.range.location, Match(name: p.name, before: ns.substring(to: r.range.location), matched: ns.substring(with: r.range)))
+                let before = ns.substring(with: NSRange(location: range.location, length: r.range.location - range.location))
+                best = (r.range.location, Match(name: p.name, before: before, matched: ns.substring(with: r.range)))
             }
         }
         return best?.1
     }
 
-    /// Strips ANSI escapes, applies backspaces and drops carriage returns.
+    /// Adds received bytes, cleaned. An unfinished escape sequence or UTF-8 character waits for the
+    /// next read; backspaces never erase text already matched.
+    private func absorb(_ bytes: [UInt8], flush: Bool = false) {
+        var data = carry + bytes
+        carry = []
+        if !flush {
+            if let esc = data.lastIndex(of: 0x1B), !Self.escapeComplete(data[esc...]) {
+                carry = Array(data[esc...])
+                data.removeSubrange(esc...)
+            }
+            var i = data.count - 1
+            while i >= 0, data.count - i <= 4, data[i] & 0xC0 == 0x80 { i -= 1 }
+            if i >= 0, data[i] >= 0xC0 {
+                let need = data[i] >= 0xF0 ? 4 : data[i] >= 0xE0 ? 3 : 2
+                if data.count - i < need {
+                    carry = Array(data[i...]) + carry
+                    data.removeSubrange(i...)
+                }
+            }
+        }
+        let cleaned = Self.clean(String(decoding: data, as: UTF8.self))
+        log += cleaned.replacingOccurrences(of: "\u{08}", with: "")
+        for c in cleaned {
+            if c == "\u{08}" {
+                if let last = text.last, text.utf16.count - last.utf16.count >= consumed { text.removeLast() }
+            } else {
+                text.append(c)
+            }
+        }
+    }
+
+    /// Whether the escape sequence starting at `seq` (ESC ...) is complete.
+    static func escapeComplete(_ seq: ArraySlice<UInt8>) -> Bool {
+        let b = Array(seq)
+        guard b.count >= 2 else { return false }
+        switch b[1] {
+        case UInt8(ascii: "["): return b.dropFirst(2).contains { (0x40...0x7E).contains($0) }
+        case UInt8(ascii: "]"): return b.contains(0x07)
+        default: return true
+        }
+    }
+
+    /// Strips ANSI escapes and drops carriage returns; backspaces and DEL come out as `\u{08}`
+    /// for `absorb` to apply.
     static func clean(_ text: String) -> String {
         var out: [Character] = []
         var it = Array(text).makeIterator()
@@ -136,8 +191,7 @@ public final class PromptSession {
                 } else if n == "]" {
                     while let x = it.next(), x != "\u{07}" {}
                 }
-            case "\u{08}", "\u{7F}":
-                if !out.isEmpty { out.removeLast() }
+            case "\u{08}", "\u{7F}": out.append("\u{08}")
             case "\r": continue
             case "\r\n": out.append("\n")
             case "\u{00}": continue

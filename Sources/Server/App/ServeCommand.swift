@@ -47,9 +47,12 @@ struct ServeCommand: AsyncParsableCommand {
 
         let custody: Custody
         do {
-            custody = try await Bootstrap.open(cfg, logger: logger, exclusive: true)
+            custody = try await Bootstrap.open(cfg, logger: logger, exclusive: true).withDialects(cfg.dialectsDir)
         } catch let error as VaultError {
             FileHandle.standardError.write(Data("custody: \(error.message)\n".utf8))
+            throw ExitCode(2)
+        } catch let error as DialectError {
+            FileHandle.standardError.write(Data("custody: \(error)\n".utf8))
             throw ExitCode(2)
         }
         let path = cfg.dataDir + "/initial-admin-password"
@@ -80,6 +83,24 @@ struct ServeCommand: AsyncParsableCommand {
     }
 }
 
+extension Custody {
+    /// The built-in device dialects and those of `directory`. A bad file there stops the server;
+    /// missing built-ins (a binary deployed without its resource bundle) are logged and leave
+    /// network resets failing with a clear error.
+    func withDialects(_ directory: String?) throws(DialectError) -> Custody {
+        var plugins = self.plugins
+        do {
+            plugins.dialects = try DialectLibrary.load(extraDirectory: directory)
+        } catch where error.dialect == "*" && directory == nil {
+            logger.error("no device dialects", metadata: ["reason": "\(error.message)"])
+            return self
+        }
+        logger.info("device dialects", metadata: ["loaded": "\(plugins.dialects.dialects.keys.sorted().joined(separator: ","))"])
+        return Custody(config: config, store: store, vault: vault, logger: logger, now: now, plugins: plugins, taskSignal: taskSignal,
+            crashAfterReset: crashAfterReset)
+    }
+}
+
 /// Opens the data directory: config checks, store, seed data, vault.
 enum Bootstrap {
     static func open(_ cfg: ServerConfiguration, logger: Logger, exclusive: Bool = false) async throws -> Custody {
@@ -89,10 +110,7 @@ enum Bootstrap {
         let store = try Store.open(path: cfg.databasePath)
         try await store.write { db in try Settings.seed(db) }
         let vault = try VaultOpener.open(store: store, keyPath: cfg.resolvedMasterKeyFile, logger: logger)
-        var plugins = PluginRegistry.builtIn
-        plugins.dialects = try DialectLibrary.load(extraDirectory: cfg.dialectsDir)
-        logger.info("device dialects loaded", metadata: ["dialects": "\(plugins.dialects.dialects.keys.sorted().joined(separator: ","))"])
-        return Custody(config: cfg, store: store, vault: vault, logger: logger, plugins: plugins)
+        return Custody(config: cfg, store: store, vault: vault, logger: logger)
     }
 }
 

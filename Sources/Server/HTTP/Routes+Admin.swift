@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import ResetPlugins
 import Hummingbird
 import Shared
 
@@ -93,11 +94,33 @@ extension Routes {
                 {
                     throw APIError.badRequest("invalid_field", "no custom listener named '\(b.plugin.dropFirst(9))' (POST /listeners with kind custom)")
                 }
+                if b.plugin.hasPrefix("dialect:"), custody.plugins.dialects.dialect(id: String(b.plugin.dropFirst(8))) == nil {
+                    throw APIError.badRequest("invalid_field", "no device dialect '\(b.plugin.dropFirst(8))'; known: "
+                        + custody.plugins.dialects.dialects.keys.sorted().joined(separator: ", "))
+                }
                 try db.execute(sql: "INSERT INTO resourceTypes(name, plugin, builtIn) VALUES (?, ?, 0)", arguments: [b.name, b.plugin])
                 try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "create_resource_type",
                     message: "\(b.name) -> \(b.plugin)"), in: db)
             }
             return try Reply.json(["name": b.name, "plugin": b.plugin], status: .created)
+        }
+        t.add(.get, "/dialects", "List the device dialects this server loaded (built-in and dialectsDir)") { _, ctx in
+            try custody.authorizer.check(try ctx.caller(), .readResourceTypes)
+            struct D: Codable {
+                let id, name: String
+                let resourceTypes: [String]
+                let modes: [String]
+                let changes: [String]
+                let saves: Bool
+                let constraints: Dialect.Constraints
+                let builtIn: Bool
+            }
+            let lib = custody.plugins.dialects
+            let builtIn = DialectLibrary.builtInDirectory()
+            return try Reply.json(lib.dialects.values.sorted { $0.id < $1.id }.map { d in
+                D(id: d.id, name: d.name, resourceTypes: d.resourceTypes, modes: d.modes.map(\.name), changes: d.change.keys.sorted(),
+                    saves: d.save != nil, constraints: d.constraints, builtIn: builtIn.map { lib.sources[d.id]?.hasPrefix($0) == true } ?? false)
+            })
         }
         t.add(.get, "/settings/passwords", "Password settings") { _, ctx in
             _ = try ctx.caller()
