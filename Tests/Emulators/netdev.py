@@ -886,7 +886,9 @@ class IOS(Session):
             if self.check_enable_pw(pw):
                 self.mode = "enable"
                 return
-        self.out("% Bad secrets\n\n")
+        # "% Bad passwords" after a wrong enable password: Cisco Press, CCIE Security Exam
+        # Certification Guide, Example 4-17; "% Bad secrets" kept for an enable secret.
+        self.out("% Bad secrets\n\n" if run.get("enable_secret") is not None else "% Bad passwords\n\n")
 
     def do_disable(self):
         self.mode = "exec"
