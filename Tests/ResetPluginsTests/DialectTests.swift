@@ -49,6 +49,7 @@ import Testing
         ("id: test-os", "id: 'test os'", "the id must be letters, digits and dashes"),
         ("constraints: {maxLength: 20}", "", "missing 'constraints'"),
         ("'passwd {user} {new}'", "'passwd {opt:level} {new}'", "unknown placeholder {opt:level}"),
+        ("- send: 'passwd {user} {new}'", "- {send: 'passwd {user} {new}', timeout: 900}", "timeout must be 1...600 seconds"),
     ])
     func brokenDialectsAreRefusedWithTheField(original: String, broken: String, message: String) throws {
         let text = Self.minimal.replacingOccurrences(of: original, with: broken)

@@ -28,7 +28,7 @@ extension DeviceSession {
             var patterns = modePatterns
             patterns += answers.enumerated().map { P("answer:\($0.offset)", Self.atEnd($0.element.prompt)) }
             if let failure { patterns.append(P("failure", failure)) }
-            let m = try await prompt.expect(patterns, what: "the answer to \(what)")
+            let m = try await prompt.expect(patterns, timeout: step.timeout.map { max($0, prompt.timeout) }, what: "the answer to \(what)")
             output += m.skipped + m.before
             if m.name == "failure" {
                 refused = true

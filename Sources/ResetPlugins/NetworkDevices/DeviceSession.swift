@@ -60,12 +60,7 @@ final class DeviceSession {
         var hostKey: String?
         switch s.transport {
         case .ssh:
-            var options = SSHConnection.Options(host: job.host, port: s.port)
-            options.connectTimeout = s.connectTimeout
-            options.stepTimeout = s.promptTimeout
-            options.pinnedHostKey = s.hostKey
-            options.legacyAlgorithms = s.legacyAlgorithms
-            let ssh = try await SSHConnection.connect(options)
+            let ssh = try await SSHConnection.connect(SSHConnection.Options(job: job))
             do {
                 try await ssh.authenticate(user: user, .password(password))
                 try await ssh.openShell(columns: 511)

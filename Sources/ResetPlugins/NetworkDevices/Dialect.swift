@@ -62,6 +62,8 @@ public struct Dialect: Codable, Sendable, Equatable {
         public var answers: [Answer]?
         public var expect: String?
         public var ok: String?
+        /// Seconds to wait for this step's answer when it is slow (a commit, a save); default: the reset config's promptTimeout.
+        public var timeout: Double?
     }
 
     /// A prompt inside a step and what to type; asked more than `max` times is a refusal.
@@ -103,6 +105,7 @@ public struct Dialect: Codable, Sendable, Equatable {
             try template(s.send, field + ".send")
             if let e = s.expect, self.mode(e) == nil { throw DialectError(id, "\(field).expect names no mode '\(e)'") }
             if let ok = s.ok { try regex(ok, field + ".ok") }
+            if let t = s.timeout, !(1...600).contains(t) { throw DialectError(id, "\(field).timeout must be 1...600 seconds") }
             for (i, a) in (s.answers ?? []).enumerated() {
                 try regex(a.prompt, "\(field).answers[\(i)].prompt")
                 try template(a.send, "\(field).answers[\(i)].send")

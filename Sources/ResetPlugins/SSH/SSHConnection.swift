@@ -17,6 +17,16 @@ public final class SSHConnection: Transport, @unchecked Sendable {
             self.host = host
             self.port = port
         }
+
+        /// The job's target, timeouts, pinned key and algorithm choice.
+        public init(job: ResetJob) {
+            let s = job.settings
+            self.init(host: job.host, port: s.port)
+            connectTimeout = s.connectTimeout
+            stepTimeout = s.promptTimeout
+            pinnedHostKey = s.hostKey
+            legacyAlgorithms = s.legacyAlgorithms
+        }
     }
 
     public enum Credential: Sendable {

@@ -38,12 +38,7 @@ public struct DefaultUnixConnector: UnixConnector {
         let s = job.settings
         switch s.transport {
         case .ssh:
-            var options = SSHConnection.Options(host: job.host, port: s.port)
-            options.connectTimeout = s.connectTimeout
-            options.stepTimeout = s.promptTimeout
-            options.pinnedHostKey = s.hostKey
-            options.legacyAlgorithms = s.legacyAlgorithms
-            let ssh = try await SSHConnection.connect(options)
+            let ssh = try await SSHConnection.connect(SSHConnection.Options(job: job))
             do {
                 var changed = false
                 switch credential {

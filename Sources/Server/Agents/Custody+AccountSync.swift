@@ -14,9 +14,7 @@ extension Custody {
                 WHERE (r.id = ? OR lower(r.dnsName) = ?) AND c.json LIKE '%"mode":"agent"%'
                 """, arguments: [agent.resourceId, agent.hostname])
             for r in resources {
-                guard let json = try String.fetchOne(db, sql: "SELECT json FROM resetConfigs WHERE resourceId = ?", arguments: [r.id]),
-                    let config = try? JSONDecoder.api.decode(ResetConfig.self, from: Data(json.utf8)),
-                    try agentFor(r, db)?.id == agent.id
+                guard let config = try ResetConfig.stored(for: r.id, db), config.mode == .agent, try agentFor(r, db)?.id == agent.id
                 else { continue }
                 let existing = try AccountRecord.filter(Column("resourceId") == r.id).fetchAll(db)
                 let known = Set(existing.map(\.loginName))

@@ -74,7 +74,7 @@ extension Routes {
                     FROM accounts a JOIN resources r ON r.id = a.resourceId JOIN resetConfigs c ON c.resourceId = r.id
                     ORDER BY r.name, a.loginName
                     """).map { row -> IntegrityRow in
-                    let agent = (row["config"] as String).contains(#""mode":"agent""#)
+                    let agent = ResetConfig.decode(row["config"])?.mode == .agent
                     return IntegrityRow(resourceId: row["rid"], resource: row["rname"], accountId: row["aid"], account: row["loginName"],
                         status: row["syncStatus"], viaAgent: agent,
                         lastVerifiedAt: row["lastVerifiedAt"] as Date?, lastChangedAt: row["lastChangedAt"] as Date?,

@@ -13,8 +13,7 @@ extension Custody {
 
     /// The plugin and config for an account, or a 400 saying what is missing.
     func resetTarget(_ r: ResourceRecord, _ a: AccountRecord, _ db: Database) throws -> ResetTarget {
-        guard let json = try String.fetchOne(db, sql: "SELECT json FROM resetConfigs WHERE resourceId = ?", arguments: [r.id]),
-            let config = try? JSONDecoder.api.decode(ResetConfig.self, from: Data(json.utf8)), config.mode != .none
+        guard let config = try ResetConfig.stored(for: r.id, db), config.mode != .none
         else { throw APIError.badRequest("reset_not_configured", "resource \(r.name) has no reset configuration (PUT /resources/\(r.id)/reset-config)") }
         if config.mode == .agent {
             guard let agent = try agentFor(r, db) else {
@@ -89,8 +88,8 @@ extension Custody {
     func newTask(_ kind: TaskRecord.Kind, _ r: ResourceRecord, _ a: AccountRecord, by user: String, id userID: String? = nil,
         reason: String?, ticketId: String? = nil, _ db: Database) throws -> TaskRecord
     {
-        let agent = try String.fetchOne(db, sql: "SELECT json FROM resetConfigs WHERE resourceId = ?", arguments: [r.id])?.contains(#""mode":"agent""#)
-        return TaskRecord(id: newID(), kind: kind, state: .queued, phase: .queued, via: agent == true ? "agent" : "agentless", resourceId: r.id, accountId: a.id,
+        let agent = try ResetConfig.stored(for: r.id, db)?.mode == .agent
+        return TaskRecord(id: newID(), kind: kind, state: .queued, phase: .queued, via: agent ? "agent" : "agentless", resourceId: r.id, accountId: a.id,
             host: r.dnsName.lowercased(), requestedBy: user, requestedById: userID, newPasswordGiven: false, pendingSecretId: nil,
             attempts: 0, resultCode: nil, resultMessage: nil, reason: reason, ticketId: ticketId, createdAt: now(), startedAt: nil,
             finishedAt: nil, notBefore: 0)

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import ResetPlugins
 import Shared
 
@@ -71,6 +72,16 @@ struct ResetConfig: Codable, Sendable, Equatable, APIBody {
         if let host = o["hostPart"], host.isEmpty || host.count > 255 {
             throw APIError.badRequest("invalid_field", "option hostPart must be 1 to 255 characters (default %)")
         }
+    }
+
+    /// A stored config (the JSON of `resetConfigs`); nil when it cannot be read.
+    static func decode(_ json: String?) -> ResetConfig? {
+        json.flatMap { try? JSONDecoder.api.decode(ResetConfig.self, from: Data($0.utf8)) }
+    }
+
+    /// The resource's stored config, if any.
+    static func stored(for resourceID: String, _ db: Database) throws -> ResetConfig? {
+        decode(try String.fetchOne(db, sql: "SELECT json FROM resetConfigs WHERE resourceId = ?", arguments: [resourceID]))
     }
 
     /// The plugin settings this config describes (the host key as pinned now).
