@@ -101,7 +101,12 @@ struct NotificationTests {
             #expect(log.msgID == "password_changed" && log.facility == "auth" && log.severity == "notice" && log.host == "vault01")
             #expect(log.structuredData.contains("resource=\"\(name)\"") && log.structuredData.contains("user=\"admin\""))
             #expect(log.message.hasPrefix("admin:server password_changed ") && log.message.contains(" success vault01 \(name):svc:"))
-            let sent = try await rows(h, "SELECT channel, state FROM notifications WHERE event = 'password_changed'")
+            // The sender marks a row sent just after the server took it: wait for the marks (bounded).
+            var sent = try await rows(h, "SELECT channel, state FROM notifications WHERE event = 'password_changed'")
+            for _ in 0..<50 where !sent.allSatisfy({ $0["state"] == "sent" }) {
+                try await Task.sleep(for: .milliseconds(100))
+                sent = try await rows(h, "SELECT channel, state FROM notifications WHERE event = 'password_changed'")
+            }
             #expect(sent.count == 3 && sent.allSatisfy { $0["state"] == "sent" }, "two emails and one syslog message")
         }
     }

@@ -101,7 +101,7 @@ import Testing
 
     @Test func theEngineNeverRunsMoreThanThePerHostLimitAgainstOneHost() async throws {
         // Each change lasts long enough for the next requests to overlap it even on a loaded machine.
-        let plugin = ScriptedPlugin(delay: .milliseconds(600))
+        let plugin = ScriptedPlugin(delay: .milliseconds(1500))
         let h = try await harness(plugin, configure: { $0.resetPerHostLimit = 2; $0.resetWorkers = 8 })
         try await h.run { api in
             let (admin, rid, ids) = try await setup(api, accounts: 8)

@@ -17,6 +17,8 @@ struct Custody: Sendable {
     let notifySignal = TaskSignal()
     /// Long polls and jobs of agents.
     let agentHub = AgentHub()
+    /// Activity of console sessions (idle timeout).
+    let webSessions = WebSessions()
     /// Test hook: true makes a reset stop right after the target's answer, as if the process died.
     let crashAfterReset: @Sendable (TaskRecord) -> Bool
 

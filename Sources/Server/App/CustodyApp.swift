@@ -38,6 +38,11 @@ enum CustodyApp {
             headers[.contentType] = "application/json"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: OpenAPI.json(table.entries))))
         }
+        do {
+            try WebConsole(custody: custody).register(router)
+        } catch {
+            custody.logger.error("the web console is off", metadata: ["reason": "\(error)"])
+        }
         router.get("/healthz") { _, _ in "ok" }
         router.get("/metrics") { _, _ in
             var buffer = [UInt8]()

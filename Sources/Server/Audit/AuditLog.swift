@@ -36,6 +36,8 @@ enum AuditLog {
         var resourceId: String? = nil
         var accountId: String? = nil
         var since: Date? = nil
+        var user: String? = nil
+        var operation: String? = nil
         var limit: Int = 100
         /// Limits the records to the principal's own and those of resources it can see.
         var scopedTo: Principal? = nil
@@ -47,6 +49,8 @@ enum AuditLog {
         if let r = q.resourceId { sql += " AND resourceId = ?"; args.append(r) }
         if let a = q.accountId { sql += " AND accountId = ?"; args.append(a) }
         if let s = q.since { sql += " AND at >= ?"; args.append(s.timeIntervalSince1970) }
+        if let u = q.user { sql += " AND user = ?"; args.append(u) }
+        if let o = q.operation { sql += " AND operation = ?"; args.append(o) }
         if let p = q.scopedTo {
             let visible = try Access.visibleResources(p, db).map(\.id)
             sql += " AND (user = ? OR resourceId IN (\(databaseQuestionMarks(count: max(1, visible.count)))))"

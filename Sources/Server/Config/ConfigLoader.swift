@@ -53,6 +53,8 @@ struct PartialConfiguration: Decodable {
     var dialectsDir: String?
     var resetWorkers: Int?
     var resetPerHostLimit: Int?
+    var webIdleMinutes: Int?
+    var webRevealSeconds: Int?
     var notificationAttempts: Int?
     var agentScheduleInterval: Double?
     var agentLongPollSeconds: Int?
@@ -64,7 +66,7 @@ struct PartialConfiguration: Decodable {
     private enum CodingKeys: String, CodingKey, CaseIterable {
         case dataDir, host, port, masterKeyFile, tlsCertificateFile, tlsKeyFile, passwordHistoryDepth
         case lockoutThreshold, lockoutWindowMinutes, sessionHours, maxBodyBytes, bcryptCost, logLevel
-        case listenerWorkers, listenerTimeoutSeconds, listenerOutputBytes, listenerWorkDir, dialectsDir, resetWorkers, resetPerHostLimit
+        case listenerWorkers, listenerTimeoutSeconds, listenerOutputBytes, listenerWorkDir, dialectsDir, resetWorkers, resetPerHostLimit, webIdleMinutes, webRevealSeconds
         case notificationAttempts, agentScheduleInterval, agentLongPollSeconds, agentLeaseSeconds, agentOfferSeconds, agentQueueSeconds, enrollmentTokenDays
     }
 
@@ -102,6 +104,8 @@ struct PartialConfiguration: Decodable {
         dialectsDir = try c.decodeIfPresent(String.self, forKey: .dialectsDir)
         resetWorkers = try c.decodeIfPresent(Int.self, forKey: .resetWorkers)
         resetPerHostLimit = try c.decodeIfPresent(Int.self, forKey: .resetPerHostLimit)
+        webIdleMinutes = try c.decodeIfPresent(Int.self, forKey: .webIdleMinutes)
+        webRevealSeconds = try c.decodeIfPresent(Int.self, forKey: .webRevealSeconds)
         notificationAttempts = try c.decodeIfPresent(Int.self, forKey: .notificationAttempts)
         agentScheduleInterval = try c.decodeIfPresent(Double.self, forKey: .agentScheduleInterval)
         agentLongPollSeconds = try c.decodeIfPresent(Int.self, forKey: .agentLongPollSeconds)
@@ -132,6 +136,8 @@ struct PartialConfiguration: Decodable {
         if let v = dialectsDir { c.dialectsDir = v }
         if let v = resetWorkers { c.resetWorkers = v }
         if let v = resetPerHostLimit { c.resetPerHostLimit = v }
+        if let v = webIdleMinutes { c.webIdleMinutes = v }
+        if let v = webRevealSeconds { c.webRevealSeconds = v }
         if let v = notificationAttempts { c.notificationAttempts = v }
         if let v = agentScheduleInterval { c.agentScheduleInterval = v }
         if let v = agentLongPollSeconds { c.agentLongPollSeconds = v }

@@ -32,6 +32,10 @@ struct ServerConfiguration: Sendable, Codable, Equatable {
     var listenerWorkDir: String? = nil
     /// Extra device dialect files (`*.yaml`), added to the built-in ones; nil: built-ins only.
     var dialectsDir: String? = nil
+    /// Console sessions idle longer than this sign in again (PMP's default is 30 minutes).
+    var webIdleMinutes: Int = 30
+    /// Seconds a revealed password stays on screen in the console.
+    var webRevealSeconds: Int = 10
     /// Delivery attempts of one notification before it is given up (about 2 hours at the default).
     var notificationAttempts: Int = 8
     /// Agents: the poll interval they are given (offline after 3 missed), the longest a poll may wait,
@@ -62,6 +66,8 @@ struct ServerConfiguration: Sendable, Codable, Equatable {
         if maxBodyBytes < 1024 { out.append("maxBodyBytes must be at least 1024") }
         if !(4...31).contains(bcryptCost) { out.append("bcryptCost must be 4...31") }
         if resetWorkers < 1 || resetPerHostLimit < 1 || resetMaxAttempts < 1 { out.append("reset limits must be at least 1") }
+        if !(1...1440).contains(webIdleMinutes) { out.append("webIdleMinutes must be 1...1440") }
+        if !(1...300).contains(webRevealSeconds) { out.append("webRevealSeconds must be 1...300") }
         if listenerWorkers < 1 || !(1...3600).contains(listenerTimeoutSeconds) || listenerOutputBytes < 1024 {
             out.append("listenerWorkers must be at least 1, listenerTimeoutSeconds 1...3600, listenerOutputBytes at least 1024")
         }

@@ -63,14 +63,7 @@ extension Routes {
         t.add(.post, "/resources/:rid/accounts", "Add an account with its password (manage on the resource)", body: AccountBody.self) { req, ctx in
             let p = try ctx.caller()
             let b = try await req.decodeStrict(AccountBody.self, limit: custody.config.maxBodyBytes)
-            let a = try await custody.store.write { db -> AccountRecord in
-                let (r, _) = try Catalog.resource(try ctx.param("rid"), p, .createAccount, custody.authorizer, db)
-                let a = try custody.createAccount(in: r, loginName: b.loginName, password: Secret(b.password),
-                    description: b.description, notes: b.notes, customFields: b.customFields ?? [:], by: p.username, db)
-                try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "create_account",
-                    resource: r.name, account: a.loginName, resourceId: r.id, accountId: a.id), in: db)
-                return a
-            }
+            let a = try await custody.addAccount(rid: try ctx.param("rid"), b, by: p, ip: ctx.remoteIP)
             return try Reply.json(AccountView(a), status: .created)
         }
         t.add(.get, "/resources/:rid/accounts", "List a resource's accounts you can see (never passwords)") { _, ctx in
@@ -123,6 +116,18 @@ extension Routes {
 }
 
 extension Custody {
+    /// Adds an account to a resource `p` manages (validated body), audited.
+    func addAccount(rid: String, _ b: AccountBody, by p: Principal, ip: String) async throws -> AccountRecord {
+        try await store.write { db -> AccountRecord in
+            let (r, _) = try Catalog.resource(rid, p, .createAccount, authorizer, db)
+            let a = try createAccount(in: r, loginName: b.loginName, password: Secret(b.password),
+                description: b.description, notes: b.notes, customFields: b.customFields ?? [:], by: p.username, db)
+            try AuditLog.append(AuditEvent(user: p.username, ip: ip, operation: "create_account",
+                resource: r.name, account: a.loginName, resourceId: r.id, accountId: a.id), in: db)
+            return a
+        }
+    }
+
     /// Inserts an account and its first password. The caller audits and checks access.
     func createAccount(in r: ResourceRecord, loginName: String, password: Secret, description: String?, notes: String?,
         customFields: [String: String], by user: String, _ db: Database) throws -> AccountRecord

@@ -142,7 +142,7 @@ extension Routes {
             }
             return Reply.noContent()
         }
-        t.add(.get, "/audit", "Audit records, newest first (?resourceId=&accountId=&since=&limit=)") { req, ctx in
+        t.add(.get, "/audit", "Audit records, newest first (?resourceId=&accountId=&user=&operation=&since=&limit=)") { req, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .readAudit)
             var q = AuditLog.Query()
@@ -151,6 +151,8 @@ extension Routes {
             let params = req.uri.queryParameters
             q.resourceId = params.get("resourceId")
             q.accountId = params.get("accountId")
+            q.user = params.get("user")
+            q.operation = params.get("operation")
             if let s = params.get("since") {
                 guard let d = ISO8601DateFormatter().date(from: s) else {
                     throw APIError.badRequest("invalid_parameter", "since must be an ISO 8601 time, e.g. 2026-01-31T00:00:00Z")

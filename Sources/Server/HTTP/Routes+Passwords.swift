@@ -26,25 +26,8 @@ extension Routes {
             let ticket = req.uri.queryParameters.get("ticketId")
             try Validate.text(reason, field: "reason", max: 1000)
             try Validate.text(ticket, field: "ticketId", max: 200)
-            let rid = try ctx.param("rid"), aid = try ctx.param("aid")
-            let secret: Secret
-            do {
-                secret = try await custody.store.write { db -> Secret in
-                let (r, a, _) = try Catalog.account(rid, aid, p, .retrievePassword, custody.authorizer, db)
-                if try Settings.get(Settings.requireReason, db) == "true", (reason ?? "").trimmingWhitespace.isEmpty {
-                    throw APIError.badRequest("reason_required", "a reason is required to retrieve passwords")
-                }
-                guard let s = try custody.secrets.current(account: a.id, db) else { throw APIError.notFound("password") }
-                try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "retrieve_password",
-                    resource: r.name, account: a.loginName, reason: reason, ticketId: ticket, resourceId: r.id, accountId: a.id), in: db)
-                return s
-                }
-            } catch let denied as Authorizer.Denied {
-                // A refused retrieval is audited on its own, outside the rolled-back transaction.
-                try await custody.audit(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "retrieve_password",
-                    outcome: "denied", reason: reason, ticketId: ticket, message: denied.reason, resourceId: rid, accountId: aid))
-                throw denied
-            }
+            let secret = try await custody.retrievePassword(rid: try ctx.param("rid"), aid: try ctx.param("aid"), by: p, reason: reason,
+                ticketId: ticket, ip: ctx.remoteIP)
             var response = try Reply.json(["password": secret.reveal()])
             response.headers[.cacheControl] = "no-store"
             response.headers[HTTPField.Name("Pragma")!] = "no-cache"
@@ -94,6 +77,29 @@ extension Routes {
             }
             struct Out: Encodable { let changed: Bool; let resetType: String }
             return try Reply.json(Out(changed: true, resetType: "local"))
+        }
+    }
+}
+
+extension Custody {
+    /// Reads an account's current password for `p`: checked, with the reason rule, and audited
+    /// (a refusal is audited too, outside the rolled-back transaction).
+    func retrievePassword(rid: String, aid: String, by p: Principal, reason: String?, ticketId ticket: String?, ip: String) async throws -> Secret {
+        do {
+            return try await store.write { db -> Secret in
+                let (r, a, _) = try Catalog.account(rid, aid, p, .retrievePassword, authorizer, db)
+                if try Settings.get(Settings.requireReason, db) == "true", (reason ?? "").trimmingWhitespace.isEmpty {
+                    throw APIError.badRequest("reason_required", "a reason is required to retrieve passwords")
+                }
+                guard let s = try secrets.current(account: a.id, db) else { throw APIError.notFound("password") }
+                try AuditLog.append(AuditEvent(user: p.username, ip: ip, operation: "retrieve_password",
+                    resource: r.name, account: a.loginName, reason: reason, ticketId: ticket, resourceId: r.id, accountId: a.id), in: db)
+                return s
+            }
+        } catch let denied as Authorizer.Denied {
+            try await audit(AuditEvent(user: p.username, ip: ip, operation: "retrieve_password",
+                outcome: "denied", reason: reason, ticketId: ticket, message: denied.reason, resourceId: rid, accountId: aid))
+            throw denied
         }
     }
 }

@@ -56,13 +56,7 @@ extension Routes {
             }
             let deadline = Date().addingTimeInterval(wait)
             while true {
-                let task = try await custody.store.read { db -> TaskRecord in
-                    guard let t = try TaskRecord.fetchOne(db, key: tid) else { throw APIError.notFound("task") }
-                    if t.requestedById != p.userID {
-                        _ = try Catalog.account(t.resourceId, t.accountId, p, .readAccount, custody.authorizer, db)
-                    }
-                    return t
-                }
+                let task = try await custody.store.read { db in try custody.task(tid, visibleTo: p, db) }
                 if task.isFinished || Date() >= deadline { return try Reply.json(TaskView(task)) }
                 try await Task.sleep(for: .milliseconds(100))
             }
@@ -78,5 +72,14 @@ extension Routes {
             }
             return try Reply.json(tasks.map(TaskView.init))
         }
+    }
+}
+
+extension Custody {
+    /// A task its requester, or anyone who can read its account, may see.
+    func task(_ id: String, visibleTo p: Principal, _ db: Database) throws -> TaskRecord {
+        guard let t = try TaskRecord.fetchOne(db, key: id) else { throw APIError.notFound("task") }
+        if t.requestedById != p.userID { _ = try Catalog.account(t.resourceId, t.accountId, p, .readAccount, authorizer, db) }
+        return t
     }
 }

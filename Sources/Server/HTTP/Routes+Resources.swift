@@ -62,20 +62,7 @@ extension Routes {
             let p = try ctx.caller()
             try custody.authorizer.check(p, .createResource)
             let b = try await req.decodeStrict(ResourceBody.self, limit: custody.config.maxBodyBytes)
-            let now = custody.now()
-            let r = ResourceRecord(id: newID(), name: b.name, dnsName: b.dnsName, type: b.type, description: b.description,
-                department: b.department, location: b.location, url: b.url, customFields: b.customFields ?? [:],
-                passwordPolicy: b.passwordPolicy, ownerId: p.userID, createdAt: now, updatedAt: now)
-            try await custody.store.write { db in
-                try Catalog.requireType(r.type, db)
-                if let pol = r.passwordPolicy { _ = try Catalog.policy(named: pol, db) }
-                if try ResourceRecord.filter(Column("name") == r.name).fetchCount(db) > 0 {
-                    throw APIError.conflict("a resource named '\(r.name)' exists")
-                }
-                try r.insert(db)
-                try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "create_resource",
-                    resource: r.name, resourceId: r.id), in: db)
-            }
+            let r = try await custody.createResource(b, by: p, ip: ctx.remoteIP)
             return try Reply.json(ResourceView(r, owner: p.username), status: .created)
         }
         t.add(.get, "/resources", "List the resources you own or that are shared with you") { _, ctx in
@@ -159,5 +146,25 @@ struct ResourceView: Codable, Sendable {
         id = r.id; name = r.name; dnsName = r.dnsName; type = r.type; description = r.description
         department = r.department; location = r.location; url = r.url; customFields = r.customFields
         passwordPolicy = r.passwordPolicy; self.owner = owner; createdAt = r.createdAt; updatedAt = r.updatedAt
+    }
+}
+
+extension Custody {
+    /// Creates a resource owned by `p` (validated body; the caller checked `.createResource`), audited.
+    func createResource(_ b: ResourceBody, by p: Principal, ip: String) async throws -> ResourceRecord {
+        let now = now()
+        let r = ResourceRecord(id: newID(), name: b.name, dnsName: b.dnsName, type: b.type, description: b.description,
+            department: b.department, location: b.location, url: b.url, customFields: b.customFields ?? [:],
+            passwordPolicy: b.passwordPolicy, ownerId: p.userID, createdAt: now, updatedAt: now)
+        try await store.write { db in
+            try Catalog.requireType(r.type, db)
+            if let pol = r.passwordPolicy { _ = try Catalog.policy(named: pol, db) }
+            if try ResourceRecord.filter(Column("name") == r.name).fetchCount(db) > 0 {
+                throw APIError.conflict("a resource named '\(r.name)' exists")
+            }
+            try r.insert(db)
+            try AuditLog.append(AuditEvent(user: p.username, ip: ip, operation: "create_resource", resource: r.name, resourceId: r.id), in: db)
+        }
+        return r
     }
 }

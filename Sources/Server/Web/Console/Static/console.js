@@ -1,0 +1,32 @@
+// Custody console: no inline script (the CSP forbids it). The pages work without it; it adds
+// hiding a revealed password, copying it, and refreshing a running task's page.
+"use strict";
+document.addEventListener("DOMContentLoaded", () => {
+  for (const select of document.querySelectorAll(".filters select")) {
+    select.addEventListener("change", () => select.form.submit());
+  }
+  const secret = document.getElementById("password");
+  if (secret) {
+    const seconds = Number(secret.dataset.hideAfter) || 10;
+    setTimeout(() => {
+      secret.textContent = "••••••••";
+      secret.classList.add("hidden-secret");
+      const copy = document.getElementById("copy-password");
+      if (copy) copy.remove();
+      const note = document.getElementById("hide-note");
+      if (note) note.textContent = "Hidden. Show it again from the account page.";
+    }, seconds * 1000);
+    const copy = document.getElementById("copy-password");
+    if (copy && navigator.clipboard) {
+      const value = secret.textContent;
+      copy.addEventListener("click", async () => {
+        await navigator.clipboard.writeText(value);
+        copy.textContent = "Copied (cleared in 30 s)";
+        // Clear the clipboard after 30 s where the browser allows it (the page must still have focus).
+        setTimeout(() => { navigator.clipboard.writeText("").catch(() => {}); }, 30000);
+      });
+    }
+  }
+  const refresh = document.getElementById("refresh");
+  if (refresh) setTimeout(() => location.reload(), (Number(refresh.dataset.seconds) || 2) * 1000);
+});

@@ -1,0 +1,79 @@
+import Foundation
+import GRDB
+import HTTPTypes
+import Hummingbird
+import Shared
+
+/// Signing in and out, and the forced first password change.
+extension WebConsole {
+    func auth(_ web: RouterGroup<AppContext>) {
+        web.get("/login") { request, _ in
+            if try await visitor(request) != nil { return Self.redirect("/resources") }
+            return try loginPage(error: nil, username: "")
+        }
+        web.post("/login") { request, ctx in
+            let f = try await WebForm.parse(request, limit: custody.config.maxBodyBytes)
+            // Before a session exists, the token is a cookie the form must repeat (double submit).
+            guard let expected = WebForm.cookies(request)[WebForm.loginCookie], WebForm.equal(f["_csrf"] ?? "", expected) else {
+                return try render("error", ["status": "403", "message": "the form is stale or forged; reload the login page"], status: .forbidden)
+            }
+            let username = f["username"] ?? ""
+            guard !username.isEmpty, username.count <= 200, let password = f["password"], !password.isEmpty else {
+                return try loginPage(error: "Enter your user name and password.", username: username)
+            }
+            let result: Custody.LoginResult
+            do {
+                result = try await custody.login(username: username, password: Secret(password), ip: ctx.remoteIP)
+            } catch let e as APIError {
+                return try loginPage(error: e.message, username: username, status: e.status)
+            }
+            var headers = HTTPFields()
+            headers.append(HTTPField(name: .setCookie, value: WebForm.cookie(WebForm.sessionCookie, result.token)))
+            headers.append(HTTPField(name: .setCookie, value: WebForm.cookie(WebForm.loginCookie, "", maxAge: 0)))
+            return Self.redirect(result.mustChangePassword ? "/password" : "/resources", headers: headers)
+        }
+        web.post("/logout") { request, ctx in
+            try await page(request, allowMustChange: true) { v in
+                _ = try await form(request, v)
+                try await custody.store.write { [now = custody.now] db in
+                    try db.execute(sql: "UPDATE tokens SET revokedAt = ? WHERE id = ?", arguments: [now().seconds, v.principal.tokenID])
+                    try AuditLog.append(AuditEvent(user: v.principal.username, ip: ctx.remoteIP, operation: "logout"), in: db)
+                }
+                custody.webSessions.forget(v.principal.tokenID)
+                var headers = HTTPFields()
+                headers.append(HTTPField(name: .setCookie, value: WebForm.cookie(WebForm.sessionCookie, "", maxAge: 0)))
+                return Self.redirect("/login", headers: headers)
+            }
+        }
+        web.get("/password") { request, _ in
+            try await page(request, allowMustChange: true) { v in try passwordPage(v, errors: [:]) }
+        }
+        web.post("/password") { request, ctx in
+            try await page(request, allowMustChange: true) { v in
+                let f = try await form(request, v)
+                let current = f["currentPassword"] ?? "", new = f["newPassword"] ?? ""
+                if new != f["confirmPassword"] { return try passwordPage(v, errors: ["confirm": "The two new passwords differ."], status: .badRequest) }
+                do {
+                    try await custody.changeOwnPassword(v.principal, current: Secret(current), new: Secret(new), ip: ctx.remoteIP)
+                } catch let e as APIError {
+                    let field = e.code == "invalid_credentials" || e.status == .unauthorized ? "current" : "new"
+                    return try passwordPage(v, errors: [field: e.message], status: e.status)
+                }
+                return Self.redirect("/resources")
+            }
+        }
+    }
+
+    func loginPage(error: String?, username: String, status: HTTPResponse.Status = .ok) throws -> Response {
+        let token = WebForm.random()
+        var headers = HTTPFields()
+        headers.append(HTTPField(name: .setCookie, value: WebForm.cookie(WebForm.loginCookie, token)))
+        var values: [String: Any] = ["csrf": token, "username": username]
+        if let error { values["error"] = error }
+        return try render("login", values, status: status, headers: headers)
+    }
+
+    func passwordPage(_ v: Visitor, errors: [String: String], status: HTTPResponse.Status = .ok) throws -> Response {
+        try render("password", ["nav": nav(v), "csrf": v.csrf, "forced": v.principal.mustChangePassword, "errors": errors], status: status)
+    }
+}

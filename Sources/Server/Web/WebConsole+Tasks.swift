@@ -1,0 +1,34 @@
+import Foundation
+import GRDB
+import Hummingbird
+
+/// My tasks (PMP's notification icon) and one task's page, which refreshes itself until the task ends.
+extension WebConsole {
+    func tasks(_ web: RouterGroup<AppContext>) {
+        web.get("/tasks") { request, _ in
+            try await page(request) { v in
+                let tasks = try await custody.store.read { db in
+                    try TaskRecord.filter(Column("requestedById") == v.principal.userID).order(Column("createdAt").desc).limit(100).fetchAll(db)
+                        .map { t in (t, try AccountRecord.fetchOne(db, key: t.accountId), try ResourceRecord.fetchOne(db, key: t.resourceId)) }
+                }
+                return try render("tasks", ["nav": nav(v), "tasks": tasks.map { t, a, r in Self.taskValues(t, a, r) }])
+            }
+        }
+        web.get("/tasks/:tid") { request, ctx in
+            try await page(request) { v in
+                let (t, a, r) = try await custody.store.read { db in
+                    let t = try custody.task(try ctx.parameters.require("tid"), visibleTo: v.principal, db)
+                    return (t, try AccountRecord.fetchOne(db, key: t.accountId), try ResourceRecord.fetchOne(db, key: t.resourceId))
+                }
+                return try render("task", ["nav": nav(v), "task": Self.taskValues(t, a, r), "running": !t.isFinished])
+            }
+        }
+    }
+
+    static func taskValues(_ t: TaskRecord, _ a: AccountRecord?, _ r: ResourceRecord?) -> [String: Any] {
+        ["id": t.id, "kind": t.kind.rawValue, "state": t.state.rawValue, "phase": t.phase.rawValue, "via": t.via,
+            "account": a?.loginName ?? "", "resource": r?.name ?? "", "resourceId": t.resourceId, "accountId": t.accountId,
+            "code": t.resultCode ?? "", "message": t.resultMessage ?? "", "createdAt": when(t.createdAt), "finishedAt": when(t.finishedAt),
+            "succeeded": t.state == .succeeded, "failed": t.state == .failed]
+    }
+}

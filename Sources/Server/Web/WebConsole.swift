@@ -1,0 +1,124 @@
+import Crypto
+import Foundation
+import GRDB
+import HTTPTypes
+import Hummingbird
+import Mustache
+
+/// The browser console under `/`: server-rendered Mustache pages (package resources) on the
+/// same store, the same `Authorizer` and the same sessions as the API under `/api/v1`.
+struct WebConsole: Sendable {
+    let custody: Custody
+    let templates: MustacheLibrary
+    let csrfKey = SymmetricKey(size: .bits256)
+    let staticDir: String
+
+    /// A signed-in page request: who, and the CSRF token its forms carry.
+    struct Visitor: Sendable {
+        let principal: Principal
+        let csrf: String
+        let token: String
+    }
+
+    init(custody: Custody) throws {
+        guard let dir = Self.resourceDirectory() else { throw WebError("the console's templates were not found beside the binary") }
+        var library = MustacheLibrary()
+        for file in try FileManager.default.contentsOfDirectory(atPath: dir + "/Templates") where file.hasSuffix(".mustache") {
+            try library.register(try String(contentsOfFile: dir + "/Templates/" + file, encoding: .utf8), named: String(file.dropLast(9)))
+        }
+        self.custody = custody
+        self.templates = library
+        self.staticDir = dir + "/Static"
+    }
+
+    /// `Console/` in the resource bundle beside the executable, or in the source tree.
+    static func resourceDirectory() -> String? {
+        let exeDir = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath().deletingLastPathComponent().path
+        return [Bundle.main.bundleURL.path + "/Custody_Server.resources/Console", exeDir + "/Custody_Server.resources/Console",
+            "/usr/share/custody/console", URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/Console",
+        ].first { FileManager.default.fileExists(atPath: $0 + "/Templates/layout-top.mustache") }
+    }
+
+    func register(_ router: Router<AppContext>) {
+        let web = router.group().add(middleware: WebHeadersMiddleware())
+        web.get("/") { _, _ in Self.redirect("/resources") }
+        web.get("/static/:file") { _, ctx in try self.asset(ctx.parameters.require("file")) }
+        auth(web)
+        accounts(web)
+        resources(web)
+        tasks(web)
+        audit(web)
+    }
+
+    /// The signed-in visitor, or nil (no cookie, unknown or revoked token, idle too long).
+    func visitor(_ request: Request) async throws -> Visitor? {
+        guard let token = WebForm.cookies(request)[WebForm.sessionCookie], token.count <= 200,
+            let p = try await custody.authenticate(token: token)
+        else { return nil }
+        let idle = TimeInterval(custody.config.webIdleMinutes * 60)
+        guard custody.webSessions.touch(p.tokenID, now: custody.now(), idle: idle) else {
+            try await custody.store.write { [now = custody.now] db in
+                try db.execute(sql: "UPDATE tokens SET revokedAt = ? WHERE id = ? AND revokedAt IS NULL", arguments: [now().seconds, p.tokenID])
+                try AuditLog.append(AuditEvent(user: p.username, ip: "web", operation: "logout", message: "console session idle"), in: db)
+            }
+            return nil
+        }
+        return Visitor(principal: p, csrf: WebForm.csrf(for: token, key: csrfKey), token: token)
+    }
+
+    /// Runs a signed-in page: to the login page without a session, to the password page while a
+    /// change is due, and API errors (403, 404, 400) as an error page with their message.
+    func page(_ request: Request, allowMustChange: Bool = false, _ body: (Visitor) async throws -> Response) async throws -> Response {
+        guard let v = try await visitor(request) else { return Self.redirect("/login") }
+        if v.principal.mustChangePassword && !allowMustChange { return Self.redirect("/password") }
+        do {
+            return try await body(v)
+        } catch let e as APIError {
+            return try render("error", ["status": "\(e.status.code)", "message": e.message, "nav": nav(v)], status: e.status)
+        }
+    }
+
+    /// A POST's form, refused (403, nothing done) unless its CSRF token is the session's.
+    func form(_ request: Request, _ v: Visitor) async throws -> [String: String] {
+        let f = try await WebForm.parse(request, limit: custody.config.maxBodyBytes)
+        guard WebForm.equal(f["_csrf"] ?? "", v.csrf) else { throw APIError(.forbidden, "csrf", "the form is stale or forged; reload the page") }
+        return f
+    }
+
+    func render(_ template: String, _ values: [String: Any], status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) throws
+        -> Response
+    {
+        guard let html = templates.render(values, withTemplate: template) else { throw WebError("no template \(template)") }
+        var headers = extra
+        headers[.contentType] = "text/html; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// The navigation bar's values.
+    func nav(_ v: Visitor) -> [String: Any] {
+        ["username": v.principal.username, "role": v.principal.role.rawValue, "csrf": v.csrf]
+    }
+
+    static func redirect(_ to: String, headers extra: HTTPFields = [:]) -> Response {
+        var headers = extra
+        headers[.location] = to
+        return Response(status: .seeOther, headers: headers)
+    }
+
+    /// CSS and JavaScript, by exact name only.
+    func asset(_ name: String) throws -> Response {
+        let types = ["console.css": "text/css; charset=utf-8", "console.js": "text/javascript; charset=utf-8"]
+        guard let type = types[name], let data = FileManager.default.contents(atPath: staticDir + "/" + name) else {
+            throw APIError.notFound("file")
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = type
+        headers[.cacheControl] = "public, max-age=3600"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+struct WebError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}

@@ -1,0 +1,94 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Headers on every console response: a strict CSP (no inline script), no framing, no sniffing,
+/// no referrer, and no caching (pages may show secrets).
+struct WebHeadersMiddleware: RouterMiddleware {
+    typealias Context = AppContext
+    static let csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+        + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+    func handle(_ request: Request, context: AppContext, next: (Request, AppContext) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        response.headers[.contentSecurityPolicy] = Self.csp
+        response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
+        return response
+    }
+}
+
+/// Console sessions: the cookie holds an API session token; a session idle longer than
+/// `webIdleMinutes` must log in again. Activity is kept in memory (a restart starts the clock again).
+final class WebSessions: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lastSeen: [String: Date] = [:]
+
+    /// Records activity; false when the session had been idle too long (it is then forgotten).
+    func touch(_ tokenDigest: String, now: Date, idle: TimeInterval) -> Bool {
+        lock.withLock {
+            if let last = lastSeen[tokenDigest], now.timeIntervalSince(last) > idle {
+                lastSeen[tokenDigest] = nil
+                return false
+            }
+            lastSeen[tokenDigest] = now
+            if lastSeen.count > 10_000 { lastSeen = lastSeen.filter { now.timeIntervalSince($0.value) <= idle } }
+            return true
+        }
+    }
+
+    func forget(_ tokenDigest: String) { _ = lock.withLock { lastSeen.removeValue(forKey: tokenDigest) } }
+}
+
+/// Cookies, CSRF tokens and form bodies of the console.
+enum WebForm {
+    static let sessionCookie = "custody_session"
+    static let loginCookie = "custody_login_csrf"
+
+    /// `Secure; HttpOnly; SameSite=Strict`, for the whole console.
+    static func cookie(_ name: String, _ value: String, maxAge: Int? = nil) -> String {
+        "\(name)=\(value); Path=/; Secure; HttpOnly; SameSite=Strict" + (maxAge.map { "; Max-Age=\($0)" } ?? "")
+    }
+
+    static func cookies(_ request: Request) -> [String: String] {
+        var out: [String: String] = [:]
+        for field in request.headers[values: .cookie] {
+            for part in field.split(separator: ";") {
+                let kv = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                if kv.count == 2 { out[kv[0]] = kv[1] }
+            }
+        }
+        return out
+    }
+
+    /// The CSRF token of a session: an HMAC of its token under a key that never leaves the process.
+    static func csrf(for sessionToken: String, key: SymmetricKey) -> String {
+        Data(HMAC<SHA256>.authenticationCode(for: Data(("csrf:" + sessionToken).utf8), using: key)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func equal(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count, !x.isEmpty else { return false }
+        return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    static func random() -> String {
+        (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+    }
+
+    /// An `application/x-www-form-urlencoded` body.
+    static func parse(_ request: Request, limit: Int) async throws -> [String: String] {
+        let buffer = try await request.body.collect(upTo: limit)
+        var out: [String: String] = [:]
+        for pair in String(buffer: buffer).split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1).map {
+                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            }
+            if let k = kv.first, !k.isEmpty { out[k] = kv.count > 1 ? kv[1] : "" }
+        }
+        return out
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@testable import Server
+
+/// The console's first pages in process: sign-in with the forced change, CSRF on every form,
+/// cookie flags and security headers, escaping, the API's authorization, and the idle timeout.
+@Suite struct WebConsoleTests {
+    /// A browser: keeps cookies, sends forms.
+    final class Browser: @unchecked Sendable {
+        let client: any TestClientProtocol
+        var cookies: [String: String] = [:]
+        init(_ client: any TestClientProtocol) { self.client = client }
+
+        struct Page { let status: HTTPResponse.Status; let headers: HTTPFields; let html: String }
+
+        func go(_ method: HTTPRequest.Method, _ path: String, form: [String: String]? = nil) async throws -> Page {
+            var headers = HTTPFields()
+            if !cookies.isEmpty { headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") }
+            var body: ByteBuffer?
+            if let form {
+                headers[.contentType] = "application/x-www-form-urlencoded"
+                let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
+                body = ByteBuffer(string: form.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed)!)" }.joined(separator: "&"))
+            }
+            let r = try await client.execute(uri: path, method: method, headers: headers, body: body)
+            for c in r.headers[values: .setCookie] {
+                let kv = c.split(separator: ";")[0].split(separator: "=", maxSplits: 1).map(String.init)
+                if c.contains("Max-Age=0") { cookies[kv[0]] = nil } else if kv.count == 2 { cookies[kv[0]] = kv[1] }
+            }
+            return Page(status: r.status, headers: r.headers, html: String(buffer: r.body))
+        }
+
+        /// The CSRF token in the page's first form.
+        static func csrf(_ html: String) -> String {
+            guard let r = html.range(of: #"name="_csrf" value="([0-9a-f]+)""#, options: .regularExpression) else { return "" }
+            return String(html[r].split(separator: "\"")[3])
+        }
+
+        func signIn(_ user: String, _ password: String) async throws -> Page {
+            let login = try await go(.get, "/login")
+            return try await go(.post, "/login", form: ["_csrf": Self.csrf(login.html), "username": user, "password": password])
+        }
+    }
+
+    @Test func signInWithTheForcedChangeAndCSRFOnEveryForm() async throws {
+        let h = try await Harness.make()
+        let initial = try #require(try await h.custody.bootstrapAdmin()).reveal()
+        try await h.application().test(.router) { client in
+            let b = Browser(client)
+            #expect(try await b.go(.get, "/resources").headers[.location] == "/login")
+            let login = try await b.go(.get, "/login")
+            #expect(login.status == .ok && login.html.contains("Sign in"))
+            #expect(login.headers[.contentSecurityPolicy]?.contains("script-src 'self'") == true)
+            #expect(login.headers[HTTPField.Name("X-Frame-Options")!] == "DENY" && login.headers[.cacheControl] == "no-store")
+            // No token, or a wrong one: refused, no session.
+            let forged = try await b.go(.post, "/login", form: ["_csrf": "00", "username": "admin", "password": initial])
+            #expect(forged.status == .forbidden && b.cookies["custody_session"] == nil)
+            let wrong = try await b.signIn("admin", "not-the-password")
+            #expect(wrong.status == .unauthorized && wrong.html.contains("wrong username or password"))
+            let ok = try await b.signIn("admin", initial)
+            #expect(ok.status == .seeOther && ok.headers[.location] == "/password")
+            let set = ok.headers[values: .setCookie].first { $0.hasPrefix("custody_session=") } ?? ""
+            #expect(set.contains("Secure") && set.contains("HttpOnly") && set.contains("SameSite=Strict"))
+            // Until the password is changed, every page leads to the change.
+            #expect(try await b.go(.get, "/resources").headers[.location] == "/password")
+            let pw = try await b.go(.get, "/password")
+            let noToken = try await b.go(.post, "/password", form: ["currentPassword": initial, "newPassword": "Console-Pass-2026!",
+                "confirmPassword": "Console-Pass-2026!"])
+            #expect(noToken.status == .forbidden)
+            let mismatch = try await b.go(.post, "/password", form: ["_csrf": Browser.csrf(pw.html), "currentPassword": initial,
+                "newPassword": "Console-Pass-2026!", "confirmPassword": "Other-Pass-2026!"])
+            #expect(mismatch.status == .badRequest && mismatch.html.contains("The two new passwords differ."))
+            let changed = try await b.go(.post, "/password", form: ["_csrf": Browser.csrf(pw.html), "currentPassword": initial,
+                "newPassword": "Console-Pass-2026!", "confirmPassword": "Console-Pass-2026!"])
+            #expect(changed.headers[.location] == "/resources")
+            let list = try await b.go(.get, "/resources")
+            #expect(list.status == .ok && list.html.contains("Resources"))
+            // Sign out needs the token too.
+            #expect(try await b.go(.post, "/logout", form: [:]).status == .forbidden)
+            let out = try await b.go(.post, "/logout", form: ["_csrf": Browser.csrf(list.html)])
+            #expect(out.headers[.location] == "/login" && b.cookies["custody_session"] == nil)
+        }
+    }
+
+    @Test func valuesAreEscapedAndTheAPIsAuthorizationApplies() async throws {
+        try await Harness.make().run { api in
+            let admin = try await api.admin()
+            _ = try await api.user("web_user", role: "passwordUser", adminToken: admin)
+            let xss = "<img src=x onerror=alert(1)>"
+            let created = try await api.call(.post, "/resources", token: admin, json: ["name": xss, "dnsName": "web-xss.example.test", "type": "Linux"])
+            let rid = try #require(created.object["id"] as? String, "\(created.text)")
+            try await api.call(.patch, "/resources/\(rid)", token: admin, json: ["description": "\"><script>alert(2)</script>"])
+            _ = try await api.account(rid, "<b>ops", password: "Ops-Pass-123", token: admin)
+            let b = Browser(api.client)
+            _ = try await b.signIn("admin", API.adminPassword)
+            let list = try await b.go(.get, "/resources")
+            #expect(list.html.contains("&lt;img src=x onerror=alert(1)&gt;") && !list.html.contains(xss))
+            let page = try await b.go(.get, "/resources/\(rid)")
+            #expect(page.status == .ok && !page.html.contains("<img src=x") && !page.html.contains("<script>alert") && !page.html.contains("<b>ops"))
+            #expect(page.html.contains("&lt;b&gt;ops") && page.html.contains("&quot;&gt;&lt;script&gt;"), "\(page.html)")
+            // A Password User sees neither the resource in the list nor its page by URL.
+            let u = Browser(api.client)
+            _ = try await u.signIn("web_user", API.userPassword + "x")
+            #expect(!(try await u.go(.get, "/resources")).html.contains("onerror"))
+            let denied = try await u.go(.get, "/resources/\(rid)")
+            #expect(denied.status == .notFound && !denied.html.contains("onerror"), "\(denied.status) \(denied.headers)")
+        }
+    }
+
+    @Test func searchAndFiltersNarrowTheList() async throws {
+        try await Harness.make().run { api in
+            let admin = try await api.admin()
+            _ = try await api.resource("web-alpha", token: admin)
+            _ = try await api.resource("web-beta", token: admin, type: "Cisco IOS")
+            let b = Browser(api.client)
+            _ = try await b.signIn("admin", API.adminPassword)
+            let q = try await b.go(.get, "/resources?q=ALPHA")
+            #expect(q.html.contains("web-alpha") && !q.html.contains("web-beta"))
+            let t = try await b.go(.get, "/resources?type=Cisco%20IOS")
+            #expect(t.html.contains("web-beta") && !t.html.contains("web-alpha"))
+            let s = try await b.go(.get, "/resources?sync=outOfSync")
+            #expect(!s.html.contains("web-alpha") && s.html.contains("No resources match."))
+        }
+    }
+
+    @Test func anIdleSessionSignsInAgain() async throws {
+        let clock = TestClock()
+        try await Harness.make(clock: clock).run { api in
+            _ = try await api.admin()
+            let b = Browser(api.client)
+            _ = try await b.signIn("admin", API.adminPassword)
+            #expect(try await b.go(.get, "/resources").status == .ok)
+            clock.advance(29 * 60)
+            #expect(try await b.go(.get, "/resources").status == .ok)
+            clock.advance(31 * 60)
+            #expect(try await b.go(.get, "/resources").headers[.location] == "/login")
+            // The token is revoked, not just forgotten by the console.
+            #expect(try await b.go(.get, "/resources").headers[.location] == "/login")
+        }
+    }
+}
