@@ -3,7 +3,7 @@ SHELL := /bin/bash
 DEB_PACKAGES := libsqlite3-dev sqlite3 libssl-dev zlib1g-dev libssh2-1-dev pkg-config curl ca-certificates procps \
 	openssh-server openssh-client sudo inetutils-telnetd inetutils-inetd python3 jq \
 	openssl slapd ldap-utils libldap-dev mariadb-server mariadb-client libmariadb-dev \
-	postgresql postgresql-client rsyslog python3-pip
+	postgresql postgresql-client rsyslog python3-pip chromium chromium-driver
 BENCH_PACKAGES := wrk python3-venv
 DATA_DIR ?= ./custody-data
 SWIFT ?= swift
@@ -21,6 +21,8 @@ deps:
 	  || python3 -m pip install -q --break-system-packages aiosmtpd
 	@python3 -c 'import paramiko' 2>/dev/null || python3 -m pip install -q paramiko 2>/dev/null \
 	  || python3 -m pip install -q --break-system-packages paramiko
+	@python3 -c 'import selenium' 2>/dev/null || python3 -m pip install -q selenium 2>/dev/null \
+	  || python3 -m pip install -q --break-system-packages selenium
 
 build: deps
 	$(SWIFT) build --product custody

@@ -1,0 +1,47 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The console in a real browser: `Tests/Browser/console_flow.py` (headless Chromium through
+/// Selenium) against the real `custody serve`, on the test sshd. Screenshots go to
+/// `test-artifacts/screenshots`.
+@Suite(.serialized) struct BrowserTests {
+    static let ready: Bool = FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium")
+        && FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver")
+        && Spawn.run(["/usr/bin/env", "python3", "-c", "import selenium"]).status == 0
+
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test(.enabled(if: ready && TestTargets.ready.available, "needs chromium, chromedriver, selenium (make deps) and root for sshd"))
+    func theConsoleFlowsWorkInARealBrowser() async throws {
+        let target = TestTargets.target("browser1", password: "Browser-Old-Pass-1")
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("browser-\(UUID().uuidString).yaml").path
+        try "webRevealSeconds: 2\nbcryptCost: 10\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let s = ServerProcess(extraArgs: ["--config", config])
+        #expect(try s.start(), "\(s.stderr)")
+        defer { s.stop() }
+        let shots = Self.root.appendingPathComponent("test-artifacts/screenshots").path
+        let admin = "Browser-Keeper-Pass-2026!"
+        let run = try runCommand("/usr/bin/env", ["python3", Self.root.appendingPathComponent("Tests/Browser/console_flow.py").path], env: [
+            "CUSTODY_URL": s.url, "CUSTODY_CA": s.caFile, "INITIAL_PASSWORD": s.initialPassword,
+            "ADMIN_PASSWORD": admin, "SSH_PORT": "\(TestTargets.sshPort)", "LOGIN_USER": TestTargets.sudoUser,
+            "LOGIN_PASSWORD": TestTargets.sudoPassword, "TARGET_USER": target, "TARGET_PASSWORD": "Browser-Old-Pass-1", "SHOTS": shots,
+        ], timeout: 300)
+        #expect(run.code == 0 && run.out.contains("ok"), "\(run.out)\n\(run.err)")
+        // The reset really happened on sshd: the vault's password logs in, the old one no longer does.
+        let env = ["CUSTODY_SERVER": s.url, "CUSTODY_CA_FILE": s.caFile]
+        let login = try runCommand(ServerProcess.binary, ["login", "--username", "admin", "--json"], env: env, stdin: admin + "\n")
+        let token = try #require((try JSONSerialization.jsonObject(with: Data(login.out.utf8)) as? [String: Any])?["token"] as? String)
+        let list = try runCommand(ServerProcess.binary, ["resource", "list", "--json"], env: env.merging(["CUSTODY_TOKEN": token]) { $1 })
+        let rid = try #require(((try JSONSerialization.jsonObject(with: Data(list.out.utf8))) as? [[String: Any]])?.first?["id"] as? String)
+        let accounts = try runCommand(ServerProcess.binary, ["account", "list", "--resource", rid, "--json"], env: env.merging(["CUSTODY_TOKEN": token]) { $1 })
+        let aid = try #require(((try JSONSerialization.jsonObject(with: Data(accounts.out.utf8))) as? [[String: Any]])?
+            .first { $0["loginName"] as? String == target }?["id"] as? String)
+        let got = try runCommand(ServerProcess.binary, ["password", "get", "--resource", rid, "--account", aid],
+            env: env.merging(["CUSTODY_TOKEN": token]) { $1 }).out.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(got != "Browser-Old-Pass-1" && TestTargets.passwordWorks(target, got) && !TestTargets.passwordWorks(target, "Browser-Old-Pass-1"))
+        for page in ["revealed", "task-reset", "audit", "phone-resources"] {
+            #expect(FileManager.default.fileExists(atPath: "\(shots)/\(page).png"), "screenshot \(page)")
+        }
+    }
+}
