@@ -57,14 +57,15 @@ import Testing
             #expect(login.status == .ok && login.html.contains("Sign in"))
             #expect(login.headers[.contentSecurityPolicy]?.contains("script-src 'self'") == true)
             #expect(login.headers[HTTPField.Name("X-Frame-Options")!] == "DENY" && login.headers[.cacheControl] == "no-store")
+            #expect(login.headers[HTTPField.Name("Strict-Transport-Security")!] != nil)
             // No token, or a wrong one: refused, no session.
             let forged = try await b.go(.post, "/login", form: ["_csrf": "00", "username": "admin", "password": initial])
-            #expect(forged.status == .forbidden && b.cookies["custody_session"] == nil)
+            #expect(forged.status == .forbidden && b.cookies["__Host-custody_session"] == nil)
             let wrong = try await b.signIn("admin", "not-the-password")
             #expect(wrong.status == .unauthorized && wrong.html.contains("wrong username or password"))
             let ok = try await b.signIn("admin", initial)
             #expect(ok.status == .seeOther && ok.headers[.location] == "/password")
-            let set = ok.headers[values: .setCookie].first { $0.hasPrefix("custody_session=") } ?? ""
+            let set = ok.headers[values: .setCookie].first { $0.hasPrefix("__Host-custody_session=") } ?? ""
             #expect(set.contains("Secure") && set.contains("HttpOnly") && set.contains("SameSite=Strict"))
             // Until the password is changed, every page leads to the change.
             #expect(try await b.go(.get, "/resources").headers[.location] == "/password")
@@ -83,7 +84,7 @@ import Testing
             // Sign out needs the token too.
             #expect(try await b.go(.post, "/logout", form: [:]).status == .forbidden)
             let out = try await b.go(.post, "/logout", form: ["_csrf": Browser.csrf(list.html)])
-            #expect(out.headers[.location] == "/login" && b.cookies["custody_session"] == nil)
+            #expect(out.headers[.location] == "/login" && b.cookies["__Host-custody_session"] == nil)
         }
     }
 

@@ -64,6 +64,7 @@ extension WebConsole {
         web.post("/resources/:rid/accounts/:aid/reset") { request, ctx in
             try await page(request) { v in
                 let f = try await form(request, v)
+                try Validate.text(f["reason"], field: "reason", max: 1000)
                 let task = try await custody.queueReset(rid: try ctx.parameters.require("rid"), aid: try ctx.parameters.require("aid"),
                     by: v.principal, newPassword: nil, reason: f["reason"].flatMap { $0.isEmpty ? nil : $0 }, ticketId: nil, ip: ctx.remoteIP)
                 return Self.redirect("/tasks/\(task.id)")

@@ -27,6 +27,12 @@ extension WebConsole {
             } catch let e as APIError {
                 return try loginPage(error: e.message, username: username, status: e.status)
             }
+            // A session this browser already had ends: one browser, one session.
+            if let old = WebForm.cookies(request)[WebForm.sessionCookie], let p = try await custody.authenticate(token: old) {
+                try await custody.store.write { [now = custody.now] db in
+                    try db.execute(sql: "UPDATE tokens SET revokedAt = ? WHERE id = ?", arguments: [now().seconds, p.tokenID])
+                }
+            }
             var headers = HTTPFields()
             headers.append(HTTPField(name: .setCookie, value: WebForm.cookie(WebForm.sessionCookie, result.token)))
             headers.append(HTTPField(name: .setCookie, value: WebForm.cookie(WebForm.loginCookie, "", maxAge: 0)))

@@ -75,6 +75,8 @@ struct WebConsole: Sendable {
             return try await body(v)
         } catch let e as APIError {
             return try render("error", ["status": "\(e.status.code)", "message": e.message, "nav": nav(v)], status: e.status)
+        } catch let denied as Authorizer.Denied {
+            return try render("error", ["status": "403", "message": denied.reason, "nav": nav(v)], status: .forbidden)
         }
     }
 

@@ -16,7 +16,11 @@ struct WebHeadersMiddleware: RouterMiddleware {
         response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
-        if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
+        response.headers[HTTPField.Name("Strict-Transport-Security")!] = "max-age=31536000"
+        if response.headers[.cacheControl] == nil {
+            response.headers[.cacheControl] = "no-store"
+            response.headers[HTTPField.Name("Pragma")!] = "no-cache"
+        }
         return response
     }
 }
@@ -45,8 +49,9 @@ final class WebSessions: @unchecked Sendable {
 
 /// Cookies, CSRF tokens and form bodies of the console.
 enum WebForm {
-    static let sessionCookie = "custody_session"
-    static let loginCookie = "custody_login_csrf"
+    /// `__Host-`: the browser takes them only from this exact host, over HTTPS, for the whole path.
+    static let sessionCookie = "__Host-custody_session"
+    static let loginCookie = "__Host-custody_login_csrf"
 
     /// `Secure; HttpOnly; SameSite=Strict`, for the whole console.
     static func cookie(_ name: String, _ value: String, maxAge: Int? = nil) -> String {
@@ -58,7 +63,8 @@ enum WebForm {
         for field in request.headers[values: .cookie] {
             for part in field.split(separator: ";") {
                 let kv = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-                if kv.count == 2 { out[kv[0]] = kv[1] }
+                // A name sent twice (a cookie planted by a sibling host) is not trusted.
+                if kv.count == 2 { out[kv[0]] = out[kv[0]] == nil ? kv[1] : "" }
             }
         }
         return out
