@@ -64,7 +64,7 @@ struct AgentLiveTests {
         handle.seekToEndOfFile()
         p.standardOutput = handle
         p.standardError = handle
-        try p.run()
+        try Spawn.spawnLock.withLock { try p.run() }
         return p
     }
 

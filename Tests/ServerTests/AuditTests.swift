@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+import TestSupport
 
 @testable import Server
 
@@ -22,7 +23,7 @@ import Testing
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
         p.arguments = [path, sql]
-        try p.run()
+        try Spawn.spawnLock.withLock { try p.run() }
         p.waitUntilExit()
         #expect(p.terminationStatus == 0, "sqlite3 failed: \(sql)")
     }

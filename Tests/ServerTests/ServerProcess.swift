@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The real `custody` binary, started on a temporary data directory and stopped by the test.
 final class ServerProcess: @unchecked Sendable {
@@ -38,7 +39,7 @@ final class ServerProcess: @unchecked Sendable {
         FileManager.default.createFile(atPath: stderrPath, contents: nil)
         process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
         process.standardError = FileHandle(forWritingAtPath: stderrPath)
-        try process.run()
+        try Spawn.spawnLock.withLock { try process.run() }
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let out = stdout
@@ -95,7 +96,7 @@ func runCommand(_ path: String, _ args: [String], env: [String: String] = [:], s
     p.standardError = FileHandle(forWritingAtPath: dir + ".err")
     let input = Pipe()
     p.standardInput = input
-    try p.run()
+    try Spawn.spawnLock.withLock { try p.run() }
     if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
     try? input.fileHandleForWriting.close()
     let deadline = Date().addingTimeInterval(timeout)

@@ -3,7 +3,9 @@ import Foundation
 /// posix_spawn and waitpid, without Foundation's Process (whose waiting needs a run loop that a
 /// static initializer or a test thread may not have).
 public enum Spawn {
-    static let spawnLock = NSLock()
+    /// Held around every process launch in the tests (posix_spawn here, Foundation's Process in
+    /// ServerProcess): concurrent launches through Foundation's Process have crashed the test run.
+    public static let spawnLock = NSLock()
 
     /// Runs to completion and returns the exit status and standard output.
     @discardableResult
