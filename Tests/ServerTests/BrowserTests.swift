@@ -4,15 +4,16 @@ import Testing
 
 /// The console in a real browser: `Tests/Browser/console_flow.py` (headless Chromium through
 /// Selenium) against the real `custody serve`, on the test sshd. Screenshots go to
-/// `test-artifacts/screenshots`.
-@Suite(.serialized) struct BrowserTests {
-    static let ready: Bool = FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium")
+/// `test-artifacts/screenshots`. Part of the serialized live suite: it starts the real server and
+/// many processes, which must not overlap the other live tests' launches.
+extension LiveServerTests {
+    static let browserReady: Bool = FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium")
         && FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver")
         && Spawn.run(["/usr/bin/env", "python3", "-c", "import selenium"]).status == 0
 
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    @Test(.enabled(if: ready && TestTargets.ready.available, "needs chromium, chromedriver, selenium (make deps) and root for sshd"))
+    @Test(.enabled(if: browserReady && TestTargets.ready.available, "needs chromium, chromedriver, selenium (make deps) and root for sshd"))
     func theConsoleFlowsWorkInARealBrowser() async throws {
         let target = TestTargets.target("browser1", password: "Browser-Old-Pass-1")
         let config = FileManager.default.temporaryDirectory.appendingPathComponent("browser-\(UUID().uuidString).yaml").path
@@ -20,9 +21,9 @@ import Testing
         let s = ServerProcess(extraArgs: ["--config", config])
         #expect(try s.start(), "\(s.stderr)")
         defer { s.stop() }
-        let shots = Self.root.appendingPathComponent("test-artifacts/screenshots").path
+        let shots = Self.repoRoot.appendingPathComponent("test-artifacts/screenshots").path
         let admin = "Browser-Keeper-Pass-2026!"
-        let run = try runCommand("/usr/bin/env", ["python3", Self.root.appendingPathComponent("Tests/Browser/console_flow.py").path], env: [
+        let run = try runCommand("/usr/bin/env", ["python3", Self.repoRoot.appendingPathComponent("Tests/Browser/console_flow.py").path], env: [
             "CUSTODY_URL": s.url, "CUSTODY_CA": s.caFile, "INITIAL_PASSWORD": s.initialPassword,
             "ADMIN_PASSWORD": admin, "SSH_PORT": "\(TestTargets.sshPort)", "LOGIN_USER": TestTargets.sudoUser,
             "LOGIN_PASSWORD": TestTargets.sudoPassword, "TARGET_USER": target, "TARGET_PASSWORD": "Browser-Old-Pass-1", "SHOTS": shots,
