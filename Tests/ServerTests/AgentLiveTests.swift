@@ -53,19 +53,10 @@ struct AgentLiveTests {
         return Env(server: s, token: token, dir: dir, rid: rid, aid: aid, user: user)
     }
 
-    func startAgent(_ e: Env, env extra: [String: String] = [:]) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: e.dir + "/custody-agent/custody-agent")
-        p.arguments = ["run", "--config", e.dir + "/custody-agent/Agent.conf"]
-        p.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
+    func startAgent(_ e: Env, env extra: [String: String] = [:]) throws -> Child {
         let log = e.dir + "/agent.log"
-        if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        handle.seekToEndOfFile()
-        p.standardOutput = handle
-        p.standardError = handle
-        try Spawn.spawnLock.withLock { try p.run() }
-        return p
+        return try Child(e.dir + "/custody-agent/custody-agent", ["run", "--config", e.dir + "/custody-agent/Agent.conf"],
+            env: extra, stdout: log, stderr: log)
     }
 
     func agentLog(_ e: Env) -> String { (try? String(contentsOfFile: e.dir + "/agent.log", encoding: .utf8)) ?? "" }

@@ -20,12 +20,7 @@ import TestSupport
     }
 
     func sqlite(_ path: String, _ sql: String) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        p.arguments = [path, sql]
-        try Spawn.spawnLock.withLock { try p.run() }
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "sqlite3 failed: \(sql)")
+        #expect(Spawn.run(["/usr/bin/sqlite3", path, sql]).status == 0, "sqlite3 failed: \(sql)")
     }
 
     func verify(_ h: Harness) async throws -> AuditVerifier.Result {

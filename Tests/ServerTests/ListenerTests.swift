@@ -73,9 +73,15 @@ import Testing
         return []
     }
 
-    /// The command line of a running listener, read from /proc while it sleeps.
+    /// Shell lines that hold a listener until the test has read its command line (at most 30 s).
+    static func hold(_ dir: String) -> String {
+        "i=0; while [ ! -e \(dir)/go ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done\n"
+    }
+
+    /// The command line of a running listener, read from /proc while it waits; then it is let go.
     static func cmdline(pidFile: String) async throws -> String {
         let pid = try await waitFor(pidFile).trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { FileManager.default.createFile(atPath: (pidFile as NSString).deletingLastPathComponent + "/go", contents: Data()) }
         let raw = try #require(FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"))
         return String(decoding: raw, as: UTF8.self).replacingOccurrences(of: "\0", with: " ")
     }
@@ -107,7 +113,7 @@ import Testing
                 pwd > \(e.dir)/pwd
                 printf '%s\\n' "$@" > \(e.dir)/args
                 echo $$ > \(e.dir)/pid
-                sleep 2
+                \(Self.hold(e.dir))
                 """, extra: ["p6"])
             try await Self.change(api, e)
             let cmdline = try await Self.cmdline(pidFile: e.dir + "/pid")
@@ -129,7 +135,7 @@ import Testing
     @Test func envModeSetsVariablesAndNoPasswordOnTheCommandLine() async throws {
         try await Harness.make().run { api in
             let e = try await Self.setup(api)
-            try await Self.listener(api, e, "env", script: "#!/bin/sh\nenv > \(e.dir)/env\necho $$ > \(e.dir)/pid\nsleep 2\n", via: "env")
+            try await Self.listener(api, e, "env", script: "#!/bin/sh\nenv > \(e.dir)/env\necho $$ > \(e.dir)/pid\n\(Self.hold(e.dir))", via: "env")
             try await Self.change(api, e)
             let cmdline = try await Self.cmdline(pidFile: e.dir + "/pid")
             #expect(!cmdline.contains(Self.new) && !cmdline.contains(Self.old), "\(cmdline)")

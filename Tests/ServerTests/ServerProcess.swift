@@ -4,7 +4,8 @@ import TestSupport
 
 /// The real `custody` binary, started on a temporary data directory and stopped by the test.
 final class ServerProcess: @unchecked Sendable {
-    let process = Process()
+    private let args: [String]
+    private(set) var process: Child!
     let dataDir: String
     let stdoutPath: String
     let stderrPath: String
@@ -25,21 +26,14 @@ final class ServerProcess: @unchecked Sendable {
         self.dataDir = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("custody-live-\(UUID().uuidString)").path
         stdoutPath = self.dataDir + ".stdout"
         stderrPath = self.dataDir + ".stderr"
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["serve", "--data-dir", self.dataDir, "--host", "127.0.0.1", "--port", "0"] + extraArgs
-        var env = ProcessInfo.processInfo.environment
-        env["CUSTODY_CONFIG"] = nil
-        env["CUSTODY_PORT"] = nil
-        process.environment = env
+        args = ["serve", "--data-dir", self.dataDir, "--host", "127.0.0.1", "--port", "0"] + extraArgs
     }
 
     /// Starts the server and waits (bounded) for `listening on`. Returns false if it exited instead.
     func start(timeout: Double = 30) throws -> Bool {
         FileManager.default.createFile(atPath: stdoutPath, contents: nil)
         FileManager.default.createFile(atPath: stderrPath, contents: nil)
-        process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
-        process.standardError = FileHandle(forWritingAtPath: stderrPath)
-        try Spawn.spawnLock.withLock { try process.run() }
+        process = try Child(Self.binary, args, env: ["CUSTODY_CONFIG": nil, "CUSTODY_PORT": nil], stdout: stdoutPath, stderr: stderrPath)
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let out = stdout
@@ -66,43 +60,26 @@ final class ServerProcess: @unchecked Sendable {
     /// SIGTERM, then a bounded wait; SIGKILL if it does not stop.
     @discardableResult
     func stop(timeout: Double = 15) -> Int32? {
+        guard let process else { return nil }
         guard process.isRunning else { return process.terminationStatus }
         process.terminate()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            return nil
-        }
-        return process.terminationStatus
+        if let status = process.wait(timeout: timeout) { return status }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        return nil
     }
-
-    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 }
 
 /// Runs a command to completion (bounded) and returns its exit code and output.
 func runCommand(_ path: String, _ args: [String], env: [String: String] = [:], stdin: String? = nil, timeout: Double = 60) throws
     -> (code: Int32, out: String, err: String)
 {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: path)
-    p.arguments = args
-    p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cmd-\(UUID().uuidString)").path
-    FileManager.default.createFile(atPath: dir + ".out", contents: nil)
-    FileManager.default.createFile(atPath: dir + ".err", contents: nil)
-    p.standardOutput = FileHandle(forWritingAtPath: dir + ".out")
-    p.standardError = FileHandle(forWritingAtPath: dir + ".err")
-    let input = Pipe()
-    p.standardInput = input
-    try Spawn.spawnLock.withLock { try p.run() }
-    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-    try? input.fileHandleForWriting.close()
-    let deadline = Date().addingTimeInterval(timeout)
-    while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-    if p.isRunning { p.terminate(); p.waitUntilExit() }
+    let p = try Child(path, args, env: env, stdout: dir + ".out", stderr: dir + ".err", stdin: stdin ?? "")
+    if p.wait(timeout: timeout) == nil { p.terminate(); p.waitUntilExit() }
     let out = (try? String(contentsOfFile: dir + ".out", encoding: .utf8)) ?? ""
     let err = (try? String(contentsOfFile: dir + ".err", encoding: .utf8)) ?? ""
+    try? FileManager.default.removeItem(atPath: dir + ".out")
+    try? FileManager.default.removeItem(atPath: dir + ".err")
     return (p.terminationStatus, out, err)
 }
