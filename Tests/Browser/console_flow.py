@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
 """The console walked in a real browser (headless Chromium through Selenium) against a running
 `custody serve`: sign in with the forced change, add a resource and two accounts on the test sshd,
-reveal a password and see it hidden again, reset it remotely and see the task succeed, verify,
-and find the audit rows; the main pages at 1280x800 and at phone width, saved as screenshots.
+set its reset configuration through the form, reveal a password and see it hidden again, reset
+it remotely and see the task succeed, verify, change it locally with the generator, load the
+administration pages, and find the audit rows; the main pages at 1280x800 and at phone width, saved as screenshots.
 
-Environment: CUSTODY_URL, CUSTODY_CA, INITIAL_PASSWORD, ADMIN_PASSWORD, SSH_PORT, LOGIN_USER,
+Environment: CUSTODY_URL, INITIAL_PASSWORD, ADMIN_PASSWORD, SSH_PORT, LOGIN_USER,
 LOGIN_PASSWORD, TARGET_USER, TARGET_PASSWORD, SHOTS (a directory). Exits 1 with a message on failure.
 Passwords are never printed."""
-import json, os, ssl, sys, time, urllib.request
+import os, sys
 from selenium import webdriver
 from selenium.webdriver.common.by import By
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.support.ui import WebDriverWait
 
 E = os.environ
@@ -57,17 +58,15 @@ def click(element):
     WebDriverWait(driver, 60).until(gone)
     WebDriverWait(driver, 60).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
+def task_end():
+    """Waits for the task page (which reloads itself every 2 s) to show an end state; returns it."""
+    WebDriverWait(driver, 90, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda d: d.find_element(By.ID, "task-state").text in ("succeeded", "failed"))
+    return WebDriverWait(driver, 10, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda d: d.find_element(By.ID, "task-state").text)
+
 def path():
     return driver.current_url.split("://", 1)[1].split("/", 1)[1].split("?")[0]
-
-def api(method, p, body=None, token=None):
-    ctx = ssl.create_default_context(cafile=E["CUSTODY_CA"])
-    ctx.check_hostname = False
-    req = urllib.request.Request(URL + "/api/v1" + p, method=method, data=json.dumps(body).encode() if body is not None else None,
-                                 headers={"Content-Type": "application/json", **({"Authorization": "Bearer " + token} if token else {})})
-    with urllib.request.urlopen(req, context=ctx) as r:
-        data = r.read()
-        return json.loads(data) if data else None
 
 try:
     # 1. Sign in; the first sign-in must change the password.
@@ -88,10 +87,14 @@ try:
     fill({"loginName": E["TARGET_USER"], "password": E["TARGET_PASSWORD"], "description": "rotated by the browser test"}, "Add account")
     account = path()
     shot("account")
-    # The console has no reset-config page yet: set it through the API.
-    token = api("POST", "/auth/login", {"username": "admin", "password": E["ADMIN_PASSWORD"]})["token"]
-    api("PUT", f"/resources/{rid}/reset-config", {"mode": "agentless", "protocol": "ssh", "port": int(E["SSH_PORT"]),
-        "loginAccount": E["LOGIN_USER"], "elevation": "sudo"}, token)
+    # How Custody reaches the target: the reset-configuration form (a bad port first: the error by the form).
+    driver.get(URL + f"/resources/{rid}/reset-config")
+    fill({"mode": "agentless", "protocol": "ssh", "port": "99999", "loginAccount": E["LOGIN_USER"], "elevation": "sudo"}, "Save configuration")
+    if "port" not in driver.find_element(By.CLASS_NAME, "field-error").text: fail("a bad port should be refused by the form")
+    fill({"port": E["SSH_PORT"]}, "Save configuration")
+    if "Saved." not in driver.find_element(By.TAG_NAME, "main").text: fail("the reset configuration was not saved")
+    shot("reset-config")
+    driver.get(URL + "/" + account)
 
     # 3. Reveal, then hidden again by the page's script.
     click(driver.find_element(By.ID, "reveal"))
@@ -106,12 +109,34 @@ try:
         driver.get(URL + "/" + account)
         click(driver.find_element(By.ID, button))
         if not path().startswith("tasks/"): fail(button + " should open the task page")
-        WebDriverWait(driver, 90).until(lambda d: d.find_element(By.ID, "task-state").text in ("succeeded", "failed"))
+        state = task_end()
         shot("task-" + button)
-        if driver.find_element(By.ID, "task-state").text != "succeeded":
+        if state != "succeeded":
             fail(button + " did not succeed: " + driver.find_element(By.TAG_NAME, "main").text[:300])
 
-    # 5. The audit rows.
+    # 5. A local change with the generator: the field is filled with a password of the policy.
+    driver.get(URL + "/" + account)
+    driver.find_element(By.ID, "generate").click()
+    field = driver.find_element(By.ID, "newPassword")
+    WebDriverWait(driver, 10).until(lambda d: len(field.get_attribute("value")) >= 8)
+    generated = field.get_attribute("value")
+    driver.find_element(By.CSS_SELECTOR, "input[name=mode][value=local]").click()
+    click(driver.find_element(By.ID, "change"))
+    if "Password changed in the vault." not in driver.find_element(By.TAG_NAME, "main").text: fail("the local change was not confirmed")
+    click(driver.find_element(By.ID, "reveal"))
+    if driver.find_element(By.ID, "password").text != generated: fail("the vault does not hold the generated password")
+    # Put the target's password back in step with the vault for the rest of the run.
+    driver.get(URL + "/" + account)
+    click(driver.find_element(By.ID, "reset"))
+    if task_end() != "succeeded": fail("the reset after the local change failed")
+
+    # 6. The administration pages load and are screenshotted.
+    for page in ["groups", "integrity", "agents", "listeners", "users", "tokens"]:
+        driver.get(URL + "/" + page)
+        if driver.find_elements(By.CLASS_NAME, "field-error") or "403" in driver.title: fail("/" + page + " did not load")
+        shot(page)
+
+    # 7. The audit rows.
     driver.get(URL + "/audit")
     text = driver.find_element(By.ID, "audit").text
     for op in ["retrieve_password", "create_resource", "create_account"]:
@@ -119,9 +144,9 @@ try:
     if "reset" not in text: fail("the audit viewer lacks the reset")
     shot("audit")
 
-    # 6. Phone width: nothing wider than the screen except inside scrolling tables.
+    # 8. Phone width: nothing wider than the screen except inside scrolling tables.
     driver.set_window_size(390, 844)
-    for page in ["/resources", "/" + account, "/audit"]:
+    for page in ["/resources", "/" + account, "/audit", "/groups", f"/resources/{rid}/reset-config"]:
         driver.get(URL + page)
         over = driver.execute_script("return document.documentElement.scrollWidth > window.innerWidth + 1")
         shot("phone-" + page.strip("/").replace("/", "-")[:40])

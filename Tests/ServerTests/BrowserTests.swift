@@ -41,7 +41,7 @@ extension LiveServerTests {
         let got = try runCommand(ServerProcess.binary, ["password", "get", "--resource", rid, "--account", aid],
             env: env.merging(["CUSTODY_TOKEN": token]) { $1 }).out.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(got != "Browser-Old-Pass-1" && TestTargets.passwordWorks(target, got) && !TestTargets.passwordWorks(target, "Browser-Old-Pass-1"))
-        for page in ["revealed", "task-reset", "audit", "phone-resources"] {
+        for page in ["revealed", "task-reset", "audit", "phone-resources", "reset-config", "groups", "users"] {
             #expect(FileManager.default.fileExists(atPath: "\(shots)/\(page).png"), "screenshot \(page)")
         }
     }

@@ -130,12 +130,24 @@ import Testing
             let pa = try await api.user("pa1", role: "passwordAdministrator", adminToken: root)
             let plain = try await api.user("ad1", role: "administrator", adminToken: root)
             let rid = try await api.resource("owned-by-root", token: root)
-            try await api.call(.put, "/resources/\(rid)/shares", token: root, json: ["users": [["username": "pa1", "permission": "manage"]]])
-            let selfShare = try await api.call(.put, "/resources/\(rid)/shares", token: pa, json: ["users": [["username": "pa1", "permission": "manage"]]])
+            // pa1 manages through a user group: a direct grant to themselves would outlive that membership.
+            try await api.call(.post, "/user-groups", token: root, json: ["name": "pa-team", "members": ["pa1"]])
+            try await api.call(.put, "/resources/\(rid)/shares", token: root, json: ["userGroups": [["name": "pa-team", "permission": "manage"]]])
+            let selfShare = try await api.call(.put, "/resources/\(rid)/shares", token: pa, json: ["users": [["username": "pa1", "permission": "manage"]],
+                "userGroups": [["name": "pa-team", "permission": "manage"]]])
             #expect(selfShare.status == .forbidden)
+            let widened = try await api.call(.put, "/resources/\(rid)/shares", token: pa, json: ["userGroups": [["name": "pa-team", "permission": "manage"]],
+                "users": [["username": "ad1", "permission": "view"]]])
+            #expect(widened.status == .noContent, "a grant held already may be sent back unchanged: \(widened.text)")
+            let raised = try await api.call(.put, "/resources/\(rid)/shares", token: root, json: ["userGroups": [["name": "pa-team", "permission": "view"]],
+                "users": [["username": "pa1", "permission": "manage"]]])
+            #expect(raised.status == .noContent)
+            let own = try await api.call(.put, "/resources/\(rid)/shares", token: pa, json: ["userGroups": [["name": "pa-team", "permission": "manage"]],
+                "users": [["username": "pa1", "permission": "manage"]]])
+            #expect(own.status == .forbidden, "the group's grant raised by its member")
             let ug = try await api.call(.post, "/user-groups", token: plain, json: ["name": "mine", "members": ["ad1"]])
             #expect(ug.status == .forbidden)
-            #expect(try await api.call(.get, "/user-groups", token: pa).array.isEmpty)
+            #expect(try await api.call(.get, "/user-groups", token: pa).array.compactMap { $0["name"] as? String } == ["pa-team"], "only their own")
         }
     }
 

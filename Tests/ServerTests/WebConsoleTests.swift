@@ -117,7 +117,7 @@ import Testing
         try await Harness.make().run { api in
             let admin = try await api.admin()
             _ = try await api.resource("web-alpha", token: admin)
-            _ = try await api.resource("web-beta", token: admin, type: "Cisco IOS")
+            let beta = try await api.resource("web-beta", token: admin, type: "Cisco IOS")
             let b = Browser(api.client)
             _ = try await b.signIn("admin", API.adminPassword)
             let q = try await b.go(.get, "/resources?q=ALPHA")
@@ -126,6 +126,10 @@ import Testing
             #expect(t.html.contains("web-beta") && !t.html.contains("web-alpha"))
             let s = try await b.go(.get, "/resources?sync=outOfSync")
             #expect(!s.html.contains("web-alpha") && s.html.contains("No resources match."))
+            let g = try #require(try await api.call(.post, "/groups", token: admin, json: ["name": "web-grp", "resourceIds": [beta]])
+                .object["id"] as? String)
+            let byGroup = try await b.go(.get, "/resources?group=\(g)")
+            #expect(byGroup.html.contains("web-beta") && !byGroup.html.contains("web-alpha") && byGroup.html.contains(">web-grp</option>"))
         }
     }
 
@@ -136,6 +140,11 @@ import Testing
             let b = Browser(api.client)
             _ = try await b.signIn("admin", API.adminPassword)
             #expect(try await b.go(.get, "/resources").status == .ok)
+            // Each use (recorded at most once a minute) restarts the clock.
+            for _ in 0..<3 {
+                clock.advance(2 * 60)
+                #expect(try await b.go(.get, "/resources").status == .ok)
+            }
             clock.advance(29 * 60)
             #expect(try await b.go(.get, "/resources").status == .ok)
             clock.advance(31 * 60)

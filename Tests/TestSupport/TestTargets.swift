@@ -187,6 +187,6 @@ public enum TestTargets {
             account: ["LOGINNAME": user], currentPassword: current.map(Secret.init), newPassword: new.map(Secret.init),
             loginAccount: login, rootAccount: root,
             settings: ResetSettings(transport: transport, port: transport == .ssh ? sshPort : telnetPort, elevation: elevation,
-                changeMethod: change, hostKey: hostKey ?? ready.hostKey, promptTimeout: 10, connectTimeout: 5))
+                changeMethod: change, hostKey: hostKey ?? ready.hostKey, promptTimeout: 30, connectTimeout: 10))
     }
 }

@@ -18,7 +18,6 @@ struct Custody: Sendable {
     /// Long polls and jobs of agents.
     let agentHub = AgentHub()
     /// Activity of console sessions (idle timeout).
-    let webSessions = WebSessions()
     /// Test hook: true makes a reset stop right after the target's answer, as if the process died.
     let crashAfterReset: @Sendable (TaskRecord) -> Bool
 

@@ -27,7 +27,8 @@ extension Custody {
 
     struct LoginResult: Sendable { let token: String; let expiresAt: Date; let mustChangePassword: Bool }
 
-    func login(username: String, password: Secret, ip: String) async throws -> LoginResult {
+    /// Checks the password (with lockout) and opens a session of `kind` (`session` for the API, `web` for the console).
+    func login(username: String, password: Secret, ip: String, kind: TokenRecord.Kind = .session) async throws -> LoginResult {
         let windowStart = now().addingTimeInterval(-Double(config.lockoutWindowMinutes) * 60)
         // Failures are keyed by a digest of the name, so a password typed as a user name is not stored.
         let key = Tokens.hash(username.lowercased())
@@ -55,24 +56,31 @@ extension Custody {
                 message: user == nil ? "no such user" : "invalid credentials"))
             throw APIError(.unauthorized, "invalid_credentials", "wrong username or password")
         }
-        let token = Tokens.generate()
-        let expires = now().addingTimeInterval(Double(config.sessionHours) * 3600)
-        let record = TokenRecord(id: newID(), userId: user.id, name: "session", kind: .session,
-            hash: Tokens.hash(token), createdAt: now(), expiresAt: expires, revokedAt: nil)
+        let (token, record) = newSession(userID: user.id, kind: kind)
         try await store.write { db in
             try record.insert(db)
             try db.execute(sql: "DELETE FROM loginFailures WHERE username = ?", arguments: [key])
-            try AuditLog.append(AuditEvent(user: user.username, ip: ip, operation: "login"), in: db)
+            try AuditLog.append(AuditEvent(user: user.username, ip: ip, operation: "login", message: kind == .web ? "console" : nil), in: db)
         }
-        return LoginResult(token: token, expiresAt: expires, mustChangePassword: user.mustChangePassword)
+        return LoginResult(token: token, expiresAt: record.expiresAt ?? now(), mustChangePassword: user.mustChangePassword)
+    }
+
+    /// A new session token (not yet stored) for `userID`, valid for `sessionHours`.
+    func newSession(userID: String, kind: TokenRecord.Kind) -> (String, TokenRecord) {
+        let token = Tokens.generate()
+        let record = TokenRecord(id: newID(), userId: userID, name: kind == .web ? "console" : "session", kind: kind,
+            hash: Tokens.hash(token), createdAt: now(), expiresAt: now().addingTimeInterval(Double(config.sessionHours) * 3600),
+            revokedAt: nil, lastUsedAt: kind == .web ? now() : nil)
+        return (token, record)
     }
 
     /// The caller behind a bearer token, or nil when it is unknown, revoked or expired.
-    func authenticate(token: String) async throws -> Principal? {
+    /// `kinds`: the bearer API takes session and API tokens; the console only its own `web` sessions.
+    func authenticate(token: String, kinds: Set<TokenRecord.Kind> = [.session, .api]) async throws -> Principal? {
         let hash = Tokens.hash(token)
         let current = now().seconds
         return try await store.read { db -> Principal? in
-            guard let t = try TokenRecord.filter(Column("hash") == hash).fetchOne(db), t.revokedAt == nil,
+            guard let t = try TokenRecord.filter(Column("hash") == hash).fetchOne(db), t.revokedAt == nil, kinds.contains(t.kind),
                 (t.expiresAt?.seconds ?? .infinity) > current,
                 let u = try UserRecord.fetchOne(db, key: t.userId)
             else { return nil }
@@ -96,7 +104,7 @@ extension Custody {
         try await store.write { db in
             try db.execute(sql: "UPDATE users SET passwordHash = ?, mustChangePassword = 0 WHERE id = ?", arguments: [hash, p.userID])
             // Other sessions end; this one stays.
-            try db.execute(sql: "UPDATE tokens SET revokedAt = ? WHERE userId = ? AND kind = 'session' AND id != ? AND revokedAt IS NULL",
+            try db.execute(sql: "UPDATE tokens SET revokedAt = ? WHERE userId = ? AND kind IN ('session', 'web') AND id != ? AND revokedAt IS NULL",
                 arguments: [Date().seconds, p.userID, p.tokenID])
             try AuditLog.append(AuditEvent(user: p.username, ip: ip, operation: "change_own_password"), in: db)
         }

@@ -81,16 +81,21 @@ extension Routes {
     }
 
     /// Replaces the object's shares. Nobody but a super-administrator grants to themselves or to
-    /// their own user groups: such a grant would outlive the access it was made with.
+    /// their own user groups: such a grant would outlive the access it was made with. A grant they
+    /// already hold may be sent back unchanged (a list read, edited and put back).
     static func replaceShares(_ kind: ShareRecord.ObjectKind, _ id: String, _ b: SharesBody, by p: Principal, _ db: Database) throws {
         if !p.superAdmin {
-            if (b.users ?? []).contains(where: { $0.username.lowercased() == p.username.lowercased() }) {
+            let held = try ShareRecord.filter(Column("objectKind") == kind.rawValue && Column("objectId") == id).fetchAll(db)
+            func holds(_ principal: String, _ permission: Permission) -> Bool {
+                held.contains { $0.principalId == principal && $0.permission == permission }
+            }
+            if (b.users ?? []).contains(where: { $0.username.lowercased() == p.username.lowercased() && !holds(p.userID, $0.permission) }) {
                 throw APIError.forbidden("you cannot share to yourself")
             }
-            let mine = try String.fetchAll(db, sql: """
-                SELECT g.name FROM userGroups g JOIN userGroupMembers m ON m.groupId = g.id WHERE m.userId = ?
-                """, arguments: [p.userID]).map { $0.lowercased() }
-            if (b.userGroups ?? []).contains(where: { mine.contains($0.name.lowercased()) }) {
+            let mine = try Row.fetchAll(db, sql: """
+                SELECT g.id, g.name FROM userGroups g JOIN userGroupMembers m ON m.groupId = g.id WHERE m.userId = ?
+                """, arguments: [p.userID]).map { (id: $0["id"] as String, name: ($0["name"] as String).lowercased()) }
+            if (b.userGroups ?? []).contains(where: { g in mine.contains { $0.name == g.name.lowercased() && !holds($0.id, g.permission) } }) {
                 throw APIError.forbidden("you cannot share to a user group you belong to")
             }
         }

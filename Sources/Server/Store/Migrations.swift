@@ -150,6 +150,10 @@ enum Migrations {
                 CREATE INDEX agentJobsByAgent ON agentJobs(agentId, state, createdAt);
                 """)
         }
+        m.registerMigration("v9-web-sessions") { db in
+            // Console sessions (kind 'web') record their last use, so the idle timeout survives restarts.
+            try db.execute(sql: "ALTER TABLE tokens ADD COLUMN lastUsedAt REAL")
+        }
         return m
     }
 }

@@ -15,7 +15,8 @@ struct UserRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
 
 struct TokenRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     static let databaseTableName = "tokens"
-    enum Kind: String, Codable, Sendable { case session, api }
+    /// `web`: a console session, valid only as the console's cookie, never as a bearer token.
+    enum Kind: String, Codable, Sendable { case session, api, web }
     var id: String
     var userId: String
     var name: String
@@ -24,6 +25,7 @@ struct TokenRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     var createdAt: Date
     var expiresAt: Date?
     var revokedAt: Date?
+    var lastUsedAt: Date?
 }
 
 struct ResourceRecord: Codable, FetchableRecord, PersistableRecord, Sendable {

@@ -40,12 +40,12 @@ extension WebConsole {
                     let a = try await custody.addAccount(rid: rid, b, by: v.principal, ip: ctx.remoteIP)
                     return Self.redirect("/resources/\(rid)/accounts/\(a.id)")
                 } catch let e as APIError where e.status == .badRequest || e.status == .conflict {
-                    return try await resourcePage(v, rid: rid, accountError: e.message, status: e.status)
+                    return try await resourcePage(v, ctx, rid: rid, errors: ["account": e.message], status: e.status)
                 }
             }
         }
         web.get("/resources/:rid/accounts/:aid") { request, ctx in
-            try await page(request) { v in try await accountPage(v, ctx, revealed: nil) }
+            try await page(request) { v in try await accountPage(v, ctx, revealed: nil, notice: Self.notice(request)) }
         }
         web.post("/resources/:rid/accounts/:aid/reveal") { request, ctx in
             try await page(request) { v in
@@ -57,7 +57,7 @@ extension WebConsole {
                         by: v.principal, reason: reason, ticketId: nil, ip: ctx.remoteIP)
                     return try await accountPage(v, ctx, revealed: secret)
                 } catch let e as APIError where e.code == "reason_required" {
-                    return try await accountPage(v, ctx, revealed: nil, reasonError: e.message, status: .badRequest)
+                    return try await accountPage(v, ctx, revealed: nil, errors: ["reason": e.message], status: .badRequest)
                 }
             }
         }
@@ -94,22 +94,42 @@ extension WebConsole {
             "types": types.map { ["name": $0, "selected": $0 == (values["type"] ?? "Linux")] }], status: status)
     }
 
-    func accountPage(_ v: Visitor, _ ctx: AppContext, revealed: Secret?, reasonError: String? = nil, status: HTTPResponse.Status = .ok)
-        async throws -> Response
+    func accountPage(_ v: Visitor, _ ctx: AppContext, revealed: Secret?, errors: [String: String] = [:], notice: String? = nil,
+        status: HTTPResponse.Status = .ok) async throws -> Response
     {
-        let rid = try ctx.parameters.require("rid"), aid = try ctx.parameters.require("aid")
-        let (r, a, requireReason) = try await custody.store.read { db in
-            let (r, a, _) = try Catalog.account(rid, aid, v.principal, .readAccount, custody.authorizer, db)
-            return (r, a, try Settings.get(Settings.requireReason, db) == "true")
+        let ids = try Self.ids(ctx), p = v.principal, authorizer = custody.authorizer
+        let (r, a, requireReason, policy, can) = try await custody.store.read { db in
+            let (r, a, _) = try Catalog.account(ids["rid"]!, ids["aid"]!, p, .readAccount, authorizer, db)
+            var can: [String: Bool] = [:]
+            for (key, op) in [("change", Operation.changePassword), ("edit", .updateAccount), ("delete", .deleteAccount)] {
+                can[key] = (try? Catalog.account(ids["rid"]!, ids["aid"]!, p, op, authorizer, db)) != nil
+            }
+            return (r, a, try Settings.get(Settings.requireReason, db) == "true", try Catalog.effectivePolicy(for: r, db), can)
         }
         var values: [String: Any] = ["nav": nav(v), "csrf": v.csrf, "resource": ["id": r.id, "name": r.name],
-            "account": ["id": a.id, "loginName": a.loginName, "description": a.description ?? "", "syncStatus": a.syncStatus.rawValue,
-                "lastVerifiedAt": Self.when(a.lastVerifiedAt), "lastChangedAt": Self.when(a.lastChangedAt)],
-            "hideAfter": custody.config.webRevealSeconds, "requireReason": requireReason]
+            "account": ["id": a.id, "loginName": a.loginName, "description": a.description ?? "", "notes": a.notes ?? "",
+                "syncStatus": a.syncStatus.rawValue, "lastVerifiedAt": Self.when(a.lastVerifiedAt), "lastChangedAt": Self.when(a.lastChangedAt)],
+            "hideAfter": custody.config.webRevealSeconds, "requireReason": requireReason, "errors": errors, "can": can,
+            "policy": ["name": policy.name, "rules": Self.describe(policy)], "base": Self.path(ids)]
         if let revealed { values["revealed"] = revealed.reveal() }
-        if let reasonError { values["reasonError"] = reasonError }
+        if let notice { values["notice"] = notice }
+        if let shares = try await shares("/resources/:rid/accounts/:aid/shares", ids, v, ctx) {
+            values["shares"] = ["list": shares, "shareAction": Self.path(ids) + "/shares", "permissions": ["view", "modify"]] as [String: Any]
+        }
         return try render("account", values, status: status)
     }
 
-    static func when(_ d: Date?) -> String { d.map { ISO8601DateFormatter().string(from: $0) } ?? "never" }
+    /// A policy's rules in words, as shown beside the change form.
+    static func describe(_ p: PasswordPolicy) -> [String] {
+        var rules = ["\(p.minLength) to \(p.maxLength) characters"]
+        if p.requireMixedCase { rules.append("upper and lower case") }
+        if p.requireDigits { rules.append("a digit") }
+        if p.minSpecial > 0 { rules.append("at least \(p.minSpecial) of \(String(PasswordPolicy.specials))") }
+        if p.firstCharLetter { rules.append("starts with a letter") }
+        if p.forbidLoginName { rules.append("does not contain the login name") }
+        if p.historyDepth > 0 { rules.append("not one of the last \(p.historyDepth)") }
+        return rules
+    }
+
+    static func when(_ d: Date?) -> String { d.map { $0.formatted(.iso8601) } ?? "never" }
 }

@@ -23,12 +23,12 @@ extension WebConsole {
             }
             let result: Custody.LoginResult
             do {
-                result = try await custody.login(username: username, password: Secret(password), ip: ctx.remoteIP)
+                result = try await custody.login(username: username, password: Secret(password), ip: ctx.remoteIP, kind: .web)
             } catch let e as APIError {
                 return try loginPage(error: e.message, username: username, status: e.status)
             }
             // A session this browser already had ends: one browser, one session.
-            if let old = WebForm.cookies(request)[WebForm.sessionCookie], let p = try await custody.authenticate(token: old) {
+            if let old = WebForm.cookies(request)[WebForm.sessionCookie], let p = try await custody.authenticate(token: old, kinds: [.web]) {
                 try await custody.store.write { [now = custody.now] db in
                     try db.execute(sql: "UPDATE tokens SET revokedAt = ? WHERE id = ?", arguments: [now().seconds, p.tokenID])
                 }
@@ -45,7 +45,6 @@ extension WebConsole {
                     try db.execute(sql: "UPDATE tokens SET revokedAt = ? WHERE id = ?", arguments: [now().seconds, v.principal.tokenID])
                     try AuditLog.append(AuditEvent(user: v.principal.username, ip: ctx.remoteIP, operation: "logout"), in: db)
                 }
-                custody.webSessions.forget(v.principal.tokenID)
                 var headers = HTTPFields()
                 headers.append(HTTPField(name: .setCookie, value: WebForm.cookie(WebForm.sessionCookie, "", maxAge: 0)))
                 return Self.redirect("/login", headers: headers)
@@ -65,7 +64,15 @@ extension WebConsole {
                     let field = e.code == "invalid_credentials" || e.status == .unauthorized ? "current" : "new"
                     return try passwordPage(v, errors: [field: e.message], status: e.status)
                 }
-                return Self.redirect("/resources")
+                // A new session after the change: a token seen before it is worth nothing.
+                let (token, record) = custody.newSession(userID: v.principal.userID, kind: .web)
+                try await custody.store.write { [now = custody.now] db in
+                    try db.execute(sql: "UPDATE tokens SET revokedAt = ? WHERE id = ?", arguments: [now().seconds, v.principal.tokenID])
+                    try record.insert(db)
+                }
+                var headers = HTTPFields()
+                headers.append(HTTPField(name: .setCookie, value: WebForm.cookie(WebForm.sessionCookie, token)))
+                return Self.redirect("/resources", headers: headers)
             }
         }
     }

@@ -35,7 +35,7 @@ extension WebConsole {
     static func taskValues(_ t: TaskRecord, _ a: AccountRecord?, _ r: ResourceRecord?) -> [String: Any] {
         ["id": t.id, "kind": t.kind.rawValue, "state": t.state.rawValue, "phase": t.phase.rawValue, "via": t.via,
             "account": a?.loginName ?? "an account you no longer see", "resource": r?.name ?? "-", "resourceId": t.resourceId, "accountId": t.accountId,
-            "code": t.resultCode ?? "", "message": t.resultMessage ?? "", "createdAt": when(t.createdAt), "finishedAt": when(t.finishedAt),
+            "code": t.resultCode.map { $0 as Any } ?? false, "message": t.resultMessage ?? "", "createdAt": when(t.createdAt), "finishedAt": when(t.finishedAt),
             "succeeded": t.state == .succeeded, "failed": t.state == .failed]
     }
 }

@@ -9,6 +9,7 @@ import Mustache
 /// same store, the same `Authorizer` and the same sessions as the API under `/api/v1`.
 struct WebConsole: Sendable {
     let custody: Custody
+    let api: WebAPI
     let templates: MustacheLibrary
     let csrfKey = SymmetricKey(size: .bits256)
     let staticDir: String
@@ -20,13 +21,14 @@ struct WebConsole: Sendable {
         let token: String
     }
 
-    init(custody: Custody) throws {
+    init(custody: Custody, api: WebAPI) throws {
         guard let dir = Self.resourceDirectory() else { throw WebError("the console's templates were not found beside the binary") }
         var library = MustacheLibrary()
         for file in try FileManager.default.contentsOfDirectory(atPath: dir + "/Templates") where file.hasSuffix(".mustache") {
             try library.register(try String(contentsOfFile: dir + "/Templates/" + file, encoding: .utf8), named: String(file.dropLast(9)))
         }
         self.custody = custody
+        self.api = api
         self.templates = library
         self.staticDir = dir + "/Static"
     }
@@ -45,24 +47,22 @@ struct WebConsole: Sendable {
         web.get("/static/:file") { _, ctx in try self.asset(ctx.parameters.require("file")) }
         auth(web)
         accounts(web)
+        manage(web)
+        resetConfig(web)
+        admin(web)
+        groups(web)
+        users(web)
         resources(web)
         tasks(web)
         audit(web)
     }
 
-    /// The signed-in visitor, or nil (no cookie, unknown or revoked token, idle too long).
+    /// The signed-in visitor, or nil (no cookie, unknown or revoked console session, idle too long).
     func visitor(_ request: Request) async throws -> Visitor? {
         guard let token = WebForm.cookies(request)[WebForm.sessionCookie], token.count <= 200,
-            let p = try await custody.authenticate(token: token)
+            let p = try await custody.authenticate(token: token, kinds: [.web]),
+            try await custody.touchWebSession(p, idleMinutes: custody.config.webIdleMinutes)
         else { return nil }
-        let idle = TimeInterval(custody.config.webIdleMinutes * 60)
-        guard custody.webSessions.touch(p.tokenID, now: custody.now(), idle: idle) else {
-            try await custody.store.write { [now = custody.now] db in
-                try db.execute(sql: "UPDATE tokens SET revokedAt = ? WHERE id = ? AND revokedAt IS NULL", arguments: [now().seconds, p.tokenID])
-                try AuditLog.append(AuditEvent(user: p.username, ip: "web", operation: "logout", message: "console session idle"), in: db)
-            }
-            return nil
-        }
         return Visitor(principal: p, csrf: WebForm.csrf(for: token, key: csrfKey), token: token)
     }
 
@@ -87,6 +87,35 @@ struct WebConsole: Sendable {
         return f
     }
 
+    /// A form's API call: done → `redirect`; refused for its input (400, 409) → `back` with the
+    /// message by the form named `name`; anything else → the error page.
+    func attempt(_ name: String, redirect: @autoclosure () -> String, back: ([String: String], HTTPResponse.Status) async throws -> Response,
+        _ call: () async throws -> String?) async throws -> Response
+    {
+        do {
+            return Self.redirect(try await call() ?? redirect())
+        } catch let e as APIError where e.status == .badRequest || e.status == .conflict {
+            return try await back([name: e.message], e.status)
+        }
+    }
+
+    /// A form that is only a button: POST `path` (CSRF checked) calls `method route` as the visitor
+    /// with the path's parameters, then redirects where `then` says.
+    func button(_ web: RouterGroup<AppContext>, _ path: String, _ method: HTTPRequest.Method, _ route: String,
+        then: @escaping @Sendable ([String: String], WebAPI.Reply) -> String)
+    {
+        web.post(RouterPath(path)) { request, ctx in
+            try await page(request) { v in
+                _ = try await form(request, v)
+                var params: [String: String] = [:]
+                for part in path.split(separator: "/") where part.hasPrefix(":") {
+                    params[String(part.dropFirst())] = try ctx.parameters.require(String(part.dropFirst()))
+                }
+                return Self.redirect(then(params, try await api.call(method, route, params, as: v.principal, ctx)))
+            }
+        }
+    }
+
     func render(_ template: String, _ values: [String: Any], status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) throws
         -> Response
     {
@@ -98,7 +127,9 @@ struct WebConsole: Sendable {
 
     /// The navigation bar's values.
     func nav(_ v: Visitor) -> [String: Any] {
-        ["username": v.principal.username, "role": v.principal.role.rawValue, "csrf": v.csrf]
+        let role = v.principal.role
+        return ["username": v.principal.username, "role": role.rawValue, "csrf": v.csrf, "admin": role == .administrator,
+            "auditor": role == .administrator || role == .passwordAuditor]
     }
 
     static func redirect(_ to: String, headers extra: HTTPFields = [:]) -> Response {

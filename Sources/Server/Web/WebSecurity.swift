@@ -11,7 +11,13 @@ struct WebHeadersMiddleware: RouterMiddleware {
         + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
     func handle(_ request: Request, context: AppContext, next: (Request, AppContext) async throws -> Response) async throws -> Response {
-        var response = try await next(request, context)
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as HTTPResponseError {
+            // Refusals thrown past the pages (an unknown file, a router error) get the headers too.
+            response = try error.response(from: request, context: context)
+        }
         response.headers[.contentSecurityPolicy] = Self.csp
         response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
         response.headers[.xContentTypeOptions] = "nosniff"
@@ -25,26 +31,25 @@ struct WebHeadersMiddleware: RouterMiddleware {
     }
 }
 
-/// Console sessions: the cookie holds an API session token; a session idle longer than
-/// `webIdleMinutes` must log in again. Activity is kept in memory (a restart starts the clock again).
-final class WebSessions: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lastSeen: [String: Date] = [:]
-
-    /// Records activity; false when the session had been idle too long (it is then forgotten).
-    func touch(_ tokenDigest: String, now: Date, idle: TimeInterval) -> Bool {
-        lock.withLock {
-            if let last = lastSeen[tokenDigest], now.timeIntervalSince(last) > idle {
-                lastSeen[tokenDigest] = nil
-                return false
+extension Custody {
+    /// Console sessions (tokens of kind `web`) record their last use in the store, at most once a
+    /// minute. One idle longer than `idleMinutes` is revoked (and audited): false.
+    func touchWebSession(_ p: Principal, idleMinutes: Int) async throws -> Bool {
+        let at = now()
+        guard let t = try await store.read({ try TokenRecord.fetchOne($0, key: p.tokenID) }) else { return false }
+        let idle = at.timeIntervalSince(t.lastUsedAt ?? t.createdAt)
+        if idle > Double(idleMinutes * 60) {
+            try await store.write { db in
+                try db.execute(sql: "UPDATE tokens SET revokedAt = ? WHERE id = ? AND revokedAt IS NULL", arguments: [at.seconds, p.tokenID])
+                try AuditLog.append(AuditEvent(user: p.username, ip: "web", operation: "logout", message: "console session idle"), in: db)
             }
-            lastSeen[tokenDigest] = now
-            if lastSeen.count > 10_000 { lastSeen = lastSeen.filter { now.timeIntervalSince($0.value) <= idle } }
-            return true
+            return false
         }
+        if idle >= 60 {
+            try await store.write { db in try db.execute(sql: "UPDATE tokens SET lastUsedAt = ? WHERE id = ?", arguments: [at, p.tokenID]) }
+        }
+        return true
     }
-
-    func forget(_ tokenDigest: String) { _ = lock.withLock { lastSeen.removeValue(forKey: tokenDigest) } }
 }
 
 /// Cookies, CSRF tokens and form bodies of the console.

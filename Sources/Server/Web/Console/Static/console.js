@@ -1,9 +1,15 @@
 // Custody console: no inline script (the CSP forbids it). The pages work without it; it adds
-// hiding a revealed password, copying it, and refreshing a running task's page.
+// hiding a revealed password, copying it, the password generator, confirmations, and
+// refreshing a running task's page.
 "use strict";
 document.addEventListener("DOMContentLoaded", () => {
   for (const select of document.querySelectorAll(".filters select")) {
     select.addEventListener("change", () => select.form.submit());
+  }
+  for (const button of document.querySelectorAll("[data-confirm]")) {
+    button.addEventListener("click", (event) => {
+      if (!window.confirm(button.dataset.confirm)) event.preventDefault();
+    });
   }
   const secret = document.getElementById("password");
   if (secret) {
@@ -26,6 +32,22 @@ document.addEventListener("DOMContentLoaded", () => {
         setTimeout(() => { navigator.clipboard.writeText("").catch(() => {}); }, 30000);
       });
     }
+  }
+  const generate = document.getElementById("generate");
+  const field = document.getElementById("newPassword");
+  if (generate && field) {
+    generate.addEventListener("click", async () => {
+      try {
+        const answer = await fetch(generate.dataset.url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+        const type = answer.headers.get("Content-Type") || "";
+        // A lapsed session answers with the sign-in page, not JSON.
+        if (!answer.ok || answer.redirected || !type.startsWith("application/json")) throw new Error("no password");
+        field.value = (await answer.json()).password;
+        field.type = "text";
+      } catch (e) {
+        generate.textContent = "Generate (failed: reload the page)";
+      }
+    });
   }
   const refresh = document.getElementById("refresh");
   if (refresh) setTimeout(() => location.reload(), (Number(refresh.dataset.seconds) || 2) * 1000);

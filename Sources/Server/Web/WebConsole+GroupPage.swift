@@ -1,0 +1,51 @@
+import Foundation
+import GRDB
+import HTTPTypes
+import Hummingbird
+
+/// A group's page: its resources to tick, its rotation schedule, its recent runs and its shares.
+extension WebConsole {
+    func groupPage(_ v: Visitor, _ ctx: AppContext, errors: [String: String] = [:], values form: [String: String] = [:],
+        notice: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response
+    {
+        let gid = try ctx.parameters.require("gid")
+        let group = try await api.call(.get, "/groups/:gid", ["gid": gid], as: v.principal, ctx).object
+        let members = Set(group["resourceIds"] as? [String] ?? [])
+        let resources = try await api.call(.get, "/resources", as: v.principal, ctx).array.map { r in
+            var row = Self.strings(r)
+            if members.contains(row["id"] ?? "") { row["member"] = "yes" }
+            return row
+        }
+        var rotation: [String: String] = ["kind": "days", "at": "02:00", "everyDays": "30", "passwordChoice": "unique"]
+        var scheduled: [String: String]? = nil
+        do {
+            let r = try await api.call(.get, "/groups/:gid/rotation", ["gid": gid], as: v.principal, ctx).object
+            let schedule = r["schedule"] as? [String: Any] ?? [:]
+            rotation = Self.strings(schedule).merging(Self.strings(r)) { a, _ in a }
+            if let hours = schedule["allowedHours"] as? [String: Any] {
+                rotation["windowFrom"] = hours["from"] as? String
+                rotation["windowTo"] = hours["to"] as? String
+            }
+            scheduled = Self.strings(r)
+        } catch let e as APIError where e.status == .notFound {}
+        for (k, x) in form where ["kind", "at", "date", "everyDays", "dayOfMonth", "timeZone", "windowFrom", "windowTo", "passwordChoice"].contains(k) {
+            rotation[k] = x
+        }
+        let runs = try await custody.store.read { db in
+            try GRDB.Row.fetchAll(db, sql: "SELECT id, trigger, requestedBy, startedAt FROM rotationRuns WHERE groupId = ? ORDER BY startedAt DESC LIMIT 10",
+                arguments: [gid]).map { (row: GRDB.Row) -> [String: String] in
+                ["id": row["id"], "trigger": row["trigger"], "requestedBy": row["requestedBy"],
+                 "startedAt": Self.when(Date(timeIntervalSince1970: row["startedAt"]))]
+            }
+        }
+        var values: [String: Any] = ["nav": nav(v), "csrf": v.csrf, "group": Self.strings(group), "resources": resources,
+            "rotation": rotation, "kinds": ["days", "monthly", "once", "never"].map { ["name": $0, "selected": $0 == (rotation["kind"] ?? "")] as [String: Any] },
+            "common": rotation["passwordChoice"] == "common", "runs": runs, "errors": errors]
+        if let scheduled { values["scheduled"] = scheduled }
+        if let shares = try await shares("/groups/:gid/shares", ["gid": gid], v, ctx) {
+            values["shares"] = ["list": shares, "shareAction": "/groups/\(gid)/shares", "permissions": ["view", "modify", "manage"]] as [String: Any]
+        }
+        if let notice { values["notice"] = notice }
+        return try render("group", values, status: status)
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import GRDB
+import HTTPTypes
+import Hummingbird
+
+/// Resource groups: the list and a new group; a group's resources, rotation schedule, run-now
+/// with its report, shares and deletion.
+extension WebConsole {
+    func groups(_ web: RouterGroup<AppContext>) {
+        web.get("/groups") { request, ctx in
+            try await page(request) { v in try await groupsPage(v, ctx, notice: Self.notice(request)) }
+        }
+        web.post("/groups") { request, ctx in
+            try await page(request) { v in
+                let f = try await form(request, v)
+                var body: [String: Any] = ["name": (f["name"] ?? "").trimmingCharacters(in: .whitespaces)]
+                if let policy = f["passwordPolicy"], !policy.isEmpty { body["passwordPolicy"] = policy }
+                return try await attempt("group", redirect: "/groups", back: { e, s in try await groupsPage(v, ctx, errors: e, status: s) }) {
+                    let id = try await api.call(.post, "/groups", json: body, as: v.principal, ctx).object["id"] as? String ?? ""
+                    return "/groups/\(id)?notice=created"
+                }
+            }
+        }
+        web.get("/groups/:gid") { request, ctx in
+            try await page(request) { v in try await groupPage(v, ctx, notice: Self.notice(request)) }
+        }
+        web.post("/groups/:gid/resources") { request, ctx in
+            try await groupForm(request, ctx, "resources") { f, v, gid in
+                let ids = f.keys.filter { $0.hasPrefix("r:") }.map { String($0.dropFirst(2)) }.sorted()
+                _ = try await api.call(.put, "/groups/:gid/resources", ["gid": gid], json: ["resourceIds": ids], as: v.principal, ctx)
+                return "saved"
+            }
+        }
+        web.post("/groups/:gid/rotation") { request, ctx in
+            try await groupForm(request, ctx, "rotation") { f, v, gid in
+                _ = try await api.call(.put, "/groups/:gid/rotation", ["gid": gid], json: try Self.rotationBody(f), as: v.principal, ctx)
+                return "saved"
+            }
+        }
+        web.post("/groups/:gid/rotation/remove") { request, ctx in
+            try await groupForm(request, ctx, "rotation") { _, v, gid in
+                _ = try await api.call(.delete, "/groups/:gid/rotation", ["gid": gid], as: v.principal, ctx)
+                return "removed"
+            }
+        }
+        web.post("/groups/:gid/shares") { request, ctx in
+            try await groupForm(request, ctx, "share") { f, v, gid in
+                try await changeShares("/groups/:gid/shares", ["gid": gid], f, v, ctx)
+                return "shared"
+            }
+        }
+        button(web, "/groups/:gid/run", .post, "/groups/:gid/rotation/run") { p, reply in
+            "/groups/\(p["gid"]!)/runs/\(reply.object["runId"] as? String ?? "")"
+        }
+        web.get("/groups/:gid/runs/:id") { request, ctx in
+            try await page(request) { v in
+                let gid = try ctx.parameters.require("gid")
+                let run = try await api.call(.get, "/rotation-runs/:id", ["id": try ctx.parameters.require("id")], as: v.principal, ctx).object
+                return try runPage(v, run, title: "Rotation run", back: "/groups/\(gid)")
+            }
+        }
+        button(web, "/groups/:gid/delete", .delete, "/groups/:gid") { _, _ in "/groups?notice=deleted" }
+    }
+
+    /// A group form: the call, then back to the group's page with a notice, or with the error by the form.
+    func groupForm(_ request: Request, _ ctx: AppContext, _ name: String,
+        _ call: @escaping ([String: String], Visitor, String) async throws -> String) async throws -> Response
+    {
+        try await page(request) { v in
+            let f = try await form(request, v), gid = try ctx.parameters.require("gid")
+            var done = ""
+            return try await attempt(name, redirect: "/groups/\(gid)?notice=\(done)",
+                back: { e, s in try await groupPage(v, ctx, errors: e, values: f, status: s) }) {
+                done = try await call(f, v, gid)
+                return nil
+            }
+        }
+    }
+
+    /// The rotation form as the API's RotationConfig.
+    static func rotationBody(_ f: [String: String]) throws -> [String: Any] {
+        var schedule: [String: Any] = ["kind": f["kind"] ?? "days", "at": f["at"] ?? ""]
+        for key in ["date", "timeZone"] { if let x = f[key], !x.isEmpty { schedule[key] = x } }
+        for key in ["everyDays", "dayOfMonth"] {
+            guard let x = f[key], !x.isEmpty else { continue }
+            guard let n = Int(x) else { throw APIError.badRequest("invalid_field", "field '\(key)' must be a whole number") }
+            schedule[key] = n
+        }
+        if let from = f["windowFrom"], let to = f["windowTo"], !from.isEmpty || !to.isEmpty { schedule["allowedHours"] = ["from": from, "to": to] }
+        return ["schedule": schedule, "passwordChoice": f["passwordChoice"] == "common" ? "common" : "unique"]
+    }
+
+    func groupsPage(_ v: Visitor, _ ctx: AppContext, errors: [String: String] = [:], notice: String? = nil,
+        status: HTTPResponse.Status = .ok) async throws -> Response
+    {
+        let groups = try await api.call(.get, "/groups", as: v.principal, ctx).array.map { g in
+            var row = Self.strings(g)
+            row["resources"] = "\((g["resourceIds"] as? [String])?.count ?? 0)"
+            return row
+        }
+        let policies = try await api.call(.get, "/policies", as: v.principal, ctx).array.compactMap { $0["name"] as? String }
+        var values: [String: Any] = ["nav": nav(v), "csrf": v.csrf, "groups": groups, "policies": policies, "errors": errors]
+        if let notice { values["notice"] = notice }
+        return try render("groups", values, status: status)
+    }
+}

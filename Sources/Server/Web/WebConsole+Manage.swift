@@ -1,0 +1,148 @@
+import Foundation
+import GRDB
+import HTTPTypes
+import Hummingbird
+import Shared
+
+/// Editing, deleting, sharing and transferring resources and accounts, and changing a password
+/// locally or remotely. Each form calls the API's own route as the visitor.
+extension WebConsole {
+    func manage(_ web: RouterGroup<AppContext>) {
+        let account = "/resources/:rid/accounts/:aid"
+        web.post("/resources/:rid/edit") { request, ctx in
+            try await page(request) { v in
+                let f = try await form(request, v), rid = try ctx.parameters.require("rid")
+                let body = Self.pick(f, ["name", "dnsName", "description", "department", "location"])
+                return try await attempt("edit", redirect: "/resources/\(rid)?notice=saved",
+                    back: { e, s in try await resourcePage(v, ctx, rid: rid, errors: e, values: f, status: s) }) {
+                    _ = try await api.call(.patch, "/resources/:rid", ["rid": rid], json: body, as: v.principal, ctx)
+                    return nil
+                }
+            }
+        }
+        button(web, "/resources/:rid/delete", .delete, "/resources/:rid") { _, _ in "/resources?notice=deleted" }
+        web.post("/resources/:rid/owner") { request, ctx in
+            try await page(request) { v in
+                let f = try await form(request, v), rid = try ctx.parameters.require("rid")
+                return try await attempt("owner", redirect: "/resources/\(rid)?notice=transferred",
+                    back: { e, s in try await resourcePage(v, ctx, rid: rid, errors: e, status: s) }) {
+                    _ = try await api.call(.post, "/resources/:rid/owner", ["rid": rid], json: ["username": f["username"] ?? ""], as: v.principal, ctx)
+                    return nil
+                }
+            }
+        }
+        web.post("/resources/:rid/shares") { request, ctx in
+            try await page(request) { v in
+                let f = try await form(request, v), rid = try ctx.parameters.require("rid")
+                return try await attempt("share", redirect: "/resources/\(rid)?notice=shared",
+                    back: { e, s in try await resourcePage(v, ctx, rid: rid, errors: e, status: s) }) {
+                    try await changeShares("/resources/:rid/shares", ["rid": rid], f, v, ctx)
+                    return nil
+                }
+            }
+        }
+        web.post(RouterPath(account + "/edit")) { request, ctx in
+            try await page(request) { v in
+                let f = try await form(request, v), ids = try Self.ids(ctx)
+                return try await attempt("edit", redirect: "\(Self.path(ids))?notice=saved",
+                    back: { e, s in try await accountPage(v, ctx, revealed: nil, errors: e, status: s) }) {
+                    _ = try await api.call(.patch, account, ids, json: Self.pick(f, ["description", "notes"]), as: v.principal, ctx)
+                    return nil
+                }
+            }
+        }
+        button(web, account + "/delete", .delete, account) { p, _ in "/resources/\(p["rid"]!)?notice=deleted" }
+        web.post(RouterPath(account + "/shares")) { request, ctx in
+            try await page(request) { v in
+                let f = try await form(request, v), ids = try Self.ids(ctx)
+                return try await attempt("share", redirect: "\(Self.path(ids))?notice=shared",
+                    back: { e, s in try await accountPage(v, ctx, revealed: nil, errors: e, status: s) }) {
+                    try await changeShares(account + "/shares", ids, f, v, ctx)
+                    return nil
+                }
+            }
+        }
+        web.post(RouterPath(account + "/password")) { request, ctx in
+            try await page(request) { v in
+                let f = try await form(request, v), ids = try Self.ids(ctx)
+                var body: [String: Any] = ["resetType": f["mode"] == "remote" ? "remote" : "local"]
+                if let n = f["newPassword"], !n.isEmpty { body["newPassword"] = n }
+                if let r = f["reason"], !r.isEmpty { body["reason"] = r }
+                return try await attempt("change", redirect: "\(Self.path(ids))?notice=changed",
+                    back: { e, s in try await accountPage(v, ctx, revealed: nil, errors: e, status: s) }) {
+                    let reply = try await api.call(.put, account + "/password", ids, json: body, as: v.principal, ctx)
+                    return (reply.object["taskId"] as? String).map { "/tasks/\($0)" }
+                }
+            }
+        }
+        web.get(RouterPath(account + "/generate")) { request, ctx in
+            try await page(request) { v in
+                let ids = try Self.ids(ctx)
+                let password = try await custody.store.read { db -> Secret in
+                    let (r, a, _) = try Catalog.account(ids["rid"]!, ids["aid"]!, v.principal, .changePassword, custody.authorizer, db)
+                    do { return try PasswordGenerator().generate(for: try Catalog.effectivePolicy(for: r, db), loginName: a.loginName) } catch let e
+                        as PasswordGenerator.Failure
+                    { throw APIError.badRequest("policy_unusable", e.description) }
+                }
+                return try Reply.json(["password": password.reveal()])
+            }
+        }
+    }
+
+    /// Adds or removes one share: reads the API's list, changes it, and puts it back.
+    func changeShares(_ route: String, _ ids: [String: String], _ f: [String: String], _ v: Visitor, _ ctx: AppContext) async throws {
+        let current = try await api.call(.get, route, ids, as: v.principal, ctx).object
+        var users = current["users"] as? [[String: Any]] ?? []
+        var groups = current["userGroups"] as? [[String: Any]] ?? []
+        let name = (f["name"] ?? "").trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty else { throw APIError.badRequest("invalid_field", "field 'name' is required: a user name or a user group") }
+        let isGroup = f["kind"] == "group"
+        let key = isGroup ? "name" : "username"
+        func drop(_ list: inout [[String: Any]]) { list.removeAll { ($0[key] as? String)?.lowercased() == name.lowercased() } }
+        if isGroup { drop(&groups) } else { drop(&users) }
+        if f["action"] != "remove" {
+            let permission = f["permission"] ?? "view"
+            guard Permission(rawValue: permission) != nil else { throw APIError.badRequest("invalid_field", "field 'permission' must be view, modify or manage") }
+            if isGroup { groups.append(["name": name, "permission": permission]) } else { users.append(["username": name, "permission": permission]) }
+        }
+        _ = try await api.call(.put, route, ids, json: ["users": users, "userGroups": groups], as: v.principal, ctx)
+    }
+
+    /// The shares of an object for its page, or nil when the visitor may not manage them.
+    func shares(_ route: String, _ ids: [String: String], _ v: Visitor, _ ctx: AppContext) async throws -> [[String: String]]? {
+        do {
+            let o = try await api.call(.get, route, ids, as: v.principal, ctx).object
+            let users = (o["users"] as? [[String: Any]] ?? []).map {
+                ["kind": "user", "kindLabel": "user", "name": $0["username"] as? String ?? "", "permission": $0["permission"] as? String ?? ""]
+            }
+            let groups = (o["userGroups"] as? [[String: Any]] ?? []).map {
+                ["kind": "group", "kindLabel": "user group", "name": $0["name"] as? String ?? "", "permission": $0["permission"] as? String ?? ""]
+            }
+            return users + groups
+        } catch is Authorizer.Denied {
+            return nil
+        } catch let e as APIError where e.status == .forbidden || e.status == .notFound {
+            return nil
+        }
+    }
+
+    /// Non-empty form fields among `keys`; an emptied text field is sent as "" (cleared).
+    static func pick(_ f: [String: String], _ keys: [String]) -> [String: String] {
+        var out: [String: String] = [:]
+        for k in keys { if let v = f[k] { out[k] = v.trimmingCharacters(in: .whitespaces) } }
+        return out
+    }
+
+    static func ids(_ ctx: AppContext) throws -> [String: String] {
+        ["rid": try ctx.parameters.require("rid"), "aid": try ctx.parameters.require("aid")]
+    }
+
+    static func path(_ ids: [String: String]) -> String { "/resources/\(ids["rid"]!)/accounts/\(ids["aid"]!)" }
+
+    static let notices = ["saved": "Saved.", "deleted": "Deleted.", "shared": "Shares saved.", "transferred": "Ownership transferred.",
+        "changed": "Password changed in the vault.", "created": "Created.", "revoked": "Revoked.", "approved": "Approved.",
+        "rejected": "Rejected.", "disabled": "Disabled.", "enabled": "Sent for approval again.", "removed": "Removed."]
+
+    /// The fixed text of a `?notice=` key (never the query's own text).
+    static func notice(_ request: Request) -> String? { request.uri.queryParameters.get("notice").flatMap { notices[$0] } }
+}
