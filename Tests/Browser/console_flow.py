@@ -146,10 +146,11 @@ try:
 
     # 8. Phone width: nothing wider than the screen except inside scrolling tables.
     driver.set_window_size(390, 844)
-    for page in ["/resources", "/" + account, "/audit", "/groups", f"/resources/{rid}/reset-config"]:
+    for name, page in [("resources", "/resources"), ("account", "/" + account), ("audit", "/audit"), ("groups", "/groups"),
+                       ("reset-config", f"/resources/{rid}/reset-config")]:
         driver.get(URL + page)
         over = driver.execute_script("return document.documentElement.scrollWidth > window.innerWidth + 1")
-        shot("phone-" + page.strip("/").replace("/", "-")[:40])
+        shot("phone-" + name)
         if over: fail(page + " is wider than a phone screen")
     driver.quit()
     print("ok")

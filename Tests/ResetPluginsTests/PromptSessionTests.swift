@@ -52,6 +52,19 @@ final class ScriptedTransport: Transport, @unchecked Sendable {
         #expect(t.writtenText == " ")
     }
 
+    /// Long output is dropped once matched; what follows still matches, skipped text is kept, and
+    /// a match put back is seen again.
+    @Test func longPagedOutputIsTrimmedWithoutLosingAMatch() async throws {
+        let page = (0..<400).map { "interface GigabitEthernet0/\($0) is up\n" }.joined()
+        let t = ScriptedTransport(greeting: [page + " --More-- ", page + " --More-- ", page + "sw1>"])
+        let s = PromptSession(transport: t, secrets: [], timeout: 5)
+        let m = try await s.expect([P("user", #"sw1>$"#)], what: "the prompt")
+        #expect(m.skipped.components(separatedBy: "GigabitEthernet0/399").count == 3 && t.writtenText == "  ")
+        s.unread(m)
+        let again = try await s.expect([P("user", #"sw1>$"#)], what: "the prompt again")
+        #expect(again.matched == "sw1>" && again.before.hasSuffix("GigabitEthernet0/399 is up\n"))
+    }
+
     @Test func aMissingPromptTimesOutWithTheLastOutputRedacted() async throws {
         let secret = Secret("TopSecret-42")
         let t = ScriptedTransport(greeting: ["echo TopSecret-42\nwaiting"])

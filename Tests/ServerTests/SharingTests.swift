@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 @testable import Server
@@ -188,6 +189,40 @@ import Testing
             let r = try await api.call(.get, "/no-such-thing", token: admin)
             #expect(r.status == .notFound)
             #expect(r.errorCode == "not_found")
+        }
+    }
+}
+
+/// `Access.visibleAccounts` (a few queries per resource) answers as `Access.onAccount` per account.
+@Suite struct VisibleAccountsTests {
+    @Test func theListAgreesWithTheCheckOfEachAccount() async throws {
+        try await Harness.make().run { api in
+            let root = try await api.admin()
+            _ = try await api.user("va_user", role: "passwordUser", adminToken: root)
+            try await api.call(.post, "/user-groups", token: root, json: ["name": "va-team", "members": ["va_user"]])
+            let rid = try await api.resource("va-host", token: root)
+            var ids: [String] = []
+            for name in ["a1", "a2", "a3"] { ids.append(try await api.account(rid, name, password: "Va-Pass-0001!", token: root)) }
+            try await api.call(.put, "/resources/\(rid)/accounts/\(ids[0])/shares", token: root, json: ["users": [["username": "va_user", "permission": "view"]]])
+            try await api.call(.put, "/resources/\(rid)/accounts/\(ids[1])/shares", token: root, json: ["userGroups": [["name": "va-team", "permission": "modify"]]])
+            let custody = api.harness.custody
+            func compare(_ expected: Set<String>) async throws {
+                let (listed, checked) = try await custody.store.read { db -> (Set<String>, Set<String>) in
+                    let u = try #require(try UserRecord.filter(Column("username") == "va_user").fetchOne(db))
+                    let p = Principal(userID: u.id, username: u.username, role: u.role, superAdmin: false, mustChangePassword: false, tokenID: "t")
+                    let r = try #require(try ResourceRecord.fetchOne(db, key: rid))
+                    let all = try AccountRecord.filter(Column("resourceId") == rid).fetchAll(db)
+                    return (Set(try Access.visibleAccounts(of: r, p, db).map(\.loginName)),
+                        Set(try all.filter { try Access.onAccount($0, resource: r, p, db) != nil }.map(\.loginName)))
+                }
+                #expect(listed == checked && listed == expected)
+            }
+            try await compare(["a1", "a2"])
+            try await api.call(.put, "/resources/\(rid)/shares", token: root, json: ["userGroups": [["name": "va-team", "permission": "view"]]])
+            try await compare(["a1", "a2", "a3"])
+            try await api.call(.put, "/resources/\(rid)/shares", token: root, json: [:])
+            try await api.call(.put, "/resources/\(rid)/accounts/\(ids[0])/shares", token: root, json: [:])
+            try await compare(["a2"])
         }
     }
 }

@@ -80,6 +80,11 @@ import TestSupport
             #expect(emu.password("ops") == stored && stored != "Ops-Start-1")
             let mine = try await b.go(.get, "/tasks")
             #expect(mine.html.components(separatedBy: "state succeeded").count == 3)
+            #expect(!mine.html.contains("id=\"refresh\"") && !mine.html.contains("id=\"active-tasks\""), "nothing runs")
+            // A running task: the badge on "My tasks" counts it and the list refreshes itself.
+            try await api.harness.custody.store.write { db in try db.execute(sql: "UPDATE tasks SET state = 'running' WHERE rowid = (SELECT MIN(rowid) FROM tasks)") }
+            let live = try await b.go(.get, "/tasks")
+            #expect(live.html.contains("id=\"active-tasks\" title=\"queued or running\">1<") && live.html.contains("id=\"refresh\""))
         }
     }
 }

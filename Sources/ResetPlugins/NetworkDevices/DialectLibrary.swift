@@ -7,6 +7,8 @@ public struct DialectLibrary: Sendable {
     public private(set) var dialects: [String: Dialect] = [:]
     /// Where each dialect came from, for listings and errors.
     public private(set) var sources: [String: String] = [:]
+    /// Resource type → the id of the dialect serving it (the first by id when several list it).
+    private var byType: [String: String] = [:]
 
     public init() {}
 
@@ -39,6 +41,10 @@ public struct DialectLibrary: Sendable {
             dialects[d.id] = d
             sources[d.id] = path
         }
+        byType = [:]
+        for d in dialects.values.sorted(by: { $0.id < $1.id }) {
+            for type in d.resourceTypes where byType[type] == nil { byType[type] = d.id }
+        }
     }
 
     /// Parses and checks one dialect file.
@@ -57,7 +63,7 @@ public struct DialectLibrary: Sendable {
 
     /// The dialect that serves a resource type (by the files' `resourceTypes`).
     public func dialect(forType type: String) -> Dialect? {
-        dialects.values.sorted { $0.id < $1.id }.first { $0.resourceTypes.contains(type) }
+        byType[type].flatMap { dialects[$0] }
     }
 
     static func describe(_ error: any Error) -> String {

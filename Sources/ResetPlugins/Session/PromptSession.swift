@@ -86,6 +86,7 @@ public final class PromptSession {
             if let pager = firstMatch(pagers) {
                 consumed += pager.before.utf16.count + pager.matched.utf16.count
                 skipped += pager.before
+                trim(before: consumed)
                 try await transport.write([0x20])
                 continue
             }
@@ -108,11 +109,20 @@ public final class PromptSession {
     private var pending: String { (text as NSString).substring(from: min(consumed, text.utf16.count)) }
 
     private func take(_ m: Match) -> Match {
+        trim(before: consumed)
         consumed += m.before.utf16.count + m.matched.utf16.count
         var out = m
         out.skipped = skipped
         skipped = ""
         return out
+    }
+
+    /// Drops the text before `offset` once it is long, so each `expect` scans only what is new
+    /// (a paged banner is not scanned again and again). `unread` goes back at most to `offset`.
+    private func trim(before offset: Int) {
+        guard offset > 4096 else { return }
+        text = (text as NSString).substring(from: offset)
+        consumed -= offset
     }
 
     /// The last line or so of output, redacted, for error messages.

@@ -40,6 +40,19 @@ enum Access {
         return try grant(.group, [group.id], p, groups: try userGroupIDs(p.userID, db), db)
     }
 
+    /// The accounts of `resource` the caller can see, by login name: all of them with a grant on
+    /// the resource (or its groups), else those shared one by one. Same answer as `onAccount` per account.
+    static func visibleAccounts(of resource: ResourceRecord, _ p: Principal, _ db: Database) throws -> [AccountRecord] {
+        let all = try AccountRecord.filter(Column("resourceId") == resource.id).order(Column("loginName")).fetchAll(db)
+        if try onResource(resource, p, db) != nil { return all }
+        let groups = Set(try userGroupIDs(p.userID, db))
+        let shared = Set(try ShareRecord.filter(Column("objectKind") == ShareRecord.ObjectKind.account.rawValue
+            && all.map(\.id).contains(Column("objectId"))).fetchAll(db)
+            .filter { ($0.principalKind == .user && $0.principalId == p.userID) || ($0.principalKind == .userGroup && groups.contains($0.principalId)) }
+            .map(\.objectId))
+        return all.filter { shared.contains($0.id) }
+    }
+
     /// Resources the caller can see at all (including through an account-level share).
     static func visibleResources(_ p: Principal, _ db: Database) throws -> [ResourceRecord] {
         if p.superAdmin { return try ResourceRecord.order(Column("name")).fetchAll(db) }

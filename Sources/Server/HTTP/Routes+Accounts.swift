@@ -71,8 +71,7 @@ extension Routes {
             let views = try await custody.store.read { db -> [AccountView] in
                 let rid = try ctx.param("rid")
                 let (r, _) = try Catalog.resource(rid, p, .readResource, custody.authorizer, db, visibleViaAccounts: true)
-                let all = try AccountRecord.filter(Column("resourceId") == r.id).order(Column("loginName")).fetchAll(db)
-                return try all.filter { try Access.onAccount($0, resource: r, p, db) != nil }.map(AccountView.init)
+                return try Access.visibleAccounts(of: r, p, db).map(AccountView.init)
             }
             return try Reply.json(views)
         }

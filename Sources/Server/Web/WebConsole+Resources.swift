@@ -32,8 +32,7 @@ extension WebConsole {
                         if !text.isEmpty, !r.name.lowercased().contains(text), !r.dnsName.lowercased().contains(text) { continue }
                         if !type.isEmpty, r.type != type { continue }
                         if let members, !members.contains(r.id) { continue }
-                        let accounts = try AccountRecord.filter(Column("resourceId") == r.id).fetchAll(db)
-                            .filter { try Access.onAccount($0, resource: r, p, db) != nil }
+                        let accounts = try Access.visibleAccounts(of: r, p, db)
                         if !sync.isEmpty, !accounts.contains(where: { $0.syncStatus.rawValue == sync }) { continue }
                         rows.append(Row(id: r.id, name: r.name, dnsName: r.dnsName, type: r.type, owner: try Catalog.username(r.ownerId, db),
                             accounts: accounts.count, outOfSync: accounts.filter { $0.syncStatus == .outOfSync }.count))
@@ -59,7 +58,6 @@ extension WebConsole {
         let p = v.principal, authorizer = custody.authorizer
         let (r, accounts, owner, can) = try await custody.store.read { db in
             let (r, _) = try Catalog.resource(rid, p, .readResource, authorizer, db, visibleViaAccounts: true)
-            let all = try AccountRecord.filter(Column("resourceId") == r.id).order(Column("loginName")).fetchAll(db)
             var can: [String: Bool] = [:]
             for (key, op) in [("edit", Operation.updateResource), ("delete", .deleteResource), ("addAccount", .createAccount),
                 ("transfer", .transferOwnership)]
@@ -67,7 +65,7 @@ extension WebConsole {
                 can[key] = (try? Catalog.resource(rid, p, op, authorizer, db)) != nil
             }
             can["transfer"] = can["transfer"] == true && (r.ownerId == p.userID || p.superAdmin)
-            return (r, try all.filter { try Access.onAccount($0, resource: r, p, db) != nil }, try Catalog.username(r.ownerId, db), can)
+            return (r, try Access.visibleAccounts(of: r, p, db), try Catalog.username(r.ownerId, db), can)
         }
         var resource: [String: String] = ["id": r.id, "name": r.name, "dnsName": r.dnsName, "type": r.type,
             "description": r.description ?? "", "department": r.department ?? "", "location": r.location ?? "", "owner": owner]

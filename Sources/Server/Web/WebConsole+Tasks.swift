@@ -11,7 +11,10 @@ extension WebConsole {
                     try TaskRecord.filter(Column("requestedById") == v.principal.userID).order(Column("createdAt").desc).limit(100).fetchAll(db)
                         .map { t in try named(t, v.principal, db) }
                 }
-                return try render("tasks", ["nav": nav(v), "tasks": tasks.map { t, a, r in Self.taskValues(t, a, r) }])
+                // The list refreshes itself while one of them runs (live status).
+                var values: [String: Any] = ["nav": nav(v), "tasks": tasks.map { t, a, r in Self.taskValues(t, a, r) }]
+                if tasks.contains(where: { !$0.0.isFinished }) { values["running"] = true }
+                return try render("tasks", values)
             }
         }
         web.get("/tasks/:tid") { request, ctx in

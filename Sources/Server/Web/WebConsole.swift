@@ -19,6 +19,8 @@ struct WebConsole: Sendable {
         let principal: Principal
         let csrf: String
         let token: String
+        /// The visitor's queued and running tasks, for the badge on "My tasks".
+        var activeTasks = 0
     }
 
     init(custody: Custody, api: WebAPI) throws {
@@ -63,7 +65,10 @@ struct WebConsole: Sendable {
             let p = try await custody.authenticate(token: token, kinds: [.web]),
             try await custody.touchWebSession(p, idleMinutes: custody.config.webIdleMinutes)
         else { return nil }
-        return Visitor(principal: p, csrf: WebForm.csrf(for: token, key: csrfKey), token: token)
+        let active = try await custody.store.read { db in
+            try TaskRecord.filter(Column("requestedById") == p.userID && ["queued", "running"].contains(Column("state"))).fetchCount(db)
+        }
+        return Visitor(principal: p, csrf: WebForm.csrf(for: token, key: csrfKey), token: token, activeTasks: active)
     }
 
     /// Runs a signed-in page: to the login page without a session, to the password page while a
@@ -128,8 +133,10 @@ struct WebConsole: Sendable {
     /// The navigation bar's values.
     func nav(_ v: Visitor) -> [String: Any] {
         let role = v.principal.role
-        return ["username": v.principal.username, "role": role.rawValue, "csrf": v.csrf, "admin": role == .administrator,
+        var values: [String: Any] = ["username": v.principal.username, "role": role.rawValue, "csrf": v.csrf, "admin": role == .administrator,
             "auditor": role == .administrator || role == .passwordAuditor]
+        if v.activeTasks > 0 { values["activeTasks"] = "\(v.activeTasks)" }
+        return values
     }
 
     static func redirect(_ to: String, headers extra: HTTPFields = [:]) -> Response {
