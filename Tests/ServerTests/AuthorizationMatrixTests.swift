@@ -30,6 +30,9 @@ import Testing
             ("/auth/password", ["currentPassword": current, "newPassword": current + "-tmp"])
         },
         "GET /api/v1/auth/me": Case(allowed: all) { _, _, _ in ("/auth/me", nil) },
+        "POST /api/v1/auth/totp": Case(allowed: all) { _, _, _ in ("/auth/totp", [String: String]()) },
+        "POST /api/v1/auth/totp/disable": Case(allowed: all) { _, _, current in ("/auth/totp/disable", ["password": current]) },
+        "DELETE /api/v1/users/:uid/totp": Case(allowed: admins) { f, _, _ in ("/users/\(f.victim)/totp", nil) },
         "POST /api/v1/tokens": Case(allowed: all) { _, _, _ in ("/tokens", ["name": "t"]) },
         "GET /api/v1/tokens": Case(allowed: all) { _, _, _ in ("/tokens", nil) },
         "DELETE /api/v1/tokens/:tid": Case(allowed: all) { _, tid, _ in ("/tokens/\(tid)", nil) },

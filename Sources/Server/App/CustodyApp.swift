@@ -19,6 +19,7 @@ enum CustodyApp {
         let table = RouteTable(open: api, secured: secured, prefix: apiPrefix)
         let routes = Routes(custody: custody)
         routes.identity(table)
+        routes.totp(table)
         routes.users(table)
         routes.resources(table)
         routes.accounts(table)

@@ -28,7 +28,9 @@ extension Custody {
     struct LoginResult: Sendable { let token: String; let expiresAt: Date; let mustChangePassword: Bool }
 
     /// Checks the password (with lockout) and opens a session of `kind` (`session` for the API, `web` for the console).
-    func login(username: String, password: Secret, ip: String, kind: TokenRecord.Kind = .session) async throws -> LoginResult {
+    func login(username: String, password: Secret, otp: String? = nil, ip: String, kind: TokenRecord.Kind = .session) async throws
+        -> LoginResult
+    {
         let windowStart = now().addingTimeInterval(-Double(config.lockoutWindowMinutes) * 60)
         // Failures are keyed by a digest of the name, so a password typed as a user name is not stored.
         let key = Tokens.hash(username.lowercased())
@@ -56,6 +58,7 @@ extension Custody {
                 message: user == nil ? "no such user" : "invalid credentials"))
             throw APIError(.unauthorized, "invalid_credentials", "wrong username or password")
         }
+        try await checkSecondFactor(user, otp: otp, failureKey: key, ip: ip)
         let (token, record) = newSession(userID: user.id, kind: kind)
         try await store.write { db in
             try record.insert(db)

@@ -7,9 +7,12 @@ struct LoginCommand: AsyncParsableCommand {
         abstract: "Log in and print a session token (the password is read from the terminal or standard input).")
     @OptionGroup var options: ClientOptions
     @Option(help: "User name.") var username: String
+    @Option(help: "The one-time code from your authenticator app, when two-factor sign-in is on.") var otp: String?
     func run() async throws {
         let password = try readSecret(prompt: "Password: ")
-        let out = try await options.client().call(.POST, "/auth/login", json: ["username": username, "password": password])
+        var body = ["username": username, "password": password]
+        body["otp"] = otp
+        let out = try await options.client().call(.POST, "/auth/login", json: body)
         let dict = out as? [String: Any] ?? [:]
         if options.json { Output.print(out, json: true, columns: []) } else {
             print("export CUSTODY_TOKEN=\(dict["token"] ?? "")")

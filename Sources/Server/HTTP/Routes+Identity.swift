@@ -18,6 +18,18 @@ struct PasswordChangeBody: APIBody {
     var newPassword: String
 }
 
+struct TOTPBody: APIBody {
+    static let fields = ["otp"]
+    var otp: String?
+    func validate() throws { try Validate.text(otp, field: "otp", max: 20) }
+}
+
+struct TOTPDisableBody: APIBody {
+    static let fields = ["password"]
+    static let required = fields
+    var password: String
+}
+
 struct TokenBody: APIBody {
     static let fields = ["name", "expiresAt"]
     static let required = ["name"]
@@ -40,7 +52,8 @@ extension Routes {
         t.add(.post, "/auth/login", "Log in; returns a session token", body: LoginBody.self, authenticated: false) { req, ctx in
             let body = try await req.decodeStrict(LoginBody.self, limit: custody.config.maxBodyBytes)
             try Validate.text(body.username, field: "username", max: 200)
-            let r = try await custody.login(username: body.username, password: Secret(body.password), ip: ctx.remoteIP)
+            try Validate.text(body.otp, field: "otp", max: 20)
+            let r = try await custody.login(username: body.username, password: Secret(body.password), otp: body.otp, ip: ctx.remoteIP)
             struct Out: Encodable { let token: String; let expiresAt: Date; let mustChangePassword: Bool }
             return try Reply.json(Out(token: r.token, expiresAt: r.expiresAt, mustChangePassword: r.mustChangePassword))
         }
@@ -60,9 +73,10 @@ extension Routes {
         }
         t.add(.get, "/auth/me", "Who am I") { _, ctx in
             let p = try ctx.caller()
-            struct Out: Encodable { let id, username, role: String; let superAdmin, mustChangePassword: Bool }
+            struct Out: Encodable { let id, username, role: String; let superAdmin, mustChangePassword, totp: Bool }
+            let totp = try await custody.store.read { db in try custody.totpEnabled(p.userID, db) }
             return try Reply.json(Out(id: p.userID, username: p.username, role: p.role.rawValue, superAdmin: p.superAdmin,
-                mustChangePassword: p.mustChangePassword))
+                mustChangePassword: p.mustChangePassword, totp: totp))
         }
         t.add(.post, "/tokens", "Create an API token (shown once)", body: TokenBody.self) { req, ctx in
             let p = try ctx.caller()

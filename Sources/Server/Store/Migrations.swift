@@ -154,6 +154,13 @@ enum Migrations {
             // Console sessions (kind 'web') record their last use, so the idle timeout survives restarts.
             try db.execute(sql: "ALTER TABLE tokens ADD COLUMN lastUsedAt REAL")
         }
+        m.registerMigration("v10-totp") { db in
+            // Second factor: a sealed secret per user; `lastStep` refuses a code used before.
+            try db.execute(sql: """
+                CREATE TABLE totp (userId TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE, sealed BLOB NOT NULL,
+                  enabled INTEGER NOT NULL DEFAULT 0, lastStep INTEGER NOT NULL DEFAULT 0, createdAt REAL NOT NULL)
+                """)
+        }
         return m
     }
 }

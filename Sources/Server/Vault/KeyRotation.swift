@@ -50,6 +50,11 @@ struct KeyRotation {
                     let sealed = try newVault.seal(try current.open(row["sealedSecrets"], identity: identity), identity: identity)
                     try db.execute(sql: "UPDATE listenerRuns SET sealedSecrets = ? WHERE id = ?", arguments: [sealed, row["id"]])
                 }
+                for row in try Row.fetchAll(db, sql: "SELECT userId, sealed FROM totp") {
+                    let identity = Custody.totpIdentity(row["userId"])
+                    let sealed = try newVault.seal(try current.open(row["sealed"], identity: identity), identity: identity)
+                    try db.execute(sql: "UPDATE totp SET sealed = ? WHERE userId = ?", arguments: [sealed, row["userId"]])
+                }
                 for (key, identity) in [("canary", Vault.canaryIdentity), ("auditKey", VaultOpener.auditKeyIdentity),
                     (NotificationChannels.passwordKey, NotificationChannels.passwordIdentity)] {
                     guard let old = try Data.fetchOne(db, sql: "SELECT value FROM vaultMeta WHERE key = ?", arguments: [key]) else { continue }

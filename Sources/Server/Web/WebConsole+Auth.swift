@@ -23,9 +23,13 @@ extension WebConsole {
             }
             let result: Custody.LoginResult
             do {
-                result = try await custody.login(username: username, password: Secret(password), ip: ctx.remoteIP, kind: .web)
+                let otp = f["otp"].flatMap { $0.isEmpty ? nil : String($0.prefix(20)) }
+                result = try await custody.login(username: username, password: Secret(password), otp: otp, ip: ctx.remoteIP, kind: .web)
             } catch let e as APIError {
-                return try loginPage(error: e.message, username: username, status: e.status)
+                // With two-factor sign-in on, the form asks for the code too (and the password again).
+                let askCode = e.code == "otp_required" || e.code == "invalid_otp"
+                let message = e.code == "otp_required" ? "Enter your password and the code from your authenticator app." : e.message
+                return try loginPage(error: message, username: username, askCode: askCode, status: e.status)
             }
             // A session this browser already had ends: one browser, one session.
             if let old = WebForm.cookies(request)[WebForm.sessionCookie], let p = try await custody.authenticate(token: old, kinds: [.web]) {
@@ -77,11 +81,11 @@ extension WebConsole {
         }
     }
 
-    func loginPage(error: String?, username: String, status: HTTPResponse.Status = .ok) throws -> Response {
+    func loginPage(error: String?, username: String, askCode: Bool = false, status: HTTPResponse.Status = .ok) throws -> Response {
         let token = WebForm.random()
         var headers = HTTPFields()
         headers.append(HTTPField(name: .setCookie, value: WebForm.cookie(WebForm.loginCookie, token)))
-        var values: [String: Any] = ["csrf": token, "username": username]
+        var values: [String: Any] = ["csrf": token, "username": username, "askCode": askCode]
         if let error { values["error"] = error }
         return try render("login", values, status: status, headers: headers)
     }

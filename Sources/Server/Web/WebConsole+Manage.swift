@@ -141,7 +141,8 @@ extension WebConsole {
 
     static let notices = ["saved": "Saved.", "deleted": "Deleted.", "shared": "Shares saved.", "transferred": "Ownership transferred.",
         "changed": "Password changed in the vault.", "created": "Created.", "revoked": "Revoked.", "approved": "Approved.",
-        "rejected": "Rejected.", "disabled": "Disabled.", "enabled": "Sent for approval again.", "removed": "Removed."]
+        "rejected": "Rejected.", "disabled": "Disabled.", "enabled": "Sent for approval again.", "removed": "Removed.",
+        "enabled2fa": "Two-factor sign-in is on.", "disabled2fa": "Two-factor sign-in is off."]
 
     /// The fixed text of a `?notice=` key (never the query's own text).
     static func notice(_ request: Request) -> String? { request.uri.queryParameters.get("notice").flatMap { notices[$0] } }

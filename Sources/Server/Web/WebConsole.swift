@@ -54,6 +54,7 @@ struct WebConsole: Sendable {
         admin(web)
         groups(web)
         users(web)
+        totp(web)
         resources(web)
         tasks(web)
         audit(web)
