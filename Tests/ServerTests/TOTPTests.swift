@@ -35,7 +35,10 @@ import TestSupport
         for (time, code) in [(59, "94287082"), (1_111_111_109, "07081804"), (1_234_567_890, "89005924"), (2_000_000_000, "69279037")] {
             #expect(TOTP.code(key, step: TOTP.step(Date(timeIntervalSince1970: Double(time))), digits: 8) == code)
         }
-        #expect(TOTP.base32(Data("foobar".utf8)) == "MZXW6YTBOI" && Self.decode("MZXW6YTBOI") == Data("foobar".utf8))
+        #expect(Self.decode("MZXW6YTBOI") == Data("foobar".utf8))
+        let fresh = TOTP.newSecret()
+        #expect(fresh.count == 32 && fresh != TOTP.newSecret() && Self.decode(TOTP.key(fresh)) == fresh, "the shown key is the secret")
+        #expect(TOTP.uri(fresh, username: "a b").hasPrefix("otpauth://totp/Custody:a%20b?secret=\(TOTP.key(fresh))&issuer=Custody"))
         let at = Date(timeIntervalSince1970: 1_700_000_000)
         let now = TOTP.code(key, step: TOTP.step(at))
         #expect(TOTP.verify(now, key, at: at, after: 0) == TOTP.step(at))
@@ -58,7 +61,7 @@ import TestSupport
             }
             let setup = try await api.call(.post, "/auth/totp", token: token, json: [String: String]())
             let secretText = try #require(setup.object["secret"] as? String)
-            #expect(setup.object["enabled"] as? Bool == false && (setup.object["uri"] as? String)?.hasPrefix("otpauth://totp/Custody%3Atf_user?secret=") == true)
+            #expect(setup.object["enabled"] as? Bool == false && (setup.object["uri"] as? String)?.hasPrefix("otpauth://totp/Custody:tf_user?secret=") == true)
             let secret = Self.decode(secretText)
             func code(_ offset: Int64 = 0) -> String { TOTP.code(secret, step: TOTP.step(clock.now) + offset) }
             // Not on until a right code confirms it.

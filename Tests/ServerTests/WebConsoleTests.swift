@@ -88,6 +88,19 @@ import Testing
         }
     }
 
+    @Test func refusalsThrownPastThePagesCarryTheHeadersToo() async throws {
+        try await Harness.make().run { api in
+            let b = Browser(api.client)
+            for path in ["/static/nope.js", "/static/..%2F..%2Fetc%2Fpasswd"] {
+                let r = try await b.go(.get, path)
+                #expect(r.status == .notFound, "\(path)")
+                #expect(r.headers[.contentSecurityPolicy] == WebHeadersMiddleware.csp && r.headers[.cacheControl] == "no-store", "\(path)")
+            }
+            let css = try await b.go(.get, "/static/console.css")
+            #expect(css.status == .ok && css.headers[.cacheControl] == "public, max-age=3600" && css.headers[.xContentTypeOptions] == "nosniff")
+        }
+    }
+
     @Test func valuesAreEscapedAndTheAPIsAuthorizationApplies() async throws {
         try await Harness.make().run { api in
             let admin = try await api.admin()

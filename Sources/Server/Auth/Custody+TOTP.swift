@@ -42,7 +42,7 @@ extension Custody {
 
     /// Starts (or restarts) setting up 2FA: a new secret, not yet required at login.
     func startTOTP(_ p: Principal, ip: String) async throws -> Data {
-        let secret = Data((0..<20).map { _ in UInt8.random(in: 0...255) })
+        let secret = TOTP.newSecret()
         let sealed = try vault.seal(secret, identity: Self.totpIdentity(p.userID))
         try await store.write { db in
             if try self.totpEnabled(p.userID, db) { throw APIError.conflict("two-factor sign-in is on already; turn it off first") }

@@ -1,31 +1,37 @@
-import Crypto
 import Foundation
+import HummingbirdOTP
 
-/// Time-based one-time passwords (RFC 6238 over RFC 4226): HMAC-SHA1, 30 s steps, 6 digits, the
-/// form every authenticator app reads from an `otpauth://` URI.
+/// Time-based one-time passwords (RFC 6238): HMAC-SHA1, 30 s steps, 6 digits, computed by
+/// HummingbirdOTP. Its key is a string's UTF-8 bytes, so our secrets are random base32 text.
 enum TOTP {
     static let period: Double = 30
     static let digits = 6
 
     static func step(_ at: Date) -> Int64 { Int64((at.timeIntervalSince1970 / period).rounded(.down)) }
 
-    /// The code of one time step.
+    /// A new secret: 32 random characters of the base32 alphabet (160 bits).
+    static func newSecret() -> Data {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".utf8)
+        var rng = SystemRandomNumberGenerator()
+        return Data((0..<32).map { _ in alphabet[Int.random(in: 0..<32, using: &rng)] })
+    }
+
+    static func generator(_ secret: Data, digits: Int = digits) -> HummingbirdOTP.TOTP {
+        HummingbirdOTP.TOTP(secret: String(decoding: secret, as: UTF8.self), length: digits, timeStep: Int(period))
+    }
+
+    /// The code of one time step, with its leading zeros.
     static func code(_ secret: Data, step: Int64, digits: Int = digits) -> String {
-        var counter = UInt64(bitPattern: step).bigEndian
-        let message = withUnsafeBytes(of: &counter) { Data($0) }
-        let mac = Array(HMAC<Insecure.SHA1>.authenticationCode(for: message, using: SymmetricKey(data: secret)))
-        let offset = Int(mac[mac.count - 1] & 0x0F)
-        let value = (UInt32(mac[offset] & 0x7F) << 24) | (UInt32(mac[offset + 1]) << 16) | (UInt32(mac[offset + 2]) << 8) | UInt32(mac[offset + 3])
-        let modulo = (0..<digits).reduce(UInt32(1)) { r, _ in r * 10 }
-        let text = String(value % modulo)
-        return String(repeating: "0", count: digits - text.count) + text
+        let n = generator(secret, digits: digits).compute(date: Date(timeIntervalSince1970: Double(step) * period))
+        let text = String(n)
+        return String(repeating: "0", count: max(0, digits - text.count)) + text
     }
 
     /// The step `code` belongs to, one step of clock drift either way, and only after `lastStep`
     /// (a code is never accepted twice); nil when it does not match.
     static func verify(_ code: String, _ secret: Data, at: Date, after lastStep: Int64) -> Int64? {
         let typed = code.filter { !$0.isWhitespace }
-        guard typed.count == digits, typed.allSatisfy(\.isASCII), typed.allSatisfy(\.isNumber) else { return nil }
+        guard typed.count == digits, typed.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
         let now = step(at)
         for s in [now, now - 1, now + 1] where s > lastStep {
             let expected = Array(Self.code(secret, step: s).utf8), got = Array(typed.utf8)
@@ -34,26 +40,13 @@ enum TOTP {
         return nil
     }
 
-    /// RFC 4648 base32 without padding, as authenticator apps take secrets.
-    static func base32(_ data: Data) -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
-        var out = "", buffer = 0, bits = 0
-        for byte in data {
-            buffer = (buffer << 8) | Int(byte)
-            bits += 8
-            while bits >= 5 {
-                out.append(alphabet[(buffer >> (bits - 5)) & 31])
-                bits -= 5
-            }
-        }
-        if bits > 0 { out.append(alphabet[(buffer << (5 - bits)) & 31]) }
-        return out
+    /// The `otpauth://` URI an authenticator app imports (by QR code or by hand).
+    static func uri(_ secret: Data, username: String) -> String {
+        generator(secret).createAuthenticatorURL(label: "Custody:" + username, issuer: "Custody")
     }
 
-    /// The `otpauth://` URI an authenticator app imports (by QR code or by hand).
-    static func uri(_ secret: Data, username: String, issuer: String = "Custody") -> String {
-        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
-        let label = (issuer + ":" + username).addingPercentEncoding(withAllowedCharacters: allowed) ?? username
-        return "otpauth://totp/\(label)?secret=\(base32(secret))&issuer=\(issuer)&algorithm=SHA1&digits=\(digits)&period=\(Int(period))"
+    /// The key to type into an app: the URI's base32 `secret`.
+    static func key(_ secret: Data) -> String {
+        URLComponents(string: uri(secret, username: "x"))?.queryItems?.first { $0.name == "secret" }?.value ?? ""
     }
 }

@@ -16,7 +16,7 @@ extension Routes {
             }
             let secret = try await custody.startTOTP(p, ip: ctx.remoteIP)
             struct Setup: Encodable { let enabled: Bool; let secret, uri: String }
-            var response = try Reply.json(Setup(enabled: false, secret: TOTP.base32(secret), uri: TOTP.uri(secret, username: p.username)))
+            var response = try Reply.json(Setup(enabled: false, secret: TOTP.key(secret), uri: TOTP.uri(secret, username: p.username)))
             response.headers[.cacheControl] = "no-store"
             return response
         }
