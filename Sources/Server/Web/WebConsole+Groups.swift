@@ -15,7 +15,7 @@ extension WebConsole {
                 let f = try await form(request, v)
                 var body: [String: Any] = ["name": (f["name"] ?? "").trimmingCharacters(in: .whitespaces)]
                 if let policy = f["passwordPolicy"], !policy.isEmpty { body["passwordPolicy"] = policy }
-                return try await attempt("group", redirect: "/groups", back: { e, s in try await groupsPage(v, ctx, errors: e, status: s) }) {
+                return try await attempt("group", fields: ["name"], redirect: "/groups", back: { e, s in try await groupsPage(v, ctx, errors: e, status: s) }) {
                     let id = try await api.call(.post, "/groups", json: body, as: v.principal, ctx).object["id"] as? String ?? ""
                     return "/groups/\(id)?notice=created"
                 }

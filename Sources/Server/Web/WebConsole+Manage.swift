@@ -13,7 +13,8 @@ extension WebConsole {
             try await page(request) { v in
                 let f = try await form(request, v), rid = try ctx.parameters.require("rid")
                 let body = Self.pick(f, ["name", "dnsName", "description", "department", "location"])
-                return try await attempt("edit", redirect: "/resources/\(rid)?notice=saved",
+                return try await attempt("edit", fields: ["name", "dnsName", "description", "department", "location"],
+                    redirect: "/resources/\(rid)?notice=saved",
                     back: { e, s in try await resourcePage(v, ctx, rid: rid, errors: e, values: f, status: s) }) {
                     _ = try await api.call(.patch, "/resources/:rid", ["rid": rid], json: body, as: v.principal, ctx)
                     return nil
@@ -44,7 +45,7 @@ extension WebConsole {
         web.post(RouterPath(account + "/edit")) { request, ctx in
             try await page(request) { v in
                 let f = try await form(request, v), ids = try Self.ids(ctx)
-                return try await attempt("edit", redirect: "\(Self.path(ids))?notice=saved",
+                return try await attempt("edit", fields: ["description", "notes"], redirect: "\(Self.path(ids))?notice=saved",
                     back: { e, s in try await accountPage(v, ctx, revealed: nil, errors: e, status: s) }) {
                     _ = try await api.call(.patch, account, ids, json: Self.pick(f, ["description", "notes"]), as: v.principal, ctx)
                     return nil

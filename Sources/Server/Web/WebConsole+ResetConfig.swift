@@ -15,7 +15,7 @@ extension WebConsole {
         web.post("/resources/:rid/reset-config") { request, ctx in
             try await page(request) { v in
                 let f = try await form(request, v), rid = try ctx.parameters.require("rid")
-                return try await attempt("config", redirect: "/resources/\(rid)/reset-config?notice=saved",
+                return try await attempt("config", fields: ["port", "hostKey", "options", "prompts"], redirect: "/resources/\(rid)/reset-config?notice=saved",
                     back: { e, s in try await resetConfigPage(v, ctx, errors: e, values: f, status: s) }) {
                     _ = try await api.call(.put, "/resources/:rid/reset-config", ["rid": rid], json: try Self.resetConfigBody(f), as: v.principal, ctx)
                     return nil

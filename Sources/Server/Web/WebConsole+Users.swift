@@ -17,7 +17,7 @@ extension WebConsole {
                     "role": f["role"] ?? ""]
                 if let email = f["email"], !email.isEmpty { body["email"] = email }
                 let kept = f.filter { ["username", "role", "email"].contains($0.key) }
-                return try await attempt("user", redirect: "/users?notice=created",
+                return try await attempt("user", fields: ["username", "email"], redirect: "/users?notice=created",
                     back: { e, s in try await usersPage(v, ctx, errors: e, values: kept, status: s) }) {
                     _ = try await api.call(.post, "/users", json: body, as: v.principal, ctx)
                     return nil

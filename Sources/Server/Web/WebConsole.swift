@@ -94,14 +94,16 @@ struct WebConsole: Sendable {
     }
 
     /// A form's API call: done → `redirect`; refused for its input (400, 409) → `back` with the
-    /// message by the form named `name`; anything else → the error page.
-    func attempt(_ name: String, redirect: @autoclosure () -> String, back: ([String: String], HTTPResponse.Status) async throws -> Response,
-        _ call: () async throws -> String?) async throws -> Response
+    /// message by the field it names (`errors.NAME_FIELD`, for a field in `fields`), else by the
+    /// form named `name`; anything else → the error page.
+    func attempt(_ name: String, fields: Set<String> = [], redirect: @autoclosure () -> String,
+        back: ([String: String], HTTPResponse.Status) async throws -> Response, _ call: () async throws -> String?) async throws -> Response
     {
         do {
             return Self.redirect(try await call() ?? redirect())
         } catch let e as APIError where e.status == .badRequest || e.status == .conflict {
-            return try await back([name: e.message], e.status)
+            let field = Self.field(of: e, default: "")
+            return try await back([fields.contains(field) ? name + "_" + field : name: e.message], e.status)
         }
     }
 
