@@ -3,7 +3,7 @@ import Foundation
 
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "user", abstract: "Users and your own password.",
-        subcommands: [List.self, Create.self, Delete.self, ChangePassword.self])
+        subcommands: [List.self, Create.self, Delete.self, ChangePassword.self, ResetTOTP.self])
     static let columns = ["id", "username", "role", "superAdmin", "mustChangePassword"]
 
     struct List: AsyncParsableCommand {
@@ -28,6 +28,13 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
         @Argument var id: String
         func run() async throws { _ = try await options.client().call(.DELETE, "/users/\(id)"); print("deleted") }
+    }
+    struct ResetTOTP: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "reset-totp",
+            abstract: "Turn off a user's two-factor sign-in, e.g. after a lost phone (administrators); they may set it up again.")
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "The user's id (custody user list).") var id: String
+        func run() async throws { _ = try await options.client().call(.DELETE, "/users/\(id)/totp"); print("two-factor sign-in is off for \(id)") }
     }
     struct ChangePassword: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "password",
