@@ -8,7 +8,7 @@ BENCH_PACKAGES := wrk python3-venv
 DATA_DIR ?= ./custody-data
 SWIFT ?= swift
 
-.PHONY: deps build run test bench clean
+.PHONY: deps build run test bench chaos clean
 
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -47,6 +47,12 @@ bench: deps
 	bash bench/integrity.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 	bash bench/agent.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 	bash bench/netdev.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
+	python3 bench/chaos.py "$$($(SWIFT) build -c release --show-bin-path)/custody"
+
+# Kill -9 trials: the real server killed at random moments of a 20-account rotation, 20 times.
+chaos: deps
+	$(SWIFT) build -c release --product custody
+	python3 bench/chaos.py "$$($(SWIFT) build -c release --show-bin-path)/custody"
 
 clean:
 	rm -rf .build

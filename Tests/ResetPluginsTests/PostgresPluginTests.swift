@@ -95,8 +95,10 @@ import TestSupport
         try await Task.sleep(for: .milliseconds(500))
         var j = job("p_hang", current: "Start-Pass-123", new: "Next-Pass-456")
         j.settings.promptTimeout = 2
-        let e = await failure { () throws(ResetFailure) in _ = try await plugin.reset(j) }
-        #expect(e?.code == .outcomeUnknown && e?.message.contains("no answer within 2 s") == true, "\(String(describing: e))")
+        j.exposure = ResetExposure()
+        let e = await failure { [j] () throws(ResetFailure) in _ = try await plugin.reset(j) }
+        #expect(e?.code == .promptTimeout && e?.message.contains("no answer within 2 s") == true, "\(String(describing: e))")
+        #expect(j.exposure?.reached == true, "the statement was sent: the state machine makes this outcome unknown")
     }
 
     @Test func anUnknownTLSModeIsRefusedNotDowngraded() async throws {

@@ -86,6 +86,19 @@ import TestSupport
         }
         #expect(T.passwordWorks(other, "Kbd-Exp2-Old-1"))
     }
+
+    /// The new password was typed into the expired-password change; the login then failed. That is
+    /// no refusal that proves nothing changed: the state machine must reconcile.
+    @Test func aFailureAfterTheExpiredChangeWasAnsweredIsNotDefinite() async throws {
+        let user = T.target("kbdexp3", password: "Kbd-Exp3-Old-1")
+        T.sh("chage -d 0 \(user)")
+        var job = onKbdServer(T.job(user, current: "Kbd-Exp3-Old-1", new: "Kbd-Exp3-Old-1"))  // PAM refuses an unchanged password
+        job.exposure = ResetExposure()
+        let e = await failure { [job] () throws(ResetFailure) in _ = try await UnixPlugin().reset(job) }
+        #expect(job.exposure?.reached == true, "the new password was answered to the change prompt")
+        #expect(e != nil && ![.rejectedByTarget, .authenticationFailed, .permissionDenied].contains(e!.code), "\(String(describing: e))")
+        #expect(T.passwordWorks(user, "Kbd-Exp3-Old-1"))
+    }
 }
 
 @Suite(.enabled(if: TestTargets.ready.available, "needs root and sshd")) struct SSHConnectionTests {

@@ -143,7 +143,7 @@ import Testing
     }
 
     @Test func everyAuthenticatedRouteHasARowAndEveryRoleGetsWhatTheRowSays() async throws {
-        let h = try await Harness.make()
+        let h = try await Harness.make(configure: { $0.resetRetrySeconds = 0 })
         let (_, table) = CustodyApp.router(h.custody)
         let routes = table.entries.filter(\.authenticated)
         for e in routes {
@@ -214,6 +214,9 @@ import Testing
         try await api.call(.post, "/listeners/\(offID)/disable", token: root)
         try await api.call(.put, "/groups/\(gid)/rotation", token: root, json: Self.rotationBody)
         let run = try await api.call(.post, "/groups/\(gid)/rotation/run", token: root)
+        // Single flight: the account takes no delete, local change or verify while these are under way.
+        _ = try await ResetEngineTests.waitTask(api, try #require(task.object["taskId"] as? String), token: root)
+        _ = try await api.finishedRun("/rotation-runs/\(try #require(run.object["runId"] as? String))", token: root)
         let agent = AgentRecord(id: newID(), hostname: "agent.example.test", os: "linux", arch: "x86_64", version: "t",
             signingKey: Data(count: 32), sealingKey: Data(count: 32), resourceId: rid, enrolledAt: 0, lastSeenAt: 0)
         try await api.harness.custody.store.write { db in try agent.insert(db) }

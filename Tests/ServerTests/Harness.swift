@@ -14,7 +14,7 @@ struct Harness {
     let dataDir: String
 
     static func make(clock: TestClock? = nil, dataDir: String? = nil, crashAfterReset: @escaping @Sendable (TaskRecord) -> Bool = { _ in false },
-        configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> Harness
+        faults: ResetFaults? = nil, configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> Harness
     {
         let dir = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("custody-test-\(UUID().uuidString)").path
         var cfg = ServerConfiguration()
@@ -27,7 +27,7 @@ struct Harness {
         let now: @Sendable () -> Date
         if let clock { now = { clock.now } } else { now = { Date() } }
         let custody = Custody(config: opened.config, store: opened.store, vault: opened.vault, logger: logger, now: now,
-            crashAfterReset: crashAfterReset)
+            crashAfterReset: crashAfterReset, faults: faults)
         return Harness(custody: custody, dataDir: dir)
     }
 
@@ -110,7 +110,7 @@ struct API: Sendable {
 
     /// Polls a rotation or integrity run (`/rotation-runs/ID`, `/integrity-runs/ID`) until it is finished (bounded).
     func finishedRun(_ path: String, token: String) async throws -> [String: Any] {
-        for _ in 0..<300 {
+        for _ in 0..<900 {
             let r = try await call(.get, path, token: token).object
             if r["state"] as? String == "finished" { return r }
             try await Task.sleep(for: .milliseconds(100))

@@ -58,6 +58,16 @@ public struct LDAPPlugin: ResetPlugin {
             try await c.bind(dn: bindDN, password: bindPassword)
         } catch { throw Self.map(error, job, during: "bind as \(bindDN)", bind: true) }
         let old = admin == nil ? job.currentPassword : nil
+        try job.exposure?.willSend()
+        job.exposure?.markReached()
+        let report = try await modify(c, job, dn: dn, old: old, new: new, directory: directory)
+        try job.exposure?.sent()
+        return report
+    }
+
+    private func modify(_ c: LDAPConnection, _ job: ResetJob, dn: String, old: Secret?, new: Secret, directory: Directory)
+        async throws(ResetFailure) -> ResetReport
+    {
         do throws(LDAPConnection.Failure) {
             switch directory {
             case .ad:
@@ -75,7 +85,7 @@ public struct LDAPPlugin: ResetPlugin {
                 }
             }
         } catch {
-            throw Self.map(error, job, during: "change the password of \(dn)", changeSent: true)
+            throw Self.map(error, job, during: "change the password of \(dn)")
         }
     }
 
@@ -114,9 +124,9 @@ public struct LDAPPlugin: ResetPlugin {
         return dn
     }
 
-    /// Result codes to the shared taxonomy. A lost connection after the change was sent is
-    /// `outcomeUnknown`: reconcile decides.
-    static func map(_ f: LDAPConnection.Failure, _ job: ResetJob, during step: String, changeSent: Bool = false, bind: Bool = false)
+    /// Result codes to the shared taxonomy (a lost connection after the change is for the reset
+    /// state machine to judge).
+    static func map(_ f: LDAPConnection.Failure, _ job: ResetJob, during step: String, bind: Bool = false)
         -> ResetFailure
     {
         let text = Secret.redact("\(step): \(f.text)", job.secrets)
@@ -127,7 +137,7 @@ public struct LDAPPlugin: ResetPlugin {
         case LDAP_INVALID_CREDENTIALS: return ResetFailure(.authenticationFailed, text)
         case LDAP_CONSTRAINT_VIOLATION, LDAP_UNWILLING_TO_PERFORM: return ResetFailure(.rejectedByTarget, text)
         case LDAP_INSUFFICIENT_ACCESS: return ResetFailure(.permissionDenied, text)
-        case _ where f.isConnection: return ResetFailure(changeSent ? .outcomeUnknown : .unreachable, text)
+        case _ where f.isConnection: return ResetFailure(.unreachable, text)
         default: return ResetFailure(.protocolError, text)
         }
     }

@@ -43,10 +43,21 @@ public struct ExternalPlugin: ResetPlugin {
         let input: [UInt8]
         do { input = try job.wireJSON() } catch { throw ResetFailure(.protocolError, "the request could not be encoded") }
         let result: ChildProcess.Result
-        do { result = try await program.run(arguments: arguments, stdin: input, started: started) } catch {
+        let carriesNew = job.operation == .reset && job.newPassword != nil
+        if carriesNew { try job.exposure?.willSend() }
+        // Once the child runs it holds the new password: what its answer means is the state machine's call.
+        let exposure = carriesNew ? job.exposure : nil
+        let started = self.started
+        let onStart: @Sendable (pid_t) -> Void = { pid in
+            exposure?.markReached()
+            started?(pid)
+        }
+        do { result = try await program.run(arguments: arguments, stdin: input, started: onStart) } catch {
             throw ResetFailure(.protocolError, "plugin \(descriptor.id): \(Secret.redact(error.description, job.secrets))")
         }
-        return try Self.interpret(result, job: job, plugin: descriptor.id, timeout: program.timeout, limit: program.outputLimit)
+        let message = try Self.interpret(result, job: job, plugin: descriptor.id, timeout: program.timeout, limit: program.outputLimit)
+        if carriesNew { try job.exposure?.sent() }
+        return message
     }
 
     /// The plugin's answer, or the failure its run amounts to. Messages are redacted and bounded.
@@ -60,9 +71,7 @@ public struct ExternalPlugin: ResetPlugin {
         }
         let stderrNote = r.stderr.isEmpty ? "" : " (stderr: \(clean(r.stderr)))"
         if r.timedOut {
-            // A reset that was sent and never answered may have happened: reconcile decides.
-            let code: ResetFailure.Code = job.operation == .reset ? .outcomeUnknown : .promptTimeout
-            throw ResetFailure(code, "plugin \(plugin) did not answer within \(ScriptListener.seconds(timeout)) s and was killed")
+            throw ResetFailure(.promptTimeout, "plugin \(plugin) did not answer within \(ScriptListener.seconds(timeout)) s and was killed")
         }
         if r.oversized { throw ResetFailure(.protocolError, "plugin \(plugin) wrote more than \(limit) bytes and was killed") }
         if let signal = r.signal {

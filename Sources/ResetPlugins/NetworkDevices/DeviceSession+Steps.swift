@@ -18,8 +18,7 @@ extension DeviceSession {
     /// refusal text) ends the step at once.
     func run(_ step: Dialect.Step, in target: Int, failure: String?, errorCode: ResetFailure.Code, what: String) async throws(ResetFailure) {
         let (line, carriesNew) = try render(step.send)
-        if carriesNew { sentNew = true }
-        try await prompt.send(line)
+        try await typing(carriesNew) { () throws(ResetFailure) in try await prompt.send(line) }
         try await awaitEndOfLine(what)
         let answers = step.answers ?? []
         var counts = Array(repeating: 0, count: answers.count)
@@ -44,11 +43,9 @@ extension DeviceSession {
                 }
                 counts[i] += 1
                 let (reply, replyNew) = try render(a.send)
-                if replyNew { sentNew = true }
-                if Dialect.names(in: a.send).contains(where: Dialect.secretPlaceholders.contains) {
-                    try await prompt.sendSecret(Secret(reply))
-                } else {
-                    try await prompt.send(reply)
+                let secret = Dialect.names(in: a.send).contains(where: Dialect.secretPlaceholders.contains)
+                try await typing(replyNew) { () throws(ResetFailure) in
+                    if secret { try await prompt.sendSecret(Secret(reply)) } else { try await prompt.send(reply) }
                 }
                 try await awaitEndOfLine(what)
                 continue
@@ -67,6 +64,15 @@ extension DeviceSession {
             }
             return
         }
+    }
+
+    /// Sends a line; one that carries the new password is reported to the reset's exposure.
+    func typing(_ carriesNew: Bool, _ body: () async throws(ResetFailure) -> Void) async throws(ResetFailure) {
+        guard carriesNew, let exposure else { return try await body() }
+        try exposure.willSend()
+        exposure.markReached()
+        try await body()
+        try exposure.sent()
     }
 
     /// The end of the line just typed (the device's echo of it, or the newline of a hidden answer).

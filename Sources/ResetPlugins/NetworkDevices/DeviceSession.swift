@@ -24,8 +24,8 @@ final class DeviceSession {
     /// Index of the current mode in `dialect.modes`.
     var mode = 0
     var pagingDone = false
-    /// The new password has been typed: from here a lost answer is `outcomeUnknown`.
-    var sentNew = false
+    /// Told when a line carries the new password (the reset state machine decides what follows).
+    var exposure: ResetExposure?
     /// The last failure was the device refusing (an error message, a prompt asked again): definite.
     var refused = false
     /// The SSH host key seen ("SHA256:..."), to pin when learned on first use.
@@ -77,6 +77,7 @@ final class DeviceSession {
         let prompt = PromptSession(transport: transport, lineEnding: ending, secrets: job.secrets, timeout: s.promptTimeout)
         let session = DeviceSession(prompt: prompt, transport: transport, dialect: dialect, values: values, overrides: s.prompts)
         session.hostKey = hostKey
+        session.exposure = job.exposure
         do {
             try await session.login(user: user, password: password, sendName: s.accountNameRequired, telnet: s.transport == .telnet)
             try await session.pagingIfDue()

@@ -104,10 +104,7 @@ public struct NetworkDevicePlugin: ResetPlugin {
                 if let abort = dialect.abort, error.code != .outcomeUnknown {
                     try? await s.run(abort, errorCode: .protocolError, what: "discarding the change")
                 }
-                // Once the new password was typed, only the device's own refusal is definite.
-                if s.sentNew && !s.refused {
-                    throw ResetFailure(.outcomeUnknown, "the change was sent but its result was not confirmed: \(error.message)")
-                }
+                // What a failure after the new password was typed means is the engine's decision (ResetStateMachine).
                 throw error
             }
             if job.settings.copyToStartup, let save = dialect.save {

@@ -44,13 +44,19 @@ public struct MySQLPlugin: ResetPlugin {
         }
         let step = admin == nil ? "SET PASSWORD as '\(job.loginName)'" : "ALTER USER '\(job.loginName)'@'\(host)'"
         var outcome: Result<Void, MySQLConnection.Failure>
+        do throws(ResetFailure) { try job.exposure?.willSend() } catch {
+            await c.close()
+            throw error
+        }
+        job.exposure?.markReached()
         do throws(MySQLConnection.Failure) { outcome = .success(try await c.execute(sql)) } catch { outcome = .failure(error) }
         if case .failure(let f) = outcome, !f.isConnection {
             let why = await c.warnings().filter { !$0.hasPrefix("Operation ALTER USER failed") }
             if !why.isEmpty { outcome = .failure(MySQLConnection.Failure(code: f.code, message: f.message + " (" + why.joined(separator: "; ") + ")")) }
         }
         await c.close()
-        if case .failure(let f) = outcome { throw Self.map(f, job, during: step, changeSent: true) }
+        if case .failure(let f) = outcome { throw Self.map(f, job, during: step) }
+        try job.exposure?.sent()
         return ResetReport(message: "\(step): done")
     }
 
@@ -67,7 +73,7 @@ public struct MySQLPlugin: ResetPlugin {
     }
 
     /// Server and client error numbers to the shared taxonomy.
-    static func map(_ f: MySQLConnection.Failure, _ job: ResetJob, during step: String, changeSent: Bool = false) -> ResetFailure {
+    static func map(_ f: MySQLConnection.Failure, _ job: ResetJob, during step: String) -> ResetFailure {
         // A syntax error quotes the statement, and so the escaped password: its text is not kept.
         let message = f.code == 1064 ? "syntax error (the server's text quotes the statement and is not shown)" : f.message
         let text = Secret.redact("\(step): \(f.code) \(message)", job.secrets)
@@ -77,7 +83,7 @@ public struct MySQLPlugin: ResetPlugin {
             return ResetFailure(.unsupported, text + " (does the account exist with this hostPart?)")
         case 1819, 1396, 1820, 1862: return ResetFailure(.rejectedByTarget, text)
         case 1044, 1142, 1227: return ResetFailure(.permissionDenied, text)
-        case _ where f.isConnection: return ResetFailure(changeSent ? .outcomeUnknown : .unreachable, text)
+        case _ where f.isConnection: return ResetFailure(.unreachable, text)
         default: return ResetFailure(.protocolError, text)
         }
     }

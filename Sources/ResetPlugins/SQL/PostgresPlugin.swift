@@ -44,6 +44,11 @@ public struct PostgresPlugin: ResetPlugin {
         let timeout = job.settings.promptTimeout
         // postgres-nio does not cancel a query: at the deadline the connection is closed, which fails it.
         let deadline = Deadline()
+        do throws(ResetFailure) { try job.exposure?.willSend() } catch {
+            try? await c.close()
+            throw error
+        }
+        job.exposure?.markReached()
         var outcome: Result<Void, any Error> = .success(())
         await withTaskGroup(of: Result<Void, any Error>?.self) { group in
             group.addTask {
@@ -66,11 +71,12 @@ public struct PostgresPlugin: ResetPlugin {
         }
         try? await c.close()
         if deadline.passed {
-            throw ResetFailure(.outcomeUnknown, "ALTER ROLE \(Self.identifier(job.loginName)) sent, no answer within \(ScriptListener.seconds(timeout)) s")
+            throw ResetFailure(.promptTimeout, "ALTER ROLE \(Self.identifier(job.loginName)) sent, no answer within \(ScriptListener.seconds(timeout)) s")
         }
         if case .failure(let error) = outcome {
-            throw Self.map(error, job, during: "ALTER ROLE \(Self.identifier(job.loginName))", changeSent: true)
+            throw Self.map(error, job, during: "ALTER ROLE \(Self.identifier(job.loginName))")
         }
+        try job.exposure?.sent()
         return ResetReport(message: "ALTER ROLE \(Self.identifier(job.loginName)) with a SCRAM-SHA-256 verifier")
     }
 
@@ -101,10 +107,10 @@ public struct PostgresPlugin: ResetPlugin {
     /// A quoted identifier: `"` doubled inside.
     static func identifier(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
 
-    static func map(_ error: any Error, _ job: ResetJob, during step: String, changeSent: Bool = false) -> ResetFailure {
+    static func map(_ error: any Error, _ job: ResetJob, during step: String) -> ResetFailure {
         if let f = error as? ResetFailure { return f }
         guard let e = error as? PSQLError else {
-            return ResetFailure(changeSent ? .outcomeUnknown : .unreachable, Secret.redact("\(step): \(error)", job.secrets))
+            return ResetFailure(.unreachable, Secret.redact("\(step): \(error)", job.secrets))
         }
         let state = e.serverInfo?[.sqlState] ?? ""
         let text = Secret.redact("\(step): \(state) \(e.serverInfo?[.message] ?? e.code.description)", job.secrets)
@@ -113,7 +119,7 @@ public struct PostgresPlugin: ResetPlugin {
         case "28000", "42501": return ResetFailure(.permissionDenied, text)  // 28000: no pg_hba rule lets this role in
         case "42704": return ResetFailure(.unsupported, text + " (no such role)")
         case "22023", "23514": return ResetFailure(.rejectedByTarget, text)
-        case "": return ResetFailure(changeSent ? .outcomeUnknown : .unreachable, text)
+        case "": return ResetFailure(.unreachable, text)
         default: return ResetFailure(.protocolError, text)
         }
     }

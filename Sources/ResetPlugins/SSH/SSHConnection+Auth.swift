@@ -47,11 +47,11 @@ extension SSHConnection {
     /// Authenticates `user`; a refusal is `authenticationFailed`. Returns true when an expired
     /// password was changed during the login itself.
     @discardableResult
-    public func authenticate(user: String, _ credential: Credential) async throws(ResetFailure) -> Bool {
-        try await owner.run { () throws(ResetFailure) -> Bool in try self.authenticateSync(user: user, credential) }
+    public func authenticate(user: String, _ credential: Credential, exposure: ResetExposure? = nil) async throws(ResetFailure) -> Bool {
+        try await owner.run { () throws(ResetFailure) -> Bool in try self.authenticateSync(user: user, credential, exposure) }
     }
 
-    private func authenticateSync(user: String, _ credential: Credential) throws(ResetFailure) -> Bool {
+    private func authenticateSync(user: String, _ credential: Credential, _ exposure: ResetExposure? = nil) throws(ResetFailure) -> Bool {
         guard let s = rawSession else { throw ResetFailure(.protocolError, "the SSH session is closed") }
         let until = Date().addingTimeInterval(30)
         let ulen = UInt32(user.utf8.count)
@@ -75,7 +75,8 @@ extension SSHConnection {
                 throw ResetFailure(.unsupported, "the server offers none of password, keyboard-interactive (\(methods))")
             }
             let used = try keyboardInteractive(s, user: user,
-                answers: [(ExpiredPrompts.new, new), (ExpiredPrompts.current, current), (ExpiredPrompts.login, current)], until)
+                answers: [(ExpiredPrompts.new, new), (ExpiredPrompts.current, current), (ExpiredPrompts.login, current)], until,
+                exposure: exposure)
             return used.contains(ExpiredPrompts.new)
         case .password(let secret):
             if offered.contains("password") {
@@ -113,8 +114,8 @@ extension SSHConnection {
     }
 
     @discardableResult
-    private func keyboardInteractive(_ s: OpaquePointer, user: String, answers: [(pattern: String, answer: Secret)], _ until: Date)
-        throws(ResetFailure) -> [String]
+    private func keyboardInteractive(_ s: OpaquePointer, user: String, answers: [(pattern: String, answer: Secret)], _ until: Date,
+        exposure: ResetExposure? = nil) throws(ResetFailure) -> [String]
     {
         let ctx = KeyboardInteractiveContext(answers: answers)
         let abstract = libssh2_session_abstract(s)
@@ -124,8 +125,20 @@ extension SSHConnection {
             abstract?.pointee = nil
             unmanaged.release()
         }
-        let rc = try loop(until, "keyboard-interactive authentication") {
-            libssh2_userauth_keyboard_interactive_ex(s, user, UInt32(user.utf8.count), kbdintCallback)
+        let rc: Int32
+        do {
+            rc = try loop(until, "keyboard-interactive authentication") {
+                libssh2_userauth_keyboard_interactive_ex(s, user, UInt32(user.utf8.count), kbdintCallback)
+            }
+        } catch {
+            if ctx.used.contains(ExpiredPrompts.new) { exposure?.markReached() }
+            throw error
+        }
+        if ctx.used.contains(ExpiredPrompts.new) {
+            // The new password was typed into the expired-password change: a refusal now does not
+            // prove that nothing changed (the state machine decides).
+            exposure?.markReached()
+            if rc != 0 { throw ResetFailure(.protocolError, "the expired-password change was answered, then the login failed: \(lastError())") }
         }
         if rc != 0 {
             if !ctx.unanswered.isEmpty {

@@ -42,6 +42,18 @@ public final class PromptSession {
     /// The session as seen, with every secret of the job redacted (also across reads).
     public var transcript: String { Secret.redact(log, secrets) }
 
+    /// The reset's new password and where it has gone: typing it is the moment it may reach the target.
+    var newPassword: Secret?
+    var exposure: ResetExposure?
+    /// Unmatched text a target may send before the session fails (a flood never grows memory).
+    public var maxBuffered = 1 << 20
+    /// Seconds one pattern may take over the buffered text (a pathological pattern fails, never stalls).
+    public var matchBudget = 0.25
+    /// How far back a new scan starts, for a match that spans reads.
+    static let overlap = 1024
+    /// The transcript keeps its last this many characters.
+    static let maxLog = 256 * 1024
+
     public init(transport: any Transport, lineEnding: String = "\n", secrets: [Secret], timeout: Double = 15) {
         self.transport = transport
         self.lineEnding = lineEnding
@@ -58,13 +70,29 @@ public final class PromptSession {
     /// Sends a secret as one line; the transcript shows `<redacted>`.
     public func sendSecret(_ secret: Secret) async throws(ResetFailure) {
         log += "<< <redacted>\n"
-        try await transport.write(Array((secret.reveal() + lineEnding).utf8))
+        try await typing(secret) { () throws(ResetFailure) in try await transport.write(Array((secret.reveal() + lineEnding).utf8)) }
+    }
+
+    /// Tells the exposure when `secret` is the reset's new password.
+    private func typing(_ secret: Secret, _ body: () async throws(ResetFailure) -> Void) async throws(ResetFailure) {
+        guard let exposure, secret == newPassword else { return try await body() }
+        try exposure.willSend()
+        exposure.markReached()
+        try await body()
+        try exposure.sent()
+    }
+
+    /// Binds the session to a reset job: its new password and exposure.
+    public func track(_ job: ResetJob) {
+        newPassword = job.newPassword
+        exposure = job.exposure
+        if let cap = job.settings.options["sessionBufferBytes"].flatMap(Int.init), cap >= 4096 { maxBuffered = cap }
     }
 
     /// Sends `prefix` and a secret as one line (chpasswd's `user:password`); the transcript shows the prefix only.
     public func sendSecretLine(_ prefix: String, _ secret: Secret) async throws(ResetFailure) {
         log += "<< \(prefix)<redacted>\n"
-        try await transport.write(Array((prefix + secret.reveal() + lineEnding).utf8))
+        try await typing(secret) { () throws(ResetFailure) in try await transport.write(Array((prefix + secret.reveal() + lineEnding).utf8)) }
     }
 
     /// Puts a match back, so the next `expect` sees it again.
@@ -81,26 +109,38 @@ public final class PromptSession {
     /// `^` also matches where the previous match ended (a marker printed right after an unechoed answer).
     public func expect(_ patterns: [Pattern], timeout: Double? = nil, what: String) async throws(ResetFailure) -> Match {
         let deadline = Date().addingTimeInterval(timeout ?? self.timeout)
+        // Text before `scanFrom` was searched with these patterns already (less an overlap for
+        // a match that spans reads): each read scans only what is new.
+        var scanFrom = consumed
+        var received = 0
         while true {
-            if let m = firstMatch(patterns) { return take(m) }
-            if let pager = firstMatch(pagers) {
+            if let m = try await search(patterns, from: scanFrom) { return take(m) }
+            if let pager = try await search(pagers, from: scanFrom) {
                 consumed += pager.before.utf16.count + pager.matched.utf16.count
                 skipped += pager.before
                 trim(before: consumed)
+                scanFrom = consumed
                 try await transport.write([0x20])
                 continue
             }
+            scanFrom = max(consumed, text.utf16.count - Self.overlap)
+            // Past the deadline, what already arrived is still read: only a read that finds nothing times out.
             let remaining = deadline.timeIntervalSinceNow
-            if remaining <= 0 {
-                throw ResetFailure(.promptTimeout, "no \(what) within \(Int(timeout ?? self.timeout)) s; last output: \(tail(pending))")
-            }
-            switch try await transport.read(timeout: min(remaining, 1)) {
-            case .data(let bytes): absorb(bytes)
-            case .timeout: continue
+            switch try await transport.read(timeout: max(0, min(remaining, 1))) {
+            case .data(let bytes):
+                absorb(bytes)
+                received += bytes.count
+                if received > maxBuffered || text.utf16.count - consumed > maxBuffered {
+                    throw ResetFailure(.protocolError, "the target sent more than \(maxBuffered) bytes without \(what); last output: \(tail(pending))")
+                }
+            case .timeout:
+                if deadline.timeIntervalSinceNow <= 0 {
+                    throw ResetFailure(.promptTimeout, "no \(what) within \(Int(timeout ?? self.timeout)) s; last output: \(tail(pending))")
+                }
             case .closed:
                 // Let what is buffered match once more, then give up.
                 absorb([], flush: true)
-                if let m = firstMatch(patterns) { return take(m) }
+                if let m = try await search(patterns, from: scanFrom) { return take(m) }
                 throw ResetFailure(.protocolError, "the connection closed while waiting for \(what); last output: \(tail(pending))")
             }
         }
@@ -131,18 +171,58 @@ public final class PromptSession {
         return String(trimmed.suffix(160))
     }
 
-    private func firstMatch(_ patterns: [Pattern]) -> Match? {
-        let ns = text as NSString
-        let range = NSRange(location: min(consumed, ns.length), length: ns.length - min(consumed, ns.length))
-        var best: (Int, Match)?
-        for p in patterns {
-            guard let r = p.regex.firstMatch(in: text, options: [.withTransparentBounds], range: range) else { continue }
-            if best == nil || r.range.location < best!.0 {
-                let before = ns.substring(with: NSRange(location: range.location, length: r.range.location - range.location))
-                best = (r.range.location, Match(name: p.name, before: before, matched: ns.substring(with: r.range)))
-            }
+    /// Searches the text from `from` (what is new, plus an overlap) off the cooperative pool, each
+    /// pattern within `matchBudget` seconds.
+    private func search(_ patterns: [Pattern], from: Int) async throws(ResetFailure) -> Match? {
+        let u = text.utf16
+        let start = min(max(from, consumed), u.count)
+        // One character before the window keeps `^` and look-behinds right at its start.
+        var lead = start > 0 ? 1 : 0
+        var window = String(u[u.index(u.startIndex, offsetBy: start - lead)...])
+        if window == nil {
+            lead = 0
+            window = String(u[u.index(u.startIndex, offsetBy: start)...])
         }
-        return best?.1
+        guard let window else { return nil }
+        let (budget, from) = (matchBudget, lead)
+        let result = await withCheckedContinuation { (c: CheckedContinuation<Result<(String, NSRange)?, ResetFailure>, Never>) in
+            matcher.async { c.resume(returning: Self.firstMatch(patterns, in: window, from: from, budget: budget)) }
+        }
+        guard let (name, r) = try result.get() else { return nil }
+        let at = start - lead + r.location
+        let ns = window as NSString
+        let beforeStart = u.index(u.startIndex, offsetBy: min(consumed, at))
+        let before = String(u[beforeStart..<u.index(u.startIndex, offsetBy: at)]) ?? ""
+        return Match(name: name, before: before, matched: ns.substring(with: r))
+    }
+
+    /// Each session matches on its own serial queue (overcommit: a thread of its own when busy), so
+    /// a flooding target never delays another session's prompts.
+    private let matcher = DispatchQueue(label: "custody.prompt-match")
+
+    /// The earliest match in `text` at or after `from`: its pattern's name and range.
+    static func firstMatch(_ patterns: [Pattern], in text: String, from: Int, budget: Double) -> Result<(String, NSRange)?, ResetFailure> {
+        let length = text.utf16.count
+        let range = NSRange(location: min(from, length), length: length - min(from, length))
+        var best: (String, NSRange)?
+        for p in patterns {
+            let until = Date().addingTimeInterval(budget)
+            var hit: NSRange?
+            var over = false
+            // reportProgress calls back during a long match, so a runaway pattern is stopped in time.
+            p.regex.enumerateMatches(in: text, options: [.withTransparentBounds, .reportProgress], range: range) { r, _, stop in
+                if let r {
+                    hit = r.range
+                    stop.pointee = true
+                } else if Date() > until {
+                    over = true
+                    stop.pointee = true
+                }
+            }
+            if over { return .failure(ResetFailure(.protocolError, "the prompt pattern '\(p.name)' took longer than \(Int(budget * 1000)) ms; simplify it")) }
+            if let r = hit, best == nil || r.location < best!.1.location { best = (p.name, r) }
+        }
+        return .success(best)
     }
 
     /// Adds received bytes, cleaned. An unfinished escape sequence or UTF-8 character waits for the
@@ -165,8 +245,18 @@ public final class PromptSession {
                 }
             }
         }
+        // An escape sequence that never ends is let through rather than held forever.
+        if carry.count > 4096 {
+            data += carry
+            carry = []
+        }
         let cleaned = Self.clean(String(decoding: data, as: UTF8.self))
         log += cleaned.replacingOccurrences(of: "\u{08}", with: "")
+        if log.utf8.count > Self.maxLog {
+            // Cut at a line end, so no secret is left half in the transcript.
+            let cut = log.index(log.endIndex, offsetBy: -Self.maxLog / 2)
+            log = String(log[(log[cut...].firstIndex(of: "\n") ?? cut)...])
+        }
         for c in cleaned {
             if c == "\u{08}" {
                 if let last = text.last, text.utf16.count - last.utf16.count >= consumed { text.removeLast() }

@@ -78,6 +78,9 @@ struct TelnetNegotiator {
     private enum State { case data, iac, option(UInt8), sub, subIAC }
     private var state = State.data
     private var sub: [UInt8] = []
+    /// A subnegotiation is kept to this many bytes (what we answer needs two); the rest is dropped.
+    static let maxSubnegotiation = 1024
+    var subnegotiationBytes: Int { sub.count }
 
     mutating func feed(_ bytes: [UInt8]) -> (data: [UInt8], replies: [UInt8]) {
         var data: [UInt8] = []
@@ -97,7 +100,7 @@ struct TelnetNegotiator {
                 replies += Self.answer(verb, b)
                 state = .data
             case .sub:
-                if b == B.iac { state = .subIAC } else { sub.append(b) }
+                if b == B.iac { state = .subIAC } else if sub.count < Self.maxSubnegotiation { sub.append(b) }
             case .subIAC:
                 if b == B.se {
                     if sub.first == B.ttype && sub.dropFirst().first == 1 {  // SEND
@@ -105,7 +108,7 @@ struct TelnetNegotiator {
                     }
                     state = .data
                 } else {
-                    sub.append(b)
+                    if sub.count < Self.maxSubnegotiation { sub.append(b) }
                     state = .sub
                 }
             }

@@ -45,13 +45,15 @@ public struct DefaultUnixConnector: UnixConnector {
                 case .password(let pw): try await ssh.authenticate(user: user, .password(pw))
                 case .publicKey(let key): try await ssh.authenticate(user: user, .publicKey(privateKey: key, passphrase: nil))
                 case .passwordOrExpiredChange(let current, let new):
-                    changed = try await ssh.authenticate(user: user, .passwordOrExpiredChange(current: current, new: new))
+                    changed = try await ssh.authenticate(user: user, .passwordOrExpiredChange(current: current, new: new),
+                        exposure: job.exposure)
                 }
                 if changed { return OpenedSession(prompt: nil, hostKey: ssh.hostKey, transport: ssh, changedAtLogin: true) }
                 var prompt: PromptSession? = nil
                 if shell {
                     try await ssh.openShell()
                     prompt = PromptSession(transport: ssh, lineEnding: s.lineEnding, secrets: job.secrets, timeout: s.promptTimeout)
+                    prompt?.track(job)
                 }
                 return OpenedSession(prompt: prompt, hostKey: ssh.hostKey, transport: ssh)
             } catch {
@@ -67,6 +69,7 @@ public struct DefaultUnixConnector: UnixConnector {
             let telnet = try await TelnetTransport.connect(host: job.host, port: s.port, timeout: s.connectTimeout)
             let prompt = PromptSession(transport: telnet, lineEnding: s.lineEnding == "\n" ? "\r\n" : s.lineEnding, secrets: job.secrets,
                 timeout: s.promptTimeout)
+            prompt.track(job)
             do {
                 try await TelnetLogin.login(prompt, user: user, password: pw, prompts: s.prompts)
                 return OpenedSession(prompt: prompt, hostKey: nil, transport: telnet)

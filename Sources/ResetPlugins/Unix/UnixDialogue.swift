@@ -1,8 +1,8 @@
 import Foundation
 import Shared
 
-/// The shell dialogue of one reset. Everything before the change command is definite; once the
-/// new password is typed, a missing answer is `outcomeUnknown`.
+/// The shell dialogue of one reset. It reports what the target said; once the new password is
+/// typed (the session tells the job's exposure), ResetStateMachine decides what a failure means.
 struct UnixDialogue {
     typealias P = PromptSession.Pattern
     let session: PromptSession
@@ -31,16 +31,11 @@ struct UnixDialogue {
         var sent = 0
         var warnings: [String] = []
         while true {
-            let m: PromptSession.Match
-            do {
-                m = try await session.expect([
-                    P("current", pattern("current", UnixPrompts.current)), P("retype", pattern("retype", UnixPrompts.retype)),
-                    P("new", pattern("password", UnixPrompts.new)), P("bad", UnixPrompts.badPassword),
-                    P("done", #"(updated successfully|tokens updated|password changed)"#),
-                ], what: "the expired-password dialogue")
-            } catch where sent > 0 {
-                throw ResetFailure(.outcomeUnknown, "the change was sent but its result was lost: \(error.message)")
-            }
+            let m = try await session.expect([
+                P("current", pattern("current", UnixPrompts.current)), P("retype", pattern("retype", UnixPrompts.retype)),
+                P("new", pattern("password", UnixPrompts.new)), P("bad", UnixPrompts.badPassword),
+                P("done", #"(updated successfully|tokens updated|password changed)"#),
+            ], what: "the expired-password dialogue")
             switch m.name {
             case "current":
                 guard let current, sent == 0 else { throw ResetFailure(.protocolError, "asked for the current password again") }
@@ -89,10 +84,8 @@ struct UnixDialogue {
                 + "printf '%s\\n' \"$CUSTODY_L\" | \(prefix)chpasswd; echo CUSTODY\"\"_RC=$?; unset CUSTODY_L")
             _ = try await session.expect([P("input", "CUSTODY_INPUT: $")], what: "the shell's read")
             try await session.sendSecretLine("\(user):", new)
-            try await afterChange { () throws(ResetFailure) in
-                if let sudo { try await self.sudoPassword(sudo, expectNext: false) }
-                try await finish("chpasswd")
-            }
+            if let sudo { try await self.sudoPassword(sudo, expectNext: false) }
+            try await finish("chpasswd")
             return
         }
         try await session.send("\(prefix)passwd \(user); echo CUSTODY\"\"_RC=$?")
@@ -136,23 +129,9 @@ struct UnixDialogue {
         }
     }
 
-    /// Once the new password may have reached the target, a lost answer is `outcomeUnknown`.
-    private func afterChange(_ body: () async throws(ResetFailure) -> Void) async throws(ResetFailure) {
-        do {
-            try await body()
-        } catch where error.code == .promptTimeout || error.code == .protocolError {
-            throw ResetFailure(.outcomeUnknown, "the change was sent but its result was lost: \(error.message)")
-        }
-    }
-
     /// New / Retype (after Current when asked), then the exit code.
     private func passwdDialogue(current: Secret?, new: Secret) async throws(ResetFailure) {
-        let sent = SentCounter()
-        do {
-            try await passwdSteps(current: current, new: new, sent: sent)
-        } catch where sent.value > 0 && (error.code == .promptTimeout || error.code == .protocolError) {
-            throw ResetFailure(.outcomeUnknown, "the change was sent but its result was lost: \(error.message)")
-        }
+        try await passwdSteps(current: current, new: new, sent: SentCounter())
     }
 
     private final class SentCounter { var value = 0 }

@@ -13,6 +13,8 @@ extension Custody {
     /// Sends `job` to the agent and waits for its answer.
     func runAgentJob(_ agentID: String, _ job: ResetJob) async throws(ResetFailure) -> PluginResponse {
         let id = newID()
+        let carriesNew = job.operation == .reset && job.newPassword != nil
+        if carriesNew { try job.exposure?.willSend() }
         do {
             try await store.write { db in
                 guard let agent = try AgentRecord.fetchOne(db, key: agentID), agent.revokedAt == nil else {
@@ -30,42 +32,59 @@ extension Custody {
         agentHub.signal(agentID).poke()
         while true {
             let outcome: Result<PluginResponse, ResetFailure>?
+            let state: String
             do {
-                outcome = try await store.write { db -> Result<PluginResponse, ResetFailure>? in
+                (state, outcome) = try await store.write { db -> (String, Result<PluginResponse, ResetFailure>?) in
                     guard let row = try Row.fetchOne(db, sql: "SELECT * FROM agentJobs WHERE id = ?", arguments: [id]) else {
-                        return .failure(ResetFailure(.outcomeUnknown, "the agent job disappeared"))
+                        return ("gone", .failure(ResetFailure(.outcomeUnknown, "the agent job disappeared")))
                     }
-                    let at = now().seconds
-                    switch row["state"] as String {
-                    case "done":
-                        let text: String = row["result"]
-                        guard let r = try? JSONDecoder().decode(PluginResponse.self, from: Data(text.utf8)) else {
-                            return .failure(ResetFailure(.protocolError, "the agent's answer is not readable"))
-                        }
-                        return .success(r)
-                    case "queued" where at > row["queueDeadline"]:
-                        try db.execute(sql: "UPDATE agentJobs SET state = 'cancelled', ciphertext = x'' WHERE id = ?", arguments: [id])
-                        return .failure(ResetFailure(.unreachable, "the agent did not take the job within \(Int(config.agentQueueSeconds)) s"))
-                    case "offered" where at > row["leaseExpiresAt"] ?? 0:
-                        try db.execute(sql: "UPDATE agentJobs SET state = 'queued', leaseId = NULL, leaseExpiresAt = NULL WHERE id = ?",
-                            arguments: [id])
-                        db.afterNextTransaction { _ in agentHub.signal(agentID).poke() }
-                        return nil
-                    case "leased" where at > row["leaseExpiresAt"] ?? 0:
-                        try db.execute(sql: "UPDATE agentJobs SET state = 'expired', ciphertext = x'' WHERE id = ?", arguments: [id])
-                        return .failure(ResetFailure(.outcomeUnknown, "the agent's lease ran out without an answer"))
-                    default:
-                        return nil
-                    }
+                    return (row["state"], try agentJobStep(row, agentID, db))
                 }
             } catch { throw ResetFailure(.outcomeUnknown, "the agent job could not be read: \(Self.describe(error))") }
+            // Taken by the agent (or past it): from here the new password may have reached the target.
+            if carriesNew && ["leased", "done", "expired", "revoked"].contains(state) { job.exposure?.markReached() }
             switch outcome {
-            case .success(let r)?: return r
+            case .success(let r)?:
+                if carriesNew { try job.exposure?.sent() }
+                return r
             case .failure(let f)?: throw f
             case nil:
                 if Task.isShuttingDownGracefully || Task.isCancelled { throw await stopWaiting(id) }
                 await agentHub.jobEnded.wait(timeout: .milliseconds(500))
             }
+        }
+    }
+
+    /// One look at a job the server waits on: its answer, its end, or nil to go on waiting.
+    private func agentJobStep(_ row: Row, _ agentID: String, _ db: Database) throws -> Result<PluginResponse, ResetFailure>? {
+        let id: String = row["id"]
+        let at = now().seconds
+        switch row["state"] as String {
+        case "done":
+            let text: String = row["result"]
+            guard let r = try? JSONDecoder().decode(PluginResponse.self, from: Data(text.utf8)) else {
+                return .failure(ResetFailure(.protocolError, "the agent's answer is not readable"))
+            }
+            return .success(r)
+        case "queued" where at > row["queueDeadline"]:
+            try db.execute(sql: "UPDATE agentJobs SET state = 'cancelled', ciphertext = x'' WHERE id = ?", arguments: [id])
+            return .failure(ResetFailure(.unreachable, "the agent did not take the job within \(Int(config.agentQueueSeconds)) s"))
+        case "offered" where at > row["leaseExpiresAt"] ?? 0:
+            try db.execute(sql: "UPDATE agentJobs SET state = 'queued', leaseId = NULL, leaseExpiresAt = NULL WHERE id = ?",
+                arguments: [id])
+            db.afterNextTransaction { _ in agentHub.signal(agentID).poke() }
+            return nil
+        case "leased" where at > row["leaseExpiresAt"] ?? 0:
+            try db.execute(sql: "UPDATE agentJobs SET state = 'expired', ciphertext = x'' WHERE id = ?", arguments: [id])
+            return .failure(ResetFailure(.outcomeUnknown, "the agent's lease ran out without an answer"))
+        case "expired":
+            return .failure(ResetFailure(.outcomeUnknown, "the agent's lease ran out without an answer"))
+        case "cancelled":
+            return .failure(ResetFailure(.unreachable, "the job was cancelled before the agent took it (agent revoked or job expired)"))
+        case "revoked":
+            return .failure(ResetFailure(.outcomeUnknown, "the agent was revoked while it held the job"))
+        default:
+            return nil
         }
     }
 

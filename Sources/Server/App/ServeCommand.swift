@@ -97,7 +97,7 @@ extension Custody {
         }
         logger.info("device dialects", metadata: ["loaded": "\(plugins.dialects.dialects.keys.sorted().joined(separator: ","))"])
         return Custody(config: config, store: store, vault: vault, logger: logger, now: now, plugins: plugins, taskSignal: taskSignal,
-            crashAfterReset: crashAfterReset)
+            faults: faults)
     }
 }
 

@@ -52,6 +52,9 @@ struct PartialConfiguration: Decodable {
     var listenerWorkDir: String?
     var dialectsDir: String?
     var resetWorkers: Int?
+    var agentTaskLimit: Int?
+    var reconcileRetries: Int?
+    var reconcileSlowSeconds: Double?
     var resetPerHostLimit: Int?
     var webIdleMinutes: Int?
     var webRevealSeconds: Int?
@@ -67,6 +70,7 @@ struct PartialConfiguration: Decodable {
         case dataDir, host, port, masterKeyFile, tlsCertificateFile, tlsKeyFile, passwordHistoryDepth
         case lockoutThreshold, lockoutWindowMinutes, sessionHours, maxBodyBytes, bcryptCost, logLevel
         case listenerWorkers, listenerTimeoutSeconds, listenerOutputBytes, listenerWorkDir, dialectsDir, resetWorkers, resetPerHostLimit, webIdleMinutes, webRevealSeconds
+        case agentTaskLimit, reconcileRetries, reconcileSlowSeconds
         case notificationAttempts, agentScheduleInterval, agentLongPollSeconds, agentLeaseSeconds, agentOfferSeconds, agentQueueSeconds, enrollmentTokenDays
     }
 
@@ -103,6 +107,9 @@ struct PartialConfiguration: Decodable {
         listenerWorkDir = try c.decodeIfPresent(String.self, forKey: .listenerWorkDir)
         dialectsDir = try c.decodeIfPresent(String.self, forKey: .dialectsDir)
         resetWorkers = try c.decodeIfPresent(Int.self, forKey: .resetWorkers)
+        agentTaskLimit = try c.decodeIfPresent(Int.self, forKey: .agentTaskLimit)
+        reconcileRetries = try c.decodeIfPresent(Int.self, forKey: .reconcileRetries)
+        reconcileSlowSeconds = try c.decodeIfPresent(Double.self, forKey: .reconcileSlowSeconds)
         resetPerHostLimit = try c.decodeIfPresent(Int.self, forKey: .resetPerHostLimit)
         webIdleMinutes = try c.decodeIfPresent(Int.self, forKey: .webIdleMinutes)
         webRevealSeconds = try c.decodeIfPresent(Int.self, forKey: .webRevealSeconds)
@@ -135,6 +142,9 @@ struct PartialConfiguration: Decodable {
         if let v = listenerWorkDir { c.listenerWorkDir = v }
         if let v = dialectsDir { c.dialectsDir = v }
         if let v = resetWorkers { c.resetWorkers = v }
+        if let v = agentTaskLimit { c.agentTaskLimit = v }
+        if let v = reconcileRetries { c.reconcileRetries = v }
+        if let v = reconcileSlowSeconds { c.reconcileSlowSeconds = v }
         if let v = resetPerHostLimit { c.resetPerHostLimit = v }
         if let v = webIdleMinutes { c.webIdleMinutes = v }
         if let v = webRevealSeconds { c.webRevealSeconds = v }

@@ -19,11 +19,17 @@ struct ServerConfiguration: Sendable, Codable, Equatable {
     var logLevel: String = "info"
     /// Resets and verifies running at once, and at once against one host.
     var resetWorkers: Int = 8
+    /// Agent tasks waiting on their agents at once; they hold no reset worker while they wait.
+    var agentTaskLimit: Int = 1000
     var resetPerHostLimit: Int = 4
     /// Attempts for a retryable failure (unreachable, password rejected when generated).
     var resetMaxAttempts: Int = 3
     /// First retry delay in seconds; doubles each time.
     var resetRetrySeconds: Double = 10
+    /// Reconciles with back-off before the account is `unknown` and an alert goes out.
+    var reconcileRetries: Int = 6
+    /// Then reconcile goes on at this pace.
+    var reconcileSlowSeconds: Double = 3600
     /// Listener runs at once; default timeout of a listener (each may set its own); output kept.
     var listenerWorkers: Int = 4
     var listenerTimeoutSeconds: Double = 60
@@ -79,6 +85,10 @@ struct ServerConfiguration: Sendable, Codable, Equatable {
         }
         if !(1...100).contains(notificationAttempts) { out.append("notificationAttempts must be 1...100") }
         if resetRetrySeconds < 0 { out.append("resetRetrySeconds must not be negative") }
+        if !(1...100).contains(reconcileRetries) || !(1...86400).contains(reconcileSlowSeconds) {
+            out.append("reconcileRetries must be 1...100 and reconcileSlowSeconds 1...86400")
+        }
+        if agentTaskLimit < 1 { out.append("agentTaskLimit must be at least 1") }
         if (tlsCertificateFile == nil) != (tlsKeyFile == nil) { out.append("tlsCertificateFile and tlsKeyFile go together") }
         return out
     }

@@ -103,6 +103,7 @@ extension Routes {
             let p = try ctx.caller()
             try await custody.store.write { db in
                 let (r, a, _) = try Catalog.account(try ctx.param("rid"), try ctx.param("aid"), p, .deleteAccount, custody.authorizer, db)
+                try custody.refuseDuringReset(a.id, "deleting the account", db)
                 try db.execute(sql: "DELETE FROM shares WHERE objectKind = 'account' AND objectId = ?", arguments: [a.id])
                 _ = try a.delete(db)
                 try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "delete_account",

@@ -57,11 +57,12 @@ extension Routes {
             try await custody.store.write { db in
                 guard let a = try AgentRecord.fetchOne(db, key: id) else { throw APIError.notFound("agent") }
                 try db.execute(sql: "UPDATE agents SET revokedAt = ? WHERE id = ? AND revokedAt IS NULL", arguments: [custody.now().seconds, id])
-                try db.execute(sql: "UPDATE agentJobs SET state = 'cancelled', ciphertext = x'' WHERE agentId = ? AND state IN ('queued', 'offered')", arguments: [id])
+                try custody.cancelAgentJobs(agentID: id, db)
                 try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "agent_revoked",
                     message: "agent \(a.id) on \(a.hostname)"), in: db)
             }
             custody.agentHub.signal(id).poke()
+            custody.agentHub.jobEnded.poke()
             return Reply.noContent()
         }
     }

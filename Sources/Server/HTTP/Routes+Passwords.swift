@@ -18,6 +18,28 @@ struct PasswordSetBody: APIBody {
     }
 }
 
+/// A password answer: the current one and, while a reset is unresolved, the candidates it may
+/// have left on the target (retrieve them all; a verify settles which one works).
+struct PasswordAnswer: Encodable {
+    struct Candidate: Encodable {
+        let password: String
+        /// What wrote it: "remote reset, task ID" (its state) or "remote reset".
+        let origin: String
+        let requestedBy: String
+        let createdAt: Date
+    }
+    let password: String
+    let candidates: [Candidate]
+
+    init(_ r: Custody.Retrieved) {
+        password = r.current.reveal()
+        candidates = r.candidates.map {
+            Candidate(password: $0.secret.reveal(), origin: "remote reset" + ($0.taskId.map { ", task \($0)" } ?? ""),
+                requestedBy: $0.createdBy, createdAt: $0.createdAt)
+        }
+    }
+}
+
 extension Routes {
     func passwords(_ t: RouteTable) {
         t.add(.get, "/resources/:rid/accounts/:aid/password", "Retrieve a password (audited; ?reason=&ticketId=)") { req, ctx in
@@ -26,9 +48,9 @@ extension Routes {
             let ticket = req.uri.queryParameters.get("ticketId")
             try Validate.text(reason, field: "reason", max: 1000)
             try Validate.text(ticket, field: "ticketId", max: 200)
-            let secret = try await custody.retrievePassword(rid: try ctx.param("rid"), aid: try ctx.param("aid"), by: p, reason: reason,
+            let got = try await custody.retrieve(rid: try ctx.param("rid"), aid: try ctx.param("aid"), by: p, reason: reason,
                 ticketId: ticket, ip: ctx.remoteIP)
-            var response = try Reply.json(["password": secret.reveal()])
+            var response = try Reply.json(PasswordAnswer(got))
             response.headers[.cacheControl] = "no-store"
             response.headers[HTTPField.Name("Pragma")!] = "no-cache"
             return response
@@ -45,6 +67,7 @@ extension Routes {
             }
             try await custody.store.write { db in
                 let (r, a, _) = try Catalog.account(rid, aid, p, .changePassword, custody.authorizer, db)
+                try custody.refuseDuringReset(a.id, "a local change", db)
                 let policy = try Catalog.effectivePolicy(for: r, db)
                 let new: Secret
                 if let given = b.newPassword {
@@ -85,16 +108,29 @@ extension Custody {
     /// Reads an account's current password for `p`: checked, with the reason rule, and audited
     /// (a refusal is audited too, outside the rolled-back transaction).
     func retrievePassword(rid: String, aid: String, by p: Principal, reason: String?, ticketId ticket: String?, ip: String) async throws -> Secret {
+        try await retrieve(rid: rid, aid: aid, by: p, reason: reason, ticketId: ticket, ip: ip).current
+    }
+
+    /// The current password and, while a reset is unresolved, its candidates (audited as one retrieval).
+    struct Retrieved: Sendable {
+        let current: Secret
+        let candidates: [SecretStore.Candidate]
+    }
+
+    func retrieve(rid: String, aid: String, by p: Principal, reason: String?, ticketId ticket: String?, ip: String) async throws -> Retrieved {
         do {
-            return try await store.write { db -> Secret in
+            return try await store.write { db -> Retrieved in
                 let (r, a, _) = try Catalog.account(rid, aid, p, .retrievePassword, authorizer, db)
                 if try Settings.get(Settings.requireReason, db) == "true", (reason ?? "").trimmingWhitespace.isEmpty {
                     throw APIError.badRequest("reason_required", "a reason is required to retrieve passwords")
                 }
                 guard let s = try secrets.current(account: a.id, db) else { throw APIError.notFound("password") }
+                let candidates = try secrets.candidates(account: a.id, db)
                 try AuditLog.append(AuditEvent(user: p.username, ip: ip, operation: "retrieve_password",
-                    resource: r.name, account: a.loginName, reason: reason, ticketId: ticket, resourceId: r.id, accountId: a.id), in: db)
-                return s
+                    resource: r.name, account: a.loginName, reason: reason, ticketId: ticket,
+                    message: candidates.isEmpty ? nil : "with \(candidates.count) candidate password(s) of an unresolved reset",
+                    resourceId: r.id, accountId: a.id), in: db)
+                return Retrieved(current: s, candidates: candidates)
             }
         } catch let denied as Authorizer.Denied {
             try await audit(AuditEvent(user: p.username, ip: ip, operation: "retrieve_password",

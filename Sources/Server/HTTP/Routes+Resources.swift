@@ -108,6 +108,7 @@ extension Routes {
             try await custody.store.write { db in
                 let (r, _) = try Catalog.resource(try ctx.param("rid"), p, .deleteResource, custody.authorizer, db)
                 let accountIDs = try String.fetchAll(db, sql: "SELECT id FROM accounts WHERE resourceId = ?", arguments: [r.id])
+                for a in accountIDs { try custody.refuseDuringReset(a, "deleting the resource", db) }
                 try db.execute(sql: "DELETE FROM shares WHERE objectKind = 'resource' AND objectId = ?", arguments: [r.id])
                 for a in accountIDs {
                     try db.execute(sql: "DELETE FROM shares WHERE objectKind = 'account' AND objectId = ?", arguments: [a])

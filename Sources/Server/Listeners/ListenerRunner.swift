@@ -17,13 +17,13 @@ struct ListenerRunner: Service {
         let load = TaskEngine.Load()
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                let (running, _) = load.snapshot
+                let (running, _, _) = load.snapshot
                 let claimed = (try? await custody.claimListenerRuns(limit: custody.config.listenerWorkers - running)) ?? []
                 for run in claimed {
-                    load.start("listener")
+                    load.start("listener", agent: false)
                     group.addTask {
                         await custody.runListener(run)
-                        load.finish("listener")
+                        load.finish("listener", agent: false)
                         custody.listenerSignal.poke()
                     }
                 }

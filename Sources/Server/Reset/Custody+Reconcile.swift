@@ -5,7 +5,8 @@ import Shared
 /// Reconcile, commit and the end of a task.
 extension Custody {
     /// The outcome is unknown: verify the pending and the current password on fresh connections and
-    /// keep whichever works. Unreachable: try again later. Neither works: out of sync, both kept.
+    /// keep whichever works (ResetStateMachine.verdict). Neither works: out of sync, both kept as
+    /// candidates. A verify that cannot tell: try again later, with back-off.
     func reconcile(_ task: TaskRecord, cause: ResetFailure?) async throws {
         var task = task
         task.phase = .reconcile
@@ -14,42 +15,56 @@ extension Custody {
         let pending = try await store.read { [task] db in
             try task.pendingSecretId.flatMap { try secrets.pending(id: $0, account: task.accountId, db) }
         }
-        var unreachable = false
-        if let pending {
-            let result = await verifyResult(c, pending)
-            if result == nil {
-                try await commit(task, message: "reconciled: the new password works on the target")
-                return
-            }
-            unreachable = unreachable || result == .unreachable
-        }
-        let currentResult = await verifyResult(c, c.current)
-        if currentResult == nil {
+        var pendingResult: ResetFailure.Code?? = nil
+        if let pending { pendingResult = .some(await verifyResult(c, pending, task)) }
+        var currentResult: ResetFailure.Code? = .authenticationFailed
+        if pendingResult != .some(nil) { currentResult = await verifyResult(c, c.current, task) }
+        switch ResetStateMachine.verdict(pending: pendingResult, current: currentResult) {
+        case .pendingWorks:
+            try await commit(task, message: "reconciled: the new password works on the target")
+        case .currentWorks:
             if task.pendingSecretId != nil { try await dropPending(&task) }
             try await finish(task, state: .failed, code: cause?.code.rawValue ?? ResetFailure.Code.outcomeUnknown.rawValue,
                 message: "reconciled: the change did not happen, the current password still works" + (cause.map { " (\($0.message))" } ?? ""),
                 sync: .inSync)
-            return
+        case .neitherWorks:
+            try await finish(task, state: .failed, code: ResetFailure.Code.outcomeUnknown.rawValue,
+                message: "neither the new nor the current password works on the target; both are kept in the vault", sync: .outOfSync)
+            try await audit(AuditEvent(user: "system", ip: "local", operation: "out_of_sync", outcome: "failure",
+                resource: c.target.resource.name, account: c.target.account.loginName, message: "task \(task.id): neither password works",
+                resourceId: task.resourceId, accountId: task.accountId))
+        case .cannotTell:
+            let why = [pendingResult.flatMap { $0 }, currentResult].compactMap { $0?.rawValue }.joined(separator: ", ")
+            try await reconcileLater(task, because: "the target could not tell which password works (\(why))")
         }
-        unreachable = unreachable || currentResult == .unreachable
-        if unreachable {
-            task.state = .unknown
-            task.attempts += 1
-            let delay = config.resetRetrySeconds * pow(2, Double(min(task.attempts, 10)))
-            task.notBefore = now().seconds + max(delay, 1)
-            task.resultCode = ResetFailure.Code.outcomeUnknown.rawValue
-            task.resultMessage = "the target is unreachable; reconcile will try again"
-            try await store.write { [task] db in
-                try task.update(db)
-                try db.execute(sql: "UPDATE accounts SET syncStatus = 'unknown' WHERE id = ?", arguments: [task.accountId])
-            }
-            return
+    }
+
+    /// Reconcile waits: bounded back-off, then (after `reconcileRetries`) the account is `unknown`,
+    /// an alert goes out once, and reconcile goes on at `reconcileSlowSeconds`.
+    func reconcileLater(_ task: TaskRecord, because reason: String) async throws {
+        var t = task
+        t.state = .unknown
+        t.phase = .reconcile
+        t.reconcileAttempts += 1
+        let retries = config.reconcileRetries
+        let delay = t.reconcileAttempts < retries
+            ? config.resetRetrySeconds * pow(2, Double(min(t.reconcileAttempts, 10))) : config.reconcileSlowSeconds
+        t.notBefore = now().seconds + max(delay, 1)
+        t.resultCode = ResetFailure.Code.outcomeUnknown.rawValue
+        t.resultMessage = "reconcile waits: \(reason)"
+        let alert = t.reconcileAttempts == retries
+        try await store.write { [t] db in
+            try t.update(db)
+            try db.execute(sql: "UPDATE accounts SET syncStatus = 'unknown' WHERE id = ?", arguments: [t.accountId])
+            guard alert else { return }
+            try AuditLog.append(AuditEvent(user: "system", ip: "server", operation: "reconcile_unresolved", outcome: "failure",
+                message: "task \(t.id): after \(retries) tries it is not known which password works: \(reason); the candidates stay retrievable",
+                resourceId: t.resourceId, accountId: t.accountId), in: db)
+            var f = try accountFacts(.resetFailed, resourceId: t.resourceId, accountId: t.accountId, db)
+            (f.user, f.status, f.reason) = (t.requestedBy, "unknown", t.reason)
+            f.message = "Unresolved: which password works is not known yet (\(reason)). The candidate passwords stay retrievable."
+            try notify(f, accounts: [t.accountId], db)
         }
-        try await finish(task, state: .failed, code: ResetFailure.Code.outcomeUnknown.rawValue,
-            message: "neither the new nor the current password works on the target; both are kept in the vault", sync: .outOfSync)
-        try await audit(AuditEvent(user: "system", ip: "local", operation: "out_of_sync", outcome: "failure",
-            resource: c.target.resource.name, account: c.target.account.loginName, message: "task \(task.id): neither password works",
-            resourceId: task.resourceId, accountId: task.accountId))
     }
 
     /// Pending becomes current, in one transaction with the task, the account and the audit.
@@ -89,10 +104,18 @@ extension Custody {
         task.state = .succeeded
     }
 
-    func finish(_ task: TaskRecord, state: TaskRecord.State, code: String, message: String, sync: SyncStatus? = nil) async throws {
+    func finish(_ task: TaskRecord, state: TaskRecord.State, code: String, message: String, sync: SyncStatus? = nil,
+        checkSuperseded: Bool = true) async throws
+    {
         let at = now()
         try await store.write { [task] db in
             var t = task
+            var sync = sync
+            var message = message
+            if sync != nil, checkSuperseded, try superseded(t, db) {
+                sync = nil
+                message += " (not applied: a reset changed or is changing this password)"
+            }
             t.state = state
             t.phase = .done
             t.resultCode = code
@@ -125,26 +148,13 @@ extension Custody {
             resourceId: task.resourceId, accountId: task.accountId))
     }
 
-    /// nil when `password` logs in; otherwise the failure's code.
-    func verifyResult(_ c: Context, _ password: Secret?) async -> ResetFailure.Code? {
+    /// nil when `password` logs in; otherwise the failure's code. A test's fault hook may fail it.
+    func verifyResult(_ c: Context, _ password: Secret?, _ task: TaskRecord? = nil) async -> ResetFailure.Code? {
         do throws(ResetFailure) {
+            try task.flatMap { faults.transport($0) }?.fault(at: ResetFaultPoint.verify)
             try await c.target.plugin.verify(job(c, operation: .verify, current: password, new: nil))
             return nil
         } catch { return error.code }
-    }
-
-    func runVerify(_ task: TaskRecord) async throws {
-        let c = try await context(task)
-        var failure: ResetFailure?
-        do throws(ResetFailure) {
-            try await c.target.plugin.verify(job(c, operation: .verify, current: c.current, new: nil))
-        } catch { failure = error }
-        guard let error = failure else {
-            try await finish(task, state: .succeeded, code: "ok", message: "the stored password works", sync: .inSync)
-            return
-        }
-        let sync: SyncStatus = error.code == .authenticationFailed ? .outOfSync : error.code == .unreachable ? .unreachable : .unknown
-        try await finish(task, state: .failed, code: error.code.rawValue, message: error.message, sync: sync)
     }
 
     /// Trust on first use: the first host key seen is pinned in the reset config.

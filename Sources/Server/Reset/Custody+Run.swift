@@ -14,6 +14,8 @@ extension Custody {
         let policy: PasswordPolicy
     }
 
+    var machine: ResetStateMachine { ResetStateMachine(maxAttempts: config.resetMaxAttempts) }
+
     func execute(_ task: TaskRecord) async {
         do {
             switch (task.kind, task.phase) {
@@ -23,25 +25,22 @@ extension Custody {
             }
         } catch {
             logger.error("task failed internally", metadata: ["task": "\(task.id)", "error": "\(type(of: error))"])
-            let task = (try? await store.read { db in try TaskRecord.fetchOne(db, key: task.id) }) ?? task
-            if task.kind == .reset, task.pendingSecretId != nil {
-                // A change may be live on the target: never drop the pending password; reconcile later.
-                try? await postponeReconcile(task, because: Self.describe(error))
+            var task = (try? await store.read { db in try TaskRecord.fetchOne(db, key: task.id) }) ?? task
+            let failure = ResetFailure(.protocolError, "the task could not run: \(Self.describe(error))")
+            guard task.kind == .reset else {
+                try? await finish(task, state: .failed, code: "internalError", message: failure.message)
                 return
             }
-            try? await finish(task, state: .failed, code: "internalError", message: "the task could not run: \(Self.describe(error))")
+            switch machine.next(task.phase, .setupFailed(failure), attempts: task.attempts, passwordGiven: task.newPasswordGiven).1 {
+            case .fail:
+                // Nothing touched the target: the pending password (a given one) goes, the task fails.
+                try? await dropPending(&task)
+                try? await finish(task, state: .failed, code: "internalError", message: failure.message)
+            default:
+                // A change may be live on the target: never drop the pending password; reconcile later.
+                try? await reconcileLater(task, because: Self.describe(error))
+            }
         }
-    }
-
-    func postponeReconcile(_ task: TaskRecord, because reason: String) async throws {
-        var t = task
-        t.state = .unknown
-        t.phase = .reconcile
-        t.attempts += 1
-        t.notBefore = now().seconds + max(config.resetRetrySeconds * pow(2, Double(min(t.attempts, 10))), 1)
-        t.resultCode = ResetFailure.Code.outcomeUnknown.rawValue
-        t.resultMessage = "reconcile waits: \(reason)"
-        try await store.write { [t] db in try t.update(db) }
     }
 
     static func describe(_ error: any Error) -> String {
@@ -114,47 +113,52 @@ extension Custody {
             }
             task.phase = .changing
             try await store.write { [task] db in try task.update(db) }
-            var outcome: Result<ResetReport, ResetFailure>
+            if faults.crashAt(task, .afterPending) { return }
+            let exposure = ResetExposure(faults: faults.transport(task))
+            var resetJob = job(c, operation: .reset, current: c.current, new: new)
+            resetJob.exposure = exposure
+            let event: ResetStateMachine.Event
+            var report = ResetReport()
             do throws(ResetFailure) {
-                outcome = .success(try await c.target.plugin.reset(job(c, operation: .reset, current: c.current, new: new)))
-            } catch { outcome = .failure(error) }
-            let report: ResetReport
-            switch outcome {
-            case .success(let r): report = r
-            case .failure(let error):
-                try await auditAttempt(task, c, outcome: "failure", message: error.description)
-                if error.code == .rejectedByTarget && !task.newPasswordGiven && task.attempts < config.resetMaxAttempts {
-                    try await dropPending(&task)
-                    continue
-                }
-                if error.code == .unreachable && task.attempts < config.resetMaxAttempts {
-                    if !task.newPasswordGiven { try await dropPending(&task) }
-                    task.state = .queued
-                    task.phase = .queued
-                    task.notBefore = now().seconds + config.resetRetrySeconds * pow(2, Double(task.attempts - 1))
-                    task.resultCode = error.code.rawValue
-                    task.resultMessage = "retrying: \(error.message)"
-                    try await store.write { [task] db in try task.update(db) }
-                    return
-                }
-                if error.isDefinite {
-                    try await dropPending(&task)
-                    try await finish(task, state: .failed, code: error.code.rawValue, message: error.message,
-                        sync: syncStatus(after: error, c))
-                    return
-                }
-                try await reconcile(task, cause: error)
+                report = try await c.target.plugin.reset(resetJob)
+                event = .changed
+            } catch { event = .changeFailed(error, reached: exposure.reached) }
+            let (phase, action) = machine.next(task.phase, event, attempts: task.attempts, passwordGiven: task.newPasswordGiven)
+            switch action {
+            case .verify: break
+            case .retry(let f, let regenerate, let later):
+                try await auditAttempt(task, c, outcome: "failure", message: f.description)
+                if regenerate { try await dropPending(&task) }
+                guard later else { continue }
+                task.state = .queued
+                task.phase = phase
+                task.notBefore = now().seconds + config.resetRetrySeconds * pow(2, Double(task.attempts - 1))
+                task.resultCode = f.code.rawValue
+                task.resultMessage = "retrying: \(f.message)"
+                try await store.write { [task] db in try task.update(db) }
                 return
+            case .fail(let f):
+                try await auditAttempt(task, c, outcome: "failure", message: f.description)
+                try await dropPending(&task)
+                try await finish(task, state: .failed, code: f.code.rawValue, message: f.message, sync: syncStatus(after: f, c))
+                return
+            case .reconcile(let f):
+                try await auditAttempt(task, c, outcome: "failure", message: f.description)
+                try await reconcile(task, cause: f)
+                return
+            case .send, .commit: throw APIError.badRequest("internal", "unexpected reset step \(action)")
             }
-            if crashAfterReset(task) { return }  // test hook: the process "dies" here
+            if faults.crashAt(task, .afterChange) { return }
             if let key = report.learnedHostKey { try await pinHostKey(key, c) }
-            task.phase = .verifying
+            task.phase = phase
             try await store.write { [task] db in try task.update(db) }
-            if let code = await verifyResult(c, new) {
-                try await reconcile(task, cause: ResetFailure(.outcomeUnknown, "the target accepted the change but the new password did not verify (\(code))"))
-                return
+            let verified = await verifyResult(c, new, task)
+            if faults.crashAt(task, .afterVerify) { return }
+            switch machine.next(task.phase, .verified(verified), attempts: task.attempts, passwordGiven: task.newPasswordGiven).1 {
+            case .commit: try await commit(task, message: report.message)
+            case .reconcile(let f): try await reconcile(task, cause: f)
+            default: throw APIError.badRequest("internal", "unexpected verify step")
             }
-            try await commit(task, message: report.message)
             return
         }
     }

@@ -74,6 +74,12 @@ extension Custody {
         let task = try await store.write { db -> TaskRecord in
             let (r, a, _) = try Catalog.account(rid, aid, p, .readAccount, authorizer, db)
             _ = try resetTarget(r, a, db)
+            if try resetUnderWay(a.id, db) {
+                throw APIError(.conflict, "reset_in_progress", "a reset of this account is under way; its own verify settles the account")
+            }
+            if try verifyUnderWay(a.id, db) {
+                throw APIError(.conflict, "verify_in_progress", "a verify of this account is already queued or running")
+            }
             let t = try newTask(.verify, r, a, by: p.username, id: p.userID, reason: nil, ticketId: nil, db)
             try t.insert(db)
             try AuditLog.append(AuditEvent(user: p.username, ip: ip, operation: "queue_verify", resource: r.name, account: a.loginName,
@@ -101,9 +107,25 @@ extension Custody {
             && ["queued", "running", "unknown"].contains(Column("state"))).fetchCount(db) > 0
     }
 
-    /// Marks up to `limit` due tasks running, skipping hosts at their limit.
-    func claim(limit: Int, busyHosts: [String: Int]) async throws -> [TaskRecord] {
-        guard limit > 0 else { return [] }
+    /// Whether a verify of the account is queued or running (one at a time).
+    func verifyUnderWay(_ accountID: String, _ db: Database) throws -> Bool {
+        try TaskRecord.filter(Column("accountId") == accountID && Column("kind") == "verify"
+            && ["queued", "running"].contains(Column("state"))).fetchCount(db) > 0
+    }
+
+    /// Refuses a change to the account (delete, local change) while a reset may be changing it.
+    func refuseDuringReset(_ accountID: String, _ what: String, _ db: Database) throws {
+        if try resetUnderWay(accountID, db) {
+            throw APIError(.conflict, "reset_in_progress", "a reset of this account is under way: \(what) waits until it has ended")
+        }
+    }
+
+    /// Marks due tasks running: up to `limit` agentless ones and `agentLimit` agent ones (they only
+    /// wait on their agent and hold no worker), skipping hosts at their limit and accounts that
+    /// already have a task running (single flight). A verify found while a reset of its account
+    /// is under way is cancelled: the reset's own verify settles the account.
+    func claim(limit: Int, agentLimit: Int = 0, busyHosts: [String: Int]) async throws -> [TaskRecord] {
+        guard limit > 0 || agentLimit > 0 else { return [] }
         let perHost = config.resetPerHostLimit
         let at = now()
         // The engine asks every tick; an idle server must not take the writer for nothing.
@@ -116,10 +138,27 @@ extension Custody {
             try cancelOutsideWindow(at, db)
             var counts = busyHosts
             var picked: [TaskRecord] = []
+            var left = (agentless: limit, agent: agentLimit)
+            var busy = Set(try String.fetchAll(db, sql: "SELECT accountId FROM tasks WHERE state = 'running'"))
+            let resetting = Set(try String.fetchAll(db, sql: """
+                SELECT accountId FROM tasks WHERE kind = 'reset' AND state IN ('queued', 'running', 'unknown')
+                """))
             let due = try TaskRecord.fetchAll(db, sql: """
                 SELECT * FROM tasks WHERE state IN ('queued', 'unknown') AND notBefore <= ? ORDER BY createdAt LIMIT 500
                 """, arguments: [at.seconds])
-            for var t in due where picked.count < limit && counts[t.host, default: 0] < perHost {
+            for var t in due where counts[t.host, default: 0] < perHost && !busy.contains(t.accountId) {
+                if t.kind == .verify && resetting.contains(t.accountId) {
+                    try cancelVerify(&t, at, db)
+                    continue
+                }
+                if t.via == "agent" {
+                    guard left.agent > 0 else { continue }
+                    left.agent -= 1
+                } else {
+                    guard left.agentless > 0 else { continue }
+                    left.agentless -= 1
+                }
+                busy.insert(t.accountId)
                 counts[t.host, default: 0] += 1
                 t.state = .running
                 t.startedAt = t.startedAt ?? at
@@ -128,6 +167,15 @@ extension Custody {
             }
             return picked
         }
+    }
+
+    private func cancelVerify(_ t: inout TaskRecord, _ at: Date, _ db: Database) throws {
+        t.state = .cancelled
+        t.phase = .done
+        t.resultCode = "resetInProgress"
+        t.resultMessage = "a reset of this account is under way; its own verify settles the account"
+        t.finishedAt = at
+        try t.update(db)
     }
 
     /// A rotation's allowed-hours window closed before these tasks started: they are cancelled
@@ -156,13 +204,27 @@ extension Custody {
     /// At start: a task cut short before touching the target goes back to the queue; one that may
     /// have touched it is reconciled.
     func recoverInterrupted() async throws -> Int {
-        try await store.write { db in
-            try db.execute(sql: "UPDATE tasks SET state = 'queued' WHERE state = 'running' AND phase = 'queued'")
-            try db.execute(sql: """
-                UPDATE tasks SET state = 'unknown', phase = 'reconcile', notBefore = 0
-                WHERE state = 'running' AND phase IN ('changing', 'verifying', 'reconcile')
-                """)
-            return db.changesCount
+        let machine = self.machine
+        return try await store.write { db in
+            var reconciled = 0
+            for var t in try TaskRecord.filter(Column("state") == "running").fetchAll(db) {
+                guard t.kind == .reset else {
+                    t.state = .queued
+                    try t.update(db)
+                    continue
+                }
+                let (phase, action) = machine.next(t.phase, .interrupted, attempts: t.attempts, passwordGiven: t.newPasswordGiven)
+                t.phase = phase
+                if case .reconcile = action {
+                    t.state = .unknown
+                    t.notBefore = 0
+                    reconciled += 1
+                } else {
+                    t.state = .queued
+                }
+                try t.update(db)
+            }
+            return reconciled
         }
     }
 }

@@ -2,7 +2,8 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// Runs queued tasks: a bounded worker pool with a per-host limit. At start it recovers tasks a
+/// Runs queued tasks: a bounded worker pool with a per-host limit; agent tasks wait apart (parked
+/// on their agent, holding no worker). At start it recovers tasks a
 /// crash interrupted. On graceful shutdown it stops claiming and lets running tasks finish.
 struct TaskEngine: Service {
     let custody: Custody
@@ -11,34 +12,50 @@ struct TaskEngine: Service {
     func run() async throws {
         let recovered = try await custody.recoverInterrupted()
         if recovered > 0 { custody.logger.notice("reconciling interrupted tasks", metadata: ["count": "\(recovered)"]) }
+        // No task waits on an agent job yet: what a stopped server left is ended (its reset reconciles).
+        let orphans = try await custody.sweepAgentJobs(all: true)
+        if orphans > 0 { custody.logger.notice("ended orphaned agent jobs", metadata: ["count": "\(orphans)"]) }
         let load = Load()
+        var lastSweep = ContinuousClock.now
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                let (running, hosts) = load.snapshot
-                let claimed = (try? await custody.claim(limit: custody.config.resetWorkers - running, busyHosts: hosts)) ?? []
+                let (running, agentRunning, hosts) = load.snapshot
+                let claimed = (try? await custody.claim(limit: custody.config.resetWorkers - running,
+                    agentLimit: custody.config.agentTaskLimit - agentRunning, busyHosts: hosts)) ?? []
                 for task in claimed {
-                    load.start(task.host)
+                    let agent = task.via == "agent"
+                    load.start(task.host, agent: agent)
                     group.addTask {
                         await custody.execute(task)
-                        load.finish(task.host)
+                        load.finish(task.host, agent: agent)
                         custody.taskSignal.poke()
                     }
+                }
+                if ContinuousClock.now - lastSweep > .seconds(30) {
+                    lastSweep = ContinuousClock.now
+                    _ = try? await custody.sweepAgentJobs()
                 }
                 await custody.taskSignal.wait(timeout: tick)
             }
         }
     }
 
-    /// Running tasks in all and per host.
+    /// Running tasks: agentless (they hold a reset worker), agent (they wait on an agent), per host.
     final class Load: @unchecked Sendable {
         private let lock = NSLock()
         private var running = 0
+        private var agentRunning = 0
         private var hosts: [String: Int] = [:]
-        var snapshot: (Int, [String: Int]) { lock.withLock { (running, hosts) } }
-        func start(_ host: String) { lock.withLock { running += 1; hosts[host, default: 0] += 1 } }
-        func finish(_ host: String) {
+        var snapshot: (Int, Int, [String: Int]) { lock.withLock { (running, agentRunning, hosts) } }
+        func start(_ host: String, agent: Bool) {
             lock.withLock {
-                running -= 1
+                if agent { agentRunning += 1 } else { running += 1 }
+                hosts[host, default: 0] += 1
+            }
+        }
+        func finish(_ host: String, agent: Bool) {
+            lock.withLock {
+                if agent { agentRunning -= 1 } else { running -= 1 }
                 hosts[host, default: 1] -= 1
                 if hosts[host] == 0 { hosts[host] = nil }
             }

@@ -36,6 +36,8 @@ struct TaskRecord: Codable, FetchableRecord, PersistableRecord, Sendable, EpochD
     var notAfter: Double? = nil
     var rotationRunId: String? = nil
     var integrityRunId: String? = nil
+    /// Reconciles that could not tell which password works (back-off, then the slow pace).
+    var reconcileAttempts: Int = 0
 
     var isFinished: Bool { state == .succeeded || state == .failed || state == .cancelled }
 }

@@ -26,6 +26,10 @@ extension Custody {
                     entry.skipped = "a reset of this account is under way"
                     continue
                 }
+                if try verifyUnderWay(a.id, db) {
+                    entry.skipped = "a verify of this account is already under way"
+                    continue
+                }
                 do { _ = try resetTarget(r, a, db) } catch {
                     entry.skipped = Self.describe(error)
                     continue

@@ -38,7 +38,16 @@ extension Custody {
         for r in resources {
             let accounts = try AccountRecord.filter(Column("resourceId") == r.id).order(Column("loginName")).fetchAll(db)
             guard let first = accounts.first else { continue }
-            let refs = try resetTarget(r, first, db).config
+            // One misconfigured resource is skipped and reported; the run and the others commit together.
+            let refs: ResetConfig
+            do { refs = try resetTarget(r, first, db).config } catch let error as APIError {
+                for a in accounts {
+                    var entry = RotationRunRecord.Entry(resourceId: r.id, accountId: a.id, resource: r.name, account: a.loginName)
+                    entry.skipped = error.message
+                    run.entries.append(entry)
+                }
+                continue
+            }
             let helpers = Set([refs.loginAccount, refs.rootAccount, refs.enableAccount].compactMap { $0 })
             for a in accounts {
                 var entry = RotationRunRecord.Entry(resourceId: r.id, accountId: a.id, resource: r.name, account: a.loginName)
@@ -51,7 +60,11 @@ extension Custody {
                     entry.skipped = "a reset of this account is already under way"
                     continue
                 }
-                let target = try resetTarget(r, a, db)
+                let target: ResetTarget
+                do { target = try resetTarget(r, a, db) } catch let error as APIError {
+                    entry.skipped = error.message
+                    continue
+                }
                 var t = try newTask(.reset, r, a, by: user, reason: "rotation of group \(g.name)", db)
                 t.notAfter = notAfter
                 t.rotationRunId = run.id

@@ -161,6 +161,9 @@ enum Migrations {
                   enabled INTEGER NOT NULL DEFAULT 0, lastStep INTEGER NOT NULL DEFAULT 0, createdAt REAL NOT NULL)
                 """)
         }
+        m.registerMigration("v11-reconcile") { db in
+            try db.execute(sql: "ALTER TABLE tasks ADD COLUMN reconcileAttempts INTEGER NOT NULL DEFAULT 0")
+        }
         return m
     }
 }

@@ -61,6 +61,33 @@ struct SecretStore: Sendable {
         return try rows.map { try vault.openSecret($0["sealed"], identity: Vault.secretIdentity(secretID: $0["id"], accountID: account)) }
     }
 
+    /// A pending password a reset may have set on the target, retrievable until a verify settles it.
+    struct Candidate: Sendable {
+        let id: String
+        let secret: Secret
+        let createdAt: Date
+        let createdBy: String
+        let taskId: String?
+        /// The reset that wrote it is still queued, running or reconciling.
+        let active: Bool
+    }
+
+    /// The account's candidates, newest first, but for those of resets that have not touched the target yet.
+    func candidates(account: String, _ db: Database) throws -> [Candidate] {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT s.id, s.sealed, s.createdAt, s.createdBy, t.id AS taskId, t.state AS taskState, t.phase AS taskPhase
+            FROM secrets s LEFT JOIN tasks t ON t.pendingSecretId = s.id
+            WHERE s.accountId = ? AND s.state = 'pending' AND (t.id IS NULL OR t.phase != 'queued')
+            ORDER BY s.createdAt DESC, s.rowid DESC
+            """, arguments: [account])
+        return try rows.map { row in
+            let state: String? = row["taskState"]
+            return Candidate(id: row["id"], secret: try vault.openSecret(row["sealed"], identity: Vault.secretIdentity(secretID: row["id"], accountID: account)),
+                createdAt: Date(timeIntervalSince1970: row["createdAt"]), createdBy: row["createdBy"], taskId: row["taskId"],
+                active: ["queued", "running", "unknown"].contains(state ?? ""))
+        }
+    }
+
     func historyCount(account: String, _ db: Database) throws -> Int {
         try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM secrets WHERE accountId = ? AND state = 'history'", arguments: [account]) ?? 0
     }

@@ -53,9 +53,9 @@ extension WebConsole {
                 let reason = f["reason"].flatMap { $0.isEmpty ? nil : $0 }
                 try Validate.text(reason, field: "reason", max: 1000)
                 do {
-                    let secret = try await custody.retrievePassword(rid: try ctx.parameters.require("rid"), aid: try ctx.parameters.require("aid"),
+                    let got = try await custody.retrieve(rid: try ctx.parameters.require("rid"), aid: try ctx.parameters.require("aid"),
                         by: v.principal, reason: reason, ticketId: nil, ip: ctx.remoteIP)
-                    return try await accountPage(v, ctx, revealed: secret)
+                    return try await accountPage(v, ctx, revealed: got.current, candidates: got.candidates)
                 } catch let e as APIError where e.code == "reason_required" {
                     return try await accountPage(v, ctx, revealed: nil, errors: ["reason": e.message], status: .badRequest)
                 }
@@ -94,8 +94,8 @@ extension WebConsole {
             "types": types.map { ["name": $0, "selected": $0 == (values["type"] ?? "Linux")] }], status: status)
     }
 
-    func accountPage(_ v: Visitor, _ ctx: AppContext, revealed: Secret?, errors: [String: String] = [:], notice: String? = nil,
-        status: HTTPResponse.Status = .ok) async throws -> Response
+    func accountPage(_ v: Visitor, _ ctx: AppContext, revealed: Secret?, candidates: [SecretStore.Candidate] = [],
+        errors: [String: String] = [:], notice: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response
     {
         let ids = try Self.ids(ctx), p = v.principal, authorizer = custody.authorizer
         let (r, a, requireReason, policy, can) = try await custody.store.read { db in
@@ -112,6 +112,13 @@ extension WebConsole {
             "hideAfter": custody.config.webRevealSeconds, "requireReason": requireReason, "errors": errors, "can": can,
             "policy": ["name": policy.name, "rules": Self.describe(policy)], "base": Self.path(ids)]
         if let revealed { values["revealed"] = revealed.reveal() }
+        if revealed != nil && !candidates.isEmpty {
+            values["hasCandidates"] = true
+            values["candidates"] = candidates.enumerated().map { i, c in
+                ["password": c.secret.reveal(), "index": i, "origin": "remote reset" + (c.taskId.map { ", task \($0)" } ?? ""),
+                    "createdBy": c.createdBy, "createdAt": Self.when(c.createdAt)] as [String: Any]
+            }
+        }
         if let notice { values["notice"] = notice }
         if let shares = try await shares("/resources/:rid/accounts/:aid/shares", ids, v, ctx) {
             values["shares"] = ["list": shares, "shareAction": Self.path(ids) + "/shares", "permissions": ["view", "modify"]] as [String: Any]

@@ -26,6 +26,12 @@ public struct ResetJob: Codable, Sendable {
     /// su's root account, or the enable account on devices.
     public var rootAccount: Credential?
     public var settings: ResetSettings
+    /// Where the new password has gone, for the server's reset state machine (never encoded).
+    public var exposure: ResetExposure? = nil
+
+    private enum CodingKeys: String, CodingKey {
+        case operation, resource, account, currentPassword, newPassword, loginAccount, rootAccount, settings
+    }
 
     public init(operation: Operation, resource: [String: String], account: [String: String], currentPassword: Secret?,
         newPassword: Secret? = nil, loginAccount: Credential? = nil, rootAccount: Credential? = nil, settings: ResetSettings)

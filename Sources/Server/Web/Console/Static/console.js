@@ -21,6 +21,10 @@ document.addEventListener("DOMContentLoaded", () => {
       if (copy) copy.remove();
       const note = document.getElementById("hide-note");
       if (note) note.textContent = "Hidden. Show it again from the account page.";
+      for (const c of document.querySelectorAll("code.candidate")) {
+        c.textContent = "••••••••";
+        c.classList.add("hidden-secret");
+      }
     }, seconds * 1000);
     const copy = document.getElementById("copy-password");
     if (copy && navigator.clipboard) {
