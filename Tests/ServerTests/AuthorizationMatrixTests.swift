@@ -9,7 +9,7 @@ import Testing
 @Suite struct AuthorizationMatrixTests {
     enum R: String, CaseIterable { case superAdmin, administrator, passwordAdministrator, passwordUser, passwordAuditor }
 
-    struct Fixture: Sendable { let rid, aid, gid, ugid, victim, task, listener, disabledListener, rotationRun, integrityRun, agent: String }
+    struct Fixture: Sendable { let rid, aid, gid, ugid, victim, task, listener, disabledListener, rotationRun, integrityRun, agent, unresolved: String }
 
     struct Case {
         let allowed: Set<R>
@@ -96,6 +96,7 @@ import Testing
         "GET /api/v1/resources/:rid/reset-config": Case(allowed: all) { f, _, _ in ("/resources/\(f.rid)/reset-config", nil) },
         "POST /api/v1/resources/:rid/accounts/:aid/verify": Case(allowed: all) { f, _, _ in ("/resources/\(f.rid)/accounts/\(f.aid)/verify", nil) },
         "GET /api/v1/tasks/:tid": Case(allowed: all) { f, _, _ in ("/tasks/\(f.task)", nil) },
+        "POST /api/v1/tasks/:tid/abandon": Case(allowed: admins) { f, _, _ in ("/tasks/\(f.unresolved)/abandon", ["reason": "decommissioned"]) },
         "GET /api/v1/tasks": Case(allowed: all) { _, _, _ in ("/tasks?mine=true", nil) },
         "POST /api/v1/import/resources": Case(allowed: creators) { _, _, _ in
             ("/import/resources", "resourceName,accountName,password\n\(unique("imp")),root,Pw-1234567890\n")
@@ -220,12 +221,23 @@ import Testing
         let agent = AgentRecord(id: newID(), hostname: "agent.example.test", os: "linux", arch: "x86_64", version: "t",
             signingKey: Data(count: 32), sealingKey: Data(count: 32), resourceId: rid, enrolledAt: 0, lastSeenAt: 0)
         try await api.harness.custody.store.write { db in try agent.insert(db) }
+        // A reset stuck in reconcile on another resource (so it blocks nothing the other rows do).
+        let other = try await api.resource(Self.unique("stuck"), token: root)
+        let otherAccount = try await api.account(other, "svc", password: "Svc-Pass-123", token: root)
+        let unresolved = try await api.harness.custody.store.write { db -> String in
+            let r = try #require(try ResourceRecord.fetchOne(db, key: other))
+            let a = try #require(try AccountRecord.fetchOne(db, key: otherAccount))
+            var t = try api.harness.custody.newTask(.reset, r, a, by: "root", reason: nil, db)
+            (t.state, t.phase, t.notBefore) = (.unknown, .reconcile, Date().timeIntervalSince1970 + 1e9)
+            try t.insert(db)
+            return t.id
+        }
         let tls = api.harness.custody.config.tlsDir
         try FileManager.default.createDirectory(atPath: tls, withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: tls + "/server.crt", contents: Data("-----BEGIN CERTIFICATE-----\n".utf8))
         return Fixture(rid: rid, aid: aid, gid: gid, ugid: ugid, victim: try #require(victim.object["id"] as? String),
             task: try #require(task.object["taskId"] as? String), listener: try #require(listener.object["id"] as? String),
             disabledListener: offID, rotationRun: try #require(run.object["runId"] as? String),
-            integrityRun: integrityRun, agent: agent.id)
+            integrityRun: integrityRun, agent: agent.id, unresolved: unresolved)
     }
 }

@@ -61,7 +61,8 @@ import Testing
     @Test(arguments: all)
     func reconcileCountsOnlyAuthenticationFailedAsNotWorking(code: ResetFailure.Code) {
         #expect(ResetStateMachine.verdict(pending: .some(nil), current: code) == .pendingWorks)
-        #expect(ResetStateMachine.verdict(pending: .some(code), current: nil) == .currentWorks)
+        #expect(ResetStateMachine.verdict(pending: .some(code), current: nil) == (code == .authenticationFailed ? .currentWorks : .cannotTell),
+            "the pending password is dropped only when the target refused it: \(code)")
         let both = ResetStateMachine.verdict(pending: .some(code), current: .authenticationFailed)
         #expect(both == (code == .authenticationFailed ? .neitherWorks : .cannotTell), "\(code)")
         let current = ResetStateMachine.verdict(pending: .some(.authenticationFailed), current: code)

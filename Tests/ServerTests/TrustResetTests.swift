@@ -144,6 +144,45 @@ import Testing
         }
     }
 
+    /// An administrator can end a reconcile that cannot settle; the candidate stays, the account is free again.
+    @Test func anAdministratorAbandonsAStuckReconcileAndTheCandidateStays() async throws {
+        let h = try await Harness.make(configure: {
+            $0.resetRetrySeconds = 0
+            $0.reconcileRetries = 1
+        })
+        try await h.run { api in
+            let t = try await ScriptTarget.make(api)
+            try t.mode("verify-unreachable")
+            let r = try await api.call(.put, "/resources/\(t.env.rid)/accounts/\(t.env.aid)/password", token: t.env.admin,
+                json: ["resetType": "remote"])
+            let tid = try #require(r.object["taskId"] as? String)
+            for _ in 0..<100 {
+                if try await t.account(api)["syncStatus"] as? String == "unknown" { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let bare = try await api.call(.post, "/tasks/\(tid)/abandon", token: t.env.admin, json: [String: String]())
+            #expect(bare.status == .badRequest, "a reason is required: \(bare.text)")
+            let done = try await api.call(.post, "/tasks/\(tid)/abandon", token: t.env.admin, json: ["reason": "host retired"])
+            #expect(done.object["state"] as? String == "failed" && (done.object["result"] as? [String: Any])?["code"] as? String == "abandoned",
+                "\(done.text)")
+            #expect(try await api.call(.post, "/tasks/\(tid)/abandon", token: t.env.admin, json: ["reason": "again"]).errorCode
+                == "not_abandonable")
+            let answer = try await t.answer(api)
+            #expect((answer["candidates"] as? [[String: Any]])?.compactMap { $0["password"] as? String } == [t.password],
+                "the password the target holds is still retrievable")
+            #expect(try await t.account(api)["syncStatus"] as? String == "unknown")
+            let audit = try await api.call(.get, "/audit?accountId=\(t.env.aid)&operation=abandon_reset", token: t.env.admin).array
+            #expect(audit.count == 1)
+            // The account is no longer held: a verify runs, finds the candidate working and makes it current.
+            try t.mode("normal")
+            let v = try await api.call(.post, "/resources/\(t.env.rid)/accounts/\(t.env.aid)/verify", token: t.env.admin)
+            let verified = try await ResetEngineTests.waitTask(api, try #require(v.object["taskId"] as? String, "\(v.text)"), token: t.env.admin)
+            #expect(verified["state"] as? String == "succeeded", "\(verified)")
+            let settled = try await t.answer(api)
+            #expect(settled["password"] as? String == t.password && (settled["candidates"] as? [Any])?.isEmpty == true, "\(settled)")
+        }
+    }
+
     static func login(_ api: API) async throws -> String {
         let r = try await api.call(.post, "/auth/login", json: ["username": "admin", "password": API.adminPassword])
         return try #require(r.object["token"] as? String, "\(r.text)")

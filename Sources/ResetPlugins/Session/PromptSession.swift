@@ -51,6 +51,8 @@ public final class PromptSession {
     public var matchBudget = 0.25
     /// How far back a new scan starts, for a match that spans reads.
     static let overlap = 1024
+    /// What is still read past the deadline before it counts.
+    static let lateBytes = 64 * 1024
     /// The transcript keeps its last this many characters.
     static let maxLog = 256 * 1024
 
@@ -86,7 +88,7 @@ public final class PromptSession {
     public func track(_ job: ResetJob) {
         newPassword = job.newPassword
         exposure = job.exposure
-        if let cap = job.settings.options["sessionBufferBytes"].flatMap(Int.init), cap >= 4096 { maxBuffered = cap }
+        if let cap = job.settings.options["sessionBufferBytes"].flatMap(Int.init), (4096...(64 << 20)).contains(cap) { maxBuffered = cap }
     }
 
     /// Sends `prefix` and a secret as one line (chpasswd's `user:password`); the transcript shows the prefix only.
@@ -113,6 +115,8 @@ public final class PromptSession {
         // a match that spans reads): each read scans only what is new.
         var scanFrom = consumed
         var received = 0
+        var lastLook = false
+        var late = 0
         while true {
             if let m = try await search(patterns, from: scanFrom) { return take(m) }
             if let pager = try await search(pagers, from: scanFrom) {
@@ -123,20 +127,22 @@ public final class PromptSession {
                 try await transport.write([0x20])
                 continue
             }
+            if lastLook { throw timedOut(what, timeout) }
             scanFrom = max(consumed, text.utf16.count - Self.overlap)
-            // Past the deadline, what already arrived is still read: only a read that finds nothing times out.
+            // Past the deadline, what already arrived is still read and searched (a stalled process
+            // does not time out on data that is waiting); a target that keeps sending then times out.
             let remaining = deadline.timeIntervalSinceNow
             switch try await transport.read(timeout: max(0, min(remaining, 1))) {
             case .data(let bytes):
                 absorb(bytes)
                 received += bytes.count
+                if deadline.timeIntervalSinceNow <= 0 { late += bytes.count }
+                lastLook = late > Self.lateBytes
                 if received > maxBuffered || text.utf16.count - consumed > maxBuffered {
                     throw ResetFailure(.protocolError, "the target sent more than \(maxBuffered) bytes without \(what); last output: \(tail(pending))")
                 }
             case .timeout:
-                if deadline.timeIntervalSinceNow <= 0 {
-                    throw ResetFailure(.promptTimeout, "no \(what) within \(Int(timeout ?? self.timeout)) s; last output: \(tail(pending))")
-                }
+                if deadline.timeIntervalSinceNow <= 0 { throw timedOut(what, timeout) }
             case .closed:
                 // Let what is buffered match once more, then give up.
                 absorb([], flush: true)
@@ -144,6 +150,10 @@ public final class PromptSession {
                 throw ResetFailure(.protocolError, "the connection closed while waiting for \(what); last output: \(tail(pending))")
             }
         }
+    }
+
+    private func timedOut(_ what: String, _ timeout: Double?) -> ResetFailure {
+        ResetFailure(.promptTimeout, "no \(what) within \(Int(timeout ?? self.timeout)) s; last output: \(tail(pending))")
     }
 
     private var pending: String { (text as NSString).substring(from: min(consumed, text.utf16.count)) }

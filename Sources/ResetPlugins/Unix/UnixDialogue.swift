@@ -164,7 +164,9 @@ struct UnixDialogue {
                 if sent.value < 2 && warnings.contains(where: { $0.lowercased().contains("manipulation") }) && current != nil {
                     throw ResetFailure(.authenticationFailed, "passwd refused the current password")
                 }
-                throw ResetFailure(sent.value == 0 ? .permissionDenied : .rejectedByTarget, "passwd failed: \(reason)")
+                // Both entries typed and passwd still failed: PAM may have changed part of it (not a clean refusal).
+                let failure: ResetFailure.Code = sent.value == 0 ? .permissionDenied : sent.value >= 2 ? .protocolError : .rejectedByTarget
+                throw ResetFailure(failure, "passwd failed: \(reason)")
             }
         }
     }

@@ -16,17 +16,18 @@ struct AgentPlugin: ResetPlugin {
 
     func reset(_ job: ResetJob) async throws(ResetFailure) -> ResetReport {
         let r = try await custody.runAgentJob(agentID, job)
-        guard r.ok else { throw Self.failure(r) }
+        guard r.ok else { throw Self.failure(r, job) }
         return ResetReport(message: r.message ?? "changed by the agent")
     }
 
     func verify(_ job: ResetJob) async throws(ResetFailure) {
         let r = try await custody.runAgentJob(agentID, job)
-        guard r.ok else { throw Self.failure(r) }
+        guard r.ok else { throw Self.failure(r, job) }
     }
 
-    static func failure(_ r: PluginResponse) -> ResetFailure {
+    /// The agent's failure, its message redacted and bounded; an unknown code is a protocol error.
+    static func failure(_ r: PluginResponse, _ job: ResetJob) -> ResetFailure {
         let code = r.code.map { ResetFailure.Code(rawValue: $0) }.flatMap { PluginResponse.codes.contains($0) ? $0 : nil } ?? .protocolError
-        return ResetFailure(code, r.message ?? "the agent reported \(code)")
+        return ResetFailure(code, String(Secret.redact(r.message ?? "the agent reported \(code)", job.secrets).prefix(1000)))
     }
 }

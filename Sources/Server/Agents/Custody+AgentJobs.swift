@@ -33,6 +33,13 @@ extension Custody {
         while true {
             let outcome: Result<PluginResponse, ResetFailure>?
             let state: String
+            // A read first: the writer is taken only when the job's state has to move.
+            if let seen = (try? await store.read({ db in try stillWaiting(id, db) })) ?? nil {
+                if carriesNew && seen == "leased" { job.exposure?.markReached() }
+                if Task.isShuttingDownGracefully || Task.isCancelled { throw await stopWaiting(id) }
+                await agentHub.jobEnded.wait(timeout: .milliseconds(500))
+                continue
+            }
             do {
                 (state, outcome) = try await store.write { db -> (String, Result<PluginResponse, ResetFailure>?) in
                     guard let row = try Row.fetchOne(db, sql: "SELECT * FROM agentJobs WHERE id = ?", arguments: [id]) else {
@@ -52,6 +59,19 @@ extension Custody {
                 if Task.isShuttingDownGracefully || Task.isCancelled { throw await stopWaiting(id) }
                 await agentHub.jobEnded.wait(timeout: .milliseconds(500))
             }
+        }
+    }
+
+    /// The job's state while it only waits (queued, offered or leased within its time); nil when it has to move or has ended.
+    private func stillWaiting(_ id: String, _ db: Database) throws -> String? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT state, leaseExpiresAt, queueDeadline FROM agentJobs WHERE id = ?", arguments: [id])
+        else { return nil }
+        let at = now().seconds
+        switch row["state"] as String {
+        case "queued" where at <= row["queueDeadline"]: return "queued"
+        case "offered" where at <= row["leaseExpiresAt"] ?? 0: return "offered"
+        case "leased" where at <= row["leaseExpiresAt"] ?? 0: return "leased"
+        default: return nil
         }
     }
 

@@ -61,6 +61,12 @@ extension Routes {
                 try await Task.sleep(for: .milliseconds(100))
             }
         }
+        t.add(.post, "/tasks/:tid/abandon", "End a reset stuck in reconcile; its candidate stays retrievable (administrators)",
+            body: AbandonBody.self) { req, ctx in
+            let b = try await req.decodeStrict(AbandonBody.self, limit: custody.config.maxBodyBytes)
+            let task = try await custody.abandonReset(try ctx.param("tid"), by: try ctx.caller(), reason: b.reason, ip: ctx.remoteIP)
+            return try Reply.json(TaskView(task))
+        }
         t.add(.get, "/tasks", "Your tasks (?mine=true&state=...), newest first") { req, ctx in
             let p = try ctx.caller()
             let state = req.uri.queryParameters.get("state")

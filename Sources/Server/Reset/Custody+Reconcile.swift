@@ -86,6 +86,10 @@ extension Custody {
             }
             try db.execute(sql: "UPDATE accounts SET syncStatus = 'inSync', lastChangedAt = ?, lastVerifiedAt = ? WHERE id = ?",
                 arguments: [at.seconds, at.seconds, t.accountId])
+            // The new password just verified: candidates an earlier unresolved reset left are settled.
+            for stale in try secrets.candidates(account: t.accountId, db) where !stale.active && stale.id != t.pendingSecretId {
+                try secrets.discardPending(id: stale.id, db)
+            }
             t.state = .succeeded
             t.phase = .done
             t.pendingSecretId = nil

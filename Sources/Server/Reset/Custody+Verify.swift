@@ -23,7 +23,8 @@ extension Custody {
             return
         }
         if code == .authenticationFailed {
-            for cand in stale where await verifyResult(c, cand.secret, task) == nil {
+            // At most the newest two: each try is a failed login on the target if it is wrong.
+            for cand in stale.prefix(2) where await verifyResult(c, cand.secret, task) == nil {
                 if try await promote(cand, task) {
                     try await finish(task, state: .succeeded, code: "ok", message: "a candidate password works and is now the current one",
                         sync: .inSync, checkSuperseded: false)
@@ -42,7 +43,8 @@ extension Custody {
             try ResourceRecord.fetchOne(db, key: task.resourceId).map { try Catalog.effectivePolicy(for: $0, db).historyDepth } ?? 0
         }
         return try await store.write { db in
-            guard try !resetUnderWay(task.accountId, db) else { return false }
+            // Not over a reset under way, nor over a change made since this verify started.
+            guard try !superseded(task, db) else { return false }
             try secrets.promotePending(id: cand.id, account: task.accountId, keep: keep, db)
             for other in try secrets.candidates(account: task.accountId, db) where !other.active { try secrets.discardPending(id: other.id, db) }
             try db.execute(sql: "UPDATE tasks SET pendingSecretId = NULL WHERE pendingSecretId = ?", arguments: [cand.id])

@@ -98,8 +98,10 @@ struct ResetStateMachine: Sendable {
     /// Only `authenticationFailed` means "this password does not work"; nil means it logs in.
     static func verdict(pending: ResetFailure.Code??, current: ResetFailure.Code?) -> Verdict {
         if case .some(.none) = pending { return .pendingWorks }
-        if current == nil { return .currentWorks }
+        // The pending one is dropped only when the target refused it, not when its verify could not tell.
         let pendingRefused = pending == nil || pending == .some(.authenticationFailed)
-        return pendingRefused && current == .authenticationFailed ? .neitherWorks : .cannotTell
+        guard pendingRefused else { return .cannotTell }
+        if current == nil { return .currentWorks }
+        return current == .authenticationFailed ? .neitherWorks : .cannotTell
     }
 }

@@ -34,6 +34,10 @@ struct SecretStore: Sendable {
 
     /// The pending password becomes current; the old one goes to history.
     func promotePending(id: String, account: String, keep: Int, _ db: Database) throws {
+        // The pending one must exist before the current one steps down: never leave an account without a password.
+        guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM secrets WHERE id = ? AND accountId = ? AND state = 'pending'",
+            arguments: [id, account]) == 1
+        else { throw VaultError.missingPending }
         try db.execute(sql: "UPDATE secrets SET state = 'history' WHERE accountId = ? AND state = 'current'", arguments: [account])
         try db.execute(sql: "UPDATE secrets SET state = 'current' WHERE id = ? AND state = 'pending'", arguments: [id])
         try db.execute(sql: """
