@@ -1558,25 +1558,50 @@ class ProCurve(Session):
     def default_hostname(cls, opts):
         return "ProCurve Switch 2510-24"
 
+    # HP's Access Security Guide: a switch has exactly two local credentials, the Manager and the
+    # Operator pair, each an optional user name and a password, set independently by
+    # `password manager|operator [user-name N] plaintext P`. At login "the level of access ... will
+    # be determined by which password is entered"; "if you configure only an Operator password,
+    # entering the Operator password enables full manager privileges", and with neither anyone gets
+    # manager access. `enable` from the operator level asks for the Manager pair.
+    # State: running["levels"] = {"manager": {"name", "password"}, "operator": {...}} is the truth;
+    # running["users"] is a view by name (privilege 15 / 1) for the tests' generic helpers.
     @classmethod
     def init_config(cls, run, opts):
-        # one manager (priv 15) and one operator (priv 1) account
-        seen = set()
-        for n in list(run["users"]):
-            kind = 15 if int(run["users"][n].get("privilege", 15)) >= 15 else 1
-            run["users"][n]["privilege"] = kind
-            if kind in seen:
-                del run["users"][n]
-            seen.add(kind)
+        levels = {}
+        for n, u in run["users"].items():
+            which = "manager" if int(u.get("privilege", 15)) >= 15 else "operator"
+            levels.setdefault(which, {"name": n, "password": u.get("password")})
+        run["levels"] = levels
+        cls.sync_users(run)
+
+    @staticmethod
+    def sync_users(run):
+        users = {}
+        for which, priv in (("operator", 1), ("manager", 15)):  # the manager wins a shared name
+            slot = run["levels"].get(which)
+            if slot:
+                users[slot.get("name") or which] = {"password": slot.get("password"), "privilege": priv}
+        run["users"] = users
+
+    @staticmethod
+    def has_password(slot):
+        return bool(slot and (slot.get("password") or slot.get("hash")))
 
     @classmethod
     def check_login(cls, dev, username, password):
-        if dev.opts.no_username:  # password-only: manager password first, then operator
-            for u in sorted(dev.running["users"].values(), key=lambda u: -int(u.get("privilege", 1))):
-                if u.get("password") == password:
-                    return int(u.get("privilege", 1))
-            return None
-        return super().check_login(dev, username, password)
+        levels = dev.running.get("levels", {})
+        mgr, op = levels.get("manager"), levels.get("operator")
+        if not cls.has_password(mgr) and not cls.has_password(op):
+            return 15
+        for slot, priv in ((mgr, 15), (op, 1)):
+            if not slot or slot.get("password") is None or slot["password"] != password:
+                continue
+            if not dev.opts.no_username and (slot.get("name") or "") != username:
+                continue
+            # Only an operator password set: the operator gets manager privileges.
+            return 15 if priv == 1 and not cls.has_password(mgr) else priv
+        return None
 
     def rules(self):
         return {"exec": self.OPERATOR, "enable": self.OPERATOR + self.MANAGER,
@@ -1635,18 +1660,18 @@ class ProCurve(Session):
     def do_enable(self):
         if self.mode != "exec":
             return
-        mgr = [(n, u) for n, u in self.dev.running["users"].items() if int(u.get("privilege", 1)) >= 15]
-        if not mgr or not mgr[0][1].get("password"):
+        mgr = self.dev.running.get("levels", {}).get("manager")
+        if not self.has_password(mgr):
             self.mode, self.via_enable = "enable", True
             return
         for _ in range(3):
             try:
-                name = self.ask("Username: ").strip()
+                name = self.ask("Username: ").strip() if mgr.get("name") and not self.opts.no_username else mgr.get("name")
                 pw = self.ask("Password: ", echo=False)
             except Interrupt:
                 self.out("\n")
                 return
-            if name == mgr[0][0] and pw == mgr[0][1].get("password"):
+            if name == mgr.get("name") and pw == mgr.get("password"):
                 self.mode, self.via_enable = "enable", True
                 return
             self.out("Invalid password\n")
@@ -1726,13 +1751,11 @@ class ProCurve(Session):
         self.dev.changed()
 
     def set_account(self, which, name, entry):
-        priv = 15 if which == "manager" else 1
+        # Sets that level's pair only: the other level keeps its own name and password.
         with self.dev.lock:
-            users = self.dev.running["users"]
-            for n in [n for n, u in users.items() if int(u.get("privilege", 1)) == priv]:
-                del users[n]
-            entry["privilege"] = priv
-            users[name] = entry
+            entry["name"] = name
+            self.dev.running.setdefault("levels", {})[which] = entry
+            self.sync_users(self.dev.running)
 
     def do_password(self, which, name, pw):
         self.set_account(which, name, {"password": pw})
@@ -1744,11 +1767,11 @@ class ProCurve(Session):
 
     def do_no_password(self, which):
         with self.dev.lock:
-            users = self.dev.running["users"]
-            for n in list(users):
-                p = int(users[n].get("privilege", 1))
-                if which == "all" or (which == "manager") == (p >= 15):
-                    del users[n]
+            levels = self.dev.running.setdefault("levels", {})
+            for w in ("manager", "operator"):
+                if which in ("all", w):
+                    levels.pop(w, None)
+            self.sync_users(self.dev.running)
         self.dev.changed()
 
 
@@ -2078,7 +2101,7 @@ class JunOS(Session):
         ("set system login user <WORD> uid <NUM>", "noop2"),
         ("set system login user <WORD> full-name <WORD>", "noop2"),
         ("set system host-name <WORD>", "host_name"),
-        ("set system root-authentication plain-text-password", "noop"),
+        ("set system root-authentication plain-text-password", "root_plain_text"),
         ("set interfaces <LINE>", "noop"), ("set protocols <LINE>", "noop"),
         ("delete system login user <WORD>", "delete_user"),
         ("delete system login user <WORD> authentication", "delete_auth"),
@@ -2104,6 +2127,9 @@ class JunOS(Session):
 
     @classmethod
     def check_login(cls, dev, username, password):
+        if username == "root" and "root" not in dev.running["users"]:
+            rp = dev.running.get("root_password")
+            return 15 if rp is not None and rp == password else None
         u = dev.running["users"].get(username)
         if not u:
             return None
@@ -2222,6 +2248,11 @@ class JunOS(Session):
     def cand_changed(self):
         self.dev.persist()
 
+    def do_root_plain_text(self):
+        # JunOS keeps root's password apart from the login users (`system root-authentication`),
+        # set at the same New/Retype prompts.
+        self.do_plain_text(None)
+
     def do_plain_text(self, name):
         try:
             p1 = self.ask("New password:", echo=False)
@@ -2239,9 +2270,12 @@ class JunOS(Session):
             self.out("error: Passwords are not equal; aborting\n")
             return
         with self.dev.lock:
-            u = self.candidate()["users"].setdefault(name, {"privilege": 1})
-            u["password"] = p1
-            u.pop("hash", None)
+            if name is None:
+                self.candidate()["root_password"] = p1
+            else:
+                u = self.candidate()["users"].setdefault(name, {"privilege": 1})
+                u["password"] = p1
+                u.pop("hash", None)
         self.cand_changed()
 
     def do_encrypted(self, name, h):
@@ -2302,7 +2336,8 @@ class JunOS(Session):
             pw_change = any(cand["users"].get(n, {}).get("password") != u.get("password") or
                             cand["users"].get(n, {}).get("hash") != u.get("hash")
                             for n, u in self.dev.running["users"].items()) or \
-                set(cand["users"]) != set(self.dev.running["users"])
+                set(cand["users"]) != set(self.dev.running["users"]) or \
+                cand.get("root_password") != self.dev.running.get("root_password")
             if cand.get("host_name"):
                 self.dev.state["hostname"] = cand["host_name"]
             self.dev.state["running"] = copy.deepcopy(cand)

@@ -55,6 +55,22 @@ public final class DeviceEmulator: @unchecked Sendable {
         (state(i)[config] as? [String: Any])?[key] as? String
     }
 
+    /// One of ProCurve's two credentials ("manager", "operator"): its user name and password.
+    public struct Level: Equatable, Sendable, CustomStringConvertible {
+        public let name: String?
+        public let password: String?
+        public init(_ name: String?, _ password: String?) {
+            self.name = name
+            self.password = password
+        }
+        public var description: String { "\(name ?? "-")/\(password ?? "-")" }
+    }
+
+    public func level(_ which: String, in config: String = "running", device i: Int = 0) -> Level? {
+        (((state(i)[config] as? [String: Any])?["levels"] as? [String: Any])?[which] as? [String: Any])
+            .map { Level($0["name"] as? String, $0["password"] as? String) }
+    }
+
     public func log(device i: Int = 0) -> [String] { state(i)["log"] as? [String] ?? [] }
 
     public func stop() {

@@ -17,8 +17,11 @@ public struct Dialect: Codable, Sendable, Equatable {
     public var paging: Procedure?
     /// Text that means a command failed, looked for in each command's output (not its echo).
     public var errors: [String]
-    /// How each kind of account is changed: `user` (a local user), `enable` (the enable secret).
+    /// The change procedures by name (`user`, `enable`, ...); `credentials` says which account uses which.
     public var change: [String: Procedure]
+    /// The credentials this dialect can change, how an account maps to one, and the verify that
+    /// proves it (see `Dialect+Credentials`). Without it, the legacy `change` keys decide.
+    public var credentials: [Credential]?
     /// Copy the running configuration to startup (the reset config's copyToStartup).
     public var save: Procedure?
     /// Sent before leaving a mode after a failure (JunOS: discard the uncommitted candidate).
@@ -131,7 +134,6 @@ public struct Dialect: Codable, Sendable, Equatable {
         }
         for (i, p) in pagers.enumerated() { try regex(p, "pagers[\(i)]") }
         for (i, p) in errors.enumerated() { try regex(p, "errors[\(i)]") }
-        guard change["user"] != nil else { throw DialectError(id, "change.user is required") }
         for (k, p) in change { try procedure(p, "change.\(k)") }
         if let paging { try procedure(paging, "paging") }
         if let save { try procedure(save, "save") }
@@ -140,6 +142,7 @@ public struct Dialect: Codable, Sendable, Equatable {
             throw DialectError(id, "options.\(name) must list one or more values without spaces")
         }
         guard (1...512).contains(constraints.maxLength) else { throw DialectError(id, "constraints.maxLength must be 1...512") }
+        try validateCredentials()
     }
 
     /// `{name}` placeholders in a template.

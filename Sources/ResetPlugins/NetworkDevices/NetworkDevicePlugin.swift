@@ -1,9 +1,8 @@
 import Foundation
 import Shared
 
-/// The one plugin for every CLI device family: a dialect file says what to type and expect.
-/// Accounts are local users (`change.user`), or the enable secret itself when the account is the
-/// reset config's enable account (`change.enable`).
+/// The one plugin for every CLI device family: a dialect file says what to type and expect, and
+/// which credential each account is (`credentials`, see `NetworkDevicePlugin+Credentials`).
 public struct NetworkDevicePlugin: ResetPlugin {
     public let dialect: Dialect
     public let descriptor: PluginDescriptor
@@ -24,55 +23,16 @@ public struct NetworkDevicePlugin: ResetPlugin {
         return PasswordConstraints(maxLength: c.maxLength, allowedCharacters: allowed, allowsNonASCII: false, generatorSpecials: specials)
     }
 
-    /// Whether this job's account is the enable secret rather than a user.
-    func isEnableAccount(_ job: ResetJob) -> Bool {
-        dialect.change["enable"] != nil && job.rootAccount?.loginName == job.loginName
-    }
-
-    /// The first mode whose way in types the enable secret.
-    var enableMode: Int? {
-        dialect.modes.indices.first { i in
-            guard let e = dialect.modes[i].enter else { return false }
-            return Dialect.names(in: e.send + (e.answers ?? []).map(\.send).joined()).contains("enable")
-        }
-    }
-
+    /// Checks the credential the account is (before connecting), then proves it: by entering the
+    /// mode its secret opens (`verify.enters`), or by logging in as the account (landing in `verify.lands`).
     public func verify(_ job: ResetJob) async throws(ResetFailure) {
         guard let password = job.currentPassword else { throw ResetFailure(.unsupported, "no password to verify") }
         try Self.checkName(job.loginName)
-        if isEnableAccount(job) {
-            // The enable secret is checked by entering the first mode that asks for it.
-            let login = try loginCredential(job)
-            let s = try await DeviceSession.open(job, dialect: dialect, user: login.loginName, password: login.password!,
-                values: values(job, enable: password))
-            guard let enable = enableMode else {
-                await s.close()
-                throw ResetFailure(.unsupported, "the \(dialect.name) dialect has no enable mode")
-            }
-            do throws(ResetFailure) {
-                // A login that lands at or above enable proves nothing: go below it first.
-                if s.mode >= enable {
-                    guard (1...s.mode).allSatisfy({ dialect.modes[$0].leave != nil }) else {
-                        throw ResetFailure(.unsupported, "the login account is already privileged and \(dialect.name) has no way down to check the enable secret; use a less privileged login account")
-                    }
-                    try await s.goTo(enable - 1)
-                }
-                try await s.goTo(enable)
-                await s.close()
-            } catch {
-                await s.close()
-                if error.code == .permissionDenied && s.refused {
-                    throw ResetFailure(.authenticationFailed, "the enable secret was refused: \(error.message)")
-                }
-                throw ResetFailure(error.code, Secret.redact(error.message, job.secrets))
-            }
-            return
-        }
-        do {
-            let s = try await DeviceSession.open(job, dialect: dialect, user: job.loginName, password: password, values: values(job, enable: nil))
-            await s.close()
-        } catch {
-            throw ResetFailure(error.code, Secret.redact(error.message, job.secrets))
+        let c = try credential(job)
+        if let mode = c.verify?.enters {
+            try await verifyByEntering(job, mode: mode, password: password)
+        } else {
+            try await verifyByLogin(job, c, password: password)
         }
     }
 
@@ -80,22 +40,15 @@ public struct NetworkDevicePlugin: ResetPlugin {
         guard let new = job.newPassword else { throw ResetFailure(.unsupported, "no new password") }
         try Self.checkName(job.loginName)
         try check(new)
-        let enableRole = isEnableAccount(job)
+        let c = try credential(job)
         let login = try loginCredential(job)
-        let procedure = changeProcedure(job, enableRole: enableRole)
-        var v = values(job, enable: enableRole ? (job.currentPassword ?? job.rootAccount?.password) : job.rootAccount?.password)
+        guard let procedure = dialect.change[c.change] else { throw ResetFailure(.unsupported, "no change procedure \(c.change)") }
+        // The enable account's own current password is the secret that opens enable mode.
+        let isEnableAccount = job.rootAccount?.loginName == job.loginName
+        var v = values(job, enable: (isEnableAccount ? job.currentPassword : nil) ?? job.rootAccount?.password)
         v.new = new
-        // Option values are checked before connecting: a bad one changes nothing.
-        for step in procedure.steps {
-            for name in Dialect.names(in: step.send + (step.answers ?? []).map(\.send).joined()) where name.hasPrefix("opt:") {
-                let allowed = dialect.options?[String(name.dropFirst(4))] ?? []
-                if let given = v.options[String(name.dropFirst(4))], !allowed.contains(given) {
-                    throw ResetFailure(.unsupported, "\(name.dropFirst(4)) '\(given)' is not one of \(allowed.joined(separator: ", ")) for \(dialect.name)")
-                }
-            }
-        }
         let s = try await DeviceSession.open(job, dialect: dialect, user: login.loginName, password: login.password!, values: v)
-        var message = enableRole ? "enable secret changed" : "password of \(job.loginName) changed"
+        var message = "\(c.name) of \(job.loginName) changed"
         do throws(ResetFailure) {
             do throws(ResetFailure) {
                 try await s.run(procedure, errorCode: .rejectedByTarget, what: "the change")
@@ -123,18 +76,6 @@ public struct NetworkDevicePlugin: ResetPlugin {
             throw ResetFailure(error.code, Secret.redact(error.message, job.secrets))
         }
         return ResetReport(message: Secret.redact(message, job.secrets), learnedHostKey: s.hostKey)
-    }
-
-    /// Which change: the enable secret, a named built-in account (`account:root`), the line
-    /// password (an account that logs itself in without a name), the account changing itself, or a local user.
-    func changeProcedure(_ job: ResetJob, enableRole: Bool) -> Dialect.Procedure {
-        let c = dialect.change
-        if enableRole, let p = c["enable"] { return p }
-        if let p = c["account:\(job.loginName)"] { return p }
-        let logsItselfIn = job.loginAccount == nil || job.loginAccount?.loginName == job.loginName
-        if logsItselfIn, !job.settings.accountNameRequired, let p = c["login"] { return p }
-        if logsItselfIn, let p = c["self"] { return p }
-        return c["user"]!
     }
 
     /// The account that logs in: the login account, or the account itself.

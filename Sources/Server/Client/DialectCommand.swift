@@ -28,7 +28,7 @@ struct DialectCommand: AsyncParsableCommand {
                 do {
                     let d = try DialectLibrary.parse(text, file: file)
                     print("\(file): ok: \(d.id) (\(d.name)); modes \(d.modes.map(\.name).joined(separator: " > ")); "
-                        + "changes \(d.change.keys.sorted().joined(separator: ", ")); types \(d.resourceTypes.joined(separator: ", "))")
+                        + "credentials \(d.allCredentials.map(\.name).joined(separator: ", ")); types \(d.resourceTypes.joined(separator: ", "))")
                 } catch {
                     FileHandle.standardError.write(Data("custody: \(error)\n".utf8))
                     throw ExitCode(1)
