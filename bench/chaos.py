@@ -45,12 +45,16 @@ class Server:
         self.ctx = None
 
     def start(self):
-        log = open(os.path.join(self.data, "stdout"), "a")
+        path = os.path.join(self.data, "stdout")
+        offset = os.path.getsize(path) if os.path.exists(path) else 0
+        log = open(path, "a")
         self.proc = subprocess.Popen([BIN, "serve", "--data-dir", self.data + "/data", "--host", "127.0.0.1", "--port", str(PORT),
                                       "--config", self.data + "/custody.yaml"], stdout=log, stderr=subprocess.STDOUT)
         for _ in range(600):
-            if "listening on" in open(os.path.join(self.data, "stdout")).read():
-                break
+            with open(path) as f:
+                f.seek(offset)
+                if "listening on" in f.read():
+                    break
             time.sleep(0.05)
         else:
             raise SystemExit("custody did not start: " + open(os.path.join(self.data, "stdout")).read()[-2000:])
@@ -120,7 +124,7 @@ def trial(n):
     tmp = tempfile.mkdtemp(prefix="custody-chaos-")
     target_dir = os.path.join(tmp, "target")
     os.makedirs(target_dir)
-    open(os.path.join(tmp, "custody.yaml"), "w").write("bcryptCost: 4\nresetRetrySeconds: 1\n")
+    open(os.path.join(tmp, "custody.yaml"), "w").write("bcryptCost: 4\n")
     s = Server(tmp)
     s.start()
     try:

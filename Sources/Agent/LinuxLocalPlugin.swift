@@ -41,9 +41,7 @@ struct LinuxLocalPlugin: ResetPlugin {
 
     static func user(_ job: ResetJob) throws(ResetFailure) -> String {
         let user = job.loginName
-        guard !user.isEmpty, user.count <= 32, user.allSatisfy({ $0.isLetter || $0.isNumber || "._-".contains($0) }), !user.hasPrefix("-") else {
-            throw ResetFailure(.rejectedByTarget, "'\(user)' is not a local user name")
-        }
+        try LoginName.check(user)
         return user
     }
 

@@ -163,7 +163,7 @@ import Testing
         }
     }
 
-    @Test func accountSyncAddsAndRemovesOnlyWhereEnabled() async throws {
+    @Test func accountSyncAddsAndMarksMissingOnlyWhereEnabled() async throws {
         let h = try await Harness.make()
         try await h.run { api in
             let admin = try await api.admin()
@@ -185,11 +185,21 @@ import Testing
             #expect(try await send(api, "/poll", PollRequest(wait: 0, version: "t", accounts: []), as: a, at: Date()).status == .ok)
             #expect(try await names() == ["old1", "keep"], "an empty report removes nothing")
             #expect(try await send(api, "/poll", report, as: a, at: Date()).status == .ok)
-            #expect(try await names() == ["keep", "new1", "root"])
+            // An account the host no longer has is marked missing, never deleted with its history.
+            #expect(try await names() == ["old1", "keep", "new1", "root"])
+            let missing = try await api.call(.get, "/resources/\(rid)/accounts?syncStatus=missing", token: admin).array
+            #expect(missing.compactMap { $0["loginName"] as? String } == ["old1"])
+            let old = try #require(missing.first?["id"] as? String)
+            #expect(try await api.call(.get, "/resources/\(rid)/accounts/\(old)/password", token: admin).object["password"] as? String
+                == "Old-Pass-123", "its password is kept")
+            let back = PollRequest(wait: 0, version: "t", accounts: ["keep", "new1", "root", "old1"])
+            #expect(try await send(api, "/poll", back, as: a, at: Date()).status == .ok)
+            #expect(try await api.call(.get, "/resources/\(rid)/accounts?syncStatus=missing", token: admin).array.isEmpty)
             let audited = try await h.custody.store.read { db in
                 try String.fetchAll(db, sql: "SELECT operation || ' ' || account FROM audit WHERE operation LIKE 'account_sync_%' ORDER BY id")
             }
-            #expect(audited == ["account_sync_added new1", "account_sync_added root", "account_sync_removed old1"], "\(audited)")
+            #expect(audited == ["account_sync_added new1", "account_sync_added root", "account_sync_missing old1", "account_sync_found old1"],
+                "\(audited)")
         }
     }
 
@@ -230,29 +240,46 @@ import Testing
         }
     }
 
-    /// Without a bundle binding, a resource is served by the agent whose host name is its DNS name.
-    @Test func anUnboundAgentServesTheResourceNamedLikeItsHost() async throws {
+    /// Trust II: a host name never binds. An agent named like a resource's host serves nothing until
+    /// an administrator approves the binding; a password administrator can neither choose agent mode
+    /// nor bind, so a resource made to look like an agent's host never hands that agent a root job.
+    @Test func aHostNameNeverBindsAndOnlyAnAdministratorBinds() async throws {
         let h = try await Harness.make()
         try await h.run { api in
             let admin = try await api.admin()
-            var a = FakeAgent(), b = FakeAgent()
-            #expect(try await enroll(api, try await token(api, admin, h), &a, at: Date(), host: "db01.example.test").status == .created)
-            #expect(try await enroll(api, try await token(api, admin, h), &b, at: Date(), host: "WEB01.example.test").status == .created)
-            let rid = try await api.resource("web01", token: admin)  // dnsName web01.example.test
-            let aid = try await api.account(rid, "svc", password: "Svc-Pass-123", token: admin)
-            try await api.call(.put, "/resources/\(rid)/reset-config", token: admin, json: ["mode": "agent"])
-            let q = try await api.call(.post, "/resources/\(rid)/accounts/\(aid)/verify", token: admin)
-            #expect(q.status == .accepted, "\(q.text)")
+            let pa = try await api.user("pa1", role: "passwordAdministrator", adminToken: admin)
+            var a = FakeAgent()
+            // Any unused token: the agent claims the host name web01.example.test.
+            #expect(try await enroll(api, try await token(api, admin, h), &a, at: Date(), host: "WEB01.example.test").status == .created)
+            let rid = try await api.resource("web01", token: pa)  // dnsName web01.example.test
+            let aid = try await api.account(rid, "root", password: "Root-Pass-123", token: pa)
+            let refused = try await api.call(.put, "/resources/\(rid)/reset-config", token: pa, json: ["mode": "agent"])
+            #expect(refused.status == .forbidden, "only administrators choose agent mode: \(refused.text)")
+            #expect(try await api.call(.put, "/resources/\(rid)/reset-config", token: admin, json: ["mode": "agent"]).status == .ok)
+            let q = try await api.call(.put, "/resources/\(rid)/accounts/\(aid)/password", token: pa,
+                json: ["resetType": "remote", "newPassword": "Chosen-By-Attacker-1!"])
+            #expect(q.errorCode == "no_agent", "the host name alone binds nothing: \(q.text)")
+            let polled = try await send(api, "/poll", PollRequest(wait: 0, version: "t"), as: a, at: Date())
+            #expect(try JSONDecoder().decode(PollResponse.self, from: polled.data).jobs.isEmpty)
+            let agents = try await api.call(.get, "/agents", token: admin).array
+            let shown = try #require(agents.first { $0["id"] as? String == a.id })
+            #expect(shown["pendingBindings"] as? [String] == [rid] && (shown["bindings"] as? [String])?.isEmpty == true, "\(shown)")
+            #expect(try await api.call(.post, "/agents/\(a.id)/bindings", token: pa, json: ["resourceId": rid]).status == .forbidden)
+            let bound = try await api.call(.post, "/agents/\(a.id)/bindings", token: admin, json: ["resourceId": rid])
+            #expect(bound.object["bindings"] as? [String] == [rid], "\(bound.text)")
+            let audit = try await api.call(.get, "/audit?operation=agent_binding_approved", token: admin).array
+            #expect(audit.count == 1 && audit.first?["user"] as? String == "admin")
+            let v = try await api.call(.post, "/resources/\(rid)/accounts/\(aid)/verify", token: admin)
+            #expect(v.status == .accepted, "\(v.text)")
             var offered: [AgentJob] = []
             for _ in 0..<50 where offered.isEmpty {
-                let other = try await send(api, "/poll", PollRequest(wait: 0, version: "t"), as: a, at: Date())
-                #expect(try JSONDecoder().decode(PollResponse.self, from: other.data).jobs.isEmpty, "not the agent of another host")
                 offered = try JSONDecoder().decode(PollResponse.self, from: try await send(api, "/poll", PollRequest(wait: 1, version: "t"),
-                    as: b, at: Date()).data).jobs
+                    as: a, at: Date()).data).jobs
             }
-            let job = try #require(offered.first)
-            let opened = try JSONDecoder().decode(ResetJob.self, from: try AgentWire.open(job, with: b.sealing))
-            #expect(opened.loginName == "svc" && opened.operation == .verify)
+            #expect(offered.count == 1, "the approved binding is served")
+            #expect(try await api.call(.delete, "/agents/\(a.id)/bindings/\(rid)", token: admin).status == .noContent)
+            let after = try await api.call(.get, "/agents", token: admin).array.first { $0["id"] as? String == a.id }
+            #expect((after?["bindings"] as? [String])?.isEmpty == true)
         }
     }
 }

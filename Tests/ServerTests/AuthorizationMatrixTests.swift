@@ -134,6 +134,8 @@ import Testing
         "GET /api/v1/notifications": Case(allowed: auditors) { _, _, _ in ("/notifications", nil) },
         "POST /api/v1/agent-packages": Case(allowed: admins) { f, _, _ in ("/agent-packages", ["os": "linux", "resourceId": f.rid]) },
         "GET /api/v1/agents": Case(allowed: admins) { _, _, _ in ("/agents", nil) },
+        "POST /api/v1/agents/:id/bindings": Case(allowed: admins) { f, _, _ in ("/agents/\(f.agent)/bindings", ["resourceId": f.rid]) },
+        "DELETE /api/v1/agents/:id/bindings/:rid": Case(allowed: admins) { f, _, _ in ("/agents/\(f.agent)/bindings/\(f.rid)", nil) },
         "DELETE /api/v1/agents/:id": Case(allowed: admins) { f, _, _ in ("/agents/\(f.agent)", nil) },
     ]
 
@@ -220,7 +222,10 @@ import Testing
         _ = try await api.finishedRun("/rotation-runs/\(try #require(run.object["runId"] as? String))", token: root)
         let agent = AgentRecord(id: newID(), hostname: "agent.example.test", os: "linux", arch: "x86_64", version: "t",
             signingKey: Data(count: 32), sealingKey: Data(count: 32), resourceId: rid, enrolledAt: 0, lastSeenAt: 0)
-        try await api.harness.custody.store.write { db in try agent.insert(db) }
+        try await api.harness.custody.store.write { db in
+            try agent.insert(db)
+            try api.harness.custody.bind(agent: agent.id, resource: rid, by: "root", db)
+        }
         // A reset stuck in reconcile on another resource (so it blocks nothing the other rows do).
         let other = try await api.resource(Self.unique("stuck"), token: root)
         let otherAccount = try await api.account(other, "svc", password: "Svc-Pass-123", token: root)

@@ -20,6 +20,18 @@ import Testing
         #expect(cfg.resolvedMasterKeyFile == "/srv/custody/master.key")
     }
 
+    @Test func theResetAndReconcileKeysAreReadAndChecked() throws {
+        let file = try tempFile("resetMaxAttempts: 5\nresetRetrySeconds: 2\nreconcileRetries: 3\nreconcileSlowSeconds: 600\nagentTaskLimit: 50\n")
+        let cfg = try ConfigLoader.load(file: file, environment: [:])
+        #expect((cfg.resetMaxAttempts, cfg.resetRetrySeconds, cfg.reconcileRetries, cfg.reconcileSlowSeconds, cfg.agentTaskLimit) == (5, 2, 3, 600, 50))
+        var bad = cfg
+        bad.reconcileRetries = 0
+        #expect(!bad.problems().isEmpty)
+        bad = cfg
+        bad.agentTaskLimit = 0
+        #expect(!bad.problems().isEmpty)
+    }
+
     @Test func unknownKeysBadValuesAndHalfATLSPairAreRefused() throws {
         #expect(throws: ConfigLoader.Failure.self) { try ConfigLoader.load(file: try tempFile("prot: 1\n"), environment: [:]) }
         #expect(throws: ConfigLoader.Failure.self) { try ConfigLoader.load(file: nil, environment: ["CUSTODY_PORT": "http"]) }

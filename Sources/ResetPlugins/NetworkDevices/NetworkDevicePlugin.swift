@@ -105,9 +105,7 @@ public struct NetworkDevicePlugin: ResetPlugin {
     }
 
     /// Names go into command lines: letters, digits and `._@-` only.
-    static func checkName(_ name: String) throws(ResetFailure) {
-        let ok = !name.isEmpty && name.count <= 64 && name.first != "-"
-            && name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._@-".unicodeScalars.contains($0)) }
-        if !ok { throw ResetFailure(.unsupported, "'\(name)' is not an account name this plugin can type into a device CLI") }
-    }
+    static func checkName(_ name: String) throws(ResetFailure) { try LoginName.check(name) }
+
+    public func checkLoginName(_ name: String) throws(ResetFailure) { try LoginName.check(name) }
 }

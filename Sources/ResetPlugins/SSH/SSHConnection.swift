@@ -26,7 +26,11 @@ public final class SSHConnection: Transport, @unchecked Sendable {
             stepTimeout = s.promptTimeout
             pinnedHostKey = s.hostKey
             legacyAlgorithms = s.legacyAlgorithms
+            exposure = job.exposure
         }
+
+        /// Told the host key seen on first contact (nothing pinned yet), so the server pins it.
+        public var exposure: ResetExposure? = nil
     }
 
     public enum Credential: Sendable {
@@ -85,6 +89,7 @@ public final class SSHConnection: Transport, @unchecked Sendable {
         }
         let digest = Data(bytes: hash, count: 32).base64EncodedString().replacingOccurrences(of: "=", with: "")
         hostKey = "SHA256:" + digest
+        if options.pinnedHostKey == nil { options.exposure?.learned(hostKey: hostKey) }
         if let pinned = options.pinnedHostKey, pinned != hostKey {
             throw ResetFailure(.hostKeyMismatch, "host key of \(options.host) is \(hostKey), pinned \(pinned)")
         }

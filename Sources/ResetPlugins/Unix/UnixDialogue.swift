@@ -55,8 +55,8 @@ struct UnixDialogue {
         guard let root, let password = root.password else {
             throw ResetFailure(.unsupported, "su needs a root account with a password")
         }
-        try UnixPlugin.checkLoginName(root.loginName)
-        try await session.send("su - \(root.loginName)")
+        try LoginName.check(root.loginName)
+        try await session.send("su - \(LoginName.shellQuoted(root.loginName))")
         let asked = try await session.expect([P("password", pattern("root", UnixPrompts.suPassword)), P("failure", UnixPrompts.suFailure)],
             what: "su's password prompt")
         if asked.name == "failure" { throw ResetFailure(.permissionDenied, "su refused: \(session.tail(asked.matched))") }
@@ -88,7 +88,7 @@ struct UnixDialogue {
             try await finish("chpasswd")
             return
         }
-        try await session.send("\(prefix)passwd \(user); echo CUSTODY\"\"_RC=$?")
+        try await session.send("\(prefix)passwd \(LoginName.shellQuoted(user)); echo CUSTODY\"\"_RC=$?")
         if let sudo { try await self.sudoPassword(sudo, expectNext: true) }
         try await passwdDialogue(current: nil, new: new)
     }

@@ -16,7 +16,7 @@ public struct UnixPlugin: ResetPlugin {
 
     public func verify(_ job: ResetJob) async throws(ResetFailure) {
         guard let password = job.currentPassword else { throw ResetFailure(.unsupported, "no password to verify") }
-        try Self.checkLoginName(job.loginName)
+        try LoginName.check(job.loginName)
         // Telnet has no login without a shell: its login dialogue is the check.
         let session = try await connector.login(job, user: job.loginName, credential: .password(password), shell: job.settings.transport == .telnet)
         await session.close()
@@ -24,7 +24,7 @@ public struct UnixPlugin: ResetPlugin {
 
     public func reset(_ job: ResetJob) async throws(ResetFailure) -> ResetReport {
         guard let new = job.newPassword else { throw ResetFailure(.unsupported, "no new password") }
-        try Self.checkLoginName(job.loginName)
+        try LoginName.check(job.loginName)
         if let problem = descriptor.constraints.problem(with: new) { throw ResetFailure(.unsupported, problem) }
         let selfChange = job.loginAccount == nil || job.loginAccount?.loginName == job.loginName
         let login = job.loginAccount ?? ResetJob.Credential(loginName: job.loginName, password: job.currentPassword)
@@ -73,9 +73,5 @@ public struct UnixPlugin: ResetPlugin {
     }
 
     /// Login names go into a command line: only the portable POSIX user-name characters.
-    static func checkLoginName(_ name: String) throws(ResetFailure) {
-        let ok = !name.isEmpty && name.count <= 64 && name.first != "-"
-            && name.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII || "._-$".unicodeScalars.contains($0) }
-        if !ok { throw ResetFailure(.unsupported, "'\(name)' is not a login name this plugin can pass to passwd") }
-    }
+    public func checkLoginName(_ name: String) throws(ResetFailure) { try LoginName.check(name) }
 }

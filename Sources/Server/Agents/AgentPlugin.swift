@@ -26,6 +26,8 @@ struct AgentPlugin: ResetPlugin {
     }
 
     /// The agent's failure, its message redacted and bounded; an unknown code is a protocol error.
+    func checkLoginName(_ name: String) throws(ResetFailure) { try LoginName.check(name) }
+
     static func failure(_ r: PluginResponse, _ job: ResetJob) -> ResetFailure {
         let code = r.code.map { ResetFailure.Code(rawValue: $0) }.flatMap { PluginResponse.codes.contains($0) ? $0 : nil } ?? .protocolError
         return ResetFailure(code, String(Secret.redact(r.message ?? "the agent reported \(code)", job.secrets).prefix(1000)))

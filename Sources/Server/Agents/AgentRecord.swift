@@ -20,12 +20,18 @@ struct AgentRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
 /// What `GET /agents` shows.
 struct AgentView: Codable, Sendable {
     var id, hostname, os, arch, version, status: String
+    /// The resource its bundle was made for (at enrollment).
     var resourceId: String?
     var enrolledAt, lastSeenAt: Date
     var revokedAt: Date?
+    /// The resources it serves (bound by an administrator).
+    var bindings: [String] = []
+    /// Resources in mode agent named like its host and not bound to it: an administrator may approve them.
+    var pendingBindings: [String] = []
 
     /// Offline after three missed poll intervals.
-    init(_ a: AgentRecord, now: Date, interval: Double) {
+    init(_ a: AgentRecord, now: Date, interval: Double, bindings: [String] = [], pending: [String] = []) {
+        (self.bindings, pendingBindings) = (bindings, pending)
         (id, hostname, os, arch, version, resourceId) = (a.id, a.hostname, a.os, a.arch, a.version, a.resourceId)
         enrolledAt = Date(timeIntervalSince1970: a.enrolledAt)
         lastSeenAt = Date(timeIntervalSince1970: a.lastSeenAt)

@@ -1,18 +1,19 @@
 import Foundation
 import GRDB
 
-/// Account sync (PMP's "sync account addition / deletion"): where a resource served by the agent
-/// enables it, accounts the host has are added (password unknown until a reset) and accounts it no
-/// longer has are removed. An empty report removes nothing; an account in a reset is kept.
+/// Account sync (PMP's "sync account addition / deletion"): where a resource bound to the agent
+/// enables it, accounts the host has are added (password unknown until a reset), and accounts it no
+/// longer has are marked `missing`: never deleted, their passwords and history kept. One that comes
+/// back is `unknown` again. An empty report changes nothing.
 extension Custody {
     func syncAgentAccounts(_ agent: AgentRecord, _ reported: [String]) async throws {
         let names = Set(reported.filter { !$0.isEmpty && $0.count <= 64 && !$0.contains(where: { $0.isWhitespace || $0 == ":" }) })
         guard !names.isEmpty else { return }
         try await store.write { db in
             let resources = try ResourceRecord.fetchAll(db, sql: """
-                SELECT r.* FROM resources r JOIN resetConfigs c ON c.resourceId = r.id
-                WHERE (r.id = ? OR lower(r.dnsName) = ?) AND c.json LIKE '%"mode":"agent"%'
-                """, arguments: [agent.resourceId, agent.hostname])
+                SELECT r.* FROM resources r JOIN resetConfigs c ON c.resourceId = r.id JOIN agentBindings b ON b.resourceId = r.id
+                WHERE b.agentId = ? AND c.json LIKE '%"mode":"agent"%'
+                """, arguments: [agent.id])
             for r in resources {
                 guard let config = try ResetConfig.stored(for: r.id, db), config.mode == .agent, try agentFor(r, db)?.id == agent.id
                 else { continue }
@@ -28,13 +29,18 @@ extension Custody {
                     }
                 }
                 if config.syncAccountDeletion == true {
-                    for a in existing where !names.contains(a.loginName) {
-                        if try resetUnderWay(a.id, db) { continue }
-                        try db.execute(sql: "DELETE FROM shares WHERE objectKind = 'account' AND objectId = ?", arguments: [a.id])
-                        _ = try a.delete(db)
-                        try AuditLog.append(AuditEvent(user: "agent:\(agent.hostname)", ip: "agent", operation: "account_sync_removed",
-                            resource: r.name, account: a.loginName, message: "the host no longer has this account; its password history is deleted",
+                    for var a in existing where !names.contains(a.loginName) && a.syncStatus != .missing {
+                        a.syncStatus = .missing
+                        try a.update(db)
+                        try AuditLog.append(AuditEvent(user: "agent:\(agent.hostname)", ip: "agent", operation: "account_sync_missing",
+                            resource: r.name, account: a.loginName, message: "the host no longer has this account; it is kept with its passwords",
                             resourceId: r.id, accountId: a.id), in: db)
+                    }
+                    for var a in existing where names.contains(a.loginName) && a.syncStatus == .missing {
+                        a.syncStatus = .unknown
+                        try a.update(db)
+                        try AuditLog.append(AuditEvent(user: "agent:\(agent.hostname)", ip: "agent", operation: "account_sync_found",
+                            resource: r.name, account: a.loginName, message: "the host has this account again", resourceId: r.id, accountId: a.id), in: db)
                     }
                 }
             }

@@ -64,6 +64,10 @@ extension Custody {
                 signingKey: e.signingKey, sealingKey: e.sealingKey, resourceId: row["resourceId"], enrolledAt: at, lastSeenAt: at)
             try agent.insert(db)
             try db.execute(sql: "UPDATE enrollmentTokens SET usedAt = ?, agentId = ? WHERE digest = ?", arguments: [at, agent.id, Tokens.hash(e.token)])
+            if let rid = agent.resourceId, try ResourceRecord.fetchOne(db, key: rid) != nil {
+                // The administrator who made the bundle for this resource bound it.
+                try bind(agent: agent.id, resource: rid, by: row["createdBy"], db)
+            }
             try AuditLog.append(AuditEvent(user: "agent:\(agent.hostname)", ip: "agent", operation: "agent_enrolled",
                 message: "agent \(agent.id) on \(agent.hostname) (\(agent.os)/\(agent.arch), \(agent.version))"
                     + (agent.resourceId.map { " bound to resource \($0)" } ?? ""), resourceId: agent.resourceId), in: db)
@@ -71,12 +75,11 @@ extension Custody {
         }
     }
 
-    /// The agent for a resource in mode `agent`: the one its bundle bound to it, else the newest
-    /// unrevoked agent whose host name is the resource's DNS name.
+    /// The agent an administrator bound to a resource in mode `agent` (by the bundle made for it, or
+    /// by approving a binding). A host name never binds anything.
     func agentFor(_ r: ResourceRecord, _ db: Database) throws -> AgentRecord? {
-        if let a = try AgentRecord.fetchOne(db, sql: "SELECT * FROM agents WHERE resourceId = ? AND revokedAt IS NULL ORDER BY enrolledAt DESC",
-            arguments: [r.id]) { return a }
-        return try AgentRecord.fetchOne(db, sql: "SELECT * FROM agents WHERE hostname = ? AND revokedAt IS NULL ORDER BY enrolledAt DESC",
-            arguments: [r.dnsName.lowercased()])
+        try AgentRecord.fetchOne(db, sql: """
+            SELECT a.* FROM agentBindings b JOIN agents a ON a.id = b.agentId WHERE b.resourceId = ? AND a.revokedAt IS NULL
+            """, arguments: [r.id])
     }
 }

@@ -53,6 +53,8 @@ struct PartialConfiguration: Decodable {
     var dialectsDir: String?
     var resetWorkers: Int?
     var agentTaskLimit: Int?
+    var resetMaxAttempts: Int?
+    var resetRetrySeconds: Double?
     var reconcileRetries: Int?
     var reconcileSlowSeconds: Double?
     var resetPerHostLimit: Int?
@@ -70,7 +72,7 @@ struct PartialConfiguration: Decodable {
         case dataDir, host, port, masterKeyFile, tlsCertificateFile, tlsKeyFile, passwordHistoryDepth
         case lockoutThreshold, lockoutWindowMinutes, sessionHours, maxBodyBytes, bcryptCost, logLevel
         case listenerWorkers, listenerTimeoutSeconds, listenerOutputBytes, listenerWorkDir, dialectsDir, resetWorkers, resetPerHostLimit, webIdleMinutes, webRevealSeconds
-        case agentTaskLimit, reconcileRetries, reconcileSlowSeconds
+        case agentTaskLimit, reconcileRetries, reconcileSlowSeconds, resetMaxAttempts, resetRetrySeconds
         case notificationAttempts, agentScheduleInterval, agentLongPollSeconds, agentLeaseSeconds, agentOfferSeconds, agentQueueSeconds, enrollmentTokenDays
     }
 
@@ -108,6 +110,8 @@ struct PartialConfiguration: Decodable {
         dialectsDir = try c.decodeIfPresent(String.self, forKey: .dialectsDir)
         resetWorkers = try c.decodeIfPresent(Int.self, forKey: .resetWorkers)
         agentTaskLimit = try c.decodeIfPresent(Int.self, forKey: .agentTaskLimit)
+        resetMaxAttempts = try c.decodeIfPresent(Int.self, forKey: .resetMaxAttempts)
+        resetRetrySeconds = try c.decodeIfPresent(Double.self, forKey: .resetRetrySeconds)
         reconcileRetries = try c.decodeIfPresent(Int.self, forKey: .reconcileRetries)
         reconcileSlowSeconds = try c.decodeIfPresent(Double.self, forKey: .reconcileSlowSeconds)
         resetPerHostLimit = try c.decodeIfPresent(Int.self, forKey: .resetPerHostLimit)
@@ -143,6 +147,8 @@ struct PartialConfiguration: Decodable {
         if let v = dialectsDir { c.dialectsDir = v }
         if let v = resetWorkers { c.resetWorkers = v }
         if let v = agentTaskLimit { c.agentTaskLimit = v }
+        if let v = resetMaxAttempts { c.resetMaxAttempts = v }
+        if let v = resetRetrySeconds { c.resetRetrySeconds = v }
         if let v = reconcileRetries { c.reconcileRetries = v }
         if let v = reconcileSlowSeconds { c.reconcileSlowSeconds = v }
         if let v = resetPerHostLimit { c.resetPerHostLimit = v }

@@ -66,12 +66,14 @@ extension Routes {
             let a = try await custody.addAccount(rid: try ctx.param("rid"), b, by: p, ip: ctx.remoteIP)
             return try Reply.json(AccountView(a), status: .created)
         }
-        t.add(.get, "/resources/:rid/accounts", "List a resource's accounts you can see (never passwords)") { _, ctx in
+        t.add(.get, "/resources/:rid/accounts", "List a resource's accounts you can see (never passwords; ?syncStatus=)") { req, ctx in
             let p = try ctx.caller()
+            let status = req.uri.queryParameters.get("syncStatus")
+            if let status, SyncStatus(rawValue: status) == nil { throw APIError.badRequest("invalid_parameter", "unknown syncStatus \(status)") }
             let views = try await custody.store.read { db -> [AccountView] in
                 let rid = try ctx.param("rid")
                 let (r, _) = try Catalog.resource(rid, p, .readResource, custody.authorizer, db, visibleViaAccounts: true)
-                return try Access.visibleAccounts(of: r, p, db).map(AccountView.init)
+                return try Access.visibleAccounts(of: r, p, db).filter { status == nil || $0.syncStatus.rawValue == status }.map(AccountView.init)
             }
             return try Reply.json(views)
         }

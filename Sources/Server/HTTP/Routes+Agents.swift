@@ -23,6 +23,13 @@ struct AgentPackageBody: APIBody {
     }
 }
 
+struct BindingBody: APIBody {
+    static let fields = ["resourceId"]
+    static let required = ["resourceId"]
+    var resourceId: String
+    func validate() throws { try Validate.text(resourceId, field: "resourceId", max: 200) }
+}
+
 extension Routes {
     func agents(_ t: RouteTable) {
         t.add(.post, "/agent-packages", "An agent bundle (tar.gz) with a one-time enrollment token (administrators)", body: AgentPackageBody.self) { req, ctx in
@@ -47,8 +54,23 @@ extension Routes {
         t.add(.get, "/agents", "Enrolled agents and whether they are online (administrators)") { _, ctx in
             try custody.authorizer.check(try ctx.caller(), .manageSettings)
             let at = custody.now()
-            let rows = try await custody.store.read { db in try AgentRecord.order(Column("enrolledAt")).fetchAll(db) }
-            return try Reply.json(rows.map { AgentView($0, now: at, interval: custody.config.agentScheduleInterval) })
+            let views = try await custody.store.read { db in
+                try AgentRecord.order(Column("enrolledAt")).fetchAll(db).map {
+                    AgentView($0, now: at, interval: custody.config.agentScheduleInterval, bindings: try custody.bindings(of: $0.id, db),
+                        pending: try custody.pendingBindings(of: $0, db))
+                }
+            }
+            return try Reply.json(views)
+        }
+        t.add(.post, "/agents/:id/bindings", "Bind a resource to this agent: it serves it from now on (administrators)",
+            body: BindingBody.self) { req, ctx in
+            let b = try await req.decodeStrict(BindingBody.self, limit: custody.config.maxBodyBytes)
+            let bound = try await custody.approveBinding(agentID: try ctx.param("id"), resourceID: b.resourceId, by: try ctx.caller(), ip: ctx.remoteIP)
+            return try Reply.json(["bindings": bound])
+        }
+        t.add(.delete, "/agents/:id/bindings/:rid", "Unbind a resource from this agent (administrators)") { _, ctx in
+            try await custody.removeBinding(agentID: try ctx.param("id"), resourceID: try ctx.param("rid"), by: try ctx.caller(), ip: ctx.remoteIP)
+            return Reply.noContent()
         }
         t.add(.delete, "/agents/:id", "Revoke an agent: it is refused from now on and its queued jobs are cancelled (administrators)") { _, ctx in
             let p = try ctx.caller()

@@ -11,6 +11,9 @@ extension Routes {
             let saved = try await custody.store.write { db -> ResetConfig in
                 var b = body
                 let (r, _) = try Catalog.resource(try ctx.param("rid"), p, .updateResource, custody.authorizer, db)
+                // Agent mode hands the resource's passwords to whichever agent serves it: an administrator's call.
+                let before = try ResetConfig.stored(for: r.id, db)?.mode
+                if (b.mode == .agent) != (before == .agent) { try custody.authorizer.check(p, .manageSettings) }
                 for ref in [b.loginAccount, b.rootAccount, b.enableAccount].compactMap({ $0 }) {
                     _ = try Catalog.accountRef(ref, on: r, db)
                 }

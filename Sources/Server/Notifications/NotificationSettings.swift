@@ -99,13 +99,16 @@ struct NotificationChannels: Sendable {
 
     /// Saves `body`; the password goes to the vault, sealed.
     static func save(_ body: NotificationSettingsBody, _ vault: Vault, _ db: Database) throws {
+        let previous = try Settings.get(key, db).flatMap { try? JSONDecoder.api.decode(NotificationSettingsBody.self, from: Data($0.utf8)) }?.smtp
+        // A stored password is for one server and one user: it never follows a new host or user name.
+        let moved = previous?.host.lowercased() != body.smtp?.host.lowercased() || previous?.username != body.smtp?.username
         var stored = body
         stored.smtp?.password = nil
         try Settings.set(key, String(decoding: try JSONEncoder.api.encode(stored), as: UTF8.self), db)
         if let password = body.smtp?.password {
             try db.execute(sql: "INSERT INTO vaultMeta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 arguments: [passwordKey, try vault.seal(password, identity: passwordIdentity)])
-        } else if body.smtp?.username == nil {
+        } else if body.smtp?.username == nil || moved {
             try db.execute(sql: "DELETE FROM vaultMeta WHERE key = ?", arguments: [passwordKey])
         }
     }

@@ -11,14 +11,14 @@ extension Custody {
         var task = task
         task.phase = .reconcile
         try await store.write { [task] db in try task.update(db) }
-        let c = try await context(task)
+        var c = try await context(task)
         let pending = try await store.read { [task] db in
             try task.pendingSecretId.flatMap { try secrets.pending(id: $0, account: task.accountId, db) }
         }
         var pendingResult: ResetFailure.Code?? = nil
-        if let pending { pendingResult = .some(await verifyResult(c, pending, task)) }
+        if let pending { pendingResult = .some(await verifyResult(&c, pending, task)) }
         var currentResult: ResetFailure.Code? = .authenticationFailed
-        if pendingResult != .some(nil) { currentResult = await verifyResult(c, c.current, task) }
+        if pendingResult != .some(nil) { currentResult = await verifyResult(&c, c.current, task) }
         switch ResetStateMachine.verdict(pending: pendingResult, current: currentResult) {
         case .pendingWorks:
             try await commit(task, message: "reconciled: the new password works on the target")
@@ -153,24 +153,48 @@ extension Custody {
     }
 
     /// nil when `password` logs in; otherwise the failure's code. A test's fault hook may fail it.
-    func verifyResult(_ c: Context, _ password: Secret?, _ task: TaskRecord? = nil) async -> ResetFailure.Code? {
+    /// A host key seen on this first contact is pinned, and `c` checks it from then on.
+    func verifyResult(_ c: inout Context, _ password: Secret?, _ task: TaskRecord? = nil) async -> ResetFailure.Code? {
+        let seen = ResetExposure()
+        var j = job(c, operation: .verify, current: password, new: nil)
+        j.exposure = seen
+        var code: ResetFailure.Code?
         do throws(ResetFailure) {
             try task.flatMap { faults.transport($0) }?.fault(at: ResetFaultPoint.verify)
-            try await c.target.plugin.verify(job(c, operation: .verify, current: password, new: nil))
-            return nil
-        } catch { return error.code }
+            try await c.target.plugin.verify(j)
+        } catch { code = error.code }
+        await learned(seen.hostKey, &c)
+        return code
     }
 
-    /// Trust on first use: the first host key seen is pinned in the reset config.
+    /// Pins a host key learned on first contact and checks it from then on.
+    func learned(_ key: String?, _ c: inout Context) async {
+        guard let key, c.target.config.hostKey == nil else { return }
+        do { try await pinHostKey(key, c) } catch { logger.error("cannot pin the host key", metadata: ["resource": "\(c.target.resource.id)"]) }
+        c = c.pinned(key)
+    }
+
+    /// Trust on first use: the first host key seen, on any contact (a verify too), is pinned in the
+    /// stored reset config, unless one was pinned meanwhile (the stored config is read again).
     func pinHostKey(_ key: String, _ c: Context) async throws {
         guard c.target.config.hostKey == nil else { return }
-        var config = c.target.config
-        config.hostKey = key
-        let json = String(decoding: try JSONEncoder.api.encode(config), as: UTF8.self)
         try await store.write { db in
+            guard var config = try ResetConfig.stored(for: c.target.resource.id, db), config.hostKey == nil else { return }
+            config.hostKey = key
+            let json = String(decoding: try JSONEncoder.api.encode(config), as: UTF8.self)
             try db.execute(sql: "UPDATE resetConfigs SET json = ? WHERE resourceId = ?", arguments: [json, c.target.resource.id])
             try AuditLog.append(AuditEvent(user: "system", ip: "server", operation: "pin_host_key", resource: c.target.resource.name,
                 message: "trusted on first use: \(key)", resourceId: c.target.resource.id), in: db)
         }
+    }
+}
+
+extension Custody.Context {
+    /// The same context with `key` pinned, so the task's later connections check it.
+    func pinned(_ key: String) -> Custody.Context {
+        var config = target.config
+        config.hostKey = key
+        let t = Custody.ResetTarget(resource: target.resource, account: target.account, config: config, plugin: target.plugin)
+        return Custody.Context(target: t, current: current, login: login, root: root, policy: policy)
     }
 }

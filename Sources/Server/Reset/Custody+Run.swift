@@ -93,7 +93,7 @@ extension Custody {
 
     func runReset(_ task: TaskRecord) async throws {
         var task = task
-        let c = try await context(task)
+        var c = try await context(task)
         var generator = PasswordGenerator()
         generator.specials = Array(c.target.plugin.descriptor.constraints.generatorSpecials)
         var policy = c.policy
@@ -123,6 +123,8 @@ extension Custody {
                 report = try await c.target.plugin.reset(resetJob)
                 event = .changed
             } catch { event = .changeFailed(error, reached: exposure.reached) }
+            // The first host key seen is pinned whatever the answer, and checked by the verify below.
+            await learned(report.learnedHostKey ?? exposure.hostKey, &c)
             let (phase, action) = machine.next(task.phase, event, attempts: task.attempts, passwordGiven: task.newPasswordGiven)
             switch action {
             case .verify: break
@@ -149,10 +151,9 @@ extension Custody {
             case .send, .commit: throw APIError.badRequest("internal", "unexpected reset step \(action)")
             }
             if faults.crashAt(task, .afterChange) { return }
-            if let key = report.learnedHostKey { try await pinHostKey(key, c) }
             task.phase = phase
             try await store.write { [task] db in try task.update(db) }
-            let verified = await verifyResult(c, new, task)
+            let verified = await verifyResult(&c, new, task)
             if faults.crashAt(task, .afterVerify) { return }
             switch machine.next(task.phase, .verified(verified), attempts: task.attempts, passwordGiven: task.newPasswordGiven).1 {
             case .commit: try await commit(task, message: report.message)

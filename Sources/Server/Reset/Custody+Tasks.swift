@@ -9,6 +9,13 @@ extension Custody {
         let account: AccountRecord
         let config: ResetConfig
         let plugin: any ResetPlugin
+
+        /// 400 `invalid_login_name` when the plugin cannot pass the account's name to its target.
+        func checkLoginName() throws {
+            do throws(ResetFailure) { try plugin.checkLoginName(account.loginName) } catch {
+                throw APIError.badRequest("invalid_login_name", error.message)
+            }
+        }
     }
 
     /// The plugin and config for an account, or a 400 saying what is missing.
@@ -17,8 +24,8 @@ extension Custody {
         else { throw APIError.badRequest("reset_not_configured", "resource \(r.name) has no reset configuration (PUT /resources/\(r.id)/reset-config)") }
         if config.mode == .agent {
             guard let agent = try agentFor(r, db) else {
-                throw APIError.badRequest("no_agent", "no enrolled agent serves resource \(r.name): enroll one with a bundle for this resource "
-                    + "(POST /agent-packages with resourceId) or on a host named \(r.dnsName)")
+                throw APIError.badRequest("no_agent", "no agent is bound to resource \(r.name): an administrator binds one with a bundle for "
+                    + "this resource (POST /agent-packages with resourceId) or approves one (POST /agents/{id}/bindings)")
             }
             return ResetTarget(resource: r, account: a, config: config, plugin: AgentPlugin(custody: self, agentID: agent.id))
         }
@@ -41,6 +48,7 @@ extension Custody {
         let task = try await store.write { db -> TaskRecord in
             let (r, a, _) = try Catalog.account(rid, aid, p, .changePassword, authorizer, db)
             let target = try resetTarget(r, a, db)
+            try target.checkLoginName()
             if let given = newPassword {
                 let policy = try Catalog.effectivePolicy(for: r, db)
                 let problems = policy.violations(of: given, loginName: a.loginName)
@@ -73,7 +81,7 @@ extension Custody {
     func queueVerify(rid: String, aid: String, by p: Principal, ip: String) async throws -> TaskRecord {
         let task = try await store.write { db -> TaskRecord in
             let (r, a, _) = try Catalog.account(rid, aid, p, .readAccount, authorizer, db)
-            _ = try resetTarget(r, a, db)
+            try resetTarget(r, a, db).checkLoginName()
             if try resetUnderWay(a.id, db) {
                 throw APIError(.conflict, "reset_in_progress", "a reset of this account is under way; its own verify settles the account")
             }

@@ -53,7 +53,7 @@ extension Custody {
         if try resetUnderWay(a.id, db) {
             return "a reset is already under way"
         }
-        do { _ = try resetTarget(r, a, db) } catch { return "no reset: \(Self.describe(error))" }
+        do { try resetTarget(r, a, db).checkLoginName() } catch { return "no reset: \(Self.describe(error))" }
         let t = try newTask(.reset, r, a, by: "expiry", reason: "password expired", db)
         try t.insert(db)
         return "reset queued, task \(t.id)"

@@ -30,7 +30,7 @@ extension Custody {
                     entry.skipped = "a verify of this account is already under way"
                     continue
                 }
-                do { _ = try resetTarget(r, a, db) } catch {
+                do { try resetTarget(r, a, db).checkLoginName() } catch {
                     entry.skipped = Self.describe(error)
                     continue
                 }

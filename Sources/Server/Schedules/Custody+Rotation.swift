@@ -61,7 +61,10 @@ extension Custody {
                     continue
                 }
                 let target: ResetTarget
-                do { target = try resetTarget(r, a, db) } catch let error as APIError {
+                do {
+                    target = try resetTarget(r, a, db)
+                    try target.checkLoginName()
+                } catch let error as APIError {
                     entry.skipped = error.message
                     continue
                 }

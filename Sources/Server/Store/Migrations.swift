@@ -164,6 +164,20 @@ enum Migrations {
         m.registerMigration("v11-reconcile") { db in
             try db.execute(sql: "ALTER TABLE tasks ADD COLUMN reconcileAttempts INTEGER NOT NULL DEFAULT 0")
         }
+        m.registerMigration("v12-agent-bindings") { db in
+            // An agent serves only what an administrator bound to it. Bundle bindings carry over;
+            // agents that served a resource by its host name alone now show it as a pending binding.
+            try db.execute(sql: """
+                CREATE TABLE agentBindings (
+                  resourceId TEXT PRIMARY KEY REFERENCES resources(id) ON DELETE CASCADE,
+                  agentId TEXT NOT NULL REFERENCES agents(id), approvedBy TEXT NOT NULL, approvedAt REAL NOT NULL);
+                CREATE INDEX agentBindingsByAgent ON agentBindings(agentId);
+                INSERT OR IGNORE INTO agentBindings(resourceId, agentId, approvedBy, approvedAt)
+                  SELECT resourceId, id, 'bundle', enrolledAt FROM agents
+                  WHERE resourceId IS NOT NULL AND revokedAt IS NULL AND resourceId IN (SELECT id FROM resources)
+                  ORDER BY enrolledAt DESC;
+                """)
+        }
         return m
     }
 }

@@ -45,7 +45,8 @@ struct ResourceRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     var updatedAt: Date
 }
 
-enum SyncStatus: String, Codable, Sendable { case inSync, outOfSync, unknown, unreachable, neverChecked }
+/// `missing`: the account's agent no longer finds it on the host (kept, with its history).
+enum SyncStatus: String, Codable, Sendable { case inSync, outOfSync, unknown, unreachable, neverChecked, missing }
 
 struct AccountRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     static let databaseTableName = "accounts"

@@ -10,7 +10,7 @@ extension WebConsole {
         let accounts, outOfSync: Int
     }
 
-    static let syncStatuses = ["inSync", "outOfSync", "unknown", "unreachable", "neverChecked"]
+    static let syncStatuses = ["inSync", "outOfSync", "unknown", "unreachable", "neverChecked", "missing"]
 
     func resources(_ web: RouterGroup<AppContext>) {
         web.get("/resources") { request, ctx in

@@ -9,6 +9,7 @@ import Foundation
 public final class ResetExposure: @unchecked Sendable {
     private let lock = NSLock()
     private var _reached = false
+    private var _hostKey: String?
     private let faults: (any ResetFaultHook)?
 
     public init(faults: (any ResetFaultHook)? = nil) { self.faults = faults }
@@ -46,4 +47,10 @@ public protocol ResetFaultHook: Sendable {
 extension ResetExposure {
     /// Records that the new password may have reached the target, without a fault point.
     public func markReached() { lock.withLock { _reached = true } }
+
+    /// A transport saw the target's host key with nothing pinned (first contact, verify included).
+    public func learned(hostKey: String) { lock.withLock { _hostKey = _hostKey ?? hostKey } }
+
+    /// The host key learned on first contact, to pin.
+    public var hostKey: String? { lock.withLock { _hostKey } }
 }

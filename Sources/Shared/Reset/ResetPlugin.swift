@@ -8,6 +8,8 @@ public protocol ResetPlugin: Sendable {
     func reset(_ job: ResetJob) async throws(ResetFailure) -> ResetReport
     /// The port to use when the reset config names none (nil: the transport's).
     func defaultPort(_ settings: ResetSettings) -> Int?
+    /// Refuses a login name this plugin cannot pass to its target (see `LoginName`).
+    func checkLoginName(_ name: String) throws(ResetFailure)
 }
 
 extension ResetPlugin {
