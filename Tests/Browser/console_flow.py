@@ -59,10 +59,11 @@ def click(element):
     WebDriverWait(driver, 60).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 def task_end():
-    """Waits for the task page (which reloads itself every 2 s) to show an end state; returns it."""
-    WebDriverWait(driver, 90, ignored_exceptions=[StaleElementReferenceException]).until(
+    """Waits for the task page (which reloads itself every 2 s) to show an end state; returns it.
+    A read racing the reload ("stale", "does not belong to the document") is tried again."""
+    WebDriverWait(driver, 90, ignored_exceptions=[StaleElementReferenceException, WebDriverException]).until(
         lambda d: d.find_element(By.ID, "task-state").text in ("succeeded", "failed"))
-    return WebDriverWait(driver, 10, ignored_exceptions=[StaleElementReferenceException]).until(
+    return WebDriverWait(driver, 10, ignored_exceptions=[StaleElementReferenceException, WebDriverException]).until(
         lambda d: d.find_element(By.ID, "task-state").text)
 
 def path():

@@ -93,8 +93,23 @@ struct API: Sendable {
     static let adminPassword = "Vault-Keeper-2026!"
     static let userPassword = "User-Password-2026!"
 
-    /// Creates a user, logs in, does the forced change; returns the token.
+    /// Creates a user, logs in, does the forced change; returns the token. Administrators are made by a
+    /// second super-administrator (`provisioner`), as two-person control needs: an administrator the
+    /// caller made could never approve the caller's work.
     func user(_ name: String, role: String, superAdmin: Bool = false, adminToken: String) async throws -> String {
+        let creator = role == "administrator" || superAdmin ? try await provisioner(adminToken) : adminToken
+        return try await user(name, role: role, superAdmin: superAdmin, createdBy: creator)
+    }
+
+    /// The second super-administrator, made once by the first.
+    func provisioner(_ adminToken: String) async throws -> String {
+        let login = try await call(.post, "/auth/login", json: ["username": "provisioner", "password": Self.userPassword + "x"])
+        if let token = login.object["token"] as? String { return token }
+        return try await user("provisioner", role: "administrator", superAdmin: true, createdBy: adminToken)
+    }
+
+    /// Creates a user as `createdBy` (who also sets its first password), logs in, does the forced change.
+    func user(_ name: String, role: String, superAdmin: Bool = false, createdBy adminToken: String) async throws -> String {
         let created = try await call(.post, "/users", token: adminToken,
             json: ["username": name, "password": "Initial-\(UUID().uuidString)", "role": role, "superAdmin": superAdmin])
         #expect(created.status == .created, "create \(name): \(created.text)")

@@ -179,7 +179,12 @@ import Testing
         #expect(try s.start())
         defer { s.stop() }
         let token = try adminToken(s)
-        let made = try cli(s, ["user", "create", "--username", "approver2", "--role", "administrator"], token: token, stdin: "Second-Init-Pass-1\n")
+        // Two-person control: the approver is made by another super-administrator, not by the author.
+        #expect(try cli(s, ["user", "create", "--username", "keeper2", "--role", "administrator", "--super-admin"], token: token,
+            stdin: "Keeper-Init-Pass-1\n").code == 0)
+        let keeper = try json(try cli(s, ["login", "--username", "keeper2", "--json"], stdin: "Keeper-Init-Pass-1\n"))["token"] as? String
+        #expect(try cli(s, ["user", "password"], token: keeper, stdin: "Keeper-Init-Pass-1\nKeeper-Real-Pass-1\n").code == 0)
+        let made = try cli(s, ["user", "create", "--username", "approver2", "--role", "administrator"], token: keeper, stdin: "Second-Init-Pass-1\n")
         #expect(made.code == 0, "\(made.out) \(made.err)")
         let second = try json(try cli(s, ["login", "--username", "approver2", "--json"], stdin: "Second-Init-Pass-1\n"))["token"] as? String
         #expect(try cli(s, ["user", "password"], token: second, stdin: "Second-Init-Pass-1\nSecond-Real-Pass-1\n").code == 0)

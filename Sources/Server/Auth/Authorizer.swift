@@ -28,10 +28,15 @@ struct Authorizer: Sendable {
     }
 
     /// Dual control: approving a listener revision takes an administrator other than its author.
-    func checkApproval(_ principal: Principal, author: String) throws(Denied) {
+    /// `approver` is the approver's user record: one the author created, promoted or last reset is
+    /// not a second person.
+    func checkApproval(_ principal: Principal, author: String, approver: UserRecord?) throws(Denied) {
         try check(principal, .approveListener)
         guard principal.userID != author else {
             throw Denied(reason: "the author of a listener revision may not approve it; another administrator must")
+        }
+        if approver?.isBeholdenTo(author) ?? true {
+            throw Denied(reason: "the author created, promoted or last reset this administrator's credentials; another administrator must approve")
         }
     }
 

@@ -131,7 +131,9 @@ extension Routes {
         try custody.authorizer.check(p, .manageListeners)
         let view = try await custody.store.write { db -> ListenerView in
             var l = try listener(try ctx.param("lid"), db)
-            if status == .active || status == .rejected { try custody.authorizer.checkApproval(p, author: l.authorId) }
+            if status == .active || status == .rejected {
+                try custody.authorizer.checkApproval(p, author: l.authorId, approver: try UserRecord.fetchOne(db, key: p.userID))
+            }
             guard allowed.contains(l.status) else {
                 throw APIError.conflict("listener \(l.name) is \(l.status.rawValue); cannot \(operation.split(separator: "_")[0]) it")
             }

@@ -39,7 +39,13 @@ extension Routes {
                 throw APIError.notFound("user")
             }
             if target.superAdmin && !p.superAdmin { throw APIError.forbidden("only a super-administrator can change a super-administrator") }
+            if target.role == .administrator && !p.superAdmin && target.id != p.userID {
+                throw APIError.forbidden("only a super-administrator can reset another administrator's second factor")
+            }
             try await custody.disableTOTP(userID: target.id, username: target.username, by: p, ip: ctx.remoteIP)
+            try await custody.store.write { db in
+                try db.execute(sql: "UPDATE users SET credentialsResetById = ? WHERE id = ?", arguments: [p.userID, target.id])
+            }
             return Reply.noContent()
         }
     }

@@ -66,9 +66,13 @@ extension Routes {
             if body.superAdmin == true && !p.superAdmin {
                 throw APIError.forbidden("only a super-administrator can create super-administrators")
             }
+            if body.role == .administrator && !p.superAdmin {
+                throw APIError.forbidden("only a super-administrator can create administrators")
+            }
             let hash = try await PasswordHashing.hash(body.password, cost: custody.config.bcryptCost)
             let user = UserRecord(id: newID(), username: body.username, passwordHash: hash, role: body.role,
-                superAdmin: body.superAdmin ?? false, email: body.email, mustChangePassword: true, createdAt: custody.now())
+                superAdmin: body.superAdmin ?? false, email: body.email, mustChangePassword: true, createdAt: custody.now(),
+                createdById: p.userID)
             try await custody.store.write { db in
                 if try UserRecord.filter(Column("username") == body.username).fetchCount(db) > 0 {
                     throw APIError.conflict("a user named '\(body.username)' exists")
@@ -101,6 +105,13 @@ extension Routes {
             guard let target = try await custody.store.read({ try UserRecord.fetchOne($0, key: uid) }) else { throw APIError.notFound("user") }
             if target.superAdmin && !p.superAdmin { throw APIError.forbidden("only a super-administrator can change a super-administrator") }
             if body.superAdmin != nil && !p.superAdmin { throw APIError.forbidden("only a super-administrator can change that flag") }
+            // Two-person control: administrators are made, and their credentials reset, only by a super-administrator.
+            if !p.superAdmin && body.role == .administrator && target.role != .administrator {
+                throw APIError.forbidden("only a super-administrator can promote a user to administrator")
+            }
+            if !p.superAdmin && target.role == .administrator && body.password != nil {
+                throw APIError.forbidden("only a super-administrator can set another administrator's password")
+            }
             var newHash: String? = nil
             if let pw = body.password {
                 try Custody.checkUserPassword(Secret(pw), username: target.username)
@@ -109,6 +120,9 @@ extension Routes {
             let hash = newHash
             let updated = try await custody.store.write { db -> UserRecord in
                 guard var u = try UserRecord.fetchOne(db, key: uid) else { throw APIError.notFound("user") }
+                if (body.role != nil && body.role != u.role) || (body.superAdmin != nil && body.superAdmin != u.superAdmin) {
+                    u.promotedById = p.userID
+                }
                 if let r = body.role { u.role = r }
                 if let s = body.superAdmin { u.superAdmin = s }
                 if u.superAdmin && !(u.role == .administrator || u.role == .passwordAdministrator) {
@@ -118,6 +132,7 @@ extension Routes {
                 if let h = hash {
                     u.passwordHash = h
                     u.mustChangePassword = true
+                    u.credentialsResetById = p.userID
                     // A password set by an administrator ends the user's sessions and tokens.
                     try db.execute(sql: "UPDATE tokens SET revokedAt = ? WHERE userId = ? AND revokedAt IS NULL",
                         arguments: [custody.now().seconds, uid])

@@ -178,6 +178,13 @@ enum Migrations {
                   ORDER BY enrolledAt DESC;
                 """)
         }
+        m.registerMigration("v13-two-person") { db in
+            try db.execute(sql: """
+                ALTER TABLE users ADD COLUMN createdById TEXT;
+                ALTER TABLE users ADD COLUMN promotedById TEXT;
+                ALTER TABLE users ADD COLUMN credentialsResetById TEXT;
+                """)
+        }
         return m
     }
 }

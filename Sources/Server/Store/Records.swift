@@ -11,6 +11,14 @@ struct UserRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     var email: String?
     var mustChangePassword: Bool
     var createdAt: Date
+    /// Who created this user, last changed its role or flag, and last set its password or reset its
+    /// second factor: such a person may not be the other half of a two-person approval with it.
+    var createdById: String? = nil
+    var promotedById: String? = nil
+    var credentialsResetById: String? = nil
+
+    /// True when `userID` made, promoted or last reset this user.
+    func isBeholdenTo(_ userID: String) -> Bool { [createdById, promotedById, credentialsResetById].contains(userID) }
 }
 
 struct TokenRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
