@@ -24,11 +24,8 @@ extension Custody {
             guard t.kind == .reset, t.state == .unknown else {
                 throw APIError(.conflict, "not_abandonable", "only a reset waiting in reconcile (state unknown) can be abandoned; this one is \(t.state.rawValue)")
             }
-            t.state = .failed
-            t.phase = .done
-            t.resultCode = "abandoned"
-            t.resultMessage = "abandoned by \(p.username): \(reason); the candidate password stays retrievable until a verify settles it"
-            t.finishedAt = at
+            t.end(.failed, code: "abandoned",
+                message: "abandoned by \(p.username): \(reason); the candidate password stays retrievable until a verify settles it", at: at)
             try t.update(db)
             try db.execute(sql: "UPDATE accounts SET syncStatus = 'unknown' WHERE id = ?", arguments: [t.accountId])
             try AuditLog.append(AuditEvent(user: p.username, ip: ip, operation: "abandon_reset", reason: reason,

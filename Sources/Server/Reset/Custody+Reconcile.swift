@@ -90,12 +90,8 @@ extension Custody {
             for stale in try secrets.candidates(account: t.accountId, db) where !stale.active && stale.id != t.pendingSecretId {
                 try secrets.discardPending(id: stale.id, db)
             }
-            t.state = .succeeded
-            t.phase = .done
             t.pendingSecretId = nil
-            t.resultCode = "ok"
-            t.resultMessage = message
-            t.finishedAt = at
+            t.end(.succeeded, code: "ok", message: message, at: at)
             try t.update(db)
             try AuditLog.append(AuditEvent(user: t.requestedBy, ip: "server", operation: "change_password", resource: nil, account: nil,
                 reason: t.reason, ticketId: t.ticketId, message: "remote reset, task \(t.id): \(message)", resourceId: t.resourceId,
@@ -120,11 +116,7 @@ extension Custody {
                 sync = nil
                 message += " (not applied: a reset changed or is changing this password)"
             }
-            t.state = state
-            t.phase = .done
-            t.resultCode = code
-            t.resultMessage = message
-            t.finishedAt = at
+            t.end(state, code: code, message: message, at: at)
             try t.update(db)
             if let sync {
                 try db.execute(sql: "UPDATE accounts SET syncStatus = ?, lastVerifiedAt = ? WHERE id = ?",

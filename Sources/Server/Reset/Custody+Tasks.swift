@@ -178,11 +178,7 @@ extension Custody {
     }
 
     private func cancelVerify(_ t: inout TaskRecord, _ at: Date, _ db: Database) throws {
-        t.state = .cancelled
-        t.phase = .done
-        t.resultCode = "resetInProgress"
-        t.resultMessage = "a reset of this account is under way; its own verify settles the account"
-        t.finishedAt = at
+        t.end(.cancelled, code: "resetInProgress", message: "a reset of this account is under way; its own verify settles the account", at: at)
         try t.update(db)
     }
 
@@ -195,11 +191,7 @@ extension Custody {
         for var t in expired {
             if let sid = t.pendingSecretId { try secrets.discardPending(id: sid, db) }
             t.pendingSecretId = nil
-            t.state = .cancelled
-            t.phase = .done
-            t.resultCode = "windowClosed"
-            t.resultMessage = "the rotation's allowed hours ended before this reset started"
-            t.finishedAt = at
+            t.end(.cancelled, code: "windowClosed", message: "the rotation's allowed hours ended before this reset started", at: at)
             try t.update(db)
             try AuditLog.append(AuditEvent(user: t.requestedBy, ip: "server", operation: "remote_reset", outcome: "failure",
                 message: "task \(t.id): windowClosed", resourceId: t.resourceId, accountId: t.accountId), in: db)

@@ -40,6 +40,15 @@ struct TaskRecord: Codable, FetchableRecord, PersistableRecord, Sendable, EpochD
     var reconcileAttempts: Int = 0
 
     var isFinished: Bool { state == .succeeded || state == .failed || state == .cancelled }
+
+    /// Ends the task in `state` with its result (the caller saves it).
+    mutating func end(_ state: State, code: String, message: String, at: Date) {
+        self.state = state
+        phase = .done
+        resultCode = code
+        resultMessage = message
+        finishedAt = at
+    }
 }
 
 /// The task as the API shows it: never a secret.
