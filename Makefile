@@ -48,6 +48,7 @@ bench: deps
 	bash bench/agent.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 	bash bench/netdev.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 	python3 bench/chaos.py "$$($(SWIFT) build -c release --show-bin-path)/custody"
+	python3 bench/logins.py "$$($(SWIFT) build -c release --show-bin-path)/custody"
 
 # Kill -9 trials: the real server killed at random moments of a 20-account rotation, 20 times.
 chaos: deps

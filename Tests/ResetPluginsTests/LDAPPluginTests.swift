@@ -12,17 +12,18 @@ import TestSupport
     let plugin = LDAPPlugin()
 
     func job(_ dn: String, current: String?, new: String? = nil, admin: (String, String)? = (S.adminDN, S.adminPassword),
-        tls: String = "none", port: Int = S.port, ldapType: String = "openldap") -> ResetJob
+        tls: String? = "none", port: Int = S.port, ldapType: String = "openldap") -> ResetJob
     {
         ResetJob(operation: new == nil ? .verify : .reset, resource: ["RESOURCENAME": "directory", "IPADDRESS": "127.0.0.1"],
             account: ["LOGINNAME": dn], currentPassword: current.map(Secret.init), newPassword: new.map(Secret.init),
             loginAccount: admin.map { ResetJob.Credential(loginName: $0.0, password: Secret($0.1)) },
-            settings: ResetSettings(port: port, options: ["tls": tls, "caFile": S.caFile, "ldapType": ldapType], connectTimeout: 5))
+            settings: ResetSettings(port: port, options: ["tls": tls, "caFile": S.caFile, "ldapType": ldapType].compactMapValues { $0 },
+                connectTimeout: 5))
     }
 
-    @Test(arguments: [("none", S.port), ("starttls", S.port), ("ldaps", S.tlsPort)])
-    func changeThenVerifyOverEachTransport(tls: String, port: Int) async throws {
-        let dn = S.user("u-\(tls)", password: "Start-Pass-123")
+    @Test(arguments: [("none", S.port), ("starttls", S.port), ("ldaps", S.tlsPort), (nil, S.port)])
+    func changeThenVerifyOverEachTransport(tls: String?, port: Int) async throws {
+        let dn = S.user("u-\(tls ?? "default")", password: "Start-Pass-123")
         _ = try await plugin.reset(job(dn, current: "Start-Pass-123", new: "Next-Pass-456", tls: tls, port: port))
         try await plugin.verify(job(dn, current: "Next-Pass-456", tls: tls, port: port))
         #expect(S.passwordWorks(dn, "Next-Pass-456") && !S.passwordWorks(dn, "Start-Pass-123"))
@@ -85,13 +86,17 @@ import TestSupport
         #expect(await failure { () throws(ResetFailure) in try await plugin.verify(job("alice", current: "x")) }?.code == .unsupported)
     }
 
-    @Test func aWrongCAIsRefused() async throws {
-        var j = job(S.user("ca", password: "Start-Pass-123"), current: "Start-Pass-123", tls: "ldaps", port: S.tlsPort)
+    /// TLS is the default (StartTLS on 389) and verifies the certificate; only `tlsVerify: false` skips the check.
+    @Test(arguments: [("ldaps", S.tlsPort), ("starttls", S.port), (nil, S.port)])
+    func aWrongCAIsRefused(tls: String?, port: Int) async throws {
+        var j = job(S.user("ca", password: "Start-Pass-123"), current: "Start-Pass-123", tls: tls, port: port)
         j.settings.options["caFile"] = "/etc/ssl/certs/ca-certificates.crt"
         do {
             try await plugin.verify(j)
             Issue.record("a certificate from an untrusted CA was accepted")
         } catch { #expect(error.code == .unreachable, "\(error)") }
+        j.settings.options["tlsVerify"] = "false"
+        try await plugin.verify(j)
     }
 
     @Test func hostilePasswords() async throws {

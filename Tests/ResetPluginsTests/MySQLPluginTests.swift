@@ -12,20 +12,21 @@ import TestSupport
     let plugin = MySQLPlugin()
 
     func job(_ user: String, current: String?, new: String? = nil, admin: (String, String)? = (S.admin, S.adminPassword),
-        tls: String = "none", port: Int = S.port) -> ResetJob
+        tls: String? = "none", port: Int = S.port) -> ResetJob
     {
         ResetJob(operation: new == nil ? .verify : .reset, resource: ["RESOURCENAME": "db", "IPADDRESS": "127.0.0.1"],
             account: ["LOGINNAME": user], currentPassword: current.map(Secret.init), newPassword: new.map(Secret.init),
             loginAccount: admin.map { ResetJob.Credential(loginName: $0.0, password: Secret($0.1)) },
-            settings: ResetSettings(port: port, options: ["tls": tls, "caFile": S.caFile], connectTimeout: 5))
+            settings: ResetSettings(port: port, options: ["tls": tls, "caFile": S.caFile].compactMapValues { $0 }, connectTimeout: 5))
     }
 
-    @Test(arguments: ["none", "verify"])
-    func changeThenVerify(tls: String) async throws {
-        S.user("m_\(tls)", password: "Start-Pass-123")
-        _ = try await plugin.reset(job("m_\(tls)", current: "Start-Pass-123", new: "Next-Pass-456", tls: tls))
-        try await plugin.verify(job("m_\(tls)", current: "Next-Pass-456", tls: tls))
-        #expect(S.passwordWorks("m_\(tls)", "Next-Pass-456") && !S.passwordWorks("m_\(tls)", "Start-Pass-123"))
+    @Test(arguments: ["none", "verify", "required", nil])
+    func changeThenVerify(tls: String?) async throws {
+        let name = "m_\(tls ?? "default")"
+        S.user(name, password: "Start-Pass-123")
+        _ = try await plugin.reset(job(name, current: "Start-Pass-123", new: "Next-Pass-456", tls: tls))
+        try await plugin.verify(job(name, current: "Next-Pass-456", tls: tls))
+        #expect(S.passwordWorks(name, "Next-Pass-456") && !S.passwordWorks(name, "Start-Pass-123"))
     }
 
     @Test func theAccountChangesItsOwnPassword() async throws {
@@ -56,11 +57,15 @@ import TestSupport
         #expect(S.passwordWorks("m_policy", "Start-Pass-123"))
     }
 
-    @Test func aWrongCAIsRefused() async throws {
+    /// TLS is the default and verifies the certificate, `required` included; only `tlsVerify: false` skips the check.
+    @Test(arguments: ["verify", "required", nil])
+    func aWrongCAIsRefused(tls: String?) async throws {
         S.user("m_ca", password: "Start-Pass-123")
-        var j = job("m_ca", current: "Start-Pass-123", tls: "verify")
+        var j = job("m_ca", current: "Start-Pass-123", tls: tls)
         j.settings.options["caFile"] = "/etc/ssl/certs/ca-certificates.crt"
         #expect(await failure { () throws(ResetFailure) in try await plugin.verify(j) }?.code == .unreachable)
+        j.settings.options["tlsVerify"] = "false"
+        try await plugin.verify(j)
     }
 
     @Test func hostilePasswords() async throws {

@@ -12,21 +12,22 @@ import TestSupport
     let plugin = PostgresPlugin()
 
     func job(_ role: String, current: String?, new: String? = nil, admin: (String, String)? = (S.admin, S.adminPassword),
-        tls: String = "none", port: Int = S.port) -> ResetJob
+        tls: String? = "none", port: Int = S.port) -> ResetJob
     {
         ResetJob(operation: new == nil ? .verify : .reset, resource: ["RESOURCENAME": "pg", "IPADDRESS": "127.0.0.1"],
             account: ["LOGINNAME": role], currentPassword: current.map(Secret.init), newPassword: new.map(Secret.init),
             loginAccount: admin.map { ResetJob.Credential(loginName: $0.0, password: Secret($0.1)) },
-            settings: ResetSettings(port: port, options: ["tls": tls, "caFile": S.caFile], connectTimeout: 5))
+            settings: ResetSettings(port: port, options: ["tls": tls, "caFile": S.caFile].compactMapValues { $0 }, connectTimeout: 5))
     }
 
-    @Test(arguments: ["none", "verify"])
-    func changeThenVerifyWithNoPasswordInTheServerLog(tls: String) async throws {
-        S.role("p_\(tls)", password: "Start-Pass-123")
-        let new = "Next-Pass-\(tls)-456"
-        _ = try await plugin.reset(job("p_\(tls)", current: "Start-Pass-123", new: new, tls: tls))
-        try await plugin.verify(job("p_\(tls)", current: new, tls: tls))
-        #expect(S.passwordWorks("p_\(tls)", new) && !S.passwordWorks("p_\(tls)", "Start-Pass-123"))
+    @Test(arguments: ["none", "verify", nil])
+    func changeThenVerifyWithNoPasswordInTheServerLog(tls: String?) async throws {
+        let name = "p_\(tls ?? "default")"
+        S.role(name, password: "Start-Pass-123")
+        let new = "Next-Pass-\(tls ?? "default")-456"
+        _ = try await plugin.reset(job(name, current: "Start-Pass-123", new: new, tls: tls))
+        try await plugin.verify(job(name, current: new, tls: tls))
+        #expect(S.passwordWorks(name, new) && !S.passwordWorks(name, "Start-Pass-123"))
         let log = S.log
         #expect(log.contains("SCRAM-SHA-256$4096:") && !log.contains(new), "the server saw a verifier, never the password")
     }
@@ -62,11 +63,14 @@ import TestSupport
         #expect(S.passwordWorks("p_target", "Start-Pass-123"))
     }
 
-    @Test func aWrongCAIsRefused() async throws {
+    @Test(arguments: ["verify", "required", nil])
+    func aWrongCAIsRefused(tls: String?) async throws {
         S.role("p_ca", password: "Start-Pass-123")
-        var j = job("p_ca", current: "Start-Pass-123", tls: "verify")
+        var j = job("p_ca", current: "Start-Pass-123", tls: tls)
         j.settings.options["caFile"] = "/etc/ssl/certs/ca-certificates.crt"
         #expect(await failure { () throws(ResetFailure) in try await plugin.verify(j) }?.code == .unreachable)
+        j.settings.options["tlsVerify"] = "false"
+        try await plugin.verify(j)
     }
 
     @Test func hostilePasswordsAndRoleNames() async throws {

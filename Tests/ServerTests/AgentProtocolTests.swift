@@ -102,6 +102,8 @@ import Testing
             let poll = PollRequest(wait: 0, version: "t")
             #expect(try await send(api, "/poll", poll, as: a, at: clock.now).status == .ok)
             let seen = try await count(h, "SELECT count(*) FROM agentNonces")
+            clock.advance(5)
+            let lastSeen = try await count(h, "SELECT CAST(lastSeenAt AS INTEGER) FROM agents")
             var forger = FakeAgent()
             forger.id = a.id
             #expect(try await send(api, "/poll", poll, as: forger, at: clock.now).errorCode == "bad_signature")
@@ -115,6 +117,14 @@ import Testing
             let big = try await send(api, "/poll", poll, as: a, at: clock.now) { _, body in body = Data(count: AgentWire.maxBody + 1) }
             #expect(big.status == .contentTooLarge)
             #expect(try await count(h, "SELECT count(*) FROM agentNonces") == seen + 1, "only the first of the replayed pair counted")
+            // A forged, stale or oversized request wrote nothing: the first of the replayed pair set lastSeenAt.
+            #expect(try await count(h, "SELECT CAST(lastSeenAt AS INTEGER) FROM agents") == lastSeen + 5)
+            // A restarted server reads the window's nonces back: the replay stays refused.
+            let nonce = try #require(replayed?.0[HTTPField.Name(AgentWire.nonceHeader)!])
+            let restarted = Custody(config: h.custody.config, store: h.custody.store, vault: h.custody.vault, logger: h.custody.logger,
+                now: { clock.now })
+            #expect(restarted.agentNonces.claim(a.id + ":" + nonce, at: clock.now.timeIntervalSince1970) == false)
+            #expect(restarted.agentNonces.claim(a.id + ":fresh", at: clock.now.timeIntervalSince1970))
             #expect(try await api.call(.delete, "/agents/\(a.id)", token: admin).status == .noContent)
             #expect(try await send(api, "/poll", poll, as: a, at: clock.now).errorCode == "agent_revoked")
         }
@@ -280,6 +290,40 @@ import Testing
             #expect(try await api.call(.delete, "/agents/\(a.id)/bindings/\(rid)", token: admin).status == .noContent)
             let after = try await api.call(.get, "/agents", token: admin).array.first { $0["id"] as? String == a.id }
             #expect((after?["bindings"] as? [String])?.isEmpty == true)
+        }
+    }
+
+    /// An administrator who is not a super-administrator binds an agent (its own, say) only to a
+    /// resource it manages, and takes a resource from another agent only when it says so.
+    @Test func anAdministratorBindsOnlyWhatItManagesAndMovesOnlyOnRequest() async throws {
+        let h = try await Harness.make()
+        try await h.run { api in
+            let root = try await api.admin()
+            let adm = try await api.user("adm-bind", role: "administrator", adminToken: root)
+            let victim = try await api.resource("victim-db", token: root)
+            try await api.call(.put, "/resources/\(victim)/reset-config", token: root, json: ["mode": "agent"])
+            var ids: [String] = []
+            for host in ["mine.example.test", "theirs.example.test"] {
+                let agent = AgentRecord(id: newID(), hostname: host, os: "linux", arch: "x86_64", version: "t",
+                    signingKey: Data(count: 32), sealingKey: Data(count: 32), resourceId: nil, enrolledAt: 0, lastSeenAt: 0)
+                try await h.custody.store.write { try agent.insert($0) }
+                ids.append(agent.id)
+            }
+            let (mine, theirs) = (ids[0], ids[1])
+            let bind = { (agent: String, body: [String: Any]) in try await api.call(.post, "/agents/\(agent)/bindings", token: adm, json: body) }
+            #expect(try await bind(mine, ["resourceId": victim]).status == .notFound, "a resource it cannot see")
+            let bundle = try await api.call(.post, "/agent-packages", token: adm, json: ["os": "linux", "resourceId": victim])
+            #expect(bundle.status == .notFound, "no bundle bound to a resource it cannot see: \(bundle.text)")
+            try await api.call(.put, "/resources/\(victim)/shares", token: root, json: ["users": [["username": "adm-bind", "permission": "modify"]]])
+            #expect(try await bind(mine, ["resourceId": victim]).status == .forbidden, "modify is not manage")
+            try await api.call(.put, "/resources/\(victim)/shares", token: root, json: ["users": [["username": "adm-bind", "permission": "manage"]]])
+            #expect(try await api.call(.post, "/agents/\(theirs)/bindings", token: root, json: ["resourceId": victim]).status == .ok)
+            let taken = try await bind(mine, ["resourceId": victim])
+            #expect(taken.status == .conflict && taken.errorCode == "already_bound", "\(taken.text)")
+            #expect(try await bind(mine, ["resourceId": victim, "move": true]).status == .ok)
+            let agents = try await api.call(.get, "/agents", token: root).array
+            #expect(agents.first { $0["id"] as? String == mine }?["bindings"] as? [String] == [victim])
+            #expect((agents.first { $0["id"] as? String == theirs }?["bindings"] as? [String])?.isEmpty == true)
         }
     }
 }

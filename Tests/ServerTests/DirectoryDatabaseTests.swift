@@ -31,12 +31,12 @@ import Testing
             guard MariaDBServer.available else { return nil }
             MariaDBServer.user(name, password: password)
             return Target(type: "MySQL Server", login: name, admin: MariaDBServer.admin, adminPassword: MariaDBServer.adminPassword,
-                options: ["hostPart": "%"], port: MariaDBServer.port) { MariaDBServer.passwordWorks(name, $0) }
+                options: ["hostPart": "%", "caFile": MariaDBServer.caFile], port: MariaDBServer.port) { MariaDBServer.passwordWorks(name, $0) }
         case .postgresql:
             guard PostgresServer.available else { return nil }
             PostgresServer.role(name, password: password)
             return Target(type: "PostgreSQL Server", login: name, admin: PostgresServer.admin, adminPassword: PostgresServer.adminPassword,
-                options: ["database": "postgres"], port: PostgresServer.port) { PostgresServer.passwordWorks(name, $0) }
+                options: ["database": "postgres", "caFile": PostgresServer.caFile], port: PostgresServer.port) { PostgresServer.passwordWorks(name, $0) }
         }
     }
 
@@ -105,11 +105,32 @@ import Testing
             let admin = try await api.admin()
             let rid = try await api.resource("opts", token: admin, type: "LDAP Server")
             for (options, what) in [(["ldapType": "novell"], "ldapType"), (["tls": "maybe"], "tls"), (["caFile": "relative.pem"], "caFile"),
-                (["caFile": "/no/such/ca.pem"], "caFile"), (["hostPart": ""], "hostPart")] as [([String: String], String)] {
+                (["caFile": "/no/such/ca.pem"], "caFile"), (["hostPart": ""], "hostPart"), (["tlsVerify": "no"], "tlsVerify")] as [([String: String], String)] {
                 let r = try await api.call(.put, "/resources/\(rid)/reset-config", token: admin, json: ["mode": "agentless", "options": options])
                 #expect(r.status == .badRequest && r.text.contains(what), "\(options): \(r.text)")
             }
             #expect(try await api.call(.get, "/resources/\(rid)/reset-config", token: admin).status == .notFound)
+        }
+    }
+
+    /// Passwords in clear, or a certificate not checked, only when asked for: the API answers with a
+    /// warning and the audit records it; the secure default answers none.
+    @Test func plaintextAndUnverifiedTLSAreWarnedAndAudited() async throws {
+        try await Harness.make().run { api in
+            let admin = try await api.admin()
+            let rid = try await api.resource("tls-\(UUID().uuidString.prefix(6))", token: admin, type: "MySQL Server")
+            for (options, warned) in [([String: String](), nil), (["tls": "none"], "in clear"), (["tlsVerify": "false"], "any certificate")] {
+                let r = try await api.call(.put, "/resources/\(rid)/reset-config", token: admin, json: ["mode": "agentless", "options": options])
+                #expect(r.status == .ok, "\(r.text)")
+                let warnings = try #require(r.object["warnings"] as? [String], "\(r.text)")
+                let audit = try await api.call(.get, "/audit?operation=set_reset_config&limit=1", token: admin).array.first?["message"] as? String ?? ""
+                if let warned {
+                    #expect(warnings.count == 1 && warnings[0].contains(warned), "\(options): \(warnings)")
+                    #expect(audit.contains("warning") && audit.contains(warned), "\(audit)")
+                } else {
+                    #expect(warnings.isEmpty && !audit.contains("warning"), "\(warnings) \(audit)")
+                }
+            }
         }
     }
 }

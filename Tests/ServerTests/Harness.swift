@@ -45,6 +45,7 @@ struct Harness {
 struct Reply: Sendable {
     let status: HTTPResponse.Status
     let data: Data
+    var headers = HTTPFields()
     var json: Any? { try? JSONSerialization.jsonObject(with: data) }
     var object: [String: Any] { json as? [String: Any] ?? [:] }
     var array: [[String: Any]] { json as? [[String: Any]] ?? [] }
@@ -72,7 +73,7 @@ struct API: Sendable {
         }
         let full = path.hasPrefix("/api") || path.hasPrefix("/healthz") || path.hasPrefix("/metrics") ? path : "/api/v1" + path
         let resp = try await client.execute(uri: full, method: method, headers: headers, body: body)
-        return Reply(status: resp.status, data: Data(resp.body.readableBytesView))
+        return Reply(status: resp.status, data: Data(resp.body.readableBytesView), headers: resp.headers)
     }
 
     /// Logs the bootstrap admin in, does the forced password change, returns its token.

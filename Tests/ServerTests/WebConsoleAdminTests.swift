@@ -42,6 +42,31 @@ import TestSupport
         }
     }
 
+    /// An agent named like a resource in agent mode shows it as waiting; the administrator approves
+    /// the binding on the page, then unbinds it.
+    @Test func aPendingBindingIsApprovedAndUnboundOnTheAgentsPage() async throws {
+        try await Harness.make().run { api in
+            let admin = try await api.admin()
+            let rid = try await api.resource("web-agent-host", token: admin)
+            try await api.call(.put, "/resources/\(rid)/reset-config", token: admin, json: ["mode": "agent"])
+            let agent = AgentRecord(id: newID(), hostname: "web-agent-host.example.test", os: "linux", arch: "x86_64", version: "t",
+                signingKey: Data(count: 32), sealingKey: Data(count: 32), resourceId: nil, enrolledAt: 0, lastSeenAt: 0)
+            try await api.harness.custody.store.write { try agent.insert($0) }
+            let b = Browser(api.client)
+            _ = try await b.signIn("admin", API.adminPassword)
+            let page = try await b.go(.get, "/agents")
+            #expect(page.html.contains("web-agent-host</td>") == false && page.html.contains("<em>waiting</em>"), "\(page.html)")
+            let bound = try await b.go(.post, "/agents/\(agent.id)/bind", form: ["_csrf": Browser.csrf(page.html), "resourceId": rid])
+            #expect(bound.headers[.location] == "/agents?notice=bound", "\(bound.status) \(bound.html)")
+            #expect(try await api.call(.get, "/agents", token: admin).array.first?["bindings"] as? [String] == [rid])
+            let after = try await b.go(.get, "/agents?notice=bound")
+            #expect(after.html.contains("Unbind") && !after.html.contains("<em>waiting</em>"))
+            let unbound = try await b.go(.post, "/agents/\(agent.id)/unbind/\(rid)", form: ["_csrf": Browser.csrf(after.html)])
+            #expect(unbound.headers[.location] == "/agents?notice=unbound")
+            #expect(try await api.call(.get, "/agents", token: admin).array.first?["bindings"] as? [String] == [])
+        }
+    }
+
     @Test func groupsRotationRunNowAndTheRunReport() async throws {
         try await Harness.make().run { api in
             let admin = try await api.admin()

@@ -20,7 +20,9 @@ final class LDAPConnection: @unchecked Sendable {
 
     private init() {}
 
-    static func open(host: String, port: Int, tls: TLSMode, caFile: String?, timeout: Double) async throws(Failure) -> LDAPConnection {
+    static func open(host: String, port: Int, tls: TLSMode, verify: Bool = true, caFile: String?, timeout: Double) async throws(Failure)
+        -> LDAPConnection
+    {
         let c = LDAPConnection()
         let url = "\(tls == .ldaps ? "ldaps" : "ldap")://\(host.contains(":") ? "[\(host)]" : host):\(port)"
         try await c.call { () throws(Failure) in
@@ -34,7 +36,7 @@ final class LDAPConnection: @unchecked Sendable {
             _ = cldap_set_timeout(handle, LDAP_OPT_TIMEOUT, timeout)
             if tls != .none {
                 if let caFile { _ = ldap_set_option(handle, LDAP_OPT_X_TLS_CACERTFILE, caFile) }
-                _ = cldap_set_int(handle, LDAP_OPT_X_TLS_REQUIRE_CERT, LDAP_OPT_X_TLS_DEMAND)
+                _ = cldap_set_int(handle, LDAP_OPT_X_TLS_REQUIRE_CERT, verify ? LDAP_OPT_X_TLS_DEMAND : LDAP_OPT_X_TLS_ALLOW)
                 _ = cldap_set_int(handle, LDAP_OPT_X_TLS_NEWCTX, 0)
             }
             if tls == .starttls {

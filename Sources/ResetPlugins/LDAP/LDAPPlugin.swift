@@ -6,8 +6,9 @@ import Shared
 /// Password Modify extended operation (falling back to a `userPassword` replace); Active Directory
 /// through `unicodePwd`, over LDAPS only. Verify is a simple bind as the account's DN.
 ///
-/// Reset config options: `ldapType` (openldap | ad | oid | edirectory), `tls` (none | ldaps |
-/// starttls; default ldaps on port 636), `caFile`. The login account, when set, is the admin DN
+/// Reset config options: `ldapType` (openldap | ad | oid | edirectory), `tls` (ldaps | starttls |
+/// none; default ldaps on port 636, else starttls), `tlsVerify` (false skips the certificate check),
+/// `caFile`. The login account, when set, is the admin DN
 /// that binds to make the change; without it the account changes its own password.
 public struct LDAPPlugin: ResetPlugin {
     public enum Directory: String, Sendable, CaseIterable { case openldap, ad, oid, edirectory }
@@ -101,14 +102,14 @@ public struct LDAPPlugin: ResetPlugin {
     func connect(_ job: ResetJob) async throws(ResetFailure) -> LDAPConnection {
         let tls = try Self.tls(job)
         do throws(LDAPConnection.Failure) {
-            return try await LDAPConnection.open(host: job.host, port: job.settings.port, tls: tls,
+            return try await LDAPConnection.open(host: job.host, port: job.settings.port, tls: tls, verify: job.settings.tlsVerify,
                 caFile: job.settings.options["caFile"], timeout: job.settings.connectTimeout)
         } catch { throw Self.map(error, job, during: "connect") }
     }
 
     /// The TLS mode; an unknown value is refused, never read as "none".
     static func tls(_ job: ResetJob) throws(ResetFailure) -> LDAPConnection.TLSMode {
-        guard let value = job.settings.options["tls"] else { return job.settings.port == 636 ? .ldaps : .none }
+        guard let value = job.settings.options["tls"] else { return job.settings.port == 636 ? .ldaps : .starttls }
         guard let mode = LDAPConnection.TLSMode(rawValue: value) else {
             throw ResetFailure(.unsupported, "LDAP option tls must be none, ldaps or starttls")
         }

@@ -45,7 +45,8 @@ final class MySQLConnection: @unchecked Sendable {
             if o.tls != .none {
                 _ = cmariadb_set_bool(m, MYSQL_OPT_SSL_ENFORCE, 1)
                 _ = cmariadb_set_bool(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, o.tls == .verify ? 1 : 0)
-                if let ca = o.caFile { _ = cmariadb_set_string(m, MYSQL_OPT_SSL_CA, ca) }
+                // Connector/C checks the chain whenever it has a CA: unverified means none given.
+                if o.tls == .verify, let ca = o.caFile { _ = cmariadb_set_string(m, MYSQL_OPT_SSL_CA, ca) }
             } else {
                 _ = cmariadb_set_bool(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, 0)
             }

@@ -4,8 +4,9 @@ import Shared
 /// MySQL and MariaDB accounts through libmariadb: `ALTER USER 'user'@'host' IDENTIFIED BY ...`,
 /// every literal escaped by the client library. Verify connects as the account.
 ///
-/// Reset config options: `hostPart` (the account's host, default `%`), `database`, `tls` (none |
-/// required | verify), `caFile`. The login account, when set, is the admin that runs the change;
+/// Reset config options: `hostPart` (the account's host, default `%`), `database`, `tls` (required,
+/// the default, or none; `verify` is the same as required), `tlsVerify` (false skips the certificate
+/// check), `caFile`. The login account, when set, is the admin that runs the change;
 /// without it the account changes its own password.
 public struct MySQLPlugin: ResetPlugin {
     public let descriptor = PluginDescriptor(id: "mysql", resourceTypes: ["MySQL Server"], capabilities: [.reset, .verify, .selfChange],
@@ -62,9 +63,10 @@ public struct MySQLPlugin: ResetPlugin {
 
     func connect(_ job: ResetJob, as user: String, _ password: Secret?) async throws(ResetFailure) -> MySQLConnection {
         let o = job.settings.options
-        guard let tls = MySQLConnection.TLSMode(rawValue: o["tls"] ?? "none") else {
+        guard var tls = MySQLConnection.TLSMode(rawValue: o["tls"] ?? "required") else {
             throw ResetFailure(.unsupported, "SQL option tls must be none, required or verify")
         }
+        if tls != .none { tls = job.settings.tlsVerify ? .verify : .required }
         let options = MySQLConnection.Options(host: job.host, port: job.settings.port, user: user, password: try Self.password(password, of: user),
             database: o["database"].flatMap { $0.isEmpty ? nil : $0 }, tls: tls, caFile: o["caFile"], timeout: job.settings.connectTimeout)
         do throws(MySQLConnection.Failure) { return try await MySQLConnection.open(options) } catch {

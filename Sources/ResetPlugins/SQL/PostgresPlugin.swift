@@ -10,8 +10,8 @@ import Shared
 /// verifier computed here, so the password never crosses the wire nor lands in the server's logs.
 /// Verify connects as the role (SCRAM authentication).
 ///
-/// Reset config options: `database` (default `postgres`), `tls` (none | required | verify),
-/// `caFile`. The login account is a role with CREATEROLE; without it the role changes its own.
+/// Reset config options: `database` (default `postgres`), `tls` (required, the default, or none;
+/// `verify` is the same as required), `tlsVerify` (false skips the certificate check), `caFile`. The login account is a role with CREATEROLE; without it the role changes its own.
 public struct PostgresPlugin: ResetPlugin {
     public let descriptor = PluginDescriptor(id: "postgresql", resourceTypes: ["PostgreSQL Server"],
         capabilities: [.reset, .verify, .selfChange], constraints: PasswordConstraints(maxLength: 128))
@@ -83,24 +83,23 @@ public struct PostgresPlugin: ResetPlugin {
     func connect(_ job: ResetJob, as user: String, _ password: Secret?) async throws(ResetFailure) -> PostgresConnection {
         let o = job.settings.options
         guard let password, !password.isEmpty else { throw ResetFailure(.unsupported, "no stored password for \(user) to log in with") }
-        guard ["none", "required", "verify"].contains(o["tls"] ?? "none") else {
+        guard ["none", "required", "verify"].contains(o["tls"] ?? "required") else {
             throw ResetFailure(.unsupported, "SQL option tls must be none, required or verify")
         }
         do {
             var config = PostgresConnection.Configuration(host: job.host, port: job.settings.port, username: user,
                 password: password.reveal(), database: o["database"].flatMap { $0.isEmpty ? nil : $0 } ?? "postgres",
-                tls: try Self.tls(o))
+                tls: try Self.tls(o, verify: job.settings.tlsVerify))
             config.options.connectTimeout = .seconds(Int64(max(1, job.settings.connectTimeout.rounded(.up))))
             return try await PostgresConnection.connect(configuration: config, id: 1, logger: Self.logger)
         } catch { throw Self.map(error, job, during: "connect as \(user)") }
     }
 
-    static func tls(_ o: [String: String]) throws -> PostgresConnection.Configuration.TLS {
-        let mode = o["tls"] ?? "none"
-        guard mode != "none" else { return .disable }
+    static func tls(_ o: [String: String], verify: Bool) throws -> PostgresConnection.Configuration.TLS {
+        guard (o["tls"] ?? "required") != "none" else { return .disable }
         var c = TLSConfiguration.makeClientConfiguration()
         if let ca = o["caFile"] { c.trustRoots = .file(ca) }
-        c.certificateVerification = mode == "verify" ? .fullVerification : .none
+        c.certificateVerification = verify ? .fullVerification : .none
         return .require(try NIOSSLContext(configuration: c))
     }
 

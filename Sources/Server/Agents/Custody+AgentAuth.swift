@@ -19,7 +19,8 @@ extension Custody {
         }
     }
 
-    /// The request's agent; the nonce is recorded in the same step, so a replay fails.
+    /// The request's agent. Nothing is written until the agent is known, unrevoked and its signature
+    /// verifies and the nonce is new; then the nonce and last-seen time are kept in one write.
     func authenticateAgent(_ request: inout Request) async throws -> SignedRequest {
         let body = try await readAgentBody(&request)
         func header(_ name: String) throws -> String {
@@ -35,19 +36,26 @@ extension Custody {
         }
         let canonical = AgentWire.canonical(method: request.method.rawValue, path: request.uri.path, time: time, nonce: nonce, body: body)
         let at = now().timeIntervalSince1970
-        let agent = try await store.write { db -> AgentRecord in
+        // Known, unrevoked and signed, read without a write; then the nonce, in memory.
+        let agent = try await store.read { db -> AgentRecord in
             guard let agent = try AgentRecord.fetchOne(db, key: agentID) else { throw APIError(.unauthorized, "unknown_agent", "no such agent") }
             guard agent.revokedAt == nil else { throw APIError(.forbidden, "agent_revoked", "this agent was revoked") }
-            guard let sig = Data(base64Encoded: signature), let key = try? Curve25519.Signing.PublicKey(rawRepresentation: agent.signingKey),
-                key.isValidSignature(sig, for: canonical)
-            else { throw APIError(.unauthorized, "bad_signature", "the signature does not verify") }
-            try db.execute(sql: "DELETE FROM agentNonces WHERE at < ?", arguments: [at - 2 * AgentWire.maxSkew])
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM agentNonces WHERE nonce = ?", arguments: [agentID + ":" + nonce]) == nil else {
-                throw APIError(.unauthorized, "replayed", "this request was already received")
-            }
-            try db.execute(sql: "INSERT INTO agentNonces(nonce, at) VALUES (?, ?)", arguments: [agentID + ":" + nonce, at])
-            try db.execute(sql: "UPDATE agents SET lastSeenAt = ? WHERE id = ?", arguments: [at, agentID])
             return agent
+        }
+        guard let sig = Data(base64Encoded: signature), let key = try? Curve25519.Signing.PublicKey(rawRepresentation: agent.signingKey),
+            key.isValidSignature(sig, for: canonical)
+        else { throw APIError(.unauthorized, "bad_signature", "the signature does not verify") }
+        let seen = agentID + ":" + nonce
+        guard agentNonces.claim(seen, at: at) else { throw APIError(.unauthorized, "replayed", "this request was already received") }
+        do {
+            try await store.write { db in
+                if self.agentNonces.prunesStore(at: at) { try db.execute(sql: "DELETE FROM agentNonces WHERE at < ?", arguments: [at - self.agentNonces.window]) }
+                try db.execute(sql: "INSERT OR REPLACE INTO agentNonces(nonce, at) VALUES (?, ?)", arguments: [seen, at])
+                try db.execute(sql: "UPDATE agents SET lastSeenAt = ? WHERE id = ?", arguments: [at, agentID])
+            }
+        } catch {
+            agentNonces.release(seen)
+            throw error
         }
         return SignedRequest(agent: agent, body: body)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Logging
 import Shared
 
@@ -20,6 +21,10 @@ struct Custody: Sendable {
     let agentHub = AgentHub()
     /// Test hooks: faults injected into resets (none in production).
     let faults: ResetFaults
+    /// Failed logins, in memory; restored from `loginFailures` at start.
+    let loginThrottle: LoginThrottle
+    /// Agent request nonces within the replay window; restored from `agentNonces` at start.
+    let agentNonces = NonceCache(window: 2 * AgentWire.maxSkew)
 
     init(config: ServerConfiguration, store: Store, vault: Vault, logger: Logger, now: @escaping @Sendable () -> Date = Date.init,
         plugins: PluginRegistry = .builtIn, taskSignal: TaskSignal = TaskSignal(),
@@ -33,6 +38,25 @@ struct Custody: Sendable {
         self.plugins = plugins
         self.taskSignal = taskSignal
         self.faults = faults ?? ResetFaults(transport: { _ in nil }, crashAt: { task, point in point == .afterChange && crashAfterReset(task) })
+        let window = Double(config.lockoutWindowMinutes) * 60
+        loginThrottle = LoginThrottle(.init(perAddress: config.loginAddressLimit, perNameAtAddress: config.lockoutThreshold,
+            perName: config.loginNameLimit, window: window))
+        let since = now().seconds - window
+        let trustedSince = now().seconds - loginThrottle.limits.trustedFor
+        if let (failures, signIns) = try? store.db.read({ db in
+            (try Row.fetchAll(db, sql: "SELECT username, address, at FROM loginFailures WHERE at >= ?", arguments: [since]),
+                try Row.fetchAll(db, sql: """
+                    SELECT user, ip, MAX(at) AS at FROM audit WHERE operation = 'login' AND outcome = 'success' AND at >= ?
+                    GROUP BY user, ip ORDER BY at DESC LIMIT 100000
+                    """, arguments: [trustedSince]))
+        }) {
+            loginThrottle.restore(failures: failures.map { (name: $0["username"], address: $0["address"], at: $0["at"]) },
+                signIns: signIns.map { (name: Tokens.hash(($0["user"] as String).lowercased()), address: $0["ip"], at: $0["at"]) })
+        }
+        let nonceSince = now().seconds - agentNonces.window
+        if let rows = try? store.db.read({ db in try Row.fetchAll(db, sql: "SELECT nonce, at FROM agentNonces WHERE at >= ?", arguments: [nonceSince]) }) {
+            agentNonces.restore(rows.map { (nonce: $0["nonce"], at: $0["at"]) })
+        }
     }
 }
 

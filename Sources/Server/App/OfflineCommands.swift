@@ -40,6 +40,8 @@ struct AuditCommand: AsyncParsableCommand {
         @Option(help: "Data directory.") var dataDir: String = ProcessInfo.processInfo.environment["CUSTODY_DATA_DIR"] ?? "./custody-data"
         @Option(help: "Master key file (default DATA/master.key); the chain is keyed by a secret sealed in the vault.")
         var masterKeyFile: String?
+        @Flag(help: "Upgrading from before 0.12: key the unkeyed head of an intact trail, once, before the server's first 0.12 start.")
+        var keyLegacyHead = false
 
         func run() async throws {
             var cfg = ServerConfiguration()
@@ -50,6 +52,10 @@ struct AuditCommand: AsyncParsableCommand {
             do { _ = try VaultOpener.open(store: store, keyPath: cfg.resolvedMasterKeyFile, logger: Logger(label: "custody.audit")) } catch let e as VaultError {
                 FileHandle.standardError.write(Data("custody: \(e.message)\n".utf8))
                 throw ExitCode(2)
+            }
+            if keyLegacyHead {
+                let keyed = try await store.write { db in try AuditHead.keyLegacy(key: try AuditLog.key(db), db) }
+                print(keyed ? "the audit head is now keyed" : "the audit head is not an unkeyed head naming the last record; nothing changed")
             }
             let result = try await store.read { try AuditVerifier.verify($0) }
             if let bad = result.firstBad {

@@ -25,6 +25,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "YAML config file.") var config: String?
     @Option(help: "PEM certificate to serve instead of the generated one.") var tlsCert: String?
     @Option(help: "PEM private key for --tls-cert.") var tlsKey: String?
+    @Option(help: "The https:// URL agents and bundles use to reach this server; the generated certificate covers its host.")
+    var publicURL: String?
 
     func run() async throws {
         umask(0o077)  // the database, keys and certificates are for this user only
@@ -38,6 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let v = masterKeyFile { cfg.masterKeyFile = v }
         if let v = tlsCert { cfg.tlsCertificateFile = v }
         if let v = tlsKey { cfg.tlsKeyFile = v }
+        if let v = publicURL { cfg.publicURL = v }
         if let problem = cfg.problems().first { throw ValidationError(problem) }
 
         var logger = Logger(label: "custody")
@@ -64,7 +67,13 @@ struct ServeCommand: AsyncParsableCommand {
             print("initial admin password: \(password.reveal())")
             print("(also in \(path); you must change it at first login)")
         }
-        let tls = try TLSMaterial.configuration(cfg, hostNames: TLSMaterial.hostNames(bindHost: cfg.host))
+        let tls = try TLSMaterial.configuration(cfg, hostNames: TLSMaterial.hostNames(bindHost: cfg.host, publicURL: cfg.publicURL))
+        if let host = cfg.publicURL.flatMap(ServerConfiguration.publicHost),
+            !TLSMaterial.certificate(cfg.tlsCertificateFile ?? cfg.tlsDir + "/server.crt", covers: host)
+        {
+            logger.warning("the TLS certificate does not cover publicURL's host; agents will refuse it",
+                metadata: ["host": "\(host)", "fix": "serve a certificate for it, or move tls/server.crt and server.key aside to have one generated (enrolled agents then need the new one)"])
+        }
         let (router, _) = CustodyApp.router(custody, metrics: registry)
         let shownHost = cfg.host == "0.0.0.0" ? "localhost" : cfg.host
         let configuredPort = cfg.port

@@ -4,25 +4,39 @@ import GRDB
 /// Append-only, hash-chained audit trail. Appends run inside the caller's write transaction,
 /// so an action and its record commit together.
 enum AuditLog {
+    /// Chains from the authenticated head, not from the last row: rows cut from the end leave a gap
+    /// that `audit verify` reports. A rewritten head is recorded as an alarm before the event.
     static func append(_ e: AuditEvent, in db: Database, at date: Date = Date()) throws {
+        let key = try key(db)
         let last = try Row.fetchOne(db, sql: "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1")
-        let prev: String = last?["hash"] ?? AuditEntry.genesis
-        let id: Int64 = (last?["id"] ?? 0) + 1
+        var id: Int64 = last?["id"] ?? 0
+        var prev: String = last?["hash"] ?? AuditEntry.genesis
         let at = (date.timeIntervalSince1970 * 1_000_000).rounded() / 1_000_000
+        switch try AuditHead.read(key: key, db) {
+        case .valid(let headID, let headHash):
+            if headID >= id { (id, prev) = (headID, headHash) }
+        case .forged:
+            let alarm = AuditEvent(user: "system", ip: "server", operation: AuditHead.alarm, outcome: "failure",
+                message: "the audit head was missing or did not authenticate: records before this one may have been removed")
+            (id, prev) = try insert(alarm, id: id + 1, prev: prev, at: at, key: key, db)
+        }
+        let (newID, hash) = try insert(e, id: id + 1, prev: prev, at: at, key: key, db)
+        try AuditHead.write(id: newID, hash: hash, key: key, db)
+    }
+
+    private static func insert(_ e: AuditEvent, id: Int64, prev: String, at: Double, key: Data, _ db: Database) throws -> (Int64, String) {
         let fields: [String?] = [
             e.user, e.ip, e.operation, e.resource, e.account, e.reason, e.ticketId, e.outcome, e.message,
             e.resourceId, e.accountId,
         ]
-        let hash = AuditEntry.digest(key: try key(db), prev: prev, id: id, at: at, fields: fields)
+        let hash = AuditEntry.digest(key: key, prev: prev, id: id, at: at, fields: fields)
         try db.execute(
             sql: """
                 INSERT INTO audit (id, at, user, ip, operation, resource, account, reason, ticketId, outcome,
                   message, resourceId, accountId, prevHash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                 """,
             arguments: StatementArguments([id.databaseValue, at.databaseValue] + fields.map { $0?.databaseValue ?? .null } + [prev.databaseValue, hash.databaseValue]))
-        try db.execute(
-            sql: "INSERT INTO settings(key, value) VALUES ('audit.head', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            arguments: ["\(id):\(hash)"])
+        return (id, hash)
     }
 
     static func key(_ db: Database) throws -> Data {
@@ -39,8 +53,8 @@ enum AuditLog {
         var user: String? = nil
         var operation: String? = nil
         var limit: Int = 100
-        /// Limits the records to the principal's own and those of resources it can see.
-        var scopedTo: Principal? = nil
+        /// Limits the records to the caller's own and those of what it can see.
+        var scope: ListScope? = nil
     }
 
     static func fetch(_ q: Query, in db: Database) throws -> [AuditEntry] {
@@ -51,11 +65,14 @@ enum AuditLog {
         if let s = q.since { sql += " AND at >= ?"; args.append(s.timeIntervalSince1970) }
         if let u = q.user { sql += " AND user = ?"; args.append(u) }
         if let o = q.operation { sql += " AND operation = ?"; args.append(o) }
-        if let p = q.scopedTo {
-            let visible = try Access.visibleResources(p, db).map(\.id)
-            sql += " AND (user = ? OR resourceId IN (\(databaseQuestionMarks(count: max(1, visible.count)))))"
-            args.append(p.username)
-            args += visible.isEmpty ? [""] : visible
+        if let s = q.scope, !s.everything {
+            let whole = s.resources.isEmpty ? [""] : Array(s.resources)
+            let accounts = s.accounts.isEmpty ? [""] : Array(s.accounts)
+            sql += " AND (user = ? OR (accountId IS NULL AND resourceId IN (\(databaseQuestionMarks(count: whole.count))))"
+                + " OR accountId IN (\(databaseQuestionMarks(count: accounts.count))))"
+            args.append(s.username)
+            args += whole
+            args += accounts
         }
         sql += " ORDER BY id DESC LIMIT ?"
         args.append(q.limit)

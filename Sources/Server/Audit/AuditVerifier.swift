@@ -1,7 +1,7 @@
 import GRDB
 
 /// Walks the chain from the first record. Any edited, deleted, inserted or reordered record
-/// breaks it; a deleted tail is caught by the head stored beside the chain.
+/// breaks it; a deleted tail is caught by the head stored beside the chain, which the audit key authenticates.
 enum AuditVerifier {
     struct Result: Sendable, Equatable {
         var checked: Int
@@ -31,14 +31,17 @@ enum AuditVerifier {
             prev = e.hash
             expectedID += 1
         }
-        let head = try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'audit.head'")
         let last = expectedID - 1
-        if let head, head != "\(last):\(prev)" {
-            let headID = Int64(head.split(separator: ":").first ?? "") ?? last
-            return Result(checked: n, firstBad: min(headID, last + 1), problem: "the trail ends at record \(last) but its head is record \(headID): records were removed from the end")
+        guard case .valid(let headID, let headHash) = try AuditHead.read(key: key, db) else {
+            return Result(checked: n, firstBad: max(1, last), problem: "the audit head is missing or not authenticated by the audit key: it was rewritten")
         }
-        if head == nil && n > 0 {
-            return Result(checked: n, firstBad: 1, problem: "the audit head is missing")
+        if headID != last || headHash != prev {
+            return Result(checked: n, firstBad: min(headID, last + 1),
+                problem: "the trail ends at record \(last) but its head is record \(headID): records were removed from the end")
+        }
+        if let alarm = try Int64.fetchOne(db, sql: "SELECT MIN(id) FROM audit WHERE operation = ?", arguments: [AuditHead.alarm]) {
+            return Result(checked: n, firstBad: alarm,
+                problem: "record \(alarm) records that the audit head had been rewritten: records before it may have been removed")
         }
         // Every vault with users has at least the bootstrap record: an empty trail was emptied.
         if n == 0, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM users") ?? 0 > 0 {

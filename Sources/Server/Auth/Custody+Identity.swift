@@ -28,44 +28,70 @@ extension Custody {
     struct LoginResult: Sendable { let token: String; let expiresAt: Date; let mustChangePassword: Bool }
 
     /// Checks the password (with lockout) and opens a session of `kind` (`session` for the API, `web` for the console).
+    /// The throttle decides first, in memory: a refused attempt costs no bcrypt and no write.
     func login(username: String, password: Secret, otp: String? = nil, ip: String, kind: TokenRecord.Kind = .session) async throws
         -> LoginResult
     {
-        let windowStart = now().addingTimeInterval(-Double(config.lockoutWindowMinutes) * 60)
         // Failures are keyed by a digest of the name, so a password typed as a user name is not stored.
         let key = Tokens.hash(username.lowercased())
-        let attemptAt = now().seconds
-        // Count and record the attempt in one transaction before bcrypt: parallel guesses cannot slip past the limit.
-        let (user, failures) = try await store.write { db in
-            let user = try UserRecord.filter(Column("username") == username).fetchOne(db)
-            let failures = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM loginFailures WHERE username = ? AND at >= ?",
-                arguments: [key, windowStart.seconds]) ?? 0
-            if failures < self.config.lockoutThreshold {
-                try db.execute(sql: "INSERT INTO loginFailures(username, at) VALUES (?, ?)", arguments: [key, attemptAt])
+        let ticket: LoginThrottle.Ticket
+        do {
+            ticket = try loginThrottle.admit(name: key, address: ip, at: now().seconds)
+        } catch {
+            switch error {
+            case .address(let after):
+                throw APIError(.tooManyRequests, "too_many_attempts", "too many failed logins from your address; try again in \(after) seconds",
+                    retryAfter: after)
+            case .name(let after):
+                throw APIError(.tooManyRequests, "account_locked", "too many failed logins; try again in \(after) seconds", retryAfter: after)
             }
-            return (user, failures)
         }
+        var outcome: LoginThrottle.Outcome? = .failed
+        defer { if let outcome { loginThrottle.finish(ticket, outcome, at: now().seconds) } }
+        let user = try await store.read { db in try UserRecord.filter(Column("username") == username).fetchOne(db) }
         let shownName = user?.username ?? "(unknown user)"
-        if failures >= config.lockoutThreshold {
-            try await audit(AuditEvent(user: shownName, ip: ip, operation: "login", outcome: "locked",
-                message: "locked after \(failures) failed logins"))
-            throw APIError(.tooManyRequests, "account_locked",
-                "too many failed logins; try again in \(config.lockoutWindowMinutes) minutes")
-        }
         let ok = try await PasswordHashing.verify(password.reveal(), hash: user?.passwordHash, cost: config.bcryptCost)
         guard let user, ok else {
-            try await audit(AuditEvent(user: shownName, ip: ip, operation: "login", outcome: "failure",
-                message: user == nil ? "no such user" : "invalid credentials"))
+            outcome = nil
+            let locked = loginThrottle.finish(ticket, .failed, at: now().seconds)
+            try await recordFailure(ticket, locked: locked, shownName: shownName, ip: ip, message: user == nil ? "no such user" : "invalid credentials")
             throw APIError(.unauthorized, "invalid_credentials", "wrong username or password")
         }
-        try await checkSecondFactor(user, otp: otp, failureKey: key, ip: ip)
+        do {
+            try await checkSecondFactor(user, otp: otp, ip: ip)
+        } catch let e as APIError where e.code == "otp_required" {
+            outcome = .neither
+            throw e
+        } catch let e as APIError where e.code == "invalid_otp" {
+            outcome = nil
+            let locked = loginThrottle.finish(ticket, .failed, at: now().seconds)
+            try await recordFailure(ticket, locked: locked, shownName: user.username, ip: ip, message: "wrong or reused one-time code")
+            throw e
+        }
+        outcome = .succeeded
         let (token, record) = newSession(userID: user.id, kind: kind)
         try await store.write { db in
             try record.insert(db)
-            try db.execute(sql: "DELETE FROM loginFailures WHERE username = ?", arguments: [key])
+            try db.execute(sql: "DELETE FROM loginFailures WHERE username = ? AND address = ?", arguments: [key, ticket.address])
             try AuditLog.append(AuditEvent(user: user.username, ip: ip, operation: "login", message: kind == .web ? "console" : nil), in: db)
         }
         return LoginResult(token: token, expiresAt: record.expiresAt ?? now(), mustChangePassword: user.mustChangePassword)
+    }
+
+    /// A failed attempt: audited, kept for a restart (older rows pruned in the same write), and the
+    /// failure that locks the name at this address audited as the lock-out.
+    func recordFailure(_ t: LoginThrottle.Ticket, locked: Bool, shownName: String, ip: String, message: String) async throws {
+        let at = now().seconds
+        let windowStart = at - Double(config.lockoutWindowMinutes) * 60
+        try await store.write { db in
+            try db.execute(sql: "DELETE FROM loginFailures WHERE at < ?", arguments: [windowStart])
+            try db.execute(sql: "INSERT INTO loginFailures(username, address, at) VALUES (?, ?, ?)", arguments: [t.name, t.address, at])
+            try AuditLog.append(AuditEvent(user: shownName, ip: ip, operation: "login", outcome: "failure", message: message), in: db)
+            if locked {
+                try AuditLog.append(AuditEvent(user: shownName, ip: ip, operation: "login", outcome: "locked",
+                    message: "locked at \(ip) for \(self.config.lockoutWindowMinutes) minutes after \(self.config.lockoutThreshold) failed logins"), in: db)
+            }
+        }
     }
 
     /// A new session token (not yet stored) for `userID`, valid for `sessionHours`.

@@ -15,17 +15,12 @@ extension Custody {
 
     /// After a right password: nothing without 2FA; else the code must match (and not be reused).
     /// A missing code is 401 `otp_required`; a wrong one counts as a failed login.
-    func checkSecondFactor(_ user: UserRecord, otp: String?, failureKey: String, ip: String) async throws {
+    func checkSecondFactor(_ user: UserRecord, otp: String?, ip: String) async throws {
         let at = now()
         let outcome = try await store.write { db -> String in
             guard let row = try Row.fetchOne(db, sql: "SELECT sealed, lastStep FROM totp WHERE userId = ? AND enabled = 1", arguments: [user.id])
             else { return "off" }
-            guard let otp, !otp.isEmpty else {
-                // The password was right: this attempt is not a failure.
-                try db.execute(sql: "DELETE FROM loginFailures WHERE username = ? AND at = (SELECT MAX(at) FROM loginFailures WHERE username = ?)",
-                    arguments: [failureKey, failureKey])
-                return "required"
-            }
+            guard let otp, !otp.isEmpty else { return "required" }
             let secret = try self.vault.open(row["sealed"], identity: Self.totpIdentity(user.id))
             guard let step = TOTP.verify(otp, secret, at: at, after: row["lastStep"]) else { return "wrong" }
             try db.execute(sql: "UPDATE totp SET lastStep = ? WHERE userId = ?", arguments: [step, user.id])
@@ -34,7 +29,6 @@ extension Custody {
         switch outcome {
         case "required": throw APIError(.unauthorized, "otp_required", "enter the code from your authenticator app (field otp)")
         case "wrong":
-            try await audit(AuditEvent(user: user.username, ip: ip, operation: "login", outcome: "failure", message: "wrong or reused one-time code"))
             throw APIError(.unauthorized, "invalid_otp", "the one-time code is wrong or was used already")
         default: return
         }

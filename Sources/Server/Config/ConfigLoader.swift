@@ -42,6 +42,9 @@ struct PartialConfiguration: Decodable {
     var passwordHistoryDepth: Int?
     var lockoutThreshold: Int?
     var lockoutWindowMinutes: Int?
+    var loginAddressLimit: Int?
+    var publicURL: String?
+    var loginNameLimit: Int?
     var sessionHours: Int?
     var maxBodyBytes: Int?
     var bcryptCost: Int?
@@ -70,7 +73,7 @@ struct PartialConfiguration: Decodable {
 
     private enum CodingKeys: String, CodingKey, CaseIterable {
         case dataDir, host, port, masterKeyFile, tlsCertificateFile, tlsKeyFile, passwordHistoryDepth
-        case lockoutThreshold, lockoutWindowMinutes, sessionHours, maxBodyBytes, bcryptCost, logLevel
+        case lockoutThreshold, lockoutWindowMinutes, loginAddressLimit, loginNameLimit, publicURL, sessionHours, maxBodyBytes, bcryptCost, logLevel
         case listenerWorkers, listenerTimeoutSeconds, listenerOutputBytes, listenerWorkDir, dialectsDir, resetWorkers, resetPerHostLimit, webIdleMinutes, webRevealSeconds
         case agentTaskLimit, reconcileRetries, reconcileSlowSeconds, resetMaxAttempts, resetRetrySeconds
         case notificationAttempts, agentScheduleInterval, agentLongPollSeconds, agentLeaseSeconds, agentOfferSeconds, agentQueueSeconds, enrollmentTokenDays
@@ -99,6 +102,9 @@ struct PartialConfiguration: Decodable {
         passwordHistoryDepth = try c.decodeIfPresent(Int.self, forKey: .passwordHistoryDepth)
         lockoutThreshold = try c.decodeIfPresent(Int.self, forKey: .lockoutThreshold)
         lockoutWindowMinutes = try c.decodeIfPresent(Int.self, forKey: .lockoutWindowMinutes)
+        loginAddressLimit = try c.decodeIfPresent(Int.self, forKey: .loginAddressLimit)
+        publicURL = try c.decodeIfPresent(String.self, forKey: .publicURL)
+        loginNameLimit = try c.decodeIfPresent(Int.self, forKey: .loginNameLimit)
         sessionHours = try c.decodeIfPresent(Int.self, forKey: .sessionHours)
         maxBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes)
         bcryptCost = try c.decodeIfPresent(Int.self, forKey: .bcryptCost)
@@ -136,6 +142,9 @@ struct PartialConfiguration: Decodable {
         if let v = passwordHistoryDepth { c.passwordHistoryDepth = v }
         if let v = lockoutThreshold { c.lockoutThreshold = v }
         if let v = lockoutWindowMinutes { c.lockoutWindowMinutes = v }
+        if let v = loginAddressLimit { c.loginAddressLimit = v }
+        if let v = publicURL { c.publicURL = v }
+        if let v = loginNameLimit { c.loginNameLimit = v }
         if let v = sessionHours { c.sessionHours = v }
         if let v = maxBodyBytes { c.maxBodyBytes = v }
         if let v = bcryptCost { c.bcryptCost = v }

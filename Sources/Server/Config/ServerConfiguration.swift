@@ -10,9 +10,16 @@ struct ServerConfiguration: Sendable, Codable, Equatable {
     /// Admin-supplied certificate and key (PEM); default: a self-signed pair in `<dataDir>/tls/`.
     var tlsCertificateFile: String? = nil
     var tlsKeyFile: String? = nil
+    /// The address agents and bundles use (`https://vault.example.com:7272`); the self-signed
+    /// certificate covers its host. Default: this machine's host name and `port`.
+    var publicURL: String? = nil
     var passwordHistoryDepth: Int = 10
     var lockoutThreshold: Int = 5
     var lockoutWindowMinutes: Int = 15
+    /// Failed logins in the window from one address (any names), and for one name from all
+    /// addresses together, before further attempts are refused (429) without a bcrypt.
+    var loginAddressLimit: Int = 20
+    var loginNameLimit: Int = 50
     var sessionHours: Int = 12
     var maxBodyBytes: Int = 1 << 20
     var bcryptCost: Int = 12
@@ -61,13 +68,35 @@ struct ServerConfiguration: Sendable, Codable, Equatable {
 
     init() {}
 
+    /// The host of an `https://` URL, nil when it is not one.
+    static func publicHost(_ url: String) -> String? {
+        guard url.hasPrefix("https://"), !url.contains(where: \.isWhitespace), let c = URLComponents(string: url),
+            let host = c.host, !host.isEmpty, c.user == nil, c.query == nil
+        else { return nil }
+        return host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
+    }
+
+    /// Where agents reach this server: `publicURL`, else this machine's name and port.
+    var agentURL: String {
+        if let publicURL { return publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL }
+        var buf = [CChar](repeating: 0, count: 256)
+        let name = gethostname(&buf, 255) == 0 ? String(cString: buf) : "localhost"
+        return "https://\(name):\(port)"
+    }
+
     /// Problems that stop the server from starting.
     func problems() -> [String] {
         var out: [String] = []
         if !(0...65535).contains(port) { out.append("port must be between 0 (any free port) and 65535") }
         if passwordHistoryDepth < 0 || passwordHistoryDepth > 1000 { out.append("passwordHistoryDepth must be 0...1000") }
         if lockoutThreshold < 1 { out.append("lockoutThreshold must be at least 1") }
+        if let u = publicURL, Self.publicHost(u) == nil {
+            out.append("publicURL must be an https:// URL with a host name, e.g. https://vault.example.com:7272")
+        }
         if lockoutWindowMinutes < 1 { out.append("lockoutWindowMinutes must be at least 1") }
+        if loginAddressLimit < lockoutThreshold || loginNameLimit < lockoutThreshold {
+            out.append("loginAddressLimit and loginNameLimit must be at least lockoutThreshold")
+        }
         if sessionHours < 1 { out.append("sessionHours must be at least 1") }
         if maxBodyBytes < 1024 { out.append("maxBodyBytes must be at least 1024") }
         if !(4...31).contains(bcryptCost) { out.append("bcryptCost must be 4...31") }

@@ -9,11 +9,14 @@ struct APIError: Error, HTTPResponseError, Sendable, CustomStringConvertible {
     let status: HTTPResponse.Status
     let code: String
     let message: String
+    /// Seconds, sent as `Retry-After` (429 answers).
+    var retryAfter: Int? = nil
 
-    init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
+    init(_ status: HTTPResponse.Status, _ code: String, _ message: String, retryAfter: Int? = nil) {
         self.status = status
         self.code = code
         self.message = message
+        self.retryAfter = retryAfter
     }
 
     var description: String { "\(status.code) \(code): \(message)" }
@@ -23,6 +26,7 @@ struct APIError: Error, HTTPResponseError, Sendable, CustomStringConvertible {
         let data = try JSONEncoder().encode(body)
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 

@@ -146,8 +146,6 @@ extension Routes {
             let p = try ctx.caller()
             try custody.authorizer.check(p, .readAudit)
             var q = AuditLog.Query()
-            // Password administrators see their own actions and the records of resources visible to them.
-            if p.role == .passwordAdministrator && !p.superAdmin { q.scopedTo = p }
             let params = req.uri.queryParameters
             q.resourceId = params.get("resourceId")
             q.accountId = params.get("accountId")
@@ -163,7 +161,11 @@ extension Routes {
                 guard let n = Int(l), (1...10000).contains(n) else { throw APIError.badRequest("invalid_parameter", "limit must be 1...10000") }
                 q.limit = n
             }
-            let rows = try await custody.store.read { [q] db in try AuditLog.fetch(q, in: db) }
+            let rows = try await custody.store.read { [q] db in
+                var q = q
+                q.scope = try ListScope.of(p, db)
+                return try AuditLog.fetch(q, in: db)
+            }
             struct Out: Encodable {
                 let id: Int64; let at: Date; let user, ip, operation: String; let resource, account, reason, ticketId: String?
                 let outcome: String; let message, resourceId, accountId: String?

@@ -24,9 +24,11 @@ struct AgentPackageBody: APIBody {
 }
 
 struct BindingBody: APIBody {
-    static let fields = ["resourceId"]
+    static let fields = ["resourceId", "move"]
     static let required = ["resourceId"]
     var resourceId: String
+    /// Take the resource from the agent that serves it now; without it such a binding is 409.
+    var move: Bool?
     func validate() throws { try Validate.text(resourceId, field: "resourceId", max: 200) }
 }
 
@@ -36,9 +38,10 @@ extension Routes {
             let p = try ctx.caller()
             try custody.authorizer.check(p, .manageSettings)
             let b = try await req.decodeStrict(AgentPackageBody.self, limit: custody.config.maxBodyBytes)
-            let url = b.serverURL ?? "https://" + (req.head.authority ?? "localhost:\(custody.config.port)")
+            // Never the request's Host header: whoever asks through a rewritten host would point agents elsewhere.
+            let url = b.serverURL ?? custody.config.agentURL
             let bundle = try await custody.store.write { db -> Custody.Bundle in
-                if let rid = b.resourceId, try ResourceRecord.fetchOne(db, key: rid) == nil { throw APIError.notFound("resource") }
+                if let rid = b.resourceId { try custody.checkBindable(rid, by: p, db) }
                 let bundle = try custody.agentBundle(os: b.os, resourceId: b.resourceId, serverURL: url,
                     includeBinary: b.includeBinary ?? true, by: p.username, db)
                 try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "agent_package",
@@ -65,7 +68,8 @@ extension Routes {
         t.add(.post, "/agents/:id/bindings", "Bind a resource to this agent: it serves it from now on (administrators)",
             body: BindingBody.self) { req, ctx in
             let b = try await req.decodeStrict(BindingBody.self, limit: custody.config.maxBodyBytes)
-            let bound = try await custody.approveBinding(agentID: try ctx.param("id"), resourceID: b.resourceId, by: try ctx.caller(), ip: ctx.remoteIP)
+            let bound = try await custody.approveBinding(agentID: try ctx.param("id"), resourceID: b.resourceId, move: b.move ?? false,
+                by: try ctx.caller(), ip: ctx.remoteIP)
             return try Reply.json(["bindings": bound])
         }
         t.add(.delete, "/agents/:id/bindings/:rid", "Unbind a resource from this agent (administrators)") { _, ctx in

@@ -56,24 +56,27 @@ extension Routes {
             let run = try await custody.store.write { db in try custody.startIntegrityRun(trigger: "manual", by: p.username, db) }
             return try Reply.json(["runId": run.id], status: .accepted)
         }
-        t.add(.get, "/integrity-runs/:id", "An integrity run's progress and per-account results (administrators, auditors)") { _, ctx in
-            try custody.authorizer.check(try ctx.caller(), .readAudit)
+        t.add(.get, "/integrity-runs/:id", "An integrity run's progress and the results of the accounts you can see (administrators, auditors, password administrators)") { _, ctx in
+            let p = try ctx.caller()
+            try custody.authorizer.check(p, .readAudit)
             let view = try await custody.store.read { db -> RotationRunView in
                 guard let row = try Row.fetchOne(db, sql: "SELECT *, '' AS groupId FROM integrityRuns WHERE id = ?", arguments: [try ctx.param("id")])
                 else { throw APIError.notFound("integrity run") }
-                return try Self.runView(row, db)
+                return try Self.runView(row, scope: try ListScope.of(p, db), db)
             }
             return try Reply.json(view)
         }
-        t.add(.get, "/reports/integrity", "The Password Integrity report (?format=csv; administrators, auditors)") { req, ctx in
-            try custody.authorizer.check(try ctx.caller(), .readAudit)
+        t.add(.get, "/reports/integrity", "The Password Integrity report of the accounts you can see (?format=csv)") { req, ctx in
+            let p = try ctx.caller()
+            try custody.authorizer.check(p, .readAudit)
             let rows = try await custody.store.read { db in
-                try Row.fetchAll(db, sql: """
+                let scope = try ListScope.of(p, db)
+                return try Row.fetchAll(db, sql: """
                     SELECT r.id AS rid, r.name AS rname, a.id AS aid, a.loginName, a.syncStatus, a.lastVerifiedAt, a.lastChangedAt,
                       c.json AS config, (SELECT createdBy FROM secrets s WHERE s.accountId = a.id AND s.state = 'current') AS changedBy
                     FROM accounts a JOIN resources r ON r.id = a.resourceId JOIN resetConfigs c ON c.resourceId = r.id
                     ORDER BY r.name, a.loginName
-                    """).map { row -> IntegrityRow in
+                    """).filter { scope.sees(resourceId: $0["rid"], accountId: $0["aid"]) }.map { row -> IntegrityRow in
                     let agent = ResetConfig.decode(row["config"])?.mode == .agent
                     return IntegrityRow(resourceId: row["rid"], resource: row["rname"], accountId: row["aid"], account: row["loginName"],
                         status: row["syncStatus"], viaAgent: agent,

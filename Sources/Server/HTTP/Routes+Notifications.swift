@@ -23,6 +23,8 @@ struct NotificationView: Codable, Sendable {
     var createdAt: Date
     var sentAt: Date?
     var lastError: String?
+    /// The accounts the notification is about.
+    var accountIds: [String] = []
 }
 
 extension Routes {
@@ -121,22 +123,35 @@ extension Routes {
             }
             return Reply.noContent()
         }
-        t.add(.get, "/notifications", "Queued, sent and failed notifications, newest first (?state=pending|sent|failed&limit=N; administrators, auditors)") { req, ctx in
-            try custody.authorizer.check(try ctx.caller(), .readAudit)
+        t.add(.get, "/notifications", "Queued, sent and failed notifications about what you can see, newest first (?state=pending|sent|failed&limit=N)") { req, ctx in
+            let p = try ctx.caller()
+            try custody.authorizer.check(p, .readAudit)
             let state = req.uri.queryParameters.get("state")
             if let state, !["pending", "sent", "failed"].contains(state) {
                 throw APIError.badRequest("invalid_query", "state must be pending, sent or failed")
             }
             let limit = min(max(Int(req.uri.queryParameters.get("limit") ?? "") ?? 100, 1), 1000)
-            let rows = try await custody.store.read { db in
-                try Row.fetchAll(db, sql: """
-                    SELECT * FROM notifications WHERE (? IS NULL OR state = ?) ORDER BY createdAt DESC, id LIMIT ?
-                    """, arguments: [state, state, limit]).map { r in
-                    NotificationView(id: r["id"], event: r["event"], channel: r["channel"], recipient: r["recipient"], state: r["state"],
-                        subject: (r["subject"] as String).isEmpty ? nil : r["subject"], attempts: r["attempts"],
-                        createdAt: Date(timeIntervalSince1970: r["createdAt"]), sentAt: (r["sentAt"] as Double?).map(Date.init(timeIntervalSince1970:)),
-                        lastError: r["lastError"])
+            let rows = try await custody.store.read { db -> [NotificationView] in
+                let scope = try ListScope.of(p, db)
+                var out: [NotificationView] = []
+                var offset = 0
+                // Pages of the newest rows, keeping those whose every account the caller sees.
+                while out.count < limit {
+                    let page = try Row.fetchAll(db, sql: """
+                        SELECT * FROM notifications WHERE (? IS NULL OR state = ?) ORDER BY createdAt DESC, id LIMIT ? OFFSET ?
+                        """, arguments: [state, state, scope.everything ? limit : 500, offset])
+                    for r in page where out.count < limit {
+                        let about = (try? JSONDecoder.api.decode([String].self, from: Data((r["accountIds"] as String).utf8))) ?? []
+                        guard scope.seesAll(about) else { continue }
+                        out.append(NotificationView(id: r["id"], event: r["event"], channel: r["channel"], recipient: r["recipient"], state: r["state"],
+                            subject: (r["subject"] as String).isEmpty ? nil : r["subject"], attempts: r["attempts"],
+                            createdAt: Date(timeIntervalSince1970: r["createdAt"]), sentAt: (r["sentAt"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                            lastError: r["lastError"], accountIds: about))
+                    }
+                    if scope.everything || page.count < 500 { break }
+                    offset += page.count
                 }
+                return out
             }
             return try Reply.json(rows)
         }

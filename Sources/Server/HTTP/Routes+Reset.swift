@@ -26,11 +26,18 @@ extension Routes {
                 let json = String(decoding: try JSONEncoder.api.encode(b), as: UTF8.self)
                 try db.execute(sql: "INSERT INTO resetConfigs(resourceId, json) VALUES (?, ?) ON CONFLICT(resourceId) DO UPDATE SET json = excluded.json",
                     arguments: [r.id, json])
+                let warned = b.transportWarnings.map { "; warning: " + $0 }.joined()
                 try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "set_reset_config", resource: r.name,
-                    message: "mode \(b.mode.rawValue)", resourceId: r.id), in: db)
+                    message: "mode \(b.mode.rawValue)" + warned, resourceId: r.id), in: db)
                 return b
             }
-            return try Reply.json(saved)
+            // The saved config, plus `warnings` when it sends passwords in clear or trusts any certificate.
+            var out = try JSONSerialization.jsonObject(with: try JSONEncoder.api.encode(saved)) as? [String: Any] ?? [:]
+            out["warnings"] = saved.transportWarnings
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            return Response(status: .ok, headers: headers,
+                body: .init(byteBuffer: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys]))))
         }
         t.add(.get, "/resources/:rid/reset-config", "Show the reset configuration") { _, ctx in
             let p = try ctx.caller()
@@ -70,12 +77,23 @@ extension Routes {
             let task = try await custody.abandonReset(try ctx.param("tid"), by: try ctx.caller(), reason: b.reason, ip: ctx.remoteIP)
             return try Reply.json(TaskView(task))
         }
-        t.add(.get, "/tasks", "Your tasks (?mine=true&state=...), newest first") { req, ctx in
+        t.add(.get, "/tasks", "Your tasks, newest first (?state=...; ?mine=false adds the tasks of every account you can see)") { req, ctx in
             let p = try ctx.caller()
-            let state = req.uri.queryParameters.get("state")
+            let params = req.uri.queryParameters
+            let state = params.get("state")
             if let state, TaskRecord.State(rawValue: state) == nil { throw APIError.badRequest("invalid_parameter", "unknown state \(state)") }
+            let mineParam: String = params.get("mine").map { String($0) } ?? "true"
+            guard let mine = ["true": true, "false": false][mineParam] else {
+                throw APIError.badRequest("invalid_parameter", "mine must be true or false")
+            }
             let tasks = try await custody.store.read { db in
-                var q = TaskRecord.filter(Column("requestedById") == p.userID)
+                var q = TaskRecord.all()
+                if mine {
+                    q = q.filter(Column("requestedById") == p.userID)
+                } else {
+                    let scope = try ListScope.of(p, db)
+                    if !scope.everything { q = q.filter(Column("requestedById") == p.userID || scope.accounts.contains(Column("accountId"))) }
+                }
                 if let state { q = q.filter(Column("state") == state) }
                 return try q.order(Column("createdAt").desc).limit(200).fetchAll(db)
             }

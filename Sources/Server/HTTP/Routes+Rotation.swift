@@ -80,7 +80,7 @@ extension Routes {
                     throw APIError.notFound("rotation run")
                 }
                 _ = try Catalog.group(row["groupId"], p, .readGroup, custody.authorizer, db)
-                return try Self.runView(row, db)
+                return try Self.runView(row, scope: try ListScope.of(p, db), db)
             }
             return try Reply.json(view)
         }
@@ -92,8 +92,10 @@ extension Routes {
             postNotify: r.config.postNotify, savedAt: r.savedAt, lastRunAt: r.lastRunAt, nextRunAt: r.nextRunAt)
     }
 
-    static func runView(_ row: Row, _ db: Database) throws -> RotationRunView {
+    /// `scope` keeps the accounts the caller may see; the summary counts only those.
+    static func runView(_ row: Row, scope: ListScope? = nil, _ db: Database) throws -> RotationRunView {
         let entries = try JSONDecoder.api.decode([RotationRunRecord.Entry].self, from: Data((row["entries"] as String).utf8))
+            .filter { scope?.sees(resourceId: $0.resourceId, accountId: $0.accountId) ?? true }
         var summary = RotationRunView.Summary(total: entries.count, succeeded: 0, failed: 0, skipped: 0, pending: 0)
         let accounts = try entries.map { e -> RotationRunView.Account in
             var a = RotationRunView.Account(resourceId: e.resourceId, accountId: e.accountId, resource: e.resource, account: e.account,

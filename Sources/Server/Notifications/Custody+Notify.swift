@@ -40,7 +40,8 @@ extension Custody {
             for (k, v) in [("resource", facts.resource), ("account", facts.account), ("group", facts.group), ("listener", facts.listener)] {
                 if let v { fields.append([k, v]) }
             }
-            try insertNotification(facts.event, channel: "syslog", recipient: "syslog", subject: "", body: text, fields: fields, at, db)
+            try insertNotification(facts.event, channel: "syslog", recipient: "syslog", subject: "", body: text, fields: fields,
+                about: accounts, at, db)
             queued += 1
         }
         if channels.smtp != nil, rule.email ?? true {
@@ -52,7 +53,7 @@ extension Custody {
                 """, arguments: StatementArguments(extraUsers.isEmpty ? [""] : extraUsers)))
             for address in addresses.sorted() {
                 try insertNotification(facts.event, channel: "email", recipient: address, subject: message.subject, body: message.body,
-                    fields: [], at, db)
+                    fields: [], about: accounts, at, db)
                 queued += 1
             }
         }
@@ -60,13 +61,14 @@ extension Custody {
     }
 
     func insertNotification(_ event: NotificationEvent, channel: String, recipient: String, subject: String, body: String,
-        fields: [[String]], _ at: Date, _ db: Database) throws
+        fields: [[String]], about accounts: [String], _ at: Date, _ db: Database) throws
     {
         try db.execute(sql: """
-            INSERT INTO notifications(id, event, channel, recipient, subject, body, fields, createdAt, state, attempts, nextAttemptAt)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?)
+            INSERT INTO notifications(id, event, channel, recipient, subject, body, fields, createdAt, state, attempts, nextAttemptAt, accountIds)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
             """, arguments: [newID(), event.rawValue, channel, recipient, subject, body,
-                String(decoding: try JSONEncoder.api.encode(fields), as: UTF8.self), at.seconds, at.seconds])
+                String(decoding: try JSONEncoder.api.encode(fields), as: UTF8.self), at.seconds, at.seconds,
+                String(decoding: try JSONEncoder.api.encode(accounts), as: UTF8.self)])
     }
 
     /// The addresses of `r`, worked out now: users with access to any of `accounts` (owners and

@@ -63,6 +63,9 @@ struct ResetConfig: Codable, Sendable, Equatable, APIBody {
         if let t = o["tls"], !["none", "ldaps", "starttls", "required", "verify"].contains(t) {
             throw APIError.badRequest("invalid_field", "option tls must be none, ldaps or starttls (LDAP), or none, required or verify (SQL)")
         }
+        if let v = o["tlsVerify"], !["true", "false"].contains(v) {
+            throw APIError.badRequest("invalid_field", "option tlsVerify must be true or false (default true)")
+        }
         if let ca = o["caFile"], !ca.hasPrefix("/") || !FileManager.default.isReadableFile(atPath: ca) {
             throw APIError.badRequest("invalid_field", "option caFile must be an absolute path to a readable PEM file on the server")
         }
@@ -72,6 +75,17 @@ struct ResetConfig: Codable, Sendable, Equatable, APIBody {
         if let host = o["hostPart"], host.isEmpty || host.count > 255 {
             throw APIError.badRequest("invalid_field", "option hostPart must be 1 to 255 characters (default %)")
         }
+    }
+
+    /// What the API answers and the audit records about a config that weakens the transport.
+    var transportWarnings: [String] {
+        var out: [String] = []
+        if options?["tls"] == "none" { out.append("tls: none sends passwords to this directory or database in clear") }
+        if self.protocol == .telnet { out.append("telnet sends the login and the new password in clear; prefer ssh where the device has it") }
+        if options?["tlsVerify"] == "false" {
+            out.append("tlsVerify: false accepts any certificate, so whoever sits on the path can pose as the server and read the passwords")
+        }
+        return out
     }
 
     /// A stored config (the JSON of `resetConfigs`); nil when it cannot be read.

@@ -185,6 +185,19 @@ enum Migrations {
                 ALTER TABLE users ADD COLUMN credentialsResetById TEXT;
                 """)
         }
+        m.registerMigration("v14-notification-subjects") { db in
+            // The accounts a notification is about, so the outbox shows each caller only its own;
+            // older rows name none and stay with administrators and auditors.
+            try db.execute(sql: "ALTER TABLE notifications ADD COLUMN accountIds TEXT NOT NULL DEFAULT '[]'")
+        }
+        m.registerMigration("v15-login-throttle") { db in
+            // Failed logins per name and address, read back into the in-memory throttle at start.
+            try db.execute(sql: """
+                DELETE FROM loginFailures;
+                ALTER TABLE loginFailures ADD COLUMN address TEXT NOT NULL DEFAULT '';
+                CREATE INDEX loginFailuresByTime ON loginFailures(at);
+                """)
+        }
         return m
     }
 }

@@ -59,6 +59,21 @@ enum TLSMaterial {
         return (try cert.serializeAsPEM().pemString + "\n", key.pemRepresentation + "\n")
     }
 
+    /// Whether the PEM certificate at `path` names `host` among its subject alternative names.
+    static func certificate(_ path: String, covers host: String) -> Bool {
+        guard let pem = try? String(contentsOfFile: path, encoding: .utf8), let cert = try? Certificate(pemEncoded: pem),
+            let sans = try? cert.extensions.subjectAlternativeNames
+        else { return false }
+        let ip = ipBytes(host)
+        return sans.contains { name in
+            switch name {
+            case .dnsName(let d): return d.lowercased() == host.lowercased()
+            case .ipAddress(let a): return ip.map { Array(a.bytes) == $0 } ?? false
+            default: return false
+            }
+        }
+    }
+
     static func ipBytes(_ s: String) -> [UInt8]? {
         var v4 = in_addr()
         if inet_pton(AF_INET, s, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
@@ -67,8 +82,9 @@ enum TLSMaterial {
         return nil
     }
 
-    static func hostNames(bindHost: String) -> [String] {
+    static func hostNames(bindHost: String, publicURL: String? = nil) -> [String] {
         var names = ["localhost", "127.0.0.1", "::1"]
+        if let host = publicURL.flatMap(ServerConfiguration.publicHost) { names.append(host) }
         var buf = [CChar](repeating: 0, count: 256)
         if gethostname(&buf, 255) == 0 { names.append(String(cString: buf)) }
         if bindHost != "0.0.0.0" && bindHost != "::" { names.append(bindHost) }

@@ -73,6 +73,10 @@ enum VaultOpener {
             let fresh = Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) })
             try db.execute(sql: "INSERT INTO vaultMeta(key, value) VALUES ('auditKey', ?)",
                 arguments: [try vault.seal(fresh, identity: auditKeyIdentity)])
+            // A new trail starts at the genesis head, so a missing head always means a rewritten one.
+            if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit") == 0 {
+                try AuditHead.write(id: 0, hash: AuditEntry.genesis, key: fresh, db)
+            }
             return fresh
         }
         store.auditKey.set(key)

@@ -15,8 +15,7 @@ extension WebConsole {
                 var body: [String: Any] = ["os": f["os"] ?? ""]
                 for key in ["resourceId", "serverURL"] { if let x = f[key], !x.isEmpty { body[key] = x } }
                 do {
-                    let reply = try await api.call(.post, "/agent-packages", json: body, authority: request.head.authority ?? "localhost",
-                        as: v.principal, ctx)
+                    let reply = try await api.call(.post, "/agent-packages", json: body, as: v.principal, ctx)
                     var headers = HTTPFields()
                     headers[.contentType] = reply.headers[.contentType] ?? "application/gzip"
                     headers[.contentDisposition] = reply.headers[.contentDisposition] ?? "attachment"
@@ -27,6 +26,15 @@ extension WebConsole {
             }
         }
         button(web, "/agents/:id/revoke", .delete, "/agents/:id") { _, _ in "/agents?notice=revoked" }
+        button(web, "/agents/:id/unbind/:rid", .delete, "/agents/:id/bindings/:rid") { _, _ in "/agents?notice=unbound" }
+        web.post("/agents/:id/bind") { request, ctx in
+            try await page(request) { v in
+                let f = try await form(request, v)
+                _ = try await api.call(.post, "/agents/:id/bindings", ["id": try ctx.parameters.require("id")],
+                    json: ["resourceId": f["resourceId"] ?? ""], as: v.principal, ctx)
+                return Self.redirect("/agents?notice=bound")
+            }
+        }
         web.get("/integrity") { request, ctx in
             try await page(request) { v in
                 let report = try await api.call(.get, "/reports/integrity", as: v.principal, ctx).object
@@ -58,12 +66,19 @@ extension WebConsole {
     func agentsPage(_ v: Visitor, _ ctx: AppContext, errors: [String: String] = [:], notice: String? = nil,
         status: HTTPResponse.Status = .ok) async throws -> Response
     {
-        let agents = try await api.call(.get, "/agents", as: v.principal, ctx).array.map { a in
-            var row = Self.strings(a)
+        let resources = try await api.call(.get, "/resources", as: v.principal, ctx).array.map { Self.strings($0) }
+        let names = Dictionary(resources.map { ($0["id"] ?? "", $0["name"] ?? "") }) { a, _ in a }
+        let agents = try await api.call(.get, "/agents", as: v.principal, ctx).array.map { a -> [String: Any] in
+            var row: [String: Any] = Self.strings(a)
             if a["revokedAt"] == nil || a["revokedAt"] is NSNull { row["revocable"] = "yes" }
+            let agent = a["id"] as? String ?? "", host = a["hostname"] as? String ?? ""
+            for key in ["bindings", "pendingBindings"] {
+                row[key == "bindings" ? "bound" : "pending"] = (a[key] as? [String] ?? []).map { rid in
+                    ["id": rid, "name": names[rid] ?? rid, "agent": agent, "host": host, "csrf": v.csrf]
+                }
+            }
             return row
         }
-        let resources = try await api.call(.get, "/resources", as: v.principal, ctx).array.map { Self.strings($0) }
         var values: [String: Any] = ["nav": nav(v), "csrf": v.csrf, "agents": agents, "resources": resources, "errors": errors]
         if let notice { values["notice"] = notice }
         return try render("agents", values, status: status)

@@ -8,7 +8,7 @@ extension WebConsole {
         web.get("/audit") { request, _ in
             try await page(request) { v in
                 let (q, filters) = try query(request, v)
-                let rows = try await custody.store.read { [q] db in try AuditLog.fetch(q, in: db) }
+                let rows = try await read(q, v)
                 return try render("audit", ["nav": nav(v), "filters": filters, "count": rows.count,
                     "csv": "/audit.csv?" + filters.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
                         .sorted().joined(separator: "&"),
@@ -21,7 +21,7 @@ extension WebConsole {
             try await page(request) { v in
                 var (q, _) = try query(request, v)
                 q.limit = 10_000
-                let rows = try await custody.store.read { [q] db in try AuditLog.fetch(q, in: db) }
+                let rows = try await read(q, v)
                 var csv = "id,at,user,ip,operation,resource,account,reason,ticketId,outcome,message\r\n"
                 for e in rows {
                     csv += [String(e.id), Self.when(Date(timeIntervalSince1970: e.at)), e.user, e.ip, e.operation, e.resource ?? "",
@@ -35,12 +35,11 @@ extension WebConsole {
         }
     }
 
-    /// The filters of the query string (user, operation), with the API's scoping for password administrators.
+    /// The filters of the query string (user, operation); `read` adds the caller's scope.
     func query(_ request: Request, _ v: Visitor) throws -> (AuditLog.Query, [String: String]) {
         try custody.authorizer.check(v.principal, .readAudit)
         var q = AuditLog.Query()
         q.limit = 200
-        if v.principal.role == .passwordAdministrator && !v.principal.superAdmin { q.scopedTo = v.principal }
         var filters: [String: String] = [:]
         for key in ["user", "operation"] {
             if let value = request.uri.queryParameters.get(key).map { String($0) }, !value.isEmpty {
@@ -51,6 +50,14 @@ extension WebConsole {
         q.user = filters["user"]
         q.operation = filters["operation"]
         return (q, filters)
+    }
+
+    func read(_ q: AuditLog.Query, _ v: Visitor) async throws -> [AuditEntry] {
+        try await custody.store.read { db in
+            var q = q
+            q.scope = try ListScope.of(v.principal, db)
+            return try AuditLog.fetch(q, in: db)
+        }
     }
 
     /// A CSV cell, quoted, and defused when a spreadsheet would take it for a formula.

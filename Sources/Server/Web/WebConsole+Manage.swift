@@ -141,7 +141,7 @@ extension WebConsole {
     static func path(_ ids: [String: String]) -> String { "/resources/\(ids["rid"]!)/accounts/\(ids["aid"]!)" }
 
     static let notices = ["saved": "Saved.", "deleted": "Deleted.", "shared": "Shares saved.", "transferred": "Ownership transferred.",
-        "changed": "Password changed in the vault.", "created": "Created.", "revoked": "Revoked.", "approved": "Approved.",
+        "changed": "Password changed in the vault.", "created": "Created.", "revoked": "Revoked.", "approved": "Approved.", "bound": "Bound: the agent serves that resource now.", "unbound": "Unbound.",
         "rejected": "Rejected.", "disabled": "Disabled.", "enabled": "Sent for approval again.", "removed": "Removed.",
         "enabled2fa": "Two-factor sign-in is on.", "disabled2fa": "Two-factor sign-in is off."]
 

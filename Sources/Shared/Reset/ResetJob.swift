@@ -132,3 +132,8 @@ extension ResetSettings {
             accountNameRequired: try c.decodeIfPresent(Bool.self, forKey: .accountNameRequired) ?? d.accountNameRequired)
     }
 }
+
+extension ResetSettings {
+    /// LDAP and SQL: whether the server's certificate is checked; only `tlsVerify: false` turns it off.
+    public var tlsVerify: Bool { options["tlsVerify"] != "false" }
+}
