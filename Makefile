@@ -1,6 +1,6 @@
 # Custody: `make run` starts the server, `make test` runs every test, `make bench` measures.
 SHELL := /bin/bash
-DEB_PACKAGES := libsqlite3-dev sqlite3 libssl-dev zlib1g-dev libssh2-1-dev pkg-config curl ca-certificates procps \
+DEB_PACKAGES := libsqlite3-dev sqlite3 libssl-dev zlib1g-dev libssh2-1-dev pkg-config curl ca-certificates procps binutils \
 	openssh-server openssh-client sudo inetutils-telnetd inetutils-inetd python3 jq \
 	openssl slapd ldap-utils libldap-dev mariadb-server mariadb-client libmariadb-dev \
 	postgresql postgresql-client rsyslog python3-pip chromium chromium-driver

@@ -40,13 +40,15 @@ let package = Package(
         ),
         .systemLibrary(name: "CLibSSH2", pkgConfig: "libssh2", providers: [.apt(["libssh2-1-dev"])]),
         .target(name: "CSpawn"),
+        // Child processes with deadlines and output caps: the agent's one need of the plugin layer.
+        .target(name: "Processes", dependencies: ["CSpawn"]),
         .target(name: "CCrypt", linkerSettings: [.linkedLibrary("crypt")]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CLDAP", providers: [.apt(["libldap-dev"])]),
         .systemLibrary(name: "CMariaDB", pkgConfig: "libmariadb", providers: [.apt(["libmariadb-dev"])]),
         .target(
             name: "ResetPlugins",
-            dependencies: ["Shared", "CLibSSH2", "CSpawn", "CLDAP", "CMariaDB",
+            dependencies: ["Shared", "Processes", "CLibSSH2", "CSpawn", "CLDAP", "CMariaDB",
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
@@ -90,7 +92,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "Agent",
-            dependencies: ["Shared", "ResetPlugins", "CCrypt",
+            dependencies: ["Shared", "Processes", "CCrypt",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -106,7 +108,7 @@ let package = Package(
         .testTarget(name: "SharedTests", dependencies: ["Shared"]),
         .target(name: "TestSupport", dependencies: ["Shared"], path: "Tests/TestSupport"),
         .testTarget(name: "NotifyTests", dependencies: ["Notify", "Shared", "TestSupport"]),
-        .testTarget(name: "ResetPluginsTests", dependencies: ["ResetPlugins", "Shared", "TestSupport"]),
+        .testTarget(name: "ResetPluginsTests", dependencies: ["ResetPlugins", "Processes", "Shared", "TestSupport"]),
         .testTarget(
             name: "ServerTests",
             dependencies: [

@@ -1,6 +1,6 @@
 import CCrypt
 import Foundation
-import ResetPlugins
+import Processes
 import Shared
 
 /// Changes local accounts on this Linux host: `chpasswd` fed on standard input (never argv), and

@@ -1,4 +1,5 @@
 import Foundation
+import Processes
 import Shared
 
 /// A custom plugin: an executable that reads one `ResetJob` as JSON on stdin and answers one

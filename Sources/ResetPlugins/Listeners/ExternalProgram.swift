@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Processes
 
 /// A program the server runs on an administrator's behalf (a listener script or a custom plugin):
 /// its body is written to a fresh private directory, run there with a minimal environment, and

@@ -1,4 +1,5 @@
 import Foundation
+import Processes
 import Shared
 
 /// PMP's Password Reset Listener: a script run after a committed change with the classic

@@ -39,6 +39,7 @@ public enum ChildProcess {
 
     public struct StartError: Error, Sendable, CustomStringConvertible {
         public let description: String
+        public init(description: String) { self.description = description }
     }
 
     /// Runs `request`; `started` gets the pid as soon as the child exists.
