@@ -25,6 +25,9 @@ struct Custody: Sendable {
     let loginThrottle: LoginThrottle
     /// Agent request nonces within the replay window; restored from `agentNonces` at start.
     let agentNonces = NonceCache(window: 2 * AgentWire.maxSkew)
+    /// Poked after each commit that changed a task (GRDB observation): `GET /tasks/{id}?wait=` waits on it.
+    let taskChanged = TaskSignal()
+    private let taskObservation: AnyDatabaseCancellable
 
     init(config: ServerConfiguration, store: Store, vault: Vault, logger: Logger, now: @escaping @Sendable () -> Date = Date.init,
         plugins: PluginRegistry = .builtIn, taskSignal: TaskSignal = TaskSignal(),
@@ -52,6 +55,9 @@ struct Custody: Sendable {
         }) {
             loginThrottle.restore(failures: failures.map { (name: $0["username"], address: $0["address"], at: $0["at"]) },
                 signIns: signIns.map { (name: Tokens.hash(($0["user"] as String).lowercased()), address: $0["ip"], at: $0["at"]) })
+        }
+        taskObservation = DatabaseRegionObservation(tracking: Table("tasks")).start(in: store.db, onError: { _ in }) {
+            [taskChanged] _ in taskChanged.poke()
         }
         let nonceSince = now().seconds - agentNonces.window
         if let rows = try? store.db.read({ db in try Row.fetchAll(db, sql: "SELECT nonce, at FROM agentNonces WHERE at >= ?", arguments: [nonceSince]) }) {

@@ -65,10 +65,14 @@ extension Routes {
                 wait = n
             }
             let deadline = Date().addingTimeInterval(wait)
+            // Woken by a committed change to the tasks, not by polling; the read follows the generation seen.
             while true {
+                let seen = custody.taskChanged.current
                 let task = try await custody.store.read { db in try custody.task(tid, visibleTo: p, db) }
-                if task.isFinished || Date() >= deadline { return try Reply.json(TaskView(task)) }
-                try await Task.sleep(for: .milliseconds(100))
+                let left = deadline.timeIntervalSinceNow
+                if task.isFinished || left <= 0 { return try Reply.json(TaskView(task)) }
+                await custody.taskChanged.wait(after: seen, timeout: .milliseconds(Int64(min(left, 60) * 1000)))
+                try Task.checkCancellation()
             }
         }
         t.add(.post, "/tasks/:tid/abandon", "End a reset stuck in reconcile; its candidate stays retrievable (administrators)",

@@ -1,0 +1,46 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import Server
+
+/// `GET /tasks/{id}?wait=` waits on a signal that a committed change to the tasks pokes (GRDB
+/// observation), not on a polling loop.
+@Suite struct TaskWaitTests {
+    @Test func aCommittedChangeToTheTasksPokesTheSignalAndOtherTablesDoNot() async throws {
+        let h = try await Harness.make()
+        try await h.run { api in
+            let admin = try await api.admin()
+            let rid = try await api.resource("waits", token: admin)
+            let aid = try await api.account(rid, "svc", password: "Svc-Pass-123", token: admin)
+            let custody = h.custody
+            var seen = custody.taskChanged.current
+            try await custody.store.write { db in try db.execute(sql: "UPDATE settings SET value = value WHERE key = 'audit.head'") }
+            #expect(custody.taskChanged.current == seen, "a commit elsewhere does not wake task waiters")
+            let task = try await custody.store.write { db -> TaskRecord in
+                let t = try custody.newTask(.verify, try #require(try ResourceRecord.fetchOne(db, key: rid)),
+                    try #require(try AccountRecord.fetchOne(db, key: aid)), by: "root", reason: nil, db)
+                try t.insert(db)
+                return t
+            }
+            #expect(custody.taskChanged.current != seen, "queuing a task pokes")
+            seen = custody.taskChanged.current
+            try await custody.store.write { db in
+                var t = try #require(try TaskRecord.fetchOne(db, key: task.id))
+                t.end(.cancelled, code: "cancelled", message: "test", at: Date())
+                try t.update(db)
+            }
+            #expect(custody.taskChanged.current != seen, "ending a task pokes")
+        }
+    }
+
+    @Test func aWaiterThatReadBeforeAPokeDoesNotSleepThroughIt() async {
+        let s = TaskSignal()
+        let seen = s.current
+        s.poke()
+        // Returns at once; were the poke lost it would sleep out the ten minutes.
+        let start = ContinuousClock.now
+        await s.wait(after: seen, timeout: .seconds(600))
+        #expect(ContinuousClock.now - start < .seconds(300))
+    }
+}
