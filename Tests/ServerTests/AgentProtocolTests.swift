@@ -123,8 +123,8 @@ import Testing
             let nonce = try #require(replayed?.0[HTTPField.Name(AgentWire.nonceHeader)!])
             let restarted = Custody(config: h.custody.config, store: h.custody.store, vault: h.custody.vault, logger: h.custody.logger,
                 now: { clock.now })
-            #expect(restarted.agentNonces.claim(a.id + ":" + nonce, at: clock.now.timeIntervalSince1970) == false)
-            #expect(restarted.agentNonces.claim(a.id + ":fresh", at: clock.now.timeIntervalSince1970))
+            #expect(try await restarted.claimAgentNonce(a.id + ":" + nonce, at: clock.now.timeIntervalSince1970) == false)
+            #expect(try await restarted.claimAgentNonce(a.id + ":fresh", at: clock.now.timeIntervalSince1970))
             #expect(try await api.call(.delete, "/agents/\(a.id)", token: admin).status == .noContent)
             #expect(try await send(api, "/poll", poll, as: a, at: clock.now).errorCode == "agent_revoked")
         }
@@ -143,7 +143,7 @@ import Testing
             let job = ResetJob(operation: .verify, resource: ["RESOURCENAME": "web01"], account: ["LOGINNAME": "svc"],
                 currentPassword: Secret("Sealed-Pass-1"), settings: ResetSettings())
             let agentID = a.id
-            let waiting = Task { try await h.custody.runAgentJob(agentID, job) }
+            let waiting = Task { try await h.custody.agentJobs.run(agentID, job) }
             var jobs: [[String: Any]] = []
             for _ in 0..<50 where jobs.isEmpty {
                 #expect((try await send(api, "/poll", PollRequest(wait: 0, version: "t"), as: b, at: Date()).object["jobs"] as? [Any])?.isEmpty == true,
@@ -226,7 +226,7 @@ import Testing
             #expect(try await enroll(api, try await token(api, admin, h), &a, at: Date()).status == .created)
             let job = ResetJob(operation: .verify, resource: [:], account: ["LOGINNAME": "svc"], currentPassword: Secret("P-1"), settings: ResetSettings())
             let agentID = a.id
-            let waiting = Task { try await h.custody.runAgentJob(agentID, job) }
+            let waiting = Task { try await h.custody.agentJobs.run(agentID, job) }
             func offers() async throws -> [AgentJob] {
                 let r = try await send(api, "/poll", PollRequest(wait: 2, version: "t"), as: a, at: Date())
                 return try JSONDecoder().decode(PollResponse.self, from: r.data).jobs

@@ -39,7 +39,7 @@ import Testing
             #expect(try await p.enroll(api, try await p.token(api, admin, h), &a, at: Date()).status == .created)
             var job = Self.resetJob
             job.exposure = ResetExposure()
-            let plugin = AgentPlugin(custody: h.custody, agentID: a.id)
+            let plugin = AgentPlugin(queue: h.custody.agentJobs, agentID: a.id)
             let waiting = Task { [job] () -> ResetFailure? in
                 do throws(ResetFailure) { _ = try await plugin.reset(job); return nil } catch { return error }
             }
@@ -68,7 +68,7 @@ import Testing
             let agentID = a.id
             let started = ContinuousClock.now
             let waiting = Task { [job] () -> ResetFailure? in
-                do throws(ResetFailure) { _ = try await h.custody.runAgentJob(agentID, job); return nil } catch { return error }
+                do throws(ResetFailure) { _ = try await h.custody.agentJobs.run(agentID, job); return nil } catch { return error }
             }
             if taken { _ = try await take(api, a) } else { try await Task.sleep(for: .milliseconds(300)) }
             #expect(try await api.call(.delete, "/agents/\(agentID)", token: admin).status == .noContent)
@@ -98,9 +98,9 @@ import Testing
                 Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT id, state FROM agentJobs").map { ($0["id"], $0["state"]) })
             }
         }
-        try await c.sweepAgentJobs()
+        try await c.agentJobs.sweep()
         #expect(try await states() == ["q-old": "cancelled", "l-old": "expired", "l-live": "leased", "q-live": "queued"])
-        try await c.sweepAgentJobs(all: true)
+        try await c.agentJobs.sweep(all: true)
         #expect(try await states() == ["q-old": "cancelled", "l-old": "expired", "l-live": "expired", "q-live": "cancelled"],
             "at start-up no task waits on any job")
     }

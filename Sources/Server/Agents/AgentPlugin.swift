@@ -9,19 +9,19 @@ func Curve25519KeyAgreementKey(_ raw: Data) throws -> Curve25519.KeyAgreement.Pu
 /// A resource in mode `agent`: the task engine calls this plugin like any other, and it hands the
 /// job to the agent bound to the resource.
 struct AgentPlugin: ResetPlugin {
-    let custody: Custody
+    let queue: any AgentJobQueue
     let agentID: String
     let descriptor = PluginDescriptor(id: "agent", resourceTypes: ["Linux", "Windows", "Windows Domain"], capabilities: [.reset, .verify],
         constraints: PasswordConstraints(maxLength: 127, allowsNonASCII: false))
 
     func reset(_ job: ResetJob) async throws(ResetFailure) -> ResetReport {
-        let r = try await custody.runAgentJob(agentID, job)
+        let r = try await queue.run(agentID, job)
         guard r.ok else { throw Self.failure(r, job) }
         return ResetReport(message: r.message ?? "changed by the agent")
     }
 
     func verify(_ job: ResetJob) async throws(ResetFailure) {
-        let r = try await custody.runAgentJob(agentID, job)
+        let r = try await queue.run(agentID, job)
         guard r.ok else { throw Self.failure(r, job) }
     }
 

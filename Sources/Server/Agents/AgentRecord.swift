@@ -40,18 +40,20 @@ struct AgentView: Codable, Sendable {
     }
 }
 
-/// Wakes long polls when a job is queued for an agent, and job waiters when a job ends.
+/// Wakes an agent's long poll when a job is queued for it (`signal`), and the resets waiting on its
+/// jobs when one of them changes (`jobs(of:)`).
 final class AgentHub: @unchecked Sendable {
     private let lock = NSLock()
-    private var signals: [String: TaskSignal] = [:]
-    let jobEnded = TaskSignal()
+    private var polls: [String: TaskSignal] = [:]
+    private var changes: [String: TaskSignal] = [:]
 
-    func signal(_ agentID: String) -> TaskSignal {
-        lock.withLock {
-            if let s = signals[agentID] { return s }
-            let s = TaskSignal()
-            signals[agentID] = s
-            return s
-        }
+    func signal(_ agentID: String) -> TaskSignal { lock.withLock { Self.entry(&polls, agentID) } }
+    func jobs(of agentID: String) -> TaskSignal { lock.withLock { Self.entry(&changes, agentID) } }
+
+    private static func entry(_ table: inout [String: TaskSignal], _ id: String) -> TaskSignal {
+        if let s = table[id] { return s }
+        let s = TaskSignal()
+        table[id] = s
+        return s
     }
 }

@@ -37,26 +37,30 @@ extension Custody {
         let canonical = AgentWire.canonical(method: request.method.rawValue, path: request.uri.path, time: time, nonce: nonce, body: body)
         let at = now().timeIntervalSince1970
         // Known, unrevoked and signed, read without a write; then the nonce, in memory.
-        let agent = try await store.read { db -> AgentRecord in
-            guard let agent = try AgentRecord.fetchOne(db, key: agentID) else { throw APIError(.unauthorized, "unknown_agent", "no such agent") }
-            guard agent.revokedAt == nil else { throw APIError(.forbidden, "agent_revoked", "this agent was revoked") }
-            return agent
-        }
+        guard let agent = try await store.agents.agent(agentID) else { throw APIError(.unauthorized, "unknown_agent", "no such agent") }
+        guard agent.revokedAt == nil else { throw APIError(.forbidden, "agent_revoked", "this agent was revoked") }
         guard let sig = Data(base64Encoded: signature), let key = try? Curve25519.Signing.PublicKey(rawRepresentation: agent.signingKey),
             key.isValidSignature(sig, for: canonical)
         else { throw APIError(.unauthorized, "bad_signature", "the signature does not verify") }
         let seen = agentID + ":" + nonce
-        guard agentNonces.claim(seen, at: at) else { throw APIError(.unauthorized, "replayed", "this request was already received") }
+        guard try await claimAgentNonce(seen, at: at) else { throw APIError(.unauthorized, "replayed", "this request was already received") }
         do {
-            try await store.write { db in
-                if self.agentNonces.prunesStore(at: at) { try db.execute(sql: "DELETE FROM agentNonces WHERE at < ?", arguments: [at - self.agentNonces.window]) }
-                try db.execute(sql: "INSERT OR REPLACE INTO agentNonces(nonce, at) VALUES (?, ?)", arguments: [seen, at])
-                try db.execute(sql: "UPDATE agents SET lastSeenAt = ? WHERE id = ?", arguments: [at, agentID])
-            }
+            let prune = agentNonces.prunesStore(at: at) ? Date(timeIntervalSince1970: at - agentNonces.window) : nil
+            try await store.agents.recordContact(agentID: agentID, nonce: seen, at: Date(timeIntervalSince1970: at), pruneBefore: prune)
         } catch {
             agentNonces.release(seen)
             throw error
         }
         return SignedRequest(agent: agent, body: body)
+    }
+
+    /// True the first time `nonce` is seen within the replay window, in memory; before the first
+    /// claim the stored nonces are read back, so a restart does not reopen the window.
+    func claimAgentNonce(_ nonce: String, at: TimeInterval) async throws -> Bool {
+        if agentNonces.needsRestore {
+            let since = Date(timeIntervalSince1970: at - agentNonces.window)
+            agentNonces.restore(try await store.agents.nonces(since: since).map { (nonce: $0.nonce, at: $0.at.seconds) })
+        }
+        return agentNonces.claim(nonce, at: at)
     }
 }

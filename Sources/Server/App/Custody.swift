@@ -23,10 +23,12 @@ struct Custody: Sendable {
     let faults: ResetFaults
     /// Failed logins, in memory; restored from `loginFailures` at start.
     let loginThrottle: LoginThrottle
-    /// Agent request nonces within the replay window; restored from `agentNonces` at start.
+    /// Agent request nonces within the replay window; read back from `agentNonces` on first use after a start.
     let agentNonces = NonceCache(window: 2 * AgentWire.maxSkew)
     /// Poked after each commit that changed a task (GRDB observation): `GET /tasks/{id}?wait=` waits on it.
     let taskChanged = TaskSignal()
+    let agentJobs: AgentJobService
+    let delivery: NotificationDelivery
     private let taskObservation: AnyDatabaseCancellable
 
     init(config: ServerConfiguration, store: Store, vault: Vault, logger: Logger, now: @escaping @Sendable () -> Date = Date.init,
@@ -59,10 +61,11 @@ struct Custody: Sendable {
         taskObservation = DatabaseRegionObservation(tracking: Table("tasks")).start(in: store.db, onError: { _ in }) {
             [taskChanged] _ in taskChanged.poke()
         }
-        let nonceSince = now().seconds - agentNonces.window
-        if let rows = try? store.db.read({ db in try Row.fetchAll(db, sql: "SELECT nonce, at FROM agentNonces WHERE at >= ?", arguments: [nonceSince]) }) {
-            agentNonces.restore(rows.map { (nonce: $0["nonce"], at: $0["at"]) })
-        }
+        agentJobs = AgentJobService(jobs: store.agentJobs, agents: store.agents,
+            settings: .init(queueSeconds: config.agentQueueSeconds, offerSeconds: config.agentOfferSeconds, leaseSeconds: config.agentLeaseSeconds),
+            hub: agentHub, now: now)
+        delivery = NotificationDelivery(outbox: store.outbox, channels: { [store, vault] in try await store.read { db in try NotificationChannels.load(vault, db) } },
+            attempts: config.notificationAttempts, logger: logger, now: now)
     }
 }
 

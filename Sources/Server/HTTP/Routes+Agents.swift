@@ -57,8 +57,9 @@ extension Routes {
         t.add(.get, "/agents", "Enrolled agents and whether they are online (administrators)") { _, ctx in
             try custody.authorizer.check(try ctx.caller(), .manageSettings)
             let at = custody.now()
+            let all = try await custody.store.agents.agents()
             let views = try await custody.store.read { db in
-                try AgentRecord.order(Column("enrolledAt")).fetchAll(db).map {
+                try all.map {
                     AgentView($0, now: at, interval: custody.config.agentScheduleInterval, bindings: try custody.bindings(of: $0.id, db),
                         pending: try custody.pendingBindings(of: $0, db))
                 }
@@ -80,15 +81,11 @@ extension Routes {
             let p = try ctx.caller()
             try custody.authorizer.check(p, .manageSettings)
             let id = try ctx.param("id")
-            try await custody.store.write { db in
-                guard let a = try AgentRecord.fetchOne(db, key: id) else { throw APIError.notFound("agent") }
-                try db.execute(sql: "UPDATE agents SET revokedAt = ? WHERE id = ? AND revokedAt IS NULL", arguments: [custody.now().seconds, id])
-                try custody.cancelAgentJobs(agentID: id, db)
-                try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "agent_revoked",
-                    message: "agent \(a.id) on \(a.hostname)"), in: db)
+            let ip = ctx.remoteIP
+            let revoked = try await custody.agentJobs.revoke(id) { a in
+                AuditEvent(user: p.username, ip: ip, operation: "agent_revoked", message: "agent \(a.id) on \(a.hostname)")
             }
-            custody.agentHub.signal(id).poke()
-            custody.agentHub.jobEnded.poke()
+            guard revoked else { throw APIError.notFound("agent") }
             return Reply.noContent()
         }
     }
@@ -116,14 +113,14 @@ extension Routes {
             }
             let id = signed.agent.id
             if let accounts = poll.accounts { try await custody.syncAgentAccounts(signed.agent, accounts) }
-            var jobs = try await custody.leaseAgentJobs(id)
+            var jobs = try await custody.agentJobs.offer(id)
             if jobs.isEmpty && poll.wait > 0 {
                 let wait = Duration.seconds(min(poll.wait, custody.config.agentLongPollSeconds))
                 try? await cancelWhenGracefulShutdown { await custody.agentHub.signal(id).wait(timeout: wait) }
-                jobs = try await custody.leaseAgentJobs(id)
+                jobs = try await custody.agentJobs.offer(id)
             }
             if poll.version != signed.agent.version {
-                try await custody.store.write { db in try db.execute(sql: "UPDATE agents SET version = ? WHERE id = ?", arguments: [poll.version, id]) }
+                try await custody.store.agents.setVersion(agentID: id, poll.version)
             }
             return try Reply.json(PollResponse(jobs: jobs))
         }
@@ -133,7 +130,7 @@ extension Routes {
             guard let lease = try? JSONDecoder().decode(LeaseRequest.self, from: signed.body) else {
                 throw APIError.badRequest("malformed_json", "the body is not a lease request")
             }
-            guard try await custody.renewAgentLease(signed.agent.id, job: try ctx.param("id"), lease: lease.leaseId) else {
+            guard try await custody.agentJobs.renew(signed.agent.id, job: try ctx.param("id"), lease: lease.leaseId) else {
                 throw APIError(.conflict, "lease_lost", "the lease is not current")
             }
             return try Reply.json(["leaseSeconds": Int(custody.config.agentLeaseSeconds)])
@@ -144,7 +141,7 @@ extension Routes {
             guard let result = try? JSONDecoder().decode(ResultRequest.self, from: signed.body) else {
                 throw APIError.badRequest("malformed_json", "the body is not a result")
             }
-            switch try await custody.acceptAgentResult(signed.agent.id, job: try ctx.param("id"), result) {
+            switch try await custody.agentJobs.accept(signed.agent.id, job: try ctx.param("id"), result) {
             case .accepted: return try Reply.json(["status": "accepted"])
             case .duplicate: return try Reply.json(["status": "duplicate"])
             case .refused: throw APIError(.conflict, "lease_lost", "the job is not leased to this agent under this lease")

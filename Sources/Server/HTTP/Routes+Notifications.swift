@@ -59,14 +59,14 @@ extension Routes {
             try custody.authorizer.check(p, .manageSettings)
             let b = try await req.decodeStrict(NotificationTestBody.self, limit: custody.config.maxBodyBytes)
             let channels = try await custody.store.read { db in try NotificationChannels.load(custody.vault, db) }
-            let n = Custody.Outgoing(id: newID(), event: "test", channel: b.email != nil ? "email" : "syslog", recipient: b.email ?? "syslog",
+            let n = OutboxEntry(id: newID(), event: "test", channel: b.email != nil ? .email : .syslog, recipient: b.email ?? "syslog",
                 subject: "Custody test message", body: "A test message from \(channels.serverName), sent by \(p.username).", fields: [["user", p.username]],
-                createdAt: custody.now(), attempts: 0)
+                accountIds: [], createdAt: custody.now(), nextAttemptAt: custody.now())
             var outcome = "sent"
-            do throws(NotifyError) { try await custody.deliver(n, channels) } catch { outcome = error.description }
+            do throws(NotifyError) { try await NotificationDelivery.deliver(n, channels) } catch { outcome = error.description }
             try await custody.audit(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "notification_test", outcome: outcome == "sent" ? "success" : "failure",
-                message: "\(n.channel) to \(n.recipient): \(outcome)"))
-            return try Reply.json(["channel": n.channel, "outcome": outcome, "delivered": outcome == "sent" ? "true" : "false"])
+                message: "\(n.channel.rawValue) to \(n.recipient): \(outcome)"))
+            return try Reply.json(["channel": n.channel.rawValue, "outcome": outcome, "delivered": outcome == "sent" ? "true" : "false"])
         }
         t.add(.get, "/notifications/events", "Each event with its channels, recipients and template (administrators)") { _, ctx in
             try custody.authorizer.check(try ctx.caller(), .manageSettings)
@@ -131,27 +131,20 @@ extension Routes {
                 throw APIError.badRequest("invalid_query", "state must be pending, sent or failed")
             }
             let limit = min(max(Int(req.uri.queryParameters.get("limit") ?? "") ?? 100, 1), 1000)
-            let rows = try await custody.store.read { db -> [NotificationView] in
-                let scope = try ListScope.of(p, db)
-                var out: [NotificationView] = []
-                var offset = 0
-                // Pages of the newest rows, keeping those whose every account the caller sees.
-                while out.count < limit {
-                    let page = try Row.fetchAll(db, sql: """
-                        SELECT * FROM notifications WHERE (? IS NULL OR state = ?) ORDER BY createdAt DESC, id LIMIT ? OFFSET ?
-                        """, arguments: [state, state, scope.everything ? limit : 500, offset])
-                    for r in page where out.count < limit {
-                        let about = (try? JSONDecoder.api.decode([String].self, from: Data((r["accountIds"] as String).utf8))) ?? []
-                        guard scope.seesAll(about) else { continue }
-                        out.append(NotificationView(id: r["id"], event: r["event"], channel: r["channel"], recipient: r["recipient"], state: r["state"],
-                            subject: (r["subject"] as String).isEmpty ? nil : r["subject"], attempts: r["attempts"],
-                            createdAt: Date(timeIntervalSince1970: r["createdAt"]), sentAt: (r["sentAt"] as Double?).map(Date.init(timeIntervalSince1970:)),
-                            lastError: r["lastError"], accountIds: about))
-                    }
-                    if scope.everything || page.count < 500 { break }
-                    offset += page.count
+            let scope = try await custody.store.read { db in try ListScope.of(p, db) }
+            var rows: [NotificationView] = []
+            var offset = 0
+            // Pages of the newest entries, keeping those whose every account the caller sees.
+            while rows.count < limit {
+                let page = try await custody.store.outbox.page(state: state.flatMap(OutboxState.init(rawValue:)),
+                    limit: scope.everything ? limit : 500, offset: offset)
+                for e in page where rows.count < limit && scope.seesAll(e.accountIds) {
+                    rows.append(NotificationView(id: e.id, event: e.event, channel: e.channel.rawValue, recipient: e.recipient,
+                        state: e.state.rawValue, subject: e.subject.isEmpty ? nil : e.subject, attempts: e.attempts, createdAt: e.createdAt,
+                        sentAt: e.sentAt, lastError: e.lastError, accountIds: e.accountIds))
                 }
-                return out
+                if scope.everything || page.count < 500 { break }
+                offset += page.count
             }
             return try Reply.json(rows)
         }

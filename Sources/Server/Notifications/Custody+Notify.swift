@@ -40,7 +40,7 @@ extension Custody {
             for (k, v) in [("resource", facts.resource), ("account", facts.account), ("group", facts.group), ("listener", facts.listener)] {
                 if let v { fields.append([k, v]) }
             }
-            try insertNotification(facts.event, channel: "syslog", recipient: "syslog", subject: "", body: text, fields: fields,
+            try insertNotification(facts.event, channel: .syslog, recipient: "syslog", subject: "", body: text, fields: fields,
                 about: accounts, at, db)
             queued += 1
         }
@@ -52,7 +52,7 @@ extension Custody {
                 SELECT email FROM users WHERE id IN (\(databaseQuestionMarks(count: max(extraUsers.count, 1)))) AND email IS NOT NULL AND email != ''
                 """, arguments: StatementArguments(extraUsers.isEmpty ? [""] : extraUsers)))
             for address in addresses.sorted() {
-                try insertNotification(facts.event, channel: "email", recipient: address, subject: message.subject, body: message.body,
+                try insertNotification(facts.event, channel: .email, recipient: address, subject: message.subject, body: message.body,
                     fields: [], about: accounts, at, db)
                 queued += 1
             }
@@ -60,15 +60,11 @@ extension Custody {
         if queued > 0 { db.afterNextTransaction { _ in notifySignal.poke() } }
     }
 
-    func insertNotification(_ event: NotificationEvent, channel: String, recipient: String, subject: String, body: String,
+    func insertNotification(_ event: NotificationEvent, channel: OutboxChannel, recipient: String, subject: String, body: String,
         fields: [[String]], about accounts: [String], _ at: Date, _ db: Database) throws
     {
-        try db.execute(sql: """
-            INSERT INTO notifications(id, event, channel, recipient, subject, body, fields, createdAt, state, attempts, nextAttemptAt, accountIds)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
-            """, arguments: [newID(), event.rawValue, channel, recipient, subject, body,
-                String(decoding: try JSONEncoder.api.encode(fields), as: UTF8.self), at.seconds, at.seconds,
-                String(decoding: try JSONEncoder.api.encode(accounts), as: UTF8.self)])
+        try SQLiteOutboxStore.insert(OutboxEntry(id: newID(), event: event.rawValue, channel: channel, recipient: recipient, subject: subject,
+            body: body, fields: fields, accountIds: accounts, createdAt: at, nextAttemptAt: at), db)
     }
 
     /// The addresses of `r`, worked out now: users with access to any of `accounts` (owners and

@@ -27,7 +27,7 @@ extension Custody {
                 throw APIError.badRequest("no_agent", "no agent is bound to resource \(r.name): an administrator binds one with a bundle for "
                     + "this resource (POST /agent-packages with resourceId) or approves one (POST /agents/{id}/bindings)")
             }
-            return ResetTarget(resource: r, account: a, config: config, plugin: AgentPlugin(custody: self, agentID: agent.id))
+            return ResetTarget(resource: r, account: a, config: config, plugin: AgentPlugin(queue: agentJobs, agentID: agent.id))
         }
         let pluginID = try String.fetchOne(db, sql: "SELECT plugin FROM resourceTypes WHERE name = ?", arguments: [r.type]) ?? "none"
         if pluginID.hasPrefix("external:") {

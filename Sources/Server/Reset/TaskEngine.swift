@@ -13,7 +13,7 @@ struct TaskEngine: Service {
         let recovered = try await custody.recoverInterrupted()
         if recovered > 0 { custody.logger.notice("reconciling interrupted tasks", metadata: ["count": "\(recovered)"]) }
         // No task waits on an agent job yet: what a stopped server left is ended (its reset reconciles).
-        let orphans = try await custody.sweepAgentJobs(all: true)
+        let orphans = try await custody.agentJobs.sweep(all: true)
         if orphans > 0 { custody.logger.notice("ended orphaned agent jobs", metadata: ["count": "\(orphans)"]) }
         let load = Load()
         var lastSweep = ContinuousClock.now
@@ -33,7 +33,7 @@ struct TaskEngine: Service {
                 }
                 if ContinuousClock.now - lastSweep > .seconds(30) {
                     lastSweep = ContinuousClock.now
-                    _ = try? await custody.sweepAgentJobs()
+                    _ = try? await custody.agentJobs.sweep()
                 }
                 await custody.taskSignal.wait(timeout: tick)
             }

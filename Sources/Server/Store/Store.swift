@@ -23,6 +23,10 @@ struct Store: Sendable {
         return Store(db: pool, auditKey: box)
     }
 
+    var agents: any AgentStore { SQLiteAgentStore(db: db) }
+    var agentJobs: any AgentJobStore { SQLiteAgentJobStore(db: db) }
+    var outbox: any OutboxStore { SQLiteOutboxStore(db: db) }
+
     func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
         try await db.read(body)
     }

@@ -1,0 +1,45 @@
+import Foundation
+import GRDB
+
+/// `AgentStore` on SQLite: tables `agents` and `agentNonces`.
+struct SQLiteAgentStore: AgentStore {
+    let db: DatabasePool
+
+    func agent(_ id: String) async throws -> AgentRecord? {
+        try await db.read { db in try AgentRecord.fetchOne(db, key: id) }
+    }
+
+    func agents() async throws -> [AgentRecord] {
+        try await db.read { db in try AgentRecord.order(Column("enrolledAt"), Column("id")).fetchAll(db) }
+    }
+
+    func recordContact(agentID: String, nonce: String, at: Date, pruneBefore: Date?) async throws {
+        try await db.write { db in
+            if let pruneBefore { try db.execute(sql: "DELETE FROM agentNonces WHERE at < ?", arguments: [pruneBefore.seconds]) }
+            try db.execute(sql: "INSERT OR REPLACE INTO agentNonces(nonce, at) VALUES (?, ?)", arguments: [nonce, at.seconds])
+            try db.execute(sql: "UPDATE agents SET lastSeenAt = ? WHERE id = ?", arguments: [at.seconds, agentID])
+        }
+    }
+
+    func nonces(since: Date) async throws -> [(nonce: String, at: Date)] {
+        try await db.read { db in
+            try Row.fetchAll(db, sql: "SELECT nonce, at FROM agentNonces WHERE at >= ?", arguments: [since.seconds])
+                .map { (nonce: $0["nonce"], at: Date(timeIntervalSince1970: $0["at"])) }
+        }
+    }
+
+    func setVersion(agentID: String, _ version: String) async throws {
+        try await db.write { db in try db.execute(sql: "UPDATE agents SET version = ? WHERE id = ?", arguments: [version, agentID]) }
+    }
+
+    func revoke(_ id: String, at: Date, audit event: @Sendable (AgentRecord) -> AuditEvent) async throws -> AgentRecord? {
+        try await db.write { db in
+            guard try AgentRecord.fetchOne(db, key: id) != nil else { return nil }
+            try db.execute(sql: "UPDATE agents SET revokedAt = ? WHERE id = ? AND revokedAt IS NULL", arguments: [at.seconds, id])
+            try SQLiteAgentJobStore.revokeJobs(agentID: id, db)
+            let a = try AgentRecord.fetchOne(db, key: id)!
+            try AuditLog.append(event(a), in: db)
+            return a
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import GRDB
+
+@testable import Server
+
+/// A store backend under the conformance suites: its repositories and the fixtures the suites
+/// need that no repository offers yet. A second backend adds a case here and passes every suite.
+struct StoreBackend: Sendable {
+    var agents: any AgentStore
+    var agentJobs: any AgentJobStore
+    var outbox: any OutboxStore
+    /// An enrolled agent (enrollment is not behind a repository yet).
+    var addAgent: @Sendable (AgentRecord) async throws -> Void
+    /// The operations of the audit records, oldest first.
+    var auditOperations: @Sendable () async throws -> [String]
+
+    static let names = ["sqlite"]
+
+    static func make(_ name: String) async throws -> StoreBackend {
+        switch name {
+        case "sqlite":
+            let store = try await Harness.make().custody.store
+            return StoreBackend(agents: store.agents, agentJobs: store.agentJobs, outbox: store.outbox,
+                addAgent: { a in try await store.write { db in try a.insert(db) } },
+                auditOperations: { try await store.read { db in try String.fetchAll(db, sql: "SELECT operation FROM audit ORDER BY id") } })
+        default: throw StoreError(code: .notFound, message: "no backend \(name)")
+        }
+    }
+
+    /// An agent enrolled at `t`, its keys fixed bytes (the stores never check them).
+    static func agent(_ id: String, host: String = "web01", at t: Date, revoked: Date? = nil) -> AgentRecord {
+        AgentRecord(id: id, hostname: host, os: "linux", arch: "x86_64", version: "1", signingKey: Data(repeating: 1, count: 32),
+            sealingKey: Data(repeating: 2, count: 32), resourceId: nil, enrolledAt: t.seconds, lastSeenAt: t.seconds,
+            revokedAt: revoked?.seconds)
+    }
+
+    static func job(_ id: String, agent: String, at t: Date, queueFor: TimeInterval = 600) -> AgentJobRow {
+        AgentJobRow(id: id, agentId: agent, operation: "reset", encapsulatedKey: Data([7]), ciphertext: Data([8, 9]), createdAt: t,
+            queueDeadline: t.addingTimeInterval(queueFor))
+    }
+}
