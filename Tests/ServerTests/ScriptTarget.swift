@@ -32,6 +32,7 @@ struct ScriptTarget {
         if mode == "nonzero": answer({"ok": True}, 3)
         if mode == "unknown-code": answer({"ok": False, "code": "weird"})
         if mode == "hang": import time; time.sleep(30)
+        if mode == "slow": import time; time.sleep(1.5)
         answer({"ok": True})
         """#
 

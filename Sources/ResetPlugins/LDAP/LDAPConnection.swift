@@ -102,13 +102,22 @@ final class LDAPConnection: @unchecked Sendable {
 
     func close() async {
         try? await call { () throws(Failure) in
-            if let ld = self.ld { ldap_unbind_ext_s(ld, nil, nil) }
+            if let ld = self.ld { _ = self.owner.closing { ldap_unbind_ext_s(ld, nil, nil) } }
             self.ld = nil
         }
     }
 
     private func call(_ body: @escaping @Sendable () throws(Failure) -> Void) async throws(Failure) {
-        try await owner.run(body)
+        try await owner.perform { () throws(Failure) in
+            try body()
+            // libldap connects on the first operation (and again after a loss); from then on a
+            // cancel shuts its socket down.
+            if let ld = self.ld {
+                var fd: Int32 = -1
+                // Watched after every call: a reconnect may reuse the number for a new socket.
+                if ldap_get_option(ld, LDAP_OPT_DESC, &fd) == LDAP_SUCCESS, fd >= 0 { self.owner.watch(fd: fd) }
+            }
+        }
     }
 
     private func failure(_ rc: Int32) -> Failure {

@@ -56,27 +56,15 @@ final class DeviceSession {
         -> DeviceSession
     {
         let s = job.settings
-        let transport: any Transport
-        var hostKey: String?
-        switch s.transport {
-        case .ssh:
-            let ssh = try await SSHConnection.connect(SSHConnection.Options(job: job))
-            do {
-                try await ssh.authenticate(user: user, .password(password))
-                try await ssh.openShell(columns: 511)
-            } catch {
-                await ssh.close()
-                throw error
-            }
-            transport = ssh
-            hostKey = ssh.hostKey
-        case .telnet:
-            transport = try await TelnetTransport.connect(host: job.host, port: s.port, timeout: s.connectTimeout)
+        let opened = try await TargetSession.open(job, user: user, credential: .password(password),
+            shell: TargetSession.Shell(columns: 511, tracksExposure: false))
+        let transport = opened.transport
+        guard let prompt = opened.prompt else {
+            await transport.close()
+            throw ResetFailure(.protocolError, "no shell was opened")
         }
-        let ending = s.transport == .telnet && s.lineEnding == "\n" ? "\r\n" : s.lineEnding
-        let prompt = PromptSession(transport: transport, lineEnding: ending, secrets: job.secrets, timeout: s.promptTimeout)
         let session = DeviceSession(prompt: prompt, transport: transport, dialect: dialect, values: values, overrides: s.prompts)
-        session.hostKey = hostKey
+        session.hostKey = opened.hostKey
         session.exposure = job.exposure
         do {
             try await session.login(user: user, password: password, sendName: s.accountNameRequired, telnet: s.transport == .telnet)

@@ -33,7 +33,7 @@ final class MySQLConnection: @unchecked Sendable {
     static func open(_ o: Options) async throws(Failure) -> MySQLConnection {
         _ = initialized
         let c = MySQLConnection()
-        try await c.owner.run { () throws(Failure) in
+        try await c.owner.perform { () throws(Failure) in
             guard let m = mysql_init(nil) else { throw Failure(code: 2008, message: "out of memory") }
             c.handle = m
             let seconds = UInt32(max(1, o.timeout.rounded(.up)))
@@ -56,6 +56,7 @@ final class MySQLConnection: @unchecked Sendable {
                 c.handle = nil
                 throw f
             }
+            c.owner.watch(fd: Int32(mysql_get_socket(m)))
         }
         return c
     }
@@ -63,7 +64,7 @@ final class MySQLConnection: @unchecked Sendable {
     /// A string literal the server reads back exactly: quoted, escaped by the client library for
     /// this connection's character set.
     func literal(_ text: String) async -> String {
-        await owner.run { () throws(Never) -> String in
+        await owner.perform { () throws(Never) -> String in
             let from = Array(text.utf8)
             var to = [CChar](repeating: 0, count: from.count * 2 + 1)
             let n = from.withUnsafeBufferPointer { f in
@@ -76,7 +77,7 @@ final class MySQLConnection: @unchecked Sendable {
     }
 
     func execute(_ sql: String) async throws(Failure) {
-        try await owner.run { () throws(Failure) in
+        try await owner.perform { () throws(Failure) in
             let bytes = Array(sql.utf8)
             let rc = bytes.withUnsafeBufferPointer { b in
                 b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: max(b.count, 1)) { mysql_real_query(self.handle, $0, UInt(b.count)) }
@@ -88,7 +89,7 @@ final class MySQLConnection: @unchecked Sendable {
 
     /// The messages of `SHOW WARNINGS` (why an `ALTER USER` failed, e.g. a password policy).
     func warnings() async -> [String] {
-        await owner.run { () throws(Never) -> [String] in
+        await owner.perform { () throws(Never) -> [String] in
             guard mysql_real_query(self.handle, "SHOW WARNINGS", 13) == 0, let result = mysql_store_result(self.handle) else { return [] }
             defer { mysql_free_result(result) }
             var out: [String] = []
@@ -101,14 +102,14 @@ final class MySQLConnection: @unchecked Sendable {
 
     /// Whether the server is MariaDB (which keeps `PASSWORD()`) rather than MySQL 8 (which dropped it).
     func isMariaDB() async -> Bool {
-        await owner.run { () throws(Never) -> Bool in
+        await owner.perform { () throws(Never) -> Bool in
             mysql_get_server_info(self.handle).map { String(cString: $0).contains("MariaDB") } ?? false
         }
     }
 
     func close() async {
-        await owner.run { () throws(Never) in
-            if let h = self.handle { mysql_close(h) }
+        await owner.perform { () throws(Never) in
+            if let h = self.handle { self.owner.closing { mysql_close(h) } }
             self.handle = nil
         }
     }

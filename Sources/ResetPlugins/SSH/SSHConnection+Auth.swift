@@ -19,11 +19,7 @@ final class KeyboardInteractiveContext {
 }
 
 /// The prompts of an expired-password change inside keyboard-interactive authentication.
-enum ExpiredPrompts {
-    static let new = "(new|retype|again|repeat|neu|nouveau|nuevo)[^:]*(password|passwort|mot de passe|contraseña)"
-    static let current = "(current|old|\\(current\\))[^:]*(password|passwort|mot de passe|contraseña)"
-    static let login = "^(?!.*(new|retype|again|neu|nouveau|nuevo)).*(password|passwort|mot de passe|contraseña|密码|口令|パスワード|пароль)"
-}
+typealias ExpiredPrompts = Prompts.KeyboardInteractive
 
 private let kbdintCallback: custody_kbdint_cb = { _, _, _, _, count, prompts, responses, abstract in
     guard let abstract, let raw = abstract.pointee, let prompts, let responses else { return }

@@ -70,7 +70,7 @@ public final class SSHConnection: Transport, @unchecked Sendable {
     private var deadline: Date { Date().addingTimeInterval(options.stepTimeout) }
 
     private func handshake() throws(ResetFailure) {
-        let sock = try TCPSocket(host: options.host, port: options.port, timeout: options.connectTimeout)
+        let sock = try TCPSocket(host: options.host, port: options.port, timeout: options.connectTimeout, owner: owner)
         socket = sock
         guard let s = custody_ssh2_session_new(nil) else { throw ResetFailure(.protocolError, "cannot create an SSH session") }
         session = s
@@ -143,6 +143,7 @@ public final class SSHConnection: Transport, @unchecked Sendable {
         let until = Date().addingTimeInterval(timeout)
         var buf = [UInt8](repeating: 0, count: 8192)
         while true {
+            if owner.isCancelled { throw ResetFailure(.unreachable, "the connection was shut down") }
             var out: [UInt8] = []
             for stream: Int32 in [0, 1] {
                 let n = buf.withUnsafeMutableBytes { libssh2_channel_read_ex(ch, stream, $0.baseAddress!.assumingMemoryBound(to: CChar.self), 8192) }

@@ -35,8 +35,7 @@ public final class PromptSession {
     /// What was received so far, cleaned; `consumed` is a UTF-16 offset into it.
     private var text = ""
     private var consumed = 0
-    /// Bytes held back: an unfinished escape sequence or UTF-8 character.
-    private var carry: [UInt8] = []
+    private var terminal = TerminalText()
     private var skipped = ""
     private var log = ""
     /// The session as seen, with every secret of the job redacted (also across reads).
@@ -128,6 +127,7 @@ public final class PromptSession {
                 continue
             }
             if lastLook { throw timedOut(what, timeout) }
+            if Task.isCancelled { throw ResetFailure(.unreachable, "cancelled while waiting for \(what)") }
             scanFrom = max(consumed, text.utf16.count - Self.overlap)
             // Past the deadline, what already arrived is still read and searched (a stalled process
             // does not time out on data that is waiting); a target that keeps sending then times out.
@@ -235,32 +235,9 @@ public final class PromptSession {
         return .success(best)
     }
 
-    /// Adds received bytes, cleaned. An unfinished escape sequence or UTF-8 character waits for the
-    /// next read; backspaces never erase text already matched.
+    /// Adds received bytes, cleaned; backspaces never erase text already matched.
     private func absorb(_ bytes: [UInt8], flush: Bool = false) {
-        var data = carry + bytes
-        carry = []
-        if !flush {
-            if let esc = data.lastIndex(of: 0x1B), !Self.escapeComplete(data[esc...]) {
-                carry = Array(data[esc...])
-                data.removeSubrange(esc...)
-            }
-            var i = data.count - 1
-            while i >= 0, data.count - i <= 4, data[i] & 0xC0 == 0x80 { i -= 1 }
-            if i >= 0, data[i] >= 0xC0 {
-                let need = data[i] >= 0xF0 ? 4 : data[i] >= 0xE0 ? 3 : 2
-                if data.count - i < need {
-                    carry = Array(data[i...]) + carry
-                    data.removeSubrange(i...)
-                }
-            }
-        }
-        // An escape sequence that never ends is let through rather than held forever.
-        if carry.count > 4096 {
-            data += carry
-            carry = []
-        }
-        let cleaned = Self.clean(String(decoding: data, as: UTF8.self))
+        let cleaned = terminal.decode(bytes, flush: flush)
         log += cleaned.replacingOccurrences(of: "\u{08}", with: "")
         if log.utf8.count > Self.maxLog {
             // Cut at a line end, so no secret is left half in the transcript.
@@ -274,40 +251,5 @@ public final class PromptSession {
                 text.append(c)
             }
         }
-    }
-
-    /// Whether the escape sequence starting at `seq` (ESC ...) is complete.
-    static func escapeComplete(_ seq: ArraySlice<UInt8>) -> Bool {
-        let b = Array(seq)
-        guard b.count >= 2 else { return false }
-        switch b[1] {
-        case UInt8(ascii: "["): return b.dropFirst(2).contains { (0x40...0x7E).contains($0) }
-        case UInt8(ascii: "]"): return b.contains(0x07)
-        default: return true
-        }
-    }
-
-    /// Strips ANSI escapes and drops carriage returns; backspaces and DEL come out as `\u{08}`
-    /// for `absorb` to apply.
-    static func clean(_ text: String) -> String {
-        var out: [Character] = []
-        var it = Array(text).makeIterator()
-        while let c = it.next() {
-            switch c {
-            case "\u{1B}":
-                guard let n = it.next() else { break }
-                if n == "[" {
-                    while let x = it.next(), !(("@"..."~").contains(x)) {}
-                } else if n == "]" {
-                    while let x = it.next(), x != "\u{07}" {}
-                }
-            case "\u{08}", "\u{7F}": out.append("\u{08}")
-            case "\r": continue
-            case "\r\n": out.append("\n")
-            case "\u{00}": continue
-            default: out.append(c)
-            }
-        }
-        return String(out)
     }
 }

@@ -1,12 +1,15 @@
 import Foundation
 import Shared
 
-/// A non-blocking TCP socket with deadlines; used by one `SerialOwner`.
+/// A non-blocking TCP socket with deadlines, used on its `SerialOwner`'s queue; cancelling the
+/// owner shuts it down (or ends its connect).
 final class TCPSocket: @unchecked Sendable {
     private(set) var fd: Int32 = -1
+    private let owner: SerialOwner
 
     /// Resolves and connects, trying each address until `timeout` runs out.
-    init(host: String, port: Int, timeout: Double) throws(ResetFailure) {
+    init(host: String, port: Int, timeout: Double, owner: SerialOwner) throws(ResetFailure) {
+        self.owner = owner
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         hints.ai_family = AF_UNSPEC
@@ -27,17 +30,18 @@ final class TCPSocket: @unchecked Sendable {
             var on: Int32 = 1
             setsockopt(s, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
             if Foundation.connect(s, ai.pointee.ai_addr, ai.pointee.ai_addrlen) == 0 || errno == EINPROGRESS {
-                if Self.wait(s, events: Int16(POLLOUT), until: deadline) {
+                if Self.wait(s, events: Int16(POLLOUT), until: deadline, owner: owner) {
                     var err: Int32 = 0
                     var len = socklen_t(MemoryLayout<Int32>.size)
                     getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len)
                     if err == 0 {
                         fd = s
+                        owner.watch(fd: s)
                         return
                     }
                     lastError = String(cString: strerror(err))
                 } else {
-                    lastError = "connection timed out"
+                    lastError = owner.isCancelled ? "cancelled" : "connection timed out"
                 }
             } else {
                 lastError = String(cString: strerror(errno))
@@ -47,10 +51,11 @@ final class TCPSocket: @unchecked Sendable {
         throw ResetFailure(.unreachable, "cannot connect to \(host):\(port): \(lastError)")
     }
 
-    /// Polls for `events` until the deadline; true when ready.
-    static func wait(_ fd: Int32, events: Int16, until deadline: Date) -> Bool {
+    /// Polls for `events` until the deadline (or `owner` is cancelled); true when ready.
+    static func wait(_ fd: Int32, events: Int16, until deadline: Date, owner: SerialOwner? = nil) -> Bool {
         while true {
-            let ms = Int32(max(0, min(1000, deadline.timeIntervalSinceNow * 1000)))
+            if owner?.isCancelled == true { return false }
+            let ms = Int32(max(0, min(owner == nil ? 1000 : 100, deadline.timeIntervalSinceNow * 1000)))
             var p = pollfd(fd: fd, events: events, revents: 0)
             let rc = poll(&p, 1, ms)
             if rc > 0 { return true }
@@ -60,7 +65,10 @@ final class TCPSocket: @unchecked Sendable {
     }
 
     func close() {
-        if fd >= 0 { Foundation.close(fd) }
+        if fd >= 0 {
+            owner.unwatch()
+            Foundation.close(fd)
+        }
         fd = -1
     }
 

@@ -18,7 +18,7 @@ public final class TelnetTransport: Transport, @unchecked Sendable {
 
     public static func connect(host: String, port: Int, timeout: Double) async throws(ResetFailure) -> TelnetTransport {
         let t = TelnetTransport()
-        try await t.owner.run { () throws(ResetFailure) in t.socket = try TCPSocket(host: host, port: port, timeout: timeout) }
+        try await t.owner.run { () throws(ResetFailure) in t.socket = try TCPSocket(host: host, port: port, timeout: timeout, owner: t.owner) }
         return t
     }
 
@@ -27,10 +27,15 @@ public final class TelnetTransport: Transport, @unchecked Sendable {
             guard let fd = self.socket?.fd else { return .closed }
             let until = Date().addingTimeInterval(timeout)
             while true {
+                // A target that keeps sending (IAC NOP) cannot hold a cancelled reset.
+                if self.owner.isCancelled { throw ResetFailure(.unreachable, "the connection was shut down") }
                 guard TCPSocket.wait(fd, events: Int16(POLLIN), until: until) else { return .timeout }
                 var buf = [UInt8](repeating: 0, count: 4096)
                 let n = buf.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress, 4096) }
-                if n == 0 { return .closed }
+                if n == 0 {
+                    if self.owner.isCancelled { throw ResetFailure(.unreachable, "the connection was shut down") }
+                    return .closed
+                }
                 if n < 0 {
                     if errno == EAGAIN || errno == EINTR { continue }
                     throw ResetFailure(.protocolError, "telnet read failed: \(String(cString: strerror(errno)))")
@@ -58,7 +63,8 @@ public final class TelnetTransport: Transport, @unchecked Sendable {
         var offset = 0
         let until = Date().addingTimeInterval(15)
         while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+            // MSG_NOSIGNAL: a target that hung up is an error here, never a SIGPIPE to the server.
+            let n = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if n > 0 { offset += n; continue }
             if n < 0 && errno != EAGAIN && errno != EINTR {
                 throw ResetFailure(.protocolError, "telnet write failed: \(String(cString: strerror(errno)))")
@@ -70,6 +76,8 @@ public final class TelnetTransport: Transport, @unchecked Sendable {
     public func close() async {
         _ = try? await owner.run { () throws(ResetFailure) in self.socket?.close() }
     }
+
+    deinit { socket?.close() }
 }
 
 /// The telnet byte-stream parser: strips commands from the data and answers negotiations.
@@ -133,14 +141,14 @@ enum TelnetLogin {
     typealias P = PromptSession.Pattern
 
     static func login(_ s: PromptSession, user: String, password: Secret, prompts: [String: String]) async throws(ResetFailure) {
-        _ = try await s.expect([P("login", prompts["login"] ?? #"(login|username|user name)\s*:\s*$"#)], what: "the login prompt")
+        _ = try await s.expect([P("login", prompts["login"] ?? Prompts.loginName)], what: "the login prompt")
         try await s.send(user)
-        _ = try await s.expect([P("password", prompts["password"] ?? #"password\s*:\s*$"#)], what: "the password prompt")
+        _ = try await s.expect([P("password", prompts["password"] ?? Prompts.password)], what: "the password prompt")
         try await s.sendSecret(password)
         let m = try await s.expect([
-            P("failed", #"(login incorrect|authentication fail|access denied|login failed|invalid login)"#),
-            P("expired", #"(required to change your password|password has expired|must change your password)"#),
-            P("shell", prompts["shell"] ?? #"[$#>%]\s*$"#),
+            P("failed", Prompts.loginFailed),
+            P("expired", Prompts.expired),
+            P("shell", prompts["shell"] ?? Prompts.shell),
         ], what: "the shell after login")
         if m.name == "failed" { throw ResetFailure(.authenticationFailed, "telnet login as \(user) failed") }
         s.unread(m)  // the shell prompt is the dialogue's to see

@@ -20,8 +20,8 @@ struct UnixDialogue {
     /// Waits for the first shell prompt; true when the system says the password has expired instead.
     func awaitShellOrExpiry() async throws(ResetFailure) -> Bool {
         let m = try await session.expect([
-            P("expired", #"(required to change your password|password has expired|must change your password|password change required)"#),
-            P("shell", pattern("shell", #"[$#>%]\s*$"#)),
+            P("expired", Prompts.expired),
+            P("shell", pattern("shell", Prompts.shell)),
         ], what: "the shell")
         return m.name == "expired"
     }
@@ -34,7 +34,7 @@ struct UnixDialogue {
             let m = try await session.expect([
                 P("current", pattern("current", UnixPrompts.current)), P("retype", pattern("retype", UnixPrompts.retype)),
                 P("new", pattern("password", UnixPrompts.new)), P("bad", UnixPrompts.badPassword),
-                P("done", #"(updated successfully|tokens updated|password changed)"#),
+                P("done", Prompts.changed),
             ], what: "the expired-password dialogue")
             switch m.name {
             case "current":
@@ -62,7 +62,7 @@ struct UnixDialogue {
         if asked.name == "failure" { throw ResetFailure(.permissionDenied, "su refused: \(session.tail(asked.matched))") }
         try await session.sendSecret(password)
         // su discards typed-ahead input once it has the password: wait for its answer first.
-        let answer = try await session.expect([P("failure", UnixPrompts.suFailure), P("shell", pattern("shell", #"[#$>%]\s*$"#))],
+        let answer = try await session.expect([P("failure", UnixPrompts.suFailure), P("shell", pattern("shell", Prompts.shell))],
             what: "su's answer")
         if answer.name == "failure" { throw ResetFailure(.permissionDenied, "su as \(root.loginName) failed: authentication failure") }
         try await session.send("echo CUSTODY\"\"_UID=`id -u`")

@@ -30,6 +30,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         umask(0o077)  // the database, keys and certificates are for this user only
+        signal(SIGPIPE, SIG_IGN)  // a target or client that hangs up is an error on that socket, never the server's end
         var cfg: ServerConfiguration
         do { cfg = try ConfigLoader.load(file: config, environment: ProcessInfo.processInfo.environment) } catch {
             throw ValidationError("\(error)")

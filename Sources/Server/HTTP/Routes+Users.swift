@@ -172,27 +172,16 @@ extension Routes {
             let body = try await req.decodeStrict(UserGroupBody.self, limit: custody.config.maxBodyBytes)
             try Self.refuseSelfMembership(body.members ?? [], p)
             let id = newID()
-            try await custody.store.write { db in
-                try db.execute(sql: "INSERT INTO userGroups(id, name) VALUES (?, ?)", arguments: [id, body.name])
-                try Self.setMembers(id, body.members ?? [], db)
-                try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "create_user_group", message: "group \(body.name)"), in: db)
+            try await Self.members {
+                try await custody.store.userGroups.create(id: id, name: body.name, members: body.members ?? [],
+                    audit: AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "create_user_group", message: "group \(body.name)"))
             }
             return try Reply.json(["id": id, "name": body.name], status: .created)
         }
         t.add(.get, "/user-groups", "List user groups (administrators: all; others: their own)") { _, ctx in
             let p = try ctx.caller()
-            struct G: Codable { let id, name: String; let members: [String] }
             let everything = p.role == .administrator || p.superAdmin
-            let out = try await custody.store.read { db in
-                try Row.fetchAll(db, sql: """
-                    SELECT id, name FROM userGroups WHERE ? OR id IN (SELECT groupId FROM userGroupMembers WHERE userId = ?) ORDER BY name
-                    """, arguments: [everything, p.userID]).map { row in
-                    G(id: row["id"], name: row["name"], members: try String.fetchAll(db,
-                        sql: "SELECT u.username FROM userGroupMembers m JOIN users u ON u.id = m.userId WHERE m.groupId = ? ORDER BY u.username",
-                        arguments: [row["id"] as String]))
-                }
-            }
-            return try Reply.json(out)
+            return try Reply.json(try await custody.store.userGroups.groups(memberOf: everything ? nil : p.userID))
         }
         t.add(.put, "/user-groups/:gid/members", "Replace a user group's members (administrators)", body: MembersBody.self) { req, ctx in
             let p = try ctx.caller()
@@ -200,25 +189,29 @@ extension Routes {
             let gid = try ctx.param("gid")
             let body = try await req.decodeStrict(MembersBody.self, limit: custody.config.maxBodyBytes)
             try Self.refuseSelfMembership(body.members, p)
-            try await custody.store.write { db in
-                guard try Row.fetchOne(db, sql: "SELECT 1 FROM userGroups WHERE id = ?", arguments: [gid]) != nil else { throw APIError.notFound("user group") }
-                try Self.setMembers(gid, body.members, db)
-                try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "update_user_group",
-                    message: "group \(gid): \(body.members.joined(separator: ","))"), in: db)
+            let found = try await Self.members {
+                try await custody.store.userGroups.setMembers(gid, body.members, audit: AuditEvent(user: p.username, ip: ctx.remoteIP,
+                    operation: "update_user_group", message: "group \(gid): \(body.members.joined(separator: ","))"))
             }
+            guard found else { throw APIError.notFound("user group") }
             return Reply.noContent()
         }
         t.add(.delete, "/user-groups/:gid", "Delete a user group and its shares (administrators)") { _, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .manageUserGroups)
             let gid = try ctx.param("gid")
-            try await custody.store.write { db in
-                guard try Row.fetchOne(db, sql: "SELECT 1 FROM userGroups WHERE id = ?", arguments: [gid]) != nil else { throw APIError.notFound("user group") }
-                try db.execute(sql: "DELETE FROM shares WHERE principalKind = 'userGroup' AND principalId = ?", arguments: [gid])
-                try db.execute(sql: "DELETE FROM userGroups WHERE id = ?", arguments: [gid])
-                try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "delete_user_group", message: "group \(gid)"), in: db)
-            }
+            let event = AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "delete_user_group", message: "group \(gid)")
+            guard try await custody.store.userGroups.delete(gid, audit: event) else { throw APIError.notFound("user group") }
             return Reply.noContent()
+        }
+    }
+
+    /// A store's refusal of a group's name or members, as the API says it.
+    static func members<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch let e as StoreError where e.code == .notFound {
+            throw APIError.badRequest("unknown_user", e.message)
+        } catch let e as StoreError where e.code == .conflict {
+            throw APIError.conflict(e.message)
         }
     }
 
@@ -226,16 +219,6 @@ extension Routes {
     static func refuseSelfMembership(_ members: [String], _ p: Principal) throws {
         if !p.superAdmin && members.contains(where: { $0.lowercased() == p.username.lowercased() }) {
             throw APIError.forbidden("you cannot add yourself to a user group")
-        }
-    }
-
-    static func setMembers(_ gid: String, _ usernames: [String], _ db: Database) throws {
-        try db.execute(sql: "DELETE FROM userGroupMembers WHERE groupId = ?", arguments: [gid])
-        for name in Set(usernames) {
-            guard let uid = try String.fetchOne(db, sql: "SELECT id FROM users WHERE username = ?", arguments: [name]) else {
-                throw APIError.badRequest("unknown_user", "no user named '\(name)'")
-            }
-            try db.execute(sql: "INSERT OR IGNORE INTO userGroupMembers(groupId, userId) VALUES (?, ?)", arguments: [gid, uid])
         }
     }
 }

@@ -16,9 +16,9 @@ extension Custody {
             try task.pendingSecretId.flatMap { try secrets.pending(id: $0, account: task.accountId, db) }
         }
         var pendingResult: ResetFailure.Code?? = nil
-        if let pending { pendingResult = .some(await verifyResult(&c, pending, task)) }
+        if let pending { pendingResult = .some(try await verifyResult(&c, pending, task)) }
         var currentResult: ResetFailure.Code? = .authenticationFailed
-        if pendingResult != .some(nil) { currentResult = await verifyResult(&c, c.current, task) }
+        if pendingResult != .some(nil) { currentResult = try await verifyResult(&c, c.current, task) }
         switch ResetStateMachine.verdict(pending: pendingResult, current: currentResult) {
         case .pendingWorks:
             try await commit(task, message: "reconciled: the new password works on the target")
@@ -146,7 +146,8 @@ extension Custody {
 
     /// nil when `password` logs in; otherwise the failure's code. A test's fault hook may fail it.
     /// A host key seen on this first contact is pinned, and `c` checks it from then on.
-    func verifyResult(_ c: inout Context, _ password: Secret?, _ task: TaskRecord? = nil) async -> ResetFailure.Code? {
+    /// Throws `ResetStopped` when the verify was cancelled: its answer says nothing.
+    func verifyResult(_ c: inout Context, _ password: Secret?, _ task: TaskRecord? = nil) async throws(ResetStopped) -> ResetFailure.Code? {
         let seen = ResetExposure()
         var j = job(c, operation: .verify, current: password, new: nil)
         j.exposure = seen
@@ -156,6 +157,7 @@ extension Custody {
             try await c.target.plugin.verify(j)
         } catch { code = error.code }
         await learned(seen.hostKey, &c)
+        try ResetStopped.check()
         return code
     }
 

@@ -23,6 +23,9 @@ extension Custody {
             case (.reset, .reconcile), (.reset, .changing), (.reset, .verifying): try await reconcile(task, cause: nil)
             case (.reset, _): try await runReset(task)
             }
+        } catch where error is ResetStopped || error is CancellationError {
+            // GRDB refuses the writes of a cancelled task too: nothing is half recorded.
+            logger.notice("task left for recovery at the next start: the server is stopping", metadata: ["task": "\(task.id)"])
         } catch {
             logger.error("task failed internally", metadata: ["task": "\(task.id)", "error": "\(type(of: error))"])
             var task = (try? await store.read { db in try TaskRecord.fetchOne(db, key: task.id) }) ?? task
@@ -125,6 +128,7 @@ extension Custody {
             } catch { event = .changeFailed(error, reached: exposure.reached) }
             // The first host key seen is pinned whatever the answer, and checked by the verify below.
             await learned(report.learnedHostKey ?? exposure.hostKey, &c)
+            try ResetStopped.check()
             let (phase, action) = machine.next(task.phase, event, attempts: task.attempts, passwordGiven: task.newPasswordGiven)
             switch action {
             case .verify: break
@@ -153,7 +157,7 @@ extension Custody {
             if faults.crashAt(task, .afterChange) { return }
             task.phase = phase
             try await store.write { [task] db in try task.update(db) }
-            let verified = await verifyResult(&c, new, task)
+            let verified = try await verifyResult(&c, new, task)
             if faults.crashAt(task, .afterVerify) { return }
             switch machine.next(task.phase, .verified(verified), attempts: task.attempts, passwordGiven: task.newPasswordGiven).1 {
             case .commit: try await commit(task, message: report.message)

@@ -8,7 +8,7 @@ import Shared
 extension Custody {
     func runVerify(_ task: TaskRecord) async throws {
         var c = try await context(task)
-        let code = await verifyResult(&c, c.current, task)
+        let code = try await verifyResult(&c, c.current, task)
         let stale = try await store.read { db in try secrets.candidates(account: task.accountId, db).filter { !$0.active } }
         if code == nil {
             if !stale.isEmpty {
@@ -24,7 +24,7 @@ extension Custody {
         }
         if code == .authenticationFailed {
             // At most the newest two: each try is a failed login on the target if it is wrong.
-            for cand in stale.prefix(2) where await verifyResult(&c, cand.secret, task) == nil {
+            for cand in stale.prefix(2) where try await verifyResult(&c, cand.secret, task) == nil {
                 if try await promote(cand, task) {
                     try await finish(task, state: .succeeded, code: "ok", message: "a candidate password works and is now the current one",
                         sync: .inSync, checkSuperseded: false)

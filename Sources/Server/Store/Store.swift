@@ -26,6 +26,7 @@ struct Store: Sendable {
     var agents: any AgentStore { SQLiteAgentStore(db: db) }
     var agentJobs: any AgentJobStore { SQLiteAgentJobStore(db: db) }
     var outbox: any OutboxStore { SQLiteOutboxStore(db: db) }
+    var userGroups: any UserGroupStore { SQLiteUserGroupStore(db: db) }
 
     func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
         try await db.read(body)

@@ -9,6 +9,12 @@ struct StoreBackend: Sendable {
     var agents: any AgentStore
     var agentJobs: any AgentJobStore
     var outbox: any OutboxStore
+    var userGroups: any UserGroupStore
+    /// A user (users are not behind a repository yet).
+    var addUser: @Sendable (_ id: String, _ username: String) async throws -> Void
+    /// A share of some resource with a user group, and how many shares name the group.
+    var shareWithGroup: @Sendable (_ groupID: String) async throws -> Void
+    var groupShares: @Sendable (_ groupID: String) async throws -> Int
     /// An enrolled agent (enrollment is not behind a repository yet).
     var addAgent: @Sendable (AgentRecord) async throws -> Void
     /// The operations of the audit records, oldest first.
@@ -20,7 +26,25 @@ struct StoreBackend: Sendable {
         switch name {
         case "sqlite":
             let store = try await Harness.make().custody.store
-            return StoreBackend(agents: store.agents, agentJobs: store.agentJobs, outbox: store.outbox,
+            return StoreBackend(agents: store.agents, agentJobs: store.agentJobs, outbox: store.outbox, userGroups: store.userGroups,
+                addUser: { id, name in
+                    try await store.write { db in
+                        try db.execute(sql: "INSERT INTO users(id, username, passwordHash, role, createdAt) VALUES (?, ?, 'x', 'passwordUser', 0)",
+                            arguments: [id, name])
+                    }
+                },
+                shareWithGroup: { gid in
+                    try await store.write { db in
+                        try db.execute(sql: """
+                            INSERT INTO shares(objectKind, objectId, principalKind, principalId, permission) VALUES ('resource', ?, 'userGroup', ?, 'view')
+                            """, arguments: [newID(), gid])
+                    }
+                },
+                groupShares: { gid in
+                    try await store.read { db in
+                        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM shares WHERE principalKind = 'userGroup' AND principalId = ?", arguments: [gid]) ?? 0
+                    }
+                },
                 addAgent: { a in try await store.write { db in try a.insert(db) } },
                 auditOperations: { try await store.read { db in try String.fetchAll(db, sql: "SELECT operation FROM audit ORDER BY id") } })
         default: throw StoreError(code: .notFound, message: "no backend \(name)")
