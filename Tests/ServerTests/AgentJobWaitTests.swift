@@ -38,7 +38,7 @@ import Testing
         let store = h.custody.store
         try await store.write { db in try StoreBackend.agent("a-1", at: Date()).insert(db) }
         let jobs = CountingJobs(base: store.agentJobs)
-        let s = AgentJobService(jobs: jobs, agents: store.agents, settings: .init(queueSeconds: queueSeconds, offerSeconds: 5, leaseSeconds: 60),
+        let s = AgentJobService(jobs: jobs, agents: store.agents, settings: .init(queueSeconds: queueSeconds, offerSeconds: 30, leaseSeconds: 60),
             hub: AgentHub(), now: h.custody.now)
         return (s, jobs)
     }

@@ -105,7 +105,7 @@ import TestSupport
         #expect(try await h.custody.store.write { try AuditHead.keyLegacy(key: try AuditLog.key($0), $0) } == false)
         // The server appends over a rewritten head: an alarm in the chain, and verify fails from then on.
         try sqlite(h.custody.config.databasePath, legacy)
-        try await h.custody.audit(AuditEvent(user: "x", ip: "y", operation: "login", outcome: "failure"))
+        try await h.custody.auditTrail.append(AuditEvent(user: "x", ip: "y", operation: "login", outcome: "failure"))
         let r = try await verify(h)
         #expect(!r.ok && r.problem?.contains("rewritten") == true, "\(r.problem ?? "")")
     }
@@ -118,8 +118,8 @@ import TestSupport
         var sql = "DROP TRIGGER auditNoDelete; DELETE FROM audit WHERE id >= (SELECT MAX(id) - 1 FROM audit);"
         if rewriteHead { sql += "UPDATE settings SET value = (SELECT id || ':' || hash FROM audit ORDER BY id DESC LIMIT 1) || substr(value, -65) WHERE key = 'audit.head';" }
         try sqlite(h.custody.config.databasePath, sql)
-        try await h.custody.audit(AuditEvent(user: "x", ip: "y", operation: "login", outcome: "failure"))
-        try await h.custody.audit(AuditEvent(user: "x", ip: "y", operation: "login", outcome: "failure"))
+        try await h.custody.auditTrail.append(AuditEvent(user: "x", ip: "y", operation: "login", outcome: "failure"))
+        try await h.custody.auditTrail.append(AuditEvent(user: "x", ip: "y", operation: "login", outcome: "failure"))
         let r = try await verify(h)
         #expect(!r.ok, "the trail verifies after a truncation and new appends")
         #expect(r.problem?.contains(rewriteHead ? "rewritten" : "missing") == true, "\(r.problem ?? "")")
@@ -129,7 +129,7 @@ import TestSupport
     @Test func anEmptiedTrailWithItsHeadDeletedIsCaughtAfterNewAppends() async throws {
         let h = try await populated()
         try sqlite(h.custody.config.databasePath, "DROP TRIGGER auditNoDelete; DELETE FROM audit; DELETE FROM settings WHERE key = 'audit.head';")
-        try await h.custody.audit(AuditEvent(user: "x", ip: "y", operation: "login", outcome: "failure"))
+        try await h.custody.auditTrail.append(AuditEvent(user: "x", ip: "y", operation: "login", outcome: "failure"))
         let r = try await verify(h)
         #expect(!r.ok && r.problem?.contains("rewritten") == true, "\(r.problem ?? "")")
     }

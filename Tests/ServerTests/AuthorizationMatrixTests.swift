@@ -224,7 +224,8 @@ import Testing
             signingKey: Data(count: 32), sealingKey: Data(count: 32), resourceId: rid, enrolledAt: 0, lastSeenAt: 0)
         try await api.harness.custody.store.write { db in
             try agent.insert(db)
-            try api.harness.custody.bind(agent: agent.id, resource: rid, by: "root", db)
+            try db.execute(sql: "INSERT INTO agentBindings(resourceId, agentId, approvedBy, approvedAt) VALUES (?, ?, 'root', 0)",
+                arguments: [rid, agent.id])
         }
         // A reset stuck in reconcile on another resource (so it blocks nothing the other rows do).
         let other = try await api.resource(Self.unique("stuck"), token: root)

@@ -78,7 +78,7 @@ struct API: Sendable {
 
     /// Logs the bootstrap admin in, does the forced password change, returns its token.
     func admin() async throws -> String {
-        let initial = try #require(try await harness.custody.bootstrapAdmin())
+        let initial = try #require(try await harness.custody.identity.bootstrapAdmin())
         let login = try await call(.post, "/auth/login", json: ["username": "admin", "password": initial.reveal()])
         #expect(login.status == .ok)
         #expect(login.object["mustChangePassword"] as? Bool == true)

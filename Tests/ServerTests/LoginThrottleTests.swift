@@ -11,9 +11,9 @@ import Testing
 @Suite struct LoginThrottleTests {
     func attempt(_ h: Harness, _ name: String, _ password: String, from ip: String) async -> String {
         do {
-            _ = try await h.custody.login(username: name, password: Secret(password), ip: ip)
+            _ = try await h.custody.identity.login(username: name, password: Secret(password), ip: ip)
             return "ok"
-        } catch let e as APIError {
+        } catch let e as DomainError {
             return e.code
         } catch {
             return "\(error)"
@@ -47,9 +47,9 @@ import Testing
             #expect(await attempt(h, "nobody\(i)", "wrong-guess-1", from: "203.0.113.10") == "invalid_credentials")
         }
         do {
-            _ = try await h.custody.login(username: "someone-else", password: Secret("x"), ip: "203.0.113.10")
+            _ = try await h.custody.identity.login(username: "someone-else", password: Secret("x"), ip: "203.0.113.10")
             Issue.record("the address limit let an attempt through")
-        } catch let e as APIError {
+        } catch let e as DomainError {
             #expect(e.status == .tooManyRequests && e.code == "too_many_attempts")
             #expect((1...(15 * 60)).contains(e.retryAfter ?? 0), "Retry-After \(e.retryAfter ?? -1)")
         }

@@ -88,8 +88,8 @@ import TestSupport
             let rotated = try KeyRotation(store: custody.store, keyPath: custody.config.resolvedMasterKeyFile).run(current: custody.vault).vault
             let uid = try #require(try await api.call(.get, "/auth/me", token: token).object["id"] as? String)
             let sealed = try await custody.store.read { db in try Data.fetchOne(db, sql: "SELECT sealed FROM totp WHERE userId = ?", arguments: [uid]) }
-            #expect(try rotated.open(try #require(sealed), identity: Custody.totpIdentity(uid)) == secret)
-            #expect(throws: (any Error).self) { try custody.vault.open(sealed!, identity: Custody.totpIdentity(uid)) }
+            #expect(try rotated.open(try #require(sealed), identity: IdentityService.totpIdentity(uid)) == secret)
+            #expect(throws: (any Error).self) { try custody.vault.open(sealed!, identity: IdentityService.totpIdentity(uid)) }
             // Off: only with the password.
             #expect(try await api.call(.post, "/auth/totp/disable", token: token, json: ["password": "wrong-Password-1"]).status == .forbidden)
             #expect(try await api.call(.post, "/auth/totp/disable", token: token, json: ["password": password]).status == .noContent)

@@ -49,7 +49,7 @@ import Testing
 
     @Test func signInWithTheForcedChangeAndCSRFOnEveryForm() async throws {
         let h = try await Harness.make()
-        let initial = try #require(try await h.custody.bootstrapAdmin()).reveal()
+        let initial = try #require(try await h.custody.identity.bootstrapAdmin()).reveal()
         try await h.application().test(.router) { client in
             let b = Browser(client)
             #expect(try await b.go(.get, "/resources").headers[.location] == "/login")

@@ -15,7 +15,7 @@ extension Custody {
 
     func readAgentBody(_ request: inout Request) async throws -> Data {
         do { return Data((try await request.body.collect(upTo: AgentWire.maxBody)).readableBytesView) } catch {
-            throw APIError(.contentTooLarge, "body_too_large", "an agent request is at most \(AgentWire.maxBody) bytes")
+            throw DomainError(.tooLarge, "body_too_large", "an agent request is at most \(AgentWire.maxBody) bytes")
         }
     }
 
@@ -25,25 +25,25 @@ extension Custody {
         let body = try await readAgentBody(&request)
         func header(_ name: String) throws -> String {
             guard let field = HTTPField.Name(name), let v = request.headers[field], !v.isEmpty, v.count <= 200 else {
-                throw APIError(.unauthorized, "unsigned", "missing \(name)")
+                throw DomainError(.unauthenticated, "unsigned", "missing \(name)")
             }
             return v
         }
         let (agentID, time, nonce, signature) = (try header(AgentWire.agentHeader), try header(AgentWire.timeHeader),
             try header(AgentWire.nonceHeader), try header(AgentWire.signatureHeader))
         guard let t = Double(time), abs(now().timeIntervalSince1970 - t) <= AgentWire.maxSkew else {
-            throw APIError(.unauthorized, "clock_skew", "the request time is more than \(Int(AgentWire.maxSkew)) s from the server's")
+            throw DomainError(.unauthenticated, "clock_skew", "the request time is more than \(Int(AgentWire.maxSkew)) s from the server's")
         }
         let canonical = AgentWire.canonical(method: request.method.rawValue, path: request.uri.path, time: time, nonce: nonce, body: body)
         let at = now().timeIntervalSince1970
         // Known, unrevoked and signed, read without a write; then the nonce, in memory.
-        guard let agent = try await store.agents.agent(agentID) else { throw APIError(.unauthorized, "unknown_agent", "no such agent") }
-        guard agent.revokedAt == nil else { throw APIError(.forbidden, "agent_revoked", "this agent was revoked") }
+        guard let agent = try await store.agents.agent(agentID) else { throw DomainError(.unauthenticated, "unknown_agent", "no such agent") }
+        guard agent.revokedAt == nil else { throw DomainError(.forbidden, "agent_revoked", "this agent was revoked") }
         guard let sig = Data(base64Encoded: signature), let key = try? Curve25519.Signing.PublicKey(rawRepresentation: agent.signingKey),
             key.isValidSignature(sig, for: canonical)
-        else { throw APIError(.unauthorized, "bad_signature", "the signature does not verify") }
+        else { throw DomainError(.unauthenticated, "bad_signature", "the signature does not verify") }
         let seen = agentID + ":" + nonce
-        guard try await claimAgentNonce(seen, at: at) else { throw APIError(.unauthorized, "replayed", "this request was already received") }
+        guard try await claimAgentNonce(seen, at: at) else { throw DomainError(.unauthenticated, "replayed", "this request was already received") }
         do {
             let prune = agentNonces.prunesStore(at: at) ? Date(timeIntervalSince1970: at - agentNonces.window) : nil
             try await store.agents.recordContact(agentID: agentID, nonce: seen, at: Date(timeIntervalSince1970: at), pruneBefore: prune)

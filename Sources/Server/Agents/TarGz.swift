@@ -35,7 +35,7 @@ struct TarGz {
         archive.append(Data(count: 1024))
         var stream = z_stream()
         guard deflateInit2_(&stream, 1, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            throw APIError(.internalServerError, "gzip_failed", "zlib cannot start")
+            throw DomainError(.internal, "gzip_failed", "zlib cannot start")
         }
         defer { deflateEnd(&stream) }
         var out = Data(count: Int(deflateBound(&stream, UInt(archive.count))))
@@ -48,7 +48,7 @@ struct TarGz {
                 return deflate(&stream, Z_FINISH) == Z_STREAM_END ? Int(stream.total_out) : -1
             }
         }
-        guard written >= 0 else { throw APIError(.internalServerError, "gzip_failed", "zlib could not compress the bundle") }
+        guard written >= 0 else { throw DomainError(.internal, "gzip_failed", "zlib could not compress the bundle") }
         return out.prefix(written)
     }
 }

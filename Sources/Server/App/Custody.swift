@@ -21,8 +21,22 @@ struct Custody: Sendable {
     let agentHub = AgentHub()
     /// Test hooks: faults injected into resets (none in production).
     let faults: ResetFaults
-    /// Failed logins, in memory; restored from `loginFailures` at start.
+    /// Failed logins, in memory; read back from the store before the first login after a start.
     let loginThrottle: LoginThrottle
+    /// Sign-in, sessions, tokens and second factors.
+    let identity: IdentityService
+    /// User administration.
+    let users: UserDirectory
+    /// Static resource groups.
+    let groups: GroupService
+    /// Password policies, resource types and password settings.
+    let policies: PolicyService
+    /// Agent bundles, enrollment, bindings and revocation.
+    let agentDirectory: AgentDirectory
+    /// Reading the audit trail, and records that stand alone.
+    let auditTrail: AuditTrail
+    /// Resources.
+    let resources: ResourceService
     /// Agent request nonces within the replay window; read back from `agentNonces` on first use after a start.
     let agentNonces = NonceCache(window: 2 * AgentWire.maxSkew)
     /// Poked after each commit that changed a task (GRDB observation): `GET /tasks/{id}?wait=` waits on it.
@@ -46,18 +60,15 @@ struct Custody: Sendable {
         let window = Double(config.lockoutWindowMinutes) * 60
         loginThrottle = LoginThrottle(.init(perAddress: config.loginAddressLimit, perNameAtAddress: config.lockoutThreshold,
             perName: config.loginNameLimit, window: window))
-        let since = now().seconds - window
-        let trustedSince = now().seconds - loginThrottle.limits.trustedFor
-        if let (failures, signIns) = try? store.db.read({ db in
-            (try Row.fetchAll(db, sql: "SELECT username, address, at FROM loginFailures WHERE at >= ?", arguments: [since]),
-                try Row.fetchAll(db, sql: """
-                    SELECT user, ip, MAX(at) AS at FROM audit WHERE operation = 'login' AND outcome = 'success' AND at >= ?
-                    GROUP BY user, ip ORDER BY at DESC LIMIT 100000
-                    """, arguments: [trustedSince]))
-        }) {
-            loginThrottle.restore(failures: failures.map { (name: $0["username"], address: $0["address"], at: $0["at"]) },
-                signIns: signIns.map { (name: Tokens.hash(($0["user"] as String).lowercased()), address: $0["ip"], at: $0["at"]) })
-        }
+        identity = IdentityService(store: store.identities, audit: store.audit, vault: vault, throttle: loginThrottle,
+            settings: .init(bcryptCost: config.bcryptCost, sessionHours: config.sessionHours, lockoutThreshold: config.lockoutThreshold,
+                lockoutWindowMinutes: config.lockoutWindowMinutes),
+            now: now, logger: logger)
+        users = UserDirectory(store: store.users, authorizer: Authorizer(), bcryptCost: config.bcryptCost, now: now)
+        groups = GroupService(store: store.groups, authorizer: Authorizer(), now: now)
+        policies = PolicyService(store: store.policies, authorizer: Authorizer(), dialects: plugins.dialects)
+        auditTrail = AuditTrail(store: store.audit, authorizer: Authorizer())
+        resources = ResourceService(store: store.resources, authorizer: Authorizer(), now: now)
         taskObservation = DatabaseRegionObservation(tracking: Table("tasks")).start(in: store.db, onError: { _ in }) {
             [taskChanged] _ in taskChanged.poke()
         }
@@ -66,6 +77,10 @@ struct Custody: Sendable {
             hub: agentHub, now: now)
         delivery = NotificationDelivery(outbox: store.outbox, channels: { [store, vault] in try await store.read { db in try NotificationChannels.load(vault, db) } },
             attempts: config.notificationAttempts, logger: logger, now: now)
+        agentDirectory = AgentDirectory(agents: store.agents, bindings: store.agentBindings, jobs: agentJobs, authorizer: Authorizer(),
+            settings: .init(enrollmentTokenDays: config.enrollmentTokenDays, scheduleInterval: config.agentScheduleInterval,
+                certificateFile: config.tlsCertificateFile ?? config.tlsDir + "/server.crt"),
+            now: now)
     }
 }
 

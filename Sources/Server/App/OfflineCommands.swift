@@ -24,7 +24,7 @@ struct KeyCommand: AsyncParsableCommand {
             }
             let result = try KeyRotation(store: custody.store, keyPath: cfg.resolvedMasterKeyFile).run(current: custody.vault)
             let rotated = Custody(config: cfg, store: custody.store, vault: result.vault, logger: custody.logger)
-            try await rotated.audit(AuditEvent(user: "system", ip: "local", operation: "rotate_master_key",
+            try await rotated.auditTrail.append(AuditEvent(user: "system", ip: "local", operation: "rotate_master_key",
                 message: "re-encrypted \(result.rotated) values"))
             print("rotated the master key; re-encrypted \(result.rotated) values")
         }

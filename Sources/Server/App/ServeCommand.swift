@@ -60,7 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let path = cfg.dataDir + "/initial-admin-password"
-        let created = try await custody.bootstrapAdmin { password in
+        let created = try await custody.identity.bootstrapAdmin { password in
             try? FileManager.default.removeItem(atPath: path)
             try TLSMaterial.writeFile(path, password.reveal() + "\n", mode: 0o600)
         }

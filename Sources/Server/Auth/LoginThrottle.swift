@@ -42,10 +42,12 @@ final class LoginThrottle: Sendable {
         /// name@address → last successful sign-in.
         var trusted: [String: TimeInterval] = [:]
         var lastSweep: TimeInterval = 0
+        var restored = false
     }
 
     let limits: Limits
     private let state = NIOLockedValueBox(State())
+    private let gate = RestoreGate()
 
     init(_ limits: Limits) { self.limits = limits }
 
@@ -126,6 +128,38 @@ final class LoginThrottle: Sendable {
                 let pair = Self.keys(Ticket(address: Self.network(i.address), name: i.name)).pair
                 s.trusted[pair] = max(s.trusted[pair] ?? 0, i.at)
             }
+            s.restored = true
         }
+    }
+
+    /// True until the stored failures and sign-ins were read back (`restoreOnce`).
+    var needsRestore: Bool { state.withLockedValue { !$0.restored } }
+
+    typealias Attempts = [(name: String, address: String, at: TimeInterval)]
+
+    /// Reads back what `load` gives, once: callers that come meanwhile wait for the same read, and
+    /// a read that failed is tried again by the next caller.
+    func restoreOnce(_ load: @escaping @Sendable () async throws -> (failures: Attempts, signIns: Attempts)) async throws {
+        try await gate.run { [self] in
+            guard needsRestore else { return }
+            let (failures, signIns) = try await load()
+            restore(failures: failures, signIns: signIns)
+        }
+    }
+}
+
+/// Runs a body once at a time until it has succeeded once; later callers return at once.
+private actor RestoreGate {
+    private var done = false
+    private var running: Task<Void, any Error>?
+
+    func run(_ body: @escaping @Sendable () async throws -> Void) async throws {
+        if done { return }
+        if let running { return try await running.value }
+        let task = Task { try await body() }
+        running = task
+        defer { running = nil }
+        try await task.value
+        done = true
     }
 }

@@ -13,7 +13,7 @@ struct AuthMiddleware: RouterMiddleware {
             throw APIError.unauthorized
         }
         let token = String(header.dropFirst("Bearer ".count)).trimmingWhitespace
-        guard token.count <= 200, let principal = try await custody.authenticate(token: token) else {
+        guard token.count <= 200, let principal = try await custody.identity.authenticate(token: token) else {
             throw APIError(.unauthorized, "invalid_token", "the token is unknown, expired or revoked")
         }
         if principal.mustChangePassword && !allowedWhileMustChange.contains(request.uri.path) {

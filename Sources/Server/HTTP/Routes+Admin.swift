@@ -48,61 +48,23 @@ struct PasswordSettingsBody: APIBody {
 extension Routes {
     func admin(_ t: RouteTable) {
         t.add(.get, "/policies", "List password policies") { _, ctx in
-            try custody.authorizer.check(try ctx.caller(), .readPolicies)
-            let out = try await custody.store.read { db in
-                try String.fetchAll(db, sql: "SELECT json FROM policies ORDER BY builtIn DESC, name").compactMap {
-                    try? JSONDecoder.api.decode(PasswordPolicy.self, from: Data($0.utf8))
-                }
-            }
-            return try Reply.json(out)
+            try Reply.json(try await custody.policies.policies(by: try ctx.caller()))
         }
         t.add(.post, "/policies", "Create or replace a custom password policy (administrators)", body: PolicyBody.self) { req, ctx in
             let p = try ctx.caller()
-            try custody.authorizer.check(p, .managePolicies)
+            try custody.authorizer.check(p, .managePolicies)  // before the body is read; the service decides again
             let b = try await req.decodeStrict(PolicyBody.self, limit: custody.config.maxBodyBytes)
-            let json = String(decoding: try JSONEncoder.api.encode(b.policy), as: UTF8.self)
-            try await custody.store.write { db in
-                if try Bool.fetchOne(db, sql: "SELECT builtIn FROM policies WHERE name = ?", arguments: [b.name]) == true {
-                    throw APIError.conflict("built-in policy \(b.name) cannot be changed")
-                }
-                try db.execute(sql: "INSERT INTO policies(name, builtIn, json) VALUES (?, 0, ?) ON CONFLICT(name) DO UPDATE SET json = excluded.json",
-                    arguments: [b.name, json])
-                try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "save_policy", message: "policy \(b.name)"), in: db)
-            }
-            return try Reply.json(b.policy, status: .created)
+            return try Reply.json(try await custody.policies.savePolicy(b, by: p, ip: ctx.remoteIP), status: .created)
         }
         t.add(.get, "/resource-types", "List resource types and their reset plugins") { _, ctx in
-            try custody.authorizer.check(try ctx.caller(), .readResourceTypes)
-            struct T: Codable { let name, plugin: String; let builtIn: Bool }
-            let out = try await custody.store.read { db in
-                try Row.fetchAll(db, sql: "SELECT * FROM resourceTypes ORDER BY builtIn DESC, name").map {
-                    T(name: $0["name"], plugin: $0["plugin"], builtIn: $0["builtIn"])
-                }
-            }
-            return try Reply.json(out)
+            try Reply.json(try await custody.policies.resourceTypes(by: try ctx.caller()))
         }
         t.add(.post, "/resource-types", "Add a custom resource type naming its reset plugin (administrators)", body: ResourceTypeBody.self) { req, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .manageResourceTypes)
             let b = try await req.decodeStrict(ResourceTypeBody.self, limit: custody.config.maxBodyBytes)
-            try await custody.store.write { db in
-                if try String.fetchOne(db, sql: "SELECT name FROM resourceTypes WHERE name = ?", arguments: [b.name]) != nil {
-                    throw APIError.conflict("resource type \(b.name) exists")
-                }
-                if b.plugin.hasPrefix("external:"),
-                    try ListenerRecord.filter(Column("name") == String(b.plugin.dropFirst(9)) && Column("kind") == "custom").fetchCount(db) == 0
-                {
-                    throw APIError.badRequest("invalid_field", "no custom listener named '\(b.plugin.dropFirst(9))' (POST /listeners with kind custom)")
-                }
-                if b.plugin.hasPrefix("dialect:"), custody.plugins.dialects.dialect(id: String(b.plugin.dropFirst(8))) == nil {
-                    throw APIError.badRequest("invalid_field", "no device dialect '\(b.plugin.dropFirst(8))'; known: "
-                        + custody.plugins.dialects.dialects.keys.sorted().joined(separator: ", "))
-                }
-                try db.execute(sql: "INSERT INTO resourceTypes(name, plugin, builtIn) VALUES (?, ?, 0)", arguments: [b.name, b.plugin])
-                try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "create_resource_type",
-                    message: "\(b.name) -> \(b.plugin)"), in: db)
-            }
-            return try Reply.json(["name": b.name, "plugin": b.plugin], status: .created)
+            let added = try await custody.policies.addResourceType(b, by: p, ip: ctx.remoteIP)
+            return try Reply.json(["name": added.name, "plugin": added.plugin], status: .created)
         }
         t.add(.get, "/dialects", "List the device dialects this server loaded (built-in and dialectsDir)") { _, ctx in
             try custody.authorizer.check(try ctx.caller(), .readResourceTypes)
@@ -124,22 +86,14 @@ extension Routes {
         }
         t.add(.get, "/settings/passwords", "Password settings") { _, ctx in
             _ = try ctx.caller()
-            let out = try await custody.store.read { db in
-                ["requireReason": try Settings.get(Settings.requireReason, db) ?? "false",
-                 "defaultPolicy": try Settings.get(Settings.defaultPolicy, db) ?? PasswordPolicy.strong.name]
-            }
-            return try Reply.json(out)
+            let settings = try await custody.policies.passwordSettings()
+            return try Reply.json(["requireReason": settings.requireReason ? "true" : "false", "defaultPolicy": settings.defaultPolicy])
         }
         t.add(.put, "/settings/passwords", "Change password settings (administrators)", body: PasswordSettingsBody.self) { req, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .manageSettings)
             let b = try await req.decodeStrict(PasswordSettingsBody.self, limit: custody.config.maxBodyBytes)
-            try await custody.store.write { db in
-                if let r = b.requireReason { try Settings.set(Settings.requireReason, r ? "true" : "false", db) }
-                if let name = b.defaultPolicy { _ = try Catalog.policy(named: name, db); try Settings.set(Settings.defaultPolicy, name, db) }
-                try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "update_settings",
-                    message: "requireReason=\(b.requireReason.map(String.init) ?? "-") defaultPolicy=\(b.defaultPolicy ?? "-")"), in: db)
-            }
+            try await custody.policies.setPasswordSettings(b, by: p, ip: ctx.remoteIP)
             return Reply.noContent()
         }
         t.add(.get, "/audit", "Audit records, newest first (?resourceId=&accountId=&user=&operation=&since=&limit=)") { req, ctx in
@@ -161,11 +115,7 @@ extension Routes {
                 guard let n = Int(l), (1...10000).contains(n) else { throw APIError.badRequest("invalid_parameter", "limit must be 1...10000") }
                 q.limit = n
             }
-            let rows = try await custody.store.read { [q] db in
-                var q = q
-                q.scope = try ListScope.of(p, db)
-                return try AuditLog.fetch(q, in: db)
-            }
+            let rows = try await custody.auditTrail.entries(q, by: p)
             struct Out: Encodable {
                 let id: Int64; let at: Date; let user, ip, operation: String; let resource, account, reason, ticketId: String?
                 let outcome: String; let message, resourceId, accountId: String?

@@ -40,52 +40,30 @@ extension Routes {
             let b = try await req.decodeStrict(AgentPackageBody.self, limit: custody.config.maxBodyBytes)
             // Never the request's Host header: whoever asks through a rewritten host would point agents elsewhere.
             let url = b.serverURL ?? custody.config.agentURL
-            let bundle = try await custody.store.write { db -> Custody.Bundle in
-                if let rid = b.resourceId { try custody.checkBindable(rid, by: p, db) }
-                let bundle = try custody.agentBundle(os: b.os, resourceId: b.resourceId, serverURL: url,
-                    includeBinary: b.includeBinary ?? true, by: p.username, db)
-                try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "agent_package",
-                    message: "\(b.os) bundle for \(url), token valid until \(Custody.stamp(bundle.expiresAt))"
-                        + (bundle.includesBinary ? "" : ", without the agent binary"), resourceId: b.resourceId), in: db)
-                return bundle
-            }
+            let bundle = try await custody.agentDirectory.bundle(os: b.os, resourceId: b.resourceId, serverURL: url,
+                includeBinary: b.includeBinary ?? true, by: p, ip: ctx.remoteIP)
             var headers = HTTPFields()
             headers[.contentType] = "application/gzip"
             headers[.contentDisposition] = "attachment; filename=\"custody-agent-\(b.os).tar.gz\""
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bundle.archive)))
         }
         t.add(.get, "/agents", "Enrolled agents and whether they are online (administrators)") { _, ctx in
-            try custody.authorizer.check(try ctx.caller(), .manageSettings)
-            let at = custody.now()
-            let all = try await custody.store.agents.agents()
-            let views = try await custody.store.read { db in
-                try all.map {
-                    AgentView($0, now: at, interval: custody.config.agentScheduleInterval, bindings: try custody.bindings(of: $0.id, db),
-                        pending: try custody.pendingBindings(of: $0, db))
-                }
-            }
-            return try Reply.json(views)
+            try Reply.json(try await custody.agentDirectory.list(by: try ctx.caller()))
         }
         t.add(.post, "/agents/:id/bindings", "Bind a resource to this agent: it serves it from now on (administrators)",
             body: BindingBody.self) { req, ctx in
+            try custody.authorizer.check(try ctx.caller(), .manageSettings)  // before the body is read; the service decides again
             let b = try await req.decodeStrict(BindingBody.self, limit: custody.config.maxBodyBytes)
-            let bound = try await custody.approveBinding(agentID: try ctx.param("id"), resourceID: b.resourceId, move: b.move ?? false,
+            let bound = try await custody.agentDirectory.bind(agentID: try ctx.param("id"), resourceID: b.resourceId, move: b.move ?? false,
                 by: try ctx.caller(), ip: ctx.remoteIP)
             return try Reply.json(["bindings": bound])
         }
         t.add(.delete, "/agents/:id/bindings/:rid", "Unbind a resource from this agent (administrators)") { _, ctx in
-            try await custody.removeBinding(agentID: try ctx.param("id"), resourceID: try ctx.param("rid"), by: try ctx.caller(), ip: ctx.remoteIP)
+            try await custody.agentDirectory.unbind(agentID: try ctx.param("id"), resourceID: try ctx.param("rid"), by: try ctx.caller(), ip: ctx.remoteIP)
             return Reply.noContent()
         }
         t.add(.delete, "/agents/:id", "Revoke an agent: it is refused from now on and its queued jobs are cancelled (administrators)") { _, ctx in
-            let p = try ctx.caller()
-            try custody.authorizer.check(p, .manageSettings)
-            let id = try ctx.param("id")
-            let ip = ctx.remoteIP
-            let revoked = try await custody.agentJobs.revoke(id) { a in
-                AuditEvent(user: p.username, ip: ip, operation: "agent_revoked", message: "agent \(a.id) on \(a.hostname)")
-            }
-            guard revoked else { throw APIError.notFound("agent") }
+            try await custody.agentDirectory.revoke(try ctx.param("id"), by: try ctx.caller(), ip: ctx.remoteIP)
             return Reply.noContent()
         }
     }
@@ -102,7 +80,7 @@ extension Routes {
             for name in [AgentWire.timeHeader, AgentWire.nonceHeader, AgentWire.signatureHeader] {
                 headers[name] = HTTPField.Name(name).flatMap { req.headers[$0] }
             }
-            let agent = try await custody.enroll(e, headers: headers, body: body, method: req.method.rawValue, path: req.uri.path)
+            let agent = try await custody.agentDirectory.enroll(e, headers: headers, body: body, method: req.method.rawValue, path: req.uri.path)
             return try Reply.json(EnrollResponse(agentId: agent.id), status: .created)
         }
         g.post("/poll") { req, _ -> Response in

@@ -40,7 +40,7 @@ extension Routes {
                 let lineNo = index + 2
                 guard fields.count == header.count else {
                     results.append(.init(line: lineNo, outcome: "failure", message: "expected \(header.count) fields, found \(fields.count)"))
-                    try await custody.audit(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "import_line", outcome: "failure",
+                    try await custody.auditTrail.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "import_line", outcome: "failure",
                         message: "line \(lineNo): wrong field count"))
                     continue
                 }
@@ -49,14 +49,14 @@ extension Routes {
                 do {
                     let msg = try await custody.importLine(v, p, ip: ctx.remoteIP, line: lineNo)
                     results.append(.init(line: lineNo, outcome: "success", message: msg))
-                } catch let e as APIError {
+                } catch let e as any APIFailure {
                     results.append(.init(line: lineNo, outcome: "failure", message: e.message))
-                    try await custody.audit(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "import_line", outcome: "failure",
+                    try await custody.auditTrail.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "import_line", outcome: "failure",
                         resource: v["resourcename"], account: v["accountname"], message: "line \(lineNo): \(e.message)"))
                 } catch {
                     let message = (error as? Authorizer.Denied)?.reason ?? "internal error"
                     results.append(.init(line: lineNo, outcome: "failure", message: message))
-                    try await custody.audit(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "import_line", outcome: "failure",
+                    try await custody.auditTrail.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "import_line", outcome: "failure",
                         resource: v["resourcename"], account: v["accountname"], message: "line \(lineNo): \(message)"))
                 }
             }

@@ -64,7 +64,7 @@ extension Routes {
                 accountIds: [], createdAt: custody.now(), nextAttemptAt: custody.now())
             var outcome = "sent"
             do throws(NotifyError) { try await NotificationDelivery.deliver(n, channels) } catch { outcome = error.description }
-            try await custody.audit(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "notification_test", outcome: outcome == "sent" ? "success" : "failure",
+            try await custody.auditTrail.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "notification_test", outcome: outcome == "sent" ? "success" : "failure",
                 message: "\(n.channel.rawValue) to \(n.recipient): \(outcome)"))
             return try Reply.json(["channel": n.channel.rawValue, "outcome": outcome, "delivered": outcome == "sent" ? "true" : "false"])
         }

@@ -133,7 +133,7 @@ extension Custody {
                 return Retrieved(current: s, candidates: candidates)
             }
         } catch let denied as Authorizer.Denied {
-            try await audit(AuditEvent(user: p.username, ip: ip, operation: "retrieve_password",
+            try await auditTrail.append(AuditEvent(user: p.username, ip: ip, operation: "retrieve_password",
                 outcome: "denied", reason: reason, ticketId: ticket, message: denied.reason, resourceId: rid, accountId: aid))
             throw denied
         }

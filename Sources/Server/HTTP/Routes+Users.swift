@@ -15,7 +15,7 @@ struct UserBody: APIBody {
         try Validate.name(username, field: "username", max: 100)
         try Validate.text(email, field: "email", max: 254)
         if superAdmin == true && !(role == .administrator || role == .passwordAdministrator) {
-            throw APIError.badRequest("invalid_field", "only administrators and password administrators can be super-administrators")
+            throw DomainError.invalid("invalid_field", "only administrators and password administrators can be super-administrators")
         }
     }
 }
@@ -60,106 +60,26 @@ extension Routes {
     func users(_ t: RouteTable) {
         t.add(.post, "/users", "Create a user (administrators)", body: UserBody.self) { req, ctx in
             let p = try ctx.caller()
-            try custody.authorizer.check(p, .createUser)
+            try custody.authorizer.check(p, .createUser)  // before the body is read; the service decides again
             let body = try await req.decodeStrict(UserBody.self, limit: custody.config.maxBodyBytes)
-            try Custody.checkUserPassword(Secret(body.password), username: body.username)
-            if body.superAdmin == true && !p.superAdmin {
-                throw APIError.forbidden("only a super-administrator can create super-administrators")
-            }
-            if body.role == .administrator && !p.superAdmin {
-                throw APIError.forbidden("only a super-administrator can create administrators")
-            }
-            let hash = try await PasswordHashing.hash(body.password, cost: custody.config.bcryptCost)
-            let user = UserRecord(id: newID(), username: body.username, passwordHash: hash, role: body.role,
-                superAdmin: body.superAdmin ?? false, email: body.email, mustChangePassword: true, createdAt: custody.now(),
-                createdById: p.userID)
-            try await custody.store.write { db in
-                if try UserRecord.filter(Column("username") == body.username).fetchCount(db) > 0 {
-                    throw APIError.conflict("a user named '\(body.username)' exists")
-                }
-                try user.insert(db)
-                try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "create_user",
-                    message: "user \(user.username) as \(user.role.rawValue)"), in: db)
-            }
+            let user = try await custody.users.create(body, by: p, ip: ctx.remoteIP)
             return try Reply.json(UserView(user), status: .created)
         }
         t.add(.get, "/users", "List users (administrators)") { _, ctx in
-            try custody.authorizer.check(try ctx.caller(), .listUsers)
-            let users = try await custody.store.read { try UserRecord.order(Column("username")).fetchAll($0) }
-            return try Reply.json(users.map(UserView.init))
+            try Reply.json(try await custody.users.users(by: try ctx.caller()).map(UserView.init))
         }
         t.add(.get, "/users/:uid", "Show a user (administrators)") { _, ctx in
-            try custody.authorizer.check(try ctx.caller(), .listUsers)
-            let uid = try ctx.param("uid")
-            guard let u = try await custody.store.read({ try UserRecord.fetchOne($0, key: uid) }) else { throw APIError.notFound("user") }
-            return try Reply.json(UserView(u))
+            try Reply.json(UserView(try await custody.users.user(try ctx.param("uid"), by: try ctx.caller())))
         }
         t.add(.patch, "/users/:uid", "Change a user's role, flag, email or password (administrators)", body: UserPatchBody.self) { req, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .updateUser)
             let uid = try ctx.param("uid")
             let body = try await req.decodeStrict(UserPatchBody.self, limit: custody.config.maxBodyBytes)
-            if uid == p.userID && (body.role != nil || body.superAdmin != nil || body.password != nil) {
-                throw APIError.forbidden("you cannot change your own role, scope or password here; use POST /auth/password")
-            }
-            guard let target = try await custody.store.read({ try UserRecord.fetchOne($0, key: uid) }) else { throw APIError.notFound("user") }
-            if target.superAdmin && !p.superAdmin { throw APIError.forbidden("only a super-administrator can change a super-administrator") }
-            if body.superAdmin != nil && !p.superAdmin { throw APIError.forbidden("only a super-administrator can change that flag") }
-            // Two-person control: administrators are made, and their credentials reset, only by a super-administrator.
-            if !p.superAdmin && body.role == .administrator && target.role != .administrator {
-                throw APIError.forbidden("only a super-administrator can promote a user to administrator")
-            }
-            if !p.superAdmin && target.role == .administrator && body.password != nil {
-                throw APIError.forbidden("only a super-administrator can set another administrator's password")
-            }
-            var newHash: String? = nil
-            if let pw = body.password {
-                try Custody.checkUserPassword(Secret(pw), username: target.username)
-                newHash = try await PasswordHashing.hash(pw, cost: custody.config.bcryptCost)
-            }
-            let hash = newHash
-            let updated = try await custody.store.write { db -> UserRecord in
-                guard var u = try UserRecord.fetchOne(db, key: uid) else { throw APIError.notFound("user") }
-                if (body.role != nil && body.role != u.role) || (body.superAdmin != nil && body.superAdmin != u.superAdmin) {
-                    u.promotedById = p.userID
-                }
-                if let r = body.role { u.role = r }
-                if let s = body.superAdmin { u.superAdmin = s }
-                if u.superAdmin && !(u.role == .administrator || u.role == .passwordAdministrator) {
-                    throw APIError.badRequest("invalid_field", "only administrators and password administrators can be super-administrators")
-                }
-                if let e = body.email { u.email = e }
-                if let h = hash {
-                    u.passwordHash = h
-                    u.mustChangePassword = true
-                    u.credentialsResetById = p.userID
-                    // A password set by an administrator ends the user's sessions and tokens.
-                    try db.execute(sql: "UPDATE tokens SET revokedAt = ? WHERE userId = ? AND revokedAt IS NULL",
-                        arguments: [custody.now().seconds, uid])
-                }
-                if u.superAdmin && !p.superAdmin { throw APIError.forbidden("only a super-administrator can change a super-administrator") }
-                try u.update(db)
-                try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "update_user",
-                    message: "user \(u.username)" + (hash != nil ? " (password set)" : "")), in: db)
-                return u
-            }
-            return try Reply.json(UserView(updated))
+            return try Reply.json(UserView(try await custody.users.update(uid, body, by: p, ip: ctx.remoteIP)))
         }
         t.add(.delete, "/users/:uid", "Delete a user who owns nothing (administrators)") { _, ctx in
-            let p = try ctx.caller()
-            try custody.authorizer.check(p, .deleteUser)
-            let uid = try ctx.param("uid")
-            if uid == p.userID { throw APIError.forbidden("you cannot delete yourself") }
-            try await custody.store.write { db in
-                guard let u = try UserRecord.fetchOne(db, key: uid) else { throw APIError.notFound("user") }
-                if u.superAdmin && !p.superAdmin { throw APIError.forbidden("only a super-administrator can delete a super-administrator") }
-                let owned = try Int.fetchOne(db, sql: "SELECT (SELECT COUNT(*) FROM resources WHERE ownerId = ?) + (SELECT COUNT(*) FROM groups WHERE ownerId = ?)",
-                    arguments: [uid, uid]) ?? 0
-                if owned > 0 { throw APIError.conflict("user \(u.username) owns \(owned) resources or groups; transfer them first") }
-                try db.execute(sql: "DELETE FROM shares WHERE principalKind = 'user' AND principalId = ?", arguments: [uid])
-                _ = try u.delete(db)
-                try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "delete_user", message: "user \(u.username)"), in: db)
-            }
+            try await custody.users.delete(try ctx.param("uid"), by: try ctx.caller(), ip: ctx.remoteIP)
             return Reply.noContent()
         }
         userGroups(t)

@@ -46,7 +46,7 @@ extension Request {
             value = try JSONDecoder.api.decode(T.self, from: data)
         } catch let error as DecodingError {
             throw APIError.badRequest("invalid_field", Self.describe(error))
-        } catch let error as APIError {
+        } catch let error as any APIFailure {
             throw error
         } catch {
             throw APIError.badRequest("invalid_body", "the body could not be read")

@@ -52,7 +52,7 @@ extension Custody {
             source = .file(path: path, sha256: sha)
             name = URL(fileURLWithPath: path).lastPathComponent
         } else {
-            throw APIError.badRequest("listener_unavailable", "listener \(l.name) has no program")
+            throw DomainError.invalid("listener_unavailable", "listener \(l.name) has no program")
         }
         return ExternalProgram(name: name, source: source, preCommand: ExternalProgram.split(l.preCommand),
             workRoot: config.resolvedListenerWorkDir, timeout: l.timeoutSeconds, outputLimit: config.listenerOutputBytes)
@@ -61,10 +61,10 @@ extension Custody {
     /// The reset plugin of a resource type bound to `external:<name>`: an approved custom listener.
     func externalPlugin(named name: String, _ db: Database) throws -> ExternalPlugin {
         guard let l = try ListenerRecord.filter(Column("name") == name).fetchOne(db), l.kind == .custom else {
-            throw APIError.badRequest("reset_unsupported", "custom plugin \(name) does not exist")
+            throw DomainError.invalid("reset_unsupported", "custom plugin \(name) does not exist")
         }
         guard l.status == .active else {
-            throw APIError.badRequest("reset_unsupported", "custom plugin \(name) is \(l.status.rawValue); it runs once approved")
+            throw DomainError.invalid("reset_unsupported", "custom plugin \(name) is \(l.status.rawValue); it runs once approved")
         }
         return ExternalPlugin(id: "external:\(l.name)", program: try listenerProgram(l), arguments: l.additionalParameters,
             resourceTypes: l.resourceTypes)

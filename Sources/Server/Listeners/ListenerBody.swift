@@ -26,35 +26,35 @@ struct ListenerBody: APIBody {
     func validate() throws {
         try Validate.name(name, field: "name", max: 100)
         guard !resourceTypes.isEmpty, resourceTypes.count <= 100 else {
-            throw APIError.badRequest("invalid_field", "field 'resourceTypes' must name 1 to 100 resource types")
+            throw DomainError.invalid("invalid_field", "field 'resourceTypes' must name 1 to 100 resource types")
         }
         for t in resourceTypes { try Validate.name(t, field: "resourceTypes", max: 100) }
         switch (script, executable) {
         case (nil, nil), (.some, .some):
-            throw APIError.badRequest("invalid_field", "give exactly one of 'script' (the body) and 'executable' (a path on the server)")
+            throw DomainError.invalid("invalid_field", "give exactly one of 'script' (the body) and 'executable' (a path on the server)")
         case (let s?, nil):
             guard !s.isEmpty, s.utf8.count <= Self.maxScriptBytes else {
-                throw APIError.badRequest("invalid_field", "field 'script' must be 1 to \(Self.maxScriptBytes) bytes")
+                throw DomainError.invalid("invalid_field", "field 'script' must be 1 to \(Self.maxScriptBytes) bytes")
             }
-            if s.contains("\0") { throw APIError.badRequest("invalid_field", "field 'script' contains a NUL byte") }
+            if s.contains("\0") { throw DomainError.invalid("invalid_field", "field 'script' contains a NUL byte") }
         case (nil, let e?):
             guard e.hasPrefix("/"), !e.contains("\0"), e.count <= 1000 else {
-                throw APIError.badRequest("invalid_field", "field 'executable' must be an absolute path")
+                throw DomainError.invalid("invalid_field", "field 'executable' must be an absolute path")
             }
         }
         try Validate.text(preCommand, field: "preCommand", max: 500)
-        if preCommand?.contains("\n") == true { throw APIError.badRequest("invalid_field", "field 'preCommand' must be one line") }
+        if preCommand?.contains("\n") == true { throw DomainError.invalid("invalid_field", "field 'preCommand' must be one line") }
         let params = additionalParameters ?? []
-        if params.count > 50 { throw APIError.badRequest("invalid_field", "at most 50 additionalParameters") }
+        if params.count > 50 { throw DomainError.invalid("invalid_field", "at most 50 additionalParameters") }
         for p in params {
             try Validate.text(p, field: "additionalParameters", max: 1000)
-            if p.contains("\n") { throw APIError.badRequest("invalid_field", "additionalParameters must be single lines") }
+            if p.contains("\n") { throw DomainError.invalid("invalid_field", "additionalParameters must be single lines") }
         }
         if kind == .custom, let via = secretsVia, via != .stdin {
-            throw APIError.badRequest("invalid_field", "a custom listener reads its request on stdin; secretsVia must be stdin")
+            throw DomainError.invalid("invalid_field", "a custom listener reads its request on stdin; secretsVia must be stdin")
         }
         if let t = timeoutSeconds, !(1...3600).contains(t) {
-            throw APIError.badRequest("invalid_field", "field 'timeoutSeconds' must be 1...3600")
+            throw DomainError.invalid("invalid_field", "field 'timeoutSeconds' must be 1...3600")
         }
     }
 
@@ -63,7 +63,7 @@ struct ListenerBody: APIBody {
     func pin() throws -> String? {
         guard let executable else { return nil }
         do { return ExternalProgram.sha256(try ExternalProgram.readExecutable(executable)) } catch {
-            throw APIError.badRequest("invalid_field", "'\(executable)': \(error.description)")
+            throw DomainError.invalid("invalid_field", "'\(executable)': \(error.description)")
         }
     }
 
@@ -72,10 +72,10 @@ struct ListenerBody: APIBody {
     {
         let approverRow = try UserRecord.filter(Column("id") == approver || Column("username") == approver).fetchOne(db)
         guard let a = approverRow, a.role == .administrator else {
-            throw APIError.badRequest("invalid_approver", "the approver must be an existing administrator")
+            throw DomainError.invalid("invalid_approver", "the approver must be an existing administrator")
         }
         guard a.id != author.userID else {
-            throw APIError.badRequest("invalid_approver", "the approver must be an administrator other than you (dual control)")
+            throw DomainError.invalid("invalid_approver", "the approver must be an administrator other than you (dual control)")
         }
         var sealed: Data? = nil
         if let script { sealed = try vault.seal(Data(script.utf8), identity: Vault.listenerIdentity(id: id, revision: revision)) }

@@ -14,12 +14,12 @@ struct NotificationTemplate: Codable, Sendable, Equatable, APIBody {
 
     func validate() throws {
         guard !subject.trimmingCharacters(in: .whitespaces).isEmpty, subject.count <= 500 else {
-            throw APIError.badRequest("invalid_field", "subject must be 1 to 500 characters")
+            throw DomainError.invalid("invalid_field", "subject must be 1 to 500 characters")
         }
-        guard body.count <= 20_000 else { throw APIError.badRequest("invalid_field", "body is longer than 20,000 characters") }
+        guard body.count <= 20_000 else { throw DomainError.invalid("invalid_field", "body is longer than 20,000 characters") }
         let unknown = Self.names(in: subject + body).subtracting(Self.placeholders)
         if !unknown.isEmpty {
-            throw APIError.badRequest("unknown_placeholder",
+            throw DomainError.invalid("unknown_placeholder",
                 "unknown placeholder(s): \(unknown.sorted().joined(separator: ", ")); known: \(Self.placeholders.sorted().joined(separator: ", "))")
         }
     }

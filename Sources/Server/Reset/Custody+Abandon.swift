@@ -8,7 +8,7 @@ struct AbandonBody: APIBody {
     var reason: String
     func validate() throws {
         try Validate.text(reason, field: "reason", max: 1000)
-        if reason.trimmingWhitespace.isEmpty { throw APIError.badRequest("invalid_field", "field 'reason' must say why the reset is abandoned") }
+        if reason.trimmingWhitespace.isEmpty { throw DomainError.invalid("invalid_field", "field 'reason' must say why the reset is abandoned") }
     }
 }
 
@@ -20,9 +20,9 @@ extension Custody {
         try authorizer.check(p, .manageSettings)
         let at = now()
         return try await store.write { db -> TaskRecord in
-            guard var t = try TaskRecord.fetchOne(db, key: id) else { throw APIError.notFound("task") }
+            guard var t = try TaskRecord.fetchOne(db, key: id) else { throw DomainError.notFound("task") }
             guard t.kind == .reset, t.state == .unknown else {
-                throw APIError(.conflict, "not_abandonable", "only a reset waiting in reconcile (state unknown) can be abandoned; this one is \(t.state.rawValue)")
+                throw DomainError(.conflict, "not_abandonable", "only a reset waiting in reconcile (state unknown) can be abandoned; this one is \(t.state.rawValue)")
             }
             t.end(.failed, code: "abandoned",
                 message: "abandoned by \(p.username): \(reason); the candidate password stays retrievable until a verify settles it", at: at)

@@ -30,7 +30,7 @@ extension Custody {
         case .neitherWorks:
             try await finish(task, state: .failed, code: ResetFailure.Code.outcomeUnknown.rawValue,
                 message: "neither the new nor the current password works on the target; both are kept in the vault", sync: .outOfSync)
-            try await audit(AuditEvent(user: "system", ip: "local", operation: "out_of_sync", outcome: "failure",
+            try await auditTrail.append(AuditEvent(user: "system", ip: "local", operation: "out_of_sync", outcome: "failure",
                 resource: c.target.resource.name, account: c.target.account.loginName, message: "task \(task.id): neither password works",
                 resourceId: task.resourceId, accountId: task.accountId))
         case .cannotTell:
@@ -139,7 +139,7 @@ extension Custody {
     }
 
     func auditAttempt(_ task: TaskRecord, _ c: Context, outcome: String, message: String) async throws {
-        try await audit(AuditEvent(user: task.requestedBy, ip: "server", operation: "reset_attempt", outcome: outcome,
+        try await auditTrail.append(AuditEvent(user: task.requestedBy, ip: "server", operation: "reset_attempt", outcome: outcome,
             resource: c.target.resource.name, account: c.target.account.loginName, message: "task \(task.id) attempt \(task.attempts): \(message)",
             resourceId: task.resourceId, accountId: task.accountId))
     }

@@ -47,13 +47,13 @@ extension Custody {
     }
 
     static func describe(_ error: any Error) -> String {
-        (error as? APIError)?.message ?? (error as? ResetFailure)?.message ?? (error as? VaultError)?.message ?? "\(type(of: error))"
+        (error as? DomainError)?.message ?? (error as? ResetFailure)?.message ?? (error as? VaultError)?.message ?? "\(type(of: error))"
     }
 
     func context(_ task: TaskRecord) async throws -> Context {
         try await store.read { db in
             guard let r = try ResourceRecord.fetchOne(db, key: task.resourceId), let a = try AccountRecord.fetchOne(db, key: task.accountId)
-            else { throw APIError.notFound("account") }
+            else { throw DomainError.notFound("account") }
             let target = try resetTarget(r, a, db)
             func credential(_ ref: String?) throws -> ResetJob.Credential? {
                 guard let ref else { return nil }
@@ -152,7 +152,7 @@ extension Custody {
                 try await auditAttempt(task, c, outcome: "failure", message: f.description)
                 try await reconcile(task, cause: f)
                 return
-            case .send, .commit: throw APIError.badRequest("internal", "unexpected reset step \(action)")
+            case .send, .commit: throw DomainError.invalid("internal", "unexpected reset step \(action)")
             }
             if faults.crashAt(task, .afterChange) { return }
             task.phase = phase
@@ -162,7 +162,7 @@ extension Custody {
             switch machine.next(task.phase, .verified(verified), attempts: task.attempts, passwordGiven: task.newPasswordGiven).1 {
             case .commit: try await commit(task, message: report.message)
             case .reconcile(let f): try await reconcile(task, cause: f)
-            default: throw APIError.badRequest("internal", "unexpected verify step")
+            default: throw DomainError.invalid("internal", "unexpected verify step")
             }
             return
         }

@@ -13,7 +13,7 @@ extension Custody {
         /// 400 `invalid_login_name` when the plugin cannot pass the account's name to its target.
         func checkLoginName() throws {
             do throws(ResetFailure) { try plugin.checkLoginName(account.loginName) } catch {
-                throw APIError.badRequest("invalid_login_name", error.message)
+                throw DomainError.invalid("invalid_login_name", error.message)
             }
         }
     }
@@ -21,10 +21,10 @@ extension Custody {
     /// The plugin and config for an account, or a 400 saying what is missing.
     func resetTarget(_ r: ResourceRecord, _ a: AccountRecord, _ db: Database) throws -> ResetTarget {
         guard let config = try ResetConfig.stored(for: r.id, db), config.mode != .none
-        else { throw APIError.badRequest("reset_not_configured", "resource \(r.name) has no reset configuration (PUT /resources/\(r.id)/reset-config)") }
+        else { throw DomainError.invalid("reset_not_configured", "resource \(r.name) has no reset configuration (PUT /resources/\(r.id)/reset-config)") }
         if config.mode == .agent {
             guard let agent = try agentFor(r, db) else {
-                throw APIError.badRequest("no_agent", "no agent is bound to resource \(r.name): an administrator binds one with a bundle for "
+                throw DomainError.invalid("no_agent", "no agent is bound to resource \(r.name): an administrator binds one with a bundle for "
                     + "this resource (POST /agent-packages with resourceId) or approves one (POST /agents/{id}/bindings)")
             }
             return ResetTarget(resource: r, account: a, config: config, plugin: AgentPlugin(queue: agentJobs, agentID: agent.id))
@@ -35,9 +35,9 @@ extension Custody {
         }
         guard let plugin = plugins.plugin(pluginID, type: r.type) else {
             if pluginID == "network" || pluginID.hasPrefix("dialect:") {
-                throw APIError.badRequest("reset_unsupported", "no device dialect serves resources of type \(r.type) (plugin \(pluginID))")
+                throw DomainError.invalid("reset_unsupported", "no device dialect serves resources of type \(r.type) (plugin \(pluginID))")
             }
-            throw APIError.badRequest("reset_unsupported", "resources of type \(r.type) (plugin \(pluginID)) have no remote reset in this version")
+            throw DomainError.invalid("reset_unsupported", "resources of type \(r.type) (plugin \(pluginID)) have no remote reset in this version")
         }
         return ResetTarget(resource: r, account: a, config: config, plugin: plugin)
     }
@@ -53,14 +53,14 @@ extension Custody {
                 let policy = try Catalog.effectivePolicy(for: r, db)
                 let problems = policy.violations(of: given, loginName: a.loginName)
                 if !problems.isEmpty {
-                    throw APIError.badRequest("policy_violation", "the password breaks policy \(policy.name): \(problems.joined(separator: "; "))")
+                    throw DomainError.invalid("policy_violation", "the password breaks policy \(policy.name): \(problems.joined(separator: "; "))")
                 }
                 if let problem = target.plugin.descriptor.constraints.problem(with: given) {
-                    throw APIError.badRequest("unsupported_password", "the target cannot take this password: \(problem)")
+                    throw DomainError.invalid("unsupported_password", "the target cannot take this password: \(problem)")
                 }
             }
             if try resetUnderWay(a.id, db) {
-                throw APIError(.conflict, "reset_in_progress", "a reset of this account is already under way")
+                throw DomainError(.conflict, "reset_in_progress", "a reset of this account is already under way")
             }
             var t = try newTask(.reset, r, a, by: p.username, id: p.userID, reason: reason, ticketId: ticketId, db)
             if let given = newPassword {
@@ -83,10 +83,10 @@ extension Custody {
             let (r, a, _) = try Catalog.account(rid, aid, p, .readAccount, authorizer, db)
             try resetTarget(r, a, db).checkLoginName()
             if try resetUnderWay(a.id, db) {
-                throw APIError(.conflict, "reset_in_progress", "a reset of this account is under way; its own verify settles the account")
+                throw DomainError(.conflict, "reset_in_progress", "a reset of this account is under way; its own verify settles the account")
             }
             if try verifyUnderWay(a.id, db) {
-                throw APIError(.conflict, "verify_in_progress", "a verify of this account is already queued or running")
+                throw DomainError(.conflict, "verify_in_progress", "a verify of this account is already queued or running")
             }
             let t = try newTask(.verify, r, a, by: p.username, id: p.userID, reason: nil, ticketId: nil, db)
             try t.insert(db)
@@ -110,10 +110,7 @@ extension Custody {
     }
 
     /// Whether a reset of the account is queued, running or being reconciled (single flight).
-    func resetUnderWay(_ accountID: String, _ db: Database) throws -> Bool {
-        try TaskRecord.filter(Column("accountId") == accountID && Column("kind") == "reset"
-            && ["queued", "running", "unknown"].contains(Column("state"))).fetchCount(db) > 0
-    }
+    func resetUnderWay(_ accountID: String, _ db: Database) throws -> Bool { try TaskRecord.resetUnderWay(accountID, db) }
 
     /// Whether a verify of the account is queued or running (one at a time).
     func verifyUnderWay(_ accountID: String, _ db: Database) throws -> Bool {
@@ -124,7 +121,7 @@ extension Custody {
     /// Refuses a change to the account (delete, local change) while a reset may be changing it.
     func refuseDuringReset(_ accountID: String, _ what: String, _ db: Database) throws {
         if try resetUnderWay(accountID, db) {
-            throw APIError(.conflict, "reset_in_progress", "a reset of this account is under way: \(what) waits until it has ended")
+            throw DomainError(.conflict, "reset_in_progress", "a reset of this account is under way: \(what) waits until it has ended")
         }
     }
 

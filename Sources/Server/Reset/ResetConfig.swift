@@ -33,47 +33,47 @@ struct ResetConfig: Codable, Sendable, Equatable, APIBody {
     static let required = ["mode"]
 
     func validate() throws {
-        if let port, !(1...65535).contains(port) { throw APIError.badRequest("invalid_field", "field 'port' must be 1...65535") }
+        if let port, !(1...65535).contains(port) { throw DomainError.invalid("invalid_field", "field 'port' must be 1...65535") }
         if let hostKey, !(hostKey.hasPrefix("SHA256:") && hostKey.count == 50) {
-            throw APIError.badRequest("invalid_field", "field 'hostKey' must be an OpenSSH SHA256 fingerprint (SHA256:...)")
+            throw DomainError.invalid("invalid_field", "field 'hostKey' must be an OpenSSH SHA256 fingerprint (SHA256:...)")
         }
         for (k, v) in prompts ?? [:] {
             guard ["login", "password", "shell", "user", "root", "enable", "config", "current", "retype"].contains(k) else {
-                throw APIError.badRequest("invalid_field", "unknown prompt '\(k)'")
+                throw DomainError.invalid("invalid_field", "unknown prompt '\(k)'")
             }
             guard v.count <= 500, (try? NSRegularExpression(pattern: v)) != nil else {
-                throw APIError.badRequest("invalid_field", "prompt '\(k)' is not a valid regular expression")
+                throw DomainError.invalid("invalid_field", "prompt '\(k)' is not a valid regular expression")
             }
         }
         try Validate.customFields(options, field: "options")
         if let m = options?["changeMethod"], ResetSettings.ChangeMethod(rawValue: m) == nil {
-            throw APIError.badRequest("invalid_field", "option changeMethod must be passwd or chpasswd")
+            throw DomainError.invalid("invalid_field", "option changeMethod must be passwd or chpasswd")
         }
         try Self.validateDirectoryAndDatabase(options ?? [:])
         if elevation == .su && rootAccount == nil {
-            throw APIError.badRequest("missing_field", "elevation su needs rootAccount")
+            throw DomainError.invalid("missing_field", "elevation su needs rootAccount")
         }
     }
 
     /// The LDAP and SQL options: `ldapType`, `tls`, `caFile`, `database`, `hostPart`.
     static func validateDirectoryAndDatabase(_ o: [String: String]) throws {
         if let t = o["ldapType"], LDAPPlugin.Directory(rawValue: t) == nil {
-            throw APIError.badRequest("invalid_field", "option ldapType must be one of openldap, ad, oid, edirectory")
+            throw DomainError.invalid("invalid_field", "option ldapType must be one of openldap, ad, oid, edirectory")
         }
         if let t = o["tls"], !["none", "ldaps", "starttls", "required", "verify"].contains(t) {
-            throw APIError.badRequest("invalid_field", "option tls must be none, ldaps or starttls (LDAP), or none, required or verify (SQL)")
+            throw DomainError.invalid("invalid_field", "option tls must be none, ldaps or starttls (LDAP), or none, required or verify (SQL)")
         }
         if let v = o["tlsVerify"], !["true", "false"].contains(v) {
-            throw APIError.badRequest("invalid_field", "option tlsVerify must be true or false (default true)")
+            throw DomainError.invalid("invalid_field", "option tlsVerify must be true or false (default true)")
         }
         if let ca = o["caFile"], !ca.hasPrefix("/") || !FileManager.default.isReadableFile(atPath: ca) {
-            throw APIError.badRequest("invalid_field", "option caFile must be an absolute path to a readable PEM file on the server")
+            throw DomainError.invalid("invalid_field", "option caFile must be an absolute path to a readable PEM file on the server")
         }
         if let db = o["database"], db.count > 63 || db.contains("\u{0}") {
-            throw APIError.badRequest("invalid_field", "option database must be at most 63 characters")
+            throw DomainError.invalid("invalid_field", "option database must be at most 63 characters")
         }
         if let host = o["hostPart"], host.isEmpty || host.count > 255 {
-            throw APIError.badRequest("invalid_field", "option hostPart must be 1 to 255 characters (default %)")
+            throw DomainError.invalid("invalid_field", "option hostPart must be 1 to 255 characters (default %)")
         }
     }
 

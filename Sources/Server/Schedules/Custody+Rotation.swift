@@ -40,7 +40,7 @@ extension Custody {
             guard let first = accounts.first else { continue }
             // One misconfigured resource is skipped and reported; the run and the others commit together.
             let refs: ResetConfig
-            do { refs = try resetTarget(r, first, db).config } catch let error as APIError {
+            do { refs = try resetTarget(r, first, db).config } catch let error as DomainError {
                 for a in accounts {
                     var entry = RotationRunRecord.Entry(resourceId: r.id, accountId: a.id, resource: r.name, account: a.loginName)
                     entry.skipped = error.message
@@ -64,7 +64,7 @@ extension Custody {
                 do {
                     target = try resetTarget(r, a, db)
                     try target.checkLoginName()
-                } catch let error as APIError {
+                } catch let error as DomainError {
                     entry.skipped = error.message
                     continue
                 }

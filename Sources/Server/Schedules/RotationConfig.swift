@@ -32,9 +32,9 @@ struct RotationConfig: Codable, Sendable, Equatable, APIBody {
     static let required = ["schedule", "passwordChoice"]
 
     func validate() throws {
-        if let problem = schedule.problem() { throw APIError.badRequest("invalid_schedule", problem) }
+        if let problem = schedule.problem() { throw DomainError.invalid("invalid_schedule", problem) }
         if let pre = preNotify, !(1...10080).contains(pre.minutesBefore) {
-            throw APIError.badRequest("invalid_field", "preNotify.minutesBefore must be 1 minute to 7 days (1...10080)")
+            throw DomainError.invalid("invalid_field", "preNotify.minutesBefore must be 1 minute to 7 days (1...10080)")
         }
         for r in [preNotify?.recipients, postNotify?.recipients].compactMap({ $0 }) { try Self.validate(r) }
     }

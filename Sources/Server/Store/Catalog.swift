@@ -7,13 +7,13 @@ enum Catalog {
     static func resource(
         _ id: String, _ p: Principal, _ op: Operation, _ authz: Authorizer, _ db: Database, visibleViaAccounts: Bool = false
     ) throws -> (ResourceRecord, Permission) {
-        guard let r = try ResourceRecord.fetchOne(db, key: id) else { throw APIError.notFound("resource") }
+        guard let r = try ResourceRecord.fetchOne(db, key: id) else { throw DomainError.notFound("resource") }
         var have = try Access.onResource(r, p, db)
         if have == nil && visibleViaAccounts {
             let ids = try String.fetchAll(db, sql: "SELECT id FROM accounts WHERE resourceId = ?", arguments: [r.id])
             if try Access.grant(.account, ids, p, groups: try Access.userGroupIDs(p.userID, db), db) != nil { have = .view }
         }
-        guard let have else { throw APIError.notFound("resource") }
+        guard let have else { throw DomainError.notFound("resource") }
         try authz.check(p, op, effective: have, isObject: true)
         return (r, have)
     }
@@ -23,8 +23,8 @@ enum Catalog {
     ) throws -> (ResourceRecord, AccountRecord, Permission) {
         guard let r = try ResourceRecord.fetchOne(db, key: rid), let a = try AccountRecord.fetchOne(db, key: aid),
             a.resourceId == r.id
-        else { throw APIError.notFound("account") }
-        guard let have = try Access.onAccount(a, resource: r, p, db) else { throw APIError.notFound("account") }
+        else { throw DomainError.notFound("account") }
+        guard let have = try Access.onAccount(a, resource: r, p, db) else { throw DomainError.notFound("account") }
         try authz.check(p, op, effective: have, isObject: true)
         return (r, a, have)
     }
@@ -32,8 +32,8 @@ enum Catalog {
     static func group(_ id: String, _ p: Principal, _ op: Operation, _ authz: Authorizer, _ db: Database) throws
         -> (GroupRecord, Permission)
     {
-        guard let g = try GroupRecord.fetchOne(db, key: id) else { throw APIError.notFound("group") }
-        guard let have = try Access.onGroup(g, p, db) else { throw APIError.notFound("group") }
+        guard let g = try GroupRecord.fetchOne(db, key: id) else { throw DomainError.notFound("group") }
+        guard let have = try Access.onGroup(g, p, db) else { throw DomainError.notFound("group") }
         try authz.check(p, op, effective: have, isObject: true)
         return (g, have)
     }
@@ -41,7 +41,7 @@ enum Catalog {
     /// An account of `r` named by id or login name (the reset config's loginAccount, rootAccount).
     static func accountRef(_ ref: String, on r: ResourceRecord, _ db: Database) throws -> AccountRecord {
         guard let a = try AccountRecord.filter(Column("resourceId") == r.id && (Column("id") == ref || Column("loginName") == ref)).fetchOne(db)
-        else { throw APIError.badRequest("unknown_account", "no account \(ref) on resource \(r.name)") }
+        else { throw DomainError.invalid("unknown_account", "no account \(ref) on resource \(r.name)") }
         return a
     }
 
@@ -51,14 +51,14 @@ enum Catalog {
 
     static func requireType(_ name: String, _ db: Database) throws {
         guard try String.fetchOne(db, sql: "SELECT name FROM resourceTypes WHERE name = ?", arguments: [name]) != nil else {
-            throw APIError.badRequest("unknown_resource_type", "no resource type '\(name)'; GET /api/v1/resource-types lists them")
+            throw DomainError.invalid("unknown_resource_type", "no resource type '\(name)'; GET /api/v1/resource-types lists them")
         }
     }
 
     static func policy(named name: String, _ db: Database) throws -> PasswordPolicy {
         guard let json = try String.fetchOne(db, sql: "SELECT json FROM policies WHERE name = ?", arguments: [name]),
             let p = try? JSONDecoder.api.decode(PasswordPolicy.self, from: Data(json.utf8))
-        else { throw APIError.badRequest("unknown_policy", "no password policy '\(name)'") }
+        else { throw DomainError.invalid("unknown_policy", "no password policy '\(name)'") }
         return p
     }
 
@@ -78,10 +78,10 @@ enum Catalog {
 
     static func transferTarget(_ username: String, _ db: Database) throws -> UserRecord {
         guard let u = try UserRecord.filter(Column("username") == username).fetchOne(db) else {
-            throw APIError.badRequest("unknown_user", "no user named '\(username)'")
+            throw DomainError.invalid("unknown_user", "no user named '\(username)'")
         }
         guard u.role == .administrator || u.role == .passwordAdministrator else {
-            throw APIError.badRequest("invalid_owner", "ownership can go only to an administrator or password administrator")
+            throw DomainError.invalid("invalid_owner", "ownership can go only to an administrator or password administrator")
         }
         return u
     }

@@ -198,6 +198,16 @@ enum Migrations {
                 CREATE INDEX loginFailuresByTime ON loginFailures(at);
                 """)
         }
+        m.registerMigration("v16-token-times") { db in
+            // A console session's last use was written as GRDB date text; all token times are seconds now.
+            for column in ["createdAt", "expiresAt", "revokedAt", "lastUsedAt"] {
+                try db.execute(sql: """
+                    UPDATE tokens SET \(column) = (julianday(\(column)) - 2440587.5) * 86400.0
+                    WHERE typeof(\(column)) = 'text' AND julianday(\(column)) IS NOT NULL
+                    """)
+            }
+            // Text that is no date stays, and the store refuses to read it as a time.
+        }
         return m
     }
 }

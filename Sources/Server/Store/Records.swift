@@ -36,7 +36,7 @@ struct TokenRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     var lastUsedAt: Date?
 }
 
-struct ResourceRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
+struct ResourceRecord: Codable, FetchableRecord, PersistableRecord, Sendable, Equatable {
     static let databaseTableName = "resources"
     var id: String
     var name: String
@@ -70,7 +70,7 @@ struct AccountRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     var createdAt: Date
 }
 
-struct GroupRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
+struct GroupRecord: Codable, FetchableRecord, PersistableRecord, Sendable, Equatable {
     static let databaseTableName = "groups"
     var id: String
     var name: String

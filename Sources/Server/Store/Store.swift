@@ -27,6 +27,13 @@ struct Store: Sendable {
     var agentJobs: any AgentJobStore { SQLiteAgentJobStore(db: db) }
     var outbox: any OutboxStore { SQLiteOutboxStore(db: db) }
     var userGroups: any UserGroupStore { SQLiteUserGroupStore(db: db) }
+    var identities: any IdentityStore { SQLiteIdentityStore(db: db) }
+    var users: any UserStore { SQLiteUserStore(db: db) }
+    var groups: any GroupStore { SQLiteGroupStore(db: db) }
+    var policies: any PolicyStore { SQLitePolicyStore(db: db) }
+    var agentBindings: any AgentBindingStore { SQLiteAgentBindingStore(db: db) }
+    var audit: any AuditStore { SQLiteAuditStore(db: db) }
+    var resources: any ResourceStore { SQLiteResourceStore(db: db) }
 
     func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
         try await db.read(body)

@@ -51,7 +51,7 @@ struct KeyRotation {
                     try db.execute(sql: "UPDATE listenerRuns SET sealedSecrets = ? WHERE id = ?", arguments: [sealed, row["id"]])
                 }
                 for row in try Row.fetchAll(db, sql: "SELECT userId, sealed FROM totp") {
-                    let identity = Custody.totpIdentity(row["userId"])
+                    let identity = IdentityService.totpIdentity(row["userId"])
                     let sealed = try newVault.seal(try current.open(row["sealed"], identity: identity), identity: identity)
                     try db.execute(sql: "UPDATE totp SET sealed = ? WHERE userId = ?", arguments: [sealed, row["userId"]])
                 }

@@ -22,9 +22,9 @@ extension WebConsole {
                     description: f["description"].flatMap { $0.isEmpty ? nil : $0 })
                 do {
                     try b.validate()
-                    let r = try await custody.createResource(b, by: v.principal, ip: ctx.remoteIP)
+                    let r = try await custody.resources.create(b, by: v.principal, ip: ctx.remoteIP)
                     return Self.redirect("/resources/\(r.id)")
-                } catch let e as APIError where e.status == .badRequest || e.status == .conflict {
+                } catch let e as any APIFailure where e.status == .badRequest || e.status == .conflict {
                     return try await newResourcePage(v, values: f, errors: [Self.field(of: e, default: "name"): e.message], status: e.status)
                 }
             }
@@ -39,7 +39,7 @@ extension WebConsole {
                     try b.validate()
                     let a = try await custody.addAccount(rid: rid, b, by: v.principal, ip: ctx.remoteIP)
                     return Self.redirect("/resources/\(rid)/accounts/\(a.id)")
-                } catch let e as APIError where e.status == .badRequest || e.status == .conflict {
+                } catch let e as any APIFailure where e.status == .badRequest || e.status == .conflict {
                     return try await resourcePage(v, ctx, rid: rid, errors: ["account": e.message], status: e.status)
                 }
             }
@@ -56,7 +56,7 @@ extension WebConsole {
                     let got = try await custody.retrieve(rid: try ctx.parameters.require("rid"), aid: try ctx.parameters.require("aid"),
                         by: v.principal, reason: reason, ticketId: nil, ip: ctx.remoteIP)
                     return try await accountPage(v, ctx, revealed: got.current, candidates: got.candidates)
-                } catch let e as APIError where e.code == "reason_required" {
+                } catch let e as any APIFailure where e.code == "reason_required" {
                     return try await accountPage(v, ctx, revealed: nil, errors: ["reason": e.message], status: .badRequest)
                 }
             }
@@ -81,7 +81,7 @@ extension WebConsole {
     }
 
     /// The field an API error names ("field 'dnsName' must ..."), for showing it next to that field.
-    static func field(of e: APIError, default fallback: String) -> String {
+    static func field(of e: any APIFailure, default fallback: String) -> String {
         guard let r = e.message.range(of: #"field '(\w+)'"#, options: .regularExpression) else { return fallback }
         return String(e.message[r].dropFirst(7).dropLast())
     }
@@ -89,7 +89,7 @@ extension WebConsole {
     func newResourcePage(_ v: Visitor, values: [String: String], errors: [String: String], status: HTTPResponse.Status = .ok) async throws
         -> Response
     {
-        let types = try await custody.store.read { db in try String.fetchAll(db, sql: "SELECT name FROM resourceTypes ORDER BY name") }
+        let types = try await custody.policies.resourceTypes(by: v.principal).map(\.name).sorted { $0.lowercased() < $1.lowercased() }
         return try render("resource-new", ["nav": nav(v), "csrf": v.csrf, "values": values, "errors": errors,
             "types": types.map { ["name": $0, "selected": $0 == (values["type"] ?? "Linux")] }], status: status)
     }

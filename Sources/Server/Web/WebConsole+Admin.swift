@@ -2,8 +2,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// Agents (list, bundle download, revoke), the integrity report with its runs, and listeners
-/// with their approval. Each page and form calls the API's own route as the visitor.
+/// Agents (list, bundle download, bindings, revoke) through `AgentDirectory`; the integrity
+/// report with its runs, and listeners with their approval, through the API's own routes.
 extension WebConsole {
     func admin(_ web: RouterGroup<AppContext>) {
         web.get("/agents") { request, ctx in
@@ -12,26 +12,43 @@ extension WebConsole {
         web.post("/agents/bundle") { request, ctx in
             try await page(request) { v in
                 let f = try await form(request, v)
-                var body: [String: Any] = ["os": f["os"] ?? ""]
-                for key in ["resourceId", "serverURL"] { if let x = f[key], !x.isEmpty { body[key] = x } }
+                func given(_ key: String) -> String? { f[key].flatMap { $0.isEmpty ? nil : $0 } }
+                let body = AgentPackageBody(os: f["os"] ?? "", resourceId: given("resourceId"), serverURL: given("serverURL"))
                 do {
-                    let reply = try await api.call(.post, "/agent-packages", json: body, as: v.principal, ctx)
+                    try body.validate()
+                    let bundle = try await custody.agentDirectory.bundle(os: body.os, resourceId: body.resourceId,
+                        serverURL: body.serverURL ?? custody.config.agentURL, by: v.principal, ip: ctx.remoteIP)
                     var headers = HTTPFields()
-                    headers[.contentType] = reply.headers[.contentType] ?? "application/gzip"
-                    headers[.contentDisposition] = reply.headers[.contentDisposition] ?? "attachment"
-                    return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
-                } catch let e as APIError where e.status == .badRequest || e.status == .notFound {
+                    headers[.contentType] = "application/gzip"
+                    headers[.contentDisposition] = "attachment; filename=\"custody-agent-\(body.os).tar.gz\""
+                    return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bundle.archive)))
+                } catch let e as any APIFailure where e.status == .badRequest || e.status == .notFound {
                     return try await agentsPage(v, ctx, errors: ["bundle": e.message], status: .badRequest)
                 }
             }
         }
-        button(web, "/agents/:id/revoke", .delete, "/agents/:id") { _, _ in "/agents?notice=revoked" }
-        button(web, "/agents/:id/unbind/:rid", .delete, "/agents/:id/bindings/:rid") { _, _ in "/agents?notice=unbound" }
+        web.post("/agents/:id/revoke") { request, ctx in
+            try await page(request) { v in
+                _ = try await form(request, v)
+                try await custody.agentDirectory.revoke(try ctx.parameters.require("id"), by: v.principal, ip: ctx.remoteIP)
+                return Self.redirect("/agents?notice=revoked")
+            }
+        }
+        web.post("/agents/:id/unbind/:rid") { request, ctx in
+            try await page(request) { v in
+                _ = try await form(request, v)
+                try await custody.agentDirectory.unbind(agentID: try ctx.parameters.require("id"), resourceID: try ctx.parameters.require("rid"),
+                    by: v.principal, ip: ctx.remoteIP)
+                return Self.redirect("/agents?notice=unbound")
+            }
+        }
         web.post("/agents/:id/bind") { request, ctx in
             try await page(request) { v in
                 let f = try await form(request, v)
-                _ = try await api.call(.post, "/agents/:id/bindings", ["id": try ctx.parameters.require("id")],
-                    json: ["resourceId": f["resourceId"] ?? ""], as: v.principal, ctx)
+                let body = BindingBody(resourceId: f["resourceId"] ?? "")
+                try body.validate()
+                _ = try await custody.agentDirectory.bind(agentID: try ctx.parameters.require("id"), resourceID: body.resourceId, by: v.principal,
+                    ip: ctx.remoteIP)
                 return Self.redirect("/agents?notice=bound")
             }
         }
@@ -66,17 +83,18 @@ extension WebConsole {
     func agentsPage(_ v: Visitor, _ ctx: AppContext, errors: [String: String] = [:], notice: String? = nil,
         status: HTTPResponse.Status = .ok) async throws -> Response
     {
-        let resources = try await api.call(.get, "/resources", as: v.principal, ctx).array.map { Self.strings($0) }
+        let resources = try await custody.resources.resources(by: v.principal).map { ["id": $0.resource.id, "name": $0.resource.name] }
         let names = Dictionary(resources.map { ($0["id"] ?? "", $0["name"] ?? "") }) { a, _ in a }
-        let agents = try await api.call(.get, "/agents", as: v.principal, ctx).array.map { a -> [String: Any] in
-            var row: [String: Any] = Self.strings(a)
-            if a["revokedAt"] == nil || a["revokedAt"] is NSNull { row["revocable"] = "yes" }
-            let agent = a["id"] as? String ?? "", host = a["hostname"] as? String ?? ""
-            for key in ["bindings", "pendingBindings"] {
-                row[key == "bindings" ? "bound" : "pending"] = (a[key] as? [String] ?? []).map { rid in
-                    ["id": rid, "name": names[rid] ?? rid, "agent": agent, "host": host, "csrf": v.csrf]
-                }
+        let agents = try await custody.agentDirectory.list(by: v.principal).map { a -> [String: Any] in
+            var row: [String: Any] = ["id": a.id, "hostname": a.hostname, "os": a.os, "arch": a.arch, "version": a.version, "status": a.status,
+                "enrolledAt": a.enrolledAt.formatted(.iso8601), "lastSeenAt": a.lastSeenAt.formatted(.iso8601)]
+            if let rid = a.resourceId { row["resourceId"] = rid }
+            if let r = a.revokedAt { row["revokedAt"] = r.formatted(.iso8601) } else { row["revocable"] = "yes" }
+            func links(_ ids: [String]) -> [[String: String]] {
+                ids.map { ["id": $0, "name": names[$0] ?? $0, "agent": a.id, "host": a.hostname, "csrf": v.csrf] }
             }
+            row["bound"] = links(a.bindings)
+            row["pending"] = links(a.pendingBindings)
             return row
         }
         var values: [String: Any] = ["nav": nav(v), "csrf": v.csrf, "agents": agents, "resources": resources, "errors": errors]

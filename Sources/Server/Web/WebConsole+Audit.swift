@@ -52,13 +52,7 @@ extension WebConsole {
         return (q, filters)
     }
 
-    func read(_ q: AuditLog.Query, _ v: Visitor) async throws -> [AuditEntry] {
-        try await custody.store.read { db in
-            var q = q
-            q.scope = try ListScope.of(v.principal, db)
-            return try AuditLog.fetch(q, in: db)
-        }
-    }
+    func read(_ q: AuditLog.Query, _ v: Visitor) async throws -> [AuditEntry] { try await custody.auditTrail.entries(q, by: v.principal) }
 
     /// A CSV cell, quoted, and defused when a spreadsheet would take it for a formula.
     static func csvCell(_ s: String) -> String {

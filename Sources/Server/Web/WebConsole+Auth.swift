@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import HTTPTypes
 import Hummingbird
 import Shared
@@ -21,21 +20,19 @@ extension WebConsole {
             guard !username.isEmpty, username.count <= 200, let password = f["password"], !password.isEmpty else {
                 return try loginPage(error: "Enter your user name and password.", username: username)
             }
-            let result: Custody.LoginResult
+            let result: IdentityService.LoginResult
             do {
                 let otp = f["otp"].flatMap { $0.isEmpty ? nil : String($0.prefix(20)) }
-                result = try await custody.login(username: username, password: Secret(password), otp: otp, ip: ctx.remoteIP, kind: .web)
-            } catch let e as APIError {
+                result = try await custody.identity.login(username: username, password: Secret(password), otp: otp, ip: ctx.remoteIP, kind: .web)
+            } catch let e as any APIFailure {
                 // With two-factor sign-in on, the form asks for the code too (and the password again).
                 let askCode = e.code == "otp_required" || e.code == "invalid_otp"
                 let message = e.code == "otp_required" ? "Enter your password and the code from your authenticator app." : e.message
                 return try loginPage(error: message, username: username, askCode: askCode, status: e.status)
             }
             // A session this browser already had ends: one browser, one session.
-            if let old = WebForm.cookies(request)[WebForm.sessionCookie], let p = try await custody.authenticate(token: old, kinds: [.web]) {
-                try await custody.store.write { [now = custody.now] db in
-                    try db.execute(sql: "UPDATE tokens SET revokedAt = ? WHERE id = ?", arguments: [now().seconds, p.tokenID])
-                }
+            if let old = WebForm.cookies(request)[WebForm.sessionCookie], let p = try await custody.identity.authenticate(token: old, kinds: [.web]) {
+                try await custody.identity.endSession(p)
             }
             var headers = HTTPFields()
             headers.append(HTTPField(name: .setCookie, value: WebForm.cookie(WebForm.sessionCookie, result.token)))
@@ -45,10 +42,7 @@ extension WebConsole {
         web.post("/logout") { request, ctx in
             try await page(request, allowMustChange: true) { v in
                 _ = try await form(request, v)
-                try await custody.store.write { [now = custody.now] db in
-                    try db.execute(sql: "UPDATE tokens SET revokedAt = ? WHERE id = ?", arguments: [now().seconds, v.principal.tokenID])
-                    try AuditLog.append(AuditEvent(user: v.principal.username, ip: ctx.remoteIP, operation: "logout"), in: db)
-                }
+                try await custody.identity.logout(v.principal, ip: ctx.remoteIP)
                 var headers = HTTPFields()
                 headers.append(HTTPField(name: .setCookie, value: WebForm.cookie(WebForm.sessionCookie, "", maxAge: 0)))
                 return Self.redirect("/login", headers: headers)
@@ -63,17 +57,13 @@ extension WebConsole {
                 let current = f["currentPassword"] ?? "", new = f["newPassword"] ?? ""
                 if new != f["confirmPassword"] { return try passwordPage(v, errors: ["confirm": "The two new passwords differ."], status: .badRequest) }
                 do {
-                    try await custody.changeOwnPassword(v.principal, current: Secret(current), new: Secret(new), ip: ctx.remoteIP)
-                } catch let e as APIError {
+                    try await custody.identity.changeOwnPassword(v.principal, current: Secret(current), new: Secret(new), ip: ctx.remoteIP)
+                } catch let e as any APIFailure {
                     let field = e.code == "invalid_credentials" || e.status == .unauthorized ? "current" : "new"
                     return try passwordPage(v, errors: [field: e.message], status: e.status)
                 }
                 // A new session after the change: a token seen before it is worth nothing.
-                let (token, record) = custody.newSession(userID: v.principal.userID, kind: .web)
-                try await custody.store.write { [now = custody.now] db in
-                    try db.execute(sql: "UPDATE tokens SET revokedAt = ? WHERE id = ?", arguments: [now().seconds, v.principal.tokenID])
-                    try record.insert(db)
-                }
+                let token = try await custody.identity.renewWebSession(v.principal)
                 var headers = HTTPFields()
                 headers.append(HTTPField(name: .setCookie, value: WebForm.cookie(WebForm.sessionCookie, token)))
                 return Self.redirect("/resources", headers: headers)

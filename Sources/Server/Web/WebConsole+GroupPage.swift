@@ -9,11 +9,13 @@ extension WebConsole {
         notice: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response
     {
         let gid = try ctx.parameters.require("gid")
-        let group = try await api.call(.get, "/groups/:gid", ["gid": gid], as: v.principal, ctx).object
-        let members = Set(group["resourceIds"] as? [String] ?? [])
-        let resources = try await api.call(.get, "/resources", as: v.principal, ctx).array.map { r in
-            var row = Self.strings(r)
-            if members.contains(row["id"] ?? "") { row["member"] = "yes" }
+        let entry = try await custody.groups.group(gid, by: v.principal)
+        let members = Set(entry.resourceIds)
+        var group = ["id": entry.group.id, "name": entry.group.name, "owner": entry.owner]
+        if let policy = entry.group.passwordPolicy { group["passwordPolicy"] = policy }
+        let resources = try await custody.resources.resources(by: v.principal).map { e in
+            var row = ["id": e.resource.id, "name": e.resource.name, "dnsName": e.resource.dnsName]
+            if members.contains(e.resource.id) { row["member"] = "yes" }
             return row
         }
         var rotation: [String: String] = ["kind": "days", "at": "02:00", "everyDays": "30", "passwordChoice": "unique"]
@@ -27,7 +29,7 @@ extension WebConsole {
                 rotation["windowTo"] = hours["to"] as? String
             }
             scheduled = Self.strings(r)
-        } catch let e as APIError where e.status == .notFound {}
+        } catch let e as any APIFailure where e.status == .notFound {}
         for (k, x) in form where ["kind", "at", "date", "everyDays", "dayOfMonth", "timeZone", "windowFrom", "windowTo", "passwordChoice"].contains(k) {
             rotation[k] = x
         }
@@ -38,7 +40,7 @@ extension WebConsole {
                  "startedAt": Self.when(Date(timeIntervalSince1970: row["startedAt"]))]
             }
         }
-        var values: [String: Any] = ["nav": nav(v), "csrf": v.csrf, "group": Self.strings(group), "resources": resources,
+        var values: [String: Any] = ["nav": nav(v), "csrf": v.csrf, "group": group, "resources": resources,
             "rotation": rotation, "kinds": ["days", "monthly", "once", "never"].map { ["name": $0, "selected": $0 == (rotation["kind"] ?? "")] as [String: Any] },
             "common": rotation["passwordChoice"] == "common", "runs": runs, "errors": errors]
         if let scheduled { values["scheduled"] = scheduled }

@@ -13,10 +13,10 @@ extension WebConsole {
         web.post("/groups") { request, ctx in
             try await page(request) { v in
                 let f = try await form(request, v)
-                var body: [String: Any] = ["name": (f["name"] ?? "").trimmingCharacters(in: .whitespaces)]
-                if let policy = f["passwordPolicy"], !policy.isEmpty { body["passwordPolicy"] = policy }
+                let policy = f["passwordPolicy"].flatMap { $0.isEmpty ? nil : $0 }
+                let body = GroupBody(name: (f["name"] ?? "").trimmingCharacters(in: .whitespaces), passwordPolicy: policy)
                 return try await attempt("group", fields: ["name"], redirect: "/groups", back: { e, s in try await groupsPage(v, ctx, errors: e, status: s) }) {
-                    let id = try await api.call(.post, "/groups", json: body, as: v.principal, ctx).object["id"] as? String ?? ""
+                    let id = try await custody.groups.create(body, by: v.principal, ip: ctx.remoteIP).group.id
                     return "/groups/\(id)?notice=created"
                 }
             }
@@ -27,7 +27,7 @@ extension WebConsole {
         web.post("/groups/:gid/resources") { request, ctx in
             try await groupForm(request, ctx, "resources") { f, v, gid in
                 let ids = f.keys.filter { $0.hasPrefix("r:") }.map { String($0.dropFirst(2)) }.sorted()
-                _ = try await api.call(.put, "/groups/:gid/resources", ["gid": gid], json: ["resourceIds": ids], as: v.principal, ctx)
+                _ = try await custody.groups.setResources(gid, ids, by: v.principal, ip: ctx.remoteIP)
                 return "saved"
             }
         }
@@ -59,7 +59,13 @@ extension WebConsole {
                 return try runPage(v, run, title: "Rotation run", back: "/groups/\(gid)")
             }
         }
-        button(web, "/groups/:gid/delete", .delete, "/groups/:gid") { _, _ in "/groups?notice=deleted" }
+        web.post("/groups/:gid/delete") { request, ctx in
+            try await page(request) { v in
+                _ = try await form(request, v)
+                try await custody.groups.delete(try ctx.parameters.require("gid"), by: v.principal, ip: ctx.remoteIP)
+                return Self.redirect("/groups?notice=deleted")
+            }
+        }
     }
 
     /// A group form: the call, then back to the group's page with a notice, or with the error by the form.
@@ -93,12 +99,12 @@ extension WebConsole {
     func groupsPage(_ v: Visitor, _ ctx: AppContext, errors: [String: String] = [:], notice: String? = nil,
         status: HTTPResponse.Status = .ok) async throws -> Response
     {
-        let groups = try await api.call(.get, "/groups", as: v.principal, ctx).array.map { g in
-            var row = Self.strings(g)
-            row["resources"] = "\((g["resourceIds"] as? [String])?.count ?? 0)"
+        let groups = try await custody.groups.groups(visibleTo: v.principal).map { e in
+            var row = ["id": e.group.id, "name": e.group.name, "owner": e.owner, "resources": "\(e.resourceIds.count)"]
+            if let policy = e.group.passwordPolicy { row["passwordPolicy"] = policy }
             return row
         }
-        let policies = try await api.call(.get, "/policies", as: v.principal, ctx).array.compactMap { $0["name"] as? String }
+        let policies = try await custody.policies.policies(by: v.principal).map(\.name)
         var values: [String: Any] = ["nav": nav(v), "csrf": v.csrf, "groups": groups, "policies": policies, "errors": errors]
         if let notice { values["notice"] = notice }
         return try render("groups", values, status: status)

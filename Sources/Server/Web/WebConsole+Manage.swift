@@ -12,22 +12,30 @@ extension WebConsole {
         web.post("/resources/:rid/edit") { request, ctx in
             try await page(request) { v in
                 let f = try await form(request, v), rid = try ctx.parameters.require("rid")
-                let body = Self.pick(f, ["name", "dnsName", "description", "department", "location"])
+                let picked = Self.pick(f, ["name", "dnsName", "description", "department", "location"])
+                let body = ResourcePatchBody(name: picked["name"], dnsName: picked["dnsName"], description: picked["description"],
+                    department: picked["department"], location: picked["location"])
                 return try await attempt("edit", fields: ["name", "dnsName", "description", "department", "location"],
                     redirect: "/resources/\(rid)?notice=saved",
                     back: { e, s in try await resourcePage(v, ctx, rid: rid, errors: e, values: f, status: s) }) {
-                    _ = try await api.call(.patch, "/resources/:rid", ["rid": rid], json: body, as: v.principal, ctx)
+                    _ = try await custody.resources.update(rid, body, by: v.principal, ip: ctx.remoteIP)
                     return nil
                 }
             }
         }
-        button(web, "/resources/:rid/delete", .delete, "/resources/:rid") { _, _ in "/resources?notice=deleted" }
+        web.post("/resources/:rid/delete") { request, ctx in
+            try await page(request) { v in
+                _ = try await form(request, v)
+                try await custody.resources.delete(try ctx.parameters.require("rid"), by: v.principal, ip: ctx.remoteIP)
+                return Self.redirect("/resources?notice=deleted")
+            }
+        }
         web.post("/resources/:rid/owner") { request, ctx in
             try await page(request) { v in
                 let f = try await form(request, v), rid = try ctx.parameters.require("rid")
                 return try await attempt("owner", redirect: "/resources/\(rid)?notice=transferred",
                     back: { e, s in try await resourcePage(v, ctx, rid: rid, errors: e, status: s) }) {
-                    _ = try await api.call(.post, "/resources/:rid/owner", ["rid": rid], json: ["username": f["username"] ?? ""], as: v.principal, ctx)
+                    try await custody.resources.transfer(rid, to: f["username"] ?? "", by: v.principal, ip: ctx.remoteIP)
                     return nil
                 }
             }
@@ -122,7 +130,7 @@ extension WebConsole {
             return users + groups
         } catch is Authorizer.Denied {
             return nil
-        } catch let e as APIError where e.status == .forbidden || e.status == .notFound {
+        } catch let e as any APIFailure where e.status == .forbidden || e.status == .notFound {
             return nil
         }
     }

@@ -60,12 +60,12 @@ extension WebConsole {
         notice: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response
     {
         let rid = try ctx.parameters.require("rid")
-        let resource = try await api.call(.get, "/resources/:rid", ["rid": rid], as: v.principal, ctx).object
+        let resource = try await custody.resources.resource(rid, by: v.principal).resource
         let accounts = try await api.call(.get, "/resources/:rid/accounts", ["rid": rid], as: v.principal, ctx).array
             .compactMap { $0["loginName"] as? String }
         var current: [String: Any] = ["mode": "none"]
         do { current = try await api.call(.get, "/resources/:rid/reset-config", ["rid": rid], as: v.principal, ctx).object } catch let e
-            as APIError where e.status == .notFound
+            as any APIFailure where e.status == .notFound
         {}
         var form = Self.strings(current)
         for key in ["options", "prompts"] {
@@ -79,7 +79,7 @@ extension WebConsole {
         let checks = ["copyToStartup", "accountNameRequired", "syncAccountAddition", "syncAccountDeletion"].filter {
             form[$0] == "yes" || form[$0] == "on" || ($0 == "accountNameRequired" && values == nil && form[$0] == nil)
         }
-        var page: [String: Any] = ["nav": nav(v), "csrf": v.csrf, "resource": Self.strings(resource), "form": form, "choices": choices,
+        var page: [String: Any] = ["nav": nav(v), "csrf": v.csrf, "resource": ["id": resource.id, "name": resource.name, "type": resource.type, "dnsName": resource.dnsName], "form": form, "choices": choices,
             "checked": Dictionary(uniqueKeysWithValues: checks.map { ($0, true) }), "accounts": accounts, "errors": errors]
         if let notice { page["notice"] = notice }
         return try render("reset-config", page, status: status)

@@ -23,10 +23,10 @@ extension WebConsole {
                 let sync = String(q.get("sync") ?? "")
                 let group = String(q.get("group") ?? "")
                 // Groups as the API lists them for this caller; a group filter keeps its resources only.
-                let groups = try await api.call(.get, "/groups", as: p, ctx).array
-                let members: Set<String>? = group.isEmpty ? nil
-                    : Set(groups.first { $0["id"] as? String == group }?["resourceIds"] as? [String] ?? [])
-                let (rows, types) = try await custody.store.read { db -> ([Row], [String]) in
+                let groups = try await custody.groups.groups(visibleTo: p)
+                let members: Set<String>? = group.isEmpty ? nil : Set(groups.first { $0.group.id == group }?.resourceIds ?? [])
+                let types = try await custody.policies.resourceTypes(by: p).map(\.name).sorted { $0.lowercased() < $1.lowercased() }
+                let rows = try await custody.store.read { db -> [Row] in
                     var rows: [Row] = []
                     for r in try Access.visibleResources(p, db) {
                         if !text.isEmpty, !r.name.lowercased().contains(text), !r.dnsName.lowercased().contains(text) { continue }
@@ -37,12 +37,12 @@ extension WebConsole {
                         rows.append(Row(id: r.id, name: r.name, dnsName: r.dnsName, type: r.type, owner: try Catalog.username(r.ownerId, db),
                             accounts: accounts.count, outOfSync: accounts.filter { $0.syncStatus == .outOfSync }.count))
                     }
-                    return (rows, try String.fetchAll(db, sql: "SELECT name FROM resourceTypes ORDER BY name"))
+                    return rows
                 }
                 return try render("resources", ["nav": nav(v), "resources": rows, "count": rows.count, "q": text,
                     "types": types.map { ["name": $0, "selected": $0 == type] },
                     "statuses": Self.syncStatuses.map { ["name": $0, "selected": $0 == sync] },
-                    "groups": groups.map { ["id": $0["id"] as? String ?? "", "name": $0["name"] as? String ?? "", "selected": $0["id"] as? String == group] }])
+                    "groups": groups.map { ["id": $0.group.id, "name": $0.group.name, "selected": $0.group.id == group] }])
             }
         }
         web.get("/resources/:rid") { request, ctx in

@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 
 /// "Two-factor sign-in": set it up (secret and otpauth URI, then a code turns it on) or turn it
-/// off with your password, through the API's `/auth/totp` routes.
+/// off with your password, through the identity service as the API's `/auth/totp` routes do.
 extension WebConsole {
     func totp(_ web: RouterGroup<AppContext>) {
         web.get("/account/totp") { request, ctx in
@@ -12,8 +12,8 @@ extension WebConsole {
         web.post("/account/totp/setup") { request, ctx in
             try await page(request) { v in
                 _ = try await form(request, v)
-                let setup = try await api.call(.post, "/auth/totp", json: [String: String](), as: v.principal, ctx).object
-                return try await totpPage(v, ctx, setup: Self.strings(setup))
+                let secret = try await custody.identity.startTOTP(v.principal, ip: ctx.remoteIP)
+                return try await totpPage(v, ctx, setup: ["secret": TOTP.key(secret), "uri": TOTP.uri(secret, username: v.principal.username)])
             }
         }
         web.post("/account/totp/confirm") { request, ctx in
@@ -21,7 +21,10 @@ extension WebConsole {
                 let f = try await form(request, v)
                 return try await attempt("confirm", redirect: "/account/totp?notice=enabled2fa",
                     back: { e, s in try await totpPage(v, ctx, errors: e, status: s) }) {
-                    _ = try await api.call(.post, "/auth/totp", json: ["otp": f["otp"] ?? ""], as: v.principal, ctx)
+                    let body = TOTPBody(otp: f["otp"] ?? "")
+                    try body.validate()
+                    guard let otp = body.otp, !otp.isEmpty else { throw DomainError.invalid("missing_field", "field 'otp' is required") }
+                    try await custody.identity.confirmTOTP(v.principal, otp: otp, ip: ctx.remoteIP)
                     return nil
                 }
             }
@@ -30,9 +33,9 @@ extension WebConsole {
             try await page(request) { v in
                 let f = try await form(request, v)
                 do {
-                    _ = try await api.call(.post, "/auth/totp/disable", json: ["password": f["password"] ?? ""], as: v.principal, ctx)
+                    try await custody.identity.disableOwnTOTP(v.principal, password: f["password"] ?? "", ip: ctx.remoteIP)
                     return Self.redirect("/account/totp?notice=disabled2fa")
-                } catch let e as APIError where e.code == "invalid_credentials" {
+                } catch let e as any APIFailure where e.code == "invalid_credentials" {
                     return try await totpPage(v, ctx, errors: ["disable": e.message], status: .forbidden)
                 }
             }
@@ -42,8 +45,8 @@ extension WebConsole {
     func totpPage(_ v: Visitor, _ ctx: AppContext, setup: [String: String]? = nil, errors: [String: String] = [:], notice: String? = nil,
         status: HTTPResponse.Status = .ok) async throws -> Response
     {
-        let me = try await api.call(.get, "/auth/me", as: v.principal, ctx).object
-        var values: [String: Any] = ["nav": nav(v), "csrf": v.csrf, "enabled": me["totp"] as? Bool == true, "errors": errors]
+        let enabled = try await custody.identity.totpEnabled(v.principal.userID)
+        var values: [String: Any] = ["nav": nav(v), "csrf": v.csrf, "enabled": enabled, "errors": errors]
         if let setup { values["setup"] = setup }
         if !errors.isEmpty && errors["confirm"] != nil { values["pending"] = true }
         if let notice { values["notice"] = notice }

@@ -13,13 +13,13 @@ extension WebConsole {
         web.post("/users") { request, ctx in
             try await page(request) { v in
                 let f = try await form(request, v)
-                var body: [String: Any] = ["username": (f["username"] ?? "").trimmingCharacters(in: .whitespaces), "password": f["password"] ?? "",
-                    "role": f["role"] ?? ""]
-                if let email = f["email"], !email.isEmpty { body["email"] = email }
                 let kept = f.filter { ["username", "role", "email"].contains($0.key) }
                 return try await attempt("user", fields: ["username", "email"], redirect: "/users?notice=created",
                     back: { e, s in try await usersPage(v, ctx, errors: e, values: kept, status: s) }) {
-                    _ = try await api.call(.post, "/users", json: body, as: v.principal, ctx)
+                    let email = f["email"].flatMap { $0.isEmpty ? nil : $0 }
+                    let body = UserBody(username: (f["username"] ?? "").trimmingCharacters(in: .whitespaces), password: f["password"] ?? "",
+                        role: try Self.role(f), email: email)
+                    _ = try await custody.users.create(body, by: v.principal, ip: ctx.remoteIP)
                     return nil
                 }
             }
@@ -28,8 +28,8 @@ extension WebConsole {
             try await page(request) { v in
                 let f = try await form(request, v)
                 return try await attempt("role", redirect: "/users?notice=saved", back: { e, s in try await usersPage(v, ctx, errors: e, status: s) }) {
-                    _ = try await api.call(.patch, "/users/:uid", ["uid": try ctx.parameters.require("uid")], json: ["role": f["role"] ?? ""],
-                        as: v.principal, ctx)
+                    _ = try await custody.users.update(try ctx.parameters.require("uid"), UserPatchBody(role: try Self.role(f)), by: v.principal,
+                        ip: ctx.remoteIP)
                     return nil
                 }
             }
@@ -38,7 +38,7 @@ extension WebConsole {
             try await page(request) { v in
                 _ = try await form(request, v)
                 return try await attempt("role", redirect: "/users?notice=deleted", back: { e, s in try await usersPage(v, ctx, errors: e, status: s) }) {
-                    _ = try await api.call(.delete, "/users/:uid", ["uid": try ctx.parameters.require("uid")], as: v.principal, ctx)
+                    try await custody.users.delete(try ctx.parameters.require("uid"), by: v.principal, ip: ctx.remoteIP)
                     return nil
                 }
             }
@@ -49,33 +49,40 @@ extension WebConsole {
         web.post("/tokens") { request, ctx in
             try await page(request) { v in
                 let f = try await form(request, v)
-                var body: [String: Any] = ["name": (f["name"] ?? "").trimmingCharacters(in: .whitespaces)]
+                var body = TokenBody(name: (f["name"] ?? "").trimmingCharacters(in: .whitespaces))
                 if let d = f["days"], !d.isEmpty {
                     guard let n = Int(d), (1...3650).contains(n) else {
                         return try await tokensPage(v, ctx, errors: ["token": "field 'days' must be a whole number from 1 to 3650"], status: .badRequest)
                     }
-                    body["expiresAt"] = custody.now().addingTimeInterval(Double(n) * 86400).formatted(.iso8601)
+                    body.expiresAt = custody.now().addingTimeInterval(Double(n) * 86400)
                 }
                 do {
-                    let created = try await api.call(.post, "/tokens", json: body, as: v.principal, ctx).object
-                    return try await tokensPage(v, ctx, created: Self.strings(created))
-                } catch let e as APIError where e.status == .badRequest || e.status == .conflict {
+                    try body.validate()
+                    let new = try await custody.identity.createToken(v.principal, name: body.name, expiresAt: body.expiresAt, ip: ctx.remoteIP)
+                    return try await tokensPage(v, ctx, created: ["id": new.record.id, "name": new.record.name, "token": new.token])
+                } catch let e as any APIFailure where e.status == .badRequest || e.status == .conflict {
                     return try await tokensPage(v, ctx, errors: ["token": e.message], status: e.status)
                 }
             }
         }
-        button(web, "/tokens/:tid/revoke", .delete, "/tokens/:tid") { _, _ in "/tokens?notice=revoked" }
+        web.post("/tokens/:tid/revoke") { request, ctx in
+            try await page(request) { v in
+                _ = try await form(request, v)
+                try await custody.identity.revokeToken(try ctx.parameters.require("tid"), by: v.principal, ip: ctx.remoteIP)
+                return Self.redirect("/tokens?notice=revoked")
+            }
+        }
     }
 
     func usersPage(_ v: Visitor, _ ctx: AppContext, errors: [String: String] = [:], values: [String: String] = [:], notice: String? = nil,
         status: HTTPResponse.Status = .ok) async throws -> Response
     {
-        let users = try await api.call(.get, "/users", as: v.principal, ctx).array.map { u in
-            var row: [String: Any] = Self.strings(u)
-            row["superAdmin"] = u["superAdmin"] as? Bool == true
-            let role = row["role"] as? String
-            return ["user": row, "roles": Self.roles.map { ["name": $0, "selected": $0 == role] },
-                "me": (row["username"] as? String)?.lowercased() == v.principal.username.lowercased()] as [String: Any]
+        let users = try await custody.users.users(by: v.principal).map { u in
+            var row: [String: Any] = ["id": u.id, "username": u.username, "role": u.role.rawValue, "superAdmin": u.superAdmin,
+                "mustChangePassword": u.mustChangePassword ? "yes" : "no", "createdAt": u.createdAt.formatted(.iso8601)]
+            if let email = u.email { row["email"] = email }
+            return ["user": row, "roles": Self.roles.map { ["name": $0, "selected": $0 == u.role.rawValue] },
+                "me": u.username.lowercased() == v.principal.username.lowercased()] as [String: Any]
         }
         var page: [String: Any] = ["nav": nav(v), "csrf": v.csrf, "users": users, "errors": errors, "form": values,
             "roles": Self.roles.map { ["name": $0, "selected": $0 == (values["role"] ?? "passwordUser")] }]
@@ -86,14 +93,21 @@ extension WebConsole {
     func tokensPage(_ v: Visitor, _ ctx: AppContext, created: [String: String]? = nil, errors: [String: String] = [:], notice: String? = nil,
         status: HTTPResponse.Status = .ok) async throws -> Response
     {
-        let tokens = try await api.call(.get, "/tokens", as: v.principal, ctx).array.map { t in
-            var row = Self.strings(t)
-            if row["revokedAt"] == nil { row["active"] = "yes" }
+        let tokens = try await custody.identity.apiTokens(v.principal).map { t in
+            var row = ["id": t.id, "name": t.name, "kind": t.kind.rawValue, "createdAt": t.createdAt.formatted(.iso8601)]
+            if let e = t.expiresAt { row["expiresAt"] = e.formatted(.iso8601) }
+            if let r = t.revokedAt { row["revokedAt"] = r.formatted(.iso8601) } else { row["active"] = "yes" }
             return row
         }
         var page: [String: Any] = ["nav": nav(v), "csrf": v.csrf, "tokens": tokens, "errors": errors]
         if let created { page["created"] = created }
         if let notice { page["notice"] = notice }
         return try render("tokens", page, status: status)
+    }
+
+    /// The form's role, as the API would read it.
+    static func role(_ f: [String: String]) throws -> Role {
+        guard let role = Role(rawValue: f["role"] ?? "") else { throw DomainError.invalid("invalid_field", "field 'role' is not valid") }
+        return role
     }
 }

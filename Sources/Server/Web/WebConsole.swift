@@ -63,8 +63,8 @@ struct WebConsole: Sendable {
     /// The signed-in visitor, or nil (no cookie, unknown or revoked console session, idle too long).
     func visitor(_ request: Request) async throws -> Visitor? {
         guard let token = WebForm.cookies(request)[WebForm.sessionCookie], token.count <= 200,
-            let p = try await custody.authenticate(token: token, kinds: [.web]),
-            try await custody.touchWebSession(p, idleMinutes: custody.config.webIdleMinutes)
+            let p = try await custody.identity.authenticate(token: token, kinds: [.web]),
+            try await custody.identity.touchWebSession(p, idleMinutes: custody.config.webIdleMinutes)
         else { return nil }
         let active = try await custody.store.read { db in
             try TaskRecord.filter(Column("requestedById") == p.userID && ["queued", "running"].contains(Column("state"))).fetchCount(db)
@@ -79,8 +79,10 @@ struct WebConsole: Sendable {
         if v.principal.mustChangePassword && !allowMustChange { return Self.redirect("/password") }
         do {
             return try await body(v)
-        } catch let e as APIError {
+        } catch let e as any APIFailure {
             return try render("error", ["status": "\(e.status.code)", "message": e.message, "nav": nav(v)], status: e.status)
+        } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT {
+            return try render("error", ["status": "409", "message": Self.constraintMessage, "nav": nav(v)], status: .conflict)
         } catch let denied as Authorizer.Denied {
             return try render("error", ["status": "403", "message": denied.reason, "nav": nav(v)], status: .forbidden)
         }
@@ -101,9 +103,12 @@ struct WebConsole: Sendable {
     {
         do {
             return Self.redirect(try await call() ?? redirect())
-        } catch let e as APIError where e.status == .badRequest || e.status == .conflict {
+        } catch let e as any APIFailure where e.status == .badRequest || e.status == .conflict {
             let field = Self.field(of: e, default: "")
             return try await back([fields.contains(field) ? name + "_" + field : name: e.message], e.status)
+        } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT {
+            // As the API's ErrorMiddleware answers it.
+            return try await back([name: Self.constraintMessage], .conflict)
         }
     }
 
@@ -159,6 +164,8 @@ struct WebConsole: Sendable {
         headers[.cacheControl] = "public, max-age=3600"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
+
+    static let constraintMessage = "the change conflicts with existing data (a duplicate name or a missing reference)"
 }
 
 struct WebError: Error, CustomStringConvertible {

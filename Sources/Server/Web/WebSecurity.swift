@@ -31,27 +31,6 @@ struct WebHeadersMiddleware: RouterMiddleware {
     }
 }
 
-extension Custody {
-    /// Console sessions (tokens of kind `web`) record their last use in the store, at most once a
-    /// minute. One idle longer than `idleMinutes` is revoked (and audited): false.
-    func touchWebSession(_ p: Principal, idleMinutes: Int) async throws -> Bool {
-        let at = now()
-        guard let t = try await store.read({ try TokenRecord.fetchOne($0, key: p.tokenID) }) else { return false }
-        let idle = at.timeIntervalSince(t.lastUsedAt ?? t.createdAt)
-        if idle > Double(idleMinutes * 60) {
-            try await store.write { db in
-                try db.execute(sql: "UPDATE tokens SET revokedAt = ? WHERE id = ? AND revokedAt IS NULL", arguments: [at.seconds, p.tokenID])
-                try AuditLog.append(AuditEvent(user: p.username, ip: "web", operation: "logout", message: "console session idle"), in: db)
-            }
-            return false
-        }
-        if idle >= 60 {
-            try await store.write { db in try db.execute(sql: "UPDATE tokens SET lastUsedAt = ? WHERE id = ?", arguments: [at, p.tokenID]) }
-        }
-        return true
-    }
-}
-
 /// Cookies, CSRF tokens and form bodies of the console.
 enum WebForm {
     /// `__Host-`: the browser takes them only from this exact host, over HTTPS, for the whole path.

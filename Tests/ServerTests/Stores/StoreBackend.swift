@@ -10,8 +10,30 @@ struct StoreBackend: Sendable {
     var agentJobs: any AgentJobStore
     var outbox: any OutboxStore
     var userGroups: any UserGroupStore
+    var identities: any IdentityStore
+    var users: any UserStore
+    var groups: any GroupStore
+    var policies: any PolicyStore
+    var agentBindings: any AgentBindingStore
+    var audit: any AuditStore
+    var resources: any ResourceStore
+    /// An account of the resource; a reset of it queued.
+    var addAccount: @Sendable (_ resourceID: String, _ login: String) async throws -> String
+    var queueReset: @Sendable (_ resourceID: String, _ accountID: String) async throws -> Void
+    /// Puts the resource in agent mode with this host name.
+    var agentMode: @Sendable (_ resourceID: String, _ host: String) async throws -> Void
+    /// A resource owned by the user, and a share of it with the user; how many shares name the user.
+    var ownResource: @Sendable (_ userID: String) async throws -> String
+    /// A share of an object (`resource`, `group`, `account`) with a user.
+    var share: @Sendable (_ kind: String, _ objectID: String, _ userID: String, _ permission: String) async throws -> Void
+    /// How many shares name the object.
+    var objectShares: @Sendable (_ kind: String, _ objectID: String) async throws -> Int
+    var shareWithUser: @Sendable (_ userID: String) async throws -> Void
+    var userShares: @Sendable (_ userID: String) async throws -> Int
     /// A user (users are not behind a repository yet).
     var addUser: @Sendable (_ id: String, _ username: String) async throws -> Void
+    /// Gives the user a role (users are added as password users).
+    var setRole: @Sendable (_ userID: String, _ role: Role) async throws -> Void
     /// A share of some resource with a user group, and how many shares name the group.
     var shareWithGroup: @Sendable (_ groupID: String) async throws -> Void
     var groupShares: @Sendable (_ groupID: String) async throws -> Int
@@ -27,11 +49,70 @@ struct StoreBackend: Sendable {
         case "sqlite":
             let store = try await Harness.make().custody.store
             return StoreBackend(agents: store.agents, agentJobs: store.agentJobs, outbox: store.outbox, userGroups: store.userGroups,
+                identities: store.identities, users: store.users, groups: store.groups, policies: store.policies,
+                agentBindings: store.agentBindings, audit: store.audit, resources: store.resources,
+                addAccount: { rid, login in
+                    let id = newID()
+                    try await store.write { db in
+                        try db.execute(sql: "INSERT INTO accounts(id, resourceId, loginName, createdAt) VALUES (?, ?, ?, 0)", arguments: [id, rid, login])
+                    }
+                    return id
+                },
+                queueReset: { rid, aid in
+                    try await store.write { db in
+                        try db.execute(sql: """
+                            INSERT INTO tasks(id, kind, state, phase, via, resourceId, accountId, host, requestedBy, createdAt)
+                            VALUES (?, 'reset', 'queued', 'queued', 'plugin', ?, ?, 'h', 'root', 0)
+                            """, arguments: [newID(), rid, aid])
+                    }
+                },
+                agentMode: { rid, host in
+                    try await store.write { db in
+                        try db.execute(sql: "UPDATE resources SET dnsName = ? WHERE id = ?", arguments: [host, rid])
+                        try db.execute(sql: "INSERT INTO resetConfigs(resourceId, json) VALUES (?, '{\"mode\":\"agent\"}')", arguments: [rid])
+                    }
+                },
+                ownResource: { uid in
+                    let id = newID()
+                    try await store.write { db in
+                        try db.execute(sql: """
+                            INSERT INTO resources(id, name, dnsName, type, ownerId, createdAt, updatedAt) VALUES (?, ?, 'h', 'Linux', ?, 0, 0)
+                            """, arguments: [id, "r-" + id, uid])
+                    }
+                    return id
+                },
+                share: { kind, oid, uid, permission in
+                    try await store.write { db in
+                        try db.execute(sql: """
+                            INSERT INTO shares(objectKind, objectId, principalKind, principalId, permission) VALUES (?, ?, 'user', ?, ?)
+                            """, arguments: [kind, oid, uid, permission])
+                    }
+                },
+                objectShares: { kind, oid in
+                    try await store.read { db in
+                        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM shares WHERE objectKind = ? AND objectId = ?", arguments: [kind, oid]) ?? 0
+                    }
+                },
+                shareWithUser: { uid in
+                    try await store.write { db in
+                        try db.execute(sql: """
+                            INSERT INTO shares(objectKind, objectId, principalKind, principalId, permission) VALUES ('resource', ?, 'user', ?, 'view')
+                            """, arguments: [newID(), uid])
+                    }
+                },
+                userShares: { uid in
+                    try await store.read { db in
+                        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM shares WHERE principalKind = 'user' AND principalId = ?", arguments: [uid]) ?? 0
+                    }
+                },
                 addUser: { id, name in
                     try await store.write { db in
                         try db.execute(sql: "INSERT INTO users(id, username, passwordHash, role, createdAt) VALUES (?, ?, 'x', 'passwordUser', 0)",
                             arguments: [id, name])
                     }
+                },
+                setRole: { uid, role in
+                    try await store.write { db in try db.execute(sql: "UPDATE users SET role = ? WHERE id = ?", arguments: [role.rawValue, uid]) }
                 },
                 shareWithGroup: { gid in
                     try await store.write { db in

@@ -1,0 +1,38 @@
+import Foundation
+
+/// A resource group as it is shown: the record, its owner's name and its resources.
+struct GroupEntry: Sendable, Equatable {
+    var group: GroupRecord
+    /// The owner's user name, "(deleted)" when there is none.
+    var owner: String
+    /// Resource ids, sorted.
+    var resourceIds: [String]
+}
+
+/// What a caller may do with a resource they want to put in a group: the resource and the
+/// caller's permission on it (nil: they cannot see it). The closure throws to refuse.
+typealias ResourceCheck = @Sendable (_ id: String, _ name: String?, _ permission: Permission?) throws -> Void
+
+/// Static resource groups. Names are unique whatever their case. Every method is one
+/// transaction; visibility and permissions are those of `Access`, decided on what is stored.
+protocol GroupStore: Sendable {
+    /// The groups `p` can see, by name, with the permission `p` holds on each.
+    func groups(visibleTo p: Principal) async throws -> [(entry: GroupEntry, permission: Permission)]
+    /// The group and `p`'s permission; nil when there is none or `p` cannot see it.
+    func group(_ id: String, visibleTo p: Principal) async throws -> (entry: GroupEntry, permission: Permission)?
+    /// Adds the group with its resources (each passed to `check` first). A name taken is
+    /// `StoreError.conflict`, an unknown policy `StoreError.notFound`; nothing is stored then.
+    func create(_ group: GroupRecord, resourceIds: [String], by p: Principal, check: ResourceCheck, audit: AuditEvent) async throws
+        -> GroupEntry
+    /// Replaces the resources of a group `authorize` lets `p` change; nil when `p` cannot see it.
+    func setResources(_ id: String, _ resourceIds: [String], by p: Principal, authorize: @Sendable (GroupRecord, Permission) throws -> Void,
+        check: ResourceCheck, audit: @Sendable (GroupRecord) -> AuditEvent) async throws -> GroupEntry?
+    /// Deletes a group (its resources stay, its shares go); false when `p` cannot see it.
+    func delete(_ id: String, by p: Principal, authorize: @Sendable (GroupRecord, Permission) throws -> Void,
+        audit: @Sendable (GroupRecord) -> AuditEvent) async throws -> Bool
+    /// Gives the group to user `username` (any case; nil to `authorize` when there is none), if
+    /// `authorize` accepts; false when `p` cannot see the group.
+    func transfer(_ id: String, to username: String, by p: Principal,
+        authorize: @Sendable (GroupRecord, Permission, UserRecord?) throws -> Void, audit: @Sendable (GroupRecord, UserRecord) -> AuditEvent)
+        async throws -> Bool
+}

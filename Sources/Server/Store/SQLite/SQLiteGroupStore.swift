@@ -1,0 +1,99 @@
+import Foundation
+import GRDB
+
+/// `GroupStore` on SQLite: tables `groups` and `groupResources`, shares through `Access`.
+struct SQLiteGroupStore: GroupStore {
+    let db: DatabasePool
+
+    func groups(visibleTo p: Principal) async throws -> [(entry: GroupEntry, permission: Permission)] {
+        try await db.read { db in
+            try GroupRecord.order(Column("name")).fetchAll(db).compactMap { g in
+                guard let have = try Access.onGroup(g, p, db) else { return nil }
+                return (try Self.entry(g, db), have)
+            }
+        }
+    }
+
+    func group(_ id: String, visibleTo p: Principal) async throws -> (entry: GroupEntry, permission: Permission)? {
+        try await db.read { db in try Self.visible(id, p, db).map { (try Self.entry($0.0, db), $0.1) } }
+    }
+
+    func create(_ group: GroupRecord, resourceIds: [String], by p: Principal, check: ResourceCheck, audit: AuditEvent) async throws
+        -> GroupEntry
+    {
+        try await db.write { db in
+            if let policy = group.passwordPolicy { try SQLitePolicyStore.requirePolicy(policy, db) }
+            if try GroupRecord.filter(Column("name") == group.name).fetchCount(db) > 0 {
+                throw StoreError(code: .conflict, message: "a group named '\(group.name)' exists")
+            }
+            try group.insert(db)
+            try Self.setResources(group, resourceIds, p, check, db)
+            try AuditLog.append(audit, in: db)
+            return try Self.entry(group, db)
+        }
+    }
+
+    func setResources(_ id: String, _ resourceIds: [String], by p: Principal, authorize: @Sendable (GroupRecord, Permission) throws -> Void,
+        check: ResourceCheck, audit: @Sendable (GroupRecord) -> AuditEvent) async throws -> GroupEntry?
+    {
+        try await db.write { db in
+            guard let (g, have) = try Self.visible(id, p, db) else { return nil }
+            try authorize(g, have)
+            try Self.setResources(g, resourceIds, p, check, db)
+            try AuditLog.append(audit(g), in: db)
+            return try Self.entry(g, db)
+        }
+    }
+
+    func delete(_ id: String, by p: Principal, authorize: @Sendable (GroupRecord, Permission) throws -> Void,
+        audit: @Sendable (GroupRecord) -> AuditEvent) async throws -> Bool
+    {
+        try await db.write { db in
+            guard let (g, have) = try Self.visible(id, p, db) else { return false }
+            try authorize(g, have)
+            try db.execute(sql: "DELETE FROM shares WHERE objectKind = 'group' AND objectId = ?", arguments: [g.id])
+            _ = try g.delete(db)
+            try AuditLog.append(audit(g), in: db)
+            return true
+        }
+    }
+
+    func transfer(_ id: String, to username: String, by p: Principal,
+        authorize: @Sendable (GroupRecord, Permission, UserRecord?) throws -> Void, audit: @Sendable (GroupRecord, UserRecord) -> AuditEvent)
+        async throws -> Bool
+    {
+        try await db.write { db in
+            guard var (g, have) = try Self.visible(id, p, db) else { return false }
+            let user = try UserRecord.filter(Column("username") == username).fetchOne(db)
+            try authorize(g, have, user)
+            guard let to = user else { throw StoreError(code: .notFound, message: "no user named '\(username)'") }
+            g.ownerId = to.id
+            try g.update(db)
+            try AuditLog.append(audit(g, to), in: db)
+            return true
+        }
+    }
+
+    private static func visible(_ id: String, _ p: Principal, _ db: Database) throws -> (GroupRecord, Permission)? {
+        guard let g = try GroupRecord.fetchOne(db, key: id), let have = try Access.onGroup(g, p, db) else { return nil }
+        return (g, have)
+    }
+
+    /// Every resource is checked before any is written.
+    private static func setResources(_ g: GroupRecord, _ ids: [String], _ p: Principal, _ check: ResourceCheck, _ db: Database) throws {
+        let unique = Set(ids).sorted()
+        for id in unique {
+            let r = try ResourceRecord.fetchOne(db, key: id)
+            try check(id, r?.name, try r.flatMap { try Access.onResource($0, p, db) })
+        }
+        try db.execute(sql: "DELETE FROM groupResources WHERE groupId = ?", arguments: [g.id])
+        for id in unique {
+            try db.execute(sql: "INSERT INTO groupResources(groupId, resourceId) VALUES (?, ?)", arguments: [g.id, id])
+        }
+    }
+
+    private static func entry(_ g: GroupRecord, _ db: Database) throws -> GroupEntry {
+        GroupEntry(group: g, owner: try Catalog.username(g.ownerId, db),
+            resourceIds: try String.fetchAll(db, sql: "SELECT resourceId FROM groupResources WHERE groupId = ? ORDER BY resourceId", arguments: [g.id]))
+    }
+}
