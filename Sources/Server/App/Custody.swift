@@ -37,6 +37,8 @@ struct Custody: Sendable {
     let auditTrail: AuditTrail
     /// Resources.
     let resources: ResourceService
+    /// Shares of resources, groups and accounts.
+    let shares: ShareService
     /// Agent request nonces within the replay window; read back from `agentNonces` on first use after a start.
     let agentNonces = NonceCache(window: 2 * AgentWire.maxSkew)
     /// Poked after each commit that changed a task (GRDB observation): `GET /tasks/{id}?wait=` waits on it.
@@ -69,6 +71,7 @@ struct Custody: Sendable {
         policies = PolicyService(store: store.policies, authorizer: Authorizer(), dialects: plugins.dialects)
         auditTrail = AuditTrail(store: store.audit, authorizer: Authorizer())
         resources = ResourceService(store: store.resources, authorizer: Authorizer(), now: now)
+        shares = ShareService(store: store.shares, authorizer: Authorizer())
         taskObservation = DatabaseRegionObservation(tracking: Table("tasks")).start(in: store.db, onError: { _ in }) {
             [taskChanged] _ in taskChanged.poke()
         }

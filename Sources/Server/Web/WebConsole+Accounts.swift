@@ -120,7 +120,7 @@ extension WebConsole {
             }
         }
         if let notice { values["notice"] = notice }
-        if let shares = try await shares("/resources/:rid/accounts/:aid/shares", ids, v, ctx) {
+        if let shares = try await shares(.account(resource: ids["rid"]!, account: ids["aid"]!), v) {
             values["shares"] = ["list": shares, "shareAction": Self.path(ids) + "/shares", "permissions": ["view", "modify"]] as [String: Any]
         }
         return try render("account", values, status: status)

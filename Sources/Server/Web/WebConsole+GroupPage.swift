@@ -44,7 +44,7 @@ extension WebConsole {
             "rotation": rotation, "kinds": ["days", "monthly", "once", "never"].map { ["name": $0, "selected": $0 == (rotation["kind"] ?? "")] as [String: Any] },
             "common": rotation["passwordChoice"] == "common", "runs": runs, "errors": errors]
         if let scheduled { values["scheduled"] = scheduled }
-        if let shares = try await shares("/groups/:gid/shares", ["gid": gid], v, ctx) {
+        if let shares = try await shares(.group(gid), v) {
             values["shares"] = ["list": shares, "shareAction": "/groups/\(gid)/shares", "permissions": ["view", "modify", "manage"]] as [String: Any]
         }
         if let notice { values["notice"] = notice }

@@ -45,7 +45,7 @@ extension WebConsole {
         }
         web.post("/groups/:gid/shares") { request, ctx in
             try await groupForm(request, ctx, "share") { f, v, gid in
-                try await changeShares("/groups/:gid/shares", ["gid": gid], f, v, ctx)
+                try await changeShares(.group(gid), f, v, ctx)
                 return "shared"
             }
         }

@@ -45,7 +45,7 @@ extension WebConsole {
                 let f = try await form(request, v), rid = try ctx.parameters.require("rid")
                 return try await attempt("share", redirect: "/resources/\(rid)?notice=shared",
                     back: { e, s in try await resourcePage(v, ctx, rid: rid, errors: e, status: s) }) {
-                    try await changeShares("/resources/:rid/shares", ["rid": rid], f, v, ctx)
+                    try await changeShares(.resource(rid), f, v, ctx)
                     return nil
                 }
             }
@@ -66,7 +66,7 @@ extension WebConsole {
                 let f = try await form(request, v), ids = try Self.ids(ctx)
                 return try await attempt("share", redirect: "\(Self.path(ids))?notice=shared",
                     back: { e, s in try await accountPage(v, ctx, revealed: nil, errors: e, status: s) }) {
-                    try await changeShares(account + "/shares", ids, f, v, ctx)
+                    try await changeShares(.account(resource: ids["rid"]!, account: ids["aid"]!), f, v, ctx)
                     return nil
                 }
             }
@@ -98,36 +98,32 @@ extension WebConsole {
         }
     }
 
-    /// Adds or removes one share: reads the API's list, changes it, and puts it back.
-    func changeShares(_ route: String, _ ids: [String: String], _ f: [String: String], _ v: Visitor, _ ctx: AppContext) async throws {
-        let current = try await api.call(.get, route, ids, as: v.principal, ctx).object
-        var users = current["users"] as? [[String: Any]] ?? []
-        var groups = current["userGroups"] as? [[String: Any]] ?? []
+    /// Adds or removes one share: reads the list, changes it, and puts it back.
+    func changeShares(_ target: ShareTarget, _ f: [String: String], _ v: Visitor, _ ctx: AppContext) async throws {
+        var list = try await custody.shares.shares(of: target, by: v.principal)
         let name = (f["name"] ?? "").trimmingCharacters(in: .whitespaces)
-        guard !name.isEmpty else { throw APIError.badRequest("invalid_field", "field 'name' is required: a user name or a user group") }
+        guard !name.isEmpty else { throw DomainError.invalid("invalid_field", "field 'name' is required: a user name or a user group") }
         let isGroup = f["kind"] == "group"
-        let key = isGroup ? "name" : "username"
-        func drop(_ list: inout [[String: Any]]) { list.removeAll { ($0[key] as? String)?.lowercased() == name.lowercased() } }
-        if isGroup { drop(&groups) } else { drop(&users) }
-        if f["action"] != "remove" {
-            let permission = f["permission"] ?? "view"
-            guard Permission(rawValue: permission) != nil else { throw APIError.badRequest("invalid_field", "field 'permission' must be view, modify or manage") }
-            if isGroup { groups.append(["name": name, "permission": permission]) } else { users.append(["username": name, "permission": permission]) }
+        if isGroup { list.userGroups.removeAll { $0.name.lowercased() == name.lowercased() } } else {
+            list.users.removeAll { $0.username.lowercased() == name.lowercased() }
         }
-        _ = try await api.call(.put, route, ids, json: ["users": users, "userGroups": groups], as: v.principal, ctx)
+        if f["action"] != "remove" {
+            guard let permission = Permission(rawValue: f["permission"] ?? "view") else {
+                throw DomainError.invalid("invalid_field", "field 'permission' must be view, modify or manage")
+            }
+            if isGroup { list.userGroups.append(.init(name: name, permission: permission)) } else {
+                list.users.append(.init(username: name, permission: permission))
+            }
+        }
+        try await custody.shares.replace(target, with: list, by: v.principal, ip: ctx.remoteIP)
     }
 
     /// The shares of an object for its page, or nil when the visitor may not manage them.
-    func shares(_ route: String, _ ids: [String: String], _ v: Visitor, _ ctx: AppContext) async throws -> [[String: String]]? {
+    func shares(_ target: ShareTarget, _ v: Visitor) async throws -> [[String: String]]? {
         do {
-            let o = try await api.call(.get, route, ids, as: v.principal, ctx).object
-            let users = (o["users"] as? [[String: Any]] ?? []).map {
-                ["kind": "user", "kindLabel": "user", "name": $0["username"] as? String ?? "", "permission": $0["permission"] as? String ?? ""]
-            }
-            let groups = (o["userGroups"] as? [[String: Any]] ?? []).map {
-                ["kind": "group", "kindLabel": "user group", "name": $0["name"] as? String ?? "", "permission": $0["permission"] as? String ?? ""]
-            }
-            return users + groups
+            let list = try await custody.shares.shares(of: target, by: v.principal)
+            return list.users.map { ["kind": "user", "kindLabel": "user", "name": $0.username, "permission": $0.permission.rawValue] }
+                + list.userGroups.map { ["kind": "group", "kindLabel": "user group", "name": $0.name, "permission": $0.permission.rawValue] }
         } catch is Authorizer.Denied {
             return nil
         } catch let e as any APIFailure where e.status == .forbidden || e.status == .notFound {

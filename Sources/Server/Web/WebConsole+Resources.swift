@@ -75,7 +75,7 @@ extension WebConsole {
         var page: [String: Any] = ["nav": nav(v), "csrf": v.csrf, "resource": resource, "form": form, "errors": errors, "can": can,
             "accounts": accounts.map { a in ["id": a.id, "loginName": a.loginName, "description": a.description ?? "",
                 "syncStatus": a.syncStatus.rawValue, "lastVerifiedAt": Self.when(a.lastVerifiedAt), "lastChangedAt": Self.when(a.lastChangedAt)] }]
-        if let shares = try await shares("/resources/:rid/shares", ["rid": rid], v, ctx) {
+        if let shares = try await shares(.resource(rid), v) {
             page["shares"] = ["list": shares, "shareAction": "/resources/\(rid)/shares", "permissions": ["view", "modify", "manage"]] as [String: Any]
         }
         if let notice { page["notice"] = notice }
