@@ -39,6 +39,8 @@ struct Custody: Sendable {
     let resources: ResourceService
     /// Shares of resources, groups and accounts.
     let shares: ShareService
+    /// The accounts of resources.
+    let accounts: AccountService
     /// Agent request nonces within the replay window; read back from `agentNonces` on first use after a start.
     let agentNonces = NonceCache(window: 2 * AgentWire.maxSkew)
     /// Poked after each commit that changed a task (GRDB observation): `GET /tasks/{id}?wait=` waits on it.
@@ -72,6 +74,7 @@ struct Custody: Sendable {
         auditTrail = AuditTrail(store: store.audit, authorizer: Authorizer())
         resources = ResourceService(store: store.resources, authorizer: Authorizer(), now: now)
         shares = ShareService(store: store.shares, authorizer: Authorizer())
+        accounts = AccountService(store: store.accounts, authorizer: Authorizer())
         taskObservation = DatabaseRegionObservation(tracking: Table("tasks")).start(in: store.db, onError: { _ in }) {
             [taskChanged] _ in taskChanged.poke()
         }

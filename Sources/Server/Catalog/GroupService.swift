@@ -52,11 +52,7 @@ struct GroupService: Sendable {
         let check = authorize(p, .transferOwnership)
         let done = try await store.transfer(id, to: username, by: p, authorize: { g, have, to in
                 try check(g, have)
-                guard g.ownerId == p.userID || p.superAdmin else { throw DomainError.forbidden("only the owner or a super-administrator can transfer") }
-                guard let to else { throw DomainError.invalid("unknown_user", "no user named '\(username)'") }
-                guard to.role == .administrator || to.role == .passwordAdministrator else {
-                    throw DomainError.invalid("invalid_owner", "ownership can go only to an administrator or password administrator")
-                }
+                try Ownership.checkTransfer(owner: g.ownerId, to: to, username: username, by: p)
             }, audit: { g, to in
                 AuditEvent(user: p.username, ip: ip, operation: "transfer_ownership", message: "group \(g.name) to \(to.username)")
             })

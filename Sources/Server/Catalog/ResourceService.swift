@@ -73,11 +73,7 @@ struct ResourceService: Sendable {
     func transfer(_ id: String, to username: String, by p: Principal, ip: String) async throws {
         let done = try await store.transfer(id, to: username, by: p, authorize: { [authorizer] r, have, to in
             try authorizer.check(p, .transferOwnership, effective: have, isObject: true)
-            guard r.ownerId == p.userID || p.superAdmin else { throw DomainError.forbidden("only the owner or a super-administrator can transfer") }
-            guard let to else { throw DomainError.invalid("unknown_user", "no user named '\(username)'") }
-            guard to.role == .administrator || to.role == .passwordAdministrator else {
-                throw DomainError.invalid("invalid_owner", "ownership can go only to an administrator or password administrator")
-            }
+            try Ownership.checkTransfer(owner: r.ownerId, to: to, username: username, by: p)
         }, audit: { r, to in
             AuditEvent(user: p.username, ip: ip, operation: "transfer_ownership", resource: r.name, message: "to \(to.username)", resourceId: r.id)
         })

@@ -68,49 +68,24 @@ extension Routes {
         }
         t.add(.get, "/resources/:rid/accounts", "List a resource's accounts you can see (never passwords; ?syncStatus=)") { req, ctx in
             let p = try ctx.caller()
-            let status = req.uri.queryParameters.get("syncStatus")
-            if let status, SyncStatus(rawValue: status) == nil { throw APIError.badRequest("invalid_parameter", "unknown syncStatus \(status)") }
-            let views = try await custody.store.read { db -> [AccountView] in
-                let rid = try ctx.param("rid")
-                let (r, _) = try Catalog.resource(rid, p, .readResource, custody.authorizer, db, visibleViaAccounts: true)
-                return try Access.visibleAccounts(of: r, p, db).filter { status == nil || $0.syncStatus.rawValue == status }.map(AccountView.init)
+            let status = try req.uri.queryParameters.get("syncStatus").map { s -> SyncStatus in
+                guard let v = SyncStatus(rawValue: s) else { throw APIError.badRequest("invalid_parameter", "unknown syncStatus \(s)") }
+                return v
             }
-            return try Reply.json(views)
+            return try Reply.json(try await custody.accounts.accounts(of: try ctx.param("rid"), syncStatus: status, by: p).map(AccountView.init))
         }
         t.add(.get, "/resources/:rid/accounts/:aid", "Show an account (never its password)") { _, ctx in
-            let p = try ctx.caller()
-            let a = try await custody.store.read { db in
-                try Catalog.account(try ctx.param("rid"), try ctx.param("aid"), p, .readAccount, custody.authorizer, db).1
-            }
-            return try Reply.json(AccountView(a))
+            try Reply.json(AccountView(try await custody.accounts.account(try ctx.param("aid"), of: try ctx.param("rid"), by: try ctx.caller())))
         }
         t.add(.patch, "/resources/:rid/accounts/:aid", "Edit an account's details (manage)", body: AccountPatchBody.self) { req, ctx in
             let p = try ctx.caller()
+            try custody.authorizer.check(p, .updateAccount)  // the role's ceiling, before the body is read
             let b = try await req.decodeStrict(AccountPatchBody.self, limit: custody.config.maxBodyBytes)
-            let a = try await custody.store.write { db -> AccountRecord in
-                var (r, a, _) = try Catalog.account(try ctx.param("rid"), try ctx.param("aid"), p, .updateAccount, custody.authorizer, db)
-                if let v = b.loginName { a.loginName = v }
-                if let v = b.description { a.description = v }
-                if let v = b.notes { a.notes = v }
-                if let v = b.customFields { a.customFields = v }
-                try a.update(db)
-                try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "update_account",
-                    resource: r.name, account: a.loginName, resourceId: r.id, accountId: a.id), in: db)
-                _ = r
-                return a
-            }
-            return try Reply.json(AccountView(a))
+            return try Reply.json(AccountView(try await custody.accounts.update(try ctx.param("aid"), of: try ctx.param("rid"), b, by: p,
+                ip: ctx.remoteIP)))
         }
         t.add(.delete, "/resources/:rid/accounts/:aid", "Delete an account and its password history (manage)") { _, ctx in
-            let p = try ctx.caller()
-            try await custody.store.write { db in
-                let (r, a, _) = try Catalog.account(try ctx.param("rid"), try ctx.param("aid"), p, .deleteAccount, custody.authorizer, db)
-                try custody.refuseDuringReset(a.id, "deleting the account", db)
-                try db.execute(sql: "DELETE FROM shares WHERE objectKind = 'account' AND objectId = ?", arguments: [a.id])
-                _ = try a.delete(db)
-                try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "delete_account",
-                    resource: r.name, account: a.loginName, resourceId: r.id, accountId: a.id), in: db)
-            }
+            try await custody.accounts.delete(try ctx.param("aid"), of: try ctx.param("rid"), by: try ctx.caller(), ip: ctx.remoteIP)
             return Reply.noContent()
         }
         passwords(t)

@@ -75,16 +75,6 @@ enum Catalog {
         let fallback = try Settings.get(Settings.defaultPolicy, db) ?? PasswordPolicy.strong.name
         return try policy(named: fallback, db)
     }
-
-    static func transferTarget(_ username: String, _ db: Database) throws -> UserRecord {
-        guard let u = try UserRecord.filter(Column("username") == username).fetchOne(db) else {
-            throw DomainError.invalid("unknown_user", "no user named '\(username)'")
-        }
-        guard u.role == .administrator || u.role == .passwordAdministrator else {
-            throw DomainError.invalid("invalid_owner", "ownership can go only to an administrator or password administrator")
-        }
-        return u
-    }
 }
 
 import Foundation

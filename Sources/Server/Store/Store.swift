@@ -35,6 +35,7 @@ struct Store: Sendable {
     var audit: any AuditStore { SQLiteAuditStore(db: db) }
     var resources: any ResourceStore { SQLiteResourceStore(db: db) }
     var shares: any ShareStore { SQLiteShareStore(db: db) }
+    var accounts: any AccountStore { SQLiteAccountStore(db: db) }
 
     func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
         try await db.read(body)

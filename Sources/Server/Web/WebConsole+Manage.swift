@@ -55,12 +55,21 @@ extension WebConsole {
                 let f = try await form(request, v), ids = try Self.ids(ctx)
                 return try await attempt("edit", fields: ["description", "notes"], redirect: "\(Self.path(ids))?notice=saved",
                     back: { e, s in try await accountPage(v, ctx, revealed: nil, errors: e, status: s) }) {
-                    _ = try await api.call(.patch, account, ids, json: Self.pick(f, ["description", "notes"]), as: v.principal, ctx)
+                    let picked = Self.pick(f, ["description", "notes"])
+                    _ = try await custody.accounts.update(ids["aid"]!, of: ids["rid"]!, AccountPatchBody(description: picked["description"],
+                        notes: picked["notes"]), by: v.principal, ip: ctx.remoteIP)
                     return nil
                 }
             }
         }
-        button(web, account + "/delete", .delete, account) { p, _ in "/resources/\(p["rid"]!)?notice=deleted" }
+        web.post(RouterPath(account + "/delete")) { request, ctx in
+            try await page(request) { v in
+                _ = try await form(request, v)
+                let ids = try Self.ids(ctx)
+                try await custody.accounts.delete(ids["aid"]!, of: ids["rid"]!, by: v.principal, ip: ctx.remoteIP)
+                return Self.redirect("/resources/\(ids["rid"]!)?notice=deleted")
+            }
+        }
         web.post(RouterPath(account + "/shares")) { request, ctx in
             try await page(request) { v in
                 let f = try await form(request, v), ids = try Self.ids(ctx)

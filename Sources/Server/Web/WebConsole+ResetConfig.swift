@@ -61,8 +61,7 @@ extension WebConsole {
     {
         let rid = try ctx.parameters.require("rid")
         let resource = try await custody.resources.resource(rid, by: v.principal).resource
-        let accounts = try await api.call(.get, "/resources/:rid/accounts", ["rid": rid], as: v.principal, ctx).array
-            .compactMap { $0["loginName"] as? String }
+        let accounts = try await custody.accounts.accounts(of: rid, by: v.principal).map(\.loginName)
         var current: [String: Any] = ["mode": "none"]
         do { current = try await api.call(.get, "/resources/:rid/reset-config", ["rid": rid], as: v.principal, ctx).object } catch let e
             as any APIFailure where e.status == .notFound

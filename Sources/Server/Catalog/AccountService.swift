@@ -1,0 +1,52 @@
+import Foundation
+
+/// The accounts of resources: list, show, edit and delete (adding one, with its first password,
+/// and changing passwords stay with the task engine). Authorization goes through the one
+/// `Authorizer`, here, so the API and the console get the same answer.
+struct AccountService: Sendable {
+    let store: any AccountStore
+    let authorizer: Authorizer
+
+    func accounts(of resourceID: String, syncStatus: SyncStatus? = nil, by p: Principal) async throws -> [AccountRecord] {
+        guard let accounts = try await store.accounts(of: resourceID, visibleTo: p, syncStatus: syncStatus, authorize: authorize(p, .readResource))
+        else { throw DomainError.notFound("resource") }
+        return accounts
+    }
+
+    func account(_ accountID: String, of resourceID: String, by p: Principal) async throws -> AccountRecord {
+        guard let a = try await store.account(accountID, of: resourceID, visibleTo: p, authorize: authorize(p, .readAccount)) else {
+            throw DomainError.notFound("account")
+        }
+        return a
+    }
+
+    func update(_ accountID: String, of resourceID: String, _ b: AccountPatchBody, by p: Principal, ip: String) async throws -> AccountRecord {
+        try b.validate()
+        let check = authorize(p, .updateAccount)
+        let updated = try await store.update(accountID, of: resourceID, by: p, { stored, have in
+            try check(have)
+            var a = stored
+            if let v = b.loginName { a.loginName = v }
+            if let v = b.description { a.description = v }
+            if let v = b.notes { a.notes = v }
+            if let v = b.customFields { a.customFields = v }
+            return a
+        }, audit: { r, a in
+            AuditEvent(user: p.username, ip: ip, operation: "update_account", resource: r.name, account: a.loginName, resourceId: r.id, accountId: a.id)
+        })
+        guard let updated else { throw DomainError.notFound("account") }
+        return updated
+    }
+
+    /// Deletes the account with its password history; never while a reset of it is under way.
+    func delete(_ accountID: String, of resourceID: String, by p: Principal, ip: String) async throws {
+        let deleted = try await store.delete(accountID, of: resourceID, by: p, authorize: authorize(p, .deleteAccount)) { r, a in
+            AuditEvent(user: p.username, ip: ip, operation: "delete_account", resource: r.name, account: a.loginName, resourceId: r.id, accountId: a.id)
+        }
+        guard deleted else { throw DomainError.notFound("account") }
+    }
+
+    private func authorize(_ p: Principal, _ op: Operation) -> @Sendable (Permission) throws -> Void {
+        { [authorizer] have in try authorizer.check(p, op, effective: have, isObject: true) }
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import GRDB
+
+/// `AccountStore` on SQLite: table `accounts` (secrets go with an account by `ON DELETE CASCADE`;
+/// shares are removed here), visibility through `Access`.
+struct SQLiteAccountStore: AccountStore {
+    let db: DatabasePool
+
+    func accounts(of resourceID: String, visibleTo p: Principal, syncStatus: SyncStatus?, authorize: @Sendable (Permission) throws -> Void)
+        async throws -> [AccountRecord]?
+    {
+        try await db.read { db in
+            guard let r = try ResourceRecord.fetchOne(db, key: resourceID) else { return nil }
+            var have = try Access.onResource(r, p, db)
+            if have == nil {
+                let ids = try String.fetchAll(db, sql: "SELECT id FROM accounts WHERE resourceId = ?", arguments: [r.id])
+                if try Access.grant(.account, ids, p, groups: try Access.userGroupIDs(p.userID, db), db) != nil { have = .view }
+            }
+            guard let have else { return nil }
+            try authorize(have)
+            return try Access.visibleAccounts(of: r, p, db).filter { syncStatus == nil || $0.syncStatus == syncStatus }
+        }
+    }
+
+    func account(_ accountID: String, of resourceID: String, visibleTo p: Principal, authorize: @Sendable (Permission) throws -> Void)
+        async throws -> AccountRecord?
+    {
+        try await db.read { db in
+            guard let (_, a, have) = try Self.visible(accountID, resourceID, p, db) else { return nil }
+            try authorize(have)
+            return a
+        }
+    }
+
+    func update(_ accountID: String, of resourceID: String, by p: Principal,
+        _ change: @Sendable (AccountRecord, Permission) throws -> AccountRecord,
+        audit: @Sendable (ResourceRecord, AccountRecord) -> AuditEvent) async throws -> AccountRecord?
+    {
+        try await db.write { db in
+            guard let (r, stored, have) = try Self.visible(accountID, resourceID, p, db) else { return nil }
+            let a = try change(stored, have)
+            try a.update(db)
+            try AuditLog.append(audit(r, a), in: db)
+            return a
+        }
+    }
+
+    func delete(_ accountID: String, of resourceID: String, by p: Principal, authorize: @Sendable (Permission) throws -> Void,
+        audit: @Sendable (ResourceRecord, AccountRecord) -> AuditEvent) async throws -> Bool
+    {
+        try await db.write { db in
+            guard let (r, a, have) = try Self.visible(accountID, resourceID, p, db) else { return false }
+            try authorize(have)
+            if try TaskRecord.resetUnderWay(a.id, db) {
+                throw DomainError(.conflict, "reset_in_progress", "a reset of this account is under way: deleting the account waits until it has ended")
+            }
+            try db.execute(sql: "DELETE FROM shares WHERE objectKind = 'account' AND objectId = ?", arguments: [a.id])
+            _ = try a.delete(db)
+            try AuditLog.append(audit(r, a), in: db)
+            return true
+        }
+    }
+
+    private static func visible(_ accountID: String, _ resourceID: String, _ p: Principal, _ db: Database)
+        throws -> (ResourceRecord, AccountRecord, Permission)?
+    {
+        guard let r = try ResourceRecord.fetchOne(db, key: resourceID), let a = try AccountRecord.fetchOne(db, key: accountID), a.resourceId == r.id,
+            let have = try Access.onAccount(a, resource: r, p, db)
+        else { return nil }
+        return (r, a, have)
+    }
+}
