@@ -41,6 +41,8 @@ struct Custody: Sendable {
     let shares: ShareService
     /// The accounts of resources.
     let accounts: AccountService
+    /// Groups' rotation schedules.
+    let rotations: RotationSchedules
     /// Agent request nonces within the replay window; read back from `agentNonces` on first use after a start.
     let agentNonces = NonceCache(window: 2 * AgentWire.maxSkew)
     /// Poked after each commit that changed a task (GRDB observation): `GET /tasks/{id}?wait=` waits on it.
@@ -75,6 +77,7 @@ struct Custody: Sendable {
         resources = ResourceService(store: store.resources, authorizer: Authorizer(), now: now)
         shares = ShareService(store: store.shares, authorizer: Authorizer())
         accounts = AccountService(store: store.accounts, authorizer: Authorizer())
+        rotations = RotationSchedules(store: store.rotations, authorizer: Authorizer(), now: now)
         taskObservation = DatabaseRegionObservation(tracking: Table("tasks")).start(in: store.db, onError: { _ in }) {
             [taskChanged] _ in taskChanged.poke()
         }

@@ -11,6 +11,11 @@ struct RotationView: Codable, Sendable {
     var postNotify: RotationConfig.PostNotify?
     var savedAt: Date
     var lastRunAt, nextRunAt: Date?
+
+    init(_ r: SavedRotation) {
+        groupId = r.groupId; schedule = r.config.schedule; passwordChoice = r.config.passwordChoice; preNotify = r.config.preNotify
+        postNotify = r.config.postNotify; savedAt = r.savedAt; lastRunAt = r.lastRunAt; nextRunAt = r.nextRunAt
+    }
 }
 
 /// A rotation run with each account's outcome, read live from its tasks.
@@ -33,34 +38,13 @@ extension Routes {
         t.add(.put, "/groups/:gid/rotation", "Save a group's rotation schedule (manage)", body: RotationConfig.self) { req, ctx in
             let p = try ctx.caller()
             let b = try await req.decodeStrict(RotationConfig.self, limit: custody.config.maxBodyBytes)
-            let view = try await custody.store.write { db -> RotationView in
-                let (g, _) = try Catalog.group(try ctx.param("gid"), p, .updateGroup, custody.authorizer, db)
-                let json = String(decoding: try JSONEncoder.api.encode(b), as: UTF8.self)
-                try db.execute(sql: """
-                    INSERT INTO rotations(groupId, json, savedAt, savedBy) VALUES (?, ?, ?, ?)
-                    ON CONFLICT(groupId) DO UPDATE SET json = excluded.json, savedAt = excluded.savedAt, savedBy = excluded.savedBy
-                    """, arguments: [g.id, json, custody.now().seconds, p.username])
-                try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "save_rotation",
-                    message: "group \(g.name): \(b.schedule.kind.rawValue) at \(b.schedule.at) \(b.schedule.timeZone ?? "server time"), \(b.passwordChoice.rawValue)"),
-                    in: db)
-                return try Self.rotationView(custody, g.id, db)
-            }
-            return try Reply.json(view)
+            return try Reply.json(RotationView(try await custody.rotations.save(b, for: try ctx.param("gid"), by: p, ip: ctx.remoteIP)))
         }
         t.add(.get, "/groups/:gid/rotation", "Show a group's rotation schedule and its next run") { _, ctx in
-            let p = try ctx.caller()
-            let view = try await custody.store.read { db in
-                try Self.rotationView(custody, try Catalog.group(try ctx.param("gid"), p, .readGroup, custody.authorizer, db).0.id, db)
-            }
-            return try Reply.json(view)
+            try Reply.json(RotationView(try await custody.rotations.rotation(of: try ctx.param("gid"), by: try ctx.caller())))
         }
         t.add(.delete, "/groups/:gid/rotation", "Remove a group's rotation schedule (manage)") { _, ctx in
-            let p = try ctx.caller()
-            try await custody.store.write { db in
-                let (g, _) = try Catalog.group(try ctx.param("gid"), p, .updateGroup, custody.authorizer, db)
-                try db.execute(sql: "DELETE FROM rotations WHERE groupId = ?", arguments: [g.id])
-                try AuditLog.append(AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "delete_rotation", message: "group \(g.name)"), in: db)
-            }
+            try await custody.rotations.delete(for: try ctx.param("gid"), by: try ctx.caller(), ip: ctx.remoteIP)
             return Reply.noContent()
         }
         t.add(.post, "/groups/:gid/rotation/run", "Rotate the group's passwords now (manage); 202 {runId}") { _, ctx in
@@ -84,12 +68,6 @@ extension Routes {
             }
             return try Reply.json(view)
         }
-    }
-
-    static func rotationView(_ custody: Custody, _ gid: String, _ db: Database) throws -> RotationView {
-        guard let r = try custody.rotation(gid, db) else { throw APIError.notFound("rotation schedule") }
-        return RotationView(groupId: gid, schedule: r.config.schedule, passwordChoice: r.config.passwordChoice, preNotify: r.config.preNotify,
-            postNotify: r.config.postNotify, savedAt: r.savedAt, lastRunAt: r.lastRunAt, nextRunAt: r.nextRunAt)
     }
 
     /// `scope` keeps the accounts the caller may see; the summary counts only those.

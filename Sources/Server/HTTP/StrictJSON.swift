@@ -31,7 +31,11 @@ extension Request {
         } catch {
             throw APIError(.contentTooLarge, "body_too_large", "the request body is larger than \(limit) bytes")
         }
-        let data = Data(buffer.readableBytesView)
+        return try Self.decodeStrict(type, from: Data(buffer.readableBytesView))
+    }
+
+    /// The same, from a body already read (the console builds one from a form).
+    static func decodeStrict<T: APIBody>(_ type: T.Type, from data: Data) throws -> T {
         guard let object = try? JSONSerialization.jsonObject(with: data), let dict = object as? [String: Any] else {
             throw APIError.badRequest("malformed_json", "the body is not a JSON object")
         }

@@ -5,22 +5,7 @@ import Shared
 /// Group rotations: a run queues one reset per account of the group's resources that has remote
 /// reset, skipping (and reporting) accounts already in a reset or that the target cannot take.
 extension Custody {
-    struct SavedRotation: Sendable {
-        let groupId: String
-        let config: RotationConfig
-        let savedAt: Date
-        let lastRunAt: Date?
-
-        var nextRunAt: Date? { config.schedule.next(after: lastRunAt ?? savedAt, saved: savedAt) }
-    }
-
-    func rotation(_ groupId: String, _ db: Database) throws -> SavedRotation? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM rotations WHERE groupId = ?", arguments: [groupId]),
-            let config = try? JSONDecoder.api.decode(RotationConfig.self, from: Data((row["json"] as String).utf8))
-        else { return nil }
-        return SavedRotation(groupId: groupId, config: config, savedAt: Date(timeIntervalSince1970: row["savedAt"]),
-            lastRunAt: (row["lastRunAt"] as Double?).map(Date.init(timeIntervalSince1970:)))
-    }
+    func rotation(_ groupId: String, _ db: Database) throws -> SavedRotation? { try SQLiteRotationStore.saved(groupId, db) }
 
     /// Starts a run now; `by` is the user or `schedule`.
     func startRotation(_ g: GroupRecord, config: RotationConfig, trigger: String, by user: String, _ db: Database) throws -> RotationRunRecord {

@@ -36,6 +36,7 @@ struct Store: Sendable {
     var resources: any ResourceStore { SQLiteResourceStore(db: db) }
     var shares: any ShareStore { SQLiteShareStore(db: db) }
     var accounts: any AccountStore { SQLiteAccountStore(db: db) }
+    var rotations: any RotationStore { SQLiteRotationStore(db: db) }
 
     func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
         try await db.read(body)

@@ -21,14 +21,16 @@ extension WebConsole {
         var rotation: [String: String] = ["kind": "days", "at": "02:00", "everyDays": "30", "passwordChoice": "unique"]
         var scheduled: [String: String]? = nil
         do {
-            let r = try await api.call(.get, "/groups/:gid/rotation", ["gid": gid], as: v.principal, ctx).object
-            let schedule = r["schedule"] as? [String: Any] ?? [:]
-            rotation = Self.strings(schedule).merging(Self.strings(r)) { a, _ in a }
+            // The saved schedule as the API shows it (the form's names are the API's).
+            let view = try JSONSerialization.jsonObject(with: try JSONEncoder.api.encode(RotationView(try await custody.rotations.rotation(
+                of: gid, by: v.principal)))) as? [String: Any] ?? [:]
+            let schedule = view["schedule"] as? [String: Any] ?? [:]
+            rotation = Self.strings(schedule).merging(Self.strings(view)) { a, _ in a }
             if let hours = schedule["allowedHours"] as? [String: Any] {
                 rotation["windowFrom"] = hours["from"] as? String
                 rotation["windowTo"] = hours["to"] as? String
             }
-            scheduled = Self.strings(r)
+            scheduled = Self.strings(view)
         } catch let e as any APIFailure where e.status == .notFound {}
         for (k, x) in form where ["kind", "at", "date", "everyDays", "dayOfMonth", "timeZone", "windowFrom", "windowTo", "passwordChoice"].contains(k) {
             rotation[k] = x

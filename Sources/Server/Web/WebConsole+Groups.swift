@@ -33,13 +33,14 @@ extension WebConsole {
         }
         web.post("/groups/:gid/rotation") { request, ctx in
             try await groupForm(request, ctx, "rotation") { f, v, gid in
-                _ = try await api.call(.put, "/groups/:gid/rotation", ["gid": gid], json: try Self.rotationBody(f), as: v.principal, ctx)
+                let config = try Request.decodeStrict(RotationConfig.self, from: try JSONSerialization.data(withJSONObject: try Self.rotationBody(f)))
+                _ = try await custody.rotations.save(config, for: gid, by: v.principal, ip: ctx.remoteIP)
                 return "saved"
             }
         }
         web.post("/groups/:gid/rotation/remove") { request, ctx in
             try await groupForm(request, ctx, "rotation") { _, v, gid in
-                _ = try await api.call(.delete, "/groups/:gid/rotation", ["gid": gid], as: v.principal, ctx)
+                try await custody.rotations.delete(for: gid, by: v.principal, ip: ctx.remoteIP)
                 return "removed"
             }
         }

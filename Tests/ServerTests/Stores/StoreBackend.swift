@@ -19,6 +19,7 @@ struct StoreBackend: Sendable {
     var resources: any ResourceStore
     var shares: any ShareStore
     var accounts: any AccountStore
+    var rotations: any RotationStore
     /// An account of the resource; a reset of it queued.
     var addAccount: @Sendable (_ resourceID: String, _ login: String) async throws -> String
     var queueReset: @Sendable (_ resourceID: String, _ accountID: String) async throws -> Void
@@ -52,7 +53,7 @@ struct StoreBackend: Sendable {
             let store = try await Harness.make().custody.store
             return StoreBackend(agents: store.agents, agentJobs: store.agentJobs, outbox: store.outbox, userGroups: store.userGroups,
                 identities: store.identities, users: store.users, groups: store.groups, policies: store.policies,
-                agentBindings: store.agentBindings, audit: store.audit, resources: store.resources, shares: store.shares, accounts: store.accounts,
+                agentBindings: store.agentBindings, audit: store.audit, resources: store.resources, shares: store.shares, accounts: store.accounts, rotations: store.rotations,
                 addAccount: { rid, login in
                     let id = newID()
                     try await store.write { db in
