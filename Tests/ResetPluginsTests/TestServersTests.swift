@@ -12,4 +12,23 @@ import TestSupport
         #expect(MariaDBServer.available, "mariadbd did not start (\(MariaDBServer.dir))")
         #expect(PostgresServer.available, "PostgreSQL did not start (\(PostgresServer.dir))")
     }
+
+    /// A server the tests start can be stopped: it does not inherit the test process's blocked
+    /// signals (slapd kept SIGTERM blocked and outlived every run).
+    @Test func aBackgroundServerCanBeStoppedWithSIGTERM() throws {
+        let pid = Spawn.background(["/bin/sleep", "60"])
+        try #require(pid > 0)
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        let blocked = status.split(separator: "\n").first { $0.hasPrefix("SigBlk:") }.flatMap { UInt64($0.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16) }
+        #expect(blocked.map { $0 & (1 << (UInt64(SIGTERM) - 1)) == 0 } == true, "SigBlk \(String(describing: blocked))")
+        kill(pid, SIGTERM)
+        var code: Int32 = 0
+        var ended = false
+        for _ in 0..<50 where !ended {
+            ended = waitpid(pid, &code, WNOHANG) == pid
+            if !ended { usleep(100_000) }
+        }
+        if !ended { kill(pid, SIGKILL); _ = waitpid(pid, &code, 0) }
+        #expect(ended, "SIGTERM did not stop the child within 5 s")
+    }
 }

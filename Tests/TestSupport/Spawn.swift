@@ -30,7 +30,7 @@ public enum Spawn {
         environment.merge(env) { $1 }
         let cenv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { cenv.forEach { free($0) } }
-        let rc = posix_spawn(&pid, argv[0], &actions, nil, cargs, cenv)
+        let rc = withUnblockedSignals { posix_spawn(&pid, argv[0], &actions, &$0, cargs, cenv) }
         spawnLock.unlock()
         posix_spawn_file_actions_destroy(&actions)
         close(inPipe[0])
@@ -66,8 +66,22 @@ public enum Spawn {
         var pid: pid_t = 0
         let cargs = argv.map { strdup($0) } + [nil]
         defer { cargs.forEach { free($0) } }
-        spawnLock.withLock { _ = posix_spawn(&pid, argv[0], &actions, nil, cargs, environ) }
+        spawnLock.withLock { _ = withUnblockedSignals { posix_spawn(&pid, argv[0], &actions, &$0, cargs, environ) } }
         posix_spawn_file_actions_destroy(&actions)
         return pid
+    }
+
+    /// Spawn attributes that start the child with no signal blocked. The test process's threads
+    /// block some, SIGTERM among them, and a server (slapd) that kept that mask could not be
+    /// stopped with `kill`: it outlived every test run.
+    static func withUnblockedSignals<T>(_ body: (inout posix_spawnattr_t) -> T) -> T {
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attr, &none)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK))
+        return body(&attr)
     }
 }
