@@ -53,3 +53,10 @@ struct Authorizer: Sendable {
         guard have >= needed else { throw Denied(reason: "needs \(needed.rawValue) permission, you have \(have.rawValue)") }
     }
 }
+
+extension Authorizer {
+    /// `op` on an object, decided on the caller's permission as a store reads it.
+    func on(_ p: Principal, _ op: Operation) -> @Sendable (Permission) throws -> Void {
+        { [self] have in try check(p, op, effective: have, isObject: true) }
+    }
+}

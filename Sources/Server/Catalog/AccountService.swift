@@ -8,13 +8,13 @@ struct AccountService: Sendable {
     let authorizer: Authorizer
 
     func accounts(of resourceID: String, syncStatus: SyncStatus? = nil, by p: Principal) async throws -> [AccountRecord] {
-        guard let accounts = try await store.accounts(of: resourceID, visibleTo: p, syncStatus: syncStatus, authorize: authorize(p, .readResource))
+        guard let accounts = try await store.accounts(of: resourceID, visibleTo: p, syncStatus: syncStatus, authorize: authorizer.on(p, .readResource))
         else { throw DomainError.notFound("resource") }
         return accounts
     }
 
     func account(_ accountID: String, of resourceID: String, by p: Principal) async throws -> AccountRecord {
-        guard let a = try await store.account(accountID, of: resourceID, visibleTo: p, authorize: authorize(p, .readAccount)) else {
+        guard let a = try await store.account(accountID, of: resourceID, visibleTo: p, authorize: authorizer.on(p, .readAccount)) else {
             throw DomainError.notFound("account")
         }
         return a
@@ -22,7 +22,7 @@ struct AccountService: Sendable {
 
     func update(_ accountID: String, of resourceID: String, _ b: AccountPatchBody, by p: Principal, ip: String) async throws -> AccountRecord {
         try b.validate()
-        let check = authorize(p, .updateAccount)
+        let check = authorizer.on(p, .updateAccount)
         let updated = try await store.update(accountID, of: resourceID, by: p, { stored, have in
             try check(have)
             var a = stored
@@ -40,13 +40,9 @@ struct AccountService: Sendable {
 
     /// Deletes the account with its password history; never while a reset of it is under way.
     func delete(_ accountID: String, of resourceID: String, by p: Principal, ip: String) async throws {
-        let deleted = try await store.delete(accountID, of: resourceID, by: p, authorize: authorize(p, .deleteAccount)) { r, a in
+        let deleted = try await store.delete(accountID, of: resourceID, by: p, authorize: authorizer.on(p, .deleteAccount)) { r, a in
             AuditEvent(user: p.username, ip: ip, operation: "delete_account", resource: r.name, account: a.loginName, resourceId: r.id, accountId: a.id)
         }
         guard deleted else { throw DomainError.notFound("account") }
-    }
-
-    private func authorize(_ p: Principal, _ op: Operation) -> @Sendable (Permission) throws -> Void {
-        { [authorizer] have in try authorizer.check(p, op, effective: have, isObject: true) }
     }
 }

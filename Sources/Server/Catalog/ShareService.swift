@@ -10,7 +10,7 @@ struct ShareService: Sendable {
     let authorizer: Authorizer
 
     func shares(of target: ShareTarget, by p: Principal) async throws -> ShareList {
-        guard let list = try await store.shares(of: target, by: p, authorize: authorize(p)) else { throw Self.notFound(target) }
+        guard let list = try await store.shares(of: target, by: p, authorize: authorizer.on(p, .share)) else { throw Self.notFound(target) }
         return list
     }
 
@@ -18,7 +18,7 @@ struct ShareService: Sendable {
         if case .account = target, list.users.contains(where: { $0.permission == .manage }) || list.userGroups.contains(where: { $0.permission == .manage }) {
             throw DomainError.invalid("invalid_permission", "manage can be shared on resources and groups, not on single accounts")
         }
-        let outcome = try await store.replace(target, with: list, by: p, authorize: authorize(p), rule: Self.rule(list, p)) { o in
+        let outcome = try await store.replace(target, with: list, by: p, authorize: authorizer.on(p, .share), rule: Self.rule(list, p)) { o in
             let what = Self.describe(list)
             if let a = o.account, let r = o.resource {
                 return AuditEvent(user: p.username, ip: ip, operation: "share", resource: r.name, account: a.loginName, message: what,
@@ -33,10 +33,6 @@ struct ShareService: Sendable {
         case .unknownUser(let name): throw DomainError.invalid("unknown_user", "no user named '\(name)'")
         case .unknownUserGroup(let name): throw DomainError.invalid("unknown_user_group", "no user group named '\(name)'")
         }
-    }
-
-    private func authorize(_ p: Principal) -> @Sendable (Permission) throws -> Void {
-        { [authorizer] have in try authorizer.check(p, .share, effective: have, isObject: true) }
     }
 
     private static func rule(_ list: ShareList, _ p: Principal) -> ShareRule {

@@ -10,7 +10,7 @@ struct RotationSchedules: Sendable {
 
     /// The group's schedule; a group without one is `notFound("rotation schedule")`.
     func rotation(of groupID: String, by p: Principal) async throws -> SavedRotation {
-        switch try await store.rotation(of: groupID, visibleTo: p, authorize: authorize(p, .readGroup)) {
+        switch try await store.rotation(of: groupID, visibleTo: p, authorize: authorizer.on(p, .readGroup)) {
         case .notVisible: throw DomainError.notFound("group")
         case .found(_, nil): throw DomainError.notFound("rotation schedule")
         case .found(_, let saved?): return saved
@@ -20,7 +20,7 @@ struct RotationSchedules: Sendable {
     func save(_ config: RotationConfig, for groupID: String, by p: Principal, ip: String) async throws -> SavedRotation {
         try config.validate()
         let s = config.schedule
-        let saved = try await store.save(config, for: groupID, at: now(), by: p, authorize: authorize(p, .updateGroup)) { g in
+        let saved = try await store.save(config, for: groupID, at: now(), by: p, authorize: authorizer.on(p, .updateGroup)) { g in
             AuditEvent(user: p.username, ip: ip, operation: "save_rotation",
                 message: "group \(g.name): \(s.kind.rawValue) at \(s.at) \(s.timeZone ?? "server time"), \(config.passwordChoice.rawValue)")
         }
@@ -29,13 +29,9 @@ struct RotationSchedules: Sendable {
     }
 
     func delete(for groupID: String, by p: Principal, ip: String) async throws {
-        let done = try await store.delete(for: groupID, by: p, authorize: authorize(p, .updateGroup)) { g in
+        let done = try await store.delete(for: groupID, by: p, authorize: authorizer.on(p, .updateGroup)) { g in
             AuditEvent(user: p.username, ip: ip, operation: "delete_rotation", message: "group \(g.name)")
         }
         guard done else { throw DomainError.notFound("group") }
-    }
-
-    private func authorize(_ p: Principal, _ op: Operation) -> @Sendable (Permission) throws -> Void {
-        { [authorizer] have in try authorizer.check(p, op, effective: have, isObject: true) }
     }
 }
