@@ -6,6 +6,9 @@ import TestSupport
 /// Syslog messages as a real rsyslogd parses them, over UDP and TCP, in both formats.
 @Suite(.enabled(if: SyslogServer.available, "rsyslogd is not installed (make deps installs it)"))
 struct SyslogClientTests {
+    /// These tests check what rsyslogd parses, not speed: a loaded test machine may take a while.
+    static let patience: Duration = .seconds(60)
+
     func message(_ text: String) -> SyslogMessage {
         SyslogMessage(severity: .warning, time: Date(timeIntervalSince1970: 1_800_000_000.25), hostname: "vault01", msgID: "reset_failed",
             fields: [("resource", "web \"01\"]"), ("account", "root")], text: text)
@@ -15,9 +18,9 @@ struct SyslogClientTests {
     func rfc5424(_ transport: SyslogSettings.Transport) async throws {
         let text = "admin:10.0.0.5 reset_failed 2027-01-15T08:00:00Z failure vault01 web01:root:\(UUID().uuidString)"
         let s = SyslogSettings(host: "127.0.0.1", port: transport == .udp ? SyslogServer.udpPort : SyslogServer.tcpPort, transport: transport,
-            format: .rfc5424, facility: "local3")
+            format: .rfc5424, facility: "local3", timeout: Self.patience)
         try await SyslogClient(s).send([message(text).rendered(s)])
-        let got = try #require(await SyslogServer.await(containing: text))
+        let got = try #require(await SyslogServer.await(containing: text, seconds: 60))
         #expect(got.version == "1")
         #expect(got.facility == "local3")
         #expect(got.severity == "warning")
@@ -33,11 +36,11 @@ struct SyslogClientTests {
     func rfc3164(_ transport: SyslogSettings.Transport) async throws {
         let text = "admin:10.0.0.5 password_changed 2027-01-15T08:00:00Z success vault01 web01:root:\(UUID().uuidString)"
         let s = SyslogSettings(host: "127.0.0.1", port: transport == .udp ? SyslogServer.udpPort : SyslogServer.tcpPort, transport: transport,
-            format: .rfc3164)
+            format: .rfc3164, timeout: Self.patience)
         let rendered = message(text).rendered(s, timeZone: TimeZone(identifier: "UTC")!)
         #expect(rendered.hasPrefix("<36>Jan 15 08:00:00 vault01 custody: "))
         try await SyslogClient(s).send([rendered])
-        let got = try #require(await SyslogServer.await(containing: text))
+        let got = try #require(await SyslogServer.await(containing: text, seconds: 60))
         #expect(got.version == "0")
         #expect(got.facility == "auth")
         #expect(got.host == "vault01")

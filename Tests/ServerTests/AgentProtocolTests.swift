@@ -123,8 +123,8 @@ import Testing
             let nonce = try #require(replayed?.0[HTTPField.Name(AgentWire.nonceHeader)!])
             let restarted = Custody(config: h.custody.config, store: h.custody.store, vault: h.custody.vault, logger: h.custody.logger,
                 now: { clock.now })
-            #expect(try await restarted.claimAgentNonce(a.id + ":" + nonce, at: clock.now.timeIntervalSince1970) == false)
-            #expect(try await restarted.claimAgentNonce(a.id + ":fresh", at: clock.now.timeIntervalSince1970))
+            #expect(try await restarted.agentAuth.claimAgentNonce(a.id + ":" + nonce, at: clock.now.timeIntervalSince1970) == false)
+            #expect(try await restarted.agentAuth.claimAgentNonce(a.id + ":fresh", at: clock.now.timeIntervalSince1970))
             #expect(try await api.call(.delete, "/agents/\(a.id)", token: admin).status == .noContent)
             #expect(try await send(api, "/poll", poll, as: a, at: clock.now).errorCode == "agent_revoked")
         }

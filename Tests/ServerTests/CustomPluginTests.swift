@@ -106,7 +106,7 @@ import Testing
             #expect((created.object["sha256"] as? String)?.count == 64, "\(created.text)")
             let lid = try #require(created.object["id"] as? String)
             try await api.call(.post, "/listeners/\(lid)/approve", token: admin2)
-            let plugin = try await api.harness.custody.store.read { db in try api.harness.custody.externalPlugin(named: "swiftcred", db) }
+            let plugin = try await api.harness.custody.externalPlugin(named: "swiftcred")
             let job = ResetJob(operation: .reset, resource: ["RESOURCENAME": "app"], account: ["LOGINNAME": "svc"],
                 currentPassword: Secret(L.old), newPassword: Secret(L.new), settings: ResetSettings(options: ["file": file]))
             try await plugin.verify(job)

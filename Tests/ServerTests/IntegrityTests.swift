@@ -61,14 +61,14 @@ import Testing
             try await api.call(.put, "/settings/integrity", token: admin, json: ["dailyAt": "01:00", "timeZone": "UTC"])
             #expect(try await api.call(.get, "/settings/integrity", token: admin).object["dailyAt"] as? String == "01:00")
             _ = try await host(api, admin, "nightly", port: 1)
-            #expect(try await h.custody.runDueIntegrity() == nil, "the first look only notes the time")
-            #expect(try await h.custody.runDueIntegrity() == nil, "00:30: not yet")
+            #expect(try await h.custody.integrity.runDue() == nil, "the first look only notes the time")
+            #expect(try await h.custody.integrity.runDue() == nil, "00:30: not yet")
             clock.advance(40 * 60)
-            #expect(try await h.custody.runDueIntegrity() != nil, "01:10: the nightly run")
-            #expect(try await h.custody.runDueIntegrity() == nil)
+            #expect(try await h.custody.integrity.runDue() != nil, "01:10: the nightly run")
+            #expect(try await h.custody.integrity.runDue() == nil)
             clock.advance(3 * 86400)
-            #expect(try await h.custody.runDueIntegrity() != nil, "after three missed nights, one run")
-            #expect(try await h.custody.runDueIntegrity() == nil)
+            #expect(try await h.custody.integrity.runDue() != nil, "after three missed nights, one run")
+            #expect(try await h.custody.integrity.runDue() == nil)
         }
     }
 }

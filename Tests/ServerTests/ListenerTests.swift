@@ -233,7 +233,7 @@ import Testing
             try await api.call(.put, "/listeners/\(id)", token: e.admin, json: ["name": "edited", "kind": "script",
                 "resourceTypes": ["Linux"], "script": "#!/bin/sh\n", "approver": "admin2"])
             try await api.call(.post, "/listeners/\(id)/approve", token: e.admin2)
-            await h.custody.runListener(run)
+            await h.custody.listenerRuns.run(run)
             let audited = try #require(try await Self.runs(api, count: 1).first)
             #expect(audited.0 == "failure" && audited.1.contains("skipped: the listener was edited"), "\(audited.1)")
             #expect(!FileManager.default.fileExists(atPath: e.dir + "/ran"))

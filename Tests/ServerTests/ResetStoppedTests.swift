@@ -19,10 +19,10 @@ import Testing
             let r = try await api.call(.put, "/resources/\(t.env.rid)/accounts/\(t.env.aid)/password", token: t.env.admin,
                 json: ["resetType": "remote", "newPassword": "Stopped-Pass-4321!"])
             let tid = try #require(r.object["taskId"] as? String, "\(r.text)")
-            let claimed = try await h.custody.claim(limit: 1, busyHosts: [:])
+            let claimed = try await h.custody.engine.claim(limit: 1, busyHosts: [:])
             let task = try #require(claimed.first { $0.id == tid })
             let custody = h.custody
-            let run = Task { await custody.execute(task) }
+            let run = Task { await custody.engine.execute(task) }
             for _ in 0..<250 where t.password == L.old { try await Task.sleep(for: .milliseconds(20)) }
             #expect(t.password == "Stopped-Pass-4321!", "the plugin changed the target")
             run.cancel()  // the server stops while the plugin has yet to answer
@@ -31,10 +31,10 @@ import Testing
             #expect(left.state == .running && left.phase == .changing && left.pendingSecretId != nil, "left as it was: \(left.state) \(left.phase) \(String(describing: left.resultCode)) \(String(describing: left.resultMessage))")
             #expect(try await t.answer(api)["password"] as? String == L.old, "nothing committed")
             #expect(try await t.account(api)["syncStatus"] as? String != "unreachable", "no verdict on the target")
-            #expect(try await h.custody.recoverInterrupted() == 1)
+            #expect(try await h.custody.engine.recoverInterrupted() == 1)
             let recovered = try #require(try await h.custody.store.read { db in try TaskRecord.fetchOne(db, key: tid) })
             #expect(recovered.state == .unknown && recovered.phase == .reconcile)
-            await h.custody.execute(recovered)
+            await h.custody.engine.execute(recovered)
             let done = try await api.call(.get, "/tasks/\(tid)", token: t.env.admin).object
             #expect(done["state"] as? String == "succeeded", "\(done)")
             #expect(try await t.holdsAWorkingPassword(api))

@@ -78,13 +78,13 @@ import Testing
             #expect(bad.errorCode == "invalid_schedule")
             try await api.call(.put, "/groups/\(gid)/rotation", token: admin, json: [
                 "schedule": ["kind": "days", "everyDays": 1, "at": "01:00", "timeZone": "UTC"], "passwordChoice": "unique"])
-            #expect(try await h.custody.runDueRotations().isEmpty, "not yet 01:00")
+            #expect(try await h.custody.rotationRuns.runDue().isEmpty, "not yet 01:00")
             clock.advance(35 * 60)
-            #expect(try await h.custody.runDueRotations().count == 1)
-            #expect(try await h.custody.runDueRotations().isEmpty, "once per occurrence")
+            #expect(try await h.custody.rotationRuns.runDue().count == 1)
+            #expect(try await h.custody.rotationRuns.runDue().isEmpty, "once per occurrence")
             clock.advance(5 * 86400)  // five missed days
-            #expect(try await h.custody.runDueRotations().count == 1, "a downtime's missed runs happen once")
-            #expect(try await h.custody.runDueRotations().isEmpty)
+            #expect(try await h.custody.rotationRuns.runDue().count == 1, "a downtime's missed runs happen once")
+            #expect(try await h.custody.rotationRuns.runDue().isEmpty)
             // Sessions expire with the test clock too: log in again.
             let login = try await api.call(.post, "/auth/login", json: ["username": "admin", "password": API.adminPassword])
             admin = try #require(login.object["token"] as? String)
@@ -95,9 +95,9 @@ import Testing
                 "schedule": ["kind": "days", "everyDays": 1, "at": "03:00", "timeZone": "UTC", "allowedHours": ["from": "08:00", "to": "09:00"]],
                 "passwordChoice": "unique"])
             clock.advance(86400 + 2 * 3600)  // 03:05 next day: due, but outside 08:00-09:00
-            #expect(try await h.custody.runDueRotations().isEmpty, "no change starts outside the allowed hours")
+            #expect(try await h.custody.rotationRuns.runDue().isEmpty, "no change starts outside the allowed hours")
             clock.advance(5 * 3600)  // 08:05
-            #expect(try await h.custody.runDueRotations().count == 1)
+            #expect(try await h.custody.rotationRuns.runDue().count == 1)
         }
     }
 
@@ -114,7 +114,7 @@ import Testing
         }
         // With the engine stopped, the 08:00 run queues its resets at 08:30; the window closes before any starts.
         clock.advance(40 * 60)
-        let run = try #require(try await h.custody.runDueRotations().first)
+        let run = try #require(try await h.custody.rotationRuns.runDue().first)
         clock.advance(3600)
         try await h.run { api in
             let report = try await api.finishedRun("/rotation-runs/\(run)", token: admin)
@@ -137,10 +137,10 @@ import Testing
             try await api.call(.patch, "/resources/\(rid)", token: admin, json: ["passwordPolicy": "OneDay"])
             try await api.call(.put, "/groups/\(gid)/rotation", token: admin, json: [
                 "schedule": ["kind": "never", "at": "01:00"], "passwordChoice": "unique", "resetOnExpiry": true])
-            #expect(try await h.custody.runExpiry().isEmpty, "fresh passwords")
+            #expect(try await h.custody.expiry.run().isEmpty, "fresh passwords")
             clock.advance(2 * 86400)
-            #expect(Set(try await h.custody.runExpiry()) == Set(ids))
-            #expect(try await h.custody.runExpiry().isEmpty, "an expiry is recorded once")
+            #expect(Set(try await h.custody.expiry.run()) == Set(ids))
+            #expect(try await h.custody.expiry.run().isEmpty, "an expiry is recorded once")
             let audited = try await h.custody.store.read { db in
                 try String.fetchAll(db, sql: "SELECT message FROM audit WHERE operation = 'password_expired'")
             }
@@ -156,7 +156,7 @@ import Testing
                 }
                 #expect(!stored.hasPrefix("Start-Pass-"), "the expired password was reset")
             }
-            #expect(try await h.custody.runExpiry().isEmpty, "a reset password is not expired")
+            #expect(try await h.custody.expiry.run().isEmpty, "a reset password is not expired")
         }
     }
 }

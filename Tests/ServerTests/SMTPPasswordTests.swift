@@ -28,7 +28,7 @@ import Testing
             try await save("mail.example.test", "custody", password: "Smtp-Secret-1")
             try await save("mail.example.test", "other")
             #expect(try await passwordSet() == false, "a new user name drops it")
-            let channels = try await api.harness.custody.store.read { db in try NotificationChannels.load(api.harness.custody.vault, db) }
+            let channels = try await api.harness.custody.notificationSettings.store.channels()
             #expect(channels.smtp?.password == nil)
         }
     }

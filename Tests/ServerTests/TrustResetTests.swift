@@ -204,7 +204,7 @@ import Testing
                 arguments: [Date().timeIntervalSince1970, a.id])
             return v
         }
-        try await c.finish(task, state: .failed, code: "authenticationFailed", message: "old password refused", sync: .outOfSync)
+        try await c.engine.finish(task, state: .failed, code: "authenticationFailed", message: "old password refused", sync: .outOfSync)
         let status = try await c.store.read { db in try String.fetchOne(db, sql: "SELECT syncStatus FROM accounts WHERE id = ?", arguments: [t.env.aid]) }
         #expect(status == "inSync", "the stale verify did not mark the account out of sync")
     }

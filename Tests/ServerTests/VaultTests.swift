@@ -102,7 +102,7 @@ import Testing
             let current = try await reopened.store.read { db in try reopened.secrets.current(account: aid, db) }
             #expect(current?.reveal() == pw)
         }
-        let smtp = try await reopened.store.read { db in try NotificationChannels.load(reopened.vault, db).smtp }
+        let smtp = try await reopened.notificationSettings.store.channels().smtp
         #expect(smtp?.password?.reveal() == "Smtp-Pass-1", "the sealed SMTP password follows the key")
     }
 }

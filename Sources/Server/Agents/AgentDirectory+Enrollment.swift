@@ -24,7 +24,7 @@ extension AgentDirectory {
         let token = Tokens.generate()
         let expires = now().addingTimeInterval(settings.enrollmentTokenDays * 86400)
         let conf = AgentPackageTemplates.agentConf.replacingOccurrences(of: "{{serverURL}}", with: serverURL)
-            .replacingOccurrences(of: "{{token}}", with: token).replacingOccurrences(of: "{{expires}}", with: Custody.stamp(expires))
+            .replacingOccurrences(of: "{{token}}", with: token).replacingOccurrences(of: "{{expires}}", with: Notice.stamp(expires))
         var tar = TarGz()
         tar.add("custody-agent/Agent.conf", Data(conf.utf8), mode: 0o600)
         tar.add("custody-agent/install.sh", Data(AgentPackageTemplates.installScript.utf8), mode: 0o755)
@@ -41,7 +41,7 @@ extension AgentDirectory {
             EnrollmentToken(digest: Tokens.hash(token), os: os, resourceId: resourceId, createdBy: p.username, createdAt: now(), expiresAt: expires),
             by: p, check: Self.manages,
             audit: AuditEvent(user: p.username, ip: ip, operation: "agent_package",
-                message: "\(os) bundle for \(serverURL), token valid until \(Custody.stamp(expires))"
+                message: "\(os) bundle for \(serverURL), token valid until \(Notice.stamp(expires))"
                     + (found ? "" : ", without the agent binary"), resourceId: resourceId))
         return bundle
     }

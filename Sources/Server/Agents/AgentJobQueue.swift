@@ -122,6 +122,6 @@ struct AgentJobService: AgentJobQueue {
     }
 
     static func describe(_ error: any Error) -> String {
-        (error as? StoreError)?.description ?? Custody.describe(error)
+        (error as? StoreError)?.description ?? ResetEngine.describe(error)
     }
 }

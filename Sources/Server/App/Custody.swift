@@ -27,6 +27,8 @@ struct Custody: Sendable {
     let identity: IdentityService
     /// User administration.
     let users: UserDirectory
+    /// User groups.
+    let userGroups: UserGroupService
     /// Static resource groups.
     let groups: GroupService
     /// Password policies, resource types and password settings.
@@ -43,12 +45,31 @@ struct Custody: Sendable {
     let accounts: AccountService
     /// Groups' rotation schedules.
     let rotations: RotationSchedules
-    /// Agent request nonces within the replay window; read back from `agentNonces` on first use after a start.
-    let agentNonces = NonceCache(window: 2 * AgentWire.maxSkew)
+    /// Signed agent requests.
+    let agentAuth: AgentAuthenticator
+    /// Accounts agents report.
+    let accountSync: AccountSync
     /// Poked after each commit that changed a task (GRDB observation): `GET /tasks/{id}?wait=` waits on it.
     let taskChanged = TaskSignal()
     let agentJobs: AgentJobService
+    /// Group rotations, the integrity check and expiry.
+    let rotationRuns: RotationRuns
+    let integrity: IntegrityChecks
+    let expiry: ExpiryCheck
+    /// Listeners and custom plugins (administration), and their runs.
+    let listeners: ListenerService
+    let listenerRuns: ListenerRuns
+    /// Adding accounts with their first password (one, or a CSV line).
+    let accountCreation: AccountCreation
+    /// Resources' reset configurations.
+    let resetConfigs: ResetConfigService
+    /// Reading and changing passwords in the vault.
+    let passwords: PasswordService
+    /// Queue, claim, run, reconcile and commit resets and verifies.
+    let engine: ResetEngine
     let delivery: NotificationDelivery
+    /// Notification channels, rules, templates and the outbox list.
+    let notificationSettings: NotificationSettingsService
     private let taskObservation: AnyDatabaseCancellable
 
     init(config: ServerConfiguration, store: Store, vault: Vault, logger: Logger, now: @escaping @Sendable () -> Date = Date.init,
@@ -70,6 +91,7 @@ struct Custody: Sendable {
             settings: .init(bcryptCost: config.bcryptCost, sessionHours: config.sessionHours, lockoutThreshold: config.lockoutThreshold,
                 lockoutWindowMinutes: config.lockoutWindowMinutes),
             now: now, logger: logger)
+        userGroups = UserGroupService(store: store.userGroups, authorizer: Authorizer())
         users = UserDirectory(store: store.users, authorizer: Authorizer(), bcryptCost: config.bcryptCost, now: now)
         groups = GroupService(store: store.groups, authorizer: Authorizer(), now: now)
         policies = PolicyService(store: store.policies, authorizer: Authorizer(), dialects: plugins.dialects)
@@ -79,12 +101,41 @@ struct Custody: Sendable {
         accounts = AccountService(store: store.accounts, authorizer: Authorizer())
         rotations = RotationSchedules(store: store.rotations, authorizer: Authorizer(), now: now)
         taskObservation = DatabaseRegionObservation(tracking: Table("tasks")).start(in: store.db, onError: { _ in }) {
-            [taskChanged] _ in taskChanged.poke()
+            [taskChanged, taskSignal] _ in
+            taskChanged.poke()
+            taskSignal.poke()
         }
+        agentAuth = AgentAuthenticator(agents: store.agents, nonces: NonceCache(window: 2 * AgentWire.maxSkew), now: now)
+        accountSync = AccountSync(store: store.accounts, now: now)
         agentJobs = AgentJobService(jobs: store.agentJobs, agents: store.agents,
             settings: .init(queueSeconds: config.agentQueueSeconds, offerSeconds: config.agentOfferSeconds, leaseSeconds: config.agentLeaseSeconds),
             hub: agentHub, now: now)
-        delivery = NotificationDelivery(outbox: store.outbox, channels: { [store, vault] in try await store.read { db in try NotificationChannels.load(vault, db) } },
+        let tasks = SQLiteTaskStore(db: store.db, secrets: SecretStore(vault: vault, historyDepth: config.passwordHistoryDepth),
+            notices: SQLiteNotices(vault: vault, now: now, queued: { [notifySignal] in notifySignal.poke() }),
+            listeners: SQLiteListenerQueue(vault: vault, now: now, queued: { [listenerSignal] in listenerSignal.poke() }))
+        accountCreation = AccountCreation(store: SQLiteAccountCreationStore(db: store.db, secrets: tasks.secrets), authorizer: Authorizer(), now: now)
+        resetConfigs = ResetConfigService(store: SQLiteResetConfigStore(db: store.db), authorizer: Authorizer())
+        passwords = PasswordService(store: SQLitePasswordStore(db: store.db, secrets: tasks.secrets, notices: tasks.notices,
+            listeners: tasks.listeners), audit: auditTrail, authorizer: Authorizer(), now: now)
+        let programs = ListenerPrograms(vault: vault, workRoot: config.resolvedListenerWorkDir, outputLimit: config.listenerOutputBytes)
+        let targets = ResetTargets(plugins: plugins, agentJobs: agentJobs, listenerProgram: programs.program)
+        let runs = SQLiteRunStore(db: store.db, secrets: tasks.secrets, notices: tasks.notices, queued: { [taskSignal] in taskSignal.poke() })
+        rotationRuns = RotationRuns(store: runs, authorizer: Authorizer(), targets: targets, signal: taskSignal, now: now)
+        integrity = IntegrityChecks(store: runs, authorizer: Authorizer(), targets: targets, signal: taskSignal, now: now)
+        expiry = ExpiryCheck(store: runs, targets: targets, signal: taskSignal, now: now)
+        let listenerStore = SQLiteListenerStore(db: store.db, notices: tasks.notices)
+        listeners = ListenerService(store: listenerStore, authorizer: Authorizer(), vault: vault, defaultTimeout: config.listenerTimeoutSeconds,
+            now: now)
+        listenerRuns = ListenerRuns(store: listenerStore, vault: vault, programs: programs, logger: logger)
+        engine = ResetEngine(store: tasks, audit: auditTrail, authorizer: Authorizer(),
+            targets: targets,
+            settings: .init(maxAttempts: config.resetMaxAttempts, retrySeconds: config.resetRetrySeconds, reconcileRetries: config.reconcileRetries,
+                reconcileSlowSeconds: config.reconcileSlowSeconds, perHostLimit: config.resetPerHostLimit),
+            faults: self.faults, signal: taskSignal, now: now, logger: logger)
+        let channels = SQLiteNotificationSettingsStore(db: store.db, vault: vault)
+        notificationSettings = NotificationSettingsService(store: channels, outbox: store.outbox, audit: auditTrail, authorizer: Authorizer(),
+            now: now)
+        delivery = NotificationDelivery(outbox: store.outbox, channels: { try await channels.channels() },
             attempts: config.notificationAttempts, logger: logger, now: now)
         agentDirectory = AgentDirectory(agents: store.agents, bindings: store.agentBindings, jobs: agentJobs, authorizer: Authorizer(),
             settings: .init(enrollmentTokenDays: config.enrollmentTokenDays, scheduleInterval: config.agentScheduleInterval,

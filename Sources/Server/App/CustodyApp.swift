@@ -40,7 +40,7 @@ enum CustodyApp {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: OpenAPI.json(table.entries))))
         }
         do {
-            try WebConsole(custody: custody, api: WebAPI(table: table)).register(router)
+            try WebConsole(custody: custody).register(router)
         } catch {
             custody.logger.error("the web console is off", metadata: ["reason": "\(error)"])
         }

@@ -20,6 +20,12 @@ struct AccountService: Sendable {
         return a
     }
 
+    /// Which of `operations` the caller may do on the account (the console's buttons).
+    func allowed(_ operations: [Operation], on accountID: String, of resourceID: String, by p: Principal) async throws -> Set<Operation> {
+        guard let have = try await store.permission(on: accountID, of: resourceID, visibleTo: p) else { return [] }
+        return Set(operations.filter { (try? authorizer.check(p, $0, effective: have, isObject: true)) != nil })
+    }
+
     func update(_ accountID: String, of resourceID: String, _ b: AccountPatchBody, by p: Principal, ip: String) async throws -> AccountRecord {
         try b.validate()
         let check = authorizer.on(p, .updateAccount)

@@ -36,6 +36,12 @@ struct ResourceService: Sendable {
         return entry
     }
 
+    /// Which of `operations` the caller may do on the resource (the console's buttons).
+    func allowed(_ operations: [Operation], on id: String, by p: Principal) async throws -> Set<Operation> {
+        guard let (_, have) = try await store.resource(id, visibleTo: p, viaAccounts: false) else { return [] }
+        return Set(operations.filter { (try? authorizer.check(p, $0, effective: have, isObject: true)) != nil })
+    }
+
     func update(_ id: String, _ b: ResourcePatchBody, by p: Principal, ip: String) async throws -> ResourceEntry {
         try b.validate()
         let at = now()

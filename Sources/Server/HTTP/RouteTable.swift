@@ -17,8 +17,6 @@ final class RouteTable: @unchecked Sendable {
     typealias Handler = @Sendable (inout Request, AppContext) async throws -> Response
 
     private(set) var entries: [Entry] = []
-    /// The authenticated handlers by "METHOD /path", for the console to call as its visitor.
-    private(set) var handlers: [String: Handler] = [:]
     private let open: RouterGroup<AppContext>
     private let secured: RouterGroup<AppContext>
     let prefix: String
@@ -36,7 +34,6 @@ final class RouteTable: @unchecked Sendable {
         entries.append(Entry(method: method, path: prefix + path, summary: summary, bodyFields: body?.fields ?? [],
             requiredFields: body?.required ?? [], authenticated: authenticated))
         let group = authenticated ? secured : open
-        if authenticated { handlers["\(method.rawValue) \(path)"] = handler }
         group.on(RouterPath(path), method: method) { request, context in
             var request = request
             return try await handler(&request, context)

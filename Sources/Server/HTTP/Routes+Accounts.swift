@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Hummingbird
 import Shared
 
@@ -63,7 +62,7 @@ extension Routes {
         t.add(.post, "/resources/:rid/accounts", "Add an account with its password (manage on the resource)", body: AccountBody.self) { req, ctx in
             let p = try ctx.caller()
             let b = try await req.decodeStrict(AccountBody.self, limit: custody.config.maxBodyBytes)
-            let a = try await custody.addAccount(rid: try ctx.param("rid"), b, by: p, ip: ctx.remoteIP)
+            let a = try await custody.accountCreation.add(rid: try ctx.param("rid"), b, by: p, ip: ctx.remoteIP)
             return try Reply.json(AccountView(a), status: .created)
         }
         t.add(.get, "/resources/:rid/accounts", "List a resource's accounts you can see (never passwords; ?syncStatus=)") { req, ctx in
@@ -89,33 +88,5 @@ extension Routes {
             return Reply.noContent()
         }
         passwords(t)
-    }
-}
-
-extension Custody {
-    /// Adds an account to a resource `p` manages (validated body), audited.
-    func addAccount(rid: String, _ b: AccountBody, by p: Principal, ip: String) async throws -> AccountRecord {
-        try await store.write { db -> AccountRecord in
-            let (r, _) = try Catalog.resource(rid, p, .createAccount, authorizer, db)
-            let a = try createAccount(in: r, loginName: b.loginName, password: Secret(b.password),
-                description: b.description, notes: b.notes, customFields: b.customFields ?? [:], by: p.username, db)
-            try AuditLog.append(AuditEvent(user: p.username, ip: ip, operation: "create_account",
-                resource: r.name, account: a.loginName, resourceId: r.id, accountId: a.id), in: db)
-            return a
-        }
-    }
-
-    /// Inserts an account and its first password. The caller audits and checks access.
-    func createAccount(in r: ResourceRecord, loginName: String, password: Secret, description: String?, notes: String?,
-        customFields: [String: String], by user: String, _ db: Database) throws -> AccountRecord
-    {
-        if try AccountRecord.filter(Column("resourceId") == r.id && Column("loginName") == loginName).fetchCount(db) > 0 {
-            throw APIError.conflict("resource '\(r.name)' already has an account '\(loginName)'")
-        }
-        let a = AccountRecord(id: newID(), resourceId: r.id, loginName: loginName, description: description, notes: notes,
-            customFields: customFields, syncStatus: .neverChecked, lastVerifiedAt: nil, lastChangedAt: now(), createdAt: now())
-        try a.insert(db)
-        try secrets.setCurrent(password, account: a.id, by: user, at: now(), db)
-        return a
     }
 }

@@ -72,7 +72,7 @@ extension Routes {
     func agentProtocol(_ g: RouterGroup<AppContext>) {
         g.post("/enroll") { req, _ -> Response in
             var req = req
-            let body = try await custody.readAgentBody(&req)
+            let body = try await custody.agentAuth.readAgentBody(&req)
             guard let e = try? JSONDecoder().decode(EnrollRequest.self, from: body) else {
                 throw APIError.badRequest("malformed_json", "the body is not an enrollment request")
             }
@@ -85,26 +85,24 @@ extension Routes {
         }
         g.post("/poll") { req, _ -> Response in
             var req = req
-            let signed = try await custody.authenticateAgent(&req)
+            let signed = try await custody.agentAuth.authenticateAgent(&req)
             guard let poll = try? JSONDecoder().decode(PollRequest.self, from: signed.body) else {
                 throw APIError.badRequest("malformed_json", "the body is not a poll request")
             }
             let id = signed.agent.id
-            if let accounts = poll.accounts { try await custody.syncAgentAccounts(signed.agent, accounts) }
+            if let accounts = poll.accounts { try await custody.accountSync.sync(signed.agent, accounts) }
             var jobs = try await custody.agentJobs.offer(id)
             if jobs.isEmpty && poll.wait > 0 {
                 let wait = Duration.seconds(min(poll.wait, custody.config.agentLongPollSeconds))
                 try? await cancelWhenGracefulShutdown { await custody.agentHub.signal(id).wait(timeout: wait) }
                 jobs = try await custody.agentJobs.offer(id)
             }
-            if poll.version != signed.agent.version {
-                try await custody.store.agents.setVersion(agentID: id, poll.version)
-            }
+            try await custody.agentAuth.noteVersion(poll.version, of: signed.agent)
             return try Reply.json(PollResponse(jobs: jobs))
         }
         g.post("/jobs/:id/renew") { req, ctx -> Response in
             var req = req
-            let signed = try await custody.authenticateAgent(&req)
+            let signed = try await custody.agentAuth.authenticateAgent(&req)
             guard let lease = try? JSONDecoder().decode(LeaseRequest.self, from: signed.body) else {
                 throw APIError.badRequest("malformed_json", "the body is not a lease request")
             }
@@ -115,7 +113,7 @@ extension Routes {
         }
         g.post("/jobs/:id/result") { req, ctx -> Response in
             var req = req
-            let signed = try await custody.authenticateAgent(&req)
+            let signed = try await custody.agentAuth.authenticateAgent(&req)
             guard let result = try? JSONDecoder().decode(ResultRequest.self, from: signed.body) else {
                 throw APIError.badRequest("malformed_json", "the body is not a result")
             }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Hummingbird
 import Shared
 
@@ -47,7 +46,7 @@ extension Routes {
                 var v: [String: String] = [:]
                 for (k, f) in zip(header, fields) where !f.isEmpty { v[k] = f }
                 do {
-                    let msg = try await custody.importLine(v, p, ip: ctx.remoteIP, line: lineNo)
+                    let msg = try await custody.accountCreation.importLine(v, by: p, ip: ctx.remoteIP, line: lineNo)
                     results.append(.init(line: lineNo, outcome: "success", message: msg))
                 } catch let e as any APIFailure {
                     results.append(.init(line: lineNo, outcome: "failure", message: e.message))
@@ -63,51 +62,6 @@ extension Routes {
             struct Out: Encodable { let imported: Int; let failed: Int; let results: [LineResult] }
             let ok = results.filter { $0.outcome == "success" }.count
             return try Reply.json(Out(imported: ok, failed: results.count - ok, results: results))
-        }
-    }
-}
-
-extension Custody {
-    /// One CSV line: finds or creates the resource, then adds the account. Audited on success.
-    func importLine(_ v: [String: String], _ p: Principal, ip: String, line: Int) async throws -> String {
-        guard let rname = v["resourcename"], let aname = v["accountname"] else {
-            throw APIError.badRequest("missing_field", "resourceName and accountName are required")
-        }
-        try Validate.name(rname, field: "resourceName")
-        try Validate.name(aname, field: "accountName")
-        try Validate.hostName(v["dnsname"] ?? rname)
-        for k in ["description", "department", "location", "url", "accountdescription", "notes"] { try Validate.text(v[k], field: k) }
-        if let pw = v["password"] { try Validate.password(pw) }
-        return try await store.write { db in
-            var created = false
-            var r = try ResourceRecord.filter(Column("name") == rname).fetchOne(db)
-            if let existing = r {
-                guard let have = try Access.onResource(existing, p, db), have >= .manage else {
-                    throw APIError.forbidden("resource '\(rname)' exists and you do not manage it")
-                }
-            } else {
-                let type = v["type"] ?? "Generic"
-                try Catalog.requireType(type, db)
-                let rec = ResourceRecord(id: newID(), name: rname, dnsName: v["dnsname"] ?? rname, type: type,
-                    description: v["description"], department: v["department"], location: v["location"], url: v["url"],
-                    customFields: [:], passwordPolicy: nil, ownerId: p.userID, createdAt: now(), updatedAt: now())
-                try rec.insert(db)
-                r = rec
-                created = true
-            }
-            let res = r!
-            let password: Secret
-            if let given = v["password"] { password = Secret(given) } else {
-                do { password = try PasswordGenerator().generate(for: try Catalog.effectivePolicy(for: res, db), loginName: aname) } catch let e as PasswordGenerator.Failure {
-                    throw APIError.badRequest("policy_unusable", e.description)
-                }
-            }
-            let a = try createAccount(in: res, loginName: aname, password: password, description: v["accountdescription"],
-                notes: v["notes"], customFields: [:], by: p.username, db)
-            let msg = (created ? "created resource and " : "") + "added account" + (v["password"] == nil ? " (password generated)" : "")
-            try AuditLog.append(AuditEvent(user: p.username, ip: ip, operation: "import_line", resource: res.name, account: a.loginName,
-                message: "line \(line): \(msg)", resourceId: res.id, accountId: a.id), in: db)
-            return msg
         }
     }
 }

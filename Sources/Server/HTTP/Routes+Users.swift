@@ -90,55 +90,22 @@ extension Routes {
             let p = try ctx.caller()
             try custody.authorizer.check(p, .manageUserGroups)
             let body = try await req.decodeStrict(UserGroupBody.self, limit: custody.config.maxBodyBytes)
-            try Self.refuseSelfMembership(body.members ?? [], p)
-            let id = newID()
-            try await Self.members {
-                try await custody.store.userGroups.create(id: id, name: body.name, members: body.members ?? [],
-                    audit: AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "create_user_group", message: "group \(body.name)"))
-            }
+            let id = try await custody.userGroups.create(name: body.name, members: body.members ?? [], by: p, ip: ctx.remoteIP)
             return try Reply.json(["id": id, "name": body.name], status: .created)
         }
         t.add(.get, "/user-groups", "List user groups (administrators: all; others: their own)") { _, ctx in
-            let p = try ctx.caller()
-            let everything = p.role == .administrator || p.superAdmin
-            return try Reply.json(try await custody.store.userGroups.groups(memberOf: everything ? nil : p.userID))
+            try Reply.json(try await custody.userGroups.groups(visibleTo: try ctx.caller()))
         }
         t.add(.put, "/user-groups/:gid/members", "Replace a user group's members (administrators)", body: MembersBody.self) { req, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .manageUserGroups)
-            let gid = try ctx.param("gid")
             let body = try await req.decodeStrict(MembersBody.self, limit: custody.config.maxBodyBytes)
-            try Self.refuseSelfMembership(body.members, p)
-            let found = try await Self.members {
-                try await custody.store.userGroups.setMembers(gid, body.members, audit: AuditEvent(user: p.username, ip: ctx.remoteIP,
-                    operation: "update_user_group", message: "group \(gid): \(body.members.joined(separator: ","))"))
-            }
-            guard found else { throw APIError.notFound("user group") }
+            try await custody.userGroups.setMembers(try ctx.param("gid"), body.members, by: p, ip: ctx.remoteIP)
             return Reply.noContent()
         }
         t.add(.delete, "/user-groups/:gid", "Delete a user group and its shares (administrators)") { _, ctx in
-            let p = try ctx.caller()
-            try custody.authorizer.check(p, .manageUserGroups)
-            let gid = try ctx.param("gid")
-            let event = AuditEvent(user: p.username, ip: ctx.remoteIP, operation: "delete_user_group", message: "group \(gid)")
-            guard try await custody.store.userGroups.delete(gid, audit: event) else { throw APIError.notFound("user group") }
+            try await custody.userGroups.delete(try ctx.param("gid"), by: try ctx.caller(), ip: ctx.remoteIP)
             return Reply.noContent()
-        }
-    }
-
-    /// A store's refusal of a group's name or members, as the API says it.
-    static func members<T>(_ body: () async throws -> T) async throws -> T {
-        do { return try await body() } catch let e as StoreError where e.code == .notFound {
-            throw APIError.badRequest("unknown_user", e.message)
-        } catch let e as StoreError where e.code == .conflict {
-            throw APIError.conflict(e.message)
-        }
-    }
-
-    /// Joining a group that may hold shares would be a way around sharing; a super-administrator may.
-    static func refuseSelfMembership(_ members: [String], _ p: Principal) throws {
-        if !p.superAdmin && members.contains(where: { $0.lowercased() == p.username.lowercased() }) {
-            throw APIError.forbidden("you cannot add yourself to a user group")
         }
     }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import ResetPlugins
-import GRDB
 
 /// The body of `POST /listeners` and `PUT /listeners/{id}`.
 struct ListenerBody: APIBody {
@@ -68,9 +67,8 @@ struct ListenerBody: APIBody {
     }
 
     func record(id: String, revision: Int, author: Principal, created: Date, now: Date, vault: Vault, defaultTimeout: Double,
-        hash: String?, _ db: Database) throws -> ListenerRecord
+        hash: String?, approver approverRow: UserRecord?) throws -> ListenerRecord
     {
-        let approverRow = try UserRecord.filter(Column("id") == approver || Column("username") == approver).fetchOne(db)
         guard let a = approverRow, a.role == .administrator else {
             throw DomainError.invalid("invalid_approver", "the approver must be an existing administrator")
         }

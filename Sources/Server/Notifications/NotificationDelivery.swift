@@ -49,7 +49,7 @@ struct NotificationDelivery: Sendable {
     }
 
     private func failed(_ n: OutboxEntry, _ error: any Error) async throws {
-        let reason = (error as? NotifyError)?.description ?? Custody.describe(error)
+        let reason = (error as? NotifyError)?.description ?? ResetEngine.describe(error)
         let tried = n.attempts + 1
         let giveUp = tried >= attempts
         let next = now().addingTimeInterval(min(60 * pow(2, Double(tried - 1)), 3600))

@@ -8,7 +8,7 @@ struct NotificationSender: Service {
     func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do { try await custody.delivery.deliverDue() } catch {
-                custody.logger.error("notification delivery stopped a round", metadata: ["error": "\(Custody.describe(error))"])
+                custody.logger.error("notification delivery stopped a round", metadata: ["error": "\(ResetEngine.describe(error))"])
             }
             await cancelWhenGracefulShutdown { await custody.notifySignal.wait(timeout: tick) }
         }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Notify
 import Shared
 
@@ -76,40 +75,18 @@ struct NotificationChannels: Sendable {
     var accessURL: String?
     var serverName: String
 
-    static let key = "notify.settings"
-    static let passwordKey = "smtpPassword"
-    static let passwordIdentity = "custody.notify.smtp-password.v1"
-
-    static func load(_ vault: Vault, _ db: Database) throws -> NotificationChannels {
-        let body = try Settings.get(key, db).flatMap { try? JSONDecoder.api.decode(NotificationSettingsBody.self, from: Data($0.utf8)) }
-        var out = NotificationChannels(accessURL: body?.accessURL, serverName: body?.serverName ?? ProcessInfo.processInfo.hostName)
+    /// The channels `body` describes, with the SMTP password opened.
+    init(_ body: NotificationSettingsBody?, password: Secret?) {
+        accessURL = body?.accessURL
+        serverName = body?.serverName ?? ProcessInfo.processInfo.hostName
         if let s = body?.smtp {
-            let sealed = try Data.fetchOne(db, sql: "SELECT value FROM vaultMeta WHERE key = ?", arguments: [passwordKey])
             let security = s.security ?? .starttls
-            out.smtp = SMTPSettings(host: s.host, port: s.port ?? (security == .tls ? 465 : 587), security: security, username: s.username,
-                password: try sealed.map { try vault.openSecret($0, identity: passwordIdentity) }, from: s.from,
-                heloName: out.serverName, caFile: s.caFile, timeout: .seconds(s.timeoutSeconds ?? 30))
+            smtp = SMTPSettings(host: s.host, port: s.port ?? (security == .tls ? 465 : 587), security: security, username: s.username,
+                password: password, from: s.from, heloName: serverName, caFile: s.caFile, timeout: .seconds(s.timeoutSeconds ?? 30))
         }
         if let s = body?.syslog {
-            out.syslog = SyslogSettings(host: s.host, port: s.port ?? 514, transport: s.transport ?? .udp, format: s.format ?? .rfc5424,
+            syslog = SyslogSettings(host: s.host, port: s.port ?? 514, transport: s.transport ?? .udp, format: s.format ?? .rfc5424,
                 facility: s.facility ?? "auth")
-        }
-        return out
-    }
-
-    /// Saves `body`; the password goes to the vault, sealed.
-    static func save(_ body: NotificationSettingsBody, _ vault: Vault, _ db: Database) throws {
-        let previous = try Settings.get(key, db).flatMap { try? JSONDecoder.api.decode(NotificationSettingsBody.self, from: Data($0.utf8)) }?.smtp
-        // A stored password is for one server and one user: it never follows a new host or user name.
-        let moved = previous?.host.lowercased() != body.smtp?.host.lowercased() || previous?.username != body.smtp?.username
-        var stored = body
-        stored.smtp?.password = nil
-        try Settings.set(key, String(decoding: try JSONEncoder.api.encode(stored), as: UTF8.self), db)
-        if let password = body.smtp?.password {
-            try db.execute(sql: "INSERT INTO vaultMeta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                arguments: [passwordKey, try vault.seal(password, identity: passwordIdentity)])
-        } else if body.smtp?.username == nil || moved {
-            try db.execute(sql: "DELETE FROM vaultMeta WHERE key = ?", arguments: [passwordKey])
         }
     }
 
@@ -138,8 +115,8 @@ struct NotificationChannels: Sendable {
         var serverName: String
     }
 
-    static func view(_ vault: Vault, _ db: Database) throws -> View {
-        let c = try load(vault, db)
+    var view: View {
+        let c = self
         return View(
             smtp: c.smtp.map { s in
                 View.SMTP(host: s.host, port: s.port, security: s.security, username: s.username, passwordSet: s.password != nil, from: s.from,

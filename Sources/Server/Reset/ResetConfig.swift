@@ -93,11 +93,6 @@ struct ResetConfig: Codable, Sendable, Equatable, APIBody {
         json.flatMap { try? JSONDecoder.api.decode(ResetConfig.self, from: Data($0.utf8)) }
     }
 
-    /// The resource's stored config, if any.
-    static func stored(for resourceID: String, _ db: Database) throws -> ResetConfig? {
-        decode(try String.fetchOne(db, sql: "SELECT json FROM resetConfigs WHERE resourceId = ?", arguments: [resourceID]))
-    }
-
     /// The plugin settings this config describes (the host key as pinned now).
     var settings: ResetSettings {
         var s = ResetSettings()

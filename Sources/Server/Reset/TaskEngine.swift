@@ -5,12 +5,16 @@ import ServiceLifecycle
 /// Runs queued tasks: a bounded worker pool with a per-host limit; agent tasks wait apart (parked
 /// on their agent, holding no worker). At start it recovers tasks a
 /// crash interrupted. On graceful shutdown it stops claiming and lets running tasks finish.
+/// It is woken by every committed change to the tasks (GRDB observation) and by each task's end;
+/// `tick` paces it while tasks wait for a later time (retries, reconcile back-off), and with no
+/// task at all it only wakes every `idle` for the agent-job sweep.
 struct TaskEngine: Service {
     let custody: Custody
     var tick: Duration = .seconds(1)
+    var idle: Duration = .seconds(30)
 
     func run() async throws {
-        let recovered = try await custody.recoverInterrupted()
+        let recovered = try await custody.engine.recoverInterrupted()
         if recovered > 0 { custody.logger.notice("reconciling interrupted tasks", metadata: ["count": "\(recovered)"]) }
         // No task waits on an agent job yet: what a stopped server left is ended (its reset reconciles).
         let orphans = try await custody.agentJobs.sweep(all: true)
@@ -20,13 +24,13 @@ struct TaskEngine: Service {
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 let (running, agentRunning, hosts) = load.snapshot
-                let claimed = (try? await custody.claim(limit: custody.config.resetWorkers - running,
+                let claimed = (try? await custody.engine.claim(limit: custody.config.resetWorkers - running,
                     agentLimit: custody.config.agentTaskLimit - agentRunning, busyHosts: hosts)) ?? []
                 for task in claimed {
                     let agent = task.via == "agent"
                     load.start(task.host, agent: agent)
                     group.addTask {
-                        await custody.execute(task)
+                        await custody.engine.execute(task)
                         load.finish(task.host, agent: agent)
                         custody.taskSignal.poke()
                     }
@@ -35,7 +39,9 @@ struct TaskEngine: Service {
                     lastSweep = ContinuousClock.now
                     _ = try? await custody.agentJobs.sweep()
                 }
-                await custody.taskSignal.wait(timeout: tick)
+                let work = (try? await custody.engine.store.hasWork()) ?? true
+                // A graceful shutdown ends the wait at once, not after it.
+                await cancelWhenGracefulShutdown { await custody.taskSignal.wait(timeout: work ? tick : idle) }
             }
         }
     }

@@ -2,7 +2,7 @@ import Foundation
 import ServiceLifecycle
 
 /// Starts the rotations and the integrity check that are due, and records expired passwords. Decisions use `Custody.now` (a test
-/// clock in tests, which call `runDueRotations` and `runDueIntegrity` directly); `tick` only says
+/// clock in tests, which call `RotationRuns.runDue` and `IntegrityChecks.runDue` directly); `tick` only says
 /// how often to look.
 struct Scheduler: Service {
     let custody: Custody
@@ -15,13 +15,13 @@ struct Scheduler: Service {
         var lastExpiry: Date? = nil
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                let started = try await custody.runDueRotations()
+                let started = try await custody.rotationRuns.runDue()
                 if !started.isEmpty { custody.logger.notice("scheduled rotations started", metadata: ["runs": "\(started.count)"]) }
-                try await custody.sendRotationNotices()
-                if let run = try await custody.runDueIntegrity() { custody.logger.notice("nightly integrity check started", metadata: ["run": "\(run)"]) }
+                try await custody.rotationRuns.sendNotices()
+                if let run = try await custody.integrity.runDue() { custody.logger.notice("nightly integrity check started", metadata: ["run": "\(run)"]) }
                 if lastExpiry.map({ custody.now().timeIntervalSince($0) >= expiryEvery }) ?? true {
                     lastExpiry = custody.now()
-                    let expired = try await custody.runExpiry()
+                    let expired = try await custody.expiry.run()
                     if !expired.isEmpty { custody.logger.notice("passwords expired", metadata: ["count": "\(expired.count)"]) }
                 }
             } catch {

@@ -208,6 +208,17 @@ enum Migrations {
             }
             // Text that is no date stays, and the store refuses to read it as a time.
         }
+        m.registerMigration("v17-listener-times") { db in
+            // Listeners and their runs were written with GRDB's date text; every stored time is seconds now.
+            for (table, columns) in [("listeners", ["approvedAt", "createdAt", "updatedAt"]), ("listenerRuns", ["createdAt"])] {
+                for column in columns {
+                    try db.execute(sql: """
+                        UPDATE \(table) SET \(column) = (julianday(\(column)) - 2440587.5) * 86400.0
+                        WHERE typeof(\(column)) = 'text' AND julianday(\(column)) IS NOT NULL
+                        """)
+                }
+            }
+        }
         return m
     }
 }

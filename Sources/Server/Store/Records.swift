@@ -101,3 +101,5 @@ extension TokenRecord: EpochDates {}
 extension ResourceRecord: EpochDates {}
 extension AccountRecord: EpochDates {}
 extension GroupRecord: EpochDates {}
+extension ListenerRecord: EpochDates {}
+extension ListenerRunRecord: EpochDates {}

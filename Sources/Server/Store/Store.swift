@@ -37,6 +37,7 @@ struct Store: Sendable {
     var shares: any ShareStore { SQLiteShareStore(db: db) }
     var accounts: any AccountStore { SQLiteAccountStore(db: db) }
     var rotations: any RotationStore { SQLiteRotationStore(db: db) }
+    var vaultRecords: any VaultStore { SQLiteVaultStore(db: db) }
 
     func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
         try await db.read(body)

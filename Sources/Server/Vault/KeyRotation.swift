@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// `custody key rotate`: re-encrypts every sealed value under a new key.
 /// 1. The new key is written and fsync'd as `KEY.new`.
@@ -27,45 +26,8 @@ struct KeyRotation {
         if failAt == .newKeyWritten { throw Injected() }
         let newVault = Vault(masterKey: next)
         let failMid = failAt == .midReencrypt
-        let count = try store.db.writeWithoutTransaction { db -> Int in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-            defer { try? db.execute(sql: "PRAGMA synchronous = NORMAL") }
-            var n = 0
-            try db.inTransaction {
-                let rows = try Row.fetchAll(db, sql: "SELECT id, accountId, sealed FROM secrets")
-                for row in rows {
-                    let identity = Vault.secretIdentity(secretID: row["id"], accountID: row["accountId"])
-                    let sealed = try newVault.seal(try current.open(row["sealed"], identity: identity), identity: identity)
-                    try db.execute(sql: "UPDATE secrets SET sealed = ? WHERE id = ?", arguments: [sealed, row["id"]])
-                    n += 1
-                    if failMid && n == max(1, rows.count / 2) { throw Injected() }
-                }
-                for row in try Row.fetchAll(db, sql: "SELECT id, revision, sealedScript FROM listeners WHERE sealedScript IS NOT NULL") {
-                    let identity = Vault.listenerIdentity(id: row["id"], revision: row["revision"])
-                    let sealed = try newVault.seal(try current.open(row["sealedScript"], identity: identity), identity: identity)
-                    try db.execute(sql: "UPDATE listeners SET sealedScript = ? WHERE id = ?", arguments: [sealed, row["id"]])
-                }
-                for row in try Row.fetchAll(db, sql: "SELECT id, sealedSecrets FROM listenerRuns") {
-                    let identity = Vault.listenerRunIdentity(id: row["id"])
-                    let sealed = try newVault.seal(try current.open(row["sealedSecrets"], identity: identity), identity: identity)
-                    try db.execute(sql: "UPDATE listenerRuns SET sealedSecrets = ? WHERE id = ?", arguments: [sealed, row["id"]])
-                }
-                for row in try Row.fetchAll(db, sql: "SELECT userId, sealed FROM totp") {
-                    let identity = IdentityService.totpIdentity(row["userId"])
-                    let sealed = try newVault.seal(try current.open(row["sealed"], identity: identity), identity: identity)
-                    try db.execute(sql: "UPDATE totp SET sealed = ? WHERE userId = ?", arguments: [sealed, row["userId"]])
-                }
-                for (key, identity) in [("canary", Vault.canaryIdentity), ("auditKey", VaultOpener.auditKeyIdentity),
-                    (NotificationChannels.passwordKey, NotificationChannels.passwordIdentity)] {
-                    guard let old = try Data.fetchOne(db, sql: "SELECT value FROM vaultMeta WHERE key = ?", arguments: [key]) else { continue }
-                    let sealed = try newVault.seal(try current.open(old, identity: identity), identity: identity)
-                    try db.execute(sql: "UPDATE vaultMeta SET value = ? WHERE key = ?", arguments: [sealed, key])
-                }
-                return .commit
-            }
-            try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
-            return n
-        }
+        let count = try store.vaultRecords.resealAll({ sealed, identity in try newVault.seal(try current.open(sealed, identity: identity), identity: identity) },
+            progress: { n, total in if failMid && n == max(1, total / 2) { throw Injected() } })
         if failAt == .committed { throw Injected() }
         guard link(keyPath, oldPath) == 0 || FileManager.default.fileExists(atPath: oldPath) else {
             throw VaultError(.rotationFailed, "cannot keep the old key as \(oldPath)")

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Logging
 
 /// Opens the vault at start-up. A new vault gets its key; an existing one needs a key that opens
@@ -15,10 +14,7 @@ enum VaultOpener {
     }
 
     private static func openKey(store: Store, keyPath: String, logger: Logger) throws -> Vault {
-        let (canary, secrets) = try store.db.read { db in
-            (try Data.fetchOne(db, sql: "SELECT value FROM vaultMeta WHERE key = 'canary'"),
-             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM secrets") ?? 0)
-        }
+        let (canary, secrets) = try store.vaultRecords.canary()
         let fm = FileManager.default
         guard let canary else {
             guard secrets == 0 else {
@@ -34,9 +30,7 @@ enum VaultOpener {
             }
             let vault = Vault(masterKey: key)
             let sealed = try vault.seal(Vault.canaryText, identity: Vault.canaryIdentity)
-            try store.db.write { db in
-                try db.execute(sql: "INSERT INTO vaultMeta(key, value) VALUES ('canary', ?)", arguments: [sealed])
-            }
+            try store.vaultRecords.setCanary(sealed)
             return vault
         }
         let leftovers = [keyPath + ".new", keyPath + ".old"]
@@ -65,20 +59,11 @@ enum VaultOpener {
 
     /// The audit chain's HMAC key lives sealed in the vault, so it survives key rotation.
     static func loadAuditKey(store: Store, vault: Vault) throws {
-        let key = try store.db.write { db -> Data in
-            if let sealed = try Data.fetchOne(db, sql: "SELECT value FROM vaultMeta WHERE key = 'auditKey'") {
-                return try vault.open(sealed, identity: auditKeyIdentity)
-            }
+        let key = try store.vaultRecords.auditKey(open: { try vault.open($0, identity: auditKeyIdentity) }, create: {
             var rng = SystemRandomNumberGenerator()
             let fresh = Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) })
-            try db.execute(sql: "INSERT INTO vaultMeta(key, value) VALUES ('auditKey', ?)",
-                arguments: [try vault.seal(fresh, identity: auditKeyIdentity)])
-            // A new trail starts at the genesis head, so a missing head always means a rewritten one.
-            if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit") == 0 {
-                try AuditHead.write(id: 0, hash: AuditEntry.genesis, key: fresh, db)
-            }
-            return fresh
-        }
+            return (try vault.seal(fresh, identity: auditKeyIdentity), fresh)
+        })
         store.auditKey.set(key)
     }
 

@@ -37,7 +37,7 @@ extension WebConsole {
                     description: f["description"].flatMap { $0.isEmpty ? nil : $0 })
                 do {
                     try b.validate()
-                    let a = try await custody.addAccount(rid: rid, b, by: v.principal, ip: ctx.remoteIP)
+                    let a = try await custody.accountCreation.add(rid: rid, b, by: v.principal, ip: ctx.remoteIP)
                     return Self.redirect("/resources/\(rid)/accounts/\(a.id)")
                 } catch let e as any APIFailure where e.status == .badRequest || e.status == .conflict {
                     return try await resourcePage(v, ctx, rid: rid, errors: ["account": e.message], status: e.status)
@@ -53,7 +53,7 @@ extension WebConsole {
                 let reason = f["reason"].flatMap { $0.isEmpty ? nil : $0 }
                 try Validate.text(reason, field: "reason", max: 1000)
                 do {
-                    let got = try await custody.retrieve(rid: try ctx.parameters.require("rid"), aid: try ctx.parameters.require("aid"),
+                    let got = try await custody.passwords.retrieve(rid: try ctx.parameters.require("rid"), aid: try ctx.parameters.require("aid"),
                         by: v.principal, reason: reason, ticketId: nil, ip: ctx.remoteIP)
                     return try await accountPage(v, ctx, revealed: got.current, candidates: got.candidates)
                 } catch let e as any APIFailure where e.code == "reason_required" {
@@ -65,7 +65,7 @@ extension WebConsole {
             try await page(request) { v in
                 let f = try await form(request, v)
                 try Validate.text(f["reason"], field: "reason", max: 1000)
-                let task = try await custody.queueReset(rid: try ctx.parameters.require("rid"), aid: try ctx.parameters.require("aid"),
+                let task = try await custody.engine.queueReset(rid: try ctx.parameters.require("rid"), aid: try ctx.parameters.require("aid"),
                     by: v.principal, newPassword: nil, reason: f["reason"].flatMap { $0.isEmpty ? nil : $0 }, ticketId: nil, ip: ctx.remoteIP)
                 return Self.redirect("/tasks/\(task.id)")
             }
@@ -73,7 +73,7 @@ extension WebConsole {
         web.post("/resources/:rid/accounts/:aid/verify") { request, ctx in
             try await page(request) { v in
                 _ = try await form(request, v)
-                let task = try await custody.queueVerify(rid: try ctx.parameters.require("rid"), aid: try ctx.parameters.require("aid"),
+                let task = try await custody.engine.queueVerify(rid: try ctx.parameters.require("rid"), aid: try ctx.parameters.require("aid"),
                     by: v.principal, ip: ctx.remoteIP)
                 return Self.redirect("/tasks/\(task.id)")
             }
@@ -97,15 +97,14 @@ extension WebConsole {
     func accountPage(_ v: Visitor, _ ctx: AppContext, revealed: Secret?, candidates: [SecretStore.Candidate] = [],
         errors: [String: String] = [:], notice: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response
     {
-        let ids = try Self.ids(ctx), p = v.principal, authorizer = custody.authorizer
-        let (r, a, requireReason, policy, can) = try await custody.store.read { db in
-            let (r, a, _) = try Catalog.account(ids["rid"]!, ids["aid"]!, p, .readAccount, authorizer, db)
-            var can: [String: Bool] = [:]
-            for (key, op) in [("change", Operation.changePassword), ("edit", .updateAccount), ("delete", .deleteAccount)] {
-                can[key] = (try? Catalog.account(ids["rid"]!, ids["aid"]!, p, op, authorizer, db)) != nil
-            }
-            return (r, a, try Settings.get(Settings.requireReason, db) == "true", try Catalog.effectivePolicy(for: r, db), can)
-        }
+        let ids = try Self.ids(ctx), p = v.principal
+        let (rid, aid) = (ids["rid"]!, ids["aid"]!)
+        let a = try await custody.accounts.account(aid, of: rid, by: p)
+        let r = try await custody.resources.resource(rid, by: p).resource
+        let allowed = try await custody.accounts.allowed([.changePassword, .updateAccount, .deleteAccount], on: aid, of: rid, by: p)
+        let can = ["change": allowed.contains(.changePassword), "edit": allowed.contains(.updateAccount), "delete": allowed.contains(.deleteAccount)]
+        let requireReason = try await custody.policies.passwordSettings().requireReason
+        let policy = try await custody.passwords.policy(rid: rid, aid: aid, by: p)
         var values: [String: Any] = ["nav": nav(v), "csrf": v.csrf, "resource": ["id": r.id, "name": r.name],
             "account": ["id": a.id, "loginName": a.loginName, "description": a.description ?? "", "notes": a.notes ?? "",
                 "syncStatus": a.syncStatus.rawValue, "lastVerifiedAt": Self.when(a.lastVerifiedAt), "lastChangedAt": Self.when(a.lastChangedAt)],

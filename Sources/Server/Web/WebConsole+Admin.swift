@@ -54,7 +54,7 @@ extension WebConsole {
         }
         web.get("/integrity") { request, ctx in
             try await page(request) { v in
-                let report = try await api.call(.get, "/reports/integrity", as: v.principal, ctx).object
+                let report = try Self.object(IntegrityReport(try await custody.integrity.report(by: v.principal)))
                 let summary = report["summary"] as? [String: Any] ?? [:]
                 let rows = (report["accounts"] as? [[String: Any]] ?? []).map { Self.strings($0) }
                 return try render("integrity", ["nav": nav(v), "csrf": v.csrf, "summary": Self.strings(summary), "accounts": rows,
@@ -63,17 +63,17 @@ extension WebConsole {
         }
         web.get("/integrity.csv") { request, ctx in
             try await page(request) { v in
-                let reply = try await api.call(.get, "/reports/integrity", query: ["format": "csv"], as: v.principal, ctx)
+                let csv = IntegrityReport.csv(try await custody.integrity.report(by: v.principal))
                 var headers = HTTPFields()
                 headers[.contentType] = "text/csv; charset=utf-8"
                 headers[.contentDisposition] = "attachment; filename=\"integrity.csv\""
-                return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: csv)))
             }
         }
-        button(web, "/integrity/run", .post, "/integrity/run") { _, reply in "/integrity/runs/\(reply.object["runId"] as? String ?? "")" }
+        button(web, "/integrity/run") { _, v, _ in "/integrity/runs/\(try await custody.integrity.runNow(by: v.principal).id)" }
         web.get("/integrity/runs/:id") { request, ctx in
             try await page(request) { v in
-                let run = try await api.call(.get, "/integrity-runs/:id", ["id": try ctx.parameters.require("id")], as: v.principal, ctx).object
+                let run = try Self.object(try await custody.integrity.run(try ctx.parameters.require("id"), by: v.principal))
                 return try runPage(v, run, title: "Integrity check", back: "/integrity")
             }
         }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import HTTPTypes
 import Hummingbird
 
@@ -35,12 +34,8 @@ extension WebConsole {
         for (k, x) in form where ["kind", "at", "date", "everyDays", "dayOfMonth", "timeZone", "windowFrom", "windowTo", "passwordChoice"].contains(k) {
             rotation[k] = x
         }
-        let runs = try await custody.store.read { db in
-            try GRDB.Row.fetchAll(db, sql: "SELECT id, trigger, requestedBy, startedAt FROM rotationRuns WHERE groupId = ? ORDER BY startedAt DESC LIMIT 10",
-                arguments: [gid]).map { (row: GRDB.Row) -> [String: String] in
-                ["id": row["id"], "trigger": row["trigger"], "requestedBy": row["requestedBy"],
-                 "startedAt": Self.when(Date(timeIntervalSince1970: row["startedAt"]))]
-            }
+        let runs = try await custody.rotationRuns.recent(of: gid, by: v.principal).map { run -> [String: String] in
+            ["id": run.id, "trigger": run.trigger, "requestedBy": run.requestedBy, "startedAt": Self.when(Date(timeIntervalSince1970: run.startedAt))]
         }
         var values: [String: Any] = ["nav": nav(v), "csrf": v.csrf, "group": group, "resources": resources,
             "rotation": rotation, "kinds": ["days", "monthly", "once", "never"].map { ["name": $0, "selected": $0 == (rotation["kind"] ?? "")] as [String: Any] },

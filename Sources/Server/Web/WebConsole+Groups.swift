@@ -50,13 +50,13 @@ extension WebConsole {
                 return "shared"
             }
         }
-        button(web, "/groups/:gid/run", .post, "/groups/:gid/rotation/run") { p, reply in
-            "/groups/\(p["gid"]!)/runs/\(reply.object["runId"] as? String ?? "")"
+        button(web, "/groups/:gid/run") { p, v, _ in
+            "/groups/\(p["gid"]!)/runs/\(try await custody.rotationRuns.runNow(p["gid"]!, by: v.principal).id)"
         }
         web.get("/groups/:gid/runs/:id") { request, ctx in
             try await page(request) { v in
                 let gid = try ctx.parameters.require("gid")
-                let run = try await api.call(.get, "/rotation-runs/:id", ["id": try ctx.parameters.require("id")], as: v.principal, ctx).object
+                let run = try Self.object(try await custody.rotationRuns.run(try ctx.parameters.require("id"), by: v.principal))
                 return try runPage(v, run, title: "Rotation run", back: "/groups/\(gid)")
             }
         }

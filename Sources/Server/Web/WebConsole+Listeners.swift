@@ -8,7 +8,7 @@ extension WebConsole {
     func listeners(_ web: RouterGroup<AppContext>) {
         web.get("/listeners") { request, ctx in
             try await page(request) { v in
-                let rows = try await api.call(.get, "/listeners", as: v.principal, ctx).array.map { Self.strings($0) }
+                let rows = try await custody.listeners.list(by: v.principal).map { Self.strings(try Self.object($0)) }
                 var values: [String: Any] = ["nav": nav(v), "listeners": rows]
                 if let n = Self.notice(request) { values["notice"] = n }
                 return try render("listeners", values)
@@ -16,7 +16,7 @@ extension WebConsole {
         }
         web.get("/listeners/:lid") { request, ctx in
             try await page(request) { v in
-                let l = try await api.call(.get, "/listeners/:lid", ["lid": try ctx.parameters.require("lid")], as: v.principal, ctx).object
+                let l = try Self.object(try await custody.listeners.show(try ctx.parameters.require("lid"), by: v.principal))
                 var view = Self.strings(l)
                 let status = view["status"] ?? ""
                 let mine = view["author"]?.lowercased() == v.principal.username.lowercased()
@@ -36,12 +36,25 @@ extension WebConsole {
                 try await page(request) { v in
                     let f = try await form(request, v), lid = try ctx.parameters.require("lid")
                     // Approve and reject name the revision the visitor reviewed on the page.
-                    let query = ["approve", "reject"].contains(action) ? ["revision": f["revision"] ?? ""] : [:]
-                    _ = try await api.call(.post, "/listeners/:lid/" + action, ["lid": lid], query: query, as: v.principal, ctx)
+                    var revision: Int?
+                    if ["approve", "reject"].contains(action) {
+                        guard let n = Int(f["revision"] ?? ""), n > 0 else {
+                            throw DomainError.invalid("invalid_field", "revision must be a positive number")
+                        }
+                        revision = n
+                    }
+                    let step = Routes.actions[action]!
+                    _ = try await custody.listeners.transition(lid, to: step.status, operation: step.operation, from: step.from, revision: revision,
+                        by: v.principal, ip: ctx.remoteIP)
                     let done = ["approve": "approved", "reject": "rejected", "disable": "disabled", "enable": "enabled"][action]!
                     return Self.redirect("/listeners/\(lid)?notice=\(done)")
                 }
             }
         }
+    }
+
+    /// A value as the API's JSON shows it (dates and all), for the templates.
+    static func object<T: Encodable>(_ value: T) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: try JSONEncoder.api.encode(value)) as? [String: Any] ?? [:]
     }
 }

@@ -88,20 +88,23 @@ extension WebConsole {
                 if let r = f["reason"], !r.isEmpty { body["reason"] = r }
                 return try await attempt("change", redirect: "\(Self.path(ids))?notice=changed",
                     back: { e, s in try await accountPage(v, ctx, revealed: nil, errors: e, status: s) }) {
-                    let reply = try await api.call(.put, account + "/password", ids, json: body, as: v.principal, ctx)
-                    return (reply.object["taskId"] as? String).map { "/tasks/\($0)" }
+                    let b = try Request.decodeStrict(PasswordSetBody.self, from: try JSONSerialization.data(withJSONObject: body))
+                    let (rid, aid) = (ids["rid"]!, ids["aid"]!)
+                    if b.resetType == .remote {
+                        let task = try await custody.engine.queueReset(rid: rid, aid: aid, by: v.principal, newPassword: b.newPassword.map(Secret.init),
+                            reason: b.reason, ticketId: b.ticketId, ip: ctx.remoteIP)
+                        return "/tasks/\(task.id)"
+                    }
+                    try await custody.passwords.changeLocally(rid: rid, aid: aid, by: v.principal, newPassword: b.newPassword.map(Secret.init),
+                        reason: b.reason, ticketId: b.ticketId, ip: ctx.remoteIP)
+                    return nil
                 }
             }
         }
         web.get(RouterPath(account + "/generate")) { request, ctx in
             try await page(request) { v in
                 let ids = try Self.ids(ctx)
-                let password = try await custody.store.read { db -> Secret in
-                    let (r, a, _) = try Catalog.account(ids["rid"]!, ids["aid"]!, v.principal, .changePassword, custody.authorizer, db)
-                    do { return try PasswordGenerator().generate(for: try Catalog.effectivePolicy(for: r, db), loginName: a.loginName) } catch let e
-                        as PasswordGenerator.Failure
-                    { throw APIError.badRequest("policy_unusable", e.description) }
-                }
+                let password = try await custody.passwords.generate(rid: ids["rid"]!, aid: ids["aid"]!, by: v.principal)
                 return try Reply.json(["password": password.reveal()])
             }
         }

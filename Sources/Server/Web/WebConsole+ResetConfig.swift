@@ -17,7 +17,8 @@ extension WebConsole {
                 let f = try await form(request, v), rid = try ctx.parameters.require("rid")
                 return try await attempt("config", fields: ["port", "hostKey", "options", "prompts"], redirect: "/resources/\(rid)/reset-config?notice=saved",
                     back: { e, s in try await resetConfigPage(v, ctx, errors: e, values: f, status: s) }) {
-                    _ = try await api.call(.put, "/resources/:rid/reset-config", ["rid": rid], json: try Self.resetConfigBody(f), as: v.principal, ctx)
+                    let body = try Request.decodeStrict(ResetConfig.self, from: try JSONSerialization.data(withJSONObject: try Self.resetConfigBody(f)))
+                    _ = try await custody.resetConfigs.save(body, for: rid, by: v.principal, ip: ctx.remoteIP)
                     return nil
                 }
             }
@@ -63,9 +64,10 @@ extension WebConsole {
         let resource = try await custody.resources.resource(rid, by: v.principal).resource
         let accounts = try await custody.accounts.accounts(of: rid, by: v.principal).map(\.loginName)
         var current: [String: Any] = ["mode": "none"]
-        do { current = try await api.call(.get, "/resources/:rid/reset-config", ["rid": rid], as: v.principal, ctx).object } catch let e
-            as any APIFailure where e.status == .notFound
-        {}
+        do {
+            let config = try await custody.resetConfigs.config(of: rid, by: v.principal)
+            current = try JSONSerialization.jsonObject(with: try JSONEncoder.api.encode(config)) as? [String: Any] ?? current
+        } catch let e as DomainError where e.kind == .notFound {}
         var form = Self.strings(current)
         for key in ["options", "prompts"] {
             form[key] = (current[key] as? [String: String] ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n")

@@ -26,18 +26,17 @@ extension WebConsole {
                 let groups = try await custody.groups.groups(visibleTo: p)
                 let members: Set<String>? = group.isEmpty ? nil : Set(groups.first { $0.group.id == group }?.resourceIds ?? [])
                 let types = try await custody.policies.resourceTypes(by: p).map(\.name).sorted { $0.lowercased() < $1.lowercased() }
-                let rows = try await custody.store.read { db -> [Row] in
-                    var rows: [Row] = []
-                    for r in try Access.visibleResources(p, db) {
-                        if !text.isEmpty, !r.name.lowercased().contains(text), !r.dnsName.lowercased().contains(text) { continue }
-                        if !type.isEmpty, r.type != type { continue }
-                        if let members, !members.contains(r.id) { continue }
-                        let accounts = try Access.visibleAccounts(of: r, p, db)
-                        if !sync.isEmpty, !accounts.contains(where: { $0.syncStatus.rawValue == sync }) { continue }
-                        rows.append(Row(id: r.id, name: r.name, dnsName: r.dnsName, type: r.type, owner: try Catalog.username(r.ownerId, db),
-                            accounts: accounts.count, outOfSync: accounts.filter { $0.syncStatus == .outOfSync }.count))
-                    }
-                    return rows
+                var rows: [Row] = []
+                for entry in try await custody.resources.resources(by: p) {
+                    let r = entry.resource
+                    if !text.isEmpty, !r.name.lowercased().contains(text), !r.dnsName.lowercased().contains(text) { continue }
+                    if !type.isEmpty, r.type != type { continue }
+                    if let members, !members.contains(r.id) { continue }
+                    // A resource deleted or unshared since the list was read is left out, not an error.
+                    guard let accounts = try? await custody.accounts.accounts(of: r.id, by: p) else { continue }
+                    if !sync.isEmpty, !accounts.contains(where: { $0.syncStatus.rawValue == sync }) { continue }
+                    rows.append(Row(id: r.id, name: r.name, dnsName: r.dnsName, type: r.type, owner: entry.owner, accounts: accounts.count,
+                        outOfSync: accounts.filter { $0.syncStatus == .outOfSync }.count))
                 }
                 return try render("resources", ["nav": nav(v), "resources": rows, "count": rows.count, "q": text,
                     "types": types.map { ["name": $0, "selected": $0 == type] },
@@ -55,18 +54,15 @@ extension WebConsole {
     func resourcePage(_ v: Visitor, _ ctx: AppContext, rid: String, errors: [String: String] = [:], values: [String: String] = [:],
         notice: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response
     {
-        let p = v.principal, authorizer = custody.authorizer
-        let (r, accounts, owner, can) = try await custody.store.read { db in
-            let (r, _) = try Catalog.resource(rid, p, .readResource, authorizer, db, visibleViaAccounts: true)
-            var can: [String: Bool] = [:]
-            for (key, op) in [("edit", Operation.updateResource), ("delete", .deleteResource), ("addAccount", .createAccount),
-                ("transfer", .transferOwnership)]
-            {
-                can[key] = (try? Catalog.resource(rid, p, op, authorizer, db)) != nil
-            }
-            can["transfer"] = can["transfer"] == true && (r.ownerId == p.userID || p.superAdmin)
-            return (r, try Access.visibleAccounts(of: r, p, db), try Catalog.username(r.ownerId, db), can)
-        }
+        let p = v.principal
+        let entry = try await custody.resources.resource(rid, by: p)
+        let (r, owner) = (entry.resource, entry.owner)
+        let accounts = try await custody.accounts.accounts(of: rid, by: p)
+        let ops: [(String, Operation)] = [("edit", .updateResource), ("delete", .deleteResource), ("addAccount", .createAccount),
+            ("transfer", .transferOwnership)]
+        let allowed = try await custody.resources.allowed(ops.map(\.1), on: rid, by: p)
+        var can = Dictionary(uniqueKeysWithValues: ops.map { ($0.0, allowed.contains($0.1)) })
+        can["transfer"] = can["transfer"] == true && (r.ownerId == p.userID || p.superAdmin)
         var resource: [String: String] = ["id": r.id, "name": r.name, "dnsName": r.dnsName, "type": r.type,
             "description": r.description ?? "", "department": r.department ?? "", "location": r.location ?? "", "owner": owner]
         var form = resource

@@ -9,7 +9,6 @@ import Mustache
 /// same store, the same `Authorizer` and the same sessions as the API under `/api/v1`.
 struct WebConsole: Sendable {
     let custody: Custody
-    let api: WebAPI
     let templates: MustacheLibrary
     let csrfKey = SymmetricKey(size: .bits256)
     let staticDir: String
@@ -23,14 +22,13 @@ struct WebConsole: Sendable {
         var activeTasks = 0
     }
 
-    init(custody: Custody, api: WebAPI) throws {
+    init(custody: Custody) throws {
         guard let dir = Self.resourceDirectory() else { throw WebError("the console's templates were not found beside the binary") }
         var library = MustacheLibrary()
         for file in try FileManager.default.contentsOfDirectory(atPath: dir + "/Templates") where file.hasSuffix(".mustache") {
             try library.register(try String(contentsOfFile: dir + "/Templates/" + file, encoding: .utf8), named: String(file.dropLast(9)))
         }
         self.custody = custody
-        self.api = api
         self.templates = library
         self.staticDir = dir + "/Static"
     }
@@ -66,9 +64,7 @@ struct WebConsole: Sendable {
             let p = try await custody.identity.authenticate(token: token, kinds: [.web]),
             try await custody.identity.touchWebSession(p, idleMinutes: custody.config.webIdleMinutes)
         else { return nil }
-        let active = try await custody.store.read { db in
-            try TaskRecord.filter(Column("requestedById") == p.userID && ["queued", "running"].contains(Column("state"))).fetchCount(db)
-        }
+        let active = try await custody.engine.store.activeCount(requestedBy: p.userID)
         return Visitor(principal: p, csrf: WebForm.csrf(for: token, key: csrfKey), token: token, activeTasks: active)
     }
 
@@ -112,10 +108,10 @@ struct WebConsole: Sendable {
         }
     }
 
-    /// A form that is only a button: POST `path` (CSRF checked) calls `method route` as the visitor
-    /// with the path's parameters, then redirects where `then` says.
-    func button(_ web: RouterGroup<AppContext>, _ path: String, _ method: HTTPRequest.Method, _ route: String,
-        then: @escaping @Sendable ([String: String], WebAPI.Reply) -> String)
+    /// A form that is only a button: POST `path` (CSRF checked) calls `action` as the visitor with
+    /// the path's parameters, then redirects where it says.
+    func button(_ web: RouterGroup<AppContext>, _ path: String,
+        action: @escaping @Sendable ([String: String], Visitor, AppContext) async throws -> String)
     {
         web.post(RouterPath(path)) { request, ctx in
             try await page(request) { v in
@@ -124,7 +120,7 @@ struct WebConsole: Sendable {
                 for part in path.split(separator: "/") where part.hasPrefix(":") {
                     params[String(part.dropFirst())] = try ctx.parameters.require(String(part.dropFirst()))
                 }
-                return Self.redirect(then(params, try await api.call(method, route, params, as: v.principal, ctx)))
+                return Self.redirect(try await action(params, v, ctx))
             }
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Shared
 
 @testable import Server
 
@@ -20,6 +21,18 @@ struct StoreBackend: Sendable {
     var shares: any ShareStore
     var accounts: any AccountStore
     var rotations: any RotationStore
+    var tasks: any TaskStore
+    var passwords: any PasswordStore
+    var resetConfigs: any ResetConfigStore
+    var listeners: any ListenerStore
+    var runs: any RunStore
+    var accountCreation: any AccountCreationStore
+    var notificationSettings: any NotificationSettingsStore
+    var vaultRecords: any VaultStore
+    /// Stores the resource's reset configuration (JSON, as the API takes it).
+    var resetConfig: @Sendable (_ resourceID: String, _ json: String) async throws -> Void
+    /// Sets the account's current password.
+    var setPassword: @Sendable (_ accountID: String, _ password: Secret) async throws -> Void
     /// An account of the resource; a reset of it queued.
     var addAccount: @Sendable (_ resourceID: String, _ login: String) async throws -> String
     var queueReset: @Sendable (_ resourceID: String, _ accountID: String) async throws -> Void
@@ -40,6 +53,8 @@ struct StoreBackend: Sendable {
     /// A share of some resource with a user group, and how many shares name the group.
     var shareWithGroup: @Sendable (_ groupID: String) async throws -> Void
     var groupShares: @Sendable (_ groupID: String) async throws -> Int
+    /// Binds the agent to the resource (as an administrator's approval would).
+    var bind: @Sendable (_ agentID: String, _ resourceID: String) async throws -> Void
     /// An enrolled agent (enrollment is not behind a repository yet).
     var addAgent: @Sendable (AgentRecord) async throws -> Void
     /// The operations of the audit records, oldest first.
@@ -50,10 +65,27 @@ struct StoreBackend: Sendable {
     static func make(_ name: String) async throws -> StoreBackend {
         switch name {
         case "sqlite":
-            let store = try await Harness.make().custody.store
+            let custody = try await Harness.make().custody
+            let store = custody.store
             return StoreBackend(agents: store.agents, agentJobs: store.agentJobs, outbox: store.outbox, userGroups: store.userGroups,
                 identities: store.identities, users: store.users, groups: store.groups, policies: store.policies,
                 agentBindings: store.agentBindings, audit: store.audit, resources: store.resources, shares: store.shares, accounts: store.accounts, rotations: store.rotations,
+                tasks: custody.engine.store,
+                passwords: custody.passwords.store,
+                resetConfigs: custody.resetConfigs.store,
+                listeners: custody.listeners.store,
+                runs: custody.rotationRuns.store,
+                accountCreation: custody.accountCreation.store,
+                notificationSettings: custody.notificationSettings.store,
+                vaultRecords: store.vaultRecords,
+                resetConfig: { rid, json in
+                    try await store.write { db in
+                        try db.execute(sql: "INSERT OR REPLACE INTO resetConfigs(resourceId, json) VALUES (?, ?)", arguments: [rid, json])
+                    }
+                },
+                setPassword: { aid, password in
+                    try await store.write { db in try custody.secrets.setCurrent(password, account: aid, by: "test", at: Date(), db) }
+                },
                 addAccount: { rid, login in
                     let id = newID()
                     try await store.write { db in
@@ -127,6 +159,12 @@ struct StoreBackend: Sendable {
                 groupShares: { gid in
                     try await store.read { db in
                         try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM shares WHERE principalKind = 'userGroup' AND principalId = ?", arguments: [gid]) ?? 0
+                    }
+                },
+                bind: { aid, rid in
+                    try await store.write { db in
+                        try db.execute(sql: "INSERT INTO agentBindings(resourceId, agentId, approvedBy, approvedAt) VALUES (?, ?, 'root', 0)",
+                            arguments: [rid, aid])
                     }
                 },
                 addAgent: { a in try await store.write { db in try a.insert(db) } },

@@ -32,6 +32,10 @@ struct SQLiteAccountStore: AccountStore {
         }
     }
 
+    func permission(on accountID: String, of resourceID: String, visibleTo p: Principal) async throws -> Permission? {
+        try await db.read { db in try Self.visible(accountID, resourceID, p, db)?.2 }
+    }
+
     func update(_ accountID: String, of resourceID: String, by p: Principal,
         _ change: @Sendable (AccountRecord, Permission) throws -> AccountRecord,
         audit: @Sendable (ResourceRecord, AccountRecord) -> AuditEvent) async throws -> AccountRecord?
@@ -61,7 +65,28 @@ struct SQLiteAccountStore: AccountStore {
         }
     }
 
-    private static func visible(_ accountID: String, _ resourceID: String, _ p: Principal, _ db: Database)
+    func syncReported(by agentID: String, plan: @Sendable (ResourceRecord, ResetConfig, [AccountRecord]) -> AccountSyncPlan) async throws {
+        try await db.write { db in
+            let resources = try ResourceRecord.fetchAll(db, sql: """
+                SELECT r.* FROM resources r JOIN agentBindings b ON b.resourceId = r.id WHERE b.agentId = ? ORDER BY r.name
+                """, arguments: [agentID])
+            for r in resources {
+                guard let config = try ResetConfig.stored(for: r.id, db), config.mode == .agent, try SQLiteTaskStore.boundAgent(r.id, db) == agentID
+                else { continue }
+                let p = plan(r, config, try AccountRecord.filter(Column("resourceId") == r.id).fetchAll(db))
+                for (a, e) in p.add {
+                    try a.insert(db)
+                    try AuditLog.append(e, in: db)
+                }
+                for (a, e) in p.update {
+                    try a.update(db)
+                    try AuditLog.append(e, in: db)
+                }
+            }
+        }
+    }
+
+    static func visible(_ accountID: String, _ resourceID: String, _ p: Principal, _ db: Database)
         throws -> (ResourceRecord, AccountRecord, Permission)?
     {
         guard let r = try ResourceRecord.fetchOne(db, key: resourceID), let a = try AccountRecord.fetchOne(db, key: accountID), a.resourceId == r.id,

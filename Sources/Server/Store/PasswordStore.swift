@@ -1,0 +1,44 @@
+import Foundation
+import Shared
+
+/// An account's current password and, while a reset is unresolved, the candidates it may have
+/// left on the target.
+struct Retrieved: Sendable {
+    let current: Secret
+    let candidates: [SecretStore.Candidate]
+}
+
+/// What a retrieval found.
+enum Retrieval: Sendable {
+    case notVisible
+    case noPassword
+    case found(Retrieved)
+}
+
+/// What a local change is decided on: the account, its policy, and the passwords the policy's
+/// history forbids (the current one first).
+struct LocalChangeFacts: Sendable {
+    var resource: ResourceRecord
+    var account: AccountRecord
+    var policy: PasswordPolicy
+    var recent: [Secret]
+}
+
+/// Reading and changing the passwords in the vault (a remote change is the `TaskStore`'s). Every
+/// method is one transaction with its audit record; a refusal changes nothing and audits nothing.
+protocol PasswordStore: Sendable {
+    /// The current password and candidates, audited; `check` is told whether a reason is required.
+    func retrieve(_ accountID: String, of resourceID: String, visibleTo p: Principal, authorize: @Sendable (Permission) throws -> Void,
+        check: @Sendable (_ reasonRequired: Bool) throws -> Void,
+        audit: @Sendable (ResourceRecord, AccountRecord, _ candidates: Int) -> AuditEvent) async throws -> Retrieval
+    /// Replaces the current password with what `decide` chooses (history kept to the policy's depth),
+    /// queues the listeners, raises the notice; refused (`DomainError.conflict`, `reset_in_progress`)
+    /// while a reset of the account is under way. False when the caller cannot see the account.
+    func changeLocally(_ accountID: String, of resourceID: String, visibleTo p: Principal, at: Date,
+        authorize: @Sendable (Permission) throws -> Void, decide: @Sendable (LocalChangeFacts) throws -> Secret, listenerTrigger: String,
+        audit: @Sendable (ResourceRecord, AccountRecord) -> AuditEvent, notice: @Sendable (ResourceRecord, AccountRecord) -> Notice)
+        async throws -> Bool
+    /// The policy that governs the account; nil when the caller cannot see it.
+    func policy(ofAccount accountID: String, of resourceID: String, visibleTo p: Principal, authorize: @Sendable (Permission) throws -> Void)
+        async throws -> (AccountRecord, PasswordPolicy)?
+}

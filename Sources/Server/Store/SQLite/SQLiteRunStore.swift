@@ -1,0 +1,136 @@
+import Foundation
+import GRDB
+import Shared
+
+/// `RunStore` on SQLite: tables `rotationRuns`, `integrityRuns` (entries as JSON), `rotations`,
+/// `expiries` and `notificationMarks`; tasks and pending passwords as `SQLiteTaskStore` writes them.
+struct SQLiteRunStore: RunStore {
+    let db: DatabasePool
+    let secrets: SecretStore
+    let notices: SQLiteNotices
+    /// Wakes the engine once a transaction that queued tasks has committed.
+    let queued: @Sendable () -> Void
+
+    func scheduledGroups() async throws -> [GroupRecord] {
+        try await db.read { db in
+            try GroupRecord.fetchAll(db, sql: "SELECT g.* FROM groups g JOIN rotations ro ON ro.groupId = g.id ORDER BY g.name")
+        }
+    }
+
+    func startRotation(of groupID: String, trigger: String, by user: String, at: Date, ranAt: Date?, caller: Principal?,
+        authorize: @Sendable (Permission) throws -> Void, due: @Sendable (SavedRotation?) -> Bool,
+        plan: @Sendable (GroupRecord, RotationConfig?, [[RunCandidate]]) throws -> [RunStep],
+        audit: @Sendable (GroupRecord, RotationRunRecord) -> AuditEvent) async throws -> RotationRunRecord?
+    {
+        try await db.write { db in
+            guard let g = try GroupRecord.fetchOne(db, key: groupID) else { return nil }
+            if let caller {
+                guard let have = try Access.onGroup(g, caller, db) else { return nil }
+                try authorize(have)
+            }
+            let saved = try SQLiteRotationStore.saved(g.id, db)
+            guard due(saved) else { return nil }
+            let resources = try ResourceRecord.fetchAll(db, sql: """
+                SELECT r.* FROM resources r JOIN groupResources gr ON gr.resourceId = r.id
+                JOIN resetConfigs c ON c.resourceId = r.id WHERE gr.groupId = ? ORDER BY r.name
+                """, arguments: [g.id])
+            let steps = try plan(g, saved?.config, try resources.map { try Self.candidates($0, db) })
+            var run = RotationRunRecord(id: newID(), groupId: g.id, trigger: trigger, requestedBy: user, startedAt: at.seconds, entries: [])
+            run.entries = try write(steps, rotationRun: run.id, integrityRun: nil, db)
+            try db.execute(sql: "INSERT INTO rotationRuns(id, groupId, trigger, requestedBy, startedAt, entries) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [run.id, g.id, trigger, user, run.startedAt, String(decoding: try JSONEncoder.api.encode(run.entries), as: UTF8.self)])
+            if let ranAt { try db.execute(sql: "UPDATE rotations SET lastRunAt = ? WHERE groupId = ?", arguments: [ranAt.seconds, g.id]) }
+            try AuditLog.append(audit(g, run), in: db)
+            return run
+        }
+    }
+
+    func rotationFailed(_ groupID: String, at: Date, audit: AuditEvent) async throws {
+        try await db.write { db in
+            try AuditLog.append(audit, in: db)
+            try db.execute(sql: "UPDATE rotations SET lastRunAt = ? WHERE groupId = ?", arguments: [at.seconds, groupID])
+        }
+    }
+
+    func rotationRun(_ id: String, visibleTo p: Principal, authorize: @Sendable (Permission) throws -> Void) async throws -> RotationRunView? {
+        try await db.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM rotationRuns WHERE id = ?", arguments: [id]),
+                let g = try GroupRecord.fetchOne(db, key: row["groupId"] as String), let have = try Access.onGroup(g, p, db)
+            else { return nil }
+            try authorize(have)
+            return try Self.view(row, scope: try ListScope.of(p, db), db)
+        }
+    }
+
+    func recentRotationRuns(of groupID: String, limit: Int, visibleTo p: Principal, authorize: @Sendable (Permission) throws -> Void)
+        async throws -> [RotationRunRecord]?
+    {
+        try await db.read { db in
+            guard let g = try GroupRecord.fetchOne(db, key: groupID), let have = try Access.onGroup(g, p, db) else { return nil }
+            try authorize(have)
+            return try Row.fetchAll(db, sql: """
+                SELECT id, trigger, requestedBy, startedAt FROM rotationRuns WHERE groupId = ? ORDER BY startedAt DESC LIMIT ?
+                """, arguments: [g.id, limit]).map {
+                RotationRunRecord(id: $0["id"], groupId: g.id, trigger: $0["trigger"], requestedBy: $0["requestedBy"], startedAt: $0["startedAt"],
+                    entries: [])
+            }
+        }
+    }
+
+    /// Queues each step's task (with its pending password) and returns the run's entries.
+    func write(_ steps: [RunStep], rotationRun: String?, integrityRun: String?, _ db: Database) throws -> [RotationRunRecord.Entry] {
+        var entries: [RotationRunRecord.Entry] = []
+        for step in steps {
+            var entry = step.entry
+            if var t = step.task {
+                t.rotationRunId = rotationRun
+                t.integrityRunId = integrityRun
+                if let given = step.pending, let sid = t.pendingSecretId {
+                    try secrets.writePending(given, id: sid, account: t.accountId, by: t.requestedBy, at: t.createdAt, db)
+                }
+                try t.insert(db)
+                entry.taskId = t.id
+            }
+            entries.append(entry)
+        }
+        if entries.contains(where: { $0.taskId != nil }) { db.afterNextTransaction { [queued] _ in queued() } }
+        return entries
+    }
+
+    /// The accounts of a resource by login name, with what a run decides on.
+    static func candidates(_ r: ResourceRecord, _ db: Database) throws -> [RunCandidate] {
+        let policy = try Catalog.effectivePolicy(for: r, db)
+        return try AccountRecord.filter(Column("resourceId") == r.id).order(Column("loginName")).fetchAll(db).map { a in
+            RunCandidate(target: try SQLiteTaskStore.target(r, a, db), resetUnderWay: try TaskRecord.resetUnderWay(a.id, db),
+                verifyUnderWay: try SQLiteTaskStore.verifyUnderWay(a.id, db), policy: policy)
+        }
+    }
+
+    /// A run with each account's outcome read from its task; `scope` keeps what the caller may see.
+    static func view(_ row: Row, scope: ListScope?, _ db: Database) throws -> RotationRunView {
+        let entries = try JSONDecoder.api.decode([RotationRunRecord.Entry].self, from: Data((row["entries"] as String).utf8))
+            .filter { scope?.sees(resourceId: $0.resourceId, accountId: $0.accountId) ?? true }
+        var summary = RotationRunView.Summary(total: entries.count, succeeded: 0, failed: 0, skipped: 0, pending: 0)
+        let accounts = try entries.map { e -> RotationRunView.Account in
+            var a = RotationRunView.Account(resourceId: e.resourceId, accountId: e.accountId, resource: e.resource, account: e.account,
+                state: "skipped", taskId: e.taskId, code: nil, message: e.skipped)
+            guard let tid = e.taskId, let t = try TaskRecord.fetchOne(db, key: tid) else {
+                summary.skipped += 1
+                return a
+            }
+            a.state = t.state.rawValue
+            a.code = t.resultCode
+            a.message = t.resultMessage
+            switch t.state {
+            case .succeeded: summary.succeeded += 1
+            case .failed, .cancelled: summary.failed += 1
+            default: summary.pending += 1
+            }
+            return a
+        }
+        let group: String = row["groupId"]
+        return RotationRunView(id: row["id"], trigger: row["trigger"], requestedBy: row["requestedBy"],
+            state: summary.pending == 0 ? "finished" : "running", groupId: group.isEmpty ? nil : group,
+            startedAt: Date(timeIntervalSince1970: row["startedAt"]), summary: summary, accounts: accounts)
+    }
+}
