@@ -1,43 +1,9 @@
 import GRDB
 import Shared
 
-/// Lookups shared by the routes: each fetches an object and checks the caller's access to it
-/// through the one authorizer. An object the caller cannot see at all is "not found".
+/// Lookups the SQLite stores share: accounts named by a reset config, user names, resource types
+/// and the policy that governs a resource.
 enum Catalog {
-    static func resource(
-        _ id: String, _ p: Principal, _ op: Operation, _ authz: Authorizer, _ db: Database, visibleViaAccounts: Bool = false
-    ) throws -> (ResourceRecord, Permission) {
-        guard let r = try ResourceRecord.fetchOne(db, key: id) else { throw DomainError.notFound("resource") }
-        var have = try Access.onResource(r, p, db)
-        if have == nil && visibleViaAccounts {
-            let ids = try String.fetchAll(db, sql: "SELECT id FROM accounts WHERE resourceId = ?", arguments: [r.id])
-            if try Access.grant(.account, ids, p, groups: try Access.userGroupIDs(p.userID, db), db) != nil { have = .view }
-        }
-        guard let have else { throw DomainError.notFound("resource") }
-        try authz.check(p, op, effective: have, isObject: true)
-        return (r, have)
-    }
-
-    static func account(
-        _ rid: String, _ aid: String, _ p: Principal, _ op: Operation, _ authz: Authorizer, _ db: Database
-    ) throws -> (ResourceRecord, AccountRecord, Permission) {
-        guard let r = try ResourceRecord.fetchOne(db, key: rid), let a = try AccountRecord.fetchOne(db, key: aid),
-            a.resourceId == r.id
-        else { throw DomainError.notFound("account") }
-        guard let have = try Access.onAccount(a, resource: r, p, db) else { throw DomainError.notFound("account") }
-        try authz.check(p, op, effective: have, isObject: true)
-        return (r, a, have)
-    }
-
-    static func group(_ id: String, _ p: Principal, _ op: Operation, _ authz: Authorizer, _ db: Database) throws
-        -> (GroupRecord, Permission)
-    {
-        guard let g = try GroupRecord.fetchOne(db, key: id) else { throw DomainError.notFound("group") }
-        guard let have = try Access.onGroup(g, p, db) else { throw DomainError.notFound("group") }
-        try authz.check(p, op, effective: have, isObject: true)
-        return (g, have)
-    }
-
     /// An account of `r` named by id or login name (the reset config's loginAccount, rootAccount).
     static func accountRef(_ ref: String, on r: ResourceRecord, _ db: Database) throws -> AccountRecord {
         guard let a = try AccountRecord.filter(Column("resourceId") == r.id && (Column("id") == ref || Column("loginName") == ref)).fetchOne(db)

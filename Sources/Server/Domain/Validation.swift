@@ -3,14 +3,14 @@ enum Validate {
     /// A name: 1...200 characters, no control characters, no path separators.
     static func name(_ value: String, field: String, max: Int = 200) throws {
         guard !value.isEmpty, value.count <= max else {
-            throw APIError.badRequest("invalid_field", "field '\(field)' must be 1 to \(max) characters")
+            throw DomainError.invalid("invalid_field", "field '\(field)' must be 1 to \(max) characters")
         }
         guard value.trimmingWhitespace == value else {
-            throw APIError.badRequest("invalid_field", "field '\(field)' must not start or end with spaces")
+            throw DomainError.invalid("invalid_field", "field '\(field)' must not start or end with spaces")
         }
         try text(value, field: field, max: max)
         if value.contains("/") || value.contains("\\") {
-            throw APIError.badRequest("invalid_field", "field '\(field)' must not contain '/' or '\\'")
+            throw DomainError.invalid("invalid_field", "field '\(field)' must not contain '/' or '\\'")
         }
     }
 
@@ -18,16 +18,16 @@ enum Validate {
     static func text(_ value: String?, field: String, max: Int = 4000) throws {
         guard let value else { return }
         if value.count > max {
-            throw APIError.badRequest("invalid_field", "field '\(field)' is longer than \(max) characters")
+            throw DomainError.invalid("invalid_field", "field '\(field)' is longer than \(max) characters")
         }
         if value.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\t" && $0 != "\n") || $0.value == 0x7f }) {
-            throw APIError.badRequest("invalid_field", "field '\(field)' contains control characters")
+            throw DomainError.invalid("invalid_field", "field '\(field)' contains control characters")
         }
     }
 
     static func customFields(_ fields: [String: String]?, field: String = "customFields") throws {
         guard let fields else { return }
-        if fields.count > 100 { throw APIError.badRequest("invalid_field", "at most 100 \(field)") }
+        if fields.count > 100 { throw DomainError.invalid("invalid_field", "at most 100 \(field)") }
         for (k, v) in fields {
             try name(k, field: "\(field) key", max: 100)
             try text(v, field: "\(field).\(k)", max: 4000)
