@@ -43,4 +43,28 @@ import Testing
         await s.wait(after: seen, timeout: .seconds(600))
         #expect(ContinuousClock.now - start < .seconds(300))
     }
+
+    /// A wait cancelled (a graceful shutdown) returns at once, even when the cancellation comes
+    /// before the waiter is registered: once, a stopping server waited forever there.
+    @Test func aCancelledWaitReturnsEvenBeforeItsWaiterIsRegistered() async {
+        let signal = TaskSignal()
+        let finished = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for _ in 0..<300 {
+                    let t = Task { await signal.wait(timeout: .seconds(600)) }
+                    t.cancel()
+                    await t.value
+                }
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(60))
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        #expect(finished, "300 cancelled waits returned within 60 s")
+    }
 }

@@ -5,6 +5,8 @@ final class TaskSignal: @unchecked Sendable {
     private let lock = NSLock()
     private var pending = false
     private var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
+    /// Waits whose deadline passed before their waiter was registered: it must not sleep on.
+    private var expired: Set<UUID> = []
     /// Counts pokes, so a waiter that read before a poke does not sleep through it.
     private var generation: UInt64 = 0
 
@@ -33,6 +35,8 @@ final class TaskSignal: @unchecked Sendable {
             group.addTask {
                 await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                     let resumeNow: Bool = self.lock.withLock {
+                        // The deadline (or a cancellation) may have come before this waiter was registered.
+                        if self.expired.remove(id) != nil { return true }
                         if let seen {
                             if self.generation != seen { return true }
                         } else if self.pending {
@@ -47,11 +51,16 @@ final class TaskSignal: @unchecked Sendable {
             }
             group.addTask {
                 try? await Task.sleep(for: timeout)
-                let c = self.lock.withLock { self.waiters.removeValue(forKey: id) }
+                let c: CheckedContinuation<Void, Never>? = self.lock.withLock {
+                    if let c = self.waiters.removeValue(forKey: id) { return c }
+                    self.expired.insert(id)
+                    return nil
+                }
                 c?.resume()
             }
             await group.next()
             group.cancelAll()
         }
+        _ = lock.withLock { expired.remove(id) }
     }
 }
