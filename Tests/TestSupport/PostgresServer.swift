@@ -37,8 +37,8 @@ public enum PostgresServer {
 
     /// Runs SQL as the superuser over the local socket.
     @discardableResult
-    public static func root(_ sql: String) -> Bool {
-        Spawn.run(["/usr/bin/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", dir, "-p", String(port), "-U", "postgres", "-d", "postgres"],
+    public static func root(_ sql: String, database: String = "postgres") -> Bool {
+        Spawn.run(["/usr/bin/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", dir, "-p", String(port), "-U", "postgres", "-d", database],
             stdin: sql).status == 0
     }
 

@@ -49,13 +49,16 @@ struct AgentAuthenticator: Sendable {
         else { throw DomainError(.unauthenticated, "bad_signature", "the signature does not verify") }
         let seen = agentID + ":" + nonce
         guard try await claimAgentNonce(seen, at: at) else { throw DomainError(.unauthenticated, "replayed", "this request was already received") }
+        let fresh: Bool
         do {
             let prune = nonces.prunesStore(at: at) ? Date(timeIntervalSince1970: at - nonces.window) : nil
-            try await agents.recordContact(agentID: agentID, nonce: seen, at: Date(timeIntervalSince1970: at), pruneBefore: prune)
+            fresh = try await agents.recordContact(agentID: agentID, nonce: seen, at: Date(timeIntervalSince1970: at), pruneBefore: prune)
         } catch {
             nonces.release(seen)
             throw error
         }
+        // Stored already: another node sharing the store took this request.
+        guard fresh else { throw DomainError(.unauthenticated, "replayed", "this request was already received") }
         return SignedRequest(agent: agent, body: body)
     }
 

@@ -15,13 +15,17 @@ struct ServeCommand: AsyncParsableCommand {
             First start on an empty data directory creates the master key (0600), a self-signed certificate in
             DATA/tls/, and the user `admin` with a random password printed once and written to
             DATA/initial-admin-password. Environment: CUSTODY_DATA_DIR, CUSTODY_HOST, CUSTODY_PORT,
-            CUSTODY_MASTER_KEY_FILE, CUSTODY_CONFIG (a YAML file with any ServerConfiguration key).
+            CUSTODY_MASTER_KEY_FILE, CUSTODY_CONFIG (a YAML file with any ServerConfiguration key),
+            CUSTODY_STORE_URL, CUSTODY_STORE_PASSWORD, CUSTODY_STORE_PASSWORD_FILE.
             """)
 
     @Option(help: "Data directory (SQLite vault, TLS, initial password).") var dataDir: String?
     @Option(help: "Address to listen on.") var host: String?
     @Option(help: "Port to listen on.") var port: Int?
     @Option(help: "Master key file (default DATA/master.key); must be mode 0600.") var masterKeyFile: String?
+    @Option(help: ArgumentHelp("A PostgreSQL database shared by several nodes: postgres://user@host:port/db?sslmode=verify-full&sslrootcert=CA.",
+        discussion: "The password comes from CUSTODY_STORE_PASSWORD or storePasswordFile, never the URL. Default: SQLite in the data directory."))
+    var storeURL: String?
     @Option(help: "YAML config file.") var config: String?
     @Option(help: "PEM certificate to serve instead of the generated one.") var tlsCert: String?
     @Option(help: "PEM private key for --tls-cert.") var tlsKey: String?
@@ -39,10 +43,22 @@ struct ServeCommand: AsyncParsableCommand {
         if let v = host { cfg.host = v }
         if let v = port { cfg.port = v }
         if let v = masterKeyFile { cfg.masterKeyFile = v }
+        if let v = storeURL { cfg.storeURL = v }
         if let v = tlsCert { cfg.tlsCertificateFile = v }
         if let v = tlsKey { cfg.tlsKeyFile = v }
         if let v = publicURL { cfg.publicURL = v }
         if let problem = cfg.problems().first { throw ValidationError(problem) }
+        if case .postgres(let location) = try cfg.storeLocation() {
+            _ = try PostgresLocation.password(environment: ProcessInfo.processInfo.environment, file: cfg.storePasswordFile)
+            // The PostgreSQL repositories are being built one by one (docs/postgres.md); until every
+            // one exists, a node on PostgreSQL would serve half a vault. Refuse rather than do that.
+            FileHandle.standardError.write(Data("""
+                custody: storeURL names \(location), but this release serves from SQLite only: the PostgreSQL store has \
+                \(PGStore.ported.sorted().joined(separator: ", ")) so far (see docs/postgres.md). Remove storeURL to use SQLite.
+
+                """.utf8))
+            throw ExitCode(2)
+        }
 
         var logger = Logger(label: "custody")
         logger.logLevel = Logger.Level(rawValue: cfg.logLevel) ?? .info

@@ -26,6 +26,8 @@ enum ConfigLoader {
             config.port = p
         }
         if let v = environment["CUSTODY_MASTER_KEY_FILE"] { config.masterKeyFile = v }
+        if let v = environment["CUSTODY_STORE_URL"] { config.storeURL = v }
+        if let v = environment["CUSTODY_STORE_PASSWORD_FILE"] { config.storePasswordFile = v }
         if let v = environment["CUSTODY_LOG_LEVEL"] { config.logLevel = v }
         return config
     }
@@ -37,6 +39,8 @@ struct PartialConfiguration: Decodable {
     var host: String?
     var port: Int?
     var masterKeyFile: String?
+    var storeURL: String?
+    var storePasswordFile: String?
     var tlsCertificateFile: String?
     var tlsKeyFile: String?
     var passwordHistoryDepth: Int?
@@ -72,7 +76,7 @@ struct PartialConfiguration: Decodable {
     var enrollmentTokenDays: Double?
 
     private enum CodingKeys: String, CodingKey, CaseIterable {
-        case dataDir, host, port, masterKeyFile, tlsCertificateFile, tlsKeyFile, passwordHistoryDepth
+        case dataDir, host, port, masterKeyFile, storeURL, storePasswordFile, tlsCertificateFile, tlsKeyFile, passwordHistoryDepth
         case lockoutThreshold, lockoutWindowMinutes, loginAddressLimit, loginNameLimit, publicURL, sessionHours, maxBodyBytes, bcryptCost, logLevel
         case listenerWorkers, listenerTimeoutSeconds, listenerOutputBytes, listenerWorkDir, dialectsDir, resetWorkers, resetPerHostLimit, webIdleMinutes, webRevealSeconds
         case agentTaskLimit, reconcileRetries, reconcileSlowSeconds, resetMaxAttempts, resetRetrySeconds
@@ -97,6 +101,8 @@ struct PartialConfiguration: Decodable {
         host = try c.decodeIfPresent(String.self, forKey: .host)
         port = try c.decodeIfPresent(Int.self, forKey: .port)
         masterKeyFile = try c.decodeIfPresent(String.self, forKey: .masterKeyFile)
+        storeURL = try c.decodeIfPresent(String.self, forKey: .storeURL)
+        storePasswordFile = try c.decodeIfPresent(String.self, forKey: .storePasswordFile)
         tlsCertificateFile = try c.decodeIfPresent(String.self, forKey: .tlsCertificateFile)
         tlsKeyFile = try c.decodeIfPresent(String.self, forKey: .tlsKeyFile)
         passwordHistoryDepth = try c.decodeIfPresent(Int.self, forKey: .passwordHistoryDepth)
@@ -137,6 +143,8 @@ struct PartialConfiguration: Decodable {
         if let v = host { c.host = v }
         if let v = port { c.port = v }
         if let v = masterKeyFile { c.masterKeyFile = v }
+        if let v = storeURL { c.storeURL = v }
+        if let v = storePasswordFile { c.storePasswordFile = v }
         if let v = tlsCertificateFile { c.tlsCertificateFile = v }
         if let v = tlsKeyFile { c.tlsKeyFile = v }
         if let v = passwordHistoryDepth { c.passwordHistoryDepth = v }

@@ -7,6 +7,10 @@ struct ServerConfiguration: Sendable, Codable, Equatable {
     var port: Int = 7272
     /// Default: `<dataDir>/master.key`.
     var masterKeyFile: String? = nil
+    /// A PostgreSQL database shared by several nodes (`postgres://user@host:port/db?sslmode=…`);
+    /// nil: SQLite in the data directory. Its password: `CUSTODY_STORE_PASSWORD` or `storePasswordFile`.
+    var storeURL: String? = nil
+    var storePasswordFile: String? = nil
     /// Admin-supplied certificate and key (PEM); default: a self-signed pair in `<dataDir>/tls/`.
     var tlsCertificateFile: String? = nil
     var tlsKeyFile: String? = nil
@@ -92,6 +96,9 @@ struct ServerConfiguration: Sendable, Codable, Equatable {
         if lockoutThreshold < 1 { out.append("lockoutThreshold must be at least 1") }
         if let u = publicURL, Self.publicHost(u) == nil {
             out.append("publicURL must be an https:// URL with a host name, e.g. https://vault.example.com:7272")
+        }
+        if let u = storeURL, !u.isEmpty {
+            do { _ = try PostgresLocation.parse(u) } catch { out.append(error.description) }
         }
         if lockoutWindowMinutes < 1 { out.append("lockoutWindowMinutes must be at least 1") }
         if loginAddressLimit < lockoutThreshold || loginNameLimit < lockoutThreshold {

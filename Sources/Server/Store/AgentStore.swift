@@ -6,8 +6,10 @@ protocol AgentStore: Sendable {
     /// Every agent, oldest enrollment first.
     func agents() async throws -> [AgentRecord]
     /// Records an authenticated request: its nonce (dropping those before `pruneBefore`, when given)
-    /// and the agent's last contact, in one transaction.
-    func recordContact(agentID: String, nonce: String, at: Date, pruneBefore: Date?) async throws
+    /// and the agent's last contact, in one transaction. False, and nothing changed, when the nonce
+    /// is stored already: a replay, perhaps to another node sharing the store.
+    @discardableResult
+    func recordContact(agentID: String, nonce: String, at: Date, pruneBefore: Date?) async throws -> Bool
     /// Nonces seen since `since`, to refuse replays after a restart.
     func nonces(since: Date) async throws -> [(nonce: String, at: Date)]
     func setVersion(agentID: String, _ version: String) async throws

@@ -18,7 +18,7 @@ import Testing
     }
     static let created: @Sendable (ResourceRecord, AccountRecord) -> AuditEvent = { _, _ in AuditEvent(user: "ana", ip: "t", operation: "create_account") }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("accountCreation"))
     func anAccountComesWithItsPasswordAndItsNameIsUnique(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.addUser("u-ana", "ana")
@@ -40,7 +40,7 @@ import Testing
         #expect(try await b.auditOperations().filter { $0 == "create_account" }.count == 1)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("accountCreation"))
     func anImportLineCreatesItsResourceOnlyWhenNoneHasTheName(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.addUser("u-ana", "ana")

@@ -16,7 +16,7 @@ import Testing
         AuditEvent(user: "ana", ip: "test", operation: "account_change", resource: r.name, account: a.loginName)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("accounts"))
     func aResourceGrantShowsAllAccountsAndAnAccountShareOnlyItself(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.addUser("u-ana", "ana")
@@ -36,7 +36,7 @@ import Testing
         #expect(try await b.accounts.account(svc, of: rid, visibleTo: Self.bo, authorize: Self.anyone)?.loginName == "svc")
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("accounts"))
     func aChangeIsDecidedOnTheStoredAccountAndNothingIsDeletedDuringAReset(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.addUser("u-ana", "ana")

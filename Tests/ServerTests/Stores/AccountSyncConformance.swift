@@ -6,7 +6,7 @@ import Testing
 /// What every backend's `AccountStore.syncReported` must do: only resources in agent mode bound to
 /// the reporting agent are planned; what the plan adds and changes is stored with its audit records.
 @Suite struct AccountSyncConformance {
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("accounts"))
     func onlyTheAgentsBoundResourcesInAgentModeAreSynced(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.addUser("u-ana", "ana")

@@ -33,7 +33,7 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("agentBindings"))
     func aResourceHasOneAgentAndMovesOnlyWhenAsked(_ name: String) async throws {
         let b = try await backend(name)
         let mine = try await b.ownResource("u-ana"), theirs = try await b.ownResource("u-bo")
@@ -48,7 +48,7 @@ import Testing
         #expect(try await b.auditOperations().filter { $0 == "agent_binding_approved" }.count == 2)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("agentBindings"))
     func anUnbindingIsCheckedAndAuditedOnce(_ name: String) async throws {
         let b = try await backend(name)
         let mine = try await b.ownResource("u-ana")
@@ -63,7 +63,7 @@ import Testing
         #expect(try await b.auditOperations().filter { $0 == "agent_binding_removed" }.count == 1)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("agentBindings"))
     func aTokenEnrollsOnceBeforeItExpiresAndBindsItsResource(_ name: String) async throws {
         let b = try await backend(name)
         let mine = try await b.ownResource("u-ana"), theirs = try await b.ownResource("u-bo")
@@ -99,7 +99,7 @@ import Testing
         #expect(try await b.auditOperations().contains("agent_enrolled_unbound"))
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("agentBindings"))
     func aHostNameOnlyProposesABinding(_ name: String) async throws {
         let b = try await backend(name)
         let r = try await b.ownResource("u-ana")

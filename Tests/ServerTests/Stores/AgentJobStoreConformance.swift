@@ -15,7 +15,7 @@ import Testing
         return b
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("agentJobs"))
     func aJobIsQueuedOnlyForALiveAgentAndReadBackAsStored(_ name: String) async throws {
         let b = try await backend(name)
         let job = StoreBackend.job("j1", agent: "a-1", at: t0)
@@ -27,7 +27,7 @@ import Testing
         #expect(try await b.agentJobs.job("j3") == nil)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("agentJobs"))
     func offersGoToTheirAgentOnceAndAreTakenOnlyUnderTheirLeaseInTime(_ name: String) async throws {
         let b = try await backend(name)
         for (i, id) in ["j3", "j1", "j2"].enumerated() {
@@ -53,7 +53,7 @@ import Testing
         #expect(again.allSatisfy { $0.leaseId != offered[1].leaseId }, "under a new lease")
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("agentJobs"))
     func anAnswerIsTakenOncePerLeaseFromItsAgentOnly(_ name: String) async throws {
         let b = try await backend(name)
         #expect(try await b.agentJobs.enqueue(StoreBackend.job("j", agent: "a-1", at: t0)))
@@ -70,7 +70,7 @@ import Testing
         #expect(try await b.agentJobs.renew(agentID: "a-1", job: "j", lease: lease, at: t0, until: t0 + 60) == false, "ended")
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("agentJobs"))
     func deadlinesMoveAJobOnlyOnceTheyAreDue(_ name: String) async throws {
         let b = try await backend(name)
         for id in ["q", "o", "l"] { #expect(try await b.agentJobs.enqueue(StoreBackend.job(id, agent: "a-1", at: t0, queueFor: 100))) }
@@ -90,7 +90,7 @@ import Testing
         #expect(try await b.agentJobs.settle("nothing", at: t0) == nil)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("agentJobs"))
     func onlyAJobNotTakenIsWithdrawn(_ name: String) async throws {
         let b = try await backend(name)
         for id in ["q", "o", "l"] { #expect(try await b.agentJobs.enqueue(StoreBackend.job(id, agent: "a-1", at: t0))) }
@@ -104,7 +104,7 @@ import Testing
         #expect(try await b.agentJobs.job("o")?.state == .cancelled)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("agentJobs"))
     func theSweepEndsWhatIsPastDueAndAtStartUpEverythingOpen(_ name: String) async throws {
         let b = try await backend(name)
         #expect(try await b.agentJobs.enqueue(StoreBackend.job("q-old", agent: "a-1", at: t0, queueFor: 10)))
@@ -124,7 +124,7 @@ import Testing
         #expect(states["l-live"] == .expired && states["q-live"] == .cancelled, "at start-up no task waits on any job")
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("agentJobs"))
     func aLeaseLivesToItsLastInstantAndAnEndedJobNeverMovesAgain(_ name: String) async throws {
         let b = try await backend(name)
         for id in ["d", "x"] { #expect(try await b.agentJobs.enqueue(StoreBackend.job(id, agent: "a-1", at: t0, queueFor: 5))) }
@@ -145,7 +145,7 @@ import Testing
         #expect(try await b.agentJobs.sweep(at: t0 + 1000, grace: 0, all: true).isEmpty, "nothing open")
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("agentJobs"))
     func theSweepWaitsOutTheGraceAndCancelsAnOfferNeverTaken(_ name: String) async throws {
         let b = try await backend(name)
         for id in ["o", "l"] { #expect(try await b.agentJobs.enqueue(StoreBackend.job(id, agent: "a-1", at: t0))) }
@@ -161,7 +161,7 @@ import Testing
         #expect(try await b.agentJobs.job("l")?.state == .expired)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("agentJobs"))
     func aRevokedAgentsJobsEndAndItsAnswerIsRefused(_ name: String) async throws {
         let b = try await backend(name)
         for id in ["q", "l"] { #expect(try await b.agentJobs.enqueue(StoreBackend.job(id, agent: "a-1", at: t0))) }

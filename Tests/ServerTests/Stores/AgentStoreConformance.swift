@@ -7,7 +7,7 @@ import Testing
 @Suite struct AgentStoreConformance {
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("agents"))
     func agentsAreListedOldestFirstAndRecordTheirContactAndVersion(_ backend: String) async throws {
         let b = try await StoreBackend.make(backend)
         try await b.addAgent(StoreBackend.agent("a-2", at: t0.addingTimeInterval(5)))
@@ -21,7 +21,7 @@ import Testing
         #expect(try await b.agents.agent("a-2")?.lastSeenAt == t0.addingTimeInterval(5).seconds, "only the agent that called")
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("agents"))
     func noncesAreKeptForTheWindowAndPrunedOnRequest(_ backend: String) async throws {
         let b = try await StoreBackend.make(backend)
         try await b.addAgent(StoreBackend.agent("a-1", at: t0))
@@ -34,9 +34,12 @@ import Testing
         let kept = try await b.agents.nonces(since: .distantPast)
         #expect(Set(kept.map(\.nonce)) == ["a-1:mid", "a-1:new"], "pruned before the given time only")
         #expect(kept.first { $0.nonce == "a-1:new" }?.at == t0.addingTimeInterval(900))
+        let replay = try await b.agents.recordContact(agentID: "a-1", nonce: "a-1:new", at: t0.addingTimeInterval(950), pruneBefore: nil)
+        #expect(!replay, "a nonce stored already is a replay")
+        #expect(try await b.agents.agent("a-1")?.lastSeenAt == t0.addingTimeInterval(900).seconds, "and a replay changes nothing")
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("agents"))
     func revokingEndsTheAgentsJobsAndAuditsInOneStep(_ backend: String) async throws {
         let b = try await StoreBackend.make(backend)
         try await b.addAgent(StoreBackend.agent("a-1", at: t0))

@@ -11,7 +11,7 @@ import Testing
         Principal(userID: id, username: name, role: role, superAdmin: false, mustChangePassword: false, tokenID: "t")
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("audit"))
     func recordsComeBackNewestFirstFilteredAndScoped(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.addUser("u-ana", "ana")

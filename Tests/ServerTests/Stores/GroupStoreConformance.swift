@@ -29,7 +29,7 @@ import Testing
         return b
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("groups"))
     func aCallerSeesOwnedAndSharedGroupsByNameWithTheirPermission(_ name: String) async throws {
         let b = try await backend(name)
         let r1 = try await b.ownResource("u-ana"), r2 = try await b.ownResource("u-ana")
@@ -45,7 +45,7 @@ import Testing
         #expect(try await b.groups.group("g-web", visibleTo: Self.ana)?.permission == .manage, "the owner manages")
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("groups"))
     func aTakenNameAnUnknownPolicyOrARefusedResourceStoresNothing(_ name: String) async throws {
         let b = try await backend(name)
         let r1 = try await b.ownResource("u-ana"), other = try await b.ownResource("u-bo")
@@ -70,7 +70,7 @@ import Testing
         #expect(try await b.auditOperations().filter { $0 == "create_group" }.count == 1)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("groups"))
     func resourcesAreReplacedOnlyWhenAuthorizedAndEveryCheckPasses(_ name: String) async throws {
         let b = try await backend(name)
         let r1 = try await b.ownResource("u-ana"), r2 = try await b.ownResource("u-ana")
@@ -89,7 +89,7 @@ import Testing
         #expect(try await b.auditOperations().filter { $0 == "update_group" }.count == 1)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("groups"))
     func aDeletedGroupTakesItsSharesAndLeavesItsResources(_ name: String) async throws {
         let b = try await backend(name)
         let r1 = try await b.ownResource("u-ana")
@@ -106,7 +106,7 @@ import Testing
         #expect(try await b.auditOperations().filter { $0 == "delete_group" }.count == 1)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("groups"))
     func aTransferIsDecidedOnTheStoredGroupAndUser(_ name: String) async throws {
         let b = try await backend(name)
         _ = try await b.groups.create(Self.group("g-web", "web"), resourceIds: [], by: Self.ana, check: Self.allow, audit: Self.event("create_group"))

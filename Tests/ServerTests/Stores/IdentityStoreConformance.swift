@@ -22,10 +22,10 @@ import Testing
 
     static func event(_ op: String) -> AuditEvent { AuditEvent(user: "ana", ip: "test", operation: op) }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("identities"))
     func theFirstUserGoesOnlyIntoAnEmptyStore(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
-        let s = b.identities
+        let s = b.identities!
         try #require(try await s.userCount() == 0)
         #expect(try await s.addFirstUser(Self.user("u-admin", "admin"), audit: Self.event("bootstrap_admin")))
         #expect(try await s.addFirstUser(Self.user("u-x", "x"), audit: Self.event("bootstrap_admin")) == false)
@@ -35,11 +35,11 @@ import Testing
         #expect(try await b.auditOperations().filter { $0 == "bootstrap_admin" }.count == 1, "nothing audited for the refused one")
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("identities"))
     func tokensKeepTheirTimesAndTheFirstRevocation(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.addUser("u-ana", "ana")
-        let s = b.identities
+        let s = b.identities!
         let expires = Self.t0.addingTimeInterval(3600.5)
         try await s.addToken(Self.token("t-api", user: "u-ana", kind: .api, expires: expires), audit: Self.event("create_token"))
         try await s.openSession(Self.token("t-web", user: "u-ana", kind: .web), clearing: LoginAttempt(name: "k", address: "a", at: Self.t0),
@@ -63,11 +63,11 @@ import Testing
             == ["create_token", "login", "revoke_token"], "a revocation of no token is not audited")
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("identities"))
     func aPasswordChangeEndsTheOtherSessionsButNotAPITokens(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.addUser("u-ana", "ana")
-        let s = b.identities
+        let s = b.identities!
         for (id, kind) in [("t-this", TokenRecord.Kind.session), ("t-other", .session), ("t-web", .web), ("t-api", .api)] {
             try await s.addToken(Self.token(id, user: "u-ana", kind: kind), audit: nil)
         }
@@ -85,11 +85,11 @@ import Testing
         #expect(try await s.token(id: "t-web2")?.revokedAt == nil)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("identities"))
     func failuresArePrunedAndASignInClearsItsOwn(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.addUser("u-ana", "ana")
-        let s = b.identities
+        let s = b.identities!
         let t = Self.t0
         try await s.recordFailure(LoginAttempt(name: "k-ana", address: "1.2.3.4", at: t), pruneBefore: t.addingTimeInterval(-900),
             audit: [Self.event("login"), Self.event("login")])
@@ -106,10 +106,10 @@ import Testing
         #expect(try await b.auditOperations().filter { $0 == "login" }.count == 3)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("identities"))
     func signInsComeFromTheAuditTrailNewestFirst(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
-        let s = b.identities
+        let s = b.identities!
         try await b.audit.append(AuditEvent(user: "ana", ip: "10.0.0.1", operation: "login"))
         try await b.audit.append(AuditEvent(user: "ana", ip: "10.0.0.1", operation: "login", outcome: "failure"))
         try await Task.sleep(for: .milliseconds(20))
@@ -120,11 +120,11 @@ import Testing
         #expect(try await s.signIns(since: Date().addingTimeInterval(3600), limit: 10).isEmpty)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("identities"))
     func aSecondFactorStepCountsOnceAndOnlyWhileEnabled(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.addUser("u-ana", "ana")
-        let s = b.identities
+        let s = b.identities!
         #expect(try await s.totp(userID: "u-ana") == nil)
         try await s.startTOTP(userID: "u-ana", sealed: Data([1, 2]), at: Self.t0, audit: Self.event("totp_setup"))
         let secret = Data([1, 2])

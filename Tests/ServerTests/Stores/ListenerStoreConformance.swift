@@ -23,7 +23,7 @@ import Testing
             revision: revision, authorId: "u-ana", approverId: approver.id, approvedById: nil, approvedAt: nil, createdAt: t0, updatedAt: t0)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("listeners"))
     func namesAreUniqueAndAPluginOfATypeStays(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.addUser("u-ana", "ana")
@@ -71,7 +71,7 @@ import Testing
         #expect(try await b.auditOperations().filter { $0 == "listener_change" }.count == 3)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("listeners"))
     func aRunQueuedByACommitIsClaimedOnceAndAnInterruptedOneIsDropped(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.addUser("u-ana", "ana")

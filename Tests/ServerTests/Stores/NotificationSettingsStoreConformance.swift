@@ -15,7 +15,7 @@ import Testing
     }
     static let saved = AuditEvent(user: "ana", ip: "t", operation: "save_settings")
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("notificationSettings"))
     func theSMTPPasswordStaysWithItsHostAndUser(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.notificationSettings.saveChannels(Self.body(host: "mail.example.org", user: "vault", password: "Mail-Pass-1!"), audit: Self.saved)
@@ -31,7 +31,7 @@ import Testing
         #expect(try await b.auditOperations().filter { $0 == "save_settings" }.count == 4)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("notificationSettings"))
     func rulesAndTemplatesAreSavedPerEvent(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         let events = try await b.notificationSettings.events()

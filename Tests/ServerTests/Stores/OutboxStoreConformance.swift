@@ -13,7 +13,7 @@ import Testing
             nextAttemptAt: t)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("outbox"))
     func entriesAreDueOldestFirstFromTheirTimeAndReadBackAsStored(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         let later = entry("n2", at: t0 + 10, channel: .syslog, about: ["acc-1", "acc-2"])
@@ -24,7 +24,7 @@ import Testing
         #expect(try await b.outbox.due(at: t0 + 10, limit: 10).last == later, "every field read back")
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("outbox"))
     func aSentEntryIsNotDueAgainAndAFailureWaitsForItsNextAttempt(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.outbox.add([entry("ok", at: t0), entry("retry", at: t0), entry("dead", at: t0)])
@@ -42,7 +42,7 @@ import Testing
         #expect(try await b.auditOperations().filter { $0 == "notification_failed" }.count == 1, "giving up is audited once")
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("outbox"))
     func pagesAreNewestFirstAndFilterByState(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.outbox.add((0..<5).map { entry("n\($0)", at: t0 + Double($0)) })

@@ -26,7 +26,7 @@ import Testing
         return got.current.reveal()
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("passwords"))
     func aRetrievalIsDecidedOnWhatIsStoredAndAuditedWithIt(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.addUser("u-ana", "ana")
@@ -54,7 +54,7 @@ import Testing
         #expect(try await b.auditOperations().filter { $0 == "retrieve_password" }.count == 1)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("passwords"))
     func aLocalChangeKeepsHistoryAndIsRefusedDuringAReset(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.addUser("u-ana", "ana")

@@ -15,10 +15,10 @@ import Testing
             firstCharLetter: false, forbidLoginName: true, historyDepth: 3, maxAgeDays: nil)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("policies"))
     func customPoliciesComeAfterTheBuiltInsWhichNeverChange(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
-        let s = b.policies
+        let s = b.policies!
         let builtIns = PasswordPolicy.builtIns.map(\.name)
         #expect(Set(try await s.policies().map(\.name)) == Set(builtIns))
         try await s.savePolicy(Self.policy("zeta"), audit: Self.event("save_policy"))
@@ -33,10 +33,10 @@ import Testing
         #expect(try await b.auditOperations().filter { $0 == "save_policy" }.count == 3)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("policies"))
     func resourceTypesAreUniqueAndBoundOnlyToACustomListenerThatExists(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
-        let s = b.policies
+        let s = b.policies!
         #expect(try await s.resourceTypes().first?.builtIn == true)
         try await s.addResourceType(name: "Appliance", plugin: "unix", customListener: nil, check: {}, audit: Self.event("create_resource_type"))
         await #expect { try await s.addResourceType(name: "APPLIANCE", plugin: "unix", customListener: nil,
@@ -50,10 +50,10 @@ import Testing
         #expect(try await b.auditOperations().filter { $0 == "create_resource_type" }.count == 1)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("policies"))
     func passwordSettingsChangeTogetherOrNotAtAll(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
-        let s = b.policies
+        let s = b.policies!
         #expect(try await s.passwordSettings() == PasswordSettings(requireReason: false, defaultPolicy: PasswordPolicy.strong.name))
         try await s.setPasswordSettings(requireReason: true, defaultPolicy: nil, audit: Self.event("update_settings"))
         await #expect { try await s.setPasswordSettings(requireReason: false, defaultPolicy: "nope", audit: Self.event("update_settings")) }

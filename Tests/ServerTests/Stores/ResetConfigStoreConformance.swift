@@ -19,7 +19,7 @@ import Testing
         return c
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("resetConfigs"))
     func aSaveIsDecidedOnTheStoredConfigAndReadBackWhole(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.addUser("u-ana", "ana")

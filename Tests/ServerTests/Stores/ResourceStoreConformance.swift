@@ -26,7 +26,7 @@ import Testing
         return b
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("resources"))
     func namesAreUniqueAndTypesAndPoliciesMustExist(_ name: String) async throws {
         let b = try await backend(name)
         try await b.resources.create(Self.resource("r-web", "web"), audit: Self.event("create_resource"))
@@ -44,7 +44,7 @@ import Testing
         #expect(try await b.auditOperations().filter { $0 == "create_resource" }.count == 1)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("resources"))
     func anAccountShareShowsItsResourceOnlyWhereAsked(_ name: String) async throws {
         let b = try await backend(name)
         try await b.resources.create(Self.resource("r-web", "web"), audit: Self.event("create_resource"))
@@ -60,7 +60,7 @@ import Testing
         #expect(try await b.resources.resource("r-none", visibleTo: Self.ana, viaAccounts: true) == nil)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("resources"))
     func aChangeIsDecidedOnTheStoredResourceAndChecked(_ name: String) async throws {
         let b = try await backend(name)
         try await b.resources.create(Self.resource("r-web", "web"), audit: Self.event("create_resource"))
@@ -80,7 +80,7 @@ import Testing
         #expect(try await b.auditOperations().filter { $0 == "update_resource" }.count == 1)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("resources"))
     func noDeletionWhileAResetIsUnderWayAndSharesGoWithTheResource(_ name: String) async throws {
         let b = try await backend(name)
         try await b.resources.create(Self.resource("r-web", "web"), audit: Self.event("create_resource"))
@@ -105,7 +105,7 @@ import Testing
         #expect(try await b.auditOperations().filter { $0 == "delete_resource" }.count == 1)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("resources"))
     func aTransferIsDecidedOnTheStoredResourceAndUser(_ name: String) async throws {
         let b = try await backend(name)
         try await b.resources.create(Self.resource("r-web", "web"), audit: Self.event("create_resource"))

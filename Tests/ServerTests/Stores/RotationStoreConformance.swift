@@ -16,7 +16,7 @@ import Testing
     }
     static func event(_ g: GroupRecord) -> AuditEvent { AuditEvent(user: "ana", ip: "test", operation: "rotation_change", message: g.name) }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("rotations"))
     func oneScheduleAGroupReplacedAndReadBackWhole(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.addUser("u-ana", "ana")
@@ -44,7 +44,7 @@ import Testing
         #expect(try await b.auditOperations().filter { $0 == "rotation_change" }.count == 3)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("rotations"))
     func theGroupsVisibilityAndTheCallersPermissionDecide(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.addUser("u-ana", "ana")

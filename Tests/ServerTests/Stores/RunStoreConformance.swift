@@ -43,7 +43,7 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("runs"))
     func aRotationIsItsTasksEntriesAndAuditInOneStep(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.addUser("u-ana", "ana")
@@ -71,7 +71,7 @@ import Testing
         #expect(try await b.auditOperations().filter { $0 == "rotation_run" }.count == 1)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("runs"))
     func aScheduledRotationRecordsItsRunOrItsFailure(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.addUser("u-ana", "ana")
@@ -93,7 +93,7 @@ import Testing
         #expect(try await b.auditOperations().suffix(2) == ["rotation_run", "rotation_failed"])
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("runs"))
     func theNightlyCheckNotesItsFirstLookAndRunsOverEveryConfiguredAccount(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.addUser("u-ana", "ana")
@@ -128,7 +128,7 @@ import Testing
         #expect(try await b.auditOperations().filter { $0 == "integrity_run" }.count == 1)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("runs"))
     func anExpiryIsRecordedOncePerPassword(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.addUser("u-ana", "ana")
@@ -153,7 +153,7 @@ import Testing
         #expect(try await b.auditOperations().filter { $0 == "password_expired" }.count == 2)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("runs"))
     func eachRotationNoticeGoesOutOnce(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.addUser("u-ana", "ana")

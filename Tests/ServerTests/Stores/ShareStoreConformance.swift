@@ -25,7 +25,7 @@ import Testing
         return (b, rid, try await b.addAccount(rid, "svc"))
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("shares"))
     func sharesAreReplacedAndReadByNameOnEachKindOfObject(_ name: String) async throws {
         let (b, rid, aid) = try await backend(name)
         let list = ShareList(users: [.init(username: "bo", permission: .modify)], userGroups: [.init(name: "OPS", permission: .view)])
@@ -45,7 +45,7 @@ import Testing
         #expect(try await b.auditOperations().filter { $0 == "share" }.count == 3)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("shares"))
     func theCallersPermissionAndTheRuleAreDecidedOnWhatIsStored(_ name: String) async throws {
         let (b, rid, _) = try await backend(name)
         #expect(try await b.shares.shares(of: .resource(rid), by: Self.bo, authorize: Self.anyone) == nil, "bo cannot see it")
@@ -67,7 +67,7 @@ import Testing
         #expect(try await b.shares.shares(of: .resource(rid), by: Self.ana, authorize: Self.anyone)?.users.map(\.username) == ["bo"], "unchanged")
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("shares"))
     func anUnknownNameLeavesTheSharesAsTheyWere(_ name: String) async throws {
         let (b, rid, _) = try await backend(name)
         try await b.share("resource", rid, "u-bo", "view")

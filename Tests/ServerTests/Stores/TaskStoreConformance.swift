@@ -45,7 +45,7 @@ import Testing
         return TaskWrite(task: t)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("tasks"))
     func aTaskIsPlannedOnWhatIsStoredAndARefusalStoresNothing(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.addUser("u-ana", "ana")
@@ -76,7 +76,7 @@ import Testing
         #expect(try await b.auditOperations().filter { $0.hasPrefix("queue_") } == ["queue_reset"])
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("tasks"))
     func claimingKeepsTheLimitsOneTaskAnAccountAndTheWindow(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.addUser("u-ana", "ana")
@@ -109,7 +109,7 @@ import Testing
         #expect(try await b.tasks.task(reset1.id)?.state == .queued)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("tasks"))
     func aCommitMakesThePendingPasswordCurrentWithTheTasksEnd(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.addUser("u-ana", "ana")
@@ -143,7 +143,7 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("tasks"))
     func aCandidateIsPromotedOnlyWhenNoChangeGotAheadAndAHostKeyIsPinnedOnce(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.addUser("u-ana", "ana")
@@ -163,7 +163,7 @@ import Testing
         #expect(try await b.auditOperations().filter { $0 == "pin_host_key" }.count == 1)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("tasks"))
     func anAbandonIsDecidedOnTheStoredTaskAndARefusalChangesNothing(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.addUser("u-ana", "ana")
@@ -189,7 +189,7 @@ import Testing
         #expect(try await !b.tasks.hasWork(), "an ended task is no work")
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("tasks"))
     func aTaskIsShownToItsRequesterAndToWhoeverSeesItsAccount(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.addUser("u-ana", "ana")

@@ -16,7 +16,7 @@ import Testing
 
     static func event(_ op: String) -> AuditEvent { AuditEvent(user: "root", ip: "test", operation: op) }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("userGroups"))
     func groupsAreCreatedWithTheirMembersAndListedByNameOrByMember(_ name: String) async throws {
         let b = try await backend(name)
         try await b.userGroups.create(id: "g-ops", name: "ops", members: ["ana", "bo", "ANA"], audit: Self.event("create_user_group"))
@@ -28,7 +28,7 @@ import Testing
         #expect(try await b.auditOperations().filter { $0 == "create_user_group" }.count == 2)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("userGroups"))
     func aTakenNameOrAnUnknownMemberStoresNothing(_ name: String) async throws {
         let b = try await backend(name)
         try await b.userGroups.create(id: "g-ops", name: "ops", members: ["ana"], audit: Self.event("create_user_group"))
@@ -44,7 +44,7 @@ import Testing
         #expect(try await b.auditOperations().filter { $0.hasSuffix("_user_group") } == ["create_user_group"], "no audit of what failed")
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("userGroups"))
     func membersAreReplacedAndADeletedGroupTakesItsSharesWithIt(_ name: String) async throws {
         let b = try await backend(name)
         try await b.userGroups.create(id: "g-ops", name: "ops", members: ["ana"], audit: Self.event("create_user_group"))

@@ -16,7 +16,7 @@ import Testing
 
     static func event(_ op: String) -> AuditEvent { AuditEvent(user: "root", ip: "test", operation: op) }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("users"))
     func namesAreUniqueInAnyCaseAndListedInOrder(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.users.add(Self.user("u-bo", "bo"), audit: Self.event("create_user"))
@@ -29,7 +29,7 @@ import Testing
         #expect(try await b.auditOperations().filter { $0 == "create_user" }.count == 2)
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("users"))
     func aChangeIsDecidedOnTheStoredUserAndARefusalChangesNothing(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.users.add(Self.user("u-ana", "ana"), audit: Self.event("create_user"))
@@ -60,7 +60,7 @@ import Testing
         #expect(try await b.auditOperations().filter { $0 == "update_user" }.count == 2, "the refusal is not audited")
     }
 
-    @Test(arguments: StoreBackend.names)
+    @Test(arguments: StoreBackend.names("users"))
     func aUserWhoOwnsSomethingStaysAndADeletedUserTakesTheirShares(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         try await b.users.add(Self.user("u-ana", "ana"), audit: Self.event("create_user"))

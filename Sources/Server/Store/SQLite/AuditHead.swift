@@ -22,8 +22,11 @@ enum AuditHead {
         try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'audit.head'")
     }
 
-    static func read(key: Data, _ db: Database) throws -> State {
-        guard let head = try stored(db) else { return .forged }
+    static func read(key: Data, _ db: Database) throws -> State { parse(try stored(db), key: key) }
+
+    /// The state of a stored head value (any backend's).
+    static func parse(_ head: String?, key: Data) -> State {
+        guard let head else { return .forged }
         let parts = head.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 3, let id = Int64(parts[0]), value(id: id, hash: parts[1], key: key) == head else { return .forged }
         return .valid(id: id, hash: parts[1])

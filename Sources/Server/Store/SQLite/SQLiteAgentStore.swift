@@ -13,11 +13,13 @@ struct SQLiteAgentStore: AgentStore {
         try await db.read { db in try AgentRecord.order(Column("enrolledAt"), Column("id")).fetchAll(db) }
     }
 
-    func recordContact(agentID: String, nonce: String, at: Date, pruneBefore: Date?) async throws {
+    func recordContact(agentID: String, nonce: String, at: Date, pruneBefore: Date?) async throws -> Bool {
         try await db.write { db in
             if let pruneBefore { try db.execute(sql: "DELETE FROM agentNonces WHERE at < ?", arguments: [pruneBefore.seconds]) }
-            try db.execute(sql: "INSERT OR REPLACE INTO agentNonces(nonce, at) VALUES (?, ?)", arguments: [nonce, at.seconds])
+            try db.execute(sql: "INSERT INTO agentNonces(nonce, at) VALUES (?, ?) ON CONFLICT(nonce) DO NOTHING", arguments: [nonce, at.seconds])
+            guard db.changesCount == 1 else { return false }
             try db.execute(sql: "UPDATE agents SET lastSeenAt = ? WHERE id = ?", arguments: [at.seconds, agentID])
+            return true
         }
     }
 

@@ -1,0 +1,97 @@
+import Foundation
+import Logging
+import NIOSSL
+import PostgresNIO
+import Shared
+
+/// A PostgreSQL database the nodes share, through one postgres-nio pool. The pool is a `Service`:
+/// it runs in the server's `ServiceGroup` (or a test's task) for as long as the store is used.
+///
+/// Writes keep SQLite's single-writer rule across the cluster: each write transaction first takes
+/// one transaction-scoped advisory lock, so a change, its audit record and the audit chain's head
+/// are written by one node at a time, and every statement after the lock (READ COMMITTED) sees
+/// what the previous writer committed. Reads take no lock.
+struct PGDatabase: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    /// Advisory lock keys (`pg_advisory_*`), the same on every node.
+    enum LockKey: Int64 {
+        case writer = 0x6375_7374_0001
+        case migrations = 0x6375_7374_0002
+    }
+
+    init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    init(_ location: PostgresLocation, password: Secret?, maximumConnections: Int = 20, logger: Logger) throws {
+        var tls: PostgresClient.Configuration.TLS
+        switch location.sslMode {
+        case .disable: tls = .disable
+        case .require:
+            var c = TLSConfiguration.makeClientConfiguration()
+            c.certificateVerification = .none
+            tls = .require(c)
+        case .verifyFull:
+            var c = TLSConfiguration.makeClientConfiguration()
+            c.certificateVerification = .fullVerification
+            if let ca = location.caFile { c.trustRoots = .file(ca) }
+            tls = .require(c)
+        }
+        var config = PostgresClient.Configuration(host: location.host, port: location.port, username: location.user,
+            password: password?.reveal(), database: location.database, tls: tls)
+        config.options.maximumConnections = maximumConnections
+        config.options.connectTimeout = .seconds(10)
+        var quiet = logger
+        quiet.logLevel = max(logger.logLevel, .notice)  // statements carry sealed values and hashes
+        self.init(client: PostgresClient(configuration: config, backgroundLogger: quiet), logger: quiet)
+    }
+
+    /// Runs the pool until the task is cancelled (the server runs it as a `Service` instead).
+    func run() async { await client.run() }
+
+    /// Runs `body` on one connection, outside any transaction.
+    func read<T: Sendable>(_ body: @Sendable (PGConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withConnection { c in try await body(PGConnection(connection: c, logger: logger)) }
+        } catch { throw PGDatabase.unwrap(error) }
+    }
+
+    /// Runs `body` in one transaction holding the cluster's writer lock; any error rolls it back.
+    func write<T: Sendable>(_ body: @Sendable (PGConnection) async throws -> T) async throws -> T {
+        let hooks = PGCommitHooks()
+        let value: T
+        do {
+            value = try await client.withTransaction(logger: logger) { c in
+                let conn = PGConnection(connection: c, logger: logger, commitHooks: hooks)
+                try await conn.execute("SELECT pg_advisory_xact_lock(?)", [LockKey.writer.rawValue])
+                return try await body(conn)
+            }
+        } catch { throw PGDatabase.unwrap(error) }
+        hooks.run()
+        return value
+    }
+
+    /// The closure's own error (a `StoreError`, a refusal) rather than the transaction's wrapper;
+    /// a unique-key violation is a conflict.
+    static func unwrap(_ error: any Error) -> any Error {
+        var e = error
+        if let t = e as? PostgresTransactionError {
+            e = t.closureError ?? t.commitError ?? t.beginError ?? e
+        }
+        if let p = e as? PSQLError, let state = p.serverInfo?[.sqlState] {
+            if state == "23505" { return StoreError(code: .conflict, message: p.serverInfo?[.detail] ?? "a unique key is taken") }
+            return PGError(sqlState: state, message: p.serverInfo?[.message] ?? "PostgreSQL refused the statement")
+        }
+        return e
+    }
+}
+
+/// A statement PostgreSQL refused, with its SQLSTATE; never the statement's values.
+struct PGError: Error, CustomStringConvertible {
+    let sqlState: String
+    let message: String
+    var description: String { "PostgreSQL \(sqlState): \(message)" }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import Shared
+
+/// `RunStore` on PostgreSQL: tables `rotationRuns`, `integrityRuns` (entries as JSON), `rotations`,
+/// `expiries` and `notificationMarks`; tasks and pending passwords as `PGTaskStore` writes them.
+/// Each start re-checks inside its transaction, under the writer lock, that it is due, so a
+/// schedule that fires on every node runs once.
+struct PGRunStore: RunStore {
+    let db: PGDatabase
+    let log: PGAuditLog
+    let secrets: PGSecretStore
+    let notices: PGNotices
+    /// Wakes the engine once a transaction that queued tasks has committed.
+    let queued: @Sendable () -> Void
+
+    func scheduledGroups() async throws -> [GroupRecord] {
+        try await db.read { c in
+            try await c.all(GroupRecord.self, "SELECT g.* FROM groups g JOIN rotations ro ON ro.groupId = g.id ORDER BY g.name")
+        }
+    }
+
+    func startRotation(of groupID: String, trigger: String, by user: String, at: Date, ranAt: Date?, caller: Principal?,
+        authorize: @Sendable (Permission) throws -> Void, due: @Sendable (SavedRotation?) -> Bool,
+        plan: @Sendable (GroupRecord, RotationConfig?, [[RunCandidate]]) throws -> [RunStep],
+        audit: @Sendable (GroupRecord, RotationRunRecord) -> AuditEvent) async throws -> RotationRunRecord?
+    {
+        try await db.write { c in
+            guard let g = try await PGRotationStore.group(groupID, c) else { return nil }
+            if let caller {
+                guard let have = try await PGAccess.onGroup(g, caller, c) else { return nil }
+                try authorize(have)
+            }
+            let saved = try await PGRotationStore.saved(g.id, c)
+            guard due(saved) else { return nil }
+            let resources = try await c.all(ResourceRecord.self, """
+                SELECT r.* FROM resources r JOIN groupResources gr ON gr.resourceId = r.id
+                JOIN resetConfigs c ON c.resourceId = r.id WHERE gr.groupId = ? ORDER BY r.name
+                """, [g.id])
+            var candidates: [[RunCandidate]] = []
+            for r in resources { candidates.append(try await Self.candidates(r, c)) }
+            let steps = try plan(g, saved?.config, candidates)
+            var run = RotationRunRecord(id: newID(), groupId: g.id, trigger: trigger, requestedBy: user, startedAt: at.seconds, entries: [])
+            run.entries = try await write(steps, rotationRun: run.id, integrityRun: nil, c)
+            try await c.execute("INSERT INTO rotationRuns(id, groupId, trigger, requestedBy, startedAt, entries) VALUES (?, ?, ?, ?, ?, ?)",
+                [run.id, g.id, trigger, user, run.startedAt, String(decoding: try JSONEncoder.api.encode(run.entries), as: UTF8.self)])
+            if let ranAt { try await c.execute("UPDATE rotations SET lastRunAt = ? WHERE groupId = ?", [ranAt, g.id]) }
+            try await log.append(audit(g, run), c)
+            return run
+        }
+    }
+
+    func rotationFailed(_ groupID: String, at: Date, audit: AuditEvent) async throws {
+        try await db.write { c in
+            try await log.append(audit, c)
+            try await c.execute("UPDATE rotations SET lastRunAt = ? WHERE groupId = ?", [at, groupID])
+        }
+    }
+
+    func rotationRun(_ id: String, visibleTo p: Principal, authorize: @Sendable (Permission) throws -> Void) async throws -> RotationRunView? {
+        try await db.read { c in
+            guard let row = try await c.row("SELECT * FROM rotationRuns WHERE id = ?", [id]),
+                let g = try await PGRotationStore.group(try row["groupId"], c), let have = try await PGAccess.onGroup(g, p, c)
+            else { return nil }
+            try authorize(have)
+            return try await Self.view(row, scope: try await ListScope.of(p, c), c)
+        }
+    }
+
+    func recentRotationRuns(of groupID: String, limit: Int, visibleTo p: Principal, authorize: @Sendable (Permission) throws -> Void)
+        async throws -> [RotationRunRecord]?
+    {
+        try await db.read { c in
+            guard let g = try await PGRotationStore.group(groupID, c), let have = try await PGAccess.onGroup(g, p, c) else { return nil }
+            try authorize(have)
+            return try await c.rows("SELECT id, trigger, requestedBy, startedAt FROM rotationRuns WHERE groupId = ? ORDER BY startedAt DESC LIMIT ?",
+                [g.id, limit]).map {
+                RotationRunRecord(id: try $0["id"], groupId: g.id, trigger: try $0["trigger"], requestedBy: try $0["requestedBy"],
+                    startedAt: try $0["startedAt"], entries: [])
+            }
+        }
+    }
+
+    /// Queues each step's task (with its pending password) and returns the run's entries.
+    func write(_ steps: [RunStep], rotationRun: String?, integrityRun: String?, _ c: PGConnection) async throws -> [RotationRunRecord.Entry] {
+        var entries: [RotationRunRecord.Entry] = []
+        for step in steps {
+            var entry = step.entry
+            if var t = step.task {
+                t.rotationRunId = rotationRun
+                t.integrityRunId = integrityRun
+                if let given = step.pending, let sid = t.pendingSecretId {
+                    try await secrets.writePending(given, id: sid, account: t.accountId, by: t.requestedBy, at: t.createdAt, c)
+                }
+                try await c.insert(t, into: "tasks")
+                entry.taskId = t.id
+            }
+            entries.append(entry)
+        }
+        if entries.contains(where: { $0.taskId != nil }) { c.afterCommit(queued) }
+        return entries
+    }
+
+    /// The accounts of a resource by login name, with what a run decides on.
+    static func candidates(_ r: ResourceRecord, _ c: PGConnection) async throws -> [RunCandidate] {
+        let policy = try await PGCatalog.effectivePolicy(for: r, c)
+        var out: [RunCandidate] = []
+        for a in try await c.all(AccountRecord.self, "SELECT * FROM accounts WHERE resourceId = ? ORDER BY loginName", [r.id]) {
+            out.append(RunCandidate(target: try await PGTaskStore.target(r, a, c), resetUnderWay: try await PGQueries.resetUnderWay(a.id, c),
+                verifyUnderWay: try await PGQueries.verifyUnderWay(a.id, c), policy: policy))
+        }
+        return out
+    }
+
+    /// A run with each account's outcome read from its task; `scope` keeps what the caller may see.
+    static func view(_ row: PGRow, scope: ListScope?, _ c: PGConnection) async throws -> RotationRunView {
+        let entries = try JSONDecoder.api.decode([RotationRunRecord.Entry].self, from: Data(try row["entries", as: String.self].utf8))
+            .filter { scope?.sees(resourceId: $0.resourceId, accountId: $0.accountId) ?? true }
+        var summary = RotationRunView.Summary(total: entries.count, succeeded: 0, failed: 0, skipped: 0, pending: 0)
+        var accounts: [RotationRunView.Account] = []
+        for e in entries {
+            var a = RotationRunView.Account(resourceId: e.resourceId, accountId: e.accountId, resource: e.resource, account: e.account,
+                state: "skipped", taskId: e.taskId, code: nil, message: e.skipped)
+            if let tid = e.taskId, let t = try await PGTaskStore.task(tid, c) {
+                a.state = t.state.rawValue
+                a.code = t.resultCode
+                a.message = t.resultMessage
+                switch t.state {
+                case .succeeded: summary.succeeded += 1
+                case .failed, .cancelled: summary.failed += 1
+                default: summary.pending += 1
+                }
+            } else {
+                summary.skipped += 1
+            }
+            accounts.append(a)
+        }
+        let group: String = row.has("groupId") ? try row["groupId"] : ""
+        return RotationRunView(id: try row["id"], trigger: try row["trigger"], requestedBy: try row["requestedBy"],
+            state: summary.pending == 0 ? "finished" : "running", groupId: group.isEmpty ? nil : group,
+            startedAt: try row["startedAt"], summary: summary, accounts: accounts)
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import Shared
+import Testing
+
+@testable import Server
+
+/// Tasks and schedules with several nodes on one real PostgreSQL database: a task is claimed by
+/// one node, the per-host limit counts every node's running tasks, a node's lease lapses when it
+/// stops renewing it and another node then takes its tasks, and a scheduled start runs once.
+@Suite struct PGClusterTaskTests {
+    static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+    struct Node {
+        let store: PGStore
+        let tasks: PGTaskStore
+        let runs: PGRunStore
+    }
+
+    static func nodes(_ names: [String]) async throws -> [Node] {
+        let name = try PGTestDatabase.create()
+        let vault = Vault(masterKey: MasterKey.generate())
+        var out: [Node] = []
+        for n in names {
+            let store = try await PGTestDatabase.store(name: name)
+            let w = PGWiring(vault: vault, historyDepth: 10, node: PGNode(id: n, version: "test", leaseSeconds: 30))
+            out.append(Node(store: store, tasks: store.tasks(w), runs: store.runs(w)))
+        }
+        return out
+    }
+
+    /// A user, a resource on `host` with a reset config, and `count` accounts, each with a queued reset.
+    static func queued(_ db: PGDatabase, host: String, count: Int) async throws {
+        try await db.write { c in
+            try await c.execute("INSERT INTO users(id, username, passwordHash, role, createdAt) VALUES ('u', 'ana', 'x', 'administrator', 0) ON CONFLICT DO NOTHING")
+            let rid = newID()
+            try await c.execute("INSERT INTO resources(id, name, dnsName, type, ownerId, createdAt, updatedAt) VALUES (?, ?, ?, 'Linux', 'u', 0, 0)",
+                [rid, "r-" + rid, host])
+            try await c.execute("INSERT INTO resetConfigs(resourceId, json) VALUES (?, '{\"mode\":\"agentless\"}')", [rid])
+            for i in 0..<count {
+                let aid = newID()
+                try await c.execute("INSERT INTO accounts(id, resourceId, loginName, createdAt) VALUES (?, ?, ?, 0)", [aid, rid, "svc\(i)"])
+                try await c.execute("""
+                    INSERT INTO tasks(id, kind, state, phase, via, resourceId, accountId, host, requestedBy, createdAt)
+                    VALUES (?, 'reset', 'queued', 'queued', 'plugin', ?, ?, ?, 'ana', ?)
+                    """, [newID(), rid, aid, host, Double(i)])
+            }
+        }
+    }
+
+    static func request(perHost: Int = 100, busy: [String: Int] = [:]) -> ClaimRequest {
+        ClaimRequest(at: t0, limit: 100, agentLimit: 0, perHost: perHost, busyHosts: busy)
+    }
+
+    static let keep: @Sendable (TaskRecord) -> TaskWrite = { TaskWrite(task: $0) }
+
+    @Test func nodesClaimingTogetherTakeEachTaskOnce() async throws {
+        let nodes = try await Self.nodes(["a", "b", "c"])
+        for h in 0..<4 { try await Self.queued(nodes[0].store.db, host: "h\(h)", count: 5) }
+        let claimed = try await withThrowingTaskGroup(of: [String].self) { group in
+            for n in nodes {
+                group.addTask { try await n.tasks.claim(Self.request(), windowClosed: Self.keep, supersededVerify: Self.keep).map(\.id) }
+            }
+            return try await group.reduce(into: [String]()) { $0 += $1 }
+        }
+        #expect(claimed.count == 20 && Set(claimed).count == 20, "every task claimed, none twice")
+        let holders = try await nodes[0].store.db.read { c in try await c.column(String.self, "SELECT DISTINCT claimedBy FROM tasks") }
+        #expect(Set(holders).isSubset(of: ["a", "b", "c"]))
+    }
+
+    @Test func thePerHostLimitCountsEveryNodesRunningTasks() async throws {
+        let nodes = try await Self.nodes(["a", "b"])
+        try await Self.queued(nodes[0].store.db, host: "db01", count: 5)
+        let first = try await nodes[0].tasks.claim(Self.request(perHost: 2), windowClosed: Self.keep, supersededVerify: Self.keep)
+        #expect(first.count == 2)
+        let second = try await nodes[1].tasks.claim(Self.request(perHost: 2), windowClosed: Self.keep, supersededVerify: Self.keep)
+        #expect(second.isEmpty, "node b sees node a's two running resets on db01")
+        #expect(try await nodes[1].tasks.anyClaimable(Self.request(perHost: 2)) == false)
+    }
+
+    static let toReconcile: @Sendable (TaskRecord) -> TaskRecord = { t in
+        var r = t
+        r.state = .unknown
+        r.phase = .reconcile
+        return r
+    }
+
+    @Test func aNodeThatStopsRenewingLosesItsTasksToAnotherAfterTheLease() async throws {
+        let nodes = try await Self.nodes(["a", "b"])
+        try await Self.queued(nodes[0].store.db, host: "h", count: 2)
+        let mine = try await nodes[0].tasks.claim(Self.request(), windowClosed: Self.keep, supersededVerify: Self.keep)
+        #expect(mine.count == 2)
+        #expect(try await nodes[1].tasks.recoverLapsed(at: Self.t0.addingTimeInterval(10), Self.toReconcile).isEmpty, "a live lease is kept")
+        try await nodes[0].tasks.heartbeat(at: Self.t0.addingTimeInterval(25))
+        #expect(try await nodes[1].tasks.recoverLapsed(at: Self.t0.addingTimeInterval(40), Self.toReconcile).isEmpty,
+            "renewed at 25 s, so held until 55 s")
+        let taken = try await nodes[1].tasks.recoverLapsed(at: Self.t0.addingTimeInterval(56), Self.toReconcile)
+        #expect(Set(taken.map(\.id)) == Set(mine.map(\.id)) && taken.allSatisfy { $0.state == .unknown && $0.phase == .reconcile })
+        #expect(try await nodes[0].store.db.read { c in try await c.scalar(Int.self, "SELECT COUNT(*) FROM tasks WHERE claimedBy IS NOT NULL") } == 0)
+        #expect(try await nodes[0].store.db.read { c in try await c.column(String.self, "SELECT id FROM nodes") } == ["a"],
+            "the heartbeat records the node")
+    }
+
+    @Test func aStartingNodeTakesBackOnlyItsOwnTasksAndThoseOfNoLiveNode() async throws {
+        let nodes = try await Self.nodes(["a", "b"])
+        try await Self.queued(nodes[0].store.db, host: "h", count: 2)
+        // Claimed at t0 (2027) with a 30 s lease: still live by the wall clock these starts use.
+        let mine = try await nodes[0].tasks.claim(Self.request(), windowClosed: Self.keep, supersededVerify: Self.keep)
+        #expect(try await nodes[1].tasks.recover(Self.toReconcile).isEmpty, "b starting does not take a's running tasks")
+        let back = try await nodes[0].tasks.recover(Self.toReconcile)
+        #expect(Set(back.map(\.id)) == Set(mine.map(\.id)), "a restarted under its name takes its own at once")
+    }
+
+    @Test func theNightlyIntegrityCheckStartsOnceWhenEveryNodeFiresIt() async throws {
+        let nodes = try await Self.nodes(["a", "b", "c"])
+        try await Self.queued(nodes[0].store.db, host: "h", count: 1)
+        let runs = try await withThrowingTaskGroup(of: String?.self) { group in
+            for n in nodes {
+                group.addTask {
+                    try await n.runs.startIntegrity(trigger: "nightly", by: "system", at: Self.t0,
+                        nightly: { $0.lastRunAt == nil ? .run : .skip }, plan: { _ in [] },
+                        audit: { run in AuditEvent(user: "system", ip: "server", operation: "integrity_check", message: run.id) })?.id
+                }
+            }
+            return try await group.reduce(into: [String]()) { if let id = $1 { $0.append(id) } }
+        }
+        #expect(runs.count == 1, "one node ran it; the others found it done")
+        let audited = try await nodes[0].store.db.read { c in
+            try await c.scalar(Int.self, "SELECT COUNT(*) FROM audit WHERE operation = 'integrity_check'")
+        }
+        #expect(audited == 1)
+    }
+}
