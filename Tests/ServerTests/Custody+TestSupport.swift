@@ -7,6 +7,9 @@ import Shared
 /// What tests that set state up inside their own transaction use: the server's own store-layer
 /// pieces, built the way `Custody` builds them.
 extension Custody {
+    /// The SQLite store the test harness runs on.
+    var store: Store { sqlite! }
+
     /// A task built the way the engine builds one.
     func newTask(_ kind: TaskRecord.Kind, _ r: ResourceRecord, _ a: AccountRecord, by user: String, reason: String?, _ db: Database) throws
         -> TaskRecord

@@ -20,7 +20,7 @@ import Testing
         "/resources/:rid/reset-config", "/tasks/:tid", "/groups/:gid", "/groups/:gid/rotation", "/settings/passwords",
         "/settings/integrity", "/settings/notifications", "/users", "/users/:uid", "/listeners", "/listeners/:lid",
         "/agents", "/notifications/events", "/notifications/templates/:event", "/policies", "/resource-types", "/dialects",
-        "/resources/:rid/shares", "/groups/:gid/shares", "/resources/:rid/accounts/:aid/shares",
+        "/resources/:rid/shares", "/groups/:gid/shares", "/resources/:rid/accounts/:aid/shares", "/cluster",
     ]
 
     /// Each list, with the ids of the objects it names.

@@ -5,6 +5,7 @@ import TestSupport
 /// The real `custody` binary, started on a temporary data directory and stopped by the test.
 final class ServerProcess: @unchecked Sendable {
     private let args: [String]
+    private let env: [String: String?]
     private(set) var process: Child!
     let dataDir: String
     let stdoutPath: String
@@ -22,7 +23,8 @@ final class ServerProcess: @unchecked Sendable {
         return ".build/debug/custody"
     }
 
-    init(dataDir: String? = nil, extraArgs: [String] = []) {
+    init(dataDir: String? = nil, extraArgs: [String] = [], env: [String: String?] = [:]) {
+        self.env = env
         self.dataDir = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("custody-live-\(UUID().uuidString)").path
         stdoutPath = self.dataDir + ".stdout"
         stderrPath = self.dataDir + ".stderr"
@@ -33,7 +35,8 @@ final class ServerProcess: @unchecked Sendable {
     func start(timeout: Double = 30) throws -> Bool {
         FileManager.default.createFile(atPath: stdoutPath, contents: nil)
         FileManager.default.createFile(atPath: stderrPath, contents: nil)
-        process = try Child(Self.binary, args, env: ["CUSTODY_CONFIG": nil, "CUSTODY_PORT": nil], stdout: stdoutPath, stderr: stderrPath)
+        process = try Child(Self.binary, args, env: ["CUSTODY_CONFIG": nil, "CUSTODY_PORT": nil].merging(env) { $1 }, stdout: stdoutPath,
+            stderr: stderrPath)
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let out = stdout

@@ -48,23 +48,34 @@ import Testing
     /// before the waiter is registered: once, a stopping server waited forever there.
     @Test func aCancelledWaitReturnsEvenBeforeItsWaiterIsRegistered() async {
         let signal = TaskSignal()
+        let done = Counter()
+        // A hung wait would sleep its full 600 s; the bound leaves room for a crowded test process
+        // (the other suites share these two cooperative threads).
         let finished = await withTaskGroup(of: Bool.self) { group in
             group.addTask {
-                for _ in 0..<300 {
+                for _ in 0..<100 {
                     let t = Task { await signal.wait(timeout: .seconds(600)) }
                     t.cancel()
                     await t.value
+                    done.add()
                 }
                 return true
             }
             group.addTask {
-                try? await Task.sleep(for: .seconds(60))
+                try? await Task.sleep(for: .seconds(300))
                 return false
             }
             let first = await group.next() ?? false
             group.cancelAll()
             return first
         }
-        #expect(finished, "300 cancelled waits returned within 60 s")
+        #expect(finished, "100 cancelled waits returned within 300 s (\(done.value) did)")
+    }
+
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var n = 0
+        func add() { lock.withLock { n += 1 } }
+        var value: Int { lock.withLock { n } }
     }
 }

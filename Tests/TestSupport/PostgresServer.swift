@@ -27,7 +27,11 @@ public enum PostgresServer {
         let pid = Spawn.background(["/usr/sbin/runuser", "-u", "postgres", "--", bin + "/postgres", "-D", dir + "/data", "-p", String(port),
             "-k", dir, "-c", "listen_addresses=127.0.0.1", "-c", "ssl=on", "-c", "ssl_cert_file=\(dir)/server.crt",
             "-c", "ssl_key_file=\(dir)/server.key", "-c", "log_statement=all", "-c", "logging_collector=on",
-            "-c", "log_directory=\(dir)/log", "-c", "password_encryption=scram-sha-256"])
+            "-c", "log_directory=\(dir)/log", "-c", "password_encryption=scram-sha-256",
+            // The store's suites open a database and a small pool per test, many at once.
+            "-c", "max_connections=400", "-c", "max_locks_per_transaction=512",
+            // A test server: durability is not what is tested, and fsyncs slow every other suite.
+            "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"])
         _ = Spawn.background(["/bin/sh", "-c",
             "while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; pkill -f 'postgres -D \(dir)/data'; sleep 2; rm -rf \(dir)"])
         _ = pid

@@ -115,6 +115,16 @@ public enum TestTargets {
         return user
     }
 
+    /// A fresh target user allowed to sudo, for a test whose rotation changes its login account's
+    /// password too (the shared `sudoUser` must keep its known password).
+    public static func sudoTarget(_ name: String, password: String) -> String {
+        let user = target(name, password: password)
+        let file = "/etc/sudoers.d/custody-tests-\(user)"
+        try? "\(user) ALL=(ALL) ALL\n".write(toFile: file, atomically: true, encoding: .utf8)
+        chmod(file, 0o440)
+        return user
+    }
+
     public static func user(_ name: String, _ password: String) {
         if !exists(name) { sh("useradd -m -s /bin/bash \(name)") }
         setPassword(name, password)

@@ -50,6 +50,12 @@ final class AgentHub: @unchecked Sendable {
     func signal(_ agentID: String) -> TaskSignal { lock.withLock { Self.entry(&polls, agentID) } }
     func jobs(of agentID: String) -> TaskSignal { lock.withLock { Self.entry(&changes, agentID) } }
 
+    /// Wakes every poll and waiter (after notifications from other nodes may have been missed).
+    func pokeAll() {
+        let all = lock.withLock { Array(polls.values) + Array(changes.values) }
+        for s in all { s.poke() }
+    }
+
     private static func entry(_ table: inout [String: TaskSignal], _ id: String) -> TaskSignal {
         if let s = table[id] { return s }
         let s = TaskSignal()

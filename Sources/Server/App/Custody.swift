@@ -6,7 +6,7 @@ import Shared
 /// The server's shared state, built once and passed to the routes and services.
 struct Custody: Sendable {
     let config: ServerConfiguration
-    let store: Store
+    let backend: Backend
     let vault: Vault
     let authorizer = Authorizer()
     let logger: Logger
@@ -70,20 +70,39 @@ struct Custody: Sendable {
     let delivery: NotificationDelivery
     /// Notification channels, rules, templates and the outbox list.
     let notificationSettings: NotificationSettingsService
-    private let taskObservation: AnyDatabaseCancellable
+    /// The nodes serving this vault, and this node's health.
+    let cluster: ClusterService
+    /// SQLite: GRDB's observation of `tasks` pokes `taskChanged` and `taskSignal` (PostgreSQL: `PGNotifications`).
+    private let taskObservation: AnyDatabaseCancellable?
+
+    /// The SQLite store, when the vault is on SQLite.
+    var sqlite: Store? {
+        if case .sqlite(let store) = backend { return store }
+        return nil
+    }
 
     init(config: ServerConfiguration, store: Store, vault: Vault, logger: Logger, now: @escaping @Sendable () -> Date = Date.init,
         plugins: PluginRegistry = .builtIn, taskSignal: TaskSignal = TaskSignal(),
         crashAfterReset: @escaping @Sendable (TaskRecord) -> Bool = { _ in false }, faults: ResetFaults? = nil)
     {
+        self.init(config: config, backend: .sqlite(store), vault: vault, logger: logger, now: now, plugins: plugins, taskSignal: taskSignal,
+            crashAfterReset: crashAfterReset, faults: faults)
+    }
+
+    init(config: ServerConfiguration, backend: Backend, vault: Vault, logger: Logger, now: @escaping @Sendable () -> Date = Date.init,
+        plugins: PluginRegistry = .builtIn, taskSignal: TaskSignal = TaskSignal(),
+        crashAfterReset: @escaping @Sendable (TaskRecord) -> Bool = { _ in false }, faults: ResetFaults? = nil)
+    {
         self.config = config
-        self.store = store
+        self.backend = backend
         self.vault = vault
         self.logger = logger
         self.now = now
         self.plugins = plugins
         self.taskSignal = taskSignal
         self.faults = faults ?? ResetFaults(transport: { _ in nil }, crashAt: { task, point in point == .afterChange && crashAfterReset(task) })
+        let store = Repositories.make(backend, vault: vault, historyDepth: config.passwordHistoryDepth, now: now,
+            wakes: .init(tasks: taskSignal, listeners: listenerSignal, notices: notifySignal))
         let window = Double(config.lockoutWindowMinutes) * 60
         loginThrottle = LoginThrottle(.init(perAddress: config.loginAddressLimit, perNameAtAddress: config.lockoutThreshold,
             perName: config.loginNameLimit, window: window))
@@ -100,43 +119,50 @@ struct Custody: Sendable {
         shares = ShareService(store: store.shares, authorizer: Authorizer())
         accounts = AccountService(store: store.accounts, authorizer: Authorizer())
         rotations = RotationSchedules(store: store.rotations, authorizer: Authorizer(), now: now)
-        taskObservation = DatabaseRegionObservation(tracking: Table("tasks")).start(in: store.db, onError: { _ in }) {
-            [taskChanged, taskSignal] _ in
-            taskChanged.poke()
-            taskSignal.poke()
+        if case .sqlite(let sqlite) = backend {
+            taskObservation = DatabaseRegionObservation(tracking: Table("tasks")).start(in: sqlite.db, onError: { _ in }) {
+                [taskChanged, taskSignal] _ in
+                taskChanged.poke()
+                taskSignal.poke()
+            }
+        } else {
+            taskObservation = nil
         }
         agentAuth = AgentAuthenticator(agents: store.agents, nonces: NonceCache(window: 2 * AgentWire.maxSkew), now: now)
         accountSync = AccountSync(store: store.accounts, now: now)
         agentJobs = AgentJobService(jobs: store.agentJobs, agents: store.agents,
             settings: .init(queueSeconds: config.agentQueueSeconds, offerSeconds: config.agentOfferSeconds, leaseSeconds: config.agentLeaseSeconds),
             hub: agentHub, now: now)
-        let tasks = SQLiteTaskStore(db: store.db, secrets: SecretStore(vault: vault, historyDepth: config.passwordHistoryDepth),
-            notices: SQLiteNotices(vault: vault, now: now, queued: { [notifySignal] in notifySignal.poke() }),
-            listeners: SQLiteListenerQueue(vault: vault, now: now, queued: { [listenerSignal] in listenerSignal.poke() }))
-        accountCreation = AccountCreation(store: SQLiteAccountCreationStore(db: store.db, secrets: tasks.secrets), authorizer: Authorizer(), now: now)
-        resetConfigs = ResetConfigService(store: SQLiteResetConfigStore(db: store.db), authorizer: Authorizer())
-        passwords = PasswordService(store: SQLitePasswordStore(db: store.db, secrets: tasks.secrets, notices: tasks.notices,
-            listeners: tasks.listeners), audit: auditTrail, authorizer: Authorizer(), now: now)
+        accountCreation = AccountCreation(store: store.accountCreation, authorizer: Authorizer(), now: now)
+        resetConfigs = ResetConfigService(store: store.resetConfigs, authorizer: Authorizer())
+        passwords = PasswordService(store: store.passwords, audit: auditTrail, authorizer: Authorizer(), now: now)
         let programs = ListenerPrograms(vault: vault, workRoot: config.resolvedListenerWorkDir, outputLimit: config.listenerOutputBytes)
         let targets = ResetTargets(plugins: plugins, agentJobs: agentJobs, listenerProgram: programs.program)
-        let runs = SQLiteRunStore(db: store.db, secrets: tasks.secrets, notices: tasks.notices, queued: { [taskSignal] in taskSignal.poke() })
+        let runs = store.runs
         rotationRuns = RotationRuns(store: runs, authorizer: Authorizer(), targets: targets, signal: taskSignal, now: now)
         integrity = IntegrityChecks(store: runs, authorizer: Authorizer(), targets: targets, signal: taskSignal, now: now)
         expiry = ExpiryCheck(store: runs, targets: targets, signal: taskSignal, now: now)
-        let listenerStore = SQLiteListenerStore(db: store.db, notices: tasks.notices)
+        let listenerStore = store.listeners
         listeners = ListenerService(store: listenerStore, authorizer: Authorizer(), vault: vault, defaultTimeout: config.listenerTimeoutSeconds,
             now: now)
         listenerRuns = ListenerRuns(store: listenerStore, vault: vault, programs: programs, logger: logger)
-        engine = ResetEngine(store: tasks, audit: auditTrail, authorizer: Authorizer(),
+        engine = ResetEngine(store: store.tasks, audit: auditTrail, authorizer: Authorizer(),
             targets: targets,
             settings: .init(maxAttempts: config.resetMaxAttempts, retrySeconds: config.resetRetrySeconds, reconcileRetries: config.reconcileRetries,
                 reconcileSlowSeconds: config.reconcileSlowSeconds, perHostLimit: config.resetPerHostLimit),
             faults: self.faults, signal: taskSignal, now: now, logger: logger)
-        let channels = SQLiteNotificationSettingsStore(db: store.db, vault: vault)
+        let channels = store.notificationSettings
         notificationSettings = NotificationSettingsService(store: channels, outbox: store.outbox, audit: auditTrail, authorizer: Authorizer(),
             now: now)
         delivery = NotificationDelivery(outbox: store.outbox, channels: { try await channels.channels() },
             attempts: config.notificationAttempts, logger: logger, now: now)
+        let (node, kind): (String, String)
+        switch backend {
+        case .sqlite: (node, kind) = (config.resolvedNodeName, "sqlite")
+        case .postgres(_, let n): (node, kind) = (n.id, "postgres")
+        }
+        cluster = ClusterService(store: store.cluster, authorizer: Authorizer(), node: node, version: CustodyRelease.version, kind: kind,
+            startedAt: now())
         agentDirectory = AgentDirectory(agents: store.agents, bindings: store.agentBindings, jobs: agentJobs, authorizer: Authorizer(),
             settings: .init(enrollmentTokenDays: config.enrollmentTokenDays, scheduleInterval: config.agentScheduleInterval,
                 certificateFile: config.tlsCertificateFile ?? config.tlsDir + "/server.crt"),

@@ -44,7 +44,13 @@ enum CustodyApp {
         } catch {
             custody.logger.error("the web console is off", metadata: ["reason": "\(error)"])
         }
-        router.get("/healthz") { _, _ in "ok" }
+        // Load balancers: 200 while this node and its database answer, else 503. On SQLite the
+        // body stays "ok" (the database is a local file the process holds open).
+        router.get("/healthz") { _, _ -> Response in
+            guard custody.sqlite == nil else { return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok"))) }
+            let (ok, text) = await custody.cluster.health()
+            return Response(status: ok ? .ok : .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
         router.get("/metrics") { _, _ in
             var buffer = [UInt8]()
             metrics.emit(into: &buffer)

@@ -14,6 +14,6 @@ struct CustodyCommand: AsyncParsableCommand {
             ServeCommand.self, KeyCommand.self, AuditCommand.self, LoginCommand.self, ResourceCommand.self,
             AccountCommand.self, PasswordCommand.self, UserCommand.self, TokenCommand.self, ShareCommand.self,
             GroupCommand.self, ImportCommand.self, TaskCommand.self, ResetConfigCommand.self, ListenerCommand.self, NotifyCommand.self, AgentAdminCommand.self,
-            DialectCommand.self,
+            DialectCommand.self, StoreCommand.self,
         ])
 }

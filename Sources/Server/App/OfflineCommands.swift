@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Shared
 
 struct KeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "key", abstract: "Master key maintenance.",
@@ -8,25 +9,75 @@ struct KeyCommand: AsyncParsableCommand {
 
     struct Rotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Re-encrypt the vault under a new master key (stop the server first).",
-            discussion: "The new key replaces the key file only after every value is re-encrypted in one transaction; an interruption leaves a vault that opens with the old key or the new one.")
+            discussion: """
+                The new key replaces the key file only after every value is re-encrypted in one transaction; an interruption \
+                leaves a vault that opens with the old key or the new one. With --store-url (PostgreSQL), stop every node first \
+                (the command refuses while a node has renewed its lease in the last two minutes), then copy the new key file \
+                to every node before starting them: a node with the old key refuses to start.
+                """)
         @Option(help: "Data directory.") var dataDir: String = ProcessInfo.processInfo.environment["CUSTODY_DATA_DIR"] ?? "./custody-data"
         @Option(help: "Master key file (default DATA/master.key).") var masterKeyFile: String?
+        @Option(help: "The PostgreSQL store the nodes share (postgres://…); its password from CUSTODY_STORE_PASSWORD(_FILE).")
+        var storeURL: String?
 
         func run() async throws {
             var cfg = ServerConfiguration()
             cfg.dataDir = dataDir
             cfg.masterKeyFile = masterKeyFile ?? ProcessInfo.processInfo.environment["CUSTODY_MASTER_KEY_FILE"]
+            if let url = storeURL ?? ProcessInfo.processInfo.environment["CUSTODY_STORE_URL"] { return try await rotatePostgres(url, cfg) }
             guard FileManager.default.fileExists(atPath: cfg.databasePath) else { throw ValidationError("no vault in \(dataDir)") }
             let custody: Custody
             do { custody = try await Bootstrap.open(cfg, logger: Logger(label: "custody.key"), exclusive: true) } catch let e as VaultError {
                 FileHandle.standardError.write(Data("custody: \(e.message)\n".utf8))
                 throw ExitCode(2)
             }
-            let result = try KeyRotation(store: custody.store, keyPath: cfg.resolvedMasterKeyFile).run(current: custody.vault)
-            let rotated = Custody(config: cfg, store: custody.store, vault: result.vault, logger: custody.logger)
+            guard let store = custody.sqlite else { throw ValidationError("key rotation runs on a SQLite vault") }
+            let result = try KeyRotation(store: store, keyPath: cfg.resolvedMasterKeyFile).run(current: custody.vault)
+            let rotated = Custody(config: cfg, store: store, vault: result.vault, logger: custody.logger)
             try await rotated.auditTrail.append(AuditEvent(user: "system", ip: "local", operation: "rotate_master_key",
                 message: "re-encrypted \(result.rotated) values"))
             print("rotated the master key; re-encrypted \(result.rotated) values")
+        }
+
+        func rotatePostgres(_ url: String, _ cfg: ServerConfiguration) async throws {
+            let location: PostgresLocation
+            let password: Secret?
+            do {
+                location = try PostgresLocation.parse(url)
+                password = try PostgresLocation.password(environment: ProcessInfo.processInfo.environment,
+                    file: ProcessInfo.processInfo.environment["CUSTODY_STORE_PASSWORD_FILE"])
+            } catch { throw ValidationError(error.description) }
+            var logger = Logger(label: "custody.key")
+            logger.logLevel = .warning
+            let db = try PGDatabase(location, password: password, maximumConnections: 2, logger: logger)
+            let rotated = try await withThrowingTaskGroup(of: Int?.self) { group in
+                group.addTask {
+                    await db.run()
+                    return nil
+                }
+                defer { group.cancelAll() }
+                let store = try await PGStore.open(db)
+                let live = try await store.vaultRecords.liveNodes(since: Date().addingTimeInterval(-120))
+                guard live.isEmpty else {
+                    FileHandle.standardError.write(Data("custody: nodes \(live.joined(separator: ", ")) renewed their lease in the last two minutes; stop every node first\n".utf8))
+                    throw ExitCode(2)
+                }
+                let vault: Vault
+                do {
+                    vault = try await VaultOpener.open(records: store.vaultRecords, auditKey: store.auditKey, keyPath: cfg.resolvedMasterKeyFile,
+                        logger: logger)
+                } catch let e as VaultError {
+                    FileHandle.standardError.write(Data("custody: \(e.message)\n".utf8))
+                    throw ExitCode(2)
+                }
+                let result = try await KeyRotation.run(keyPath: cfg.resolvedMasterKeyFile, current: vault) { reseal in
+                    try await store.vaultRecords.resealAll(reseal)
+                }
+                try await store.audit.append(AuditEvent(user: "system", ip: "local", operation: "rotate_master_key",
+                    message: "re-encrypted \(result.rotated) values"))
+                return result.rotated
+            }
+            print("rotated the master key; re-encrypted \(rotated) values; copy \(cfg.resolvedMasterKeyFile) to every node before starting them")
         }
     }
 }

@@ -6,6 +6,8 @@ import HummingbirdTLS
 import Logging
 import Metrics
 import Prometheus
+import PostgresNIO
+import ServiceLifecycle
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,7 +18,7 @@ struct ServeCommand: AsyncParsableCommand {
             DATA/tls/, and the user `admin` with a random password printed once and written to
             DATA/initial-admin-password. Environment: CUSTODY_DATA_DIR, CUSTODY_HOST, CUSTODY_PORT,
             CUSTODY_MASTER_KEY_FILE, CUSTODY_CONFIG (a YAML file with any ServerConfiguration key),
-            CUSTODY_STORE_URL, CUSTODY_STORE_PASSWORD, CUSTODY_STORE_PASSWORD_FILE.
+            CUSTODY_STORE_URL, CUSTODY_STORE_PASSWORD, CUSTODY_STORE_PASSWORD_FILE, CUSTODY_NODE_NAME.
             """)
 
     @Option(help: "Data directory (SQLite vault, TLS, initial password).") var dataDir: String?
@@ -48,33 +50,53 @@ struct ServeCommand: AsyncParsableCommand {
         if let v = tlsKey { cfg.tlsKeyFile = v }
         if let v = publicURL { cfg.publicURL = v }
         if let problem = cfg.problems().first { throw ValidationError(problem) }
-        if case .postgres(let location) = try cfg.storeLocation() {
-            _ = try PostgresLocation.password(environment: ProcessInfo.processInfo.environment, file: cfg.storePasswordFile)
-            // The PostgreSQL repositories are being built one by one (docs/postgres.md); until every
-            // one exists, a node on PostgreSQL would serve half a vault. Refuse rather than do that.
-            FileHandle.standardError.write(Data("""
-                custody: storeURL names \(location), but this release serves from SQLite only: the PostgreSQL store has \
-                \(PGStore.ported.sorted().joined(separator: ", ")) so far (see docs/postgres.md). Remove storeURL to use SQLite.
-
-                """.utf8))
-            throw ExitCode(2)
-        }
-
         var logger = Logger(label: "custody")
         logger.logLevel = Logger.Level(rawValue: cfg.logLevel) ?? .info
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
-        let custody: Custody
-        do {
-            custody = try await Bootstrap.open(cfg, logger: logger, exclusive: true).withDialects(cfg.dialectsDir)
-        } catch let error as VaultError {
+        switch try cfg.storeLocation() {
+        case .sqlite:
+            let custody = try await Self.opened { try await Bootstrap.open(cfg, logger: logger, exclusive: true).withDialects(cfg.dialectsDir) }
+            try await serve(custody, cfg, logger: logger, registry: registry, services: [])
+        case .postgres(let location):
+            let password = try PostgresLocation.password(environment: ProcessInfo.processInfo.environment, file: cfg.storePasswordFile)
+            let db = try PGDatabase(location, password: password, logger: logger)
+            let node = PGNode(id: cfg.resolvedNodeName, version: CustodyRelease.version, leaseSeconds: cfg.nodeLeaseSeconds)
+            logger.info("store", metadata: ["postgres": "\(location)", "node": "\(node.id)"])
+            // The pool runs beside the server and stops with it.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await db.run() }
+                defer { group.cancelAll() }
+                let custody = try await Self.opened {
+                    try await Bootstrap.openPostgres(cfg, db: db, node: node, logger: logger).withDialects(cfg.dialectsDir)
+                }
+                try await serve(custody, cfg, logger: logger, registry: registry,
+                    services: [PGNotifications(db: db, custody: custody), NodeHeartbeat(custody: custody, node: node)])
+            }
+        }
+    }
+
+    /// Start-up errors an administrator fixes (the key, the dialects, the database) end with a message and exit 2.
+    static func opened(_ open: () async throws -> Custody) async throws -> Custody {
+        do { return try await open() } catch let error as VaultError {
             FileHandle.standardError.write(Data("custody: \(error.message)\n".utf8))
             throw ExitCode(2)
         } catch let error as DialectError {
             FileHandle.standardError.write(Data("custody: \(error)\n".utf8))
             throw ExitCode(2)
+        } catch let error as PGError {
+            FileHandle.standardError.write(Data("custody: the PostgreSQL store refused: \(error)\n".utf8))
+            throw ExitCode(2)
+        } catch let error as PSQLError {
+            FileHandle.standardError.write(Data("custody: cannot use the PostgreSQL store: \(PGNotifications.describe(error)) (\(error.code))\n".utf8))
+            throw ExitCode(2)
         }
+    }
+
+    func serve(_ custody: Custody, _ cfg: ServerConfiguration, logger: Logger, registry: PrometheusCollectorRegistry, services: [any Service])
+        async throws
+    {
         let path = cfg.dataDir + "/initial-admin-password"
         let created = try await custody.identity.bootstrapAdmin { password in
             try? FileManager.default.removeItem(atPath: path)
@@ -98,7 +120,8 @@ struct ServeCommand: AsyncParsableCommand {
             router: router,
             server: try .tls(.http1(), tlsConfiguration: tls),
             configuration: .init(address: .hostname(cfg.host, port: cfg.port), serverName: nil),
-            services: [TaskEngine(custody: custody), ListenerRunner(custody: custody), Scheduler(custody: custody), NotificationSender(custody: custody)],
+            services: [TaskEngine(custody: custody), ListenerRunner(custody: custody), Scheduler(custody: custody), NotificationSender(custody: custody)]
+                + services,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuredPort
                 print("listening on https://\(shownHost):\(port)")
@@ -122,7 +145,7 @@ extension Custody {
             return self
         }
         logger.info("device dialects", metadata: ["loaded": "\(plugins.dialects.dialects.keys.sorted().joined(separator: ","))"])
-        return Custody(config: config, store: store, vault: vault, logger: logger, now: now, plugins: plugins, taskSignal: taskSignal,
+        return Custody(config: config, backend: backend, vault: vault, logger: logger, now: now, plugins: plugins, taskSignal: taskSignal,
             faults: faults)
     }
 }
@@ -137,6 +160,19 @@ enum Bootstrap {
         try await store.write { db in try Settings.seed(db) }
         let vault = try VaultOpener.open(store: store, keyPath: cfg.resolvedMasterKeyFile, logger: logger)
         return Custody(config: cfg, store: store, vault: vault, logger: logger)
+    }
+
+    /// A node on a PostgreSQL store: its own data directory (TLS material, the key file by
+    /// default, the initial password), the shared database brought up to date and seeded, the vault
+    /// opened with the master key every node shares.
+    static func openPostgres(_ cfg: ServerConfiguration, db: PGDatabase, node: PGNode, logger: Logger) async throws -> Custody {
+        try FileManager.default.createDirectory(atPath: cfg.dataDir, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
+        try lockDataDir(cfg.dataDir)
+        let store = try await PGStore.open(db)
+        let vault = try await VaultOpener.open(records: store.vaultRecords, auditKey: store.auditKey, keyPath: cfg.resolvedMasterKeyFile,
+            logger: logger)
+        return Custody(config: cfg, backend: .postgres(store, node), vault: vault, logger: logger)
     }
 }
 

@@ -7,7 +7,7 @@ struct Authorizer: Sendable {
     static func roleAllows(_ role: Role, _ op: Operation) -> Bool {
         switch op {
         case .createUser, .listUsers, .updateUser, .deleteUser, .manageUserGroups, .managePolicies,
-            .manageResourceTypes, .manageSettings, .manageListeners, .approveListener:
+            .manageResourceTypes, .manageSettings, .manageListeners, .approveListener, .readCluster:
             return role == .administrator
         case .createResource, .createGroup, .importCSV:
             return role == .administrator || role == .passwordAdministrator

@@ -10,7 +10,7 @@ enum Operation: String, Sendable, CaseIterable {
     // resource groups
     case createGroup, readGroup, updateGroup, deleteGroup
     // administration
-    case readAudit, managePolicies, readPolicies, manageResourceTypes, readResourceTypes, manageSettings, importCSV
+    case readAudit, managePolicies, readPolicies, manageResourceTypes, readResourceTypes, manageSettings, importCSV, readCluster
     // listeners and custom plugins (dual control)
     case manageListeners, approveListener
 

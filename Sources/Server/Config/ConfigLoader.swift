@@ -28,6 +28,7 @@ enum ConfigLoader {
         if let v = environment["CUSTODY_MASTER_KEY_FILE"] { config.masterKeyFile = v }
         if let v = environment["CUSTODY_STORE_URL"] { config.storeURL = v }
         if let v = environment["CUSTODY_STORE_PASSWORD_FILE"] { config.storePasswordFile = v }
+        if let v = environment["CUSTODY_NODE_NAME"] { config.nodeName = v }
         if let v = environment["CUSTODY_LOG_LEVEL"] { config.logLevel = v }
         return config
     }
@@ -41,6 +42,8 @@ struct PartialConfiguration: Decodable {
     var masterKeyFile: String?
     var storeURL: String?
     var storePasswordFile: String?
+    var nodeName: String?
+    var nodeLeaseSeconds: Double?
     var tlsCertificateFile: String?
     var tlsKeyFile: String?
     var passwordHistoryDepth: Int?
@@ -76,7 +79,7 @@ struct PartialConfiguration: Decodable {
     var enrollmentTokenDays: Double?
 
     private enum CodingKeys: String, CodingKey, CaseIterable {
-        case dataDir, host, port, masterKeyFile, storeURL, storePasswordFile, tlsCertificateFile, tlsKeyFile, passwordHistoryDepth
+        case dataDir, host, port, masterKeyFile, storeURL, storePasswordFile, nodeName, nodeLeaseSeconds, tlsCertificateFile, tlsKeyFile, passwordHistoryDepth
         case lockoutThreshold, lockoutWindowMinutes, loginAddressLimit, loginNameLimit, publicURL, sessionHours, maxBodyBytes, bcryptCost, logLevel
         case listenerWorkers, listenerTimeoutSeconds, listenerOutputBytes, listenerWorkDir, dialectsDir, resetWorkers, resetPerHostLimit, webIdleMinutes, webRevealSeconds
         case agentTaskLimit, reconcileRetries, reconcileSlowSeconds, resetMaxAttempts, resetRetrySeconds
@@ -103,6 +106,8 @@ struct PartialConfiguration: Decodable {
         masterKeyFile = try c.decodeIfPresent(String.self, forKey: .masterKeyFile)
         storeURL = try c.decodeIfPresent(String.self, forKey: .storeURL)
         storePasswordFile = try c.decodeIfPresent(String.self, forKey: .storePasswordFile)
+        nodeName = try c.decodeIfPresent(String.self, forKey: .nodeName)
+        nodeLeaseSeconds = try c.decodeIfPresent(Double.self, forKey: .nodeLeaseSeconds)
         tlsCertificateFile = try c.decodeIfPresent(String.self, forKey: .tlsCertificateFile)
         tlsKeyFile = try c.decodeIfPresent(String.self, forKey: .tlsKeyFile)
         passwordHistoryDepth = try c.decodeIfPresent(Int.self, forKey: .passwordHistoryDepth)
@@ -145,6 +150,8 @@ struct PartialConfiguration: Decodable {
         if let v = masterKeyFile { c.masterKeyFile = v }
         if let v = storeURL { c.storeURL = v }
         if let v = storePasswordFile { c.storePasswordFile = v }
+        if let v = nodeName { c.nodeName = v }
+        if let v = nodeLeaseSeconds { c.nodeLeaseSeconds = v }
         if let v = tlsCertificateFile { c.tlsCertificateFile = v }
         if let v = tlsKeyFile { c.tlsKeyFile = v }
         if let v = passwordHistoryDepth { c.passwordHistoryDepth = v }

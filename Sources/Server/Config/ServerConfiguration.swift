@@ -11,6 +11,12 @@ struct ServerConfiguration: Sendable, Codable, Equatable {
     /// nil: SQLite in the data directory. Its password: `CUSTODY_STORE_PASSWORD` or `storePasswordFile`.
     var storeURL: String? = nil
     var storePasswordFile: String? = nil
+    /// This server's name among the nodes sharing a PostgreSQL store; stable across its restarts,
+    /// unique among the nodes. Default: the machine's host name and `port`.
+    var nodeName: String? = nil
+    /// How long a node's hold on its running tasks lasts without a heartbeat (renewed three times
+    /// per lease); after it, another node reconciles them.
+    var nodeLeaseSeconds: Double = 30
     /// Admin-supplied certificate and key (PEM); default: a self-signed pair in `<dataDir>/tls/`.
     var tlsCertificateFile: String? = nil
     var tlsKeyFile: String? = nil
@@ -66,6 +72,7 @@ struct ServerConfiguration: Sendable, Codable, Equatable {
     var enrollmentTokenDays: Double = 7
 
     var resolvedMasterKeyFile: String { masterKeyFile ?? dataDir + "/master.key" }
+    var resolvedNodeName: String { nodeName ?? "\(ProcessInfo.processInfo.hostName):\(port)" }
     var databasePath: String { dataDir + "/custody.sqlite" }
     var tlsDir: String { dataDir + "/tls" }
     var resolvedListenerWorkDir: String { listenerWorkDir ?? dataDir + "/listeners" }
@@ -97,6 +104,10 @@ struct ServerConfiguration: Sendable, Codable, Equatable {
         if let u = publicURL, Self.publicHost(u) == nil {
             out.append("publicURL must be an https:// URL with a host name, e.g. https://vault.example.com:7272")
         }
+        if let n = nodeName, n.isEmpty || n.count > 200 || n.contains(where: { $0.isWhitespace || $0.isNewline }) {
+            out.append("nodeName must be 1 to 200 characters without spaces")
+        }
+        if !(2...600).contains(nodeLeaseSeconds) { out.append("nodeLeaseSeconds must be 2...600") }
         if let u = storeURL, !u.isEmpty {
             do { _ = try PostgresLocation.parse(u) } catch { out.append(error.description) }
         }

@@ -47,6 +47,9 @@ struct PasswordSettingsBody: APIBody {
 
 extension Routes {
     func admin(_ t: RouteTable) {
+        t.add(.get, "/cluster", "The nodes serving this vault: name, version, last heartbeat, running tasks (administrators)") { _, ctx in
+            try Reply.json(try await custody.cluster.view(by: try ctx.caller()))
+        }
         t.add(.get, "/policies", "List password policies") { _, ctx in
             try Reply.json(try await custody.policies.policies(by: try ctx.caller()))
         }

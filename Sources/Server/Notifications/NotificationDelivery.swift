@@ -17,7 +17,7 @@ struct NotificationDelivery: Sendable {
     /// Sends what is due now; returns how many were sent.
     @discardableResult
     func deliverDue(limit: Int = 100) async throws -> Int {
-        let due = try await outbox.due(at: now(), limit: limit)
+        let due = try await outbox.take(at: now(), limit: limit, hold: 120)
         guard !due.isEmpty else { return 0 }
         let channels = try await channels()
         var sent = 0

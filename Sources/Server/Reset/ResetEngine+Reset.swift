@@ -110,8 +110,18 @@ extension ResetEngine {
     /// At start: a task cut short before touching the target goes back to the queue; one that may
     /// have touched it is reconciled. Returns how many go to reconcile.
     func recoverInterrupted() async throws -> Int {
+        try await store.recover(recovery).filter { $0.kind == .reset && $0.state == .unknown }.count
+    }
+
+    /// While running, with several nodes: the tasks of a node that stopped renewing its lease,
+    /// recovered as a start recovers its own. Returns how many.
+    func recoverLapsed() async throws -> Int {
+        try await store.recoverLapsed(at: now(), recovery).count
+    }
+
+    private var recovery: @Sendable (TaskRecord) -> TaskRecord {
         let machine = self.machine
-        let recovered = try await store.recover { stored in
+        return { stored in
             var t = stored
             guard t.kind == .reset else {
                 t.state = .queued
@@ -127,6 +137,5 @@ extension ResetEngine {
             }
             return t
         }
-        return recovered.filter { $0.kind == .reset && $0.state == .unknown }.count
     }
 }

@@ -17,8 +17,11 @@ struct TaskEngine: Service {
         let recovered = try await custody.engine.recoverInterrupted()
         if recovered > 0 { custody.logger.notice("reconciling interrupted tasks", metadata: ["count": "\(recovered)"]) }
         // No task waits on an agent job yet: what a stopped server left is ended (its reset reconciles).
-        let orphans = try await custody.agentJobs.sweep(all: true)
-        if orphans > 0 { custody.logger.notice("ended orphaned agent jobs", metadata: ["count": "\(orphans)"]) }
+        // With other nodes on the store, their tasks may wait on theirs: jobs then end by their deadlines.
+        if custody.sqlite != nil {
+            let orphans = try await custody.agentJobs.sweep(all: true)
+            if orphans > 0 { custody.logger.notice("ended orphaned agent jobs", metadata: ["count": "\(orphans)"]) }
+        }
         let load = Load()
         var lastSweep = ContinuousClock.now
         await withDiscardingTaskGroup { group in

@@ -37,4 +37,12 @@ protocol OutboxStore: Sendable {
     func markFailed(_ id: String, attempts: Int, next: Date, error: String, giveUp: AuditEvent?) async throws
     /// Newest first, optionally in one state.
     func page(state: OutboxState?, limit: Int, offset: Int) async throws -> [OutboxEntry]
+    /// The entries this sender takes now: due ones, held for `hold` seconds from other senders
+    /// sharing the store (a sender that dies mid-send leaves them due again after the hold).
+    func take(at: Date, limit: Int, hold: TimeInterval) async throws -> [OutboxEntry]
+}
+
+/// One sender alone on its store takes what is due.
+extension OutboxStore {
+    func take(at: Date, limit: Int, hold: TimeInterval) async throws -> [OutboxEntry] { try await due(at: at, limit: limit) }
 }

@@ -116,4 +116,18 @@ protocol TaskStore: Sendable {
     func pinHostKey(_ key: String, resourceID: String, audit: @Sendable (ResourceRecord) -> AuditEvent) async throws -> Bool
     /// Ends the task as `decide` says (it may refuse by throwing); nil when there is no such task.
     func abandon(_ id: String, _ decide: @Sendable (TaskRecord) throws -> TaskWrite) async throws -> TaskRecord?
+    /// Several nodes on one store: renews this node's hold on its running tasks.
+    func heartbeat(at: Date) async throws
+    /// Several nodes on one store: this node stopped gracefully and leaves the list of nodes.
+    func leave() async throws
+    /// Several nodes on one store: the running tasks of a node whose hold lapsed, each replaced by
+    /// what `recover` makes of it.
+    func recoverLapsed(at: Date, _ recover: @Sendable (TaskRecord) -> TaskRecord) async throws -> [TaskRecord]
+}
+
+/// One node alone on its store (SQLite) holds every running task: nothing to renew or take over.
+extension TaskStore {
+    func heartbeat(at: Date) async throws {}
+    func leave() async throws {}
+    func recoverLapsed(at: Date, _ recover: @Sendable (TaskRecord) -> TaskRecord) async throws -> [TaskRecord] { [] }
 }

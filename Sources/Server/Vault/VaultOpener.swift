@@ -8,13 +8,29 @@ enum VaultOpener {
     static let auditKeyIdentity = "custody.audit.key.v1"
 
     static func open(store: Store, keyPath: String, logger: Logger) throws -> Vault {
-        let vault = try openKey(store: store, keyPath: keyPath, logger: logger)
-        try loadAuditKey(store: store, vault: vault)
+        let records = SQLiteVaultRecords(store: store.vaultRecords)
+        let vault = try openKey(canary: try records.canarySync(), setCanary: { try store.vaultRecords.setCanary($0) }, keyPath: keyPath, logger: logger)
+        store.auditKey.set(try store.vaultRecords.auditKey(open: openAuditKey(vault), create: makeAuditKey(vault)))
         return vault
     }
 
-    private static func openKey(store: Store, keyPath: String, logger: Logger) throws -> Vault {
-        let (canary, secrets) = try store.vaultRecords.canary()
+    /// The same on any backend (PostgreSQL: several nodes may start together on a new database;
+    /// the canary that is stored first wins, and a node whose key does not open it stops).
+    static func open(records: any VaultRecords, auditKey: AuditKeyBox, keyPath: String, logger: Logger) async throws -> Vault {
+        let vault = try openKey(canary: try await records.canary(), setCanary: { _ in }, keyPath: keyPath, logger: logger)
+        let stored = try await records.canary().sealed
+        if stored == nil { try await records.setCanary(try vault.seal(Vault.canaryText, identity: Vault.canaryIdentity)) }
+        guard let canary = try await records.canary().sealed, opens(canary, with: vault.masterKey) else {
+            throw VaultError(.wrongKey, "the master key in \(keyPath) does not open this vault (another node made the vault with another key)")
+        }
+        auditKey.set(try await records.auditKey(open: openAuditKey(vault), create: makeAuditKey(vault)))
+        return vault
+    }
+
+    private static func openKey(canary: (sealed: Data?, passwords: Int), setCanary: (Data) throws -> Void, keyPath: String, logger: Logger) throws
+        -> Vault
+    {
+        let (canary, secrets) = canary
         let fm = FileManager.default
         guard let canary else {
             guard secrets == 0 else {
@@ -29,8 +45,7 @@ enum VaultOpener {
                 logger.notice("created master key", metadata: ["path": "\(keyPath)"])
             }
             let vault = Vault(masterKey: key)
-            let sealed = try vault.seal(Vault.canaryText, identity: Vault.canaryIdentity)
-            try store.vaultRecords.setCanary(sealed)
+            try setCanary(try vault.seal(Vault.canaryText, identity: Vault.canaryIdentity))
             return vault
         }
         let leftovers = [keyPath + ".new", keyPath + ".old"]
@@ -58,13 +73,16 @@ enum VaultOpener {
     }
 
     /// The audit chain's HMAC key lives sealed in the vault, so it survives key rotation.
-    static func loadAuditKey(store: Store, vault: Vault) throws {
-        let key = try store.vaultRecords.auditKey(open: { try vault.open($0, identity: auditKeyIdentity) }, create: {
+    static func openAuditKey(_ vault: Vault) -> @Sendable (Data) throws -> Data {
+        { try vault.open($0, identity: auditKeyIdentity) }
+    }
+
+    static func makeAuditKey(_ vault: Vault) -> @Sendable () throws -> (sealed: Data, key: Data) {
+        {
             var rng = SystemRandomNumberGenerator()
             let fresh = Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) })
             return (try vault.seal(fresh, identity: auditKeyIdentity), fresh)
-        })
-        store.auditKey.set(key)
+        }
     }
 
     static func opens(_ canary: Data, with key: MasterKey) -> Bool {

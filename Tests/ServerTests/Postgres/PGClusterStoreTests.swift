@@ -13,7 +13,7 @@ import TestSupport
 
     /// Nodes sharing one migrated database and one audit key (all nodes read the same master key).
     static func nodes(_ n: Int) async throws -> [PGStore] {
-        let name = try PGTestDatabase.create()
+        let name = try await PGTestDatabase.create()
         var out: [PGStore] = []
         for _ in 0..<n { out.append(try await PGTestDatabase.store(name: name)) }
         #expect(Set(out.map { $0.auditKey.key }).count == 1, "every node opened the key the first one made")
@@ -21,7 +21,7 @@ import TestSupport
     }
 
     @Test func migrationsApplyOnceWhenNodesStartTogether() async throws {
-        let name = try PGTestDatabase.create()
+        let name = try await PGTestDatabase.create(migrated: false)
         let dbs = try (0..<3).map { _ in try PGTestDatabase.make(name: name, connections: 2) }
         let applied = try await withThrowingTaskGroup(of: [String].self) { group in
             for db in dbs { group.addTask { try await PGMigrations.migrate(db) } }
@@ -59,12 +59,13 @@ import TestSupport
     }
 
     @Test func verifyFindsARecordEditedBehindTheTriggersBack() async throws {
-        let name = try PGTestDatabase.create()
+        let name = try await PGTestDatabase.create()
         let store = try await PGTestDatabase.store(name: name)
         for i in 0..<3 { try await store.audit.append(Self.event("op\(i)")) }
         // Only a superuser can do this: turn the trigger off and edit a record.
-        #expect(PostgresServer.root("ALTER TABLE audit DISABLE TRIGGER auditNoChange; UPDATE audit SET operation = 'forged' WHERE id = 2;",
-            database: name))
+        #expect(await PGTestDatabase.offPool {
+            PostgresServer.root("ALTER TABLE audit DISABLE TRIGGER auditNoChange; UPDATE audit SET operation = 'forged' WHERE id = 2;", database: name)
+        })
         let result = try await store.db.read { c in try await store.auditLog.verify(c) }
         #expect(result.firstBad == 2 && result.problem?.contains("altered") == true)
     }

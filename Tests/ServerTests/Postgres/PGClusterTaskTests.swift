@@ -17,7 +17,7 @@ import Testing
     }
 
     static func nodes(_ names: [String]) async throws -> [Node] {
-        let name = try PGTestDatabase.create()
+        let name = try await PGTestDatabase.create()
         let vault = Vault(masterKey: MasterKey.generate())
         var out: [Node] = []
         for n in names {

@@ -26,7 +26,7 @@ struct PGDatabase: Sendable {
         self.logger = logger
     }
 
-    init(_ location: PostgresLocation, password: Secret?, maximumConnections: Int = 20, logger: Logger) throws {
+    init(_ location: PostgresLocation, password: Secret?, maximumConnections: Int = 20, idleTimeout: Duration = .seconds(60), logger: Logger) throws {
         var tls: PostgresClient.Configuration.TLS
         switch location.sslMode {
         case .disable: tls = .disable
@@ -43,6 +43,7 @@ struct PGDatabase: Sendable {
         var config = PostgresClient.Configuration(host: location.host, port: location.port, username: location.user,
             password: password?.reveal(), database: location.database, tls: tls)
         config.options.maximumConnections = maximumConnections
+        config.options.connectionIdleTimeout = idleTimeout
         config.options.connectTimeout = .seconds(10)
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .notice)  // statements carry sealed values and hashes

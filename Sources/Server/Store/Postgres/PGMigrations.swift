@@ -8,7 +8,7 @@ import Logging
 /// Whichever node starts first applies them, holding a session advisory lock, so two nodes starting
 /// together never apply one twice. Never edit a shipped migration; add one.
 enum PGMigrations {
-    static let all: [(id: String, sql: String)] = [("pg1", schema), ("pg2-audit-append-only", auditAppendOnly)]
+    static let all: [(id: String, sql: String)] = [("pg1", schema), ("pg2-audit-append-only", auditAppendOnly), ("pg3-notify", notify)]
 
     /// Applies what is missing; the identifiers of those it applied.
     @discardableResult
@@ -179,5 +179,18 @@ enum PGMigrations {
           FOR EACH ROW EXECUTE FUNCTION custody_audit_append_only();
         CREATE TRIGGER auditNoTruncate BEFORE TRUNCATE ON audit
           FOR EACH STATEMENT EXECUTE FUNCTION custody_audit_append_only();
+        """
+
+    /// Changes other nodes must hear of at once (`PGNotifications`): any change to `tasks`, and a
+    /// change to an agent's jobs, named by the agent. Delivered when the transaction commits.
+    static let notify = """
+        CREATE FUNCTION custody_notify_tasks() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN PERFORM pg_notify('custody_tasks', ''); RETURN NULL; END $$;
+        CREATE TRIGGER tasksNotify AFTER INSERT OR UPDATE OR DELETE ON tasks
+          FOR EACH STATEMENT EXECUTE FUNCTION custody_notify_tasks();
+        CREATE FUNCTION custody_notify_agent_jobs() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN PERFORM pg_notify('custody_agent_jobs', NEW.agentId); RETURN NULL; END $$;
+        CREATE TRIGGER agentJobsNotify AFTER INSERT OR UPDATE ON agentJobs
+          FOR EACH ROW EXECUTE FUNCTION custody_notify_agent_jobs();
         """
 }

@@ -16,6 +16,17 @@ struct PGOutboxStore: OutboxStore {
         }
     }
 
+    /// Due entries, their next attempt moved past `hold` so no other node takes them meanwhile.
+    func take(at: Date, limit: Int, hold: TimeInterval) async throws -> [OutboxEntry] {
+        try await db.write { c in
+            let rows = try await c.rows("""
+                SELECT * FROM notifications WHERE state = 'pending' AND nextAttemptAt <= ? ORDER BY createdAt, id LIMIT ? FOR UPDATE SKIP LOCKED
+                """, [at, limit]).map(Self.entry)
+            for e in rows { try await c.execute("UPDATE notifications SET nextAttemptAt = ? WHERE id = ?", [at.seconds + hold, e.id]) }
+            return rows
+        }
+    }
+
     func markSent(_ id: String, at: Date) async throws {
         try await db.write { c in
             try await c.execute("UPDATE notifications SET state = 'sent', attempts = attempts + 1, sentAt = ?, lastError = NULL WHERE id = ?", [at, id])

@@ -86,6 +86,10 @@ extension PGTaskStore {
         }
     }
 
+    func leave() async throws {
+        try await db.write { [node] c in try await c.execute("DELETE FROM nodes WHERE id = ?", [node.id]) }
+    }
+
     func finish(_ task: TaskRecord, _ decide: @Sendable (TaskRecord, Bool) -> TaskWrite) async throws {
         try await db.write { c in try await apply(decide(task, try await Self.superseded(task, c)), c) }
     }

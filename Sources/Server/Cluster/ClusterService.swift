@@ -1,0 +1,55 @@
+import Foundation
+
+/// What `GET /api/v1/cluster` shows.
+struct ClusterView: Codable, Sendable, Equatable {
+    struct Node: Codable, Sendable, Equatable {
+        var id: String
+        var version: String
+        var startedAt: Date?
+        var lastHeartbeatAt: Date?
+        var runningTasks: Int
+        /// The node that answered.
+        var this: Bool
+    }
+    var store: String
+    var node: String
+    var nodes: [Node]
+}
+
+/// The nodes serving this vault (administrators), and this node's health for `/healthz`.
+struct ClusterService: Sendable {
+    let store: any ClusterStore
+    let authorizer: Authorizer
+    let node: String
+    let version: String
+    let kind: String
+    let startedAt: Date
+
+    func view(by p: Principal) async throws -> ClusterView {
+        try authorizer.check(p, .readCluster)
+        var nodes = try await store.nodes().map {
+            ClusterView.Node(id: $0.id, version: $0.version, startedAt: $0.startedAt, lastHeartbeatAt: $0.heartbeatAt, runningTasks: $0.runningTasks,
+                this: $0.id == node)
+        }
+        if !nodes.contains(where: \.this) {
+            nodes.insert(ClusterView.Node(id: node, version: version, startedAt: startedAt, lastHeartbeatAt: nil,
+                runningTasks: kind == "sqlite" ? try await store.runningTasks() : 0, this: true), at: 0)
+        }
+        return ClusterView(store: kind, node: node, nodes: nodes)
+    }
+
+    /// `ok node=NAME store=KIND database=reachable`, or why not (the caller answers 503).
+    func health() async -> (ok: Bool, text: String) {
+        do {
+            try await store.ping()
+            return (true, "ok node=\(node) store=\(kind) database=reachable")
+        } catch {
+            return (false, "unavailable node=\(node) store=\(kind) database=unreachable")
+        }
+    }
+}
+
+/// The release, as nodes report it to each other.
+enum CustodyRelease {
+    static let version = "0.13.0-dev"
+}

@@ -1,0 +1,26 @@
+import Foundation
+
+/// `ClusterStore` on PostgreSQL: table `nodes` (written by each node's heartbeat) and the tasks
+/// each node holds.
+struct PGClusterStore: ClusterStore {
+    let db: PGDatabase
+
+    func nodes() async throws -> [NodeRow] {
+        try await db.read { c in
+            try await c.rows("""
+                SELECT n.id, n.version, n.startedAt, n.heartbeatAt,
+                  (SELECT COUNT(*) FROM tasks t WHERE t.claimedBy = n.id AND t.state = 'running') AS running
+                FROM nodes n ORDER BY n.id
+                """).map {
+                NodeRow(id: try $0["id"], version: try $0["version"], startedAt: try $0["startedAt"], heartbeatAt: try $0["heartbeatAt"],
+                    runningTasks: try $0["running"])
+            }
+        }
+    }
+
+    func runningTasks() async throws -> Int {
+        try await db.read { c in try await c.scalar(Int.self, "SELECT COUNT(*) FROM tasks WHERE state = 'running'") ?? 0 }
+    }
+
+    func ping() async throws { _ = try await db.read { c in try await c.scalar(Int.self, "SELECT 1") } }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import Shared
+import Testing
+import TestSupport
+
+@testable import Server
+
+/// Three real nodes on one PostgreSQL database rotate 21 real accounts (sshd, sudo) and one node is
+/// killed with SIGKILL while it holds resets: the others finish or reconcile every one, the run's
+/// report is complete, and every account's password in the vault works on the target.
+@Suite(.serialized) struct PGFailoverLiveTests {
+    let live = PGNodesLiveTests()
+
+    func call(_ s: ServerProcess, _ method: String, _ path: String, token: String, body: String? = nil) async throws -> [String: Any] {
+        var args = ["-s", "--cacert", s.caFile, "-X", method, "-H", "Authorization: Bearer \(token)", s.url + "/api/v1" + path]
+        if let body { args += ["-H", "Content-Type: application/json", "-d", body] }
+        let r = try await live.run("/usr/bin/curl", args)
+        return try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any], "\(method) \(path): \(r.out)")
+    }
+
+    @Test func aNodeKilledMidRotationLosesNoPassword() async throws {
+        let sshPort = await PGTestDatabase.offPool { TestTargets.sshPort }
+        let name = try await PGTestDatabase.create()
+        let keyDir = FileManager.default.temporaryDirectory.appendingPathComponent("custody-key-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: keyDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let config = keyDir + "/config.yaml"
+        try "nodeLeaseSeconds: 3\n".write(toFile: config, atomically: true, encoding: .utf8)
+        var nodes: [ServerProcess] = []
+        for id in ["node-a", "node-b", "node-c"] {
+            let url = "postgres://\(PGTestDatabase.role)@127.0.0.1:\(PostgresServer.port)/\(name)?sslmode=verify-full&sslrootcert=\(PostgresServer.caFile)"
+            let n = ServerProcess(extraArgs: ["--store-url", url, "--master-key-file", keyDir + "/master.key"],
+                env: ["CUSTODY_STORE_PASSWORD": PGTestDatabase.password, "CUSTODY_NODE_NAME": id, "CUSTODY_CONFIG": config])
+            #expect(await PGTestDatabase.offPool { (try? n.start()) ?? false }, "\(id) did not start: \(n.stderr)")
+            nodes.append(n)
+        }
+        defer { for n in nodes { n.stop() } }
+        let (a, b) = (nodes[0], nodes[1])
+        let token = try #require(try live.json(try await live.cli(a, ["login", "--username", "admin", "--json"], stdin: a.initialPassword + "\n"))["token"]
+            as? String)
+        #expect(try await live.cli(a, ["user", "password"], token: token, stdin: "\(a.initialPassword)\nFailover-Keeper-1\n").code == 0)
+
+        // One host, its sudo account and 20 accounts to rotate, all real local users on sshd.
+        let rid = try #require(try live.json(try await live.cli(a, ["resource", "create", "--name", "fo01", "--dns-name", "127.0.0.1", "--type", "Linux",
+            "--json"], token: token))["id"] as? String)
+        // The login account rotates with the others (21 resets): a sudo user of this test's own.
+        let admin = await PGTestDatabase.offPool { TestTargets.sudoTarget("fo_sudo", password: "Fo-Sudo-Pass-1") }
+        let sudo = try #require(try live.json(try await live.cli(a, ["account", "create", "--resource", rid, "--login-name", admin,
+            "--json"], token: token, stdin: "Fo-Sudo-Pass-1\n"))["id"] as? String)
+        var accounts: [(user: String, id: String)] = [(admin, sudo)]
+        for i in 0..<20 {
+            let user = await PGTestDatabase.offPool { TestTargets.target("fo\(i)", password: "Fo-Old-Pass-\(i)") }
+            let aid = try #require(try live.json(try await live.cli(a, ["account", "create", "--resource", rid, "--login-name", user, "--json"],
+                token: token, stdin: "Fo-Old-Pass-\(i)\n"))["id"] as? String)
+            accounts.append((user, aid))
+        }
+        let cfg = keyDir + "/reset.json"
+        try #"{"mode":"agentless","protocol":"ssh","port":\#(sshPort),"loginAccount":"\#(admin)","elevation":"sudo"}"#
+            .write(toFile: cfg, atomically: true, encoding: .utf8)
+        #expect(try await live.cli(a, ["reset-config", "set", "--resource", rid, cfg], token: token).code == 0)
+        let gid = try #require(try await call(a, "POST", "/groups", token: token, body: #"{"name":"fo","resourceIds":["\#(rid)"]}"#)["id"] as? String)
+
+        // The rotation starts through node a; node a dies (SIGKILL) while it holds resets.
+        let runID = try #require(try await call(a, "POST", "/groups/\(gid)/rotation/run", token: token)["runId"] as? String)
+        var held = 0
+        for _ in 0..<300 where held == 0 {
+            let view = try await call(b, "GET", "/cluster", token: token)
+            held = ((view["nodes"] as? [[String: Any]]) ?? []).first { $0["id"] as? String == "node-a" }?["runningTasks"] as? Int ?? 0
+            if held == 0 { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        #expect(held > 0, "node a held resets when it was killed")
+        kill(a.process.processIdentifier, SIGKILL)
+
+        // Nodes b and c take a's resets over once its lease lapses, and finish the run.
+        var run: [String: Any] = [:]
+        for _ in 0..<360 {
+            run = try await call(b, "GET", "/rotation-runs/\(runID)", token: token)
+            if run["state"] as? String == "finished" { break }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        let summary = try #require(run["summary"] as? [String: Any], "\(run)")
+        #expect(run["state"] as? String == "finished" && summary["total"] as? Int == 21 && summary["pending"] as? Int == 0, "\(run)")
+        let taken = try await live.run("/bin/cat", [b.stdoutPath, b.stderrPath, nodes[2].stdoutPath, nodes[2].stderrPath])
+        #expect(taken.out.contains("took over the tasks of a node that stopped"), "a surviving node took a's resets")
+
+        // Not one password lost: what the vault holds for each account works on the host.
+        for (user, aid) in accounts {
+            let got = try await live.cli(b, ["password", "get", "--resource", rid, "--account", aid, "--reason", "failover test"], token: token)
+            let password = got.out.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(await PGTestDatabase.offPool { TestTargets.passwordWorks(user, password) }, "\(user): the vault's password does not work")
+        }
+        let vault = Vault(masterKey: try MasterKey.load(path: keyDir + "/master.key"))
+        let store = try await PGTestDatabase.store(name: name, vault: vault)
+        let verified = try await store.db.read { c in try await store.auditLog.verify(c) }
+        #expect(verified.ok, "\(verified.problem ?? "")")
+        for n in nodes { _ = await n.stopped() }
+    }
+}

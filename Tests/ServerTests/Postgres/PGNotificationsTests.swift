@@ -1,0 +1,56 @@
+import Foundation
+import Logging
+import Shared
+import Testing
+
+@testable import Server
+
+/// Wake-ups between two in-process nodes on one real PostgreSQL database, through the triggers'
+/// `NOTIFY` and each node's `PGNotifications`.
+@Suite struct PGNotificationsTests {
+    /// A node: a `Custody` on its own pool of the shared database, its listener running.
+    static func node(_ id: String, database: String, vault: Vault) async throws -> (Custody, Task<Void, any Error>) {
+        let store = try await PGTestDatabase.store(name: database, vault: vault)
+        var config = ServerConfiguration()
+        config.dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("custody-node-\(UUID().uuidString)").path
+        var logger = Logger(label: "test.node")
+        logger.logLevel = .warning
+        let custody = Custody(config: config, backend: .postgres(store, PGNode(id: id, version: "test")), vault: vault, logger: logger)
+        let listener = Task { try await PGNotifications(db: store.db, custody: custody).run() }
+        return (custody, listener)
+    }
+
+    @Test func aJobQueuedThroughOneNodeWakesTheAgentsPollOnAnother() async throws {
+        let name = try await PGTestDatabase.create()
+        let vault = Vault(masterKey: MasterKey.generate())
+        let (a, la) = try await Self.node("a", database: name, vault: vault)
+        let (b, lb) = try await Self.node("b", database: name, vault: vault)
+        defer { la.cancel(); lb.cancel() }
+        guard case .postgres(let store, _) = a.backend else { Issue.record("postgres"); return }
+        let t0 = Date()
+        try await store.db.write { c in try await c.insert(StoreBackend.agent("agent-1", at: t0), into: "agents") }
+        // Each listener pokes everything once it listens.
+        for _ in 0..<200 where a.taskChanged.current == 0 || b.taskChanged.current == 0 { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(a.taskChanged.current > 0 && b.taskChanged.current > 0, "both nodes listen")
+
+        let poll = b.agentHub.signal("agent-1")
+        let seen = poll.current
+        #expect(try await store.agentJobs.enqueue(StoreBackend.job("j-1", agent: "agent-1", at: t0)))
+        await poll.wait(after: seen, timeout: .seconds(10))
+        #expect(poll.current != seen, "node b's long poll for agent-1 was woken by node a's job")
+
+        let changed = b.taskChanged
+        let before = changed.current
+        try await store.db.write { c in
+            try await c.execute("INSERT INTO users(id, username, passwordHash, role, createdAt) VALUES ('u', 'ana', 'x', 'administrator', 0)")
+            try await c.execute("INSERT INTO resources(id, name, dnsName, type, ownerId, createdAt, updatedAt) VALUES ('r', 'r', 'h', 'Linux', 'u', 0, 0)")
+            try await c.execute("INSERT INTO accounts(id, resourceId, loginName, createdAt) VALUES ('acc', 'r', 'svc', 0)")
+            try await c.execute("""
+                INSERT INTO tasks(id, kind, state, phase, via, resourceId, accountId, host, requestedBy, createdAt)
+                VALUES ('t-1', 'verify', 'queued', 'queued', 'plugin', 'r', 'acc', 'h', 'ana', 0)
+                """)
+        }
+        await changed.wait(after: before, timeout: .seconds(10))
+        #expect(changed.current != before, "node b heard of the task node a queued")
+    }
+}
