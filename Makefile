@@ -42,6 +42,7 @@ bench: deps
 	$(SWIFT) build -c release --product custody
 	$(SWIFT) build -c release --product custody-agent
 	bash bench/run.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
+	bash bench/cluster.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 	bash bench/reset.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 	bash bench/dirdb.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 	bash bench/integrity.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"

@@ -10,7 +10,7 @@ public enum PostgresServer {
     public static let adminPassword = "Admin-Pass-1!"
     public static var caFile: String { dir + "/ca.crt" }
     /// The newest installed server version's programs.
-    static let bin: String = {
+    public static let bin: String = {
         let versions = ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []).compactMap(Int.init).sorted()
         return "/usr/lib/postgresql/\(versions.last ?? 15)/bin"
     }()

@@ -72,6 +72,8 @@ struct Custody: Sendable {
     let notificationSettings: NotificationSettingsService
     /// The nodes serving this vault, and this node's health.
     let cluster: ClusterService
+    /// PostgreSQL: this node's lease, checked before a new password is sent; nil on SQLite.
+    let nodeLease: NodeLease?
     /// SQLite: GRDB's observation of `tasks` pokes `taskChanged` and `taskSignal` (PostgreSQL: `PGNotifications`).
     private let taskObservation: AnyDatabaseCancellable?
 
@@ -100,7 +102,18 @@ struct Custody: Sendable {
         self.now = now
         self.plugins = plugins
         self.taskSignal = taskSignal
-        self.faults = faults ?? ResetFaults(transport: { _ in nil }, crashAt: { task, point in point == .afterChange && crashAfterReset(task) })
+        let faults = faults ?? ResetFaults(transport: { _ in nil }, crashAt: { task, point in point == .afterChange && crashAfterReset(task) })
+        self.faults = faults
+        // The engine's transport hook checks this node's lease (PostgreSQL); `faults` stays as given,
+        // so a Custody rebuilt from this one (`withDialects`) wraps it once, with its own lease.
+        var engineFaults = faults
+        if case .postgres(_, let node) = backend {
+            let lease = NodeLease(seconds: node.leaseSeconds)
+            engineFaults.transport = { task in LeaseHook(lease: lease, inner: faults.transport(task)) }
+            nodeLease = lease
+        } else {
+            nodeLease = nil
+        }
         let store = Repositories.make(backend, vault: vault, historyDepth: config.passwordHistoryDepth, now: now,
             wakes: .init(tasks: taskSignal, listeners: listenerSignal, notices: notifySignal))
         let window = Double(config.lockoutWindowMinutes) * 60
@@ -150,7 +163,7 @@ struct Custody: Sendable {
             targets: targets,
             settings: .init(maxAttempts: config.resetMaxAttempts, retrySeconds: config.resetRetrySeconds, reconcileRetries: config.reconcileRetries,
                 reconcileSlowSeconds: config.reconcileSlowSeconds, perHostLimit: config.resetPerHostLimit),
-            faults: self.faults, signal: taskSignal, now: now, logger: logger)
+            faults: engineFaults, signal: taskSignal, now: now, logger: logger)
         let channels = store.notificationSettings
         notificationSettings = NotificationSettingsService(store: channels, outbox: store.outbox, audit: auditTrail, authorizer: Authorizer(),
             now: now)

@@ -72,7 +72,8 @@ struct NodeHeartbeat: Service {
         let every = Duration.milliseconds(Int64(node.leaseSeconds * 1000 / 3))
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                try await custody.engine.store.heartbeat(at: custody.now())
+                try await custody.engine.store.heartbeat()
+                custody.nodeLease?.renew()
                 let taken = try await custody.engine.recoverLapsed()
                 if taken > 0 {
                     custody.logger.notice("took over the tasks of a node that stopped", metadata: ["count": "\(taken)"])

@@ -1,4 +1,5 @@
 import Foundation
+import ServiceLifecycle
 import Shared
 
 /// A reset's change: write-ahead, change, verify, then commit or reconcile.
@@ -116,7 +117,26 @@ extension ResetEngine {
     /// While running, with several nodes: the tasks of a node that stopped renewing its lease,
     /// recovered as a start recovers its own. Returns how many.
     func recoverLapsed() async throws -> Int {
-        try await store.recoverLapsed(at: now(), recovery).count
+        try await store.recoverLapsed(recovery).count
+    }
+
+    /// Several nodes: a task whose last write failed (the database away) stays `running` under this
+    /// node; once the store answers again, it is recovered as a start would recover it, so it is
+    /// reconciled now rather than at the node's next start.
+    func settle(_ id: String) async {
+        var delay = Duration.seconds(1)
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                guard try await store.task(id)?.state == .running else { return }  // a read: the usual case costs no write
+                if let t = try await store.recoverHeld(id, recovery) {
+                    logger.notice("recovered a task whose last write failed", metadata: ["task": "\(t.id)", "state": "\(t.state.rawValue)"])
+                }
+                return
+            } catch {
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(15))
+            }
+        }
     }
 
     private var recovery: @Sendable (TaskRecord) -> TaskRecord {

@@ -34,6 +34,8 @@ struct TaskEngine: Service {
                     load.start(task.host, agent: agent)
                     group.addTask {
                         await custody.engine.execute(task)
+                        // Several nodes: a run whose last write failed is recovered once the database answers.
+                        if custody.sqlite == nil && !Task.isShuttingDownGracefully { await custody.engine.settle(task.id) }
                         load.finish(task.host, agent: agent)
                         custody.taskSignal.poke()
                     }

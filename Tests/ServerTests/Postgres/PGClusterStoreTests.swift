@@ -92,4 +92,21 @@ import TestSupport
         #expect(try await nodes[1].identities.revoke(tokenID: "t-1", at: t.addingTimeInterval(5), audit: Self.event("token_revoked")))
         #expect(try await nodes[0].identities.token(hash: "h-1")?.0.revokedAt == t.addingTimeInterval(5))
     }
+
+    /// Names compare as on SQLite (ASCII letters without case); the width and invisible characters
+    /// PostgreSQL's case-insensitive collation also ignores never lead to another user.
+    @Test func aLookalikeNameIsNotTheUser() async throws {
+        let store = try await PGTestDatabase.store()
+        let t = Date(timeIntervalSince1970: 1_800_000_000)
+        let alice = UserRecord(id: "u-alice", username: "alice", passwordHash: "x", role: .passwordUser, superAdmin: false, email: nil,
+            mustChangePassword: false, createdAt: t)
+        try await store.users.add(alice, audit: Self.event("user_created"))
+        #expect(try await store.identities.user(named: "ALICE")?.id == "u-alice")
+        for lookalike in ["\u{FF41}\u{FF4C}\u{FF49}\u{FF43}\u{FF45}", "ali\u{00AD}ce", "al\u{200B}ice"] {
+            #expect(try await store.identities.user(named: lookalike) == nil, "\(lookalike.unicodeScalars.map { String($0.value, radix: 16) })")
+            await #expect(throws: StoreError.self) {
+                try await store.userGroups.create(id: newID(), name: "g-" + newID(), members: [lookalike], audit: Self.event("group"))
+            }
+        }
+    }
 }

@@ -16,13 +16,15 @@ import Testing
         let runs: PGRunStore
     }
 
-    static func nodes(_ names: [String]) async throws -> [Node] {
+    /// Nodes whose leases are judged on `testclock.at` when `tableClock`, which the test advances.
+    static func nodes(_ names: [String], lease: Double = 30, tableClock: Bool = false) async throws -> [Node] {
         let name = try await PGTestDatabase.create()
         let vault = Vault(masterKey: MasterKey.generate())
         var out: [Node] = []
         for n in names {
             let store = try await PGTestDatabase.store(name: name)
-            let w = PGWiring(vault: vault, historyDepth: 10, node: PGNode(id: n, version: "test", leaseSeconds: 30))
+            let w = PGWiring(vault: vault, historyDepth: 10, node: PGNode(id: n, version: "test", leaseSeconds: lease,
+                clockSQL: tableClock ? "(SELECT at FROM testclock)" : PGTaskStore.dbNow))
             out.append(Node(store: store, tasks: store.tasks(w), runs: store.runs(w)))
         }
         return out
@@ -84,26 +86,43 @@ import Testing
         return r
     }
 
+    /// Leases are judged on the database's clock (here a table the test advances): a 30 s lease,
+    /// renewed once, then left to lapse.
     @Test func aNodeThatStopsRenewingLosesItsTasksToAnotherAfterTheLease() async throws {
-        let nodes = try await Self.nodes(["a", "b"])
-        try await Self.queued(nodes[0].store.db, host: "h", count: 2)
+        let nodes = try await Self.nodes(["a", "b"], tableClock: true)
+        let db = nodes[0].store.db
+        @Sendable func clock(_ at: Double) async throws { try await db.write { c in try await c.execute("UPDATE testclock SET at = ?", [at]) } }
+        try await db.write { c in
+            try await c.execute("CREATE TABLE testclock (at DOUBLE PRECISION NOT NULL)")
+            try await c.execute("INSERT INTO testclock VALUES (1000)")
+        }
+        try await Self.queued(db, host: "h", count: 2)
         let mine = try await nodes[0].tasks.claim(Self.request(), windowClosed: Self.keep, supersededVerify: Self.keep)
         #expect(mine.count == 2)
-        #expect(try await nodes[1].tasks.recoverLapsed(at: Self.t0.addingTimeInterval(10), Self.toReconcile).isEmpty, "a live lease is kept")
-        try await nodes[0].tasks.heartbeat(at: Self.t0.addingTimeInterval(25))
-        #expect(try await nodes[1].tasks.recoverLapsed(at: Self.t0.addingTimeInterval(40), Self.toReconcile).isEmpty,
-            "renewed at 25 s, so held until 55 s")
-        let taken = try await nodes[1].tasks.recoverLapsed(at: Self.t0.addingTimeInterval(56), Self.toReconcile)
+        try await clock(1010)
+        #expect(try await nodes[1].tasks.recoverLapsed(Self.toReconcile).isEmpty, "a live lease is kept")
+        try await clock(1025)
+        try await nodes[0].tasks.heartbeat()
+        try await clock(1040)
+        #expect(try await nodes[1].tasks.recoverLapsed(Self.toReconcile).isEmpty, "renewed at 25 s, so held until 55 s")
+        try await clock(1056)
+        let taken = try await nodes[1].tasks.recoverLapsed(Self.toReconcile)
         #expect(Set(taken.map(\.id)) == Set(mine.map(\.id)) && taken.allSatisfy { $0.state == .unknown && $0.phase == .reconcile })
-        #expect(try await nodes[0].store.db.read { c in try await c.scalar(Int.self, "SELECT COUNT(*) FROM tasks WHERE claimedBy IS NOT NULL") } == 0)
-        #expect(try await nodes[0].store.db.read { c in try await c.column(String.self, "SELECT id FROM nodes") } == ["a"],
-            "the heartbeat records the node")
+        #expect(try await db.read { c in try await c.scalar(Int.self, "SELECT COUNT(*) FROM tasks WHERE claimedBy IS NOT NULL") } == 0)
+        #expect(try await db.read { c in try await c.column(String.self, "SELECT id FROM nodes") } == ["a"], "the heartbeat records the node")
+        // Node a's late answer for a task it no longer holds is refused, and changes nothing.
+        var late = mine[0]
+        late.end(.succeeded, code: "ok", message: "late", at: Date())
+        await #expect(throws: StoreError.self) {
+            try await nodes[0].tasks.commit(TaskWrite(task: late), at: Date(), listenerTrigger: "late")
+        }
+        #expect(try await nodes[1].tasks.task(late.id)?.state == .unknown, "what node b decided stands")
     }
 
     @Test func aStartingNodeTakesBackOnlyItsOwnTasksAndThoseOfNoLiveNode() async throws {
         let nodes = try await Self.nodes(["a", "b"])
         try await Self.queued(nodes[0].store.db, host: "h", count: 2)
-        // Claimed at t0 (2027) with a 30 s lease: still live by the wall clock these starts use.
+        // Claimed with a 30 s lease on the database's clock: still live.
         let mine = try await nodes[0].tasks.claim(Self.request(), windowClosed: Self.keep, supersededVerify: Self.keep)
         #expect(try await nodes[1].tasks.recover(Self.toReconcile).isEmpty, "b starting does not take a's running tasks")
         let back = try await nodes[0].tasks.recover(Self.toReconcile)

@@ -53,4 +53,23 @@ import Testing
         await changed.wait(after: before, timeout: .seconds(10))
         #expect(changed.current != before, "node b heard of the task node a queued")
     }
+
+    /// A node sends a new password only while its heartbeat keeps its lease: the reset engine's
+    /// hook reads the lease the heartbeat renews, also after the server rebuilt itself with its
+    /// device dialects (which once left the engine on a lease nobody renewed).
+    @Test func theEngineChecksTheLeaseTheHeartbeatRenews() async throws {
+        let name = try await PGTestDatabase.create()
+        let (first, listener) = try await Self.node("a", database: name, vault: Vault(masterKey: MasterKey.generate()))
+        defer { listener.cancel() }
+        let custody = try first.withDialects(nil)
+        let task = TaskRecord(id: "t", kind: .reset, state: .running, phase: .changing, via: "plugin", resourceId: "r", accountId: "a", host: "h",
+            requestedBy: "ana", requestedById: nil, newPasswordGiven: false, pendingSecretId: nil, attempts: 0, resultCode: nil, resultMessage: nil,
+            reason: nil, ticketId: nil, createdAt: Date(), startedAt: nil, finishedAt: nil, notBefore: 0)
+        let hook = try #require(custody.engine.faults.transport(task))
+        #expect(throws: ResetFailure.self, "no heartbeat yet: nothing is sent") { try hook.fault(at: .beforeSend) }
+        custody.nodeLease?.renew()
+        #expect(throws: Never.self) { try hook.fault(at: .beforeSend) }
+        custody.nodeLease?.renew(at: .now - .seconds(16))
+        #expect(throws: ResetFailure.self, "renewed 16 s ago, half a 30 s lease has passed") { try hook.fault(at: .beforeSend) }
+    }
 }

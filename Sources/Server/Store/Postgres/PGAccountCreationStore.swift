@@ -28,7 +28,9 @@ struct PGAccountCreationStore: AccountCreationStore {
         try await db.write { c in
             let r: ResourceRecord
             let created: Bool
-            if let existing = try await c.one(ResourceRecord.self, "SELECT * FROM resources WHERE name = ?", [resourceName]) {
+            if let existing = try await c.all(ResourceRecord.self, "SELECT * FROM resources WHERE name = ?", [resourceName])
+                .first(where: { PGCatalog.sameName($0.name, resourceName) })
+            {
                 guard let have = try await PGAccess.onResource(existing, p, c), have >= .manage else {
                     throw DomainError(.forbidden, "forbidden", "resource '\(resourceName)' exists and you do not manage it")
                 }

@@ -75,7 +75,7 @@ struct PGAgentBindingStore: AgentBindingStore {
             if let rid = agent.resourceId, let r = try await PGQueries.resource(rid, c) {
                 // The administrator who made the bundle for this resource binds it, if they still may.
                 let maker: String = try row["createdBy"]
-                if let u = try await c.one(UserRecord.self, "SELECT * FROM users WHERE username = ?", [maker]), u.role == .administrator,
+                if let u = try await PGCatalog.user(named: maker, c), u.role == .administrator,
                     try await PGAccess.onResource(r, Principal(userID: u.id, username: u.username, role: u.role, superAdmin: u.superAdmin,
                         mustChangePassword: u.mustChangePassword, tokenID: ""), c) == .manage
                 {

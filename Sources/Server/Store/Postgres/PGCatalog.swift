@@ -10,6 +10,24 @@ enum PGCatalog {
         return a
     }
 
+    /// Names compare as SQLite's NOCASE does: ASCII letters without case, every other byte as is.
+    /// The ICU collation the columns use also equates widths and ignores some invisible
+    /// characters, so a row found by a name counts only when its name is the same under this rule.
+    static func sameName(_ a: String, _ b: String) -> Bool { fold(a) == fold(b) }
+
+    static func fold(_ s: String) -> [UInt8] { s.utf8.map { (65...90).contains($0) ? $0 + 32 : $0 } }
+
+    /// The user of this name, under SQLite's rule.
+    static func user(named name: String, _ c: PGConnection) async throws -> UserRecord? {
+        try await c.all(UserRecord.self, "SELECT * FROM users WHERE username = ?", [name]).first { sameName($0.username, name) }
+    }
+
+    /// The id of the user group of this name, under SQLite's rule.
+    static func userGroupID(named name: String, _ c: PGConnection) async throws -> String? {
+        try await c.rows("SELECT id, name FROM userGroups WHERE name = ?", [name])
+            .first { sameName((try? $0["name", as: String.self]) ?? "", name) }.map { try $0["id", as: String.self] }
+    }
+
     static func username(_ id: String, _ c: PGConnection) async throws -> String {
         try await c.scalar(String.self, "SELECT username FROM users WHERE id = ?", [id]) ?? "(deleted)"
     }

@@ -44,6 +44,8 @@ struct PGDatabase: Sendable {
             password: password?.reveal(), database: location.database, tls: tls)
         config.options.maximumConnections = maximumConnections
         config.options.connectionIdleTimeout = idleTimeout
+        // A node cut off mid-transaction must not hold the cluster's writer lock for long.
+        config.options.additionalStartupParameters = [("idle_in_transaction_session_timeout", "30000")]
         config.options.connectTimeout = .seconds(10)
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .notice)  // statements carry sealed values and hashes

@@ -69,7 +69,7 @@ struct PGGroupStore: GroupStore {
     {
         try await db.write { c in
             guard var (g, have) = try await Self.visible(id, p, c) else { return false }
-            let user = try await c.one(UserRecord.self, "SELECT * FROM users WHERE username = ?", [username])
+            let user = try await PGCatalog.user(named: username, c)
             try authorize(g, have, user)
             guard let to = user else { throw StoreError(code: .notFound, message: "no user named '\(username)'") }
             g.ownerId = to.id

@@ -13,7 +13,7 @@ struct PGIdentityStore: IdentityStore {
     }
 
     func user(named username: String) async throws -> UserRecord? {
-        try await db.read { c in try await c.one(UserRecord.self, "SELECT * FROM users WHERE username = ?", [username]) }
+        try await db.read { c in try await PGCatalog.user(named: username, c) }
     }
 
     func addFirstUser(_ user: UserRecord, audit: AuditEvent) async throws -> Bool {

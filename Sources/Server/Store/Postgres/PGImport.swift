@@ -66,6 +66,12 @@ struct PGImport: Sendable {
                     progress(table, done, rows.count)
                 }
             }
+            // Counted inside the transaction: a copy that does not match is rolled back whole.
+            let source = try await sourceCounts()
+            for t in Self.tables where !["policies", "resourceTypes"].contains(t) {
+                let copied = try await c.scalar(Int.self, "SELECT COUNT(*) FROM \(t)") ?? 0
+                guard copied == source[t] ?? 0 else { throw Failure(description: "\(t): \(copied) rows copied of \(source[t] ?? 0); nothing was kept") }
+            }
             try await PGCatalog.seed(c)
         }
     }
@@ -96,7 +102,9 @@ struct PGImport: Sendable {
             }
         case .double(let d):
             switch type {
-            case "integer", "bigint": return .int(Int64(d))
+            case "integer", "bigint":
+                guard d == d.rounded(), abs(d) < 9e15 else { throw bad() }
+                return .int(Int64(d))
             case "text": return .text(String(d))
             default: return .double(d)
             }

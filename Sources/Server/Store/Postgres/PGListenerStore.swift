@@ -5,6 +5,9 @@ struct PGListenerStore: ListenerStore {
     let db: PGDatabase
     let log: PGAuditLog
     let notices: PGNotices
+    /// The node that claims runs here: at its start it abandons only its own interrupted runs,
+    /// and those of nodes no longer alive.
+    let node: String
 
     func listeners() async throws -> [ListenerFacts] {
         try await db.read { c in
@@ -93,11 +96,12 @@ struct PGListenerStore: ListenerStore {
     /// By id first, then by name.
     static func find(_ idOrName: String, _ c: PGConnection) async throws -> ListenerRecord? {
         if let l = try await c.one(ListenerRecord.self, "SELECT * FROM listeners WHERE id = ?", [idOrName]) { return l }
-        return try await c.one(ListenerRecord.self, "SELECT * FROM listeners WHERE name = ?", [idOrName])
+        return try await c.all(ListenerRecord.self, "SELECT * FROM listeners WHERE name = ?", [idOrName]).first { PGCatalog.sameName($0.name, idOrName) }
     }
 
     static func user(_ idOrName: String, _ c: PGConnection) async throws -> UserRecord? {
-        try await c.one(UserRecord.self, "SELECT * FROM users WHERE id = ? OR username = ? LIMIT 1", [idOrName, idOrName])
+        if let u = try await c.one(UserRecord.self, "SELECT * FROM users WHERE id = ?", [idOrName]) { return u }
+        return try await PGCatalog.user(named: idOrName, c)
     }
 
     /// The resource type whose reset plugin this listener is, if any.
@@ -129,6 +133,7 @@ extension PGListenerStore {
             for i in runs.indices {
                 runs[i].state = .running
                 try await c.update(runs[i], in: "listenerRuns")
+                try await c.execute("UPDATE listenerRuns SET claimedBy = ? WHERE id = ?", [node, runs[i].id])
             }
             return runs
         }
@@ -136,7 +141,10 @@ extension PGListenerStore {
 
     func abandonInterrupted(audit: @Sendable (ListenerRunRecord, String) -> AuditEvent) async throws -> Int {
         try await db.write { c in
-            let runs = try await c.all(ListenerRunRecord.self, "SELECT * FROM listenerRuns WHERE state = 'running'")
+            let runs = try await c.all(ListenerRunRecord.self, """
+                SELECT * FROM listenerRuns WHERE state = 'running' AND (claimedBy IS NULL OR claimedBy = ?
+                  OR claimedBy NOT IN (SELECT id FROM nodes WHERE heartbeatAt > \(PGTaskStore.dbNow) - 120))
+                """, [node])
             for run in runs {
                 let name = try await c.scalar(String.self, "SELECT name FROM listeners WHERE id = ?", [run.listenerId]) ?? run.listenerId
                 try await log.append(audit(run, name), c)

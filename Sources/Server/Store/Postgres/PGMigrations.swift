@@ -108,7 +108,7 @@ enum PGMigrations {
           attempts INTEGER NOT NULL DEFAULT 0, resultCode TEXT, resultMessage TEXT, reason TEXT, ticketId TEXT,
           createdAt DOUBLE PRECISION NOT NULL, startedAt DOUBLE PRECISION, finishedAt DOUBLE PRECISION,
           notBefore DOUBLE PRECISION NOT NULL DEFAULT 0, notAfter DOUBLE PRECISION, rotationRunId TEXT, integrityRunId TEXT,
-          reconcileAttempts INTEGER NOT NULL DEFAULT 0, claimedBy TEXT, leaseUntil DOUBLE PRECISION);
+          reconcileAttempts INTEGER NOT NULL DEFAULT 0, claimedBy TEXT, leaseUntil DOUBLE PRECISION, takenFrom TEXT);
         CREATE INDEX tasksByState ON tasks(state, notBefore, createdAt);
         CREATE INDEX tasksByRequester ON tasks(requestedById, createdAt);
         CREATE UNIQUE INDEX oneActiveResetPerAccount ON tasks(accountId)
@@ -122,7 +122,7 @@ enum PGMigrations {
         CREATE TABLE listenerRuns (
           id TEXT PRIMARY KEY, listenerId TEXT NOT NULL REFERENCES listeners(id) ON DELETE CASCADE,
           revision INTEGER NOT NULL, resourceId TEXT NOT NULL, accountId TEXT NOT NULL, trigger TEXT NOT NULL,
-          sealedSecrets BYTEA NOT NULL, state TEXT NOT NULL, createdAt DOUBLE PRECISION NOT NULL);
+          sealedSecrets BYTEA NOT NULL, state TEXT NOT NULL, createdAt DOUBLE PRECISION NOT NULL, claimedBy TEXT);
         CREATE INDEX listenerRunsByState ON listenerRuns(state, createdAt);
         CREATE TABLE rotations (
           groupId TEXT PRIMARY KEY REFERENCES groups(id) ON DELETE CASCADE, json TEXT NOT NULL,

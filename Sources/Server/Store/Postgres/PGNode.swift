@@ -7,4 +7,6 @@ struct PGNode: Sendable {
     var id: String
     var version: String
     var leaseSeconds: Double = 30
+    /// The clock leases are judged on: the database's (tests read a table they advance).
+    var clockSQL: String = PGTaskStore.dbNow
 }

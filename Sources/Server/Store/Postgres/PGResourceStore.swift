@@ -71,7 +71,7 @@ struct PGResourceStore: ResourceStore {
     {
         try await db.write { c in
             guard var (r, have) = try await Self.visible(id, p, viaAccounts: false, c) else { return false }
-            let user = try await c.one(UserRecord.self, "SELECT * FROM users WHERE username = ?", [username])
+            let user = try await PGCatalog.user(named: username, c)
             try authorize(r, have, user)
             guard let to = user else { throw StoreError(code: .notFound, message: "no user named '\(username)'") }
             r.ownerId = to.id

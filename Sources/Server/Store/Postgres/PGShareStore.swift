@@ -35,13 +35,13 @@ struct PGShareStore: ShareStore {
             try rule(held, mine)
             var records: [ShareRecord] = []
             for u in list.users {
-                guard let uid = try await c.scalar(String.self, "SELECT id FROM users WHERE username = ?", [u.username]) else {
+                guard let uid = try await PGCatalog.user(named: u.username, c)?.id else {
                     return .unknownUser(u.username)
                 }
                 records.append(ShareRecord(objectKind: kind, objectId: id, principalKind: .user, principalId: uid, permission: u.permission))
             }
             for g in list.userGroups {
-                guard let gid = try await c.scalar(String.self, "SELECT id FROM userGroups WHERE name = ?", [g.name]) else {
+                guard let gid = try await PGCatalog.userGroupID(named: g.name, c) else {
                     return .unknownUserGroup(g.name)
                 }
                 records.append(ShareRecord(objectKind: kind, objectId: id, principalKind: .userGroup, principalId: gid, permission: g.permission))

@@ -23,7 +23,7 @@ extension PGStore {
     func passwords(_ w: PGWiring) -> PGPasswordStore {
         PGPasswordStore(db: db, log: auditLog, secrets: secrets(w), notices: notices(w), listeners: listenerQueue(w))
     }
-    func listeners(_ w: PGWiring) -> PGListenerStore { PGListenerStore(db: db, log: auditLog, notices: notices(w)) }
+    func listeners(_ w: PGWiring) -> PGListenerStore { PGListenerStore(db: db, log: auditLog, notices: notices(w), node: w.node.id) }
     func runs(_ w: PGWiring) -> PGRunStore { PGRunStore(db: db, log: auditLog, secrets: secrets(w), notices: notices(w), queued: w.tasksQueued) }
     func accountCreation(_ w: PGWiring) -> PGAccountCreationStore { PGAccountCreationStore(db: db, log: auditLog, secrets: secrets(w)) }
     func notificationSettings(_ w: PGWiring) -> PGNotificationSettingsStore { PGNotificationSettingsStore(db: db, log: auditLog, vault: w.vault) }

@@ -43,8 +43,8 @@ extension PGTaskStore {
                 t.state = .running
                 t.startedAt = t.startedAt ?? request.at
                 try await c.update(t, in: "tasks")
-                try await c.execute("UPDATE tasks SET claimedBy = ?, leaseUntil = ? WHERE id = ?",
-                    [node.id, request.at.seconds + node.leaseSeconds, t.id])
+                try await c.execute("UPDATE tasks SET claimedBy = ?, takenFrom = NULL, leaseUntil = \(node.clockSQL) + ? WHERE id = ?",
+                    [node.id, node.leaseSeconds, t.id])
                 picked.append(t)
             }
             return picked
@@ -54,13 +54,20 @@ extension PGTaskStore {
     /// At start: this node's running tasks (left by its previous run), those of no node, and those
     /// whose node's lease has lapsed, each replaced by what `recover` makes of it.
     func recover(_ recover: @Sendable (TaskRecord) -> TaskRecord) async throws -> [TaskRecord] {
-        try await take("claimedBy = ? OR claimedBy IS NULL OR leaseUntil < ?", [node.id, Date()], recover)
+        try await take("claimedBy = ? OR claimedBy IS NULL OR leaseUntil < \(node.clockSQL)", [node.id], recover)
     }
 
     /// While running: the tasks of other nodes whose lease lapsed (the node died or lost the database).
-    func recoverLapsed(at: Date, _ recover: @Sendable (TaskRecord) -> TaskRecord) async throws -> [TaskRecord] {
-        try await take("claimedBy != ? AND leaseUntil < ?", [node.id, at], recover)
+    func recoverLapsed(_ recover: @Sendable (TaskRecord) -> TaskRecord) async throws -> [TaskRecord] {
+        try await take("claimedBy != ? AND leaseUntil < \(node.clockSQL)", [node.id], recover)
     }
+
+    func recoverHeld(_ id: String, _ recover: @Sendable (TaskRecord) -> TaskRecord) async throws -> TaskRecord? {
+        try await take("id = ? AND claimedBy = ?", [id, node.id], recover).first
+    }
+
+    /// Leases are judged on the database's clock, never a node's: nodes' clocks may disagree.
+    static let dbNow = "extract(epoch from clock_timestamp())::double precision"
 
     private func take(_ condition: String, _ values: [any PGBindable], _ recover: @Sendable (TaskRecord) -> TaskRecord) async throws -> [TaskRecord] {
         try await db.write { c in
@@ -68,7 +75,11 @@ extension PGTaskStore {
             for t in try await c.all(TaskRecord.self, "SELECT * FROM tasks WHERE state = 'running' AND (\(condition))", values) {
                 let r = recover(t)
                 try await c.update(r, in: "tasks")
-                try await c.execute("UPDATE tasks SET claimedBy = NULL, leaseUntil = NULL WHERE id = ? AND state != 'running'", [r.id])
+                // A task taken from another node remembers it: that node's late writes are refused.
+                try await c.execute("""
+                    UPDATE tasks SET takenFrom = CASE WHEN claimedBy != ? THEN claimedBy END, claimedBy = NULL, leaseUntil = NULL
+                    WHERE id = ? AND state != 'running'
+                    """, [node.id, r.id])
                 out.append(r)
             }
             return out
@@ -76,13 +87,25 @@ extension PGTaskStore {
     }
 
     /// Renews this node's lease on its running tasks and records that it is alive.
-    func heartbeat(at: Date) async throws {
-        try await db.write { [node] c in
-            try await c.execute("UPDATE tasks SET leaseUntil = ? WHERE claimedBy = ? AND state = 'running'", [at.seconds + node.leaseSeconds, node.id])
+    /// Outside the writer lock: a renewal never waits behind other nodes' writes.
+    func heartbeat() async throws {
+        try await db.read { [node] c in
+            try await c.execute("UPDATE tasks SET leaseUntil = \(node.clockSQL) + ? WHERE claimedBy = ? AND state = 'running'", [node.leaseSeconds, node.id])
             try await c.execute("""
-                INSERT INTO nodes(id, version, startedAt, heartbeatAt) VALUES (?, ?, ?, ?)
+                INSERT INTO nodes(id, version, startedAt, heartbeatAt) VALUES (?, ?, \(node.clockSQL), \(node.clockSQL))
                 ON CONFLICT (id) DO UPDATE SET version = excluded.version, heartbeatAt = excluded.heartbeatAt
-                """, [node.id, node.version, at, at])
+                """, [node.id, node.version])
+        }
+    }
+
+    /// A write for a task this node runs: refused once another node holds it, or took it over
+    /// after this node's lease lapsed, so a late answer never overwrites what that node decided.
+    func requireHeld(_ id: String, _ c: PGConnection) async throws {
+        let row = try await c.row("SELECT claimedBy, takenFrom FROM tasks WHERE id = ? FOR UPDATE", [id])
+        let holder: String? = try row?["claimedBy"]
+        let takenFrom: String? = try row?["takenFrom"]
+        if (holder != nil && holder != node.id) || takenFrom == node.id {
+            throw StoreError(code: .conflict, message: "task \(id) was taken over from node \(node.id) by \(holder ?? "another node")")
         }
     }
 
@@ -91,12 +114,16 @@ extension PGTaskStore {
     }
 
     func finish(_ task: TaskRecord, _ decide: @Sendable (TaskRecord, Bool) -> TaskWrite) async throws {
-        try await db.write { c in try await apply(decide(task, try await Self.superseded(task, c)), c) }
+        try await db.write { c in
+            try await requireHeld(task.id, c)
+            try await apply(decide(task, try await Self.superseded(task, c)), c)
+        }
     }
 
     func commit(_ write: TaskWrite, at: Date, listenerTrigger: String) async throws {
         try await db.write { [secrets, listeners] c in
             let t = write.task
+            try await requireHeld(t.id, c)
             if let sid = t.pendingSecretId {
                 let r = try await PGQueries.resource(t.resourceId, c)
                 var keep = 0
@@ -121,6 +148,7 @@ extension PGTaskStore {
 
     func promote(_ candidateID: String, for task: TaskRecord, at: Date, audit: AuditEvent) async throws -> Bool {
         try await db.write { [secrets, log] c in
+            try await requireHeld(task.id, c)
             // Not over a reset under way, nor over a change made since this verify started.
             guard try await !Self.superseded(task, c) else { return false }
             var keep = 0

@@ -114,7 +114,10 @@ struct PGTaskStore: TaskStore {
     }
 
     func save(_ write: TaskWrite) async throws {
-        try await db.write { c in try await apply(write, c) }
+        try await db.write { c in
+            try await requireHeld(write.task.id, c)
+            try await apply(write, c)
+        }
     }
 
     func writePending(_ secret: Secret, id: String, account: String, by: String, at: Date) async throws {

@@ -62,7 +62,7 @@ struct PGUserGroupStore: UserGroupStore {
     private static func setMembers(_ id: String, _ usernames: [String], _ c: PGConnection) async throws {
         try await c.execute("DELETE FROM userGroupMembers WHERE groupId = ?", [id])
         for name in usernames {
-            guard let uid = try await c.scalar(String.self, "SELECT id FROM users WHERE username = ?", [name]) else {
+            guard let uid = try await PGCatalog.user(named: name, c)?.id else {
                 throw StoreError(code: .notFound, message: "no user named '\(name)'")
             }
             try await c.execute("INSERT INTO userGroupMembers(groupId, userId) VALUES (?, ?) ON CONFLICT DO NOTHING", [id, uid])

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# make bench: password retrievals per second (16 keep-alive connections in all, wrk, HTTPS on
+# loopback) on one SQLite node, then on 1, 2 and 3 nodes sharing one PostgreSQL, in one run.
+# Usage: bench/cluster.sh PATH/TO/custody   (as root: PostgreSQL runs as the postgres user)
+set -euo pipefail
+BIN=${1:?path to the custody binary}
+DURATION=${BENCH_DURATION:-15s}
+OUT=${BENCH_OUT:-bench-out}
+DIR=$(mktemp -d /tmp/custody-cluster.XXXXXX)
+chmod 755 "$DIR"
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+PGPORT=${BENCH_PG_PORT:-17960}
+PIDS=()
+mkdir -p "$OUT"
+cleanup() {
+  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DIR/pg" -m fast stop >/dev/null 2>&1 || true
+  wait 2>/dev/null || true; rm -rf "$DIR"
+}
+trap cleanup EXIT
+
+# PostgreSQL on loopback, durable as a production server would be (fsync on).
+mkdir -p "$DIR/pg" && chown postgres "$DIR/pg"
+runuser -u postgres -- "$PGBIN/initdb" -D "$DIR/pg" -U postgres --auth-local=trust --auth-host=scram-sha-256 >"$DIR/initdb.log" 2>&1
+runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DIR/pg" -o "-p $PGPORT -k $DIR/pg -c listen_addresses=127.0.0.1 -c max_connections=200" \
+  -l "$DIR/pg.log" -w start >/dev/null
+PGPW="Bench-Store-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+psql -X -q -h "$DIR/pg" -p "$PGPORT" -U postgres -d postgres -c "CREATE ROLE custody LOGIN CREATEDB PASSWORD '$PGPW'" >/dev/null
+
+# start NAME PORT [storeURL]: one node; prints nothing, fills $DIR/NAME.*
+start() {
+  local name=$1 port=$2 url=${3:-}
+  local args=(serve --data-dir "$DIR/$name" --host 127.0.0.1 --port "$port" --master-key-file "$DIR/master.key.$KEYSET")
+  [ -n "$url" ] && args+=(--store-url "$url")
+  CUSTODY_STORE_PASSWORD=$PGPW CUSTODY_NODE_NAME=$name "$BIN" "${args[@]}" >"$DIR/$name.out" 2>"$DIR/$name.err" &
+  PIDS+=($!)
+  for _ in $(seq 1 300); do grep -q "listening on" "$DIR/$name.out" 2>/dev/null && return 0; sleep 0.1; done
+  echo "node $name did not start"; cat "$DIR/$name.err"; exit 1
+}
+stop_all() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; PIDS=(); }
+
+api() { curl -sf --cacert "$CA" -H "Content-Type: application/json" ${TOKEN:+-H "Authorization: Bearer $TOKEN"} "$@"; }
+field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+
+# prepare FIRST: admin token, one resource with one account; sets TOKEN, RID, AID.
+prepare() {
+  local first=$1 url="https://localhost:$2"
+  CA="$DIR/$first/tls/server.crt"
+  local initial; initial=$(sed -n 's/^initial admin password: //p' "$DIR/$first.out")
+  TOKEN=
+  TOKEN=$(api -d "{\"username\":\"admin\",\"password\":\"$initial\"}" "$url/api/v1/auth/login" | field token)
+  api -d "{\"currentPassword\":\"$initial\",\"newPassword\":\"Bench-Keeper-Pass-1\"}" "$url/api/v1/auth/password" >/dev/null
+  RID=$(api -d '{"name":"bench01","dnsName":"bench01.test","type":"Linux"}' "$url/api/v1/resources" | field id)
+  AID=$(api -d '{"loginName":"svc","password":"Bench-Stored-Pass-1x"}' "$url/api/v1/resources/$RID/accounts" | field id)
+}
+
+# measure LABEL PORT...: wrk against each node at once, 16 connections shared; prints req/s and p99.
+measure() {
+  local label=$1; shift
+  local c=$(( 16 / $# )) i=0 wrks=()
+  for port in "$@"; do
+    wrk -t1 -c"$c" -d"$DURATION" --latency -H "Authorization: Bearer $TOKEN" \
+      "https://localhost:$port/api/v1/resources/$RID/accounts/$AID/password" >"$DIR/wrk-${label// /_}-$i.txt" &
+    wrks+=($!)
+    i=$((i + 1))
+  done
+  wait "${wrks[@]}"
+  python3 - "$label" "$DIR"/wrk-"${label// /_}"-*.txt <<'PY' | tee -a "$OUT/cluster.txt"
+import re, sys
+label, files = sys.argv[1], sys.argv[2:]
+rps = 0.0; p99 = []
+for f in files:
+    t = open(f).read()
+    m = re.search(r"Requests/sec:\s+([\d.]+)", t); rps += float(m.group(1)) if m else 0
+    m = re.search(r"99%\s+([\d.]+)(us|ms|s)", t)
+    if m: p99.append(float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)])
+print(f"{label:28s} {rps:9.0f} retrievals/s   p99 {max(p99) if p99 else float('nan'):7.1f} ms")
+PY
+}
+
+: >"$OUT/cluster.txt"
+echo "password retrievals (each audited), 16 connections in all, $DURATION, $(nproc) cores" | tee -a "$OUT/cluster.txt"
+KEYSET=sqlite
+start sqlite 17970
+prepare sqlite 17970
+measure "sqlite, 1 node" 17970
+stop_all
+for n in 1 2 3; do
+  KEYSET=pg$n
+  DB="vault$n"
+  psql -X -q -h "$DIR/pg" -p "$PGPORT" -U postgres -d postgres -c "CREATE DATABASE $DB OWNER custody" >/dev/null
+  URL="postgres://custody@127.0.0.1:$PGPORT/$DB?sslmode=disable"
+  ports=()
+  for i in $(seq 1 "$n"); do
+    start "pg$n-node$i" $((17970 + 10 * n + i)) "$URL"
+    ports+=($((17970 + 10 * n + i)))
+  done
+  prepare "pg$n-node1" "${ports[0]}"
+  # Every node serves with its own certificate: wrk does not check it.
+  measure "postgresql, $n node(s)" "${ports[@]}"
+  stop_all
+done
