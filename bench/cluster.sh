@@ -23,7 +23,7 @@ trap cleanup EXIT
 mkdir -p "$DIR/pg" && chown postgres "$DIR/pg"
 runuser -u postgres -- "$PGBIN/initdb" -D "$DIR/pg" -U postgres --auth-local=trust --auth-host=scram-sha-256 >"$DIR/initdb.log" 2>&1
 runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DIR/pg" -o "-p $PGPORT -k $DIR/pg -c listen_addresses=127.0.0.1 -c max_connections=200" \
-  -l "$DIR/pg.log" -w start >/dev/null
+  -l "$DIR/pg/pg.log" -w start >/dev/null
 PGPW="Bench-Store-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 psql -X -q -h "$DIR/pg" -p "$PGPORT" -U postgres -d postgres -c "CREATE ROLE custody LOGIN CREATEDB PASSWORD '$PGPW'" >/dev/null
 
