@@ -31,7 +31,8 @@ import Testing
         let chunk: [UInt8] = kind == .text ? Array(String(repeating: "no prompt here, ", count: 64).utf8)
             : [0x1B, UInt8(ascii: "[")] + Array(repeating: UInt8(ascii: "1"), count: 4000)
         let flood = Flood(chunk)
-        let s = PromptSession(transport: flood, secrets: [], timeout: 120)
+        // The cap, not the clock, must end it: a crowded test run may take minutes to read 256 KiB.
+        let s = PromptSession(transport: flood, secrets: [], timeout: 900)
         s.maxBuffered = 256 * 1024
         do {
             _ = try await s.expect([P("shell", #"\$ $"#)], what: "the shell")

@@ -61,7 +61,7 @@ struct AgentLiveTests {
 
     func agentLog(_ e: Env) -> String { (try? String(contentsOfFile: e.dir + "/agent.log", encoding: .utf8)) ?? "" }
 
-    func until(_ what: String, seconds: Double = 30, _ condition: () throws -> Bool) throws {
+    func until(_ what: String, seconds: Double = 90, _ condition: () throws -> Bool) throws {
         let end = Date().addingTimeInterval(seconds)
         while Date() < end {
             if try condition() { return }

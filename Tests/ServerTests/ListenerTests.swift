@@ -50,7 +50,7 @@ import Testing
         #expect(r.status == .ok, "\(r.text)")
     }
 
-    static func waitFor(_ path: String, seconds: Double = 15) async throws -> String {
+    static func waitFor(_ path: String, seconds: Double = 60) async throws -> String {
         for _ in 0..<Int(seconds * 20) {
             if let text = try? String(contentsOfFile: path, encoding: .utf8), !text.isEmpty { return text }
             try await Task.sleep(for: .milliseconds(50))

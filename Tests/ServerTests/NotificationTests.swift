@@ -50,7 +50,7 @@ struct NotificationTests {
     }
 
     func until(_ what: String, _ condition: () async throws -> Bool) async throws {
-        for _ in 0..<150 {
+        for _ in 0..<600 {  // up to a minute: a crowded test run is slow
             if try await condition() { return }
             try await Task.sleep(for: .milliseconds(100))
         }

@@ -79,7 +79,10 @@ func runCommand(_ path: String, _ args: [String], env: [String: String] = [:], s
 {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cmd-\(UUID().uuidString)").path
     let p = try Child(path, args, env: env, stdout: dir + ".out", stderr: dir + ".err", stdin: stdin ?? "")
-    if p.wait(timeout: timeout) == nil { p.terminate(); p.waitUntilExit() }
+    if p.wait(timeout: timeout) == nil {
+        p.terminate()
+        if p.wait(timeout: 10) == nil { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+    }
     let out = (try? String(contentsOfFile: dir + ".out", encoding: .utf8)) ?? ""
     let err = (try? String(contentsOfFile: dir + ".err", encoding: .utf8)) ?? ""
     try? FileManager.default.removeItem(atPath: dir + ".out")

@@ -28,7 +28,7 @@ public final class DeviceEmulator: @unchecked Sendable {
             "\(count == 1 ? telnetPort : 0)", "--state-dir", dir, "--host-key", dir + "/host_key", "--count", "\(count)"]
         argv += users.flatMap { ["--user", $0] } + flags
         pid = Spawn.background(argv)
-        let deadline = Date().addingTimeInterval(20)
+        let deadline = Date().addingTimeInterval(90)  // python and paramiko start slowly on a crowded machine
         while Date() < deadline {
             if TestTargets.portOpen(sshPort + count - 1), count > 1 || TestTargets.portOpen(telnetPort) { return }
             usleep(50_000)

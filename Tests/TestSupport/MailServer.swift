@@ -57,7 +57,12 @@ public enum MailServer {
         let pid = Spawn.background(["/usr/bin/env", "python3", dir + "/smtpd.py", dir, user, password,
             String(plainPort), String(startTLSPort), String(tlsPort)])
         _ = Spawn.background(["/bin/sh", "-c", "while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; kill \(pid); sleep 1; rm -rf \(dir)"])
-        return TestTargets.waitForPort(plainPort) && TestTargets.waitForPort(startTLSPort) && TestTargets.waitForPort(tlsPort)
+        guard TestTargets.waitForPort(plainPort) && TestTargets.waitForPort(startTLSPort) && TestTargets.waitForPort(tlsPort) else { return false }
+        // Listening is not serving: wait (bounded) for the greeting, which a crowded machine may delay.
+        let greeting = Spawn.run(["/usr/bin/env", "python3", "-c",
+            "import socket; s = socket.create_connection(('127.0.0.1', \(plainPort)), timeout=120); print(s.recv(100).decode(errors='replace'))"],
+            timeout: 150)
+        return greeting.out.hasPrefix("220")
     }
 
     /// One received message.
@@ -81,7 +86,7 @@ public enum MailServer {
     }
 
     /// Waits (bounded, without blocking a thread) until a message to `rcpt` whose content contains `text` arrives.
-    public static func await(to rcpt: String, containing text: String = "", seconds: Double = 10) async -> Received? {
+    public static func await(to rcpt: String, containing text: String = "", seconds: Double = 60) async -> Received? {
         let end = Date().addingTimeInterval(seconds)
         repeat {
             if let m = received().first(where: { $0.to.contains(rcpt) && (text.isEmpty || $0.content.contains(text)) }) { return m }

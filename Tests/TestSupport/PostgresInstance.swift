@@ -34,8 +34,15 @@ public final class PostgresInstance: @unchecked Sendable {
     public func start() -> Bool {
         _ = Spawn.background(["/usr/sbin/runuser", "-u", "postgres", "--", PostgresServer.bin + "/postgres", "-D", dir + "/data", "-p", String(port),
             "-k", dir, "-c", "listen_addresses=127.0.0.1", "-c", "ssl=on", "-c", "ssl_cert_file=\(dir)/server.crt",
-            "-c", "ssl_key_file=\(dir)/server.key", "-c", "password_encryption=scram-sha-256", "-c", "fsync=off"])
+            "-c", "ssl_key_file=\(dir)/server.key", "-c", "password_encryption=scram-sha-256", "-c", "fsync=off",
+            "-c", "logging_collector=on", "-c", "log_directory=\(dir)/log", "-c", "log_connections=on", "-c", "log_disconnections=on"])
         return TestTargets.waitForPort(port)
+    }
+
+    /// Everything the server logged (connections included).
+    public var log: String {
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir + "/log")) ?? []).sorted()
+        return files.compactMap { try? String(contentsOfFile: dir + "/log/" + $0, encoding: .utf8) }.joined()
     }
 
     /// Stops the server (fast shutdown: sessions are ended) and waits until its port is closed.

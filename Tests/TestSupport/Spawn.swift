@@ -7,9 +7,10 @@ public enum Spawn {
     /// ServerProcess): concurrent launches through Foundation's Process have crashed the test run.
     public static let spawnLock = NSLock()
 
-    /// Runs to completion and returns the exit status and standard output.
+    /// Runs to completion (at most `timeout` seconds, then killed: status 124) and returns the exit
+    /// status and standard output.
     @discardableResult
-    public static func run(_ argv: [String], stdin: String? = nil, env: [String: String] = [:]) -> (status: Int32, out: String) {
+    public static func run(_ argv: [String], stdin: String? = nil, env: [String: String] = [:], timeout: Double = 180) -> (status: Int32, out: String) {
         var inPipe: [Int32] = [0, 0]
         var outPipe: [Int32] = [0, 0]
         // Close-on-exec, set under the spawn lock: a concurrent spawn must never inherit these pipes.
@@ -42,16 +43,50 @@ public enum Spawn {
         }
         if let stdin { _ = stdin.withCString { write(inPipe[1], $0, strlen($0)) } }
         close(inPipe[1])
+        // Read until the child ends (what a background grandchild keeps open is not waited for), or
+        // until the deadline, when the child is killed: a stuck command fails its test, never hangs the run.
+        _ = fcntl(outPipe[0], F_SETFL, fcntl(outPipe[0], F_GETFL) | O_NONBLOCK)
         var out = [UInt8]()
         var buf = [UInt8](repeating: 0, count: 4096)
+        let deadline = Date().addingTimeInterval(timeout)
+        var status: Int32 = 0
+        var ended = false
+        var timedOut = false
         while true {
+            var fd = pollfd(fd: outPipe[0], events: Int16(POLLIN), revents: 0)
+            _ = poll(&fd, 1, 50)
+            var eof = false
+            while true {
+                let n = read(outPipe[0], &buf, 4096)
+                if n > 0 { out += buf[0..<n]; continue }
+                eof = n == 0
+                break
+            }
+            if !ended, waitpid(pid, &status, WNOHANG) == pid { ended = true }
+            if eof || ended { break }
+            if Date() > deadline {
+                kill(pid, SIGKILL)
+                waitpid(pid, &status, 0)
+                ended = true
+                timedOut = true
+                break
+            }
+        }
+        while !timedOut {  // what the child wrote just before it ended
             let n = read(outPipe[0], &buf, 4096)
             if n <= 0 { break }
             out += buf[0..<n]
         }
         close(outPipe[0])
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
+        while !ended {  // its output closed; it still has until the deadline to end
+            if waitpid(pid, &status, WNOHANG) == pid { ended = true; break }
+            if Date() > deadline { kill(pid, SIGKILL); waitpid(pid, &status, 0); timedOut = true; break }
+            usleep(20_000)
+        }
+        if timedOut {
+            FileHandle.standardError.write(Data("Spawn.run: \(argv.prefix(3).joined(separator: " ")) … killed after \(Int(timeout)) s\n".utf8))
+            return (124, String(decoding: out, as: UTF8.self))
+        }
         let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         return (exit, String(decoding: out, as: UTF8.self))
     }

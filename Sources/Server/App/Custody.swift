@@ -190,3 +190,10 @@ struct ResetFaults: Sendable {
     var transport: @Sendable (TaskRecord) -> (any ResetFaultHook)? = { _ in nil }
     var crashAt: @Sendable (TaskRecord, CrashPoint) -> Bool = { _, _ in false }
 }
+
+/// What a log of the service graph (ServiceLifecycle at `debug`) shows of the server: its name,
+/// never the configuration, keys and stores it holds.
+extension Custody: CustomStringConvertible, CustomDebugStringConvertible {
+    var description: String { "Custody" }
+    var debugDescription: String { "Custody" }
+}

@@ -49,7 +49,8 @@ struct KeyCommand: AsyncParsableCommand {
             } catch { throw ValidationError(error.description) }
             var logger = Logger(label: "custody.key")
             logger.logLevel = .warning
-            let db = try PGDatabase(location, password: password, maximumConnections: 2, logger: logger)
+            // No deadline: re-sealing every secret is one long transaction.
+            let db = try PGDatabase(location, password: password, maximumConnections: 2, deadline: nil, logger: logger)
             let rotated = try await withThrowingTaskGroup(of: Int?.self) { group in
                 group.addTask {
                     await db.run()

@@ -64,6 +64,11 @@ struct ServeCommand: AsyncParsableCommand {
             let db = try PGDatabase(location, password: password, logger: logger)
             let node = PGNode(id: cfg.resolvedNodeName, version: CustodyRelease.version, leaseSeconds: cfg.nodeLeaseSeconds)
             logger.info("store", metadata: ["postgres": "\(location)", "node": "\(node.id)"])
+            // The data directory before the pool's threads start: Foundation's file calls racing the
+            // pool's first connections have crashed the runtime here (a type metadata lookup).
+            try FileManager.default.createDirectory(atPath: cfg.dataDir, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
+            try lockDataDir(cfg.dataDir)
             // The pool runs beside the server and stops with it.
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await db.run() }
@@ -165,10 +170,8 @@ enum Bootstrap {
     /// A node on a PostgreSQL store: its own data directory (TLS material, the key file by
     /// default, the initial password), the shared database brought up to date and seeded, the vault
     /// opened with the master key every node shares.
+    /// The data directory exists and is locked already (see `ServeCommand.run`).
     static func openPostgres(_ cfg: ServerConfiguration, db: PGDatabase, node: PGNode, logger: Logger) async throws -> Custody {
-        try FileManager.default.createDirectory(atPath: cfg.dataDir, withIntermediateDirectories: true,
-            attributes: [.posixPermissions: 0o700])
-        try lockDataDir(cfg.dataDir)
         let store = try await PGStore.open(db)
         let vault = try await VaultOpener.open(records: store.vaultRecords, auditKey: store.auditKey, keyPath: cfg.resolvedMasterKeyFile,
             logger: logger)

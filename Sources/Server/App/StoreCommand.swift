@@ -44,7 +44,8 @@ struct StoreCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("custody: \(e.message)\n".utf8))
                 throw ExitCode(2)
             }
-            let db = try PGDatabase(location, password: password, maximumConnections: 2, logger: logger)
+            // No deadline: one long transaction copies the vault.
+            let db = try PGDatabase(location, password: password, maximumConnections: 2, deadline: nil, logger: logger)
             let report = try await withThrowingTaskGroup(of: PGImportReport?.self) { group in
                 group.addTask {
                     await db.run()

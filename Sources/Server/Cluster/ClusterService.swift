@@ -38,14 +38,23 @@ struct ClusterService: Sendable {
         return ClusterView(store: kind, node: node, nodes: nodes)
     }
 
-    /// `ok node=NAME store=KIND database=reachable`, or why not (the caller answers 503).
-    func health() async -> (ok: Bool, text: String) {
-        do {
-            try await store.ping()
-            return (true, "ok node=\(node) store=\(kind) database=reachable")
-        } catch {
-            return (false, "unavailable node=\(node) store=\(kind) database=unreachable")
+    /// `ok node=NAME store=KIND database=reachable`, or why not (the caller answers 503). A
+    /// database that does not answer within `deadline` is unreachable: a load balancer asking
+    /// must hear it at once, not when the pool gives up on reconnecting.
+    func health(deadline: Duration = .seconds(2)) async -> (ok: Bool, text: String) {
+        let answered = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { [store] in (try? await store.ping()) != nil }
+            group.addTask {
+                try? await Task.sleep(for: deadline)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
         }
+        return answered
+            ? (true, "ok node=\(node) store=\(kind) database=reachable")
+            : (false, "unavailable node=\(node) store=\(kind) database=unreachable")
     }
 }
 

@@ -63,20 +63,21 @@ struct PGNotifications: Service {
 }
 
 /// Keeps this node's hold on its running tasks and takes over those of a node that stopped
-/// (`TaskStore.heartbeat`, `recoverLapsed`), three times per lease.
+/// (`TaskStore.heartbeat`, `recoverLapsed`), four times per lease: a reset sends only while the
+/// last renewal is under half a lease old (`NodeLease`), so one slow round does not stop it.
 struct NodeHeartbeat: Service {
     let custody: Custody
     let node: PGNode
 
     func run() async throws {
-        let every = Duration.milliseconds(Int64(node.leaseSeconds * 1000 / 3))
+        let every = Duration.milliseconds(Int64(node.leaseSeconds * 1000 / 4))
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                try await custody.engine.store.heartbeat()
+                try await custody.engine.store.heartbeat(held: custody.engine.held.all)
                 custody.nodeLease?.renew()
                 let taken = try await custody.engine.recoverLapsed()
                 if taken > 0 {
-                    custody.logger.notice("took over the tasks of a node that stopped", metadata: ["count": "\(taken)"])
+                    custody.logger.notice("took over tasks whose hold lapsed (a node that stopped, or a run that gave up)", metadata: ["count": "\(taken)"])
                     custody.taskSignal.poke()
                 }
             } catch {

@@ -117,7 +117,7 @@ extension ResetEngine {
     /// While running, with several nodes: the tasks of a node that stopped renewing its lease,
     /// recovered as a start recovers its own. Returns how many.
     func recoverLapsed() async throws -> Int {
-        try await store.recoverLapsed(recovery).count
+        try await store.recoverLapsed(held: held.all, recovery).count
     }
 
     /// Several nodes: a task whose last write failed (the database away) stays `running` under this
@@ -130,9 +130,12 @@ extension ResetEngine {
                 guard try await store.task(id)?.state == .running else { return }  // a read: the usual case costs no write
                 if let t = try await store.recoverHeld(id, recovery) {
                     logger.notice("recovered a task whose last write failed", metadata: ["task": "\(t.id)", "state": "\(t.state.rawValue)"])
+                } else {
+                    logger.debug("a task whose run ended is running under another node", metadata: ["task": "\(id)"])
                 }
                 return
             } catch {
+                logger.warning("a task whose run ended waits for the database", metadata: ["task": "\(id)", "error": "\(type(of: error))"])
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(15))
             }

@@ -24,6 +24,8 @@ struct ResetEngine: Sendable {
     let signal: TaskSignal
     let now: @Sendable () -> Date
     let logger: Logger
+    /// What this node runs now (`TaskEngine` keeps it; the heartbeat renews only these).
+    let held = HeldTasks()
 
     var machine: ResetStateMachine { ResetStateMachine(maxAttempts: settings.maxAttempts) }
 

@@ -24,19 +24,37 @@ struct TaskEngine: Service {
         }
         let load = Load()
         var lastSweep = ContinuousClock.now
+        var claimFailing = false
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 let (running, agentRunning, hosts) = load.snapshot
-                let claimed = (try? await custody.engine.claim(limit: custody.config.resetWorkers - running,
-                    agentLimit: custody.config.agentTaskLimit - agentRunning, busyHosts: hosts)) ?? []
+                var claimed: [TaskRecord] = []
+                do {
+                    claimed = try await custody.engine.claim(limit: custody.config.resetWorkers - running,
+                        agentLimit: custody.config.agentTaskLimit - agentRunning, busyHosts: hosts)
+                    if claimFailing { custody.logger.notice("claiming tasks works again") }
+                    claimFailing = false
+                } catch {
+                    // Said once when it starts failing (the database away), not every tick.
+                    if !claimFailing { custody.logger.warning("claiming tasks failed", metadata: ["error": "\(ResetEngine.describe(error))"]) }
+                    claimFailing = true
+                }
                 for task in claimed {
+                    // Taken again while an earlier run of it still ends here: that run's settle recovers it.
+                    guard custody.engine.held.insert(task.id) else { continue }
                     let agent = task.via == "agent"
+                    custody.logger.debug("task run starts", metadata: ["task": "\(task.id)", "phase": "\(task.phase.rawValue)"])
                     load.start(task.host, agent: agent)
                     group.addTask {
-                        await custody.engine.execute(task)
+                        await RunningTask.$current.withValue(RunningTask(id: task.id, held: custody.engine.held)) {
+                            await custody.engine.execute(task)
+                        }
+                        custody.logger.debug("task run ended", metadata: ["task": "\(task.id)"])
                         // Several nodes: a run whose last write failed is recovered once the database answers.
                         if custody.sqlite == nil && !Task.isShuttingDownGracefully { await custody.engine.settle(task.id) }
+                        custody.engine.held.remove(task.id)
                         load.finish(task.host, agent: agent)
+                        custody.logger.debug("task settled", metadata: ["task": "\(task.id)"])
                         custody.taskSignal.poke()
                     }
                 }

@@ -116,13 +116,13 @@ protocol TaskStore: Sendable {
     func pinHostKey(_ key: String, resourceID: String, audit: @Sendable (ResourceRecord) -> AuditEvent) async throws -> Bool
     /// Ends the task as `decide` says (it may refuse by throwing); nil when there is no such task.
     func abandon(_ id: String, _ decide: @Sendable (TaskRecord) throws -> TaskWrite) async throws -> TaskRecord?
-    /// Several nodes on one store: renews this node's hold on its running tasks.
-    func heartbeat() async throws
+    /// Several nodes on one store: renews this node's hold on the running tasks it runs (`held`).
+    func heartbeat(held: [String]) async throws
     /// Several nodes on one store: this node stopped gracefully and leaves the list of nodes.
     func leave() async throws
-    /// Several nodes on one store: the running tasks of a node whose hold lapsed, each replaced by
-    /// what `recover` makes of it.
-    func recoverLapsed(_ recover: @Sendable (TaskRecord) -> TaskRecord) async throws -> [TaskRecord]
+    /// Several nodes on one store: the running tasks whose hold lapsed (a stopped node's, or this
+    /// node's that it does not run: not in `held`), each replaced by what `recover` makes of it.
+    func recoverLapsed(held: [String], _ recover: @Sendable (TaskRecord) -> TaskRecord) async throws -> [TaskRecord]
     /// Several nodes on one store: a task this node holds that is still running after its run
     /// ended (its last write failed while the database was away), replaced by what `recover`
     /// makes of it; nil when it is not such a task.
@@ -131,9 +131,9 @@ protocol TaskStore: Sendable {
 
 /// One node alone on its store (SQLite) holds every running task: nothing to renew or take over.
 extension TaskStore {
-    func heartbeat() async throws {}
+    func heartbeat(held: [String]) async throws {}
     func leave() async throws {}
-    func recoverLapsed(_ recover: @Sendable (TaskRecord) -> TaskRecord) async throws -> [TaskRecord] { [] }
+    func recoverLapsed(held: [String], _ recover: @Sendable (TaskRecord) -> TaskRecord) async throws -> [TaskRecord] { [] }
     /// A task left running there is recovered at the node's next start.
     func recoverHeld(_ id: String, _ recover: @Sendable (TaskRecord) -> TaskRecord) async throws -> TaskRecord? { nil }
 }

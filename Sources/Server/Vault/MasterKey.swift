@@ -63,3 +63,8 @@ struct MasterKey: Sendable {
         MasterKey.syncDirectory(of: path)
     }
 }
+
+extension MasterKey: CustomStringConvertible, CustomDebugStringConvertible {
+    var description: String { "MasterKey(redacted)" }
+    var debugDescription: String { "MasterKey(redacted)" }
+}

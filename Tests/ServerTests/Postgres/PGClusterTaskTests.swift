@@ -100,13 +100,13 @@ import Testing
         let mine = try await nodes[0].tasks.claim(Self.request(), windowClosed: Self.keep, supersededVerify: Self.keep)
         #expect(mine.count == 2)
         try await clock(1010)
-        #expect(try await nodes[1].tasks.recoverLapsed(Self.toReconcile).isEmpty, "a live lease is kept")
+        #expect(try await nodes[1].tasks.recoverLapsed(held: [], Self.toReconcile).isEmpty, "a live lease is kept")
         try await clock(1025)
-        try await nodes[0].tasks.heartbeat()
+        try await nodes[0].tasks.heartbeat(held: mine.map(\.id))
         try await clock(1040)
-        #expect(try await nodes[1].tasks.recoverLapsed(Self.toReconcile).isEmpty, "renewed at 25 s, so held until 55 s")
+        #expect(try await nodes[1].tasks.recoverLapsed(held: [], Self.toReconcile).isEmpty, "renewed at 25 s, so held until 55 s")
         try await clock(1056)
-        let taken = try await nodes[1].tasks.recoverLapsed(Self.toReconcile)
+        let taken = try await nodes[1].tasks.recoverLapsed(held: [], Self.toReconcile)
         #expect(Set(taken.map(\.id)) == Set(mine.map(\.id)) && taken.allSatisfy { $0.state == .unknown && $0.phase == .reconcile })
         #expect(try await db.read { c in try await c.scalar(Int.self, "SELECT COUNT(*) FROM tasks WHERE claimedBy IS NOT NULL") } == 0)
         #expect(try await db.read { c in try await c.column(String.self, "SELECT id FROM nodes") } == ["a"], "the heartbeat records the node")
@@ -117,6 +117,31 @@ import Testing
             try await nodes[0].tasks.commit(TaskWrite(task: late), at: Date(), listenerTrigger: "late")
         }
         #expect(try await nodes[1].tasks.task(late.id)?.state == .unknown, "what node b decided stands")
+    }
+
+    /// A task the node claimed but does not run (its claim's answer lost, its run ended without a
+    /// last write) is not renewed, and the node itself takes it back once its lease lapses; one
+    /// it still runs is left to that run, and to other nodes.
+    @Test func aClaimedTaskThatNoRunHoldsLapsesEvenOnItsOwnNode() async throws {
+        let nodes = try await Self.nodes(["a", "b"], tableClock: true)
+        let db = nodes[0].store.db
+        @Sendable func clock(_ at: Double) async throws { try await db.write { c in try await c.execute("UPDATE testclock SET at = ?", [at]) } }
+        try await db.write { c in
+            try await c.execute("CREATE TABLE testclock (at DOUBLE PRECISION NOT NULL)")
+            try await c.execute("INSERT INTO testclock VALUES (1000)")
+        }
+        try await Self.queued(db, host: "h", count: 2)
+        let mine = try await nodes[0].tasks.claim(Self.request(), windowClosed: Self.keep, supersededVerify: Self.keep).map(\.id)
+        #expect(mine.count == 2)
+        try await clock(1025)
+        try await nodes[0].tasks.heartbeat(held: [mine[0]])
+        try await clock(1040)
+        let back = try await nodes[0].tasks.recoverLapsed(held: [mine[0]], Self.toReconcile)
+        #expect(back.map(\.id) == [mine[1]], "only the task no run holds, and on its own node")
+        try await clock(1060)
+        #expect(try await nodes[0].tasks.recoverLapsed(held: [mine[0]], Self.toReconcile).isEmpty, "a run of its own is left to end")
+        let taken = try await nodes[1].tasks.recoverLapsed(held: [], Self.toReconcile)
+        #expect(taken.map(\.id) == [mine[0]], "another node takes it once the lease lapsed")
     }
 
     @Test func aStartingNodeTakesBackOnlyItsOwnTasksAndThoseOfNoLiveNode() async throws {

@@ -19,7 +19,10 @@ import TestSupport
     }
 
     @Test func aNodeKilledMidRotationLosesNoPassword() async throws {
-        let sshPort = await PGTestDatabase.offPool { TestTargets.sshPort }
+        // The test sshd: these resets need it up (sshPort alone does not start it).
+        let ready = await PGTestDatabase.offPool { TestTargets.ready }
+        try #require(ready.available, "the test sshd: \(ready.why)")
+        let sshPort = TestTargets.sshPort
         let name = try await PGTestDatabase.create()
         let keyDir = FileManager.default.temporaryDirectory.appendingPathComponent("custody-key-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: keyDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -72,7 +75,8 @@ import TestSupport
 
         // Nodes b and c take a's resets over once its lease lapses, and finish the run.
         var run: [String: Any] = [:]
-        for _ in 0..<360 {
+        let deadline = ContinuousClock.now + .seconds(240)
+        while ContinuousClock.now < deadline {
             run = try await call(b, "GET", "/rotation-runs/\(runID)", token: token)
             if run["state"] as? String == "finished" { break }
             try await Task.sleep(for: .milliseconds(500))
@@ -80,7 +84,7 @@ import TestSupport
         let summary = try #require(run["summary"] as? [String: Any], "\(run)")
         #expect(run["state"] as? String == "finished" && summary["total"] as? Int == 21 && summary["pending"] as? Int == 0, "\(run)")
         let taken = try await live.run("/bin/cat", [b.stdoutPath, b.stderrPath, nodes[2].stdoutPath, nodes[2].stderrPath])
-        #expect(taken.out.contains("took over the tasks of a node that stopped"), "a surviving node took a's resets")
+        #expect(taken.out.contains("took over tasks whose hold lapsed"), "a surviving node took a's resets")
 
         // Not one password lost: what the vault holds for each account works on the host.
         for (user, aid) in accounts {
@@ -102,17 +106,21 @@ import TestSupport
     @Test func thePostgreSQLServerRestartsUnderLoadAndNothingIsLost() async throws {
         let pg = PostgresInstance()
         #expect(await PGTestDatabase.offPool { pg.create() }, "a PostgreSQL of this test's own did not start")
-        let sshPort = await PGTestDatabase.offPool { TestTargets.sshPort }
+        // The test sshd: these resets need it up (sshPort alone does not start it).
+        let ready = await PGTestDatabase.offPool { TestTargets.ready }
+        try #require(ready.available, "the test sshd: \(ready.why)")
+        let sshPort = TestTargets.sshPort
         let keyDir = FileManager.default.temporaryDirectory.appendingPathComponent("custody-key-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: keyDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         // Short leases and retries: a reset the outage interrupted is tried again soon after, once the
         // node's heartbeat has renewed its lease on the database that came back.
-        try "resetRetrySeconds: 1\nresetMaxAttempts: 8\nnodeLeaseSeconds: 3\nreconcileRetries: 20\n"
+        try "resetRetrySeconds: 1\nresetMaxAttempts: 8\nnodeLeaseSeconds: 8\nreconcileRetries: 20\n"
             .write(toFile: keyDir + "/config.yaml", atomically: true, encoding: .utf8)
         var nodes: [ServerProcess] = []
         for id in ["node-a", "node-b"] {
             let n = ServerProcess(extraArgs: ["--store-url", pg.url, "--master-key-file", keyDir + "/master.key"],
-                env: ["CUSTODY_STORE_PASSWORD": pg.password, "CUSTODY_NODE_NAME": id, "CUSTODY_CONFIG": keyDir + "/config.yaml"])
+                env: ["CUSTODY_STORE_PASSWORD": pg.password, "CUSTODY_NODE_NAME": id, "CUSTODY_CONFIG": keyDir + "/config.yaml",
+                    "CUSTODY_LOG_LEVEL": "debug"])
             #expect(await PGTestDatabase.offPool { (try? n.start()) ?? false }, "\(id): \(n.stderr)")
             nodes.append(n)
         }
@@ -144,23 +152,27 @@ import TestSupport
             tasks.append(try #require(try live.json(r)["id"] as? String, "\(r.out) \(r.err)"))
         }
         #expect(await PGTestDatabase.offPool { pg.stop() }, "PostgreSQL stopped")
-        let down = try await live.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", b.caFile, b.url + "/healthz"])
+        let asked = ContinuousClock.now
+        let down = try await live.run("/usr/bin/curl", ["-s", "--max-time", "20", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", b.caFile,
+            b.url + "/healthz"])
         #expect(down.out == "503", "/healthz while the database is down: \(down.out)")
+        #expect(ContinuousClock.now - asked < .seconds(15), "/healthz answers at once (its database deadline is 2 s), not when the pool gives up")
         try await Task.sleep(for: .seconds(3))
         #expect(await PGTestDatabase.offPool { pg.start() }, "PostgreSQL started again")
 
         // Every reset ends, through whichever node; every password in the vault works.
         var states: [String] = []
-        for _ in 0..<240 {
+        let deadline = ContinuousClock.now + .seconds(240)  // by the clock, however slow each look is
+        while ContinuousClock.now < deadline {
             states = []
-            for id in tasks {
-                let r = try await live.cli(b, ["task", "show", id, "--json"], token: token)
-                states.append((try? live.json(r))?["state"] as? String ?? "?")
-            }
+            for id in tasks { states.append((try? await call(b, "GET", "/tasks/\(id)", token: token))?["state"] as? String ?? "?") }
             if states.allSatisfy({ ["succeeded", "failed", "cancelled", "unknown"].contains($0) }) { break }
             try await Task.sleep(for: .milliseconds(500))
         }
-        #expect(states.allSatisfy { ["succeeded", "failed", "cancelled", "unknown"].contains($0) }, "none left queued or running: \(states)")
+        let pgLog = keyDir + "/postgres.log"
+        try? pg.log.write(toFile: pgLog, atomically: true, encoding: .utf8)
+        #expect(states.allSatisfy { ["succeeded", "failed", "cancelled", "unknown"].contains($0) },
+            "none left queued or running: \(states); logs: \(a.stderrPath) \(b.stderrPath) \(pgLog)")
         let up = try await live.run("/usr/bin/curl", ["-s", "--cacert", a.caFile, a.url + "/healthz"])
         #expect(up.out == "ok node=node-a store=postgres database=reachable")
         for ((user, aid), state) in zip(accounts, states) where state != "unknown" {

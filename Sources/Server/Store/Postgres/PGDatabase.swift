@@ -14,6 +14,9 @@ import Shared
 struct PGDatabase: Sendable {
     let client: PostgresClient
     let logger: Logger
+    /// How long a reset's store call may take before its run gives up its hold on the task
+    /// (`guarded`); nil for the offline commands' long transactions (store migrate, key rotation).
+    var deadline: Duration? = .seconds(30)
 
     /// Advisory lock keys (`pg_advisory_*`), the same on every node.
     enum LockKey: Int64 {
@@ -26,7 +29,9 @@ struct PGDatabase: Sendable {
         self.logger = logger
     }
 
-    init(_ location: PostgresLocation, password: Secret?, maximumConnections: Int = 20, idleTimeout: Duration = .seconds(60), logger: Logger) throws {
+    init(_ location: PostgresLocation, password: Secret?, maximumConnections: Int = 20, idleTimeout: Duration = .seconds(60),
+        deadline: Duration? = .seconds(30), logger: Logger) throws
+    {
         var tls: PostgresClient.Configuration.TLS
         switch location.sslMode {
         case .disable: tls = .disable
@@ -50,6 +55,7 @@ struct PGDatabase: Sendable {
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .notice)  // statements carry sealed values and hashes
         self.init(client: PostgresClient(configuration: config, backgroundLogger: quiet), logger: quiet)
+        self.deadline = deadline
     }
 
     /// Runs the pool until the task is cancelled (the server runs it as a `Service` instead).
@@ -58,7 +64,7 @@ struct PGDatabase: Sendable {
     /// Runs `body` on one connection, outside any transaction.
     func read<T: Sendable>(_ body: @Sendable (PGConnection) async throws -> T) async throws -> T {
         do {
-            return try await client.withConnection { c in try await body(PGConnection(connection: c, logger: logger)) }
+            return try await client.withConnection { c in try await guarded(c) { try await body(PGConnection(connection: c, logger: logger)) } }
         } catch { throw PGDatabase.unwrap(error) }
     }
 
@@ -67,14 +73,36 @@ struct PGDatabase: Sendable {
         let hooks = PGCommitHooks()
         let value: T
         do {
-            value = try await client.withTransaction(logger: logger) { c in
-                let conn = PGConnection(connection: c, logger: logger, commitHooks: hooks)
-                try await conn.execute("SELECT pg_advisory_xact_lock(?)", [LockKey.writer.rawValue])
-                return try await body(conn)
+            value = try await client.withConnection { c in
+                try await guarded(c) {
+                    try await c.withTransaction(logger: logger) { c in
+                        let conn = PGConnection(connection: c, logger: logger, commitHooks: hooks)
+                        try await conn.execute("SELECT pg_advisory_xact_lock(?)", [LockKey.writer.rawValue])
+                        return try await body(conn)
+                    }
+                }
             }
         } catch { throw PGDatabase.unwrap(error) }
         hooks.run()
         return value
+    }
+
+    /// Runs `body` on `c`, watched. Seen when PostgreSQL shut down at the instant a write began: the
+    /// call waited forever on a connection that was gone, even after the database came back and
+    /// even once the connection was closed (postgres-nio 1.33; closing a leased connection also
+    /// wedged the pool, so it is not done). Past the deadline a reset's run waiting on the call
+    /// gives up its hold (`HeldTasks.giveUp`): the task lapses and is reconciled instead of staying
+    /// `running` under a live node.
+    private func guarded<T>(_ c: PostgresConnection, _ body: () async throws -> T) async throws -> T {
+        guard let deadline, let run = RunningTask.current else { return try await body() }
+        let watchdog = Task { [logger] in
+            try await Task.sleep(for: deadline)
+            logger.warning("a PostgreSQL call ran past its deadline; its reset gives up its hold",
+                metadata: ["deadline": "\(deadline)", "task": "\(run.id)"])
+            run.held.giveUp(run.id)
+        }
+        defer { watchdog.cancel() }
+        return try await body()
     }
 
     /// The closure's own error (a `StoreError`, a refusal) rather than the transaction's wrapper;

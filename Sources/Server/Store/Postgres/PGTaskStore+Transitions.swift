@@ -58,8 +58,12 @@ extension PGTaskStore {
     }
 
     /// While running: the tasks of other nodes whose lease lapsed (the node died or lost the database).
-    func recoverLapsed(_ recover: @Sendable (TaskRecord) -> TaskRecord) async throws -> [TaskRecord] {
-        try await take("claimedBy != ? AND leaseUntil < \(node.clockSQL)", [node.id], recover)
+    func recoverLapsed(held: [String], _ recover: @Sendable (TaskRecord) -> TaskRecord) async throws -> [TaskRecord] {
+        // This node's own lapsed tasks too, unless its engine still runs them (their writes then
+        // decide; a run that ends is settled by `recoverHeld`).
+        guard !held.isEmpty else { return try await take("leaseUntil < \(node.clockSQL)", [], recover) }
+        return try await take("leaseUntil < \(node.clockSQL) AND (claimedBy != ? OR id NOT IN (\(PGStatement.marks(held.count))))",
+            [node.id as any PGBindable] + held.map { $0 as any PGBindable }, recover)
     }
 
     func recoverHeld(_ id: String, _ recover: @Sendable (TaskRecord) -> TaskRecord) async throws -> TaskRecord? {
@@ -88,9 +92,11 @@ extension PGTaskStore {
 
     /// Renews this node's lease on its running tasks and records that it is alive.
     /// Outside the writer lock: a renewal never waits behind other nodes' writes.
-    func heartbeat() async throws {
+    func heartbeat(held: [String]) async throws {
         try await db.read { [node] c in
-            try await c.execute("UPDATE tasks SET leaseUntil = \(node.clockSQL) + ? WHERE claimedBy = ? AND state = 'running'", [node.leaseSeconds, node.id])
+            try await c.execute("""
+                UPDATE tasks SET leaseUntil = \(node.clockSQL) + ? WHERE claimedBy = ? AND state = 'running' AND id IN (\(PGStatement.marks(held.count)))
+                """, [node.leaseSeconds as any PGBindable, node.id] + held.map { $0 as any PGBindable })
             try await c.execute("""
                 INSERT INTO nodes(id, version, startedAt, heartbeatAt) VALUES (?, ?, \(node.clockSQL), \(node.clockSQL))
                 ON CONFLICT (id) DO UPDATE SET version = excluded.version, heartbeatAt = excluded.heartbeatAt
