@@ -86,16 +86,21 @@ import Testing
         return r
     }
 
+    /// The table the nodes' `clockSQL` reads, at 1000; the returned function moves it.
+    static func tableClock(_ db: PGDatabase) async throws -> @Sendable (Double) async throws -> Void {
+        try await db.write { c in
+            try await c.execute("CREATE TABLE testclock (at DOUBLE PRECISION NOT NULL)")
+            try await c.execute("INSERT INTO testclock VALUES (1000)")
+        }
+        return { at in try await db.write { c in try await c.execute("UPDATE testclock SET at = ?", [at]) } }
+    }
+
     /// Leases are judged on the database's clock (here a table the test advances): a 30 s lease,
     /// renewed once, then left to lapse.
     @Test func aNodeThatStopsRenewingLosesItsTasksToAnotherAfterTheLease() async throws {
         let nodes = try await Self.nodes(["a", "b"], tableClock: true)
         let db = nodes[0].store.db
-        @Sendable func clock(_ at: Double) async throws { try await db.write { c in try await c.execute("UPDATE testclock SET at = ?", [at]) } }
-        try await db.write { c in
-            try await c.execute("CREATE TABLE testclock (at DOUBLE PRECISION NOT NULL)")
-            try await c.execute("INSERT INTO testclock VALUES (1000)")
-        }
+        let clock = try await Self.tableClock(db)
         try await Self.queued(db, host: "h", count: 2)
         let mine = try await nodes[0].tasks.claim(Self.request(), windowClosed: Self.keep, supersededVerify: Self.keep)
         #expect(mine.count == 2)
@@ -125,11 +130,7 @@ import Testing
     @Test func aClaimedTaskThatNoRunHoldsLapsesEvenOnItsOwnNode() async throws {
         let nodes = try await Self.nodes(["a", "b"], tableClock: true)
         let db = nodes[0].store.db
-        @Sendable func clock(_ at: Double) async throws { try await db.write { c in try await c.execute("UPDATE testclock SET at = ?", [at]) } }
-        try await db.write { c in
-            try await c.execute("CREATE TABLE testclock (at DOUBLE PRECISION NOT NULL)")
-            try await c.execute("INSERT INTO testclock VALUES (1000)")
-        }
+        let clock = try await Self.tableClock(db)
         try await Self.queued(db, host: "h", count: 2)
         let mine = try await nodes[0].tasks.claim(Self.request(), windowClosed: Self.keep, supersededVerify: Self.keep).map(\.id)
         #expect(mine.count == 2)
