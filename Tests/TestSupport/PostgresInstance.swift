@@ -36,7 +36,7 @@ public final class PostgresInstance: @unchecked Sendable {
             "-k", dir, "-c", "listen_addresses=127.0.0.1", "-c", "ssl=on", "-c", "ssl_cert_file=\(dir)/server.crt",
             "-c", "ssl_key_file=\(dir)/server.key", "-c", "password_encryption=scram-sha-256", "-c", "fsync=off",
             "-c", "logging_collector=on", "-c", "log_directory=\(dir)/log", "-c", "log_connections=on", "-c", "log_disconnections=on"])
-        return TestTargets.waitForPort(port)
+        return TestTargets.waitForPort(port, seconds: 90)  // initdb's first start, among every suite's
     }
 
     /// Everything the server logged (connections included).

@@ -179,11 +179,12 @@ public enum TestTargets {
     }
 
     /// Bounded wait for a listening port.
-    public static func waitForPort(_ port: Int) -> Bool {
-        for _ in 0..<100 {
+    public static func waitForPort(_ port: Int, seconds: Double = 10) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)  // by the clock: a crowded machine is slow
+        repeat {
             if portOpen(port) { return true }
             usleep(100_000)
-        }
+        } while Date() < deadline
         return false
     }
 

@@ -93,6 +93,9 @@ struct ServeCommand: AsyncParsableCommand {
         } catch let error as PGError {
             FileHandle.standardError.write(Data("custody: the PostgreSQL store refused: \(error)\n".utf8))
             throw ExitCode(2)
+        } catch let error as StoreUnavailable {
+            FileHandle.standardError.write(Data("custody: cannot use the PostgreSQL store: \(error)\n".utf8))
+            throw ExitCode(2)
         } catch let error as PSQLError {
             FileHandle.standardError.write(Data("custody: cannot use the PostgreSQL store: \(PGNotifications.describe(error)) (\(error.code))\n".utf8))
             throw ExitCode(2)

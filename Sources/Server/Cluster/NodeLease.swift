@@ -29,10 +29,17 @@ final class NodeLease: @unchecked Sendable {
 /// hands over to the test faults, if any.
 struct LeaseHook: ResetFaultHook {
     let lease: NodeLease
+    /// The run the hook was made for (taken when the engine asks for it, inside the run).
+    var run: RunningTask? = RunningTask.current
     let inner: (any ResetFaultHook)?
 
     func fault(at point: ResetFaultPoint) throws(ResetFailure) {
-        if point == .beforeSend { try lease.check() }
+        if point == .beforeSend {
+            try lease.check()
+            if run?.abandoned == true {
+                throw ResetFailure(.unreachable, "this run gave up its hold on the task (a database call past its deadline); the new password was not sent")
+            }
+        }
         try inner?.fault(at: point)
     }
 }

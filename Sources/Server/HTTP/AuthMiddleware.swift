@@ -68,6 +68,11 @@ struct ErrorMiddleware: RouterMiddleware {
             throw error
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             throw APIError.conflict("the change conflicts with existing data (a duplicate name or a missing reference)")
+        } catch let error as StoreUnavailable {
+            // A change whose commit lost its answer may have been made: the client checks, then retries.
+            context.logger.warning("the database cannot be reached", metadata: ["error": "\(error.message)"])
+            throw APIError(.serviceUnavailable, "store_unavailable",
+                "the database cannot be reached; a change this request made may or may not have been saved: check, then try again")
         } catch {
             context.logger.error("internal error", metadata: ["type": "\(type(of: error))"])
             throw APIError(.internalServerError, "internal_error", "internal error")

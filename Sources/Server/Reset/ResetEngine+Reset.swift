@@ -87,7 +87,8 @@ extension ResetEngine {
     func claim(limit: Int, agentLimit: Int = 0, busyHosts: [String: Int]) async throws -> [TaskRecord] {
         guard limit > 0 || agentLimit > 0 else { return [] }
         let at = now()
-        let request = ClaimRequest(at: at, limit: limit, agentLimit: agentLimit, perHost: settings.perHostLimit, busyHosts: busyHosts)
+        let request = ClaimRequest(at: at, limit: limit, agentLimit: agentLimit, perHost: settings.perHostLimit, busyHosts: busyHosts,
+            excluding: held.running)
         guard try await store.anyClaimable(request) else { return [] }
         return try await store.claim(request,
             windowClosed: { stored in
@@ -125,7 +126,8 @@ extension ResetEngine {
     /// reconciled now rather than at the node's next start.
     func settle(_ id: String) async {
         var delay = Duration.seconds(1)
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        // A run that gave up its hold leaves the task to whichever node takes it back.
+        while !Task.isCancelled && !Task.isShuttingDownGracefully && RunningTask.current?.abandoned != true {
             do {
                 guard try await store.task(id)?.state == .running else { return }  // a read: the usual case costs no write
                 if let t = try await store.recoverHeld(id, recovery) {

@@ -26,11 +26,20 @@ extension ResetEngine {
             case (.reset, _): try await runReset(task)
             }
         } catch where error is ResetStopped || error is CancellationError {
-            // The store refuses the writes of a cancelled task too: nothing is half recorded.
-            logger.notice("task left for recovery at the next start: the server is stopping", metadata: ["task": "\(task.id)"])
+            // The store refuses the writes of a cancelled (or given-up) run too: nothing is half recorded.
+            logger.notice("task left for recovery: the server is stopping, or the run gave up its hold", metadata: ["task": "\(task.id)"])
+        } catch let error as StoreUnavailable {
+            // Nothing written: the task stays running under this node, and the run's settle (or the
+            // lease) recovers it once the database answers, as a start would: queued again, or
+            // reconciled if the change may have been sent. It resumes rather than failing.
+            logger.warning("task left for recovery: the database cannot be reached", metadata: ["task": "\(task.id)", "error": "\(error.message)"])
         } catch {
             logger.error("task failed internally", metadata: ["task": "\(task.id)", "error": "\(type(of: error))"])
-            var task = (try? await store.task(task.id)) ?? task
+            // Decided on the stored task only: the claimed copy may be behind (a change sent since).
+            guard var task = try? await store.task(task.id) else {
+                logger.warning("task left for recovery: it cannot be read back", metadata: ["task": "\(task.id)"])
+                return
+            }
             let failure = ResetFailure(.protocolError, "the task could not run: \(Self.describe(error))")
             guard task.kind == .reset else {
                 try? await finish(task, state: .failed, code: "internalError", message: failure.message)

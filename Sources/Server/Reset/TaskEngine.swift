@@ -40,18 +40,23 @@ struct TaskEngine: Service {
                     claimFailing = true
                 }
                 for task in claimed {
-                    // Taken again while an earlier run of it still ends here: that run's settle recovers it.
-                    guard custody.engine.held.insert(task.id) else { continue }
+                    // The claim leaves out what this node still runs; were one taken again, its run's end would
+                    // not clear it (SQLite has no lease), so this is said aloud.
+                    guard custody.engine.held.insert(task.id) else {
+                        custody.logger.error("a task was claimed while its earlier run still ends", metadata: ["task": "\(task.id)"])
+                        continue
+                    }
                     let agent = task.via == "agent"
                     custody.logger.debug("task run starts", metadata: ["task": "\(task.id)", "phase": "\(task.phase.rawValue)"])
                     load.start(task.host, agent: agent)
                     group.addTask {
                         await RunningTask.$current.withValue(RunningTask(id: task.id, held: custody.engine.held)) {
                             await custody.engine.execute(task)
+                            custody.logger.debug("task run ended", metadata: ["task": "\(task.id)"])
+                            // Several nodes: a run whose last write failed is recovered once the database
+                            // answers (watched like the run: past the deadline it gives up its hold).
+                            if custody.sqlite == nil && !Task.isShuttingDownGracefully { await custody.engine.settle(task.id) }
                         }
-                        custody.logger.debug("task run ended", metadata: ["task": "\(task.id)"])
-                        // Several nodes: a run whose last write failed is recovered once the database answers.
-                        if custody.sqlite == nil && !Task.isShuttingDownGracefully { await custody.engine.settle(task.id) }
                         custody.engine.held.remove(task.id)
                         load.finish(task.host, agent: agent)
                         custody.logger.debug("task settled", metadata: ["task": "\(task.id)"])

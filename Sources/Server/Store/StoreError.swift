@@ -13,3 +13,12 @@ struct StoreError: Error, CustomStringConvertible {
         return v
     }
 }
+
+/// The database cannot be reached (a shared store's server down, restarting, or out of
+/// connections). A read decided nothing; a write whose COMMIT lost its answer may have been made.
+/// The API answers 503; a task's run leaves the task for recovery, which reads what is stored.
+struct StoreUnavailable: Error, CustomStringConvertible {
+    var message: String
+    init(_ message: String) { self.message = message }
+    var description: String { "the database cannot be reached: \(message)" }
+}

@@ -55,6 +55,8 @@ struct ClaimRequest: Sendable {
     var agentLimit: Int
     var perHost: Int
     var busyHosts: [String: Int]
+    /// Tasks an earlier run of which still ends on this node: not claimed, and their accounts wait.
+    var excluding: Set<String> = []
 }
 
 /// Before a task is queued: the account's other tasks, and its policy when asked for.

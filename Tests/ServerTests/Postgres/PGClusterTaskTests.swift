@@ -145,6 +145,43 @@ import Testing
         #expect(taken.map(\.id) == [mine[0]], "another node takes it once the lease lapsed")
     }
 
+    /// A run that gave up its hold (a store call past its deadline) and goes on: the node does not
+    /// claim its task again while it lives, it sends nothing, and its writes are refused, whether
+    /// the task was taken back by its own node (no holder) or claimed by another.
+    @Test func aRunThatGaveUpItsHoldNeitherSendsNorWritesNorRunsTwice() async throws {
+        let nodes = try await Self.nodes(["a", "b"], tableClock: true)
+        let db = nodes[0].store.db
+        let clock = try await Self.tableClock(db)
+        try await Self.queued(db, host: "h", count: 1)
+        let task = try #require(try await nodes[0].tasks.claim(Self.request(), windowClosed: Self.keep, supersededVerify: Self.keep).first)
+        let held = HeldTasks()
+        #expect(held.insert(task.id))
+        held.giveUp(task.id)
+        #expect(held.all.isEmpty && held.running == [task.id], "not renewed, still not claimable here")
+        #expect(!held.insert(task.id), "no second run while the first lives")
+        let run = RunningTask(id: task.id, held: held)
+        let hook = RunningTask.$current.withValue(run) { LeaseHook(lease: NodeLease(seconds: 30), inner: nil) }
+        hook.lease.renew()
+        #expect(throws: ResetFailure.self, "nothing is sent") { try hook.fault(at: .beforeSend) }
+        var changing = task
+        changing.phase = .changing
+        await #expect(throws: ResetStopped.self) {
+            try await RunningTask.$current.withValue(run) { try await nodes[0].tasks.save(TaskWrite(task: changing)) }
+        }
+        // Taken back by its own node after the lease: a late write of any run of the old claim is refused.
+        try await clock(1040)
+        #expect(try await nodes[0].tasks.recoverLapsed(held: held.all, Self.toReconcile).map(\.id) == [task.id])
+        var request = Self.request()
+        request.excluding = held.running
+        #expect(try await nodes[0].tasks.claim(request, windowClosed: Self.keep, supersededVerify: Self.keep).isEmpty)
+        await #expect(throws: StoreError.self, "no holder: refused") { try await nodes[0].tasks.save(TaskWrite(task: changing)) }
+        let other = try await nodes[1].tasks.claim(Self.request(), windowClosed: Self.keep, supersededVerify: Self.keep)
+        #expect(other.map(\.id) == [task.id], "another node takes it to reconcile")
+        await #expect(throws: StoreError.self, "held by b: refused") { try await nodes[0].tasks.save(TaskWrite(task: changing)) }
+        held.remove(task.id)
+        #expect(held.running.isEmpty && held.insert(task.id), "once the run returns, the task may run here again")
+    }
+
     @Test func aStartingNodeTakesBackOnlyItsOwnTasksAndThoseOfNoLiveNode() async throws {
         let nodes = try await Self.nodes(["a", "b"])
         try await Self.queued(nodes[0].store.db, host: "h", count: 2)

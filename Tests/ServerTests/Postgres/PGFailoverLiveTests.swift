@@ -101,8 +101,8 @@ import TestSupport
 
     /// PostgreSQL stops for a few seconds under resets in flight: the nodes answer 503 on
     /// `/healthz` meanwhile, reconnect by themselves, no reset is left queued or running, and every
-    /// account whose reset ended has a password in the vault that works on the host. (Resets the
-    /// outage interrupted end `failed` with nothing sent rather than resuming: docs/postgres.md.)
+    /// account whose reset ended has a password in the vault that works on the host. A reset the
+    /// outage interrupted resumes: none ends as "the task could not run" (`internalError`).
     @Test func thePostgreSQLServerRestartsUnderLoadAndNothingIsLost() async throws {
         let pg = PostgresInstance()
         #expect(await PGTestDatabase.offPool { pg.create() }, "a PostgreSQL of this test's own did not start")
@@ -145,7 +145,7 @@ import TestSupport
             .write(toFile: cfg, atomically: true, encoding: .utf8)
         #expect(try await live.cli(a, ["reset-config", "set", "--resource", rid, cfg], token: token).code == 0)
 
-        // Resets queued through both nodes, then the database goes away for three seconds.
+        // Resets queued through both nodes, then the database goes away for ten seconds or so.
         var tasks: [String] = []
         for (i, (_, aid)) in accounts.enumerated() {
             let r = try await live.cli(i % 2 == 0 ? a : b, ["password", "reset", "--resource", rid, "--account", aid, "--json"], token: token)
@@ -157,15 +157,23 @@ import TestSupport
             b.url + "/healthz"])
         #expect(down.out == "503", "/healthz while the database is down: \(down.out)")
         #expect(ContinuousClock.now - asked < .seconds(15), "/healthz answers at once (its database deadline is 2 s), not when the pool gives up")
-        try await Task.sleep(for: .seconds(3))
+        // An API call fails as 503 store_unavailable once its wait for a connection (30 s) ends.
+        let api = try await live.run("/usr/bin/curl", ["-s", "--max-time", "75", "-w", " %{http_code}", "--cacert", b.caFile,
+            "-H", "Authorization: Bearer \(token)", b.url + "/api/v1/resources"])
+        #expect(api.out.hasSuffix(" 503") && api.out.contains("store_unavailable"), "an API call while the database is down: \(api.out)")
         #expect(await PGTestDatabase.offPool { pg.start() }, "PostgreSQL started again")
 
         // Every reset ends, through whichever node; every password in the vault works.
         var states: [String] = []
+        var codes: [String] = []
         let deadline = ContinuousClock.now + .seconds(240)  // by the clock, however slow each look is
         while ContinuousClock.now < deadline {
-            states = []
-            for id in tasks { states.append((try? await call(b, "GET", "/tasks/\(id)", token: token))?["state"] as? String ?? "?") }
+            (states, codes) = ([], [])
+            for id in tasks {
+                let t = try? await call(b, "GET", "/tasks/\(id)", token: token)
+                states.append(t?["state"] as? String ?? "?")
+                codes.append((t?["result"] as? [String: Any])?["code"] as? String ?? "")
+            }
             if states.allSatisfy({ ["succeeded", "failed", "cancelled", "unknown"].contains($0) }) { break }
             try await Task.sleep(for: .milliseconds(500))
         }
@@ -173,6 +181,7 @@ import TestSupport
         try? pg.log.write(toFile: pgLog, atomically: true, encoding: .utf8)
         #expect(states.allSatisfy { ["succeeded", "failed", "cancelled", "unknown"].contains($0) },
             "none left queued or running: \(states); logs: \(a.stderrPath) \(b.stderrPath) \(pgLog)")
+        #expect(!codes.contains("internalError"), "a reset the outage interrupted resumes: \(zip(states, codes).map { "\($0)/\($1)" })")
         let up = try await live.run("/usr/bin/curl", ["-s", "--cacert", a.caFile, a.url + "/healthz"])
         #expect(up.out == "ok node=node-a store=postgres database=reachable")
         for ((user, aid), state) in zip(accounts, states) where state != "unknown" {

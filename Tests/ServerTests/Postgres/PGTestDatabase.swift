@@ -76,7 +76,8 @@ enum PGTestDatabase {
     static func make(name: String, connections: Int = 3, idle: Duration = .seconds(5)) throws -> PGDatabase {
         var logger = Logger(label: "test.postgres")
         logger.logLevel = .error  // "run() not called yet" when a lease races the pool's start
-        let db = try PGDatabase(location(name), password: Secret(password), maximumConnections: connections, idleTimeout: idle, logger: logger)
+        var db = try PGDatabase(location(name), password: Secret(password), maximumConnections: connections, idleTimeout: idle, logger: logger)
+        db.leaseTimeout = .seconds(180)  // every suite connects at once at the start of a run (SCRAM in a debug build)
         Task { await db.run() }
         return db
     }

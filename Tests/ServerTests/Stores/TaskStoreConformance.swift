@@ -109,6 +109,28 @@ import Testing
         #expect(try await b.tasks.task(reset1.id)?.state == .queued)
     }
 
+    /// A task whose earlier run still ends on this node (it queued its own retry) is not claimed, nor
+    /// is another task of its account: claimed, it would be `running` with no run to end it.
+    @Test(arguments: StoreBackend.names("tasks"))
+    func aTaskStillEndingHereIsNotClaimedNorIsItsAccountsNextTask(_ name: String) async throws {
+        let b = try await StoreBackend.make(name)
+        try await b.addUser("u-ana", "ana")
+        let one = try await Self.fixture(b, login: "a1")
+        let two = try await Self.fixture(b, login: "a2")
+        let retry = try await Self.queue(b, .reset, one)
+        let verify = try await Self.queue(b, .verify, two, at: Self.t0.addingTimeInterval(1))
+        let after = try await Self.queue(b, .verify, one, at: Self.t0.addingTimeInterval(2))
+        let at = Self.t0.addingTimeInterval(10)
+        let claimed = try await b.tasks.claim(ClaimRequest(at: at, limit: 5, agentLimit: 0, perHost: 5, busyHosts: [:], excluding: [retry.id]),
+            windowClosed: { Self.ended($0, .cancelled, "x") }, supersededVerify: { Self.ended($0, .cancelled, "x") })
+        #expect(claimed.map(\.id) == [verify.id])
+        #expect(try await b.tasks.task(retry.id)?.state == .queued)
+        #expect(try await b.tasks.task(after.id)?.state == .queued, "its account waits for the run that ends")
+        let next = try await b.tasks.claim(ClaimRequest(at: at, limit: 5, agentLimit: 0, perHost: 5, busyHosts: [:]),
+            windowClosed: { Self.ended($0, .cancelled, "x") }, supersededVerify: { Self.ended($0, .cancelled, "x") })
+        #expect(next.map(\.id) == [retry.id])
+    }
+
     @Test(arguments: StoreBackend.names("tasks"))
     func aCommitMakesThePendingPasswordCurrentWithTheTasksEnd(_ name: String) async throws {
         let b = try await StoreBackend.make(name)

@@ -14,13 +14,23 @@ struct PGConnection: Sendable {
         if let commitHooks { commitHooks.add(hook) } else { hook() }
     }
 
+    /// Runs a statement to its end. The rows are read even when unwanted: `query` returns once the
+    /// statement is described, before it has run, and a statement's error (a server shutting down)
+    /// is delivered only to its rows. Left unread, the error was lost and the next statement on the
+    /// connection waited forever once the connection closed (postgres-nio 1.33).
     func execute(_ sql: String, _ values: [any PGBindable] = []) async throws {
-        try await connection.query(PGStatement(sql, values).query, logger: logger)
+        for try await _ in try await started(sql, values) {}
+    }
+
+    /// A statement's rows, once it is under way; `StoreUnavailable` if the connection closes first.
+    private func started(_ sql: String, _ values: [any PGBindable]) async throws -> PostgresRowSequence {
+        let (query, connection, logger) = (PGStatement(sql, values).query, connection, logger)
+        return try await PGCloseWatch.shared.run(on: connection) { try await connection.query(query, logger: logger) }
     }
 
     func rows(_ sql: String, _ values: [any PGBindable] = []) async throws -> [PGRow] {
         var out: [PGRow] = []
-        for try await row in try await connection.query(PGStatement(sql, values).query, logger: logger) { out.append(PGRow(row: row)) }
+        for try await row in try await started(sql, values) { out.append(PGRow(row: row)) }
         return out
     }
 

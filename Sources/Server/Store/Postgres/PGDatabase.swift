@@ -17,6 +17,9 @@ struct PGDatabase: Sendable {
     /// How long a reset's store call may take before its run gives up its hold on the task
     /// (`guarded`); nil for the offline commands' long transactions (store migrate, key rotation).
     var deadline: Duration? = .seconds(30)
+    /// How long a call waits for a connection before it fails as `StoreUnavailable` (the pool alone
+    /// would wait for its circuit breaker, about a minute, while the database is down).
+    var leaseTimeout: Duration? = .seconds(30)
 
     /// Advisory lock keys (`pg_advisory_*`), the same on every node.
     enum LockKey: Int64 {
@@ -56,6 +59,7 @@ struct PGDatabase: Sendable {
         quiet.logLevel = max(logger.logLevel, .notice)  // statements carry sealed values and hashes
         self.init(client: PostgresClient(configuration: config, backgroundLogger: quiet), logger: quiet)
         self.deadline = deadline
+        self.leaseTimeout = deadline == nil ? nil : .seconds(30)
     }
 
     /// Runs the pool until the task is cancelled (the server runs it as a `Service` instead).
@@ -64,7 +68,7 @@ struct PGDatabase: Sendable {
     /// Runs `body` on one connection, outside any transaction.
     func read<T: Sendable>(_ body: @Sendable (PGConnection) async throws -> T) async throws -> T {
         do {
-            return try await client.withConnection { c in try await guarded(c) { try await body(PGConnection(connection: c, logger: logger)) } }
+            return try await leased { c in try await guarded(c) { try await body(PGConnection(connection: c, logger: logger)) } }
         } catch { throw PGDatabase.unwrap(error) }
     }
 
@@ -73,18 +77,55 @@ struct PGDatabase: Sendable {
         let hooks = PGCommitHooks()
         let value: T
         do {
-            value = try await client.withConnection { c in
+            value = try await leased { c in
                 try await guarded(c) {
-                    try await c.withTransaction(logger: logger) { c in
-                        let conn = PGConnection(connection: c, logger: logger, commitHooks: hooks)
+                    // Not postgres-nio's `withTransaction`: it leaves BEGIN's and COMMIT's answers
+                    // unread (see `PGConnection.execute`).
+                    let conn = PGConnection(connection: c, logger: logger, commitHooks: hooks)
+                    try await conn.execute("BEGIN")
+                    do {
                         try await conn.execute("SELECT pg_advisory_xact_lock(?)", [LockKey.writer.rawValue])
-                        return try await body(conn)
+                        let value = try await body(conn)
+                        try await conn.execute("COMMIT")
+                        return value
+                    } catch {
+                        try? await conn.execute("ROLLBACK")
+                        throw error
                     }
                 }
             }
         } catch { throw PGDatabase.unwrap(error) }
         hooks.run()
         return value
+    }
+
+    /// Runs `body` on a pooled connection, failing as `StoreUnavailable` if none comes within
+    /// `leaseTimeout`. Only the wait is bounded: once leased, the body runs to its end.
+    private func leased<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        guard let leaseTimeout else { return try await client.withConnection(body) }
+        let gate = LeaseGate()
+        return try await withoutActuallyEscaping(body) { body in
+            try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask {
+                    try await client.withConnection { c in
+                        try gate.enter()
+                        return try await body(c)
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: leaseTimeout)
+                    if gate.expire() { throw StoreUnavailable("no connection within \(leaseTimeout)") }
+                    return nil
+                }
+                while let next = try await group.next() {
+                    if let value = next {
+                        group.cancelAll()
+                        return value
+                    }
+                }
+                throw CancellationError()
+            }
+        }
     }
 
     /// Runs `body` on `c`, watched. Seen when PostgreSQL shut down at the instant a write began: the
@@ -114,10 +155,22 @@ struct PGDatabase: Sendable {
         }
         if let p = e as? PSQLError, let state = p.serverInfo?[.sqlState] {
             if state == "23505" { return StoreError(code: .conflict, message: p.serverInfo?[.detail] ?? "a unique key is taken") }
+            // Connection exceptions, the server shutting down or starting, a session it ended for
+            // idling (in a transaction, 25P03, or not, 57P05), no connection slot left.
+            if state.hasPrefix("08") || ["57P01", "57P02", "57P03", "57P05", "25P03", "53300"].contains(state) {
+                return StoreUnavailable("PostgreSQL \(state): \(p.serverInfo?[.message] ?? "")")
+            }
             return PGError(sqlState: state, message: p.serverInfo?[.message] ?? "PostgreSQL refused the statement")
         }
+        if let p = e as? PSQLError, Self.lostConnection.contains(p.code) { return StoreUnavailable("\(p.code)") }
+        // The pool's own (its module is not exported): the circuit breaker after failed connects.
+        if "\(type(of: e))" == "ConnectionPoolError" { return StoreUnavailable("no connection could be made") }
         return e
     }
+
+    /// The driver's errors that say the connection went or never came, not what a statement did.
+    static let lostConnection: [PSQLError.Code] = [.connectionError, .serverClosedConnection, .clientClosedConnection,
+        .uncleanShutdown, .poolClosed, .sslUnsupported, .failedToAddSSLHandler]
 }
 
 /// A statement PostgreSQL refused, with its SQLSTATE; never the statement's values.
@@ -125,4 +178,27 @@ struct PGError: Error, CustomStringConvertible {
     let sqlState: String
     let message: String
     var description: String { "PostgreSQL \(sqlState): \(message)" }
+}
+
+/// Decides once whether a connection came before the lease deadline.
+private final class LeaseGate: @unchecked Sendable {
+    private let lock = NSLock()
+    private var state = 0  // 0 waiting, 1 leased, 2 expired
+
+    /// The connection came: refused if the deadline passed first.
+    func enter() throws {
+        try lock.withLock {
+            if state == 2 { throw StoreUnavailable("the connection came after the deadline") }
+            state = 1
+        }
+    }
+
+    /// The deadline passed: true if no connection had come.
+    func expire() -> Bool {
+        lock.withLock {
+            if state == 1 { return false }
+            state = 2
+            return true
+        }
+    }
 }

@@ -26,7 +26,8 @@ extension PGTaskStore {
             let due = try await c.all(TaskRecord.self, """
                 SELECT * FROM tasks WHERE state IN ('queued', 'unknown') AND notBefore <= ? ORDER BY createdAt LIMIT 500 FOR UPDATE SKIP LOCKED
                 """, [request.at])
-            for var t in due where counts[t.host, default: 0] < request.perHost && !busy.contains(t.accountId) {
+            busy.formUnion(due.filter { request.excluding.contains($0.id) }.map(\.accountId))
+            for var t in due where !request.excluding.contains(t.id) && counts[t.host, default: 0] < request.perHost && !busy.contains(t.accountId) {
                 if t.kind == .verify && resetting.contains(t.accountId) {
                     try await apply(supersededVerify(t), c)
                     continue
@@ -79,11 +80,11 @@ extension PGTaskStore {
             for t in try await c.all(TaskRecord.self, "SELECT * FROM tasks WHERE state = 'running' AND (\(condition))", values) {
                 let r = recover(t)
                 try await c.update(r, in: "tasks")
-                // A task taken from another node remembers it: that node's late writes are refused.
+                // A task taken back remembers from which node, this one included: the late writes of
+                // the run that held it are refused (`requireHeld`) until a new claim.
                 try await c.execute("""
-                    UPDATE tasks SET takenFrom = CASE WHEN claimedBy != ? THEN claimedBy END, claimedBy = NULL, leaseUntil = NULL
-                    WHERE id = ? AND state != 'running'
-                    """, [node.id, r.id])
+                    UPDATE tasks SET takenFrom = claimedBy, claimedBy = NULL, leaseUntil = NULL WHERE id = ? AND state != 'running'
+                    """, [r.id])
                 out.append(r)
             }
             return out
@@ -104,14 +105,18 @@ extension PGTaskStore {
         }
     }
 
-    /// A write for a task this node runs: refused once another node holds it, or took it over
-    /// after this node's lease lapsed, so a late answer never overwrites what that node decided.
+    /// A write for a task this node runs: refused once the task was taken from it or another node
+    /// holds it, so a late answer never overwrites what a node that took the task over decided.
     func requireHeld(_ id: String, _ c: PGConnection) async throws {
+        // A run that gave up its hold writes nothing more: another run may be deciding the task.
+        if let run = RunningTask.current, run.id == id, run.abandoned { throw ResetStopped() }
         let row = try await c.row("SELECT claimedBy, takenFrom FROM tasks WHERE id = ? FOR UPDATE", [id])
         let holder: String? = try row?["claimedBy"]
         let takenFrom: String? = try row?["takenFrom"]
+        // Not once another node claimed it, nor once it was taken back from this node (by any
+        // node, this one too). A second run here cannot claim it while the first lives (`HeldTasks`).
         if (holder != nil && holder != node.id) || takenFrom == node.id {
-            throw StoreError(code: .conflict, message: "task \(id) was taken over from node \(node.id) by \(holder ?? "another node")")
+            throw StoreError(code: .conflict, message: "task \(id) is no longer held by node \(node.id) (held by \(holder ?? "no node"))")
         }
     }
 

@@ -29,7 +29,8 @@ extension SQLiteTaskStore {
             let due = try TaskRecord.fetchAll(db, sql: """
                 SELECT * FROM tasks WHERE state IN ('queued', 'unknown') AND notBefore <= ? ORDER BY createdAt LIMIT 500
                 """, arguments: [at])
-            for var t in due where counts[t.host, default: 0] < request.perHost && !busy.contains(t.accountId) {
+            busy.formUnion(due.filter { request.excluding.contains($0.id) }.map(\.accountId))
+            for var t in due where !request.excluding.contains(t.id) && counts[t.host, default: 0] < request.perHost && !busy.contains(t.accountId) {
                 if t.kind == .verify && resetting.contains(t.accountId) {
                     try apply(supersededVerify(t), db)
                     continue
