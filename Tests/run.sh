@@ -5,6 +5,8 @@
 # that keeps only a tail still says what hung.
 #   CUSTODY_TEST_DEADLINE   seconds for the whole run (default 2400)
 #   CUSTODY_TEST_LOG        where the full output goes (default .build/test-output.log)
+#   CUSTODY_TEST_ALLOW_SKIP 1: a suite whose server cannot start is skipped, not failed (never in CI)
+# It ends with one line per test target: tests run, passed, failed, skipped (from the xUnit file).
 set -uo pipefail
 deadline=${CUSTODY_TEST_DEADLINE:-2400}
 log=${CUSTODY_TEST_LOG:-.build/test-output.log}
@@ -44,7 +46,9 @@ report() {
 }
 
 # Everything the run started descends from it, and is ended with it at the deadline.
-setsid stdbuf -oL -eL "$swift" test --skip-build "$@" </dev/null > >(tee -a "$log") 2>&1 &
+xunit=${log%.log}.xml
+rm -f "${xunit%.xml}"*.xml
+setsid stdbuf -oL -eL "$swift" test --skip-build --xunit-output "$xunit" "$@" </dev/null > >(tee -a "$log") 2>&1 &
 pid=$!
 start=$(date +%s)
 next_report=$((start + ${CUSTODY_TEST_FIRST_REPORT:-600}))
@@ -67,6 +71,32 @@ while kill -0 "$pid" 2>/dev/null; do
 done
 wait "$pid"
 rc=$?
+# Per test target: run, passed, failed, skipped (Swift Testing's xUnit file names each case's
+# module and suite). A skip is reported, and fails the run unless CUSTODY_TEST_ALLOW_SKIP=1.
+summary=$(python3 - "${xunit%.xml}"-swift-testing.xml <<'PY'
+import sys, xml.etree.ElementTree as ET
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+except Exception as e:
+    print(f"no test results to summarise ({e})"); sys.exit(0)
+groups = {}
+for case in root.iter("testcase"):
+    g = groups.setdefault(case.get("classname", "?").split(".")[0], [0, 0, 0, 0])
+    g[0] += 1
+    if case.find("failure") is not None or case.find("error") is not None: g[2] += 1
+    elif case.find("skipped") is not None: g[3] += 1
+    else: g[1] += 1
+for name, (n, ok, bad, skip) in sorted(groups.items()):
+    print(f"{name:20s} run {n:4d}   passed {ok:4d}   failed {bad:3d}   skipped {skip:3d}")
+PY
+)
+skips=$(grep -cE '^➜ (Suite|Test) .*(was cancelled|skipped)' "$log")
+summary=$(printf '%s\nsuites and tests skipped or cancelled: %s\n' "$summary" "$skips")
+echo "$summary" | tee -a "$log" >&2
 # The totals, on stderr too (a CI log may keep only stderr's tail).
 grep -E '^(✔|✘|􀟈|◇)? ?Test run with|Executed [0-9]+ tests?' "$log" | tail -2 >&2
+if [ "$rc" = 0 ] && [ "${CUSTODY_TEST_ALLOW_SKIP:-}" != 1 ] && echo "$summary" | grep -Eq 'skipped +[1-9]|cancelled: [1-9]'; then
+	echo "== tests were skipped: a green run must mean every suite ran (CUSTODY_TEST_ALLOW_SKIP=1 allows it)" >&2
+	exit 1
+fi
 exit "$rc"

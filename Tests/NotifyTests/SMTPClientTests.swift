@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// The SMTP client against a real aiosmtpd: plain, STARTTLS and implicit TLS, with authentication.
-@Suite(.enabled(if: MailServer.available, "aiosmtpd is not installed (make deps installs it)"))
+@Suite(.needs("the test SMTP server, aiosmtpd (make deps)", MailServer.available))
 struct SMTPClientTests {
     func message(to: String, subject: String = "Password changed", body: String) -> MailMessage {
         MailMessage(from: "custody@example.test", to: [to], subject: subject, body: body, date: Date(timeIntervalSince1970: 1_800_000_000),

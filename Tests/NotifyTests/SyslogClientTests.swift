@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// Syslog messages as a real rsyslogd parses them, over UDP and TCP, in both formats.
-@Suite(.enabled(if: SyslogServer.available, "rsyslogd is not installed (make deps installs it)"))
+@Suite(.needs("rsyslogd (make deps)", SyslogServer.available))
 struct SyslogClientTests {
     /// These tests check what rsyslogd parses, not speed: a loaded test machine may take a while.
     static let patience: Duration = .seconds(60)

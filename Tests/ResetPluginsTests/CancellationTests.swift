@@ -8,7 +8,7 @@ import TestSupport
 /// A cancelled reset stops at once: its `SerialOwner` shuts the socket down, so the step blocked
 /// in C returns instead of waiting out its timeout (300 s here), and says it was cancelled. The
 /// bound is loose: a loaded CI machine can stall the whole test process for tens of seconds.
-@Suite(.enabled(if: TestTargets.ready.available, "needs root, sshd and telnetd")) struct CancellationTests {
+@Suite(.needsTestTargets) struct CancellationTests {
     typealias T = TestTargets
     static let never = [PromptSession.Pattern("never", "a prompt no target prints 7c1e")]
 

@@ -8,7 +8,7 @@ import TestSupport
 /// Passwords that break naive quoting. Each one changes and verifies (checked with the system's
 /// crypt too), or is refused before anything is sent; never does the target end up with a
 /// password the vault does not hold.
-@Suite(.enabled(if: TestTargets.ready.available, "needs root and sshd"), .serialized) struct HostilePasswordTests {
+@Suite(.needsTestTargets, .serialized) struct HostilePasswordTests {
     let plugin = UnixPlugin()
     typealias T = TestTargets
 

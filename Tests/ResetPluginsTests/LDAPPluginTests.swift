@@ -7,7 +7,7 @@ import TestSupport
 
 /// The LDAP plugin against a real slapd (ppolicy, StartTLS, LDAPS). After every case `ldapwhoami`
 /// says which password binds.
-@Suite(.enabled(if: LDAPServer.available, "needs root and slapd"), .serialized) struct LDAPPluginTests {
+@Suite(.needs("slapd (root needed)", LDAPServer.available), .serialized) struct LDAPPluginTests {
     typealias S = LDAPServer
     let plugin = LDAPPlugin()
 

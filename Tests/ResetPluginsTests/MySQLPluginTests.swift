@@ -7,7 +7,7 @@ import TestSupport
 
 /// The MySQL/MariaDB plugin against a real MariaDB. After every case the `mariadb` client says
 /// which password logs in.
-@Suite(.enabled(if: MariaDBServer.available, "needs root and mariadbd"), .serialized) struct MySQLPluginTests {
+@Suite(.needs("MariaDB (root needed)", MariaDBServer.available), .serialized) struct MySQLPluginTests {
     typealias S = MariaDBServer
     let plugin = MySQLPlugin()
 

@@ -8,7 +8,7 @@ import TestSupport
 /// Resetting an account changes that account's credential and no other, checked in the device's
 /// state: ProCurve's manager and operator pairs, enable secrets, line passwords, NetScreen's root
 /// admin. An account a dialect cannot map is refused before connecting; a verify proves the level.
-@Suite(.enabled(if: DeviceEmulator.available, "needs python3 with paramiko (make deps)"), .serialized)
+@Suite(.needs("the device emulators, python3 with paramiko (make deps)", DeviceEmulator.available), .serialized)
 struct NetworkDeviceCredentialTests {
     typealias N = NetworkDeviceTests
     typealias Level = DeviceEmulator.Level

@@ -8,7 +8,7 @@ import TestSupport
 /// The dialects' failure paths and edge cases against the emulators: enable secrets (wrong, and
 /// changed), an invalid command mid-dialogue, pagers left on, hostile passwords, copy to startup,
 /// a session dropped mid-change, and logins without an account name.
-@Suite(.enabled(if: DeviceEmulator.available, "needs python3 with paramiko (make deps)"), .serialized)
+@Suite(.needs("the device emulators, python3 with paramiko (make deps)", DeviceEmulator.available), .serialized)
 struct NetworkDeviceFailureTests {
     typealias N = NetworkDeviceTests
     typealias Family = NetworkDeviceTests.Family

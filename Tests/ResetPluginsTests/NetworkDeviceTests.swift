@@ -8,7 +8,7 @@ import TestSupport
 /// Every dialect against the device emulators (Tests/Emulators/netdev.py), over SSH and telnet:
 /// the change really changes what a new login accepts, running versus startup, enable secrets,
 /// invalid commands, pagers left on, hostile passwords and sessions dropped mid-change.
-@Suite(.enabled(if: DeviceEmulator.available, "needs python3 with paramiko (make deps)"), .serialized)
+@Suite(.needs("the device emulators, python3 with paramiko (make deps)", DeviceEmulator.available), .serialized)
 struct NetworkDeviceTests {
     /// How one family is set up: the login account, the enable credential, the account changed.
     struct Family: Sendable, CustomStringConvertible {

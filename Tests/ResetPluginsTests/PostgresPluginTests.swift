@@ -7,7 +7,7 @@ import TestSupport
 
 /// The PostgreSQL plugin against a real server. After every case `psql` says which password logs
 /// in, and the server's statement log never holds a password.
-@Suite(.enabled(if: PostgresServer.available, "needs root and PostgreSQL"), .serialized) struct PostgresPluginTests {
+@Suite(.needs("PostgreSQL (root needed)", PostgresServer.available), .serialized) struct PostgresPluginTests {
     typealias S = PostgresServer
     let plugin = PostgresPlugin()
 

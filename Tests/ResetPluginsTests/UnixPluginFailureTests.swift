@@ -6,7 +6,7 @@ import TestSupport
 @testable import ResetPlugins
 
 /// Each failure code of the Unix plugin, produced by the real sshd and the real su, sudo and passwd.
-@Suite(.enabled(if: TestTargets.ready.available, "needs root and sshd")) struct UnixPluginFailureTests {
+@Suite(.needsTestTargets) struct UnixPluginFailureTests {
     let plugin = UnixPlugin()
     typealias T = TestTargets
 
@@ -86,7 +86,7 @@ import TestSupport
     }
 }
 
-@Suite(.enabled(if: TestTargets.ready.available, "needs root and sshd")) struct UnixPluginMethodTests {
+@Suite(.needsTestTargets) struct UnixPluginMethodTests {
     let plugin = UnixPlugin()
     typealias T = TestTargets
 

@@ -5,7 +5,7 @@ import TestSupport
 
 @testable import ResetPlugins
 
-@Suite(.enabled(if: TestTargets.ready.available, "needs root and sshd")) struct UnixPluginSSHTests {
+@Suite(.needsTestTargets) struct UnixPluginSSHTests {
     let plugin = UnixPlugin()
     typealias T = TestTargets
 
@@ -40,7 +40,7 @@ import TestSupport
     }
 }
 
-@Suite(.enabled(if: TestTargets.ready.available, "needs root and sshd")) struct ExpiredPasswordTests {
+@Suite(.needsTestTargets) struct ExpiredPasswordTests {
     typealias T = TestTargets
 
     @Test func anExpiredPasswordIsChangedThroughTheDialogueTheSystemForcesAtLogin() async throws {
@@ -53,7 +53,7 @@ import TestSupport
     }
 }
 
-@Suite(.enabled(if: TestTargets.ready.available, "needs root and sshd")) struct KeyboardInteractiveTests {
+@Suite(.needsTestTargets) struct KeyboardInteractiveTests {
     typealias T = TestTargets
 
     func onKbdServer(_ job: ResetJob) -> ResetJob {
@@ -101,7 +101,7 @@ import TestSupport
     }
 }
 
-@Suite(.enabled(if: TestTargets.ready.available, "needs root and sshd")) struct SSHConnectionTests {
+@Suite(.needsTestTargets) struct SSHConnectionTests {
     typealias T = TestTargets
 
     @Test func legacyAlgorithmsAreUsedOnlyWhenTheResourceOptsIn() async throws {

@@ -5,7 +5,7 @@ import TestSupport
 /// The real `custody` and `custody-agent` processes: a bundle made by the CLI, unpacked with tar,
 /// enrolls and changes a real local user's password; a killed agent's change reconciles; a server
 /// restart during a long poll is survived; a revoked agent is refused.
-@Suite(.serialized, .enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/chpasswd"), "needs root"))
+@Suite(.serialized, .needs("root and chpasswd", getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/chpasswd")))
 struct AgentLiveTests {
     let bin = ServerProcess.binary
 

@@ -13,7 +13,7 @@ extension LiveServerTests {
 
     static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    @Test(.enabled(if: browserReady && TestTargets.ready.available, "needs chromium, chromedriver, selenium (make deps) and root for sshd"))
+    @Test(.needs("chromium, chromedriver and selenium (make deps), and the test sshd", browserReady && TestTargets.ready.available))
     func theConsoleFlowsWorkInARealBrowser() async throws {
         let target = TestTargets.target("browser1", password: "Browser-Old-Pass-1")
         let config = FileManager.default.temporaryDirectory.appendingPathComponent("browser-\(UUID().uuidString).yaml").path

@@ -19,7 +19,7 @@ import Testing
         return rid
     }
 
-    @Test(.enabled(if: TestTargets.ready.available, "needs root and sshd"))
+    @Test(.needsTestTargets)
     func inSyncOutOfSyncAndUnreachableAreToldApart() async throws {
         try await Harness.make().run { api in
             let admin = try await api.admin()

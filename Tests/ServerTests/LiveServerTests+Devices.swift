@@ -5,7 +5,7 @@ import Testing
 extension LiveServerTests {
     /// The real binary finds its dialects (the resource bundle beside it), lists them, and resets an
     /// IOS user over telnet through the CLI, with the enable account and copy to startup.
-    @Test(.enabled(if: DeviceEmulator.available, "needs python3 with paramiko"))
+    @Test(.needs("the device emulators, python3 with paramiko (make deps)", DeviceEmulator.available))
     func theCLIResetsANetworkDeviceAccountThroughADialect() async throws {
         let emu = try DeviceEmulator(family: "ios", users: ["helpdesk:Help-Pass-1:1", "ops:Ops-Start-1:1"],
             flags: ["--enable-secret", "Enable-Secret-1"])

@@ -129,7 +129,7 @@ import Testing
         #expect(try runCommand(bin, ["audit", "verify", "--data-dir", s.dataDir]).code == 0)
     }
 
-    @Test(.enabled(if: TestTargets.ready.available, "needs root and sshd"))
+    @Test(.needsTestTargets)
     func theCLIResetsAndVerifiesAPasswordOnTheRealSSHServer() async throws {
         let s = ServerProcess()
         #expect(try s.start())
@@ -216,7 +216,7 @@ import Testing
         #expect(!s.stderr.contains("Ap9-New!Pass"))
     }
 
-    @Test(.enabled(if: MailServer.available, "aiosmtpd missing"))
+    @Test(.needs("the test SMTP server, aiosmtpd (make deps)", MailServer.available))
     func theNotifyCLIConfiguresSTARTTLSMailAndTheServerDeliversAChange() async throws {
         let s = ServerProcess()
         #expect(try s.start())

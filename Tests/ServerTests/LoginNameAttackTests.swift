@@ -8,7 +8,7 @@ import Testing
 
 /// Trust II: a login name is never expanded by a shell, and a host key is pinned on first contact. `a$USER` is refused everywhere (API,
 /// Unix, devices, the agent) with one code, and a machine account's trailing `$` reaches passwd quoted.
-@Suite(.enabled(if: TestTargets.ready.available, "needs root and sshd")) struct LoginNameAttackTests {
+@Suite(.needsTestTargets) struct LoginNameAttackTests {
     typealias T = TestTargets
 
     @Test func anAccountNamedLikeAShellVariableIsRefusedAndChangesNobodyElse() async throws {

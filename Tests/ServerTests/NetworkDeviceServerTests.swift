@@ -9,7 +9,7 @@ import Testing
 /// Network devices through the API and the task engine, against the IOS emulator: the enable
 /// account and copy to startup from the reset config, a generated password within the dialect's
 /// limits, a change whose answer was lost reconciled, and resource types bound to a dialect.
-@Suite(.enabled(if: DeviceEmulator.available, "needs python3 with paramiko (make deps)"), .serialized)
+@Suite(.needs("the device emulators, python3 with paramiko (make deps)", DeviceEmulator.available), .serialized)
 struct NetworkDeviceServerTests {
     static let users = ["helpdesk:Help-Pass-1:1", "ops:Ops-Start-1:1"]
 

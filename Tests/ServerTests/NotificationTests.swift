@@ -8,7 +8,7 @@ import TestSupport
 /// Notifications end to end: events queue email (delivered to a real aiosmtpd) and syslog
 /// (received and parsed by a real rsyslogd); recipients are worked out at send time; templates
 /// are editable; failed deliveries are retried and never fail a reset.
-@Suite(.enabled(if: MailServer.available && SyslogServer.available, "aiosmtpd or rsyslogd missing (make deps installs both)"))
+@Suite(.needs("the test SMTP server (aiosmtpd) and rsyslogd (make deps)", MailServer.available && SyslogServer.available))
 struct NotificationTests {
     typealias Scripted = TaskEngineTests.ScriptedPlugin
 

@@ -8,7 +8,7 @@ import Testing
 
 /// The task engine end to end: the REST API queues, the engine runs the Unix plugin against the
 /// real sshd, and the vault always ends with the password that works on the target.
-@Suite(.enabled(if: TestTargets.ready.available, "needs root and sshd")) struct ResetEngineTests {
+@Suite(.needsTestTargets) struct ResetEngineTests {
     typealias T = TestTargets
 
     struct Setup: Sendable { let admin, rid, aid, user: String }

@@ -55,7 +55,7 @@ import TestSupport
         }
     }
 
-    @Test(.enabled(if: DeviceEmulator.available, "needs python3 with paramiko"))
+    @Test(.needs("the device emulators, python3 with paramiko (make deps)", DeviceEmulator.available))
     func aRemoteResetAndAVerifyAreFollowedOnTheTaskPage() async throws {
         let emu = try DeviceEmulator(family: "ios", users: NetworkDeviceServerTests.users, flags: ["--enable-secret", "Enable-Secret-1"])
         defer { emu.stop() }

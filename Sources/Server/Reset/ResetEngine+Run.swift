@@ -33,6 +33,11 @@ extension ResetEngine {
             // lease) recovers it once the database answers, as a start would: queued again, or
             // reconciled if the change may have been sent. It resumes rather than failing.
             logger.warning("task left for recovery: the database cannot be reached", metadata: ["task": "\(task.id)", "error": "\(error.message)"])
+        } catch let error as StoreError where error.code == .takenOver {
+            // The task is no longer this run's (taken over): whoever holds it decides.
+            logger.notice("task left to the node that took it over", metadata: ["task": "\(task.id)", "error": "\(error.message)"])
+        } catch where RunningTask.current?.abandoned == true {
+            logger.notice("task left for recovery: the run gave up its hold", metadata: ["task": "\(task.id)"])
         } catch {
             logger.error("task failed internally", metadata: ["task": "\(task.id)", "error": "\(type(of: error))"])
             // Decided on the stored task only: the claimed copy may be behind (a change sent since).
@@ -130,6 +135,8 @@ extension ResetEngine {
 
     func dropPending(_ task: inout TaskRecord) async throws {
         guard let sid = task.pendingSecretId else { return }
+        // A run that gave up its hold deletes nothing: another run may be deciding with it.
+        if RunningTask.current?.abandoned == true { throw ResetStopped() }
         try await store.dropPending(sid)
         task.pendingSecretId = nil
     }

@@ -2,7 +2,8 @@ import Foundation
 
 /// A store that cannot read what it holds (a value outside its type), or refuses a request.
 struct StoreError: Error, CustomStringConvertible {
-    enum Code: String, Sendable { case corruptValue, notFound, conflict }
+    /// `takenOver`: a run's write for a task that is no longer its node's (the cluster's fence).
+    enum Code: String, Sendable { case corruptValue, notFound, conflict, takenOver }
     var code: Code
     var message: String
     var description: String { "\(code.rawValue): \(message)" }

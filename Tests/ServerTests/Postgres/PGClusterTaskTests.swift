@@ -175,6 +175,8 @@ import Testing
         request.excluding = held.running
         #expect(try await nodes[0].tasks.claim(request, windowClosed: Self.keep, supersededVerify: Self.keep).isEmpty)
         await #expect(throws: StoreError.self, "no holder: refused") { try await nodes[0].tasks.save(TaskWrite(task: changing)) }
+        try await db.write { c in try await c.execute("UPDATE tasks SET pendingSecretId = 'p-1' WHERE id = ?", [task.id]) }
+        await #expect(throws: StoreError.self, "nor may it drop the task's pending password") { try await nodes[0].tasks.dropPending("p-1") }
         let other = try await nodes[1].tasks.claim(Self.request(), windowClosed: Self.keep, supersededVerify: Self.keep)
         #expect(other.map(\.id) == [task.id], "another node takes it to reconcile")
         await #expect(throws: StoreError.self, "held by b: refused") { try await nodes[0].tasks.save(TaskWrite(task: changing)) }
@@ -210,5 +212,44 @@ import Testing
             try await c.scalar(Int.self, "SELECT COUNT(*) FROM audit WHERE operation = 'integrity_check'")
         }
         #expect(audited == 1)
+    }
+
+    /// A group's scheduled rotation fired by three nodes at the same minute starts one run: the
+    /// start re-checks that it is due inside its transaction, under the writer lock.
+    @Test func aScheduledRotationStartsOnceWhenEveryNodeFiresIt() async throws {
+        let nodes = try await Self.nodes(["a", "b", "c"])
+        let db = nodes[0].store.db
+        let ana = TaskStoreConformance.ana
+        let rid = newID()
+        try await db.write { c in
+            try await c.execute("INSERT INTO users(id, username, passwordHash, role, createdAt) VALUES ('u-ana', 'ana', 'x', 'administrator', 0)")
+            try await c.execute("INSERT INTO resources(id, name, dnsName, type, ownerId, createdAt, updatedAt) VALUES (?, 'web01', 'h', 'Linux', 'u-ana', 0, 0)",
+                [rid])
+            try await c.execute("INSERT INTO resetConfigs(resourceId, json) VALUES (?, '{\"mode\":\"agentless\",\"loginAccount\":\"a1\"}')", [rid])
+            for login in ["a1", "a2", "a3"] {
+                try await c.execute("INSERT INTO accounts(id, resourceId, loginName, createdAt) VALUES (?, ?, ?, 0)", [newID(), rid, login])
+            }
+        }
+        _ = try await nodes[0].store.groups.create(GroupRecord(id: "g-web", name: "web", ownerId: "u-ana", passwordPolicy: nil, createdAt: Self.t0),
+            resourceIds: [rid], by: ana, check: { _, _, _ in }, audit: AuditEvent(user: "ana", ip: "t", operation: "create_group"))
+        _ = try await nodes[0].store.rotations.save(RotationConfig(schedule: RotationSchedule(kind: .days, at: "02:00", everyDays: 1), passwordChoice: .unique),
+            for: "g-web", at: Self.t0, by: ana, authorize: TaskStoreConformance.anyone,
+            audit: { _ in AuditEvent(user: "ana", ip: "t", operation: "rotation_change") })
+        let at = Self.t0.addingTimeInterval(86400 * 2)
+        let started = try await withThrowingTaskGroup(of: String?.self) { group in
+            for n in nodes {
+                group.addTask {
+                    try await n.runs.startRotation(of: "g-web", trigger: "schedule", by: "schedule", at: at, ranAt: at, caller: nil,
+                        authorize: TaskStoreConformance.anyone, due: { saved in saved?.lastRunAt == nil }, plan: RunStoreConformance.plan,
+                        audit: RunStoreConformance.runAudit)?.id
+                }
+            }
+            return try await group.reduce(into: [String]()) { if let id = $1 { $0.append(id) } }
+        }
+        #expect(started.count == 1, "one node started it; the others found it done: \(started)")
+        let audited = try await db.read { c in try await c.scalar(Int.self, "SELECT COUNT(*) FROM audit WHERE operation = 'rotation_run'") }
+        #expect(audited == 1)
+        let queued = try await db.read { c in try await c.scalar(Int.self, "SELECT COUNT(*) FROM tasks") }
+        #expect(queued == 2, "the run's resets queued once (the first account is skipped by the plan)")
     }
 }

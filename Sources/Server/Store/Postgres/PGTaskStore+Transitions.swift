@@ -116,7 +116,7 @@ extension PGTaskStore {
         // Not once another node claimed it, nor once it was taken back from this node (by any
         // node, this one too). A second run here cannot claim it while the first lives (`HeldTasks`).
         if (holder != nil && holder != node.id) || takenFrom == node.id {
-            throw StoreError(code: .conflict, message: "task \(id) is no longer held by node \(node.id) (held by \(holder ?? "no node"))")
+            throw StoreError(code: .takenOver, message: "task \(id) is no longer held by node \(node.id) (held by \(holder ?? "no node"))")
         }
     }
 

@@ -128,8 +128,14 @@ struct PGTaskStore: TaskStore {
         try await db.read { [secrets] c in try await secrets.pending(id: id, account: account, c) }
     }
 
+    /// Fenced as a run's other writes: not once the task that wrote it ahead was taken from this node.
     func dropPending(_ id: String) async throws {
-        try await db.write { [secrets] c in try await secrets.discardPending(id: id, c) }
+        try await db.write { [secrets] c in
+            if let owner = try await c.scalar(String.self, "SELECT id FROM tasks WHERE pendingSecretId = ? AND state IN ('running', 'queued', 'unknown')", [id]) {
+                try await requireHeld(owner, c)
+            }
+            try await secrets.discardPending(id: id, c)
+        }
     }
 
     func candidates(account: String) async throws -> [SecretStore.Candidate] {
