@@ -58,6 +58,21 @@ prepare() {
   AID=$(api -d '{"loginName":"svc","password":"Bench-Stored-Pass-1x"}' "$url/api/v1/resources/$RID/accounts" | field id)
 }
 
+# nodes TAG N BASE: N nodes on a new database of their own (ports BASE+10N+i, names TAGN-nodei), the
+# first prepared; sets ports.
+nodes() {
+  local tag=$1 n=$2 base=$3
+  KEYSET=$tag$n
+  psql -X -q -h "$DIR/pg" -p "$PGPORT" -U postgres -d postgres -c "CREATE DATABASE ${tag}vault$n OWNER custody" >/dev/null
+  local url="postgres://custody@127.0.0.1:$PGPORT/${tag}vault$n?sslmode=disable"
+  ports=()
+  for i in $(seq 1 "$n"); do
+    start "$tag$n-node$i" $((base + 10 * n + i)) "$url"
+    ports+=($((base + 10 * n + i)))
+  done
+  prepare "$tag$n-node1" "${ports[0]}"
+}
+
 # measure LABEL PORT...: wrk against each node at once, 16 connections shared; prints req/s and p99.
 measure() {
   local label=$1; shift
@@ -91,16 +106,7 @@ prepare sqlite 17970
 measure "sqlite, 1 node" 17970
 stop_all
 for n in 1 2 3; do
-  KEYSET=pg$n
-  DB="vault$n"
-  psql -X -q -h "$DIR/pg" -p "$PGPORT" -U postgres -d postgres -c "CREATE DATABASE $DB OWNER custody" >/dev/null
-  URL="postgres://custody@127.0.0.1:$PGPORT/$DB?sslmode=disable"
-  ports=()
-  for i in $(seq 1 "$n"); do
-    start "pg$n-node$i" $((17970 + 10 * n + i)) "$URL"
-    ports+=($((17970 + 10 * n + i)))
-  done
-  prepare "pg$n-node1" "${ports[0]}"
+  nodes pg "$n" 17970
   # Every node serves with its own certificate: wrk does not check it.
   measure "postgresql, $n node(s)" "${ports[@]}"
   stop_all
@@ -156,16 +162,7 @@ prepare rsqlite 17980
 resets "sqlite, 1 node" 17980
 stop_all
 for n in 1 2 3; do
-  KEYSET=rpg$n
-  DB="rvault$n"
-  psql -X -q -h "$DIR/pg" -p "$PGPORT" -U postgres -d postgres -c "CREATE DATABASE $DB OWNER custody" >/dev/null
-  URL="postgres://custody@127.0.0.1:$PGPORT/$DB?sslmode=disable"
-  ports=()
-  for i in $(seq 1 "$n"); do
-    start "rpg$n-node$i" $((18010 + 10 * n + i)) "$URL"
-    ports+=($((18010 + 10 * n + i)))
-  done
-  prepare "rpg$n-node1" "${ports[0]}"
+  nodes rpg "$n" 18010
   resets "postgresql, $n node(s)" "${ports[0]}"
   stop_all
 done
