@@ -76,7 +76,9 @@ struct AgentJobService: AgentJobQueue {
             let row = AgentJobRow(id: id, agentId: agentID, operation: job.operation.rawValue, encapsulatedKey: sealed.encapsulatedKey,
                 ciphertext: sealed.ciphertext, createdAt: at, queueDeadline: at.addingTimeInterval(settings.queueSeconds))
             guard try await jobs.enqueue(row) else { throw ResetFailure(.unreachable, "the agent \(agentID) is gone or revoked") }
-        } catch let e as ResetFailure { throw e } catch {
+        } catch let e as ResetFailure { throw e } catch let e as StoreError where e.code == .takenOver {
+            throw ResetFailure(.unreachable, "the job was not queued: \(e.message)")
+        } catch {
             throw ResetFailure(.protocolError, "cannot queue the agent job: \(Self.describe(error))")
         }
     }

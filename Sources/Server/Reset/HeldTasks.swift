@@ -41,6 +41,8 @@ final class HeldTasks: @unchecked Sendable {
 struct RunningTask: Sendable {
     let id: String
     let held: HeldTasks
+    /// The token of the claim this run came from (`ClaimRequest.token`).
+    var claim: String? = nil
     @TaskLocal static var current: RunningTask?
 
     /// This run gave up its hold: it must neither send nor write.

@@ -21,7 +21,7 @@ extension ResetEngine {
                 new = try generator.generate(for: policy, loginName: c.target.account.loginName)
                 let sid = newID()
                 task.pendingSecretId = sid
-                try await store.writePending(new, id: sid, account: task.accountId, by: task.requestedBy, at: now())
+                try await store.writePending(new, id: sid, account: task.accountId, by: task.requestedBy, at: now(), task: task.id)
             }
             task.phase = .changing
             try await store.save(TaskWrite(task: task))
@@ -84,11 +84,11 @@ extension ResetEngine {
     }
 
     /// Marks due tasks running (see `TaskStore.claim`); an idle engine does not take the writer.
-    func claim(limit: Int, agentLimit: Int = 0, busyHosts: [String: Int]) async throws -> [TaskRecord] {
+    func claim(limit: Int, agentLimit: Int = 0, busyHosts: [String: Int], token: String? = nil) async throws -> [TaskRecord] {
         guard limit > 0 || agentLimit > 0 else { return [] }
         let at = now()
         let request = ClaimRequest(at: at, limit: limit, agentLimit: agentLimit, perHost: settings.perHostLimit, busyHosts: busyHosts,
-            excluding: held.running)
+            excluding: held.running, token: token)
         guard try await store.anyClaimable(request) else { return [] }
         return try await store.claim(request,
             windowClosed: { stored in

@@ -11,7 +11,7 @@ extension ResetEngine {
         let stale = try await store.candidates(account: task.accountId).filter { !$0.active }
         if code == nil {
             if !stale.isEmpty {
-                try await store.dropCandidates(stale.map(\.id), audit: AuditEvent(user: "system", ip: "server", operation: "candidates_dropped",
+                try await store.dropCandidates(stale.map(\.id), task: task.id, audit: AuditEvent(user: "system", ip: "server", operation: "candidates_dropped",
                     message: "task \(task.id): the current password works; \(stale.count) candidate(s) dropped",
                     resourceId: task.resourceId, accountId: task.accountId))
             }

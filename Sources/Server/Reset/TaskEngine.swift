@@ -29,9 +29,10 @@ struct TaskEngine: Service {
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 let (running, agentRunning, hosts) = load.snapshot
                 var claimed: [TaskRecord] = []
+                let token = newID()
                 do {
                     claimed = try await custody.engine.claim(limit: custody.config.resetWorkers - running,
-                        agentLimit: custody.config.agentTaskLimit - agentRunning, busyHosts: hosts)
+                        agentLimit: custody.config.agentTaskLimit - agentRunning, busyHosts: hosts, token: token)
                     if claimFailing { custody.logger.notice("claiming tasks works again") }
                     claimFailing = false
                 } catch {
@@ -50,7 +51,7 @@ struct TaskEngine: Service {
                     custody.logger.debug("task run starts", metadata: ["task": "\(task.id)", "phase": "\(task.phase.rawValue)"])
                     load.start(task.host, agent: agent)
                     group.addTask {
-                        await RunningTask.$current.withValue(RunningTask(id: task.id, held: custody.engine.held)) {
+                        await RunningTask.$current.withValue(RunningTask(id: task.id, held: custody.engine.held, claim: token)) {
                             await custody.engine.execute(task)
                             custody.logger.debug("task run ended", metadata: ["task": "\(task.id)"])
                             // Several nodes: a run whose last write failed is recovered once the database

@@ -57,6 +57,9 @@ struct ClaimRequest: Sendable {
     var busyHosts: [String: Int]
     /// Tasks an earlier run of which still ends on this node: not claimed, and their accounts wait.
     var excluding: Set<String> = []
+    /// Names this claim (several nodes): each run of a task it claims carries it (`RunningTask.claim`),
+    /// and the store refuses a run's write once the task was claimed or taken since.
+    var token: String? = nil
 }
 
 /// Before a task is queued: the account's other tasks, and its policy when asked for.
@@ -106,12 +109,14 @@ protocol TaskStore: Sendable {
     /// queued with `listenerTrigger`, the account is in sync and changed `at`, stale candidates go,
     /// and `write` is applied.
     func commit(_ write: TaskWrite, at: Date, listenerTrigger: String) async throws
-    func writePending(_ secret: Secret, id: String, account: String, by: String, at: Date) async throws
+    /// Seals `secret` as `task`'s pending password (fenced like the run's other writes).
+    func writePending(_ secret: Secret, id: String, account: String, by: String, at: Date, task: String) async throws
     func pending(_ id: String, account: String) async throws -> Secret?
     func dropPending(_ id: String) async throws
     /// The pending passwords of the account a reset may have set, newest first.
     func candidates(account: String) async throws -> [SecretStore.Candidate]
-    func dropCandidates(_ ids: [String], audit: AuditEvent) async throws
+    /// Drops candidates `task`'s verify found stale (fenced like the run's other writes).
+    func dropCandidates(_ ids: [String], task: String, audit: AuditEvent) async throws
     /// The candidate becomes current unless `task` is superseded; true when it did.
     func promote(_ candidateID: String, for task: TaskRecord, at: Date, audit: AuditEvent) async throws -> Bool
     /// Pins the host key unless one is pinned already; true when this call pinned it.

@@ -184,6 +184,64 @@ import Testing
         #expect(held.running.isEmpty && held.insert(task.id), "once the run returns, the task may run here again")
     }
 
+    /// A run whose node stalled (never gave up): another node took the task, claimed and ended it,
+    /// so it has no holder and no `takenFrom`. Every write of the stale run is refused by its claim
+    /// token, its agent job was withdrawn by the take-over, and it can queue no other.
+    @Test func aStaleRunWritesNothingOnceItsTaskWasClaimedSinceEvenWhenTheTaskEnded() async throws {
+        let nodes = try await Self.nodes(["a", "b"], tableClock: true)
+        let db = nodes[0].store.db
+        let clock = try await Self.tableClock(db)
+        try await Self.queued(db, host: "h", count: 1)
+        try await db.write { c in
+            try await c.execute("""
+                INSERT INTO agents(id, hostname, os, arch, version, signingKey, sealingKey, enrolledAt, lastSeenAt)
+                VALUES ('ag', 'h', 'linux', 'x86_64', 't', ''::bytea, ''::bytea, 0, 0)
+                """)
+        }
+        var request = Self.request()
+        request.token = "claim-a"
+        let task = try #require(try await nodes[0].tasks.claim(request, windowClosed: Self.keep, supersededVerify: Self.keep).first)
+        let stale = RunningTask(id: task.id, held: HeldTasks(), claim: "claim-a")
+        let jobs = nodes[0].store.agentJobs
+        try await RunningTask.$current.withValue(stale) {
+            try await nodes[0].tasks.writePending(Secret("Pending-1!"), id: "p-a", account: task.accountId, by: "ana", at: Self.t0, task: task.id)
+            #expect(try await jobs.enqueue(StoreBackend.job("j-a", agent: "ag", at: Self.t0)), "the holder queues")
+        }
+        try await clock(1040)
+        #expect(try await nodes[1].tasks.recoverLapsed(held: [], Self.toReconcile).map(\.id) == [task.id])
+        #expect(try await jobs.job("j-a")?.state == .cancelled, "the take-over withdrew the job the agent had not taken")
+        request.token = "claim-b"
+        let again = try #require(try await nodes[1].tasks.claim(request, windowClosed: Self.keep, supersededVerify: Self.keep).first)
+        try await RunningTask.$current.withValue(RunningTask(id: task.id, held: HeldTasks(), claim: "claim-b")) {
+            try await nodes[1].tasks.finish(again) { t, _ in
+                var t = t
+                t.end(.succeeded, code: "ok", message: "reconciled by b", at: Self.t0)
+                return TaskWrite(task: t)
+            }
+        }
+        let ended = try await db.read { c in try await c.row("SELECT claimedBy, takenFrom FROM tasks WHERE id = ?", [task.id]) }
+        #expect(try ended?["claimedBy", as: String?.self] == nil && ended?["takenFrom", as: String?.self] == nil, "no holder, nothing taken from")
+        var late = task
+        late.phase = .changing
+        late.pendingSecretId = "p-a"
+        let audit = AuditEvent(user: "system", ip: "t", operation: "late")
+        try await RunningTask.$current.withValue(stale) {
+            await #expect(throws: StoreError.self) { try await nodes[0].tasks.save(TaskWrite(task: late)) }
+            await #expect(throws: StoreError.self) {
+                try await nodes[0].tasks.writePending(Secret("Pending-2!"), id: "p-a2", account: task.accountId, by: "ana", at: Self.t0, task: task.id)
+            }
+            await #expect(throws: StoreError.self) { try await nodes[0].tasks.dropCandidates(["p-a"], task: task.id, audit: audit) }
+            late.end(.succeeded, code: "ok", message: "late", at: Self.t0)
+            await #expect(throws: StoreError.self) { try await nodes[0].tasks.commit(TaskWrite(task: late), at: Self.t0, listenerTrigger: "late") }
+            await #expect(throws: StoreError.self) { _ = try await nodes[0].tasks.promote("p-a", for: task, at: Self.t0, audit: audit) }
+            await #expect(throws: StoreError.self) { _ = try await jobs.enqueue(StoreBackend.job("j-a2", agent: "ag", at: Self.t0)) }
+        }
+        #expect(try await nodes[0].tasks.task(task.id)?.resultMessage == "reconciled by b", "what node b decided stands")
+        #expect(try await jobs.job("j-a2") == nil)
+        #expect(try await db.read { c in try await c.scalar(Int.self, "SELECT COUNT(*) FROM secrets WHERE id IN ('p-a2')") } == 0)
+        #expect(try await db.read { c in try await c.scalar(Int.self, "SELECT COUNT(*) FROM audit WHERE operation = 'late'") } == 0)
+    }
+
     @Test func aStartingNodeTakesBackOnlyItsOwnTasksAndThoseOfNoLiveNode() async throws {
         let nodes = try await Self.nodes(["a", "b"])
         try await Self.queued(nodes[0].store.db, host: "h", count: 2)

@@ -86,7 +86,7 @@ import Testing
         let f = try await TaskStoreConformance.fixture(b)
         for n in 1...2 {
             var t = try await TaskStoreConformance.queue(b, .reset, f, at: Self.t0.addingTimeInterval(Double(n)))
-            try await b.tasks.writePending(Secret("New-\(n)!"), id: "p\(n)", account: f.aid, by: "ana", at: Self.t0)
+            try await b.tasks.writePending(Secret("New-\(n)!"), id: "p\(n)", account: f.aid, by: "ana", at: Self.t0, task: t.id)
             t.pendingSecretId = "p\(n)"
             t.end(.succeeded, code: "ok", message: "ok", at: Self.t0)
             try await b.tasks.commit(TaskWrite(task: t), at: Self.t0, listenerTrigger: "task \(n)")

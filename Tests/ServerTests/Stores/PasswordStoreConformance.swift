@@ -47,7 +47,7 @@ import Testing
                 check: { required in if required { throw DomainError.invalid("reason_required", "why?") } }, audit: Self.read)
         }
         #expect(try await b.auditOperations().filter { $0 == "retrieve_password" }.isEmpty)
-        try await b.tasks.writePending(Secret("Cand-1!"), id: "p-cand", account: f.aid, by: "ana", at: Self.t0)
+        try await b.tasks.writePending(Secret("Cand-1!"), id: "p-cand", account: f.aid, by: "ana", at: Self.t0, task: "t-earlier")
         guard case .found(let got) = try await b.passwords.retrieve(f.aid, of: f.rid, visibleTo: Self.ana, authorize: Self.anyone,
             check: { #expect($0) }, audit: Self.read) else { Issue.record("found"); return }
         #expect(got.current.reveal() == "Old-1!" && got.candidates.map(\.id) == ["p-cand"])

@@ -140,8 +140,8 @@ import Testing
         let verify = try await Self.queue(b, .verify, f)
         var reset = try await Self.queue(b, .reset, f, at: Self.t0.addingTimeInterval(1))
         reset.pendingSecretId = "p-new"
-        try await b.tasks.writePending(Secret("New-1!"), id: "p-new", account: f.aid, by: "ana", at: Self.t0)
-        try await b.tasks.writePending(Secret("Stale-1!"), id: "p-stale", account: f.aid, by: "ana", at: Self.t0)
+        try await b.tasks.writePending(Secret("New-1!"), id: "p-new", account: f.aid, by: "ana", at: Self.t0, task: reset.id)
+        try await b.tasks.writePending(Secret("Stale-1!"), id: "p-stale", account: f.aid, by: "ana", at: Self.t0, task: "t-earlier")
         var done = reset
         done.end(.succeeded, code: "ok", message: "changed", at: Self.t0.addingTimeInterval(5))
         done.pendingSecretId = "p-new"
@@ -171,7 +171,7 @@ import Testing
         try await b.addUser("u-ana", "ana")
         let f = try await Self.fixture(b)
         try await b.setPassword(f.aid, Secret("Old-1!"))
-        try await b.tasks.writePending(Secret("Cand-1!"), id: "p-cand", account: f.aid, by: "ana", at: Self.t0)
+        try await b.tasks.writePending(Secret("Cand-1!"), id: "p-cand", account: f.aid, by: "ana", at: Self.t0, task: "t-earlier")
         let verify = try await Self.queue(b, .verify, f, at: Date())
         #expect(try await b.tasks.candidates(account: f.aid).map(\.id) == ["p-cand"])
         _ = try await Self.queue(b, .reset, f, at: Date())

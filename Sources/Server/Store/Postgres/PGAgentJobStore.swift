@@ -6,12 +6,16 @@ struct PGAgentJobStore: AgentJobStore {
     let db: PGDatabase
     static let empty = "''::bytea"
 
+    /// Within a task's run, queued only while the run's claim holds (`PGTaskStore.requireHeld`), and
+    /// named by the task, so a take-over withdraws it if the agent has not taken it.
     func enqueue(_ j: AgentJobRow) async throws -> Bool {
-        try await db.write { c in
-            try await c.rows("""
-                INSERT INTO agentJobs(id, agentId, operation, encapsulatedKey, ciphertext, state, createdAt, queueDeadline)
-                SELECT ?, ?, ?, ?, ?, 'queued', ?, ? WHERE EXISTS (SELECT 1 FROM agents WHERE id = ? AND revokedAt IS NULL) RETURNING 1
-                """, [j.id, j.agentId, j.operation, j.encapsulatedKey, j.ciphertext, j.createdAt, j.queueDeadline, j.agentId]).count == 1
+        let run = RunningTask.current
+        return try await db.write { c in
+            if let run, run.claim != nil { try await PGTaskStore.requireClaim(run, c) }
+            return try await c.rows("""
+                INSERT INTO agentJobs(id, agentId, operation, encapsulatedKey, ciphertext, state, createdAt, queueDeadline, taskId)
+                SELECT ?, ?, ?, ?, ?, 'queued', ?, ?, ? WHERE EXISTS (SELECT 1 FROM agents WHERE id = ? AND revokedAt IS NULL) RETURNING 1
+                """, [j.id, j.agentId, j.operation, j.encapsulatedKey, j.ciphertext, j.createdAt, j.queueDeadline, run?.id, j.agentId]).count == 1
         }
     }
 

@@ -4,11 +4,12 @@ import Logging
 /// The PostgreSQL schema, as ordered migrations, the same tables and columns as SQLite's after
 /// its v17 (names fold to lower case; `COLLATE nocase` is an ICU case-insensitive collation;
 /// `secrets.seq` orders rows written in the same instant, as SQLite's rowid does; `tasks.claimedBy`
-/// and `leaseUntil` and the `nodes` table are the cluster's own).
+/// `leaseUntil`, `takenFrom`, `claimToken`, `agentJobs.taskId` and the `nodes` table are the
+/// cluster's own).
 /// Whichever node starts first applies them, holding a session advisory lock, so two nodes starting
 /// together never apply one twice. Never edit a shipped migration; add one.
 enum PGMigrations {
-    static let all: [(id: String, sql: String)] = [("pg1", schema), ("pg2-audit-append-only", auditAppendOnly), ("pg3-notify", notify)]
+    static let all: [(id: String, sql: String)] = [("pg1", schema), ("pg2-audit-append-only", auditAppendOnly), ("pg3-notify", notify), ("pg4-claim-token", claimToken)]
 
     /// Applies what is missing; the identifiers of those it applied.
     @discardableResult
@@ -192,5 +193,13 @@ enum PGMigrations {
         BEGIN PERFORM pg_notify('custody_agent_jobs', NEW.agentId); RETURN NULL; END $$;
         CREATE TRIGGER agentJobsNotify AFTER INSERT OR UPDATE ON agentJobs
           FOR EACH ROW EXECUTE FUNCTION custody_notify_agent_jobs();
+        """
+
+    /// A claim's token fences every write of the run it started (`PGTaskStore.requireHeld`); an
+    /// agent job names its task, so a task taken over withdraws what its run queued.
+    static let claimToken = """
+        ALTER TABLE tasks ADD COLUMN claimToken TEXT;
+        ALTER TABLE agentJobs ADD COLUMN taskId TEXT;
+        CREATE INDEX agentJobsByTask ON agentJobs(taskId) WHERE taskId IS NOT NULL;
         """
 }

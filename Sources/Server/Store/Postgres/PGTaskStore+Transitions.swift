@@ -44,8 +44,8 @@ extension PGTaskStore {
                 t.state = .running
                 t.startedAt = t.startedAt ?? request.at
                 try await c.update(t, in: "tasks")
-                try await c.execute("UPDATE tasks SET claimedBy = ?, takenFrom = NULL, leaseUntil = \(node.clockSQL) + ? WHERE id = ?",
-                    [node.id, node.leaseSeconds, t.id])
+                try await c.execute("UPDATE tasks SET claimedBy = ?, takenFrom = NULL, claimToken = ?, leaseUntil = \(node.clockSQL) + ? WHERE id = ?",
+                    [node.id, request.token, node.leaseSeconds, t.id])
                 picked.append(t)
             }
             return picked
@@ -83,7 +83,12 @@ extension PGTaskStore {
                 // A task taken back remembers from which node, this one included: the late writes of
                 // the run that held it are refused (`requireHeld`) until a new claim.
                 try await c.execute("""
-                    UPDATE tasks SET takenFrom = claimedBy, claimedBy = NULL, leaseUntil = NULL WHERE id = ? AND state != 'running'
+                    UPDATE tasks SET takenFrom = claimedBy, claimedBy = NULL, claimToken = NULL, leaseUntil = NULL WHERE id = ? AND state != 'running'
+                    """, [r.id])
+                // What its run queued for an agent and the agent has not taken is withdrawn: the
+                // reconcile decides from the target, and a late change never follows its verify.
+                try await c.execute("""
+                    UPDATE agentJobs SET state = 'cancelled', ciphertext = \(PGAgentJobStore.empty) WHERE taskId = ? AND state IN ('queued', 'offered')
                     """, [r.id])
                 out.append(r)
             }
@@ -110,13 +115,26 @@ extension PGTaskStore {
     func requireHeld(_ id: String, _ c: PGConnection) async throws {
         // A run that gave up its hold writes nothing more: another run may be deciding the task.
         if let run = RunningTask.current, run.id == id, run.abandoned { throw ResetStopped() }
-        let row = try await c.row("SELECT claimedBy, takenFrom FROM tasks WHERE id = ? FOR UPDATE", [id])
+        let row = try await c.row("SELECT claimedBy, takenFrom, claimToken FROM tasks WHERE id = ? FOR UPDATE", [id])
         let holder: String? = try row?["claimedBy"]
         let takenFrom: String? = try row?["takenFrom"]
+        // A run knows its claim: any claim or take-back since (on any node) refuses its writes.
+        if let run = RunningTask.current, run.id == id, run.claim != nil { return try await Self.requireClaim(run, c) }
         // Not once another node claimed it, nor once it was taken back from this node (by any
         // node, this one too). A second run here cannot claim it while the first lives (`HeldTasks`).
         if (holder != nil && holder != node.id) || takenFrom == node.id {
             throw StoreError(code: .takenOver, message: "task \(id) is no longer held by node \(node.id) (held by \(holder ?? "no node"))")
+        }
+    }
+
+    /// Refuses unless `run`'s claim is still its task's: no node claimed or took it back since.
+    static func requireClaim(_ run: RunningTask, _ c: PGConnection) async throws {
+        if run.abandoned { throw ResetStopped() }
+        let row = try await c.row("SELECT claimedBy, claimToken FROM tasks WHERE id = ? FOR UPDATE", [run.id])
+        let token: String? = try row?["claimToken"]
+        guard let claim = run.claim, token == claim else {
+            let holder: String? = try row?["claimedBy"]
+            throw StoreError(code: .takenOver, message: "task \(run.id) was claimed or taken back since this run's claim (held by \(holder ?? "no node"))")
         }
     }
 

@@ -120,8 +120,11 @@ struct PGTaskStore: TaskStore {
         }
     }
 
-    func writePending(_ secret: Secret, id: String, account: String, by: String, at: Date) async throws {
-        try await db.write { [secrets] c in try await secrets.writePending(secret, id: id, account: account, by: by, at: at, c) }
+    func writePending(_ secret: Secret, id: String, account: String, by: String, at: Date, task: String) async throws {
+        try await db.write { [secrets] c in
+            try await requireHeld(task, c)
+            try await secrets.writePending(secret, id: id, account: account, by: by, at: at, c)
+        }
     }
 
     func pending(_ id: String, account: String) async throws -> Secret? {
@@ -142,8 +145,9 @@ struct PGTaskStore: TaskStore {
         try await db.read { [secrets] c in try await secrets.candidates(account: account, c) }
     }
 
-    func dropCandidates(_ ids: [String], audit: AuditEvent) async throws {
+    func dropCandidates(_ ids: [String], task: String, audit: AuditEvent) async throws {
         try await db.write { [secrets, log] c in
+            try await requireHeld(task, c)
             for id in ids { try await secrets.discardPending(id: id, c) }
             try await log.append(audit, c)
         }

@@ -114,7 +114,8 @@ struct SQLiteTaskStore: TaskStore {
         try await db.write { db in try apply(write, db) }
     }
 
-    func writePending(_ secret: Secret, id: String, account: String, by: String, at: Date) async throws {
+    /// One node: a run's writes need no fence (`task` is for PostgreSQL's).
+    func writePending(_ secret: Secret, id: String, account: String, by: String, at: Date, task: String) async throws {
         try await db.write { [secrets] db in try secrets.writePending(secret, id: id, account: account, by: by, at: at, db) }
     }
 
@@ -130,7 +131,7 @@ struct SQLiteTaskStore: TaskStore {
         try await db.read { [secrets] db in try secrets.candidates(account: account, db) }
     }
 
-    func dropCandidates(_ ids: [String], audit: AuditEvent) async throws {
+    func dropCandidates(_ ids: [String], task: String, audit: AuditEvent) async throws {
         try await db.write { [secrets] db in
             for id in ids { try secrets.discardPending(id: id, db) }
             try AuditLog.append(audit, in: db)
