@@ -1,24 +1,31 @@
 # Custody: `make run` starts the server, `make test` runs every test, `make bench` measures.
 SHELL := /bin/bash
-DEB_PACKAGES := libsqlite3-dev sqlite3 libssl-dev zlib1g-dev libssh2-1-dev pkg-config curl ca-certificates procps binutils \
-	openssh-server openssh-client sudo inetutils-telnetd inetutils-inetd python3 jq \
-	openssl slapd ldap-utils libldap-dev mariadb-server mariadb-client libmariadb-dev \
-	postgresql postgresql-client rsyslog python3-pip chromium chromium-driver
+# What the server builds and links against (make run), then what the tests start and use (make test).
+RUN_PACKAGES := libsqlite3-dev libssl-dev zlib1g-dev libssh2-1-dev libldap-dev libmariadb-dev pkg-config openssl curl ca-certificates
+TEST_PACKAGES := sqlite3 procps binutils openssh-server openssh-client sudo inetutils-telnetd inetutils-inetd python3 jq \
+	slapd ldap-utils mariadb-server mariadb-client postgresql postgresql-client rsyslog python3-pip chromium chromium-driver
 BENCH_PACKAGES := wrk python3-venv
 DATA_DIR ?= ./custody-data
 SWIFT ?= swift
 
-.PHONY: deps build run test bench chaos clean
+.PHONY: deps deps-run build run test bench chaos clean
 
-# deps: a package counts when installed, not merely known: one removed with its configuration left
-# (or displaced by another, as openbsd-inetd displaces inetutils-inetd) still answers `dpkg -s`.
-deps:
-	@missing=""; for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; done; \
+# A package counts when installed, not merely known: one removed with its configuration left (or
+# displaced by another, as openbsd-inetd displaces inetutils-inetd) still answers `dpkg -s`.
+define install_missing
+	@missing=""; for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
+endef
+
+deps-run:
+	$(call install_missing,$(RUN_PACKAGES))
+
+deps: deps-run
+	$(call install_missing,$(TEST_PACKAGES))
 	@python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install -q aiosmtpd 2>/dev/null \
 	  || python3 -m pip install -q --break-system-packages aiosmtpd
 	@python3 -c 'import paramiko' 2>/dev/null || python3 -m pip install -q paramiko 2>/dev/null \
@@ -26,8 +33,10 @@ deps:
 	@python3 -c 'import selenium' 2>/dev/null || python3 -m pip install -q selenium 2>/dev/null \
 	  || python3 -m pip install -q --break-system-packages selenium
 
-build: deps
+# The agent too: a bundle made by this server carries the custody-agent found beside it.
+build: deps-run
 	$(SWIFT) build --product custody
+	$(SWIFT) build --product custody-agent
 
 run: build
 	$$($(SWIFT) build --show-bin-path)/custody serve --data-dir $(DATA_DIR)
@@ -38,8 +47,7 @@ test: deps
 	SWIFT=$(SWIFT) bash Tests/run.sh
 
 bench: deps
-	@missing=""; for p in $(BENCH_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+	$(call install_missing,$(BENCH_PACKAGES))
 	@python3 -c 'import cryptography' 2>/dev/null || python3 -m pip install -q cryptography 2>/dev/null \
 	  || python3 -m pip install -q --break-system-packages cryptography
 	$(SWIFT) build -c release --product custody

@@ -122,6 +122,44 @@ import Testing
         }
     }
 
+    /// A reset taken over from a node that stopped renewing its lease (it may be alive and send
+    /// late): the current password still works, yet the new one stays a candidate; once the late
+    /// send lands, the next verify makes it current.
+    @Test func aTakenOverResetKeepsTheNewPasswordAsACandidateUntilAVerifySettlesIt() async throws {
+        let h = try await Harness.make()
+        let t = try await h.run { api in try await ScriptTarget.make(api) }
+        let late = "Sent-Late-By-A-Stalled-Node-1!"
+        let tid = try await h.custody.store.write { db -> String in
+            let r = try #require(try ResourceRecord.fetchOne(db, key: t.env.rid))
+            let a = try #require(try AccountRecord.fetchOne(db, key: t.env.aid))
+            var task = try h.custody.newTask(.reset, r, a, by: "admin", reason: nil, db)
+            let sid = newID()
+            try h.custody.secrets.writePending(Secret(late), id: sid, account: a.id, by: "admin", at: Date(), db)
+            task.pendingSecretId = sid
+            task.state = .unknown
+            task.phase = .reconcile
+            task.resultCode = ResetEngine.takenOver
+            try task.insert(db)
+            return task.id
+        }
+        try await h.run { api in
+            let token = try await Self.login(api)
+            let done = try await ResetEngineTests.waitTask(api, tid, token: token)
+            #expect(done["state"] as? String == "failed" && (done["result"] as? [String: Any])?["code"] as? String == "takenOver", "\(done)")
+            var answer = try await t.answer(api)
+            #expect(answer["password"] as? String == L.old)
+            #expect((answer["candidates"] as? [[String: Any]])?.compactMap { $0["password"] as? String } == [late], "\(answer)")
+            // The stalled node's send lands after all; the next verify finds the candidate working.
+            try late.write(toFile: t.file, atomically: true, encoding: .utf8)
+            let v = try await api.call(.post, "/resources/\(t.env.rid)/accounts/\(t.env.aid)/verify", token: token)
+            let vid = try #require(v.object["id"] as? String ?? v.object["taskId"] as? String, "\(v.text)")
+            let verified = try await ResetEngineTests.waitTask(api, vid, token: token)
+            #expect(verified["state"] as? String == "succeeded", "\(verified)")
+            answer = try await t.answer(api)
+            #expect(answer["password"] as? String == late && (answer["candidates"] as? [Any])?.isEmpty == true, "\(answer)")
+        }
+    }
+
     /// One misconfigured resource (mode agent, no agent) is skipped and reported; the others run.
     @Test func aRotationRunSkipsAMisconfiguredResourceAndCommitsTheRest() async throws {
         try await Harness.make().run { api in

@@ -78,6 +78,9 @@ struct PartialConfiguration: Decodable {
     var agentQueueSeconds: Double?
     var enrollmentTokenDays: Double?
 
+    /// Every key the file may hold (`docs/configuration.md` names each, checked by `DocsTests`).
+    static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+
     private enum CodingKeys: String, CodingKey, CaseIterable {
         case dataDir, host, port, masterKeyFile, storeURL, storePasswordFile, nodeName, nodeLeaseSeconds, tlsCertificateFile, tlsKeyFile, passwordHistoryDepth
         case lockoutThreshold, lockoutWindowMinutes, loginAddressLimit, loginNameLimit, publicURL, sessionHours, maxBodyBytes, bcryptCost, logLevel

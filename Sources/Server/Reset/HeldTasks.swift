@@ -41,8 +41,9 @@ final class HeldTasks: @unchecked Sendable {
 struct RunningTask: Sendable {
     let id: String
     let held: HeldTasks
-    /// The token of the claim this run came from (`ClaimRequest.token`).
+    /// The token of the claim this run came from (`ClaimRequest.token`), and the node that claimed it.
     var claim: String? = nil
+    var node: String? = nil
     @TaskLocal static var current: RunningTask?
 
     /// This run gave up its hold: it must neither send nor write.

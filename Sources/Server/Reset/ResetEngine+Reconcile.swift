@@ -20,6 +20,13 @@ extension ResetEngine {
         switch ResetStateMachine.verdict(pending: pendingResult, current: currentResult) {
         case .pendingWorks:
             try await commit(task, message: "reconciled: the new password works on the target")
+        case .currentWorks where task.resultCode == Self.takenOver && task.pendingSecretId != nil:
+            // The node that ran the change stopped renewing its lease but may still be alive and send
+            // the new password late: it stays a candidate, and the next verify settles it (the current
+            // password working drops it; the candidate working makes it current).
+            try await finish(task, state: .failed, code: Self.takenOver,
+                message: "reconciled: the current password still works; the new one stays a candidate until the next verify, "
+                    + "because the node that ran the change stopped answering and could still send it", sync: .inSync)
         case .currentWorks:
             if task.pendingSecretId != nil { try await dropPending(&task) }
             try await finish(task, state: .failed, code: cause?.code.rawValue ?? ResetFailure.Code.outcomeUnknown.rawValue,
@@ -48,7 +55,8 @@ extension ResetEngine {
         let delay = t.reconcileAttempts < retries
             ? settings.retrySeconds * pow(2, Double(min(t.reconcileAttempts, 10))) : settings.reconcileSlowSeconds
         t.notBefore = now().seconds + max(delay, 1)
-        t.resultCode = ResetFailure.Code.outcomeUnknown.rawValue
+        // A take-over stays known (see `reconcile`).
+        t.resultCode = task.resultCode == Self.takenOver ? Self.takenOver : ResetFailure.Code.outcomeUnknown.rawValue
         t.resultMessage = "reconcile waits: \(reason)"
         var write = TaskWrite(task: t, sync: .unknown)
         if t.reconcileAttempts == retries {

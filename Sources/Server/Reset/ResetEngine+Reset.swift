@@ -36,7 +36,7 @@ extension ResetEngine {
                 event = .changed
             } catch { event = .changeFailed(error, reached: exposure.reached) }
             // The first host key seen is pinned whatever the answer, and checked by the verify below.
-            await learned(report.learnedHostKey ?? exposure.hostKey, &c)
+            await learned(report.learnedHostKey ?? exposure.hostKey, &c, task: task.id)
             try ResetStopped.check()
             let (phase, action) = machine.next(task.phase, event, attempts: task.attempts, passwordGiven: task.newPasswordGiven)
             switch action {
@@ -77,10 +77,11 @@ extension ResetEngine {
         }
     }
 
+    /// Saved with the task as it is, so a run that no longer holds its task audits nothing.
     func auditAttempt(_ task: TaskRecord, _ c: Context, outcome: String, message: String) async throws {
-        try await audit.append(AuditEvent(user: task.requestedBy, ip: "server", operation: "reset_attempt", outcome: outcome,
+        try await store.save(TaskWrite(task: task, audit: [AuditEvent(user: task.requestedBy, ip: "server", operation: "reset_attempt", outcome: outcome,
             resource: c.target.resource.name, account: c.target.account.loginName, message: "task \(task.id) attempt \(task.attempts): \(message)",
-            resourceId: task.resourceId, accountId: task.accountId))
+            resourceId: task.resourceId, accountId: task.accountId)]))
     }
 
     /// Marks due tasks running (see `TaskStore.claim`); an idle engine does not take the writer.
@@ -118,8 +119,19 @@ extension ResetEngine {
     /// While running, with several nodes: the tasks of a node that stopped renewing its lease,
     /// recovered as a start recovers its own. Returns how many.
     func recoverLapsed() async throws -> Int {
-        try await store.recoverLapsed(held: held.all, recovery).count
+        let recovery = self.recovery
+        return try await store.recoverLapsed(held: held.all) { stored in
+            var t = recovery(stored)
+            // Its node may still be alive and about to send the new password (a stall past the lease):
+            // the reconcile keeps that password as a candidate even if the current one still works.
+            if t.state == .unknown { t.resultCode = Self.takenOver }
+            return t
+        }.count
     }
+
+    /// The result code of a reset taken over from a node that stopped renewing its lease.
+    static let takenOver = "takenOver"
+
 
     /// Several nodes: a task whose last write failed (the database away) stays `running` under this
     /// node; once the store answers again, it is recovered as a start would recover it, so it is

@@ -115,17 +115,17 @@ extension ResetEngine {
             try task.flatMap { faults.transport($0) }?.fault(at: ResetFaultPoint.verify)
             try await c.target.plugin.verify(j)
         } catch { code = error.code }
-        await learned(seen.hostKey, &c)
+        await learned(seen.hostKey, &c, task: task?.id ?? RunningTask.current?.id)
         try ResetStopped.check()
         return code
     }
 
     /// Trust on first use: the first host key seen, on any contact (a verify too), is pinned in the
     /// stored reset config (unless one was pinned meanwhile) and checked from then on.
-    func learned(_ key: String?, _ c: inout Context) async {
+    func learned(_ key: String?, _ c: inout Context, task: String?) async {
         guard let key, c.target.config.hostKey == nil else { return }
         do {
-            _ = try await store.pinHostKey(key, resourceID: c.target.resource.id) { r in
+            _ = try await store.pinHostKey(key, resourceID: c.target.resource.id, task: task) { r in
                 AuditEvent(user: "system", ip: "server", operation: "pin_host_key", resource: r.name, message: "trusted on first use: \(key)",
                     resourceId: r.id)
             }
@@ -137,7 +137,7 @@ extension ResetEngine {
         guard let sid = task.pendingSecretId else { return }
         // A run that gave up its hold deletes nothing: another run may be deciding with it.
         if RunningTask.current?.abandoned == true { throw ResetStopped() }
-        try await store.dropPending(sid)
+        try await store.dropPending(sid, task: task.id)
         task.pendingSecretId = nil
     }
 

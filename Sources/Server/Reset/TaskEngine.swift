@@ -51,7 +51,7 @@ struct TaskEngine: Service {
                     custody.logger.debug("task run starts", metadata: ["task": "\(task.id)", "phase": "\(task.phase.rawValue)"])
                     load.start(task.host, agent: agent)
                     group.addTask {
-                        await RunningTask.$current.withValue(RunningTask(id: task.id, held: custody.engine.held, claim: token)) {
+                        await RunningTask.$current.withValue(RunningTask(id: task.id, held: custody.engine.held, claim: token, node: custody.config.resolvedNodeName)) {
                             await custody.engine.execute(task)
                             custody.logger.debug("task run ended", metadata: ["task": "\(task.id)"])
                             // Several nodes: a run whose last write failed is recovered once the database

@@ -112,15 +112,17 @@ protocol TaskStore: Sendable {
     /// Seals `secret` as `task`'s pending password (fenced like the run's other writes).
     func writePending(_ secret: Secret, id: String, account: String, by: String, at: Date, task: String) async throws
     func pending(_ id: String, account: String) async throws -> Secret?
-    func dropPending(_ id: String) async throws
+    /// Deletes `task`'s pending password (fenced like the run's other writes, whatever the task's state).
+    func dropPending(_ id: String, task: String) async throws
     /// The pending passwords of the account a reset may have set, newest first.
     func candidates(account: String) async throws -> [SecretStore.Candidate]
     /// Drops candidates `task`'s verify found stale (fenced like the run's other writes).
     func dropCandidates(_ ids: [String], task: String, audit: AuditEvent) async throws
     /// The candidate becomes current unless `task` is superseded; true when it did.
     func promote(_ candidateID: String, for task: TaskRecord, at: Date, audit: AuditEvent) async throws -> Bool
-    /// Pins the host key unless one is pinned already; true when this call pinned it.
-    func pinHostKey(_ key: String, resourceID: String, audit: @Sendable (ResourceRecord) -> AuditEvent) async throws -> Bool
+    /// Pins the host key unless one is pinned already; true when this call pinned it. Within a
+    /// task's run it is fenced like the run's other writes.
+    func pinHostKey(_ key: String, resourceID: String, task: String?, audit: @Sendable (ResourceRecord) -> AuditEvent) async throws -> Bool
     /// Ends the task as `decide` says (it may refuse by throwing); nil when there is no such task.
     func abandon(_ id: String, _ decide: @Sendable (TaskRecord) throws -> TaskWrite) async throws -> TaskRecord?
     /// Several nodes on one store: renews this node's hold on the running tasks it runs (`held`).

@@ -176,7 +176,7 @@ import Testing
         #expect(try await nodes[0].tasks.claim(request, windowClosed: Self.keep, supersededVerify: Self.keep).isEmpty)
         await #expect(throws: StoreError.self, "no holder: refused") { try await nodes[0].tasks.save(TaskWrite(task: changing)) }
         try await db.write { c in try await c.execute("UPDATE tasks SET pendingSecretId = 'p-1' WHERE id = ?", [task.id]) }
-        await #expect(throws: StoreError.self, "nor may it drop the task's pending password") { try await nodes[0].tasks.dropPending("p-1") }
+        await #expect(throws: StoreError.self, "nor may it drop the task's pending password") { try await nodes[0].tasks.dropPending("p-1", task: task.id) }
         let other = try await nodes[1].tasks.claim(Self.request(), windowClosed: Self.keep, supersededVerify: Self.keep)
         #expect(other.map(\.id) == [task.id], "another node takes it to reconcile")
         await #expect(throws: StoreError.self, "held by b: refused") { try await nodes[0].tasks.save(TaskWrite(task: changing)) }
@@ -201,7 +201,7 @@ import Testing
         var request = Self.request()
         request.token = "claim-a"
         let task = try #require(try await nodes[0].tasks.claim(request, windowClosed: Self.keep, supersededVerify: Self.keep).first)
-        let stale = RunningTask(id: task.id, held: HeldTasks(), claim: "claim-a")
+        let stale = RunningTask(id: task.id, held: HeldTasks(), claim: "claim-a", node: "a")
         let jobs = nodes[0].store.agentJobs
         try await RunningTask.$current.withValue(stale) {
             try await nodes[0].tasks.writePending(Secret("Pending-1!"), id: "p-a", account: task.accountId, by: "ana", at: Self.t0, task: task.id)
@@ -212,7 +212,7 @@ import Testing
         #expect(try await jobs.job("j-a")?.state == .cancelled, "the take-over withdrew the job the agent had not taken")
         request.token = "claim-b"
         let again = try #require(try await nodes[1].tasks.claim(request, windowClosed: Self.keep, supersededVerify: Self.keep).first)
-        try await RunningTask.$current.withValue(RunningTask(id: task.id, held: HeldTasks(), claim: "claim-b")) {
+        try await RunningTask.$current.withValue(RunningTask(id: task.id, held: HeldTasks(), claim: "claim-b", node: "b")) {
             try await nodes[1].tasks.finish(again) { t, _ in
                 var t = t
                 t.end(.succeeded, code: "ok", message: "reconciled by b", at: Self.t0)
@@ -231,6 +231,12 @@ import Testing
                 try await nodes[0].tasks.writePending(Secret("Pending-2!"), id: "p-a2", account: task.accountId, by: "ana", at: Self.t0, task: task.id)
             }
             await #expect(throws: StoreError.self) { try await nodes[0].tasks.dropCandidates(["p-a"], task: task.id, audit: audit) }
+            await #expect(throws: StoreError.self, "b ended the task keeping the candidate: a may not drop it") {
+                try await nodes[0].tasks.dropPending("p-a", task: task.id)
+            }
+            await #expect(throws: StoreError.self) {
+                _ = try await nodes[0].tasks.pinHostKey("SHA256:" + String(repeating: "C", count: 43), resourceID: task.resourceId, task: task.id) { _ in audit }
+            }
             late.end(.succeeded, code: "ok", message: "late", at: Self.t0)
             await #expect(throws: StoreError.self) { try await nodes[0].tasks.commit(TaskWrite(task: late), at: Self.t0, listenerTrigger: "late") }
             await #expect(throws: StoreError.self) { _ = try await nodes[0].tasks.promote("p-a", for: task, at: Self.t0, audit: audit) }
@@ -239,7 +245,27 @@ import Testing
         #expect(try await nodes[0].tasks.task(task.id)?.resultMessage == "reconciled by b", "what node b decided stands")
         #expect(try await jobs.job("j-a2") == nil)
         #expect(try await db.read { c in try await c.scalar(Int.self, "SELECT COUNT(*) FROM secrets WHERE id IN ('p-a2')") } == 0)
+        #expect(try await db.read { c in try await c.scalar(Int.self, "SELECT COUNT(*) FROM secrets WHERE id = 'p-a'") } == 1, "the candidate stays")
         #expect(try await db.read { c in try await c.scalar(Int.self, "SELECT COUNT(*) FROM audit WHERE operation = 'late'") } == 0)
+    }
+
+    /// A node of a release before claim tokens takes and claims without touching the token: the
+    /// stale run is still refused, by the holder and by `takenFrom`.
+    @Test func aStaleRunIsRefusedWhenANodeWithoutClaimTokensTookItsTask() async throws {
+        let nodes = try await Self.nodes(["a", "b"])
+        let db = nodes[0].store.db
+        try await Self.queued(db, host: "h", count: 1)
+        var request = Self.request()
+        request.token = "claim-a"
+        let task = try #require(try await nodes[0].tasks.claim(request, windowClosed: Self.keep, supersededVerify: Self.keep).first)
+        let run = RunningTask(id: task.id, held: HeldTasks(), claim: "claim-a", node: "a")
+        try await RunningTask.$current.withValue(run) { try await nodes[0].tasks.save(TaskWrite(task: task)) }
+        for (holder, from) in [("NULL", "'a'"), ("'old'", "NULL")] {
+            try await db.write { c in try await c.execute("UPDATE tasks SET claimedBy = \(holder), takenFrom = \(from) WHERE id = ?", [task.id]) }
+            await #expect(throws: StoreError.self, "held by \(holder), taken from \(from)") {
+                try await RunningTask.$current.withValue(run) { try await nodes[0].tasks.save(TaskWrite(task: task)) }
+            }
+        }
     }
 
     @Test func aStartingNodeTakesBackOnlyItsOwnTasksAndThoseOfNoLiveNode() async throws {

@@ -179,8 +179,8 @@ import Testing
         #expect(try await b.tasks.run(resourceID: f.rid, accountID: f.aid) { _ in [] }.current?.reveal() == "Old-1!")
         let pin: @Sendable (ResourceRecord) -> AuditEvent = { r in AuditEvent(user: "system", ip: "t", operation: "pin_host_key", resourceId: r.id) }
         let key = "SHA256:" + String(repeating: "A", count: 43)
-        #expect(try await b.tasks.pinHostKey(key, resourceID: f.rid, audit: pin))
-        #expect(try await !b.tasks.pinHostKey("SHA256:" + String(repeating: "B", count: 43), resourceID: f.rid, audit: pin))
+        #expect(try await b.tasks.pinHostKey(key, resourceID: f.rid, task: nil, audit: pin))
+        #expect(try await !b.tasks.pinHostKey("SHA256:" + String(repeating: "B", count: 43), resourceID: f.rid, task: nil, audit: pin))
         #expect(try await b.tasks.run(resourceID: f.rid, accountID: f.aid) { _ in [] }.target.config?.hostKey == key)
         #expect(try await b.auditOperations().filter { $0 == "pin_host_key" }.count == 1)
     }

@@ -131,12 +131,11 @@ struct PGTaskStore: TaskStore {
         try await db.read { [secrets] c in try await secrets.pending(id: id, account: account, c) }
     }
 
-    /// Fenced as a run's other writes: not once the task that wrote it ahead was taken from this node.
-    func dropPending(_ id: String) async throws {
+    /// Fenced as a run's other writes, whatever the task's state now: a stale run never deletes a
+    /// candidate the node that took its task over kept.
+    func dropPending(_ id: String, task: String) async throws {
         try await db.write { [secrets] c in
-            if let owner = try await c.scalar(String.self, "SELECT id FROM tasks WHERE pendingSecretId = ? AND state IN ('running', 'queued', 'unknown')", [id]) {
-                try await requireHeld(owner, c)
-            }
+            try await requireHeld(task, c)
             try await secrets.discardPending(id: id, c)
         }
     }

@@ -96,7 +96,7 @@ extension SQLiteTaskStore {
         }
     }
 
-    func pinHostKey(_ key: String, resourceID: String, audit: @Sendable (ResourceRecord) -> AuditEvent) async throws -> Bool {
+    func pinHostKey(_ key: String, resourceID: String, task: String?, audit: @Sendable (ResourceRecord) -> AuditEvent) async throws -> Bool {
         try await db.write { db in
             guard var config = try ResetConfig.stored(for: resourceID, db), config.hostKey == nil,
                 let r = try ResourceRecord.fetchOne(db, key: resourceID)

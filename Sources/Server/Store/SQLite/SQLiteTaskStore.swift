@@ -123,7 +123,7 @@ struct SQLiteTaskStore: TaskStore {
         try await db.read { [secrets] db in try secrets.pending(id: id, account: account, db) }
     }
 
-    func dropPending(_ id: String) async throws {
+    func dropPending(_ id: String, task: String) async throws {
         try await db.write { [secrets] db in try secrets.discardPending(id: id, db) }
     }
 
