@@ -96,7 +96,8 @@ import TestSupport
         S.role("p_hang", password: "Start-Pass-123")
         // Another session holds the role's row: our ALTER ROLE waits behind it.
         S.hold("BEGIN; ALTER ROLE p_hang CONNECTION LIMIT 5; SELECT pg_sleep(8); COMMIT;")
-        try await Task.sleep(for: .milliseconds(500))
+        #expect(await eventually(seconds: 10) { S.value("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'") == "1" },
+            "the other session holds the role's row")
         var j = job("p_hang", current: "Start-Pass-123", new: "Next-Pass-456")
         j.settings.promptTimeout = 2
         j.exposure = ResetExposure()

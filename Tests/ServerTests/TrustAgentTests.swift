@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Shared
 import Testing
+import TestSupport
 
 @testable import Server
 
@@ -122,7 +123,11 @@ import Testing
                 let q = try await api.call(.put, "/resources/\(rid)/accounts/\(aid)/password", token: t.env.admin, json: ["resetType": "remote"])
                 #expect(q.status == .accepted, "\(q.text)")
             }
-            try await Task.sleep(for: .milliseconds(500))
+            let parked = await eventually {
+                let running = (try? await api.call(.get, "/tasks?state=running", token: t.env.admin).array) ?? []
+                return running.contains { $0["via"] as? String == "agent" }
+            }
+            #expect(parked, "the agent tasks wait on their agent")
             let done = try await t.reset(api)
             #expect(done["state"] as? String == "succeeded", "the agentless reset ran while the agent tasks waited: \(done)")
             let waiting = try await api.call(.get, "/tasks?state=running", token: t.env.admin).array

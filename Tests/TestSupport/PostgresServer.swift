@@ -46,6 +46,12 @@ public enum PostgresServer {
             stdin: sql).status == 0
     }
 
+    /// The first column of the first row of `sql`, run as the superuser ("" on error).
+    public static func value(_ sql: String, database: String = "postgres") -> String {
+        Spawn.run(["/usr/bin/psql", "-X", "-q", "-tA", "-h", dir, "-p", String(port), "-U", "postgres", "-d", database, "-c", sql])
+            .out.split(separator: "\n").first.map(String.init) ?? ""
+    }
+
     /// A fresh login role with a known password.
     public static func role(_ name: String, password: String) {
         let ident = "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""

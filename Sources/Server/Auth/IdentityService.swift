@@ -71,8 +71,9 @@ struct IdentityService: Sendable {
         let ok = try await PasswordHashing.verify(password.reveal(), hash: user?.passwordHash, cost: settings.bcryptCost)
         guard let user, ok else {
             outcome = nil
-            let locked = throttle.finish(ticket, .failed, at: now().seconds)
-            try await recordFailure(ticket, locked: locked, shownName: shownName, ip: ip, message: user == nil ? "no such user" : "invalid credentials")
+            let at = now()
+            let locked = throttle.finish(ticket, .failed, at: at.seconds)
+            try await recordFailure(ticket, at: at, locked: locked, shownName: shownName, ip: ip, message: user == nil ? "no such user" : "invalid credentials")
             throw DomainError(.unauthenticated, "invalid_credentials", "wrong username or password")
         }
         do {
@@ -82,8 +83,9 @@ struct IdentityService: Sendable {
             throw e
         } catch let e as DomainError where e.code == "invalid_otp" {
             outcome = nil
-            let locked = throttle.finish(ticket, .failed, at: now().seconds)
-            try await recordFailure(ticket, locked: locked, shownName: user.username, ip: ip, message: "wrong or reused one-time code")
+            let at = now()
+            let locked = throttle.finish(ticket, .failed, at: at.seconds)
+            try await recordFailure(ticket, at: at, locked: locked, shownName: user.username, ip: ip, message: "wrong or reused one-time code")
             throw e
         }
         outcome = .succeeded
@@ -94,9 +96,9 @@ struct IdentityService: Sendable {
     }
 
     /// A failed attempt: audited, kept for a restart (older rows pruned in the same write), and the
-    /// failure that locks the name at this address audited as the lock-out.
-    private func recordFailure(_ t: LoginThrottle.Ticket, locked: Bool, shownName: String, ip: String, message: String) async throws {
-        let at = now()
+    /// failure that locks the name at this address audited as the lock-out. `at` is the time the
+    /// throttle counted, so other nodes telling it back are recognised (`LoginThrottle.heard`).
+    private func recordFailure(_ t: LoginThrottle.Ticket, at: Date, locked: Bool, shownName: String, ip: String, message: String) async throws {
         var events = [AuditEvent(user: shownName, ip: ip, operation: "login", outcome: "failure", message: message)]
         if locked {
             events.append(AuditEvent(user: shownName, ip: ip, operation: "login", outcome: "locked",

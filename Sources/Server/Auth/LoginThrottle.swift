@@ -116,6 +116,35 @@ final class LoginThrottle: Sendable {
         }
     }
 
+    /// A failure or sign-in recorded through another node (several nodes on PostgreSQL), by the
+    /// name digest and address network it was stored with. A failure this throttle counted itself
+    /// (the same instant, told back) is not counted twice.
+    func heard(_ outcome: Outcome, name: String, address: String, at: TimeInterval) {
+        let k = Self.keys(Ticket(address: address, name: name))
+        state.withLockedValue { s in
+            switch outcome {
+            case .failed:
+                guard s.counters[k.pair]?.failures.contains(at) != true else { return }
+                // Bounded as this node's own counters are (the sweep frees them).
+                if s.counters[k.pair] == nil && s.counters.count + 3 > limits.maxCounters { return }
+                for key in [k.address, k.pair, k.name] {
+                    s.counters[key, default: Counter()].failures.append(at)
+                    s.counters[key]!.failures.sort()
+                }
+            case .succeeded:
+                s.counters[k.pair] = nil
+                s.trusted[k.pair] = max(s.trusted[k.pair] ?? 0, at)
+            case .neither: break
+            }
+        }
+    }
+
+    /// Failures counted for `name` (its digest) at `address` within the window ending `at`.
+    func failures(name: String, address: String, at: TimeInterval) -> Int {
+        let pair = Self.keys(Ticket(address: Self.network(address), name: name)).pair
+        return state.withLockedValue { $0.counters[pair]?.failures.filter { $0 >= at - limits.window }.count ?? 0 }
+    }
+
     /// Failures and sign-ins read back at start, so a restart neither reopens a lock nor shuts out
     /// an address its user signed in from.
     func restore(failures: [(name: String, address: String, at: TimeInterval)], signIns: [(name: String, address: String, at: TimeInterval)]) {

@@ -5,7 +5,8 @@ import ServiceLifecycle
 
 /// Carries wake-ups between the nodes sharing a PostgreSQL store: a change to `tasks` on any node
 /// wakes this node's task engine and `GET /tasks/{id}?wait=`; a change to an agent's jobs wakes
-/// that agent's long poll and the resets waiting on it here (triggers `NOTIFY`, migration pg3).
+/// that agent's long poll and the resets waiting on it here (triggers `NOTIFY`, migration pg3); a
+/// failed login or a sign-in on any node is counted by this node's login throttle too.
 /// One connection listens; when it is lost, it is opened again with back-off, and everything is
 /// poked once, since a notification may have been missed meanwhile.
 struct PGNotifications: Service {
@@ -32,8 +33,10 @@ struct PGNotifications: Service {
 
     private func listen() async throws {
         try await db.client.withConnection { connection in
+            await PGSocketOptions.apply(to: connection)
             let tasks = try await connection.listen(Self.tasks)
             let jobs = try await connection.listen(Self.agentJobs)
+            let logins = try await connection.listen(PGLoginNotice.channel)
             wakeAll()  // what changed before the listen began
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
@@ -46,6 +49,13 @@ struct PGNotifications: Service {
                     for try await n in jobs where !n.payload.isEmpty {
                         custody.agentHub.signal(n.payload).poke()
                         custody.agentHub.jobs(of: n.payload).poke()
+                    }
+                }
+                group.addTask {
+                    for try await n in logins {
+                        guard let notice = PGLoginNotice.parse(n.payload) else { continue }
+                        custody.loginThrottle.heard(notice.kind == .failed ? .failed : .succeeded, name: notice.name, address: notice.address,
+                            at: notice.at)
                     }
                 }
                 try await group.next()

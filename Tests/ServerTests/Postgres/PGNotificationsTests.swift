@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Shared
 import Testing
+import TestSupport
 
 @testable import Server
 
@@ -52,6 +53,48 @@ import Testing
         }
         await changed.wait(after: before, timeout: .seconds(10))
         #expect(changed.current != before, "node b heard of the task node a queued")
+    }
+
+    /// The login throttle counts the attempts made through every node: failures on node a lock the
+    /// name at that address on node b too, a node's own failures told back are not counted twice,
+    /// and a sign-in through a clears the name at that address on b.
+    @Test func failedLoginsThroughOneNodeCountOnEvery() async throws {
+        let name = try await PGTestDatabase.create()
+        let vault = Vault(masterKey: MasterKey.generate())
+        let (a, la) = try await Self.node("a", database: name, vault: vault)
+        let (b, lb) = try await Self.node("b", database: name, vault: vault)
+        defer { la.cancel(); lb.cancel() }
+        guard case .postgres(let store, _) = a.backend else { Issue.record("postgres"); return }
+        let hash = try await PasswordHashing.hash("Right-Pass-2026!", cost: 4)
+        try await store.db.write { c in
+            try await c.execute("INSERT INTO users(id, username, passwordHash, role, createdAt) VALUES ('u', 'ana', ?, 'passwordUser', 0)", [hash])
+        }
+        #expect(await eventually { a.taskChanged.current > 0 && b.taskChanged.current > 0 }, "both nodes listen")
+        let ip = "10.0.0.9"
+        let ana = Tokens.hash("ana")
+        func attempt(_ node: Custody, _ password: String) async -> String {
+            do {
+                _ = try await node.identity.login(username: "ana", password: Secret(password), ip: ip)
+                return "ok"
+            } catch let e as DomainError { return e.code } catch { return "\(error)" }
+        }
+        func count(_ node: Custody, _ who: String) -> Int { node.loginThrottle.failures(name: who, address: ip, at: Date().seconds) }
+
+        for _ in 0..<3 { #expect(await attempt(a, "Wrong-1") == "invalid_credentials") }
+        #expect(await eventually { count(b, ana) == 3 }, "b heard a's failures: \(count(b, ana))")
+        // A barrier: b's failure for another name reaches a after a's own three were told back to it.
+        _ = try? await b.identity.login(username: "bo", password: Secret("Wrong-1"), ip: ip)
+        #expect(await eventually { count(a, Tokens.hash("bo")) == 1 }, "a heard b's failure")
+        #expect(count(a, ana) == 3, "a counts its own failures once: \(count(a, ana))")
+
+        #expect(await attempt(a, "Right-Pass-2026!") == "ok", "a sign-in through a")
+        #expect(await eventually { count(b, ana) == 0 }, "b cleared the name at that address: \(count(b, ana))")
+
+        let limit = a.config.lockoutThreshold
+        for _ in 0..<limit { #expect(await attempt(a, "Wrong-2") == "invalid_credentials") }
+        #expect(await attempt(a, "Right-Pass-2026!") == "account_locked")
+        #expect(await eventually { count(b, ana) == limit })
+        #expect(await attempt(b, "Right-Pass-2026!") == "account_locked", "locked on b by failures made through a")
     }
 
     /// A node sends a new password only while its heartbeat keeps its lease: the reset engine's

@@ -27,6 +27,8 @@ final class PGCloseWatch: @unchecked Sendable {
             }
             if first { connection.closeFuture.whenComplete { _ in self.closed(key) } }
             Task {
+                // A connection seen for the first time gets its keepalive and user timeout.
+                if first { await PGSocketOptions.apply(to: connection) }
                 let result: Result<any Sendable, any Error>
                 do { result = .success(try await op()) } catch { result = .failure(error) }
                 _ = self.lock.withLock { self.waiting[key]?.removeValue(forKey: id) }
