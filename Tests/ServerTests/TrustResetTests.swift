@@ -149,6 +149,7 @@ import Testing
             var answer = try await t.answer(api)
             #expect(answer["password"] as? String == L.old)
             #expect((answer["candidates"] as? [[String: Any]])?.compactMap { $0["password"] as? String } == [late], "\(answer)")
+            #expect(try await t.account(api)["syncStatus"] as? String == "unknown", "not in sync until a verify settles it")
             // The stalled node's send lands after all; the next verify finds the candidate working.
             try late.write(toFile: t.file, atomically: true, encoding: .utf8)
             let v = try await api.call(.post, "/resources/\(t.env.rid)/accounts/\(t.env.aid)/verify", token: token)

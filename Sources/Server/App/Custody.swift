@@ -23,6 +23,8 @@ struct Custody: Sendable {
     let faults: ResetFaults
     /// Failed logins, in memory; read back from the store before the first login after a start.
     let loginThrottle: LoginThrottle
+    /// Seals and opens the login notices nodes tell each other (PostgreSQL; nil on SQLite).
+    let loginNotices: LoginNotices?
     /// Sign-in, sessions, tokens and second factors.
     let identity: IdentityService
     /// User administration.
@@ -119,10 +121,26 @@ struct Custody: Sendable {
         let window = Double(config.lockoutWindowMinutes) * 60
         loginThrottle = LoginThrottle(.init(perAddress: config.loginAddressLimit, perNameAtAddress: config.lockoutThreshold,
             perName: config.loginNameLimit, window: window))
-        identity = IdentityService(store: store.identities, audit: store.audit, vault: vault, throttle: loginThrottle,
+        var identity = IdentityService(store: store.identities, audit: store.audit, vault: vault, throttle: loginThrottle,
             settings: .init(bcryptCost: config.bcryptCost, sessionHours: config.sessionHours, lockoutThreshold: config.lockoutThreshold,
                 lockoutWindowMinutes: config.lockoutWindowMinutes),
             now: now, logger: logger)
+        if case .postgres(let pg, let node) = backend {
+            let notices = LoginNotices(vault: vault, node: node.id)
+            loginNotices = notices
+            identity.tell = { kind, name, address, at in
+                let notice = LoginNotices.Notice(kind: kind, name: name, address: address, at: at.timeIntervalSince1970, node: node.id)
+                do {
+                    let payload = try notices.seal(notice)
+                    try await pg.db.read { c in try await c.execute("SELECT pg_notify(?, ?)", [LoginNotices.channel, payload]) }
+                } catch {
+                    logger.warning("could not tell the other nodes of a login", metadata: ["error": "\(type(of: error))"])
+                }
+            }
+        } else {
+            loginNotices = nil
+        }
+        self.identity = identity
         userGroups = UserGroupService(store: store.userGroups, authorizer: Authorizer())
         users = UserDirectory(store: store.users, authorizer: Authorizer(), bcryptCost: config.bcryptCost, now: now)
         groups = GroupService(store: store.groups, authorizer: Authorizer(), now: now)

@@ -178,6 +178,7 @@ enum Bootstrap {
         let store = try await PGStore.open(db)
         let vault = try await VaultOpener.open(records: store.vaultRecords, auditKey: store.auditKey, keyPath: cfg.resolvedMasterKeyFile,
             logger: logger)
+        db.keyGuard.expect(vault.masterKey.id)
         return Custody(config: cfg, backend: .postgres(store, node), vault: vault, logger: logger)
     }
 }

@@ -26,6 +26,9 @@ struct IdentityService: Sendable {
     let settings: Settings
     let now: @Sendable () -> Date
     let logger: Logger
+    /// Tells the other nodes of a failure or sign-in (several nodes; nil on SQLite). Best effort:
+    /// a notice lost costs at most the attempts it would have counted.
+    var tell: (@Sendable (LoginNotices.Notice.Kind, _ name: String, _ address: String, _ at: Date) async -> Void)? = nil
 
     struct LoginResult: Sendable { let token: String; let expiresAt: Date; let mustChangePassword: Bool }
 
@@ -90,14 +93,15 @@ struct IdentityService: Sendable {
         }
         outcome = .succeeded
         let (token, record) = newSession(userID: user.id, kind: kind)
-        try await store.openSession(record, clearing: LoginAttempt(name: key, address: ticket.address, at: now()),
+        let signedIn = now()
+        try await store.openSession(record, clearing: LoginAttempt(name: key, address: ticket.address, at: signedIn),
             audit: AuditEvent(user: user.username, ip: ip, operation: "login", message: kind == .web ? "console" : nil))
+        await tell?(.signedIn, key, ticket.address, signedIn)
         return LoginResult(token: token, expiresAt: record.expiresAt ?? now(), mustChangePassword: user.mustChangePassword)
     }
 
     /// A failed attempt: audited, kept for a restart (older rows pruned in the same write), and the
-    /// failure that locks the name at this address audited as the lock-out. `at` is the time the
-    /// throttle counted, so other nodes telling it back are recognised (`LoginThrottle.heard`).
+    /// failure that locks the name at this address audited as the lock-out, then told to the other nodes.
     private func recordFailure(_ t: LoginThrottle.Ticket, at: Date, locked: Bool, shownName: String, ip: String, message: String) async throws {
         var events = [AuditEvent(user: shownName, ip: ip, operation: "login", outcome: "failure", message: message)]
         if locked {
@@ -106,11 +110,20 @@ struct IdentityService: Sendable {
         }
         try await store.recordFailure(LoginAttempt(name: t.name, address: t.address, at: at),
             pruneBefore: at.addingTimeInterval(-Double(settings.lockoutWindowMinutes) * 60), audit: events)
+        await tell?(.failed, t.name, t.address, at)
     }
 
     /// Before the first login after a start, failures and recent sign-ins are read back, so a
     /// restart neither reopens a lock nor shuts out an address its user signed in from. A read that
     /// fails refuses that login (it could not have read the user either); the next login reads again.
+    /// Several nodes: the failures stored while this node heard no notices, merged into the throttle
+    /// (read back whole the first time).
+    func mergeStoredFailures() async throws {
+        guard !throttle.needsRestore else { return try await restoreThrottle() }
+        let failures = try await store.failures(since: now().addingTimeInterval(-throttle.limits.window))
+        throttle.merge(failures: failures.map { (name: $0.name, address: $0.address, at: $0.at.seconds) })
+    }
+
     func restoreThrottle() async throws {
         guard throttle.needsRestore else { return }
         try await throttle.restoreOnce {

@@ -117,24 +117,49 @@ final class LoginThrottle: Sendable {
     }
 
     /// A failure or sign-in recorded through another node (several nodes on PostgreSQL), by the
-    /// name digest and address network it was stored with. A failure this throttle counted itself
-    /// (the same instant, told back) is not counted twice.
+    /// name digest and address network it was stored with (`LoginNotices`). Before the stored
+    /// failures were read back (`restore`) nothing is counted: that read includes it.
     func heard(_ outcome: Outcome, name: String, address: String, at: TimeInterval) {
         let k = Self.keys(Ticket(address: address, name: name))
         state.withLockedValue { s in
+            guard s.restored else { return }
             switch outcome {
-            case .failed:
-                guard s.counters[k.pair]?.failures.contains(at) != true else { return }
-                // Bounded as this node's own counters are (the sweep frees them).
-                if s.counters[k.pair] == nil && s.counters.count + 3 > limits.maxCounters { return }
-                for key in [k.address, k.pair, k.name] {
-                    s.counters[key, default: Counter()].failures.append(at)
-                    s.counters[key]!.failures.sort()
-                }
+            case .failed: Self.add(at, k, &s, times: 1, limit: limits.maxCounters)
             case .succeeded:
-                s.counters[k.pair] = nil
-                s.trusted[k.pair] = max(s.trusted[k.pair] ?? 0, at)
+                // Failures up to the sign-in are forgiven at that address, not later ones.
+                s.counters[k.pair]?.failures.removeAll { $0 <= at }
+                if s.trusted[k.pair] != nil || s.trusted.count < limits.maxCounters { s.trusted[k.pair] = max(s.trusted[k.pair] ?? 0, at) }
             case .neither: break
+            }
+        }
+    }
+
+    /// Counts `times` failures at `at` in the three windows, in time order; bounded as this node's
+    /// own counters are (the sweep frees them).
+    private static func add(_ at: TimeInterval, _ k: (address: String, pair: String, name: String), _ s: inout State, times: Int, limit: Int) {
+        guard times > 0 else { return }
+        if s.counters[k.pair] == nil && s.counters.count + 3 > limit { return }
+        for key in [k.address, k.pair, k.name] {
+            s.counters[key, default: Counter()].failures += Array(repeating: at, count: times)
+            s.counters[key]!.failures.sort()
+        }
+    }
+
+    /// The failures stored by every node, merged in after this node's notification connection was
+    /// away: per name and address, what the store holds at an instant beyond what is counted here.
+    func merge(failures: Attempts) {
+        state.withLockedValue { s in
+            guard s.restored else { return }
+            var stored: [String: [TimeInterval: Int]] = [:]
+            var keys: [String: (address: String, pair: String, name: String)] = [:]
+            for f in failures {
+                let k = Self.keys(Ticket(address: Self.network(f.address), name: f.name))
+                stored[k.pair, default: [:]][f.at, default: 0] += 1
+                keys[k.pair] = k
+            }
+            for (pair, times) in stored {
+                let counted = s.counters[pair]?.failures ?? []
+                for (at, n) in times { Self.add(at, keys[pair]!, &s, times: n - counted.filter { $0 == at }.count, limit: limits.maxCounters) }
             }
         }
     }

@@ -42,19 +42,26 @@ struct ClusterService: Sendable {
     /// database that does not answer within `deadline` is unreachable: a load balancer asking
     /// must hear it at once, not when the pool gives up on reconnecting.
     func health(deadline: Duration = .seconds(2)) async -> (ok: Bool, text: String) {
-        let answered = await withTaskGroup(of: Bool.self) { group in
-            group.addTask { [store] in (try? await store.ping()) != nil }
+        // nil: answered; else what is wrong.
+        let problem = await withTaskGroup(of: String?.self) { group in
+            group.addTask { [store] in
+                do {
+                    try await store.ping()
+                    return nil
+                } catch let e as StoreUnavailable where e.message.contains("master key") {
+                    return "other-master-key"
+                } catch { return "unreachable" }
+            }
             group.addTask {
                 try? await Task.sleep(for: deadline)
-                return false
+                return "unreachable"
             }
-            let first = await group.next() ?? false
+            let first = await group.next() ?? "unreachable"
             group.cancelAll()
             return first
         }
-        return answered
-            ? (true, "ok node=\(node) store=\(kind) database=reachable")
-            : (false, "unavailable node=\(node) store=\(kind) database=unreachable")
+        guard let problem else { return (true, "ok node=\(node) store=\(kind) database=reachable") }
+        return (false, "unavailable node=\(node) store=\(kind) database=\(problem)")
     }
 }
 

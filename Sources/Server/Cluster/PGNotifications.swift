@@ -33,11 +33,15 @@ struct PGNotifications: Service {
 
     private func listen() async throws {
         try await db.client.withConnection { connection in
-            await PGSocketOptions.apply(to: connection)
+            await PGSocketOptions.apply(to: connection, logger: custody.logger)
             let tasks = try await connection.listen(Self.tasks)
             let jobs = try await connection.listen(Self.agentJobs)
-            let logins = try await connection.listen(PGLoginNotice.channel)
+            let logins = try await connection.listen(LoginNotices.channel)
             wakeAll()  // what changed before the listen began
+            // Failed logins stored while no notice could be heard.
+            do { try await custody.identity.mergeStoredFailures() } catch {
+                custody.logger.warning("could not read back failed logins", metadata: ["error": "\(type(of: error))"])
+            }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for try await _ in tasks {
@@ -53,7 +57,10 @@ struct PGNotifications: Service {
                 }
                 group.addTask {
                     for try await n in logins {
-                        guard let notice = PGLoginNotice.parse(n.payload) else { continue }
+                        // Forged, altered, stale or this node's own: ignored (`LoginNotices.open`).
+                        guard let notice = custody.loginNotices?.open(n.payload, now: custody.now().timeIntervalSince1970,
+                            window: custody.loginThrottle.limits.window)
+                        else { continue }
                         custody.loginThrottle.heard(notice.kind == .failed ? .failed : .succeeded, name: notice.name, address: notice.address,
                             at: notice.at)
                     }

@@ -24,9 +24,10 @@ extension ResetEngine {
             // The node that ran the change stopped renewing its lease but may still be alive and send
             // the new password late: it stays a candidate, and the next verify settles it (the current
             // password working drops it; the candidate working makes it current).
+            // Not `inSync`: which password the target will hold is not settled until that verify.
             try await finish(task, state: .failed, code: Self.takenOver,
                 message: "reconciled: the current password still works; the new one stays a candidate until the next verify, "
-                    + "because the node that ran the change stopped answering and could still send it", sync: .inSync)
+                    + "because the node that ran the change stopped answering and could still send it", sync: .unknown)
         case .currentWorks:
             if task.pendingSecretId != nil { try await dropPending(&task) }
             try await finish(task, state: .failed, code: cause?.code.rawValue ?? ResetFailure.Code.outcomeUnknown.rawValue,

@@ -119,30 +119,30 @@ extension ResetEngine {
     /// While running, with several nodes: the tasks of a node that stopped renewing its lease,
     /// recovered as a start recovers its own. Returns how many.
     func recoverLapsed() async throws -> Int {
-        let recovery = self.recovery
-        return try await store.recoverLapsed(held: held.all) { stored in
-            var t = recovery(stored)
-            // Its node may still be alive and about to send the new password (a stall past the lease):
-            // the reconcile keeps that password as a candidate even if the current one still works.
-            if t.state == .unknown { t.resultCode = Self.takenOver }
-            return t
-        }.count
+        try await store.recoverLapsed(held: held.all, recovery).count
     }
 
-    /// The result code of a reset taken over from a node that stopped renewing its lease.
-    static let takenOver = "takenOver"
+    /// The result code of a reset whose run may still be alive (`TaskRecord.takenOverCode`).
+    static let takenOver = TaskRecord.takenOverCode
 
 
     /// Several nodes: a task whose last write failed (the database away) stays `running` under this
     /// node; once the store answers again, it is recovered as a start would recover it, so it is
-    /// reconciled now rather than at the node's next start.
+    /// reconciled soon rather than at the node's next start: after `resetRetrySeconds`.
     func settle(_ id: String) async {
         var delay = Duration.seconds(1)
         // A run that gave up its hold leaves the task to whichever node takes it back.
         while !Task.isCancelled && !Task.isShuttingDownGracefully && RunningTask.current?.abandoned != true {
             do {
                 guard try await store.task(id)?.state == .running else { return }  // a read: the usual case costs no write
-                if let t = try await store.recoverHeld(id, recovery) {
+                // Not at once: a statement that breaks its connection every time is not retried every second.
+                let recovery = self.recovery
+                let after = now().seconds + settings.retrySeconds
+                if let t = try await store.recoverHeld(id, { stored in
+                    var t = recovery(stored)
+                    t.notBefore = max(t.notBefore, after)
+                    return t
+                }) {
                     logger.notice("recovered a task whose last write failed", metadata: ["task": "\(t.id)", "state": "\(t.state.rawValue)"])
                 } else {
                     logger.debug("a task whose run ended is running under another node", metadata: ["task": "\(id)"])

@@ -49,6 +49,12 @@ struct TaskWrite: Sendable {
 }
 
 /// The due tasks the engine may start now.
+extension TaskRecord {
+    /// The result code of a reset taken back from a run that may still be alive (another node, or
+    /// a run here that gave up its hold): its reconcile keeps the new password as a candidate.
+    static let takenOverCode = "takenOver"
+}
+
 struct ClaimRequest: Sendable {
     var at: Date
     var limit: Int

@@ -113,6 +113,7 @@ import Testing
         try await clock(1056)
         let taken = try await nodes[1].tasks.recoverLapsed(held: [], Self.toReconcile)
         #expect(Set(taken.map(\.id)) == Set(mine.map(\.id)) && taken.allSatisfy { $0.state == .unknown && $0.phase == .reconcile })
+        #expect(taken.allSatisfy { $0.resultCode == TaskRecord.takenOverCode }, "node a may still be alive: its resets are taken over")
         #expect(try await db.read { c in try await c.scalar(Int.self, "SELECT COUNT(*) FROM tasks WHERE claimedBy IS NOT NULL") } == 0)
         #expect(try await db.read { c in try await c.column(String.self, "SELECT id FROM nodes") } == ["a"], "the heartbeat records the node")
         // Node a's late answer for a task it no longer holds is refused, and changes nothing.
@@ -276,6 +277,13 @@ import Testing
         #expect(try await nodes[1].tasks.recover(Self.toReconcile).isEmpty, "b starting does not take a's running tasks")
         let back = try await nodes[0].tasks.recover(Self.toReconcile)
         #expect(Set(back.map(\.id)) == Set(mine.map(\.id)), "a restarted under its name takes its own at once")
+        #expect(back.allSatisfy { $0.resultCode != TaskRecord.takenOverCode }, "its own earlier process is gone: not taken over")
+        // A running task of no node (or of another, lapsed): its run may still be alive somewhere.
+        try await Self.queued(nodes[0].store.db, host: "h2", count: 1)
+        let other = try #require(try await nodes[1].tasks.claim(Self.request(), windowClosed: Self.keep, supersededVerify: Self.keep).first)
+        try await nodes[0].store.db.write { c in try await c.execute("UPDATE tasks SET claimedBy = NULL WHERE id = ?", [other.id]) }
+        let orphan = try await nodes[0].tasks.recover(Self.toReconcile)
+        #expect(orphan.map(\.id) == [other.id] && orphan.first?.resultCode == TaskRecord.takenOverCode)
     }
 
     @Test func theNightlyIntegrityCheckStartsOnceWhenEveryNodeFiresIt() async throws {

@@ -70,6 +70,9 @@ import TestSupport
             try await c.execute("INSERT INTO users(id, username, passwordHash, role, createdAt) VALUES ('u', 'ana', ?, 'passwordUser', 0)", [hash])
         }
         #expect(await eventually { a.taskChanged.current > 0 && b.taskChanged.current > 0 }, "both nodes listen")
+        // Each node reads the stored failures back once; what it hears before that, the read includes.
+        try await a.identity.restoreThrottle()
+        try await b.identity.restoreThrottle()
         let ip = "10.0.0.9"
         let ana = Tokens.hash("ana")
         func attempt(_ node: Custody, _ password: String) async -> String {
@@ -82,10 +85,13 @@ import TestSupport
 
         for _ in 0..<3 { #expect(await attempt(a, "Wrong-1") == "invalid_credentials") }
         #expect(await eventually { count(b, ana) == 3 }, "b heard a's failures: \(count(b, ana))")
-        // A barrier: b's failure for another name reaches a after a's own three were told back to it.
+        // Notices any database role can send, unsealed: ignored.
+        let forged = #"{"kind":"failed","name":"\#(ana)","address":"\#(ip)","at":\#(Date().seconds),"node":"x"}"#
+        for _ in 0..<10 { try await store.db.read { c in try await c.execute("SELECT pg_notify(?, ?)", [LoginNotices.channel, forged]) } }
+        // A barrier: b's failure for another name reaches a after a's own three were told and the forgeries sent.
         _ = try? await b.identity.login(username: "bo", password: Secret("Wrong-1"), ip: ip)
         #expect(await eventually { count(a, Tokens.hash("bo")) == 1 }, "a heard b's failure")
-        #expect(count(a, ana) == 3, "a counts its own failures once: \(count(a, ana))")
+        #expect(count(a, ana) == 3, "a counts its own failures once and no forged one: \(count(a, ana))")
 
         #expect(await attempt(a, "Right-Pass-2026!") == "ok", "a sign-in through a")
         #expect(await eventually { count(b, ana) == 0 }, "b cleared the name at that address: \(count(b, ana))")
@@ -95,6 +101,31 @@ import TestSupport
         #expect(await attempt(a, "Right-Pass-2026!") == "account_locked")
         #expect(await eventually { count(b, ana) == limit })
         #expect(await attempt(b, "Right-Pass-2026!") == "account_locked", "locked on b by failures made through a")
+    }
+
+    /// A run that ended without its last write (the database away) is handed back by its node, to
+    /// run again after `resetRetrySeconds`, not at once: a statement that breaks its connection
+    /// every time is not retried every second.
+    @Test func aTaskWhoseRunEndedWithoutItsLastWriteRunsAgainAfterABackOff() async throws {
+        let name = try await PGTestDatabase.create()
+        let vault = Vault(masterKey: MasterKey.generate())
+        let (a, la) = try await Self.node("a", database: name, vault: vault)
+        defer { la.cancel() }
+        guard case .postgres(let store, _) = a.backend else { Issue.record("postgres"); return }
+        try await store.db.write { c in
+            try await c.execute("INSERT INTO users(id, username, passwordHash, role, createdAt) VALUES ('u', 'ana', 'x', 'administrator', 0)")
+            try await c.execute("INSERT INTO resources(id, name, dnsName, type, ownerId, createdAt, updatedAt) VALUES ('r', 'r', 'h', 'Linux', 'u', 0, 0)")
+            try await c.execute("INSERT INTO accounts(id, resourceId, loginName, createdAt) VALUES ('acc', 'r', 'svc', 0)")
+            try await c.execute("""
+                INSERT INTO tasks(id, kind, state, phase, via, resourceId, accountId, host, requestedBy, createdAt, claimedBy)
+                VALUES ('t-1', 'reset', 'running', 'queued', 'plugin', 'r', 'acc', 'h', 'ana', 0, 'a')
+                """)
+        }
+        let before = Date().seconds
+        await a.engine.settle("t-1")
+        let t = try #require(try await a.engine.store.task("t-1"))
+        #expect(t.state == .queued, "nothing was sent: queued again")
+        #expect(t.notBefore >= before + a.config.resetRetrySeconds - 1, "after the back-off: \(t.notBefore - before) s")
     }
 
     /// A node sends a new password only while its heartbeat keeps its lease: the reset engine's

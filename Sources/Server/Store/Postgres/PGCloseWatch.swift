@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PostgresNIO
 
 /// Ends the statements of a connection that closed. postgres-nio 1.33 hands a statement to its
@@ -15,7 +16,7 @@ final class PGCloseWatch: @unchecked Sendable {
     /// Runs `op` (one statement on `connection`): its answer, or `StoreUnavailable` if the
     /// connection closes first. A statement left waiting by the driver is abandoned (an unstructured
     /// task, since it never ends: nothing else can be awaited for it).
-    func run<T: Sendable>(on connection: PostgresConnection, _ op: @escaping @Sendable () async throws -> T) async throws -> T {
+    func run<T: Sendable>(on connection: PostgresConnection, logger: Logger? = nil, _ op: @escaping @Sendable () async throws -> T) async throws -> T {
         let key = ObjectIdentifier(connection)
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let waiter = Waiter { continuation.resume(with: $0.map { $0 as! T }) }
@@ -28,7 +29,7 @@ final class PGCloseWatch: @unchecked Sendable {
             if first { connection.closeFuture.whenComplete { _ in self.closed(key) } }
             Task {
                 // A connection seen for the first time gets its keepalive and user timeout.
-                if first { await PGSocketOptions.apply(to: connection) }
+                if first { await PGSocketOptions.apply(to: connection, logger: logger) }
                 let result: Result<any Sendable, any Error>
                 do { result = .success(try await op()) } catch { result = .failure(error) }
                 _ = self.lock.withLock { self.waiting[key]?.removeValue(forKey: id) }

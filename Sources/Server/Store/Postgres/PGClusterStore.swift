@@ -22,5 +22,9 @@ struct PGClusterStore: ClusterStore {
         try await db.read { c in try await c.scalar(Int.self, "SELECT COUNT(*) FROM tasks WHERE state = 'running'") ?? 0 }
     }
 
-    func ping() async throws { _ = try await db.read { c in try await c.scalar(Int.self, "SELECT 1") } }
+    /// The database answers, and holds the vault under this node's master key.
+    func ping() async throws {
+        let canary = try await db.read { c in try await c.scalar(Data.self, "SELECT value FROM vaultMeta WHERE key = 'canary'") }
+        if db.keyGuard.active { try db.keyGuard.check(canary) }
+    }
 }

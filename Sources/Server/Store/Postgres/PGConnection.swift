@@ -25,7 +25,7 @@ struct PGConnection: Sendable {
     /// A statement's rows, once it is under way; `StoreUnavailable` if the connection closes first.
     private func started(_ sql: String, _ values: [any PGBindable]) async throws -> PostgresRowSequence {
         let (query, connection, logger) = (PGStatement(sql, values).query, connection, logger)
-        return try await PGCloseWatch.shared.run(on: connection) { try await connection.query(query, logger: logger) }
+        return try await PGCloseWatch.shared.run(on: connection, logger: logger) { try await connection.query(query, logger: logger) }
     }
 
     func rows(_ sql: String, _ values: [any PGBindable] = []) async throws -> [PGRow] {

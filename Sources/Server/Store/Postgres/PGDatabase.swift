@@ -14,6 +14,8 @@ import Shared
 struct PGDatabase: Sendable {
     let client: PostgresClient
     let logger: Logger
+    /// The master key this node holds, checked by every write (shared by copies of this value).
+    let keyGuard = PGKeyGuard()
     /// How long a reset's store call may take before its run gives up its hold on the task
     /// (`guarded`); nil for the offline commands' long transactions (store migrate, key rotation).
     var deadline: Duration? = .seconds(30)
@@ -84,7 +86,13 @@ struct PGDatabase: Sendable {
                     let conn = PGConnection(connection: c, logger: logger, commitHooks: hooks)
                     try await conn.execute("BEGIN")
                     do {
-                        try await conn.execute("SELECT pg_advisory_xact_lock(?)", [LockKey.writer.rawValue])
+                        if keyGuard.active {
+                            // One statement: the lock, then the key the vault is sealed with now.
+                            try keyGuard.check(try await conn.scalar(Data.self,
+                                "SELECT (SELECT value FROM vaultMeta WHERE key = 'canary') FROM pg_advisory_xact_lock(?)", [LockKey.writer.rawValue]))
+                        } else {
+                            try await conn.execute("SELECT pg_advisory_xact_lock(?)", [LockKey.writer.rawValue])
+                        }
                         let value = try await body(conn)
                         try await conn.execute("COMMIT")
                         return value

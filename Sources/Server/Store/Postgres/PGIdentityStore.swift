@@ -47,7 +47,6 @@ struct PGIdentityStore: IdentityStore {
             try await c.insert(token, into: "tokens")
             try await c.execute("DELETE FROM loginFailures WHERE username = ? AND address = ?", [failures.name, failures.address])
             try await log.append(audit, c)
-            try await PGLoginNotice(kind: .signedIn, name: failures.name, address: failures.address, at: failures.at.seconds).send(c)
         }
     }
 
@@ -95,7 +94,6 @@ struct PGIdentityStore: IdentityStore {
             try await c.execute("DELETE FROM loginFailures WHERE at < ?", [pruneBefore])
             try await c.execute("INSERT INTO loginFailures(username, address, at) VALUES (?, ?, ?)", [failure.name, failure.address, failure.at])
             for event in audit { try await log.append(event, c) }
-            try await PGLoginNotice(kind: .failed, name: failure.name, address: failure.address, at: failure.at.seconds).send(c)
         }
     }
 

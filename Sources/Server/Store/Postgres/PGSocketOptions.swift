@@ -11,7 +11,7 @@ import Glibc
 /// moved its address) is noticed in seconds, not when TCP gives up (about 15 minutes): keepalive
 /// probes for a connection waiting on an answer, and a user timeout for data never acknowledged.
 /// postgres-nio 1.33 offers no socket options, so they are set on its channel, found by reflection;
-/// `PGSocketOptionsTests` reads them back, so a driver that moves the channel is caught.
+/// `PGBlackHoleTests` reads them back, so a driver that moves the channel is caught.
 enum PGSocketOptions {
     /// Idle seconds before the first probe, seconds between probes, probes lost before the
     /// connection is closed, and how long sent data may stay unacknowledged.
@@ -41,14 +41,17 @@ enum PGSocketOptions {
             try await channel.setOption(.socket(tcp, SocketOptionName(TCP_USER_TIMEOUT)), value: userTimeoutMilliseconds).get()
             return true
         } catch {
-            // A connection that closed meanwhile, or a socket that is not TCP (a Unix socket).
+            // A connection that closed meanwhile, or a socket that refuses the options: said once.
+            warnOnce(logger, "could not set keepalive on a PostgreSQL connection: a vanished database is noticed only when TCP gives up",
+                error: error)
             return false
         }
     }
 
     private static let warned = Warned()
-    private static func warnOnce(_ logger: Logger?, _ message: Logger.Message) {
-        if warned.first() { logger?.warning(message) }
+    private static func warnOnce(_ logger: Logger?, _ message: Logger.Message, error: (any Error)? = nil) {
+        guard let logger, warned.first() else { return }
+        logger.warning(message, metadata: error.map { ["error": "\(type(of: $0))"] } ?? [:])
     }
 
     private final class Warned: @unchecked Sendable {

@@ -55,30 +55,40 @@ extension PGTaskStore {
     /// At start: this node's running tasks (left by its previous run), those of no node, and those
     /// whose node's lease has lapsed, each replaced by what `recover` makes of it.
     func recover(_ recover: @Sendable (TaskRecord) -> TaskRecord) async throws -> [TaskRecord] {
-        try await take("claimedBy = ? OR claimedBy IS NULL OR leaseUntil < \(node.clockSQL)", [node.id], recover)
+        try await take("claimedBy = ? OR claimedBy IS NULL OR leaseUntil < \(node.clockSQL)", [node.id], recover) { [node] in $0 != node.id }
     }
 
     /// While running: the tasks of other nodes whose lease lapsed (the node died or lost the database).
     func recoverLapsed(held: [String], _ recover: @Sendable (TaskRecord) -> TaskRecord) async throws -> [TaskRecord] {
         // This node's own lapsed tasks too, unless its engine still runs them (their writes then
         // decide; a run that ends is settled by `recoverHeld`).
-        guard !held.isEmpty else { return try await take("leaseUntil < \(node.clockSQL)", [], recover) }
+        // Any run of these may still be alive (a stalled node, or a run here that gave up its hold).
+        guard !held.isEmpty else { return try await take("leaseUntil < \(node.clockSQL)", [], recover) { _ in true } }
         return try await take("leaseUntil < \(node.clockSQL) AND (claimedBy != ? OR id NOT IN (\(PGStatement.marks(held.count))))",
-            [node.id as any PGBindable] + held.map { $0 as any PGBindable }, recover)
+            [node.id as any PGBindable] + held.map { $0 as any PGBindable }, recover) { _ in true }
     }
 
     func recoverHeld(_ id: String, _ recover: @Sendable (TaskRecord) -> TaskRecord) async throws -> TaskRecord? {
-        try await take("id = ? AND claimedBy = ?", [id, node.id], recover).first
+        try await take("id = ? AND claimedBy = ?", [id, node.id], recover) { _ in false }.first
     }
 
     /// Leases are judged on the database's clock, never a node's: nodes' clocks may disagree.
     static let dbNow = "extract(epoch from clock_timestamp())::double precision"
 
-    private func take(_ condition: String, _ values: [any PGBindable], _ recover: @Sendable (TaskRecord) -> TaskRecord) async throws -> [TaskRecord] {
+    /// `mayLive` says, from the node that held a task, whether the run that held it may still be
+    /// alive: a reset of such a task to reconcile is marked `takenOver` (`ResetEngine.reconcile`).
+    private func take(_ condition: String, _ values: [any PGBindable], _ recover: @Sendable (TaskRecord) -> TaskRecord,
+        mayLive: @Sendable (String?) -> Bool) async throws -> [TaskRecord]
+    {
         try await db.write { c in
             var out: [TaskRecord] = []
-            for t in try await c.all(TaskRecord.self, "SELECT * FROM tasks WHERE state = 'running' AND (\(condition))", values) {
-                let r = recover(t)
+            for row in try await c.rows("SELECT * FROM tasks WHERE state = 'running' AND (\(condition))", values) {
+                let t = try row.decode(TaskRecord.self)
+                var r = recover(t)
+                let holder: String? = try row["claimedBy"]
+                if r.kind == .reset && r.state == .unknown && mayLive(holder) {
+                    r.resultCode = TaskRecord.takenOverCode
+                }
                 try await c.update(r, in: "tasks")
                 // A task taken back remembers from which node, this one included: the late writes of
                 // the run that held it are refused (`requireHeld`) until a new claim.
