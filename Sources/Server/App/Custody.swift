@@ -132,7 +132,7 @@ struct Custody: Sendable {
                 let notice = LoginNotices.Notice(kind: kind, name: name, address: address, at: at.timeIntervalSince1970, node: node.id)
                 do {
                     let payload = try notices.seal(notice)
-                    try await pg.db.read { c in try await c.execute("SELECT pg_notify(?, ?)", [LoginNotices.channel, payload]) }
+                    try await PGClusterStore(db: pg.db).notify(LoginNotices.channel, payload)
                 } catch {
                     logger.warning("could not tell the other nodes of a login", metadata: ["error": "\(type(of: error))"])
                 }

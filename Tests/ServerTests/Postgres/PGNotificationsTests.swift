@@ -21,13 +21,19 @@ import TestSupport
         return (custody, listener)
     }
 
-    @Test func aJobQueuedThroughOneNodeWakesTheAgentsPollOnAnother() async throws {
+    /// Nodes a and b on a new database, their listeners running, and a's store.
+    static func twoNodes() async throws -> (Custody, Custody, PGStore, [Task<Void, any Error>]) {
         let name = try await PGTestDatabase.create()
         let vault = Vault(masterKey: MasterKey.generate())
-        let (a, la) = try await Self.node("a", database: name, vault: vault)
-        let (b, lb) = try await Self.node("b", database: name, vault: vault)
-        defer { la.cancel(); lb.cancel() }
-        guard case .postgres(let store, _) = a.backend else { Issue.record("postgres"); return }
+        let (a, la) = try await node("a", database: name, vault: vault)
+        let (b, lb) = try await node("b", database: name, vault: vault)
+        guard case .postgres(let store, _) = a.backend else { throw PGTestDatabase.Unavailable() }
+        return (a, b, store, [la, lb])
+    }
+
+    @Test func aJobQueuedThroughOneNodeWakesTheAgentsPollOnAnother() async throws {
+        let (a, b, store, listeners) = try await Self.twoNodes()
+        defer { for l in listeners { l.cancel() } }
         let t0 = Date()
         try await store.db.write { c in try await c.insert(StoreBackend.agent("agent-1", at: t0), into: "agents") }
         // Each listener pokes everything once it listens.
@@ -56,15 +62,11 @@ import TestSupport
     }
 
     /// The login throttle counts the attempts made through every node: failures on node a lock the
-    /// name at that address on node b too, a node's own failures told back are not counted twice,
-    /// and a sign-in through a clears the name at that address on b.
+    /// name at that address on node b too, a node counts its own failures once and forged notices
+    /// not at all, and a sign-in through a clears the name at that address on b.
     @Test func failedLoginsThroughOneNodeCountOnEvery() async throws {
-        let name = try await PGTestDatabase.create()
-        let vault = Vault(masterKey: MasterKey.generate())
-        let (a, la) = try await Self.node("a", database: name, vault: vault)
-        let (b, lb) = try await Self.node("b", database: name, vault: vault)
-        defer { la.cancel(); lb.cancel() }
-        guard case .postgres(let store, _) = a.backend else { Issue.record("postgres"); return }
+        let (a, b, store, listeners) = try await Self.twoNodes()
+        defer { for l in listeners { l.cancel() } }
         let hash = try await PasswordHashing.hash("Right-Pass-2026!", cost: 4)
         try await store.db.write { c in
             try await c.execute("INSERT INTO users(id, username, passwordHash, role, createdAt) VALUES ('u', 'ana', ?, 'passwordUser', 0)", [hash])

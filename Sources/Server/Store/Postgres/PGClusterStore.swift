@@ -22,6 +22,11 @@ struct PGClusterStore: ClusterStore {
         try await db.read { c in try await c.scalar(Int.self, "SELECT COUNT(*) FROM tasks WHERE state = 'running'") ?? 0 }
     }
 
+    /// Tells every listening node `payload` on `channel` (outside any transaction).
+    func notify(_ channel: String, _ payload: String) async throws {
+        try await db.read { c in try await c.execute("SELECT pg_notify(?, ?)", [channel, payload]) }
+    }
+
     /// The database answers, and holds the vault under this node's master key.
     func ping() async throws {
         let canary = try await db.read { c in try await c.scalar(Data.self, "SELECT value FROM vaultMeta WHERE key = 'canary'") }
