@@ -1,9 +1,10 @@
 # Custody: `make run` starts the server, `make test` runs every test, `make bench` measures.
 SHELL := /bin/bash
 # What the server builds and links against (make run), then what the tests start and use (make test).
-RUN_PACKAGES := libsqlite3-dev libssl-dev zlib1g-dev libssh2-1-dev libldap-dev libmariadb-dev pkg-config openssl curl ca-certificates
+RUN_PACKAGES := libsqlite3-dev libssl-dev zlib1g-dev libssh2-1-dev libldap-dev libmariadb-dev pkg-config openssl curl ca-certificates \
+	krb5-user
 TEST_PACKAGES := sqlite3 procps binutils openssh-server openssh-client sudo inetutils-telnetd inetutils-inetd python3 jq \
-	slapd ldap-utils mariadb-server mariadb-client postgresql postgresql-client rsyslog python3-pip chromium chromium-driver
+	slapd ldap-utils samba samba-ad-dc samba-ad-provision samba-dsdb-modules iproute2 mariadb-server mariadb-client postgresql postgresql-client rsyslog python3-pip chromium chromium-driver
 BENCH_PACKAGES := wrk python3-venv
 DATA_DIR ?= ./custody-data
 SWIFT ?= swift

@@ -71,7 +71,7 @@ import TestSupport
         let e = await failure { () throws(ResetFailure) in
             _ = try await plugin.reset(job("cn=x,\(S.suffix)", current: "a", new: "Next-Pass-456", ldapType: "ad"))
         }
-        #expect(e?.code == .unsupported && e?.message.contains("LDAPS") == true)
+        #expect(e?.code == .unsupported && e?.message.contains("over TLS only") == true)
     }
 
     @Test func anEmptyPasswordIsNeverSentAsAnAnonymousBind() async throws {

@@ -6,16 +6,17 @@ import Testing
 
 @testable import Server
 
-/// LDAP, MariaDB and PostgreSQL end to end through the task engine: a reset and a verify, and a
+/// LDAP, Active Directory (a Windows Domain resource on a Samba DC), MariaDB and PostgreSQL end to end through the task engine: a reset and a verify, and a
 /// reset interrupted after the statement was sent, reconciled at restart. The servers' own
 /// clients confirm which password works.
 @Suite struct DirectoryDatabaseTests {
-    enum Kind: String, CaseIterable, Sendable { case ldap, mysql, postgresql }
+    enum Kind: String, CaseIterable, Sendable { case ldap, ad, mysql, postgresql }
 
     struct Target: Sendable {
         let type, login, admin, adminPassword: String
         let options: [String: String]
-        let port: Int
+        let port: Int?
+        var host = "127.0.0.1"
         let works: @Sendable (String) -> Bool
     }
 
@@ -27,6 +28,14 @@ import Testing
             let dn = LDAPServer.user(name, password: password)
             return Target(type: "LDAP Server", login: dn, admin: LDAPServer.adminDN, adminPassword: LDAPServer.adminPassword,
                 options: ["tls": "starttls", "caFile": LDAPServer.caFile], port: LDAPServer.port) { LDAPServer.passwordWorks(dn, $0) }
+        case .ad:
+            guard SambaDC.ready.available else { return nil }
+            SambaDC.user(name, password: password)
+            // No port, tls or ldapType: a Windows Domain resource is AD over LDAPS by default.
+            var t = Target(type: "Windows Domain", login: name, admin: SambaDC.resetAdmin.name, adminPassword: SambaDC.resetAdmin.password,
+                options: ["caFile": SambaDC.caFile], port: nil) { SambaDC.passwordIs(name, $0) }
+            t.host = SambaDC.host
+            return t
         case .mysql:
             guard MariaDBServer.available else { return nil }
             MariaDBServer.user(name, password: password)
@@ -44,11 +53,12 @@ import Testing
     static func setup(_ api: API, _ t: Target) async throws -> (String, String, String) {
         let admin = try await api.admin()
         let rid = try await api.resource("db-\(UUID().uuidString.prefix(6))", token: admin, type: t.type)
-        try await api.call(.patch, "/resources/\(rid)", token: admin, json: ["dnsName": "127.0.0.1"])
+        try await api.call(.patch, "/resources/\(rid)", token: admin, json: ["dnsName": t.host])
         _ = try await api.account(rid, t.admin, password: t.adminPassword, token: admin)
         let aid = try await api.account(rid, t.login, password: "Start-Pass-123", token: admin)
-        let cfg = try await api.call(.put, "/resources/\(rid)/reset-config", token: admin,
-            json: ["mode": "agentless", "port": t.port, "loginAccount": t.admin, "options": t.options])
+        var config: [String: Any] = ["mode": "agentless", "loginAccount": t.admin, "options": t.options]
+        if let port = t.port { config["port"] = port }
+        let cfg = try await api.call(.put, "/resources/\(rid)/reset-config", token: admin, json: config)
         #expect(cfg.status == .ok, "\(cfg.text)")
         return (admin, rid, aid)
     }

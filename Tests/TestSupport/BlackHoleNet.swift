@@ -10,17 +10,18 @@ public final class BlackHoleNet: @unchecked Sendable {
     private let link: String
 
     /// Nil (with nothing left behind) when it cannot be made.
-    public static func make() -> BlackHoleNet? {
+    /// `tag` and `net` keep namespaces of different uses apart (10.`net`.x.0/30).
+    public static func make(tag: String = "bh", net: Int = 213) -> BlackHoleNet? {
         guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") else { return nil }
-        let n = BlackHoleNet(subnet: Int(getpid() % 200) + 20)
+        let n = BlackHoleNet(subnet: Int(getpid() % 200) + 20, tag: tag, net: net)
         return n.create() ? n : nil
     }
 
-    private init(subnet: Int) {
-        name = "custody-bh\(subnet)"
-        link = "cbh\(subnet)"
-        outer = "10.213.\(subnet).1"
-        inner = "10.213.\(subnet).2"
+    private init(subnet: Int, tag: String, net: Int) {
+        name = "custody-\(tag)\(subnet)"
+        link = "c\(tag)\(subnet)"
+        outer = "10.\(net).\(subnet).1"
+        inner = "10.\(net).\(subnet).2"
     }
 
     private func create() -> Bool {

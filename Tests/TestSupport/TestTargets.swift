@@ -153,13 +153,13 @@ public enum TestTargets {
 
     public static func spawn(_ args: [String]) -> pid_t { Spawn.background(args) }
 
-    public static func portOpen(_ port: Int) -> Bool {
+    public static func portOpen(_ port: Int, host: String = "127.0.0.1") -> Bool {
         let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(s) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_addr.s_addr = inet_addr(host)
         return withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
@@ -179,10 +179,10 @@ public enum TestTargets {
     }
 
     /// Bounded wait for a listening port.
-    public static func waitForPort(_ port: Int, seconds: Double = 10) -> Bool {
+    public static func waitForPort(_ port: Int, host: String = "127.0.0.1", seconds: Double = 10) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)  // by the clock: a crowded machine is slow
         repeat {
-            if portOpen(port) { return true }
+            if portOpen(port, host: host) { return true }
             usleep(100_000)
         } while Date() < deadline
         return false

@@ -16,7 +16,7 @@ final class LDAPConnection: @unchecked Sendable {
     }
 
     private let owner = SerialOwner(label: "custody.ldap")
-    private var ld: OpaquePointer?
+    private(set) var ld: OpaquePointer?
 
     private init() {}
 
@@ -107,9 +107,9 @@ final class LDAPConnection: @unchecked Sendable {
         }
     }
 
-    private func call(_ body: @escaping @Sendable () throws(Failure) -> Void) async throws(Failure) {
-        try await owner.perform { () throws(Failure) in
-            try body()
+    func call<T: Sendable>(_ body: @escaping @Sendable () throws(Failure) -> T) async throws(Failure) -> T {
+        try await owner.perform { () throws(Failure) -> T in
+            let result = try body()
             // libldap connects on the first operation (and again after a loss); from then on a
             // cancel shuts its socket down.
             if let ld = self.ld {
@@ -117,10 +117,11 @@ final class LDAPConnection: @unchecked Sendable {
                 // Watched after every call: a reconnect may reuse the number for a new socket.
                 if ldap_get_option(ld, LDAP_OPT_DESC, &fd) == LDAP_SUCCESS, fd >= 0 { self.owner.watch(fd: fd) }
             }
+            return result
         }
     }
 
-    private func failure(_ rc: Int32) -> Failure {
+    func failure(_ rc: Int32) -> Failure {
         var diagnostic = ""
         if let ld, let msg = cldap_diagnostic(ld) {
             diagnostic = String(cString: msg)

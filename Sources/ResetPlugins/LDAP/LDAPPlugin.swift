@@ -3,24 +3,35 @@ import Foundation
 import Shared
 
 /// Directory accounts over LDAP: OpenLDAP, Oracle Internet Directory and eDirectory through the
-/// Password Modify extended operation (falling back to a `userPassword` replace); Active Directory
-/// through `unicodePwd`, over LDAPS only. Verify is a simple bind as the account's DN.
+/// Password Modify extended operation (falling back to a `userPassword` replace), verified by a
+/// simple bind as the account's DN; Active Directory (`Windows Domain` resources, or `ldapType`
+/// ad) through `unicodePwd` over LDAPS or StartTLS, see `LDAPPlugin+AD`.
 ///
 /// Reset config options: `ldapType` (openldap | ad | oid | edirectory), `tls` (ldaps | starttls |
-/// none; default ldaps on port 636, else starttls), `tlsVerify` (false skips the certificate check),
-/// `caFile`. The login account, when set, is the admin DN
-/// that binds to make the change; without it the account changes its own password.
+/// none; default ldaps on port 636 and for AD, else starttls), `tlsVerify` (false skips the
+/// certificate check), `caFile`. The login account, when set, is the admin that binds to make the
+/// change; without it the account changes its own password.
 public struct LDAPPlugin: ResetPlugin {
     public enum Directory: String, Sendable, CaseIterable { case openldap, ad, oid, edirectory }
 
-    public let descriptor = PluginDescriptor(id: "ldap", resourceTypes: ["LDAP Server"], capabilities: [.reset, .verify, .selfChange],
+    public let descriptor = PluginDescriptor(id: "ldap", resourceTypes: ["LDAP Server", "Windows Domain"], capabilities: [.reset, .verify, .selfChange],
         constraints: PasswordConstraints(maxLength: 128))
 
     public init() {}
 
-    public func defaultPort(_ settings: ResetSettings) -> Int? { settings.options["tls"] == "ldaps" ? 636 : 389 }
+    public func defaultPort(_ settings: ResetSettings) -> Int? {
+        let tls = settings.options["tls"] ?? (settings.options["ldapType"] == Directory.ad.rawValue ? "ldaps" : nil)
+        return tls == "ldaps" ? 636 : 389
+    }
+
+    /// A `Windows Domain` resource is Active Directory.
+    public func defaultOptions(resourceType: String) -> [String: String] { resourceType == "Windows Domain" ? ["ldapType": "ad"] : [:] }
 
     public func verify(_ job: ResetJob) async throws(ResetFailure) {
+        if try Self.directory(job) == .ad {
+            _ = try Self.tls(job)
+            return try await verifyAD(job)
+        }
         let dn = try Self.dn(job)
         let password = try Self.password(job.currentPassword, of: dn)
         try await withConnection(job) { c throws(ResetFailure) in
@@ -37,16 +48,24 @@ public struct LDAPPlugin: ResetPlugin {
     }
 
     public func reset(_ job: ResetJob) async throws(ResetFailure) -> ResetReport {
-        let dn = try Self.dn(job)
         guard let new = job.newPassword else { throw ResetFailure(.protocolError, "no new password") }
+        let directory = try Self.directory(job)
+        let tls = try Self.tls(job)
+        if directory == .ad {
+            guard tls != .none else {
+                throw ResetFailure(.unsupported, "Active Directory changes passwords over TLS only; set option tls to ldaps or starttls")
+            }
+            return try await resetAD(job, new: new)
+        }
+        let dn = try Self.dn(job)
+        return try await withConnection(job) { c throws(ResetFailure) in try await change(c, job, dn: dn, new: new, directory: directory) }
+    }
+
+    static func directory(_ job: ResetJob) throws(ResetFailure) -> Directory {
         guard let directory = Directory(rawValue: job.settings.options["ldapType"] ?? "openldap") else {
             throw ResetFailure(.unsupported, "unknown ldapType")
         }
-        let tls = try Self.tls(job)
-        if directory == .ad && tls != .ldaps {
-            throw ResetFailure(.unsupported, "Active Directory changes passwords over LDAPS only; set option tls to ldaps")
-        }
-        return try await withConnection(job) { c throws(ResetFailure) in try await change(c, job, dn: dn, new: new, directory: directory) }
+        return directory
     }
 
     func change(_ c: LDAPConnection, _ job: ResetJob, dn: String, new: Secret, directory: Directory) async throws(ResetFailure)
@@ -72,8 +91,7 @@ public struct LDAPPlugin: ResetPlugin {
         do throws(LDAPConnection.Failure) {
             switch directory {
             case .ad:
-                func quoted(_ s: Secret) -> [UInt8] { Array("\"\(s.reveal())\"".utf16).flatMap { [UInt8($0 & 0xff), UInt8($0 >> 8)] } }
-                try await c.replace(dn: dn, attribute: "unicodePwd", value: quoted(new), old: old.map(quoted))
+                try await c.replace(dn: dn, attribute: "unicodePwd", value: Self.quoted(new), old: old.map(Self.quoted))
                 return ResetReport(message: "unicodePwd changed")
             case .openldap, .oid, .edirectory:
                 do throws(LDAPConnection.Failure) {
@@ -109,7 +127,9 @@ public struct LDAPPlugin: ResetPlugin {
 
     /// The TLS mode; an unknown value is refused, never read as "none".
     static func tls(_ job: ResetJob) throws(ResetFailure) -> LDAPConnection.TLSMode {
-        guard let value = job.settings.options["tls"] else { return job.settings.port == 636 ? .ldaps : .starttls }
+        guard let value = job.settings.options["tls"] else {
+            return job.settings.port == 636 || (job.settings.options["ldapType"] == Directory.ad.rawValue && job.settings.port != 389) ? .ldaps : .starttls
+        }
         guard let mode = LDAPConnection.TLSMode(rawValue: value) else {
             throw ResetFailure(.unsupported, "LDAP option tls must be none, ldaps or starttls")
         }

@@ -22,7 +22,7 @@ struct ResetConfig: Codable, Sendable, Equatable, APIBody {
     var hostKey: String?
     var prompts: [String: String]?
     /// Plugin-specific: `changeMethod` (passwd | chpasswd), `legacyAlgorithms` (true), `lineEnding` (crlf), `promptTimeout` (s);
-    /// LDAP `ldapType`, `tls`, `caFile`; SQL `database`, `hostPart`, `tls`, `caFile`; custom plugins anything.
+    /// LDAP `ldapType`, `tls`, `caFile`, AD `baseDN`, `realm`, `kdcPort`, `kerberos`, `oldPasswordMinutes`; SQL `database`, `hostPart`, `tls`, `caFile`; custom plugins anything.
     var options: [String: String]?
     /// Agent mode: add the local accounts the agent reports, and remove those it no longer has.
     var syncAccountAddition: Bool?
@@ -68,6 +68,21 @@ struct ResetConfig: Codable, Sendable, Equatable, APIBody {
         }
         if let ca = o["caFile"], !ca.hasPrefix("/") || !FileManager.default.isReadableFile(atPath: ca) {
             throw DomainError.invalid("invalid_field", "option caFile must be an absolute path to a readable PEM file on the server")
+        }
+        if let base = o["baseDN"], base.isEmpty || base.count > 1024 || !base.contains("=") {
+            throw DomainError.invalid("invalid_field", "option baseDN must be a distinguished name (DC=example,DC=com)")
+        }
+        if let port = o["kdcPort"], !(Int(port).map { (1...65535).contains($0) } ?? false) {
+            throw DomainError.invalid("invalid_field", "option kdcPort must be 1...65535 (default 88)")
+        }
+        if let k = o["kerberos"], !["on", "off"].contains(k) {
+            throw DomainError.invalid("invalid_field", "option kerberos must be on or off (default on)")
+        }
+        if let m = o["oldPasswordMinutes"], !(Int(m).map { (0...100_000).contains($0) } ?? false) {
+            throw DomainError.invalid("invalid_field", "option oldPasswordMinutes must be 0...100000 (default 60)")
+        }
+        if let realm = o["realm"], realm.isEmpty || realm.count > 255 || realm.contains(where: { !($0.isLetter || $0.isNumber || "-.".contains($0)) }) {
+            throw DomainError.invalid("invalid_field", "option realm must be a Kerberos realm such as EXAMPLE.COM")
         }
         if let db = o["database"], db.count > 63 || db.contains("\u{0}") {
             throw DomainError.invalid("invalid_field", "option database must be at most 63 characters")

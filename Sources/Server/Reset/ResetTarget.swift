@@ -53,7 +53,10 @@ struct ResetTargets: Sendable {
             }
             throw DomainError.invalid("reset_unsupported", "resources of type \(r.type) (plugin \(f.pluginID)) have no remote reset in this version")
         }
-        return ResetTarget(resource: r, account: f.account, config: config, plugin: plugin)
+        var typed = config
+        let implied = plugin.defaultOptions(resourceType: r.type)
+        if !implied.isEmpty { typed.options = implied.merging(config.options ?? [:]) { $1 } }
+        return ResetTarget(resource: r, account: f.account, config: typed, plugin: plugin)
     }
 
     /// The reset plugin of a resource type bound to `external:<name>`: an approved custom listener.

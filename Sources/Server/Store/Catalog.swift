@@ -70,7 +70,11 @@ enum Settings {
                 arguments: [p.name, json])
         }
         for (name, plugin) in ResourceTypes.builtIn {
-            try db.execute(sql: "INSERT INTO resourceTypes(name, plugin, builtIn) VALUES (?, ?, 1) ON CONFLICT(name) DO NOTHING",
+            // A built-in type follows the release (Windows Domain moved from the agent to LDAP).
+            try db.execute(sql: """
+                INSERT INTO resourceTypes(name, plugin, builtIn) VALUES (?, ?, 1)
+                ON CONFLICT(name) DO UPDATE SET plugin = excluded.plugin WHERE resourceTypes.builtIn = 1
+                """,
                 arguments: [name, plugin])
         }
     }
@@ -83,7 +87,7 @@ enum ResourceTypes {
         ("VMware ESXi", "unix"), ("Cisco IOS", "network"), ("Cisco CatOS", "network"), ("Cisco PIX", "network"),
         ("HP ProCurve", "network"), ("HP iLO", "network"), ("Juniper Netscreen", "network"), ("Juniper JunOS", "network"),
         ("LDAP Server", "ldap"), ("MySQL Server", "mysql"), ("PostgreSQL Server", "postgresql"), ("Windows", "agent"),
-        ("Windows Domain", "agent"), ("Generic", "none"),
+        ("Windows Domain", "ldap"), ("Generic", "none"),
     ]
     static let plugins: Set<String> = ["unix", "network", "ldap", "mysql", "postgresql", "agent", "none"]
 }

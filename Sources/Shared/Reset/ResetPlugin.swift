@@ -10,10 +10,13 @@ public protocol ResetPlugin: Sendable {
     func defaultPort(_ settings: ResetSettings) -> Int?
     /// Refuses a login name this plugin cannot pass to its target (see `LoginName`).
     func checkLoginName(_ name: String) throws(ResetFailure)
+    /// Options a resource type implies, under the reset config's own (e.g. `ldapType: ad` for `Windows Domain`).
+    func defaultOptions(resourceType: String) -> [String: String]
 }
 
 extension ResetPlugin {
     public func defaultPort(_ settings: ResetSettings) -> Int? { nil }
+    public func defaultOptions(resourceType: String) -> [String: String] { [:] }
 }
 
 /// What a plugin is and what passwords it can set.

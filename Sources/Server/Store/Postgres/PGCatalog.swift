@@ -73,7 +73,10 @@ enum PGCatalog {
                 [p.name, String(decoding: try JSONEncoder.api.encode(p), as: UTF8.self)])
         }
         for (name, plugin) in ResourceTypes.builtIn {
-            try await c.execute("INSERT INTO resourceTypes(name, plugin, builtIn) VALUES (?, ?, 1) ON CONFLICT (name) DO NOTHING", [name, plugin])
+            try await c.execute("""
+                INSERT INTO resourceTypes(name, plugin, builtIn) VALUES (?, ?, 1)
+                ON CONFLICT (name) DO UPDATE SET plugin = excluded.plugin WHERE resourceTypes.builtIn = 1
+                """, [name, plugin])
         }
     }
 }

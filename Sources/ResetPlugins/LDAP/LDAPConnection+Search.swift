@@ -1,0 +1,59 @@
+import CLDAP
+import Foundation
+
+extension LDAPConnection {
+    /// One entry of a search: its DN and the values of the attributes asked for.
+    struct Entry: Sendable {
+        let dn: String
+        let values: [String: [[UInt8]]]
+
+        func string(_ attribute: String) -> String? {
+            values.first { $0.key.caseInsensitiveCompare(attribute) == .orderedSame }?.value.first.map { String(decoding: $0, as: UTF8.self) }
+        }
+    }
+
+    enum Scope { case base, subtree }
+
+    /// A search returning at most `limit` entries; more matches fail with `LDAP_SIZELIMIT_EXCEEDED`.
+    func search(base: String, scope: Scope, filter: String, attributes: [String], limit: Int32 = 0) async throws(Failure) -> [Entry] {
+        try await call { () throws(Failure) -> [Entry] in
+            var attrs: [UnsafeMutablePointer<CChar>?] = attributes.map { strdup($0) } + [nil]
+            defer { for a in attrs { free(a) } }
+            var res: OpaquePointer?
+            let rc = ldap_search_ext_s(self.ld, base, scope == .base ? LDAP_SCOPE_BASE : LDAP_SCOPE_SUBTREE, filter, &attrs, 0, nil, nil,
+                nil, limit, &res)
+            defer { if res != nil { ldap_msgfree(res) } }
+            guard rc == LDAP_SUCCESS else { throw self.failure(rc) }
+            var entries: [Entry] = []
+            var e = ldap_first_entry(self.ld, res)
+            while let entry = e {
+                var dn = ""
+                if let p = ldap_get_dn(self.ld, entry) {
+                    dn = String(cString: p)
+                    ldap_memfree(p)
+                }
+                var values: [String: [[UInt8]]] = [:]
+                for name in attributes {
+                    guard let vals = ldap_get_values_len(self.ld, entry, name) else { continue }
+                    var list: [[UInt8]] = []
+                    var i = 0
+                    while let v = vals[i] {
+                        list.append(v.pointee.bv_len == 0 ? [] : Array(UnsafeRawBufferPointer(start: v.pointee.bv_val, count: Int(v.pointee.bv_len))))
+                        i += 1
+                    }
+                    ldap_value_free_len(vals)
+                    values[name] = list
+                }
+                entries.append(Entry(dn: dn, values: values))
+                e = ldap_next_entry(self.ld, entry)
+            }
+            return entries
+        }
+    }
+
+    /// RFC 4515: a value made safe to put in a filter.
+    static func escapeFilter(_ value: String) -> String {
+        let special: Set<UInt8> = [UInt8(ascii: "*"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "\\"), 0]
+        return String(decoding: Array(value.utf8).flatMap { special.contains($0) ? Array(String(format: "\\%02x", $0).utf8) : [$0] }, as: UTF8.self)
+    }
+}
