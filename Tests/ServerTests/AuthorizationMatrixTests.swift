@@ -124,6 +124,16 @@ import Testing
         "GET /api/v1/settings/notifications": Case(allowed: admins) { _, _, _ in ("/settings/notifications", nil) },
         "PUT /api/v1/settings/notifications": Case(allowed: admins) { _, _, _ in ("/settings/notifications", ["accessURL": "https://vault.example.test"]) },
         "POST /api/v1/notifications/test": Case(allowed: admins) { _, _, _ in ("/notifications/test", ["syslog": true]) },
+        "GET /api/v1/settings/directory": Case(allowed: admins) { _, _, _ in ("/settings/directory", nil) },
+        "PUT /api/v1/settings/directory": Case(allowed: [.superAdmin]) { _, _, _ in
+            ("/settings/directory", ["url": "ldaps://127.0.0.1:1", "bindDN": "cn=svc,dc=example,dc=test", "bindPassword": "Svc-Pass-1!",
+                "baseDN": "dc=example,dc=test", "roleMappings": [["group": "cn=staff,dc=example,dc=test", "role": "passwordUser"]]])
+        },
+        "DELETE /api/v1/settings/directory": Case(allowed: [.superAdmin]) { _, _, _ in ("/settings/directory", nil) },
+        "POST /api/v1/settings/directory/test": Case(allowed: admins) { _, _, _ in ("/settings/directory/test", nil) },
+        "POST /api/v1/directory/import/users": Case(allowed: [.superAdmin]) { _, _, _ in
+            ("/directory/import/users", ["groups": ["cn=staff,dc=example,dc=test"]])
+        },
         "GET /api/v1/notifications/events": Case(allowed: admins) { _, _, _ in ("/notifications/events", nil) },
         "PUT /api/v1/notifications/events/:event": Case(allowed: admins) { _, _, _ in ("/notifications/events/password_changed", ["email": true]) },
         "GET /api/v1/notifications/templates/:event": Case(allowed: admins) { _, _, _ in ("/notifications/templates/reset_failed", nil) },

@@ -4,18 +4,22 @@ import Shared
 /// Active Directory's answers, in words: the constraint texts of a refused password (`0000052D`,
 /// `00000056`) and the `data` code of a refused bind (`52e` wrong password, `533` disabled…).
 enum ADRefusal {
-    /// The reason a password was refused, or nil when the diagnostic is not one of AD's.
-    static func passwordReason(_ diagnostic: String) -> String? {
+    /// A refused password change in words, with its code: the old value not matching means the
+    /// stored password is not the current one (`authenticationFailed`: the bind took the previous
+    /// one, which AD accepts for an hour); "too young" is `permissionDenied` (no other password
+    /// would pass now); the rest is the policy (`rejectedByTarget`, a new password may pass).
+    /// nil when the diagnostic is not one of AD's.
+    static func passwordRefusal(_ diagnostic: String) -> (ResetFailure.Code, String)? {
         let d = diagnostic.lowercased()
         if d.contains("00000056") || d.contains("old password specified doesn't match") {
-            return "the old password does not match (the account's own change needs its current password)"
+            return (.authenticationFailed, "the old password does not match: the stored password is not the account's current one")
         }
         guard d.contains("0000052d") || d.contains("check_password_restrictions") else { return nil }
-        if d.contains("too short") { return "the password is shorter than the domain's minimum length" }
-        if d.contains("complexity") { return "the password does not meet the domain's complexity rules" }
-        if d.contains("history") { return "the password was used before (the domain keeps a password history)" }
-        if d.contains("too young") { return "the password was changed too recently (the domain's minimum password age)" }
-        return "the domain's password policy refused the password"
+        if d.contains("too young") { return (.permissionDenied, "the password was changed too recently (the domain's minimum password age)") }
+        if d.contains("too short") { return (.rejectedByTarget, "the password is shorter than the domain's minimum length") }
+        if d.contains("complexity") { return (.rejectedByTarget, "the password does not meet the domain's complexity rules") }
+        if d.contains("history") { return (.rejectedByTarget, "the password was used before (the domain keeps a password history)") }
+        return (.rejectedByTarget, "the domain's password policy refused the password")
     }
 
     /// The `data` code of AD's "AcceptSecurityContext error, data 52e" bind refusals.
@@ -40,7 +44,7 @@ enum ADRefusal {
         case "701": reason = "the account has expired"
         case "773": reason = "the password must be changed at next sign-in"
         case "775": reason = "the account is locked out"
-        default: return nil
+        default: reason = "AD refused the sign-in for another reason than the password (data \(data))"
         }
         return ResetFailure(.permissionDenied, "\(text) (\(reason))")
     }

@@ -52,12 +52,13 @@ struct KerberosCheck: Sendable {
             """
         let path = dir.appendingPathComponent("krb5.conf").path
         guard FileManager.default.createFile(atPath: path, contents: Data(config.utf8)) else { return .cannotTell("cannot write krb5.conf") }
-        let request = ChildProcess.Request(argv: [kinit, "\(sam)@\(realm)"],
+        let request = ChildProcess.Request(argv: [kinit, "--", "\(sam)@\(realm)"],
             environment: ["KRB5_CONFIG": path, "KRB5CCNAME": "MEMORY:", "LC_ALL": "C", "PATH": "/usr/bin:/bin"], workingDirectory: dir.path,
             stdin: Array((text + "\n").utf8), timeout: timeout, outputLimit: 16 << 10)
         let result: ChildProcess.Result
         do { result = try await ChildProcess.run(request) } catch { return .cannotTell("kinit did not start: \(error.description)") }
         if result.timedOut { return .cannotTell("the KDC at \(host):\(kdcPort) did not answer within \(Int(timeout)) s") }
+        if result.oversized { return .cannotTell("kinit said more than expected") }
         let said = Secret.redact(String(decoding: result.stderr + result.stdout, as: UTF8.self), [password])
             .split(whereSeparator: \.isNewline).map { $0.replacingOccurrences(of: "Password for \(sam)@\(realm): ", with: "") }
             .filter { !$0.isEmpty }.joined(separator: " ")

@@ -57,3 +57,23 @@ extension LDAPConnection {
         return String(decoding: Array(value.utf8).flatMap { special.contains($0) ? Array(String(format: "\\%02x", $0).utf8) : [$0] }, as: UTF8.self)
     }
 }
+
+extension LDAPConnection {
+    /// The numeric address of the server this connection reached (nil before it connected).
+    func peerAddress() async -> String? {
+        try? await call { () throws(Failure) -> String? in
+            guard let ld = self.ld else { return nil }
+            var fd: Int32 = -1
+            guard ldap_get_option(ld, LDAP_OPT_DESC, &fd) == LDAP_SUCCESS, fd >= 0 else { return nil }
+            var storage = sockaddr_storage()
+            var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let got = withUnsafeMutablePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &len) } }
+            guard got == 0 else { return nil }
+            var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+            let rc = withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getnameinfo($0, len, &host, socklen_t(host.count), nil, 0, NI_NUMERICHOST) }
+            }
+            return rc == 0 ? String(cString: host) : nil
+        }
+    }
+}

@@ -25,7 +25,7 @@ extension LDAPPlugin {
             let password = try Self.password(job.currentPassword, of: bindName)
             try await Self.bindAD(c, job, as: bindName, password: password)
             let account = try await Self.find(c, job, name, domain)
-            try await Self.exactCheck(job, account, domain, password: password)
+            try await Self.exactCheck(job, account, domain, password: password, kdcHost: await c.peerAddress())
         }
     }
 
@@ -99,14 +99,21 @@ extension LDAPPlugin {
     /// After a bind: the KDC says whether it is the current password. Where it cannot answer, a
     /// password set longer ago than the DC's old-password period binds only if it is current;
     /// a newer one cannot be told apart from the one before it.
-    static func exactCheck(_ job: ResetJob, _ a: ADAccount, _ domain: ADDomain, password: Secret) async throws(ResetFailure) {
+    static func exactCheck(_ job: ResetJob, _ a: ADAccount, _ domain: ADDomain, password: Secret, kdcHost: String?) async throws(ResetFailure) {
         let o = job.settings.options
-        var why = "option kerberos is off"
+        var why = o["kerberos"] == "off" ? "option kerberos is off" : "the account has no sAMAccountName"
+        let period = Double(o["oldPasswordMinutes"].flatMap(Int.init) ?? 60) * 60
+        let age = a.passwordSetAt.map { Date().timeIntervalSince($0) }
         if o["kerberos"] != "off", let sam = a.sam {
-            let kdc = KerberosCheck(kdcHost: job.host, kdcPort: o["kdcPort"].flatMap(Int.init) ?? 88, realm: o["realm"] ?? domain.realm,
+            // The KDC of the DC that answered the bind: another DC may not have the change yet.
+            let kdc = KerberosCheck(kdcHost: kdcHost ?? job.host, kdcPort: o["kdcPort"].flatMap(Int.init) ?? 88, realm: o["realm"] ?? domain.realm,
                 timeout: max(job.settings.connectTimeout, 5) * 2)
             switch await kdc.check(account: sam, password: password) {
             case .works: return
+            case .refused(let said) where (age ?? 0) >= period:
+                // Past the old-password period the bind is exact: the KDC saying otherwise is a disagreement, not an answer.
+                throw ResetFailure(.outcomeUnknown, Secret.redact("the password binds, and was set before the old-password period, "
+                    + "but the KDC refuses it (\(said)): the DC and the KDC disagree (replication?)", job.secrets))
             case .refused(let said):
                 throw ResetFailure(.authenticationFailed, Secret.redact("the password binds over LDAP but the domain's KDC refuses it (\(said)): "
                     + "it is a previous password, still accepted for the domain's old password period", job.secrets))
@@ -114,9 +121,7 @@ extension LDAPPlugin {
             case .cannotTell(let said): why = Secret.redact(said, job.secrets)
             }
         }
-        let period = Double(o["oldPasswordMinutes"].flatMap(Int.init) ?? 60) * 60
-        guard let set = a.passwordSetAt else { return }
-        let age = Date().timeIntervalSince(set)
+        guard let age else { return }
         if age < period {
             throw ResetFailure(.outcomeUnknown, "the password binds, but it was set \(Int(age / 60)) minute(s) ago and the domain still accepts "
                 + "the previous password for \(Int(period / 60)) minutes, so the bind does not say which one this is; the KDC could not tell (\(why))")
@@ -127,8 +132,8 @@ extension LDAPPlugin {
     static func mapAD(_ f: LDAPConnection.Failure, _ job: ResetJob, during step: String, bind: Bool = false) -> ResetFailure {
         let text = Secret.redact("\(step): \(f.text)", job.secrets)
         if bind, let failure = ADRefusal.bindFailure(f, text: text) { return failure }
-        if !bind, f.code == LDAP_CONSTRAINT_VIOLATION || f.code == LDAP_UNWILLING_TO_PERFORM, let reason = ADRefusal.passwordReason(f.diagnostic) {
-            return ResetFailure(.rejectedByTarget, "\(reason) (\(text))")
+        if !bind, f.code == LDAP_CONSTRAINT_VIOLATION || f.code == LDAP_UNWILLING_TO_PERFORM, let (code, reason) = ADRefusal.passwordRefusal(f.diagnostic) {
+            return ResetFailure(code, "\(reason) (\(text))")
         }
         return map(f, job, during: step, bind: bind)
     }

@@ -29,7 +29,9 @@ public struct LDAPPlugin: ResetPlugin {
 
     public func verify(_ job: ResetJob) async throws(ResetFailure) {
         if try Self.directory(job) == .ad {
-            _ = try Self.tls(job)
+            guard try Self.tls(job) != .none else {
+                throw ResetFailure(.unsupported, "Active Directory accounts are checked over TLS only; set option tls to ldaps or starttls")
+            }
             return try await verifyAD(job)
         }
         let dn = try Self.dn(job)

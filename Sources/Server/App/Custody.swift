@@ -72,6 +72,7 @@ struct Custody: Sendable {
     let delivery: NotificationDelivery
     /// Notification channels, rules, templates and the outbox list.
     let notificationSettings: NotificationSettingsService
+    let directory: DirectoryService
     /// The nodes serving this vault, and this node's health.
     let cluster: ClusterService
     /// PostgreSQL: this node's lease, checked before a new password is sent; nil on SQLite.
@@ -140,6 +141,10 @@ struct Custody: Sendable {
         } else {
             loginNotices = nil
         }
+        let directoryService = DirectoryService(store: store.directory, userStore: store.identities, userGroups: store.userGroups, audit: store.audit,
+            authorizer: Authorizer(), dataDir: config.dataDir, now: now)
+        directory = directoryService
+        identity.directory = { username, password, ip in await directoryService.signIn(username: username, password: password, ip: ip) }
         self.identity = identity
         userGroups = UserGroupService(store: store.userGroups, authorizer: Authorizer())
         users = UserDirectory(store: store.users, authorizer: Authorizer(), bcryptCost: config.bcryptCost, now: now)

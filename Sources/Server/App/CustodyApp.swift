@@ -32,6 +32,7 @@ enum CustodyApp {
         routes.rotation(table)
         routes.integrity(table)
         routes.notifications(table)
+        routes.directory(table)
         routes.agents(table)
         routes.agentProtocol(router.group("/agent/v1"))
         table.add(.get, "/openapi.json", "This document", authenticated: false) { [table] _, _ in

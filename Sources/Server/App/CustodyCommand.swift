@@ -13,7 +13,7 @@ struct CustodyCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, KeyCommand.self, AuditCommand.self, LoginCommand.self, ResourceCommand.self,
             AccountCommand.self, PasswordCommand.self, UserCommand.self, TokenCommand.self, ShareCommand.self,
-            GroupCommand.self, ImportCommand.self, TaskCommand.self, ResetConfigCommand.self, ListenerCommand.self, NotifyCommand.self, AgentAdminCommand.self,
+            GroupCommand.self, ImportCommand.self, TaskCommand.self, ResetConfigCommand.self, ListenerCommand.self, NotifyCommand.self, DirectoryCommand.self, AgentAdminCommand.self,
             DialectCommand.self, StoreCommand.self,
         ])
 }

@@ -32,6 +32,7 @@ struct Repositories: Sendable {
     var runs: any RunStore
     var listeners: any ListenerStore
     var notificationSettings: any NotificationSettingsStore
+    var directory: any DirectoryStore
     var cluster: any ClusterStore
 
     struct Wakes: Sendable {
@@ -59,7 +60,8 @@ struct Repositories: Sendable {
             passwords: SQLitePasswordStore(db: store.db, secrets: secrets, notices: notices, listeners: listenerQueue),
             runs: SQLiteRunStore(db: store.db, secrets: secrets, notices: notices, queued: { [s = wakes.tasks] in s.poke() }),
             listeners: SQLiteListenerStore(db: store.db, notices: notices),
-            notificationSettings: SQLiteNotificationSettingsStore(db: store.db, vault: vault), cluster: SQLiteClusterStore(db: store.db))
+            notificationSettings: SQLiteNotificationSettingsStore(db: store.db, vault: vault), directory: SQLiteDirectoryStore(db: store.db, vault: vault),
+            cluster: SQLiteClusterStore(db: store.db))
     }
 
     static func postgres(_ store: PGStore, node: PGNode, vault: Vault, historyDepth: Int, now: @escaping @Sendable () -> Date, wakes: Wakes)
@@ -71,6 +73,7 @@ struct Repositories: Sendable {
             policies: store.policies, resources: store.resources, shares: store.shares, accounts: store.accounts, rotations: store.rotations,
             agents: store.agents, agentJobs: store.agentJobs, agentBindings: store.agentBindings, outbox: store.outbox, tasks: store.tasks(w),
             accountCreation: store.accountCreation(w), resetConfigs: store.resetConfigs, passwords: store.passwords(w), runs: store.runs(w),
-            listeners: store.listeners(w), notificationSettings: store.notificationSettings(w), cluster: PGClusterStore(db: store.db))
+            listeners: store.listeners(w), notificationSettings: store.notificationSettings(w), directory: store.directory(w),
+            cluster: PGClusterStore(db: store.db))
     }
 }

@@ -60,6 +60,13 @@ extension IdentityService {
     func createToken(_ p: Principal, name: String, expiresAt: Date?, ip: String) async throws -> NewToken {
         try authorizer.check(p, .createToken)
         if let e = expiresAt, e <= now() { throw DomainError.invalid("invalid_field", "field 'expiresAt' must be in the future") }
+        // A directory user disabled in the directory must not keep a token for ever: it lasts a session at most.
+        if try await store.user(id: p.userID)?.isDirectoryUser == true,
+            expiresAt.map({ $0 > now().addingTimeInterval(Double(settings.sessionHours) * 3600) }) ?? true
+        {
+            throw DomainError.invalid("directory_user", "a directory user's API token expires within \(settings.sessionHours) hours "
+                + "(the directory is asked again at the next sign-in): give an earlier expiresAt")
+        }
         let token = Tokens.generate()
         let record = TokenRecord(id: newID(), userId: p.userID, name: name, kind: .api, hash: Tokens.hash(token), createdAt: now(),
             expiresAt: expiresAt, revokedAt: nil)
@@ -79,6 +86,7 @@ extension IdentityService {
     /// The caller's own new password: the current one must be right; their other sessions end.
     func changeOwnPassword(_ p: Principal, current: Secret, new: Secret, ip: String) async throws {
         guard let user = try await store.user(id: p.userID) else { throw DomainError.unauthenticated }
+        if user.isDirectoryUser { throw DomainError.invalid("directory_user", "you sign in with the directory: change your password there") }
         guard try await PasswordHashing.verify(current.reveal(), hash: user.passwordHash, cost: settings.bcryptCost) else {
             try await audit.append(AuditEvent(user: p.username, ip: ip, operation: "change_own_password", outcome: "failure",
                 message: "current password is wrong"))

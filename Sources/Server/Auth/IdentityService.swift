@@ -29,6 +29,8 @@ struct IdentityService: Sendable {
     /// Tells the other nodes of a failure or sign-in (several nodes; nil on SQLite). Best effort:
     /// a notice lost costs at most the attempts it would have counted.
     var tell: (@Sendable (LoginNotices.Notice.Kind, _ name: String, _ address: String, _ at: Date) async -> Void)? = nil
+    /// Signs in a user with no local password through the directory (nil: no directory sign-in).
+    var directory: (@Sendable (_ username: String, _ password: Secret, _ ip: String) async -> DirectoryService.SignIn)? = nil
 
     struct LoginResult: Sendable { let token: String; let expiresAt: Date; let mustChangePassword: Bool }
 
@@ -69,14 +71,30 @@ struct IdentityService: Sendable {
         }
         var outcome: LoginThrottle.Outcome? = .failed
         defer { if let outcome { throttle.finish(ticket, outcome, at: now().seconds) } }
-        let user = try await store.user(named: username)
-        let shownName = user?.username ?? "(unknown user)"
-        let ok = try await PasswordHashing.verify(password.reveal(), hash: user?.passwordHash, cost: settings.bcryptCost)
+        var user = try await store.user(named: username)
+        var shownName = user?.username ?? "(unknown user)"
+        var ok = false
+        var why = user == nil ? "no such user" : "invalid credentials"
+        // A name with no local password is the directory's to decide (when one is configured).
+        let result = user == nil || user?.isDirectoryUser == true ? await directory?(username, password, ip) ?? .notConfigured : .notConfigured
+        switch result {
+        case .user(let u): (user, ok) = (u, true)
+        case .refused(let reason, let account):
+            why = "directory: \(reason)"
+            shownName = account ?? shownName
+        case .unavailable(let reason):
+            outcome = .neither
+            try await audit.append(AuditEvent(user: shownName, ip: ip, operation: "login", outcome: "failure", message: "directory unavailable: \(reason)"))
+            throw DomainError(.unavailable, "directory_unavailable", "the directory did not answer; try again later")
+        case .notConfigured:
+            // A directory user's marker never matches; an unknown name still spends one bcrypt.
+            ok = try await PasswordHashing.verify(password.reveal(), hash: user?.isDirectoryUser == true ? nil : user?.passwordHash, cost: settings.bcryptCost)
+        }
         guard let user, ok else {
             outcome = nil
             let at = now()
             let locked = throttle.finish(ticket, .failed, at: at.seconds)
-            try await recordFailure(ticket, at: at, locked: locked, shownName: shownName, ip: ip, message: user == nil ? "no such user" : "invalid credentials")
+            try await recordFailure(ticket, at: at, locked: locked, shownName: shownName, ip: ip, message: why)
             throw DomainError(.unauthenticated, "invalid_credentials", "wrong username or password")
         }
         do {

@@ -92,6 +92,10 @@ struct UserDirectory: Sendable {
 
     /// Who may change what of `target`.
     private static func check(_ body: UserPatchBody, on target: UserRecord, by p: Principal) throws {
+        if target.isDirectoryUser && (body.password != nil || body.role != nil || body.superAdmin == true) {
+            throw DomainError.invalid("directory_user",
+                "\(target.username) signs in with the directory, which decides its password and role; it cannot be a super-administrator")
+        }
         if target.superAdmin && !p.superAdmin { throw DomainError.forbidden("only a super-administrator can change a super-administrator") }
         if body.superAdmin != nil && !p.superAdmin { throw DomainError.forbidden("only a super-administrator can change that flag") }
         if !p.superAdmin && body.role == .administrator && target.role != .administrator {

@@ -16,6 +16,8 @@ struct DomainError: Error, Sendable, CustomStringConvertible {
         /// Too many attempts; `retryAfter` says when to try again.
         case tooManyAttempts
         case tooLarge
+        /// Something the server depends on (a directory) did not answer.
+        case unavailable
         /// The server could not do what it should have (no detail is given).
         case `internal`
     }

@@ -12,6 +12,7 @@ extension DomainError: HTTPResponseError, APIFailure {
         case .conflict: .conflict
         case .tooManyAttempts: .tooManyRequests
         case .tooLarge: .contentTooLarge
+        case .unavailable: .serviceUnavailable
         case .internal: .internalServerError
         }
     }

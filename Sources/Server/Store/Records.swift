@@ -17,6 +17,10 @@ struct UserRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     var promotedById: String? = nil
     var credentialsResetById: String? = nil
 
+    /// The password hash of a user who signs in with the directory: it never matches a password.
+    static let directoryMarker = "!directory"
+    var isDirectoryUser: Bool { passwordHash == Self.directoryMarker }
+
     /// True when `userID` made, promoted or last reset this user.
     func isBeholdenTo(_ userID: String) -> Bool { [createdById, promotedById, credentialsResetById].contains(userID) }
 }

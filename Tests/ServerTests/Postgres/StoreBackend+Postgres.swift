@@ -21,6 +21,7 @@ extension StoreBackend {
             audit: store.audit, resources: store.resources, shares: store.shares, accounts: store.accounts, rotations: store.rotations,
             tasks: store.tasks(wiring), passwords: store.passwords(wiring), resetConfigs: store.resetConfigs, listeners: store.listeners(wiring),
             runs: store.runs(wiring), accountCreation: store.accountCreation(wiring), notificationSettings: store.notificationSettings(wiring),
+            directory: store.directory(wiring),
             resetConfig: { rid, json in
                 try await write("INSERT INTO resetConfigs(resourceId, json) VALUES (?, ?) ON CONFLICT (resourceId) DO UPDATE SET json = excluded.json",
                     [rid, json])

@@ -29,6 +29,7 @@ struct StoreBackend: Sendable {
     var runs: (any RunStore)!
     var accountCreation: (any AccountCreationStore)!
     var notificationSettings: (any NotificationSettingsStore)!
+    var directory: (any DirectoryStore)!
     var vaultRecords: (any VaultStore)!
     /// Stores the resource's reset configuration (JSON, as the API takes it).
     var resetConfig: @Sendable (_ resourceID: String, _ json: String) async throws -> Void
@@ -83,6 +84,7 @@ struct StoreBackend: Sendable {
                 runs: custody.rotationRuns.store,
                 accountCreation: custody.accountCreation.store,
                 notificationSettings: custody.notificationSettings.store,
+                directory: custody.directory.store,
                 vaultRecords: store.vaultRecords,
                 resetConfig: { rid, json in
                     try await store.write { db in

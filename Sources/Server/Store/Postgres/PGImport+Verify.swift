@@ -44,8 +44,7 @@ extension PGImport {
             try await check("SELECT id, sealedSecrets FROM listenerRuns", { Vault.listenerRunIdentity(id: try $0[0]) },
                 { "listener run \(try $0[0, as: String.self])" })
             try await check("SELECT userId, sealed FROM totp", { IdentityService.totpIdentity(try $0[0]) }, { "second factor of \(try $0[0, as: String.self])" })
-            let identities = ["canary": Vault.canaryIdentity, "auditKey": VaultOpener.auditKeyIdentity,
-                SQLiteNotificationSettingsStore.passwordKey: SQLiteNotificationSettingsStore.passwordIdentity]
+            let identities = Dictionary(uniqueKeysWithValues: VaultMetaRecords.sealed)
             try await check("SELECT key, value FROM vaultMeta", { identities[try $0[0, as: String.self]] ?? "" }, { "vault record \(try $0[0, as: String.self])" })
             return (checked, unreadable)
         }

@@ -27,4 +27,5 @@ extension PGStore {
     func runs(_ w: PGWiring) -> PGRunStore { PGRunStore(db: db, log: auditLog, secrets: secrets(w), notices: notices(w), queued: w.tasksQueued) }
     func accountCreation(_ w: PGWiring) -> PGAccountCreationStore { PGAccountCreationStore(db: db, log: auditLog, secrets: secrets(w)) }
     func notificationSettings(_ w: PGWiring) -> PGNotificationSettingsStore { PGNotificationSettingsStore(db: db, log: auditLog, vault: w.vault) }
+    func directory(_ w: PGWiring) -> PGDirectoryStore { PGDirectoryStore(db: db, log: auditLog, vault: w.vault) }
 }

@@ -59,9 +59,7 @@ struct PGVaultRecords: VaultRecords {
                 let id: String = try row["userId"]
                 try await c.execute("UPDATE totp SET sealed = ? WHERE userId = ?", [try reseal(try row["sealed"], IdentityService.totpIdentity(id)), id])
             }
-            for (key, identity) in [("canary", Vault.canaryIdentity), ("auditKey", VaultOpener.auditKeyIdentity),
-                (SQLiteNotificationSettingsStore.passwordKey, SQLiteNotificationSettingsStore.passwordIdentity)]
-            {
+            for (key, identity) in VaultMetaRecords.sealed {
                 guard let old = try await c.scalar(Data.self, "SELECT value FROM vaultMeta WHERE key = ?", [key]) else { continue }
                 try await c.execute("UPDATE vaultMeta SET value = ? WHERE key = ?", [try reseal(old, identity), key])
             }

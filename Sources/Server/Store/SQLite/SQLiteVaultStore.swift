@@ -53,9 +53,7 @@ struct SQLiteVaultStore: VaultStore {
                     let sealed = try reseal(row["sealed"], IdentityService.totpIdentity(row["userId"]))
                     try db.execute(sql: "UPDATE totp SET sealed = ? WHERE userId = ?", arguments: [sealed, row["userId"]])
                 }
-                for (key, identity) in [("canary", Vault.canaryIdentity), ("auditKey", VaultOpener.auditKeyIdentity),
-                    (SQLiteNotificationSettingsStore.passwordKey, SQLiteNotificationSettingsStore.passwordIdentity)]
-                {
+                for (key, identity) in VaultMetaRecords.sealed {
                     guard let old = try Data.fetchOne(db, sql: "SELECT value FROM vaultMeta WHERE key = ?", arguments: [key]) else { continue }
                     try db.execute(sql: "UPDATE vaultMeta SET value = ? WHERE key = ?", arguments: [try reseal(old, identity), key])
                 }

@@ -1,0 +1,80 @@
+import CLDAP
+import Foundation
+import Shared
+
+/// What the users' import reads from the directory: people under bases or in groups (nested
+/// members too), each with the mapped groups it is in, and each chosen group with its members.
+extension DirectoryLogin {
+    public struct Person: Sendable, Equatable {
+        public let name: String
+        public let dn: String
+        public let email: String?
+        public let disabled: Bool
+        /// The groups asked about (`mapped`) that the person is in, nested ones included.
+        public let groups: [String]
+    }
+
+    public struct Group: Sendable, Equatable {
+        public let dn: String
+        public let name: String
+        public let members: [String]
+    }
+
+    public struct People: Sendable {
+        public let people: [Person]
+        public let groups: [Group]
+    }
+
+    /// At most this many people per import.
+    public static let importLimit = 10_000
+
+    public func people(inGroups groupDNs: [String], under bases: [String], mapped: [String]) async throws(Failure) -> People {
+        let c = try await connect()
+        do throws(LDAPConnection.Failure) {
+            let attrs = Array(Set(["sAMAccountName", "userPrincipalName", "mail", "userAccountControl", config.userAttribute]))
+            let person = "(objectCategory=person)(objectClass=user)"
+            var found: [String: LDAPConnection.Entry] = [:]
+            var groups: [Group] = []
+            for g in groupDNs {
+                let entry = try await c.search(base: g, scope: .base, filter: "(objectClass=group)", attributes: ["sAMAccountName", "cn"]).first
+                guard let entry else { throw LDAPConnection.Failure(code: LDAP_NO_SUCH_OBJECT, diagnostic: "\(g) is not a group") }
+                let members = try await c.search(base: config.baseDN, scope: .subtree,
+                    filter: "(&\(person)(memberOf:1.2.840.113556.1.4.1941:=\(LDAPConnection.escapeFilter(g))))", attributes: attrs,
+                    limit: Int32(Self.importLimit))
+                for m in members { found[m.dn.lowercased()] = m }
+                groups.append(Group(dn: g, name: entry.string("sAMAccountName") ?? entry.string("cn") ?? g,
+                    members: members.compactMap { name(of: $0) }))
+            }
+            for b in bases {
+                for m in try await c.search(base: b, scope: .subtree, filter: "(&\(person))", attributes: attrs, limit: Int32(Self.importLimit)) {
+                    found[m.dn.lowercased()] = m
+                }
+            }
+            var inMapped: [String: [String]] = [:]
+            for g in mapped {
+                for m in try await c.search(base: config.baseDN, scope: .subtree,
+                    filter: "(&\(person)(memberOf:1.2.840.113556.1.4.1941:=\(LDAPConnection.escapeFilter(g))))", attributes: ["distinguishedName"],
+                    limit: Int32(Self.importLimit))
+                {
+                    inMapped[m.dn.lowercased(), default: []].append(g)
+                }
+            }
+            let people = found.values.sorted { $0.dn < $1.dn }.compactMap { e -> Person? in
+                guard let n = name(of: e) else { return nil }
+                let uac = Int(e.string("userAccountControl") ?? "") ?? 0
+                return Person(name: n, dn: e.dn, email: e.string("mail"), disabled: uac & 0x2 != 0, groups: inMapped[e.dn.lowercased()] ?? [])
+            }
+            await c.close()
+            return People(people: people, groups: groups)
+        } catch {
+            await c.close()
+            if error.code == LDAP_SIZELIMIT_EXCEEDED { throw Failure(kind: .misconfigured, message: "more than \(Self.importLimit) people: import a narrower base") }
+            throw Failure(kind: error.isConnection ? .unavailable : .misconfigured, message: "reading the directory: \(error.text)")
+        }
+    }
+
+    /// The name a person signs in with: the configured user attribute's value.
+    func name(of e: LDAPConnection.Entry) -> String? {
+        config.userAttribute.caseInsensitiveCompare("userPrincipalName") == .orderedSame ? e.string("userPrincipalName") : e.string(config.userAttribute)
+    }
+}

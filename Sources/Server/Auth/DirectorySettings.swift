@@ -1,0 +1,89 @@
+import Foundation
+import ResetPlugins
+import Shared
+
+/// The body of `PUT /settings/directory`: where users sign in with their directory password, and
+/// which of their groups gives which role. `bindPassword` left out keeps the stored one (unless
+/// the URL or bind DN changes); it is sealed in the vault and never shown.
+struct DirectorySettingsBody: Codable, Sendable, Equatable, APIBody {
+    struct RoleMapping: Codable, Sendable, Equatable {
+        var group: String
+        var role: Role
+    }
+
+    var url: String
+    var caFile: String?
+    /// A CA certificate in PEM, kept in the data directory (instead of `caFile`).
+    var caPEM: String?
+    var bindDN: String
+    var bindPassword: Secret?
+    var baseDN: String
+    var userAttribute: String?
+    var roleMappings: [RoleMapping]
+
+    static let fields = ["url", "caFile", "caPEM", "bindDN", "bindPassword", "baseDN", "userAttribute", "roleMappings"]
+    static let required = ["url", "bindDN", "baseDN", "roleMappings"]
+
+    func validate() throws {
+        guard DirectoryLogin.endpoint(url) != nil else {
+            throw DomainError.invalid("invalid_field", "url must be ldaps://host[:port] or ldap://host[:port] (StartTLS is then required)")
+        }
+        if caFile != nil && caPEM != nil { throw DomainError.invalid("invalid_field", "give caFile or caPEM, not both") }
+        if let ca = caFile, !ca.hasPrefix("/") || !FileManager.default.isReadableFile(atPath: ca) {
+            throw DomainError.invalid("invalid_field", "caFile must be an absolute path to a readable PEM file on the server")
+        }
+        if let pem = caPEM, !pem.contains("-----BEGIN CERTIFICATE-----") || pem.count > 65_536 {
+            throw DomainError.invalid("invalid_field", "caPEM must be one or more PEM certificates")
+        }
+        for (name, dn) in [("bindDN", bindDN), ("baseDN", baseDN)] where dn.isEmpty || dn.count > 1024 || dn.contains("\0") {
+            throw DomainError.invalid("invalid_field", "\(name) must be 1 to 1024 characters")
+        }
+        guard baseDN.contains("=") else { throw DomainError.invalid("invalid_field", "baseDN must be a distinguished name (DC=example,DC=com)") }
+        if let a = userAttribute, a.isEmpty || a.count > 64 || !a.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) {
+            throw DomainError.invalid("invalid_field", "userAttribute must be an attribute name such as sAMAccountName or userPrincipalName")
+        }
+        if let p = bindPassword, p.isEmpty || p.reveal().count > 1024 { throw DomainError.invalid("invalid_field", "bindPassword must be 1 to 1024 characters") }
+        guard !roleMappings.isEmpty, roleMappings.count <= 100 else {
+            throw DomainError.invalid("invalid_field", "roleMappings needs 1 to 100 entries: a user in no mapped group cannot sign in")
+        }
+        for m in roleMappings where !m.group.contains("=") || m.group.count > 1024 {
+            throw DomainError.invalid("invalid_field", "roleMappings: group must be the distinguished name of a directory group")
+        }
+    }
+
+    /// The most privileged role among the groups the user is in (PMP's order).
+    func role(for groups: [String]) -> Role? {
+        let order: [Role] = [.administrator, .passwordAdministrator, .passwordAuditor, .passwordUser]
+        let roles = roleMappings.filter { m in groups.contains { $0.caseInsensitiveCompare(m.group) == .orderedSame } }.map(\.role)
+        return order.first { roles.contains($0) }
+    }
+}
+
+/// What `GET /settings/directory` shows: the bind password only as `bindPasswordSet`.
+struct DirectorySettingsView: Codable, Sendable {
+    var configured = true
+    var url: String?
+    var caFile: String?
+    var caPEM: String?
+    var bindDN: String?
+    var bindPasswordSet: Bool?
+    var baseDN: String?
+    var userAttribute: String?
+    var roleMappings: [DirectorySettingsBody.RoleMapping]?
+
+    static let none = DirectorySettingsView(configured: false)
+
+    private init(configured: Bool) { self.configured = configured }
+
+    init(_ b: DirectorySettingsBody, passwordSet: Bool) {
+        (url, caFile, caPEM, bindDN, bindPasswordSet, baseDN) = (b.url, b.caFile, b.caPEM, b.bindDN, passwordSet, b.baseDN)
+        userAttribute = b.userAttribute ?? "sAMAccountName"
+        roleMappings = b.roleMappings
+    }
+}
+
+/// The stored settings with the bind password opened.
+struct StoredDirectory: Sendable {
+    var body: DirectorySettingsBody
+    var bindPassword: Secret?
+}

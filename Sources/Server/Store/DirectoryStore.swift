@@ -1,0 +1,39 @@
+import Foundation
+import Shared
+
+/// The directory sign-in settings (the bind password sealed in the vault) and the users made by
+/// signing in with the directory. Each change is one transaction with its audit record.
+protocol DirectoryStore: Sendable {
+    /// nil when no directory is configured.
+    func directory() async throws -> StoredDirectory?
+    /// Replaces the settings. A given bind password is sealed; a stored one is dropped when the URL
+    /// or bind DN changes. nil removes the settings (directory users can no longer sign in).
+    func saveDirectory(_ body: DirectorySettingsBody?, audit: AuditEvent) async throws
+    /// The directory user `username`, made or given `role` (and `email`); a local user of that name
+    /// is a conflict. Audited when made or when its role changes.
+    /// `actor` is who the audit names: the user signing in, or the administrator importing.
+    func signIn(directoryUser username: String, role: Role, email: String?, at: Date, actor: String, ip: String) async throws -> UserRecord
+}
+
+/// What both stores share: the keys of the settings and the sealed password, and the audit rows.
+enum DirectoryRecords {
+    static let settingsKey = "directory.settings"
+    static let passwordKey = "directoryBindPassword"
+    static let passwordIdentity = "custody.directory.bind-password.v1"
+
+    /// The audit rows of a sign-in that made or changed a directory user.
+    static func signInAudit(_ before: UserRecord?, _ after: UserRecord, actor: String, ip: String) -> [AuditEvent] {
+        if before == nil {
+            return [AuditEvent(user: actor, ip: ip, operation: "directory_user_created",
+                message: "user \(after.username), role \(after.role.rawValue) from the directory")]
+        }
+        guard before?.role != after.role else { return [] }
+        return [AuditEvent(user: actor, ip: ip, operation: "directory_role_changed",
+            message: "user \(after.username): \(before?.role.rawValue ?? "") → \(after.role.rawValue) from the directory's groups")]
+    }
+
+    /// Whether a stored bind password still belongs with `body` (same URL and bind DN).
+    static func keepsPassword(_ previous: DirectorySettingsBody?, _ body: DirectorySettingsBody) -> Bool {
+        previous?.url.lowercased() == body.url.lowercased() && previous?.bindDN.lowercased() == body.bindDN.lowercased()
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import Shared
+
+/// `DirectoryStore` on PostgreSQL: the settings in `settings`, the bind password sealed in `vaultMeta`.
+struct PGDirectoryStore: DirectoryStore {
+    typealias R = DirectoryRecords
+    let db: PGDatabase
+    let log: PGAuditLog
+    let vault: Vault
+
+    static func body(_ c: PGConnection) async throws -> DirectorySettingsBody? {
+        try await PGCatalog.setting(R.settingsKey, c).flatMap { try? JSONDecoder.api.decode(DirectorySettingsBody.self, from: Data($0.utf8)) }
+    }
+
+    func directory() async throws -> StoredDirectory? {
+        try await db.read { [vault] c in
+            guard let body = try await Self.body(c) else { return nil }
+            let sealed = try await c.scalar(Data.self, "SELECT value FROM vaultMeta WHERE key = ?", [R.passwordKey])
+            return StoredDirectory(body: body, bindPassword: try sealed.map { try vault.openSecret($0, identity: R.passwordIdentity) })
+        }
+    }
+
+    func saveDirectory(_ body: DirectorySettingsBody?, audit: AuditEvent) async throws {
+        try await db.write { [vault] c in
+            let previous = try await Self.body(c)
+            if var stored = body {
+                stored.bindPassword = nil
+                try await PGCatalog.set(R.settingsKey, String(decoding: try JSONEncoder.api.encode(stored), as: UTF8.self), c)
+            } else {
+                try await c.execute("DELETE FROM settings WHERE key = ?", [R.settingsKey])
+            }
+            if let password = body?.bindPassword {
+                try await c.execute("INSERT INTO vaultMeta(key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    [R.passwordKey, try vault.seal(password, identity: R.passwordIdentity)])
+            } else if body.map({ !R.keepsPassword(previous, $0) }) ?? true {
+                try await c.execute("DELETE FROM vaultMeta WHERE key = ?", [R.passwordKey])
+            }
+            try await log.append(audit, c)
+        }
+    }
+
+    func signIn(directoryUser username: String, role: Role, email: String?, at: Date, actor: String, ip: String) async throws -> UserRecord {
+        try await db.write { c in
+            let before = try await PGCatalog.user(named: username, c)
+            if let before, !before.isDirectoryUser { throw StoreError(code: .conflict, message: "a local user named '\(username)' exists") }
+            var user = before ?? UserRecord(id: newID(), username: username, passwordHash: UserRecord.directoryMarker, role: role, superAdmin: false,
+                email: email, mustChangePassword: false, createdAt: at)
+            user.role = role
+            user.superAdmin = false  // the directory's groups decide; never a super-administrator
+            user.email = email ?? user.email
+            if before == nil { try await c.insert(user, into: "users") } else { try await c.update(user, in: "users") }
+            for event in R.signInAudit(before, user, actor: actor, ip: ip) { try await log.append(event, c) }
+            return user
+        }
+    }
+}

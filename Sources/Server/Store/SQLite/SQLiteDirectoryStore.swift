@@ -1,0 +1,53 @@
+import Foundation
+import GRDB
+import Shared
+
+/// `DirectoryStore` on SQLite: the settings in `settings`, the bind password sealed in `vaultMeta`.
+struct SQLiteDirectoryStore: DirectoryStore {
+    typealias R = DirectoryRecords
+    let db: DatabasePool
+    let vault: Vault
+
+    func directory() async throws -> StoredDirectory? {
+        try await db.read { [vault] db in
+            guard let json = try Settings.get(R.settingsKey, db), let body = try? JSONDecoder.api.decode(DirectorySettingsBody.self, from: Data(json.utf8))
+            else { return nil }
+            let sealed = try Data.fetchOne(db, sql: "SELECT value FROM vaultMeta WHERE key = ?", arguments: [R.passwordKey])
+            return StoredDirectory(body: body, bindPassword: try sealed.map { try vault.openSecret($0, identity: R.passwordIdentity) })
+        }
+    }
+
+    func saveDirectory(_ body: DirectorySettingsBody?, audit: AuditEvent) async throws {
+        try await db.write { [vault] db in
+            let previous = try Settings.get(R.settingsKey, db).flatMap { try? JSONDecoder.api.decode(DirectorySettingsBody.self, from: Data($0.utf8)) }
+            if var stored = body {
+                stored.bindPassword = nil
+                try Settings.set(R.settingsKey, String(decoding: try JSONEncoder.api.encode(stored), as: UTF8.self), db)
+            } else {
+                try db.execute(sql: "DELETE FROM settings WHERE key = ?", arguments: [R.settingsKey])
+            }
+            if let password = body?.bindPassword {
+                try db.execute(sql: "INSERT INTO vaultMeta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    arguments: [R.passwordKey, try vault.seal(password, identity: R.passwordIdentity)])
+            } else if body.map({ !R.keepsPassword(previous, $0) }) ?? true {
+                try db.execute(sql: "DELETE FROM vaultMeta WHERE key = ?", arguments: [R.passwordKey])
+            }
+            try AuditLog.append(audit, in: db)
+        }
+    }
+
+    func signIn(directoryUser username: String, role: Role, email: String?, at: Date, actor: String, ip: String) async throws -> UserRecord {
+        try await db.write { db in
+            let before = try UserRecord.filter(Column("username") == username).fetchOne(db)
+            if let before, !before.isDirectoryUser { throw StoreError(code: .conflict, message: "a local user named '\(username)' exists") }
+            var user = before ?? UserRecord(id: newID(), username: username, passwordHash: UserRecord.directoryMarker, role: role, superAdmin: false,
+                email: email, mustChangePassword: false, createdAt: at)
+            user.role = role
+            user.superAdmin = false  // the directory's groups decide; never a super-administrator
+            user.email = email ?? user.email
+            try user.save(db)
+            for event in R.signInAudit(before, user, actor: actor, ip: ip) { try AuditLog.append(event, in: db) }
+            return user
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import Shared
+import Testing
+
+@testable import Server
+
+/// What every backend's `DirectoryStore` must do: the bind password kept sealed, only with its URL
+/// and bind DN; directory users made, given the directory's role, and never mixed with a local user.
+@Suite struct DirectoryStoreConformance {
+    static let saved = AuditEvent(user: "root", ip: "t", operation: "save_settings")
+
+    static func body(url: String = "ldaps://dc1.example.test", password: String?) -> DirectorySettingsBody {
+        DirectorySettingsBody(url: url, caFile: nil, caPEM: nil, bindDN: "svc@example.test", bindPassword: password.map(Secret.init),
+            baseDN: "DC=example,DC=test", userAttribute: nil, roleMappings: [.init(group: "CN=Staff,DC=example,DC=test", role: .passwordUser)])
+    }
+
+    @Test(arguments: StoreBackend.names("directory"))
+    func theBindPasswordStaysWithItsURLAndBindDN(_ name: String) async throws {
+        let b = try await StoreBackend.make(name)
+        #expect(try await b.directory.directory() == nil)
+        try await b.directory.saveDirectory(Self.body(password: "Svc-Pass-1!"), audit: Self.saved)
+        var d = try #require(try await b.directory.directory())
+        #expect(d.bindPassword?.reveal() == "Svc-Pass-1!" && d.body.bindPassword == nil && d.body.roleMappings.count == 1)
+        try await b.directory.saveDirectory(Self.body(password: nil), audit: Self.saved)
+        #expect(try await b.directory.directory()?.bindPassword?.reveal() == "Svc-Pass-1!", "kept when left out")
+        try await b.directory.saveDirectory(Self.body(url: "ldaps://dc2.example.test", password: nil), audit: Self.saved)
+        d = try #require(try await b.directory.directory())
+        #expect(d.body.url == "ldaps://dc2.example.test" && d.bindPassword == nil, "never follows a new URL")
+        try await b.directory.saveDirectory(nil, audit: Self.saved)
+        #expect(try await b.directory.directory() == nil)
+        #expect(try await b.auditOperations().filter { $0 == "save_settings" }.count == 4)
+    }
+
+    @Test(arguments: StoreBackend.names("directory"))
+    func directoryUsersAreMadeAndTakeTheDirectorysRole(_ name: String) async throws {
+        let b = try await StoreBackend.make(name)
+        let at = Date(timeIntervalSince1970: 1_800_000_000)
+        let made = try await b.directory.signIn(directoryUser: "ana", role: .passwordUser, email: "ana@example.test", at: at, actor: "ana", ip: "10.0.0.1")
+        #expect(made.isDirectoryUser && made.role == .passwordUser && !made.superAdmin && made.email == "ana@example.test")
+        let again = try await b.directory.signIn(directoryUser: "ana", role: .passwordUser, email: nil, at: at, actor: "ana", ip: "10.0.0.1")
+        #expect(again.id == made.id && again.email == "ana@example.test")
+        let promoted = try await b.directory.signIn(directoryUser: "ana", role: .administrator, email: nil, at: at, actor: "ana", ip: "10.0.0.1")
+        #expect(promoted.id == made.id && promoted.role == .administrator)
+        #expect(try await b.identities.user(named: "ana")?.role == .administrator)
+        #expect(try await b.auditOperations().filter { $0.hasPrefix("directory_") } == ["directory_user_created", "directory_role_changed"])
+        try await b.addUser(newID(), "local-bob")
+        await #expect(throws: StoreError.self) {
+            _ = try await b.directory.signIn(directoryUser: "local-bob", role: .administrator, email: nil, at: at, actor: "ana", ip: "10.0.0.1")
+        }
+        #expect(try await b.identities.user(named: "local-bob")?.role == .passwordUser, "a local user is never taken over")
+    }
+}
