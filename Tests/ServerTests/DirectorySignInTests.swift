@@ -102,7 +102,11 @@ import Testing
             let dirToken = try #require(a.object["token"] as? String)
             #expect(try await api.call(.post, "/tokens", token: dirToken, json: ["name": "forever"]).errorCode == "directory_user")
             let soon = ISO8601DateFormatter().string(from: Date().addingTimeInterval(3600))
-            #expect(try await api.call(.post, "/tokens", token: dirToken, json: ["name": "an hour", "expiresAt": soon]).status == .created)
+            let hour = try await api.call(.post, "/tokens", token: dirToken, json: ["name": "an hour", "expiresAt": soon])
+            #expect(hour.status == .created)
+            let later = ISO8601DateFormatter().string(from: Date().addingTimeInterval(7200))
+            let chained = try await api.call(.post, "/tokens", token: try #require(hour.object["token"] as? String), json: ["name": "chain", "expiresAt": later])
+            #expect(chained.errorCode == "directory_user", "a token cannot outlive the one that makes it: \(chained.text)")
             // However it is typed, one directory account is one user, named as the directory spells it.
             let upper = try await login(api, "DIR-ADMIN", "Dir-Pass-1!")
             #expect(upper.status == .ok, "\(upper.text)")
@@ -144,17 +148,20 @@ import Testing
         DC.tool(["group", "addmembers", "Custody Users", "admin"])
         try await Harness.make().run { api in
             let admin = try await api.admin()
+            // A user group made by hand with the name of a directory group is not the import's to change.
+            #expect(try await api.call(.post, "/user-groups", token: admin, json: ["name": "Custody Helpdesk", "members": ["admin"]]).status == .created)
             #expect(try await api.call(.post, "/directory/import/users", token: admin, json: ["groups": [Self.groups[1]]]).object["ok"] as? Bool == false)
             #expect(try await api.call(.put, "/settings/directory", token: admin, json: settings).status == .noContent)
             #expect(try await api.call(.post, "/directory/import/users", token: admin, json: [String: Any]()).errorCode == "missing_field")
             let r = try await api.call(.post, "/directory/import/users", token: admin,
-                json: ["groups": [Self.groups[1]], "bases": ["OU=Contractors,\(DC.baseDN)"]]).object
+                json: ["groups": [Self.groups[1], Self.groups[2], Self.groups[1].uppercased()], "bases": ["OU=Contractors,\(DC.baseDN)"]]).object
             #expect(r["ok"] as? Bool == true, "\(r)")
             let created = Set(r["created"] as? [String] ?? [])
             #expect(created == ["dir-nested", "dir-totp", "dir-lock"], "\(r)")
             let skipped = Dictionary(uniqueKeysWithValues: (r["skipped"] as? [[String: String]] ?? []).map { ($0["name"] ?? "", $0["reason"] ?? "") })
             #expect(skipped["dir-disabled"]?.contains("disabled") == true && skipped["dir-contractor"]?.contains("none of the mapped") == true, "\(skipped)")
             #expect(skipped["admin"]?.contains("local user") == true, "\(skipped)")
+            #expect(skipped["Custody Helpdesk"]?.contains("left alone") == true, "\(skipped)")
             let groups = r["userGroups"] as? [[String: Any]] ?? []
             #expect(groups.count == 1 && groups.first?["name"] as? String == "Custody Users"
                 && Set(groups.first?["members"] as? [String] ?? []) == created, "\(groups)")
@@ -165,6 +172,15 @@ import Testing
             let again = try await api.call(.post, "/directory/import/users", token: admin, json: ["groups": [Self.groups[1]]]).object
             #expect((again["created"] as? [String])?.isEmpty == true && Set(again["unchanged"] as? [String] ?? []) == created, "\(again)")
             #expect(try await api.call(.get, "/audit?operation=directory_import_users", token: admin).array.count == 2)
+            // Disabled in the directory since: skipped, and its sessions end.
+            let session = try #require(try await login(api, "dir-lock", "Dir-Pass-1!").object["token"] as? String)
+            DC.modify("CN=dir-lock,\(DC.usersDN)", "userAccountControl", "514")
+            defer { DC.modify("CN=dir-lock,\(DC.usersDN)", "userAccountControl", "512") }
+            let third = try await api.call(.post, "/directory/import/users", token: admin, json: ["groups": [Self.groups[1]]]).object
+            let reasons = (third["skipped"] as? [[String: String]] ?? []).first { $0["name"] == "dir-lock" }?["reason"] ?? ""
+            #expect(reasons.contains("disabled") && reasons.contains("sessions and tokens are ended"), "\(third)")
+            #expect(try await api.call(.get, "/auth/me", token: session).status == .unauthorized)
+            #expect(try await api.call(.get, "/audit?operation=directory_user_signed_out", token: admin).array.count == 1)
         }
     }
 }

@@ -50,6 +50,7 @@ extension DirectoryLogin {
                     found[m.dn.lowercased()] = m
                 }
             }
+            if found.count > Self.importLimit { throw LDAPConnection.Failure(code: LDAP_SIZELIMIT_EXCEEDED, diagnostic: "") }
             var inMapped: [String: [String]] = [:]
             for g in mapped {
                 for m in try await c.search(base: config.baseDN, scope: .subtree,
@@ -68,7 +69,10 @@ extension DirectoryLogin {
             return People(people: people, groups: groups)
         } catch {
             await c.close()
-            if error.code == LDAP_SIZELIMIT_EXCEEDED { throw Failure(kind: .misconfigured, message: "more than \(Self.importLimit) people: import a narrower base") }
+            if error.code == LDAP_SIZELIMIT_EXCEEDED {
+                throw Failure(kind: .misconfigured, message: "the directory returned no more than its size limit (at most \(Self.importLimit), "
+                    + "and Windows AD's MaxPageSize, 1000 by default): import narrower groups or bases")
+            }
             throw Failure(kind: error.isConnection ? .unavailable : .misconfigured, message: "reading the directory: \(error.text)")
         }
     }

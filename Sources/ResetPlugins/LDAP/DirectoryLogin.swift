@@ -38,7 +38,7 @@ public struct DirectoryLogin: Sendable {
         public let kind: Kind
         /// Never the name typed before the directory found it (it may be a password typed in the wrong field).
         public let message: String
-        /// The DN of the directory entry, once found.
+        /// The directory's name for the user, once found.
         public var account: String? = nil
         public var description: String { "\(kind.rawValue): \(message)" }
         public init(kind: Kind, message: String, account: String? = nil) { (self.kind, self.message, self.account) = (kind, message, account) }

@@ -141,7 +141,7 @@ struct Custody: Sendable {
         } else {
             loginNotices = nil
         }
-        let directoryService = DirectoryService(store: store.directory, userStore: store.identities, userGroups: store.userGroups, audit: store.audit,
+        let directoryService = DirectoryService(store: store.directory, userStore: store.identities, users: store.users, userGroups: store.userGroups, audit: store.audit,
             authorizer: Authorizer(), dataDir: config.dataDir, now: now)
         directory = directoryService
         identity.directory = { username, password, ip in await directoryService.signIn(username: username, password: password, ip: ip) }

@@ -36,54 +36,116 @@ struct DirectoryImportReport: Codable, Sendable {
 
 extension DirectoryService {
     /// People become directory users with the role their mapped groups give (none: skipped, as are
-    /// disabled accounts and names of local users); groups become user groups of those users.
+    /// disabled accounts, unacceptable names and names of local users); a directory user skipped so
+    /// loses its sessions and tokens. Groups become user groups of those users; a user group of the
+    /// same name that no import made is left alone. Each step is its own transaction: a failure is
+    /// reported and the rest goes on; the summary is audited whatever happens.
     func importUsers(_ b: DirectoryImportUsersBody, by p: Principal, ip: String) async throws -> DirectoryImportReport {
         try authorizer.check(p, .createUser)
         guard p.superAdmin else { throw DomainError.forbidden("only a super-administrator imports directory users (their groups can make administrators)") }
         try b.validate()
         guard let stored = try await store.directory() else { return DirectoryImportReport(ok: false, error: "no directory is configured") }
+        let base = stored.body.baseDN.lowercased()
+        for dn in (b.groups ?? []) + (b.bases ?? []) where !dn.lowercased().hasSuffix(base) {
+            throw DomainError.invalid("invalid_field", "\(dn) is not under the directory's baseDN \(stored.body.baseDN)")
+        }
         let read: DirectoryLogin.People
         do {
-            read = try await DirectoryLogin(try config(stored)).people(inGroups: b.groups ?? [], under: b.bases ?? [],
+            read = try await DirectoryLogin(try config(stored)).people(inGroups: unique(b.groups ?? []), under: unique(b.bases ?? []),
                 mapped: stored.body.roleMappings.map(\.group))
         } catch let f as DirectoryLogin.Failure { return DirectoryImportReport(ok: false, error: f.message) }
         var report = DirectoryImportReport()
-        var users: Set<String> = []
-        for person in read.people {
-            guard !person.disabled else {
-                report.skipped.append(.init(name: person.name, reason: "disabled in the directory"))
-                continue
-            }
-            guard let role = stored.body.role(for: person.groups) else {
-                report.skipped.append(.init(name: person.name, reason: "in none of the mapped directory groups"))
-                continue
-            }
-            let before = try await userStore.user(named: person.name)
-            if let before, !before.isDirectoryUser {
-                report.skipped.append(.init(name: person.name, reason: "a local user has this name"))
-                continue
-            }
-            _ = try await store.signIn(directoryUser: person.name, role: role, email: person.email, at: now(), actor: p.username, ip: ip)
-            users.insert(person.name.lowercased())
-            if before == nil { report.created.append(person.name) } else if before?.role != role { report.updated.append(person.name) } else {
-                report.unchanged.append(person.name)
-            }
+        var imported: Set<String> = []
+        do {
+            for person in read.people { try await importPerson(person, stored.body, &report, &imported, by: p, ip: ip) }
+            let groups = try await userGroups.groups(memberOf: nil)
+            var mine = try await store.importedGroups()
+            for g in read.groups { try await importGroup(g, members: g.members.filter { imported.contains($0.lowercased()) }, groups, &mine, &report, by: p, ip: ip) }
+        } catch {
+            report.ok = false
+            report.error = "the import stopped: \(error)"
         }
-        let existing = try await userGroups.groups(memberOf: nil)
-        for g in read.groups {
-            let members = g.members.filter { users.contains($0.lowercased()) }
-            let event = AuditEvent(user: p.username, ip: ip, operation: "directory_import_group", message: "user group \(g.name) from \(g.dn): \(members.count) member(s)")
-            if let group = existing.first(where: { $0.name.caseInsensitiveCompare(g.name) == .orderedSame }) {
+        try await audit.append(AuditEvent(user: p.username, ip: ip, operation: "directory_import_users", outcome: report.ok ? "success" : "failure",
+            message: "\(report.created.count) created, \(report.updated.count) updated, \(report.unchanged.count) unchanged, \(report.skipped.count) skipped, "
+                + "\(report.userGroups.count) user group(s)" + (report.error.map { "; \($0)" } ?? "")))
+        return report
+    }
+
+    private func unique(_ dns: [String]) -> [String] {
+        var seen: Set<String> = []
+        return dns.filter { seen.insert($0.lowercased()).inserted }
+    }
+
+    private func importPerson(_ person: DirectoryLogin.Person, _ settings: DirectorySettingsBody, _ report: inout DirectoryImportReport,
+        _ imported: inout Set<String>, by p: Principal, ip: String) async throws
+    {
+        let key = person.name.lowercased()
+        guard !imported.contains(key), !report.skipped.contains(where: { $0.name.lowercased() == key }) else {
+            report.skipped.append(.init(name: person.name, reason: "another directory entry (\(person.dn)) has the same name"))
+            return
+        }
+        guard (try? Validate.name(person.name, field: "username", max: 100)) != nil else {
+            report.skipped.append(.init(name: String(person.name.prefix(100)), reason: "not an acceptable user name"))
+            return
+        }
+        let before = try await userStore.user(named: person.name)
+        if let before, !before.isDirectoryUser {
+            report.skipped.append(.init(name: person.name, reason: "a local user has this name"))
+            return
+        }
+        let role = settings.role(for: person.groups)
+        guard !person.disabled, let role else {
+            let reason = person.disabled ? "disabled in the directory" : "in none of the mapped directory groups"
+            report.skipped.append(.init(name: person.name, reason: reason + (before != nil ? "; its sessions and tokens are ended" : "")))
+            if let before { try await endSessions(before, because: reason, by: p, ip: ip) }
+            return
+        }
+        let email = person.email.flatMap { (try? Validate.text($0, field: "email", max: 254)) != nil ? $0 : nil }
+        do {
+            _ = try await store.signIn(directoryUser: person.name, role: role, email: email, at: now(), actor: p.username, ip: ip)
+        } catch let e as StoreError {
+            report.skipped.append(.init(name: person.name, reason: e.message))
+            return
+        }
+        imported.insert(key)
+        if before == nil { report.created.append(person.name) } else if before?.role != role { report.updated.append(person.name) } else {
+            report.unchanged.append(person.name)
+        }
+    }
+
+    /// A directory user the directory no longer lets in: sessions and tokens end now.
+    private func endSessions(_ u: UserRecord, because reason: String, by p: Principal, ip: String) async throws {
+        _ = try await users.update(u.id, at: now()) { stored in
+            UserChange(user: stored, endSessions: true, audit: AuditEvent(user: p.username, ip: ip, operation: "directory_user_signed_out",
+                message: "user \(stored.username): \(reason); sessions and tokens ended"))
+        }
+    }
+
+    private func importGroup(_ g: DirectoryLogin.Group, members: [String], _ groups: [UserGroup], _ mine: inout [String: String],
+        _ report: inout DirectoryImportReport, by p: Principal, ip: String) async throws
+    {
+        guard (try? Validate.name(g.name, field: "name")) != nil else {
+            report.skipped.append(.init(name: String(g.name.prefix(100)), reason: "not an acceptable user group name"))
+            return
+        }
+        let event = AuditEvent(user: p.username, ip: ip, operation: "directory_import_group", message: "user group \(g.name) from \(g.dn): \(members.count) member(s)")
+        do {
+            if let group = groups.first(where: { $0.name.lowercased() == g.name.lowercased() }) {
+                guard mine[group.id] != nil else {
+                    report.skipped.append(.init(name: g.name, reason: "a user group of this name exists that no import made; it is left alone"))
+                    return
+                }
                 _ = try await userGroups.setMembers(group.id, members, audit: event)
                 report.userGroups.append(.init(name: group.name, members: members, created: false))
             } else {
-                try await userGroups.create(id: newID(), name: g.name, members: members, audit: event)
+                let id = newID()
+                try await userGroups.create(id: id, name: g.name, members: members, audit: event)
+                try await store.markImported(groupID: id, dn: g.dn)
+                mine[id] = g.dn
                 report.userGroups.append(.init(name: g.name, members: members, created: true))
             }
+        } catch let e as StoreError {
+            report.skipped.append(.init(name: g.name, reason: e.message))
         }
-        try await audit.append(AuditEvent(user: p.username, ip: ip, operation: "directory_import_users",
-            message: "\(report.created.count) created, \(report.updated.count) updated, \(report.unchanged.count) unchanged, \(report.skipped.count) skipped, "
-                + "\(report.userGroups.count) user group(s)"))
-        return report
     }
 }

@@ -19,6 +19,7 @@ struct DirectoryService: Sendable {
     let store: any DirectoryStore
     /// For the import: who exists, the user groups, and the import's own audit row.
     let userStore: any IdentityStore
+    let users: any UserStore
     let userGroups: any UserGroupStore
     let audit: any AuditStore
     let authorizer: Authorizer
@@ -78,6 +79,9 @@ struct DirectoryService: Sendable {
             return .refused("the user is in none of the mapped directory groups", account: identity.name)
         }
         // The directory's spelling of the name: one account is one Custody user, however it was typed.
+        guard (try? Validate.name(identity.name, field: "username", max: 100)) != nil else {
+            return .refused("the directory's name for the user is not an acceptable user name", account: nil)
+        }
         do {
             return .user(try await store.signIn(directoryUser: identity.name, role: role, email: identity.email, at: now(), actor: identity.name, ip: ip))
         } catch let e as StoreError where e.code == .conflict {

@@ -60,12 +60,15 @@ extension IdentityService {
     func createToken(_ p: Principal, name: String, expiresAt: Date?, ip: String) async throws -> NewToken {
         try authorizer.check(p, .createToken)
         if let e = expiresAt, e <= now() { throw DomainError.invalid("invalid_field", "field 'expiresAt' must be in the future") }
-        // A directory user disabled in the directory must not keep a token for ever: it lasts a session at most.
-        if try await store.user(id: p.userID)?.isDirectoryUser == true,
-            expiresAt.map({ $0 > now().addingTimeInterval(Double(settings.sessionHours) * 3600) }) ?? true
-        {
-            throw DomainError.invalid("directory_user", "a directory user's API token expires within \(settings.sessionHours) hours "
-                + "(the directory is asked again at the next sign-in): give an earlier expiresAt")
+        // A directory user disabled in the directory must not keep a token for ever: a new token ends
+        // within a session's length and no later than the token that asks for it (no chain outlives a sign-in).
+        if try await store.user(id: p.userID)?.isDirectoryUser == true {
+            var limit = now().addingTimeInterval(Double(settings.sessionHours) * 3600)
+            if let current = try await store.token(id: p.tokenID)?.expiresAt { limit = min(limit, current) }
+            guard let e = expiresAt, e <= limit else {
+                throw DomainError.invalid("directory_user", "a directory user's API token expires within \(settings.sessionHours) hours and "
+                    + "no later than the session that makes it (the directory is asked again at the next sign-in): give an earlier expiresAt")
+            }
         }
         let token = Tokens.generate()
         let record = TokenRecord(id: newID(), userId: p.userID, name: name, kind: .api, hash: Tokens.hash(token), createdAt: now(),

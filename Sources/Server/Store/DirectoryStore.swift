@@ -13,6 +13,10 @@ protocol DirectoryStore: Sendable {
     /// is a conflict. Audited when made or when its role changes.
     /// `actor` is who the audit names: the user signing in, or the administrator importing.
     func signIn(directoryUser username: String, role: Role, email: String?, at: Date, actor: String, ip: String) async throws -> UserRecord
+    /// The user groups an import made, by id, with the directory group (DN) each mirrors.
+    func importedGroups() async throws -> [String: String]
+    /// Records that the import made `groupID` from `dn`.
+    func markImported(groupID: String, dn: String) async throws
 }
 
 /// What both stores share: the keys of the settings and the sealed password, and the audit rows.
@@ -20,6 +24,15 @@ enum DirectoryRecords {
     static let settingsKey = "directory.settings"
     static let passwordKey = "directoryBindPassword"
     static let passwordIdentity = "custody.directory.bind-password.v1"
+    static let importedGroupsKey = "directory.importedGroups"
+
+    static func decodeGroups(_ json: String?) -> [String: String] {
+        json.flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) } ?? [:]
+    }
+
+    static func encodeGroups(_ groups: [String: String]) throws -> String {
+        String(decoding: try JSONEncoder().encode(groups), as: UTF8.self)
+    }
 
     /// The audit rows of a sign-in that made or changed a directory user.
     static func signInAudit(_ before: UserRecord?, _ after: UserRecord, actor: String, ip: String) -> [AuditEvent] {

@@ -49,4 +49,13 @@ import Testing
         }
         #expect(try await b.identities.user(named: "local-bob")?.role == .passwordUser, "a local user is never taken over")
     }
+
+    @Test(arguments: StoreBackend.names("directory"))
+    func theUserGroupsAnImportMadeAreRemembered(_ name: String) async throws {
+        let b = try await StoreBackend.make(name)
+        #expect(try await b.directory.importedGroups().isEmpty)
+        try await b.directory.markImported(groupID: "g1", dn: "CN=Staff,DC=example,DC=test")
+        try await b.directory.markImported(groupID: "g2", dn: "CN=Ops,DC=example,DC=test")
+        #expect(try await b.directory.importedGroups() == ["g1": "CN=Staff,DC=example,DC=test", "g2": "CN=Ops,DC=example,DC=test"])
+    }
 }

@@ -39,6 +39,18 @@ struct PGDirectoryStore: DirectoryStore {
         }
     }
 
+    func importedGroups() async throws -> [String: String] {
+        try await db.read { c in R.decodeGroups(try await PGCatalog.setting(R.importedGroupsKey, c)) }
+    }
+
+    func markImported(groupID: String, dn: String) async throws {
+        try await db.write { c in
+            var groups = R.decodeGroups(try await PGCatalog.setting(R.importedGroupsKey, c))
+            groups[groupID] = dn
+            try await PGCatalog.set(R.importedGroupsKey, try R.encodeGroups(groups), c)
+        }
+    }
+
     func signIn(directoryUser username: String, role: Role, email: String?, at: Date, actor: String, ip: String) async throws -> UserRecord {
         try await db.write { c in
             let before = try await PGCatalog.user(named: username, c)

@@ -36,6 +36,18 @@ struct SQLiteDirectoryStore: DirectoryStore {
         }
     }
 
+    func importedGroups() async throws -> [String: String] {
+        try await db.read { db in R.decodeGroups(try Settings.get(R.importedGroupsKey, db)) }
+    }
+
+    func markImported(groupID: String, dn: String) async throws {
+        try await db.write { db in
+            var groups = R.decodeGroups(try Settings.get(R.importedGroupsKey, db))
+            groups[groupID] = dn
+            try Settings.set(R.importedGroupsKey, try R.encodeGroups(groups), db)
+        }
+    }
+
     func signIn(directoryUser username: String, role: Role, email: String?, at: Date, actor: String, ip: String) async throws -> UserRecord {
         try await db.write { db in
             let before = try UserRecord.filter(Column("username") == username).fetchOne(db)
