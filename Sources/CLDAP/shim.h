@@ -44,3 +44,33 @@ static inline int cldap_modify_one(LDAP *ld, const char *dn, int op, const char 
     LDAPMod *mods[3] = { &mod, value2 ? &mod2 : NULL, NULL };
     return ldap_modify_ext_s(ld, dn, mods, NULL, NULL);
 }
+
+/// One page of a paged search (RFC 2696, which AD needs past its MaxPageSize): the entries in
+/// *res (free with ldap_msgfree), the cookie for the next page in *cookie (bv_len 0: the last
+/// page; free bv_val with ber_memfree). Returns the search's result code.
+static inline int cldap_search_page(LDAP *ld, const char *base, int scope, const char *filter, char **attrs, int pagesize,
+                                    struct berval *cookie, LDAPMessage **res) {
+    LDAPControl *ctrl = NULL;
+    int rc = ldap_create_page_control(ld, pagesize, cookie->bv_len ? cookie : NULL, 0, &ctrl);
+    if (rc != LDAP_SUCCESS) return rc;
+    LDAPControl *ctrls[2] = { ctrl, NULL };
+    rc = ldap_search_ext_s(ld, base, scope, filter, attrs, 0, ctrls, NULL, NULL, 0, res);
+    ldap_control_free(ctrl);
+    if (cookie->bv_val) ber_memfree(cookie->bv_val);
+    cookie->bv_val = NULL;
+    cookie->bv_len = 0;
+    if (rc != LDAP_SUCCESS) return rc;
+    int err = LDAP_SUCCESS;
+    LDAPControl **returned = NULL;
+    rc = ldap_parse_result(ld, *res, &err, NULL, NULL, NULL, &returned, 0);
+    if (rc != LDAP_SUCCESS) return rc;
+    if (returned) {
+        LDAPControl *page = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, returned, NULL);
+        if (page) {
+            ber_int_t count = 0;
+            ldap_parse_pageresponse_control(ld, page, &count, cookie);
+        }
+        ldap_controls_free(returned);
+    }
+    return err;
+}

@@ -165,3 +165,20 @@ import TestSupport
         }
     }
 }
+
+extension ActiveDirectoryPluginTests {
+    /// AD stops a plain search at its MaxPageSize (1000 by default); the imports read in pages.
+    @Test func aPagedSearchReadsEveryPage() async throws {
+        DC.tool(["ou", "add", "OU=Paged,\(DC.baseDN)"])
+        for i in 0..<7 { DC.user("paged-\(i)", password: "Start-Pass-1!", in: "OU=Paged,\(DC.baseDN)") }
+        let c = try await LDAPConnection.open(host: DC.host, port: 636, tls: .ldaps, caFile: DC.caFile, timeout: 5)
+        try await c.bind(dn: "\(Self.admin)@\(DC.dnsDomain)", password: Secret(Self.adminPassword))
+        let all = try await c.pagedSearch(base: "OU=Paged,\(DC.baseDN)", filter: "(objectClass=user)", attributes: ["sAMAccountName"], limit: 100,
+            pageSize: 2)
+        #expect(Set(all.compactMap { $0.string("sAMAccountName") }) == Set((0..<7).map { "paged-\($0)" }))
+        await #expect(throws: LDAPConnection.Failure.self) {
+            _ = try await c.pagedSearch(base: "OU=Paged,\(DC.baseDN)", filter: "(objectClass=user)", attributes: ["cn"], limit: 5, pageSize: 2)
+        }
+        await c.close()
+    }
+}

@@ -131,6 +131,9 @@ import Testing
         },
         "DELETE /api/v1/settings/directory": Case(allowed: [.superAdmin]) { _, _, _ in ("/settings/directory", nil) },
         "POST /api/v1/settings/directory/test": Case(allowed: admins) { _, _, _ in ("/settings/directory/test", nil) },
+        "POST /api/v1/directory/import/resources": Case(allowed: creators) { _, _, _ in
+            ("/directory/import/resources", ["base": "ou=servers,dc=example,dc=test"])
+        },
         "POST /api/v1/directory/import/users": Case(allowed: [.superAdmin]) { _, _, _ in
             ("/directory/import/users", ["groups": ["cn=staff,dc=example,dc=test"]])
         },

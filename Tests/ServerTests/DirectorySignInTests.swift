@@ -183,4 +183,49 @@ import Testing
             #expect(try await api.call(.get, "/audit?operation=directory_user_signed_out", token: admin).array.count == 1)
         }
     }
+
+    /// Computers under an OU become resources (type from operatingSystem), the OU a resource group;
+    /// a disabled computer is skipped, a name taken is existing, and a second import adds to the group.
+    @Test func importingComputersAsResources() async throws {
+        #expect(Self.directory)
+        let ou = "OU=Servers,\(DC.baseDN)"
+        DC.tool(["ou", "add", ou])
+        @Sendable func computer(_ name: String, _ os: String, disabled: Bool = false) {
+            let dn = "CN=\(name),\(ou)"
+            DC.ldap("ldapdelete", [dn])
+            let r = DC.ldap("ldapadd", ldif: """
+                dn: \(dn)
+                objectClass: computer
+                sAMAccountName: \(name.uppercased())$
+                dNSHostName: \(name).custody.test
+                operatingSystem: \(os)
+                userAccountControl: \(disabled ? 4098 : 4096)
+
+                """)
+            #expect(r.status == 0, "\(r.out)")
+        }
+        computer("web01", "Windows Server 2022 Datacenter")
+        computer("db01", "Ubuntu 22.04.3 LTS")
+        computer("old01", "Windows Server 2008 R2", disabled: true)
+        try await Harness.make().run { api in
+            let admin = try await api.admin()
+            #expect(try await api.call(.put, "/settings/directory", token: admin, json: settings).status == .noContent)
+            let pa = try await api.user("dir-pa", role: "passwordAdministrator", adminToken: admin)
+            #expect(try await api.call(.post, "/directory/import/resources", token: pa, json: ["base": "OU=Elsewhere,DC=other,DC=test"]).status == .badRequest)
+            let r = try await api.call(.post, "/directory/import/resources", token: pa, json: ["base": ou]).object
+            #expect(r["ok"] as? Bool == true && Set(r["created"] as? [String] ?? []) == ["web01.custody.test", "db01.custody.test"], "\(r)")
+            #expect((r["skipped"] as? [[String: String]])?.first?["name"] == "old01.custody.test", "\(r)")
+            let resources = try await api.call(.get, "/resources", token: pa).array
+            #expect(resources.first { $0["name"] as? String == "web01.custody.test" }?["type"] as? String == "Windows", "\(resources)")
+            #expect(resources.first { $0["name"] as? String == "db01.custody.test" }?["type"] as? String == "Linux")
+            let group = try #require((r["groups"] as? [[String: Any]])?.first)
+            #expect(group["name"] as? String == "Servers" && (group["members"] as? [String])?.count == 2, "\(group)")
+            computer("app01", "Red Hat Enterprise Linux 9")
+            let again = try await api.call(.post, "/directory/import/resources", token: pa, json: ["base": ou]).object
+            #expect(again["created"] as? [String] == ["app01.custody.test"] && (again["existing"] as? [String])?.count == 2, "\(again)")
+            #expect(((again["groups"] as? [[String: Any]])?.first?["members"] as? [String])?.count == 3, "\(again)")
+            let user = try await api.user("dir-pu", role: "passwordUser", adminToken: admin)
+            #expect(try await api.call(.post, "/directory/import/resources", token: user, json: ["base": ou]).status == .forbidden)
+        }
+    }
 }

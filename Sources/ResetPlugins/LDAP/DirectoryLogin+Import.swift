@@ -38,24 +38,22 @@ extension DirectoryLogin {
             for g in groupDNs {
                 let entry = try await c.search(base: g, scope: .base, filter: "(objectClass=group)", attributes: ["sAMAccountName", "cn"]).first
                 guard let entry else { throw LDAPConnection.Failure(code: LDAP_NO_SUCH_OBJECT, diagnostic: "\(g) is not a group") }
-                let members = try await c.search(base: config.baseDN, scope: .subtree,
-                    filter: "(&\(person)(memberOf:1.2.840.113556.1.4.1941:=\(LDAPConnection.escapeFilter(g))))", attributes: attrs,
-                    limit: Int32(Self.importLimit))
+                let members = try await c.pagedSearch(base: config.baseDN, filter: "(&\(person)(memberOf:1.2.840.113556.1.4.1941:=\(LDAPConnection.escapeFilter(g))))", attributes: attrs,
+                    limit: Self.importLimit)
                 for m in members { found[m.dn.lowercased()] = m }
                 groups.append(Group(dn: g, name: entry.string("sAMAccountName") ?? entry.string("cn") ?? g,
                     members: members.compactMap { name(of: $0) }))
             }
             for b in bases {
-                for m in try await c.search(base: b, scope: .subtree, filter: "(&\(person))", attributes: attrs, limit: Int32(Self.importLimit)) {
+                for m in try await c.pagedSearch(base: b, filter: "(&\(person))", attributes: attrs, limit: Self.importLimit) {
                     found[m.dn.lowercased()] = m
                 }
             }
             if found.count > Self.importLimit { throw LDAPConnection.Failure(code: LDAP_SIZELIMIT_EXCEEDED, diagnostic: "") }
             var inMapped: [String: [String]] = [:]
             for g in mapped {
-                for m in try await c.search(base: config.baseDN, scope: .subtree,
-                    filter: "(&\(person)(memberOf:1.2.840.113556.1.4.1941:=\(LDAPConnection.escapeFilter(g))))", attributes: ["distinguishedName"],
-                    limit: Int32(Self.importLimit))
+                for m in try await c.pagedSearch(base: config.baseDN, filter: "(&\(person)(memberOf:1.2.840.113556.1.4.1941:=\(LDAPConnection.escapeFilter(g))))", attributes: ["distinguishedName"],
+                    limit: Self.importLimit)
                 {
                     inMapped[m.dn.lowercased(), default: []].append(g)
                 }
@@ -80,5 +78,39 @@ extension DirectoryLogin {
     /// The name a person signs in with: the configured user attribute's value.
     func name(of e: LDAPConnection.Entry) -> String? {
         config.userAttribute.caseInsensitiveCompare("userPrincipalName") == .orderedSame ? e.string("userPrincipalName") : e.string(config.userAttribute)
+    }
+}
+
+/// What the resources' import reads: computer objects under a base.
+extension DirectoryLogin {
+    public struct Computer: Sendable, Equatable {
+        public let name: String
+        public let dnsName: String?
+        public let operatingSystem: String?
+        public let dn: String
+        public let disabled: Bool
+
+        /// The DN of the OU (or container) that holds the computer.
+        public var parent: String { dn.split(separator: ",", maxSplits: 1).dropFirst().first.map(String.init) ?? "" }
+    }
+
+    public func computers(under base: String) async throws(Failure) -> [Computer] {
+        let c = try await connect()
+        do throws(LDAPConnection.Failure) {
+            let found = try await c.pagedSearch(base: base, filter: "(objectCategory=computer)",
+                attributes: ["cn", "dNSHostName", "operatingSystem", "userAccountControl"], limit: Self.importLimit)
+            await c.close()
+            return found.sorted { $0.dn < $1.dn }.compactMap { e in
+                guard let cn = e.string("cn") else { return nil }
+                return Computer(name: cn, dnsName: e.string("dNSHostName"), operatingSystem: e.string("operatingSystem"), dn: e.dn,
+                    disabled: (Int(e.string("userAccountControl") ?? "") ?? 0) & 0x2 != 0)
+            }
+        } catch {
+            await c.close()
+            if error.code == LDAP_SIZELIMIT_EXCEEDED {
+                throw Failure(kind: .misconfigured, message: "more computers than the directory's size limit (at most \(Self.importLimit)): import a narrower base")
+            }
+            throw Failure(kind: error.isConnection ? .unavailable : .misconfigured, message: "reading the directory: \(error.text)")
+        }
     }
 }

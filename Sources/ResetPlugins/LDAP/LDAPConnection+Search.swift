@@ -24,29 +24,55 @@ extension LDAPConnection {
                 nil, limit, &res)
             defer { if res != nil { ldap_msgfree(res) } }
             guard rc == LDAP_SUCCESS else { throw self.failure(rc) }
-            var entries: [Entry] = []
-            var e = ldap_first_entry(self.ld, res)
-            while let entry = e {
-                var dn = ""
-                if let p = ldap_get_dn(self.ld, entry) {
-                    dn = String(cString: p)
-                    ldap_memfree(p)
-                }
-                var values: [String: [[UInt8]]] = [:]
-                for name in attributes {
-                    guard let vals = ldap_get_values_len(self.ld, entry, name) else { continue }
-                    var list: [[UInt8]] = []
-                    var i = 0
-                    while let v = vals[i] {
-                        list.append(v.pointee.bv_len == 0 ? [] : Array(UnsafeRawBufferPointer(start: v.pointee.bv_val, count: Int(v.pointee.bv_len))))
-                        i += 1
-                    }
-                    ldap_value_free_len(vals)
-                    values[name] = list
-                }
-                entries.append(Entry(dn: dn, values: values))
-                e = ldap_next_entry(self.ld, entry)
+            return self.entries(res, attributes)
+        }
+    }
+
+    /// The entries of a search result, with the values of `attributes`.
+    private func entries(_ res: OpaquePointer?, _ attributes: [String]) -> [Entry] {
+        var entries: [Entry] = []
+        var e = ldap_first_entry(self.ld, res)
+        while let entry = e {
+            var dn = ""
+            if let p = ldap_get_dn(self.ld, entry) {
+                dn = String(cString: p)
+                ldap_memfree(p)
             }
+            var values: [String: [[UInt8]]] = [:]
+            for name in attributes {
+                guard let vals = ldap_get_values_len(self.ld, entry, name) else { continue }
+                var list: [[UInt8]] = []
+                var i = 0
+                while let v = vals[i] {
+                    list.append(v.pointee.bv_len == 0 ? [] : Array(UnsafeRawBufferPointer(start: v.pointee.bv_val, count: Int(v.pointee.bv_len))))
+                    i += 1
+                }
+                ldap_value_free_len(vals)
+                values[name] = list
+            }
+            entries.append(Entry(dn: dn, values: values))
+            e = ldap_next_entry(self.ld, entry)
+        }
+        return entries
+    }
+
+    /// A subtree search in pages of `pageSize` (RFC 2696), for results past a server's size limit
+    /// (AD's MaxPageSize, 1000 by default); more than `limit` entries fail with `LDAP_SIZELIMIT_EXCEEDED`.
+    func pagedSearch(base: String, filter: String, attributes: [String], limit: Int, pageSize: Int32 = 500) async throws(Failure) -> [Entry] {
+        try await call { () throws(Failure) -> [Entry] in
+            var attrs: [UnsafeMutablePointer<CChar>?] = attributes.map { strdup($0) } + [nil]
+            defer { for a in attrs { free(a) } }
+            var cookie = berval()
+            defer { if cookie.bv_val != nil { ber_memfree(cookie.bv_val) } }
+            var entries: [Entry] = []
+            repeat {
+                var res: OpaquePointer?
+                let rc = cldap_search_page(self.ld, base, LDAP_SCOPE_SUBTREE, filter, &attrs, pageSize, &cookie, &res)
+                defer { if res != nil { ldap_msgfree(res) } }
+                guard rc == LDAP_SUCCESS else { throw self.failure(rc) }
+                entries += self.entries(res, attributes)
+                if entries.count > limit { throw Failure(code: LDAP_SIZELIMIT_EXCEEDED, diagnostic: "more than \(limit) entries") }
+            } while cookie.bv_len > 0
             return entries
         }
     }

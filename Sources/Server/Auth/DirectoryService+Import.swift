@@ -59,7 +59,7 @@ extension DirectoryService {
         do {
             for person in read.people { try await importPerson(person, stored.body, &report, &imported, by: p, ip: ip) }
             let groups = try await userGroups.groups(memberOf: nil)
-            var mine = try await store.importedGroups()
+            var mine = try await store.importedGroups(.users)
             for g in read.groups { try await importGroup(g, members: g.members.filter { imported.contains($0.lowercased()) }, groups, &mine, &report, by: p, ip: ip) }
         } catch {
             report.ok = false
@@ -140,7 +140,7 @@ extension DirectoryService {
             } else {
                 let id = newID()
                 try await userGroups.create(id: id, name: g.name, members: members, audit: event)
-                try await store.markImported(groupID: id, dn: g.dn)
+                try await store.markImported(.users, groupID: id, dn: g.dn)
                 mine[id] = g.dn
                 report.userGroups.append(.init(name: g.name, members: members, created: true))
             }

@@ -10,7 +10,7 @@ struct DirectoryCommand: AsyncParsableCommand {
             domain's KDC, and the most privileged role among roleMappings whose group the user is in (nested groups \
             count) is given; a user in none is refused. The directory password is never stored.
             """,
-        subcommands: [Show.self, Configure.self, Test.self, Remove.self, ImportUsers.self])
+        subcommands: [Show.self, Configure.self, Test.self, Remove.self, ImportUsers.self, ImportResources.self])
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show the directory settings (never the bind password).")
@@ -68,6 +68,34 @@ struct DirectoryCommand: AsyncParsableCommand {
                 for g in report["userGroups"] as? [[String: Any]] ?? [] {
                     print("user group \(g["name"] ?? ""): \((g["members"] as? [String] ?? []).joined(separator: ", "))")
                 }
+            }
+            if report["ok"] as? Bool != true {
+                FileHandle.standardError.write(Data("the directory could not be read: \(report["error"] ?? "")\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+    }
+    struct ImportResources: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "import-resources",
+            abstract: "Make resources of the computer objects under a base, and resource groups of their OUs.",
+            discussion: """
+                Each enabled computer becomes a resource you own, named by its DNS name (dNSHostName), of the type its \
+                operatingSystem names (Windows, Linux, Mac OS, Solaris, else Generic). A name already taken is listed as existing \
+                or skipped. With OU groups (the default), each OU becomes a resource group, and later imports add to it. Exits 1 \
+                when the directory could not be read.
+                """)
+        @OptionGroup var options: ClientOptions
+        @Option(help: "The base (an OU) whose computers are imported.") var base: String
+        @Flag(help: "Do not make resource groups of the OUs.") var noGroups = false
+        func run() async throws {
+            let answer = try await options.client().call(.POST, "/directory/import/resources", json: ["base": base, "groupByOU": !noGroups])
+            let report = answer as? [String: Any] ?? [:]
+            if options.json {
+                Output.print(answer, json: true, columns: [])
+            } else {
+                for key in ["created", "existing"] { print("\(key): \((report[key] as? [String] ?? []).joined(separator: ", "))") }
+                for s in report["skipped"] as? [[String: Any]] ?? [] { print("skipped: \(s["name"] ?? "") (\(s["reason"] ?? ""))") }
+                for g in report["groups"] as? [[String: Any]] ?? [] { print("group \(g["name"] ?? ""): \((g["members"] as? [String] ?? []).count) resource(s)") }
             }
             if report["ok"] as? Bool != true {
                 FileHandle.standardError.write(Data("the directory could not be read: \(report["error"] ?? "")\n".utf8))

@@ -35,6 +35,16 @@ extension Routes {
             let b = try await req.decodeStrict(DirectoryImportUsersBody.self, limit: custody.config.maxBodyBytes)
             return try Reply.json(try await custody.directory.importUsers(b, by: p, ip: ctx.remoteIP))
         }
+        t.add(.post, "/directory/import/resources", "Make resources of the computer objects under a base (type from operatingSystem, DNS name "
+            + "from dNSHostName) and resource groups of their OUs (administrators and password administrators; answers a report, ok false "
+            + "when the directory cannot be read)", body: DirectoryImportResourcesBody.self)
+        { req, ctx in
+            let p = try ctx.caller()
+            try custody.authorizer.check(p, .createResource)
+            let b = try await req.decodeStrict(DirectoryImportResourcesBody.self, limit: custody.config.maxBodyBytes)
+            return try Reply.json(try await custody.directory.importResources(b, resources: custody.resources, groups: custody.groups, by: p,
+                ip: ctx.remoteIP))
+        }
     }
 }
 

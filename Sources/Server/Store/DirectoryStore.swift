@@ -13,10 +13,11 @@ protocol DirectoryStore: Sendable {
     /// is a conflict. Audited when made or when its role changes.
     /// `actor` is who the audit names: the user signing in, or the administrator importing.
     func signIn(directoryUser username: String, role: Role, email: String?, at: Date, actor: String, ip: String) async throws -> UserRecord
-    /// The user groups an import made, by id, with the directory group (DN) each mirrors.
-    func importedGroups() async throws -> [String: String]
-    /// Records that the import made `groupID` from `dn`.
-    func markImported(groupID: String, dn: String) async throws
+    /// The groups an import made (`users`: user groups; `resources`: resource groups), by id, with
+    /// the directory group or OU (DN) each mirrors.
+    func importedGroups(_ kind: DirectoryRecords.GroupKind) async throws -> [String: String]
+    /// Records that an import made `groupID` from `dn`.
+    func markImported(_ kind: DirectoryRecords.GroupKind, groupID: String, dn: String) async throws
 }
 
 /// What both stores share: the keys of the settings and the sealed password, and the audit rows.
@@ -24,7 +25,9 @@ enum DirectoryRecords {
     static let settingsKey = "directory.settings"
     static let passwordKey = "directoryBindPassword"
     static let passwordIdentity = "custody.directory.bind-password.v1"
-    static let importedGroupsKey = "directory.importedGroups"
+    enum GroupKind: String, Sendable { case users, resources }
+
+    static func importedGroupsKey(_ kind: GroupKind) -> String { "directory.imported.\(kind.rawValue)" }
 
     static func decodeGroups(_ json: String?) -> [String: String] {
         json.flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) } ?? [:]

@@ -53,9 +53,11 @@ import Testing
     @Test(arguments: StoreBackend.names("directory"))
     func theUserGroupsAnImportMadeAreRemembered(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
-        #expect(try await b.directory.importedGroups().isEmpty)
-        try await b.directory.markImported(groupID: "g1", dn: "CN=Staff,DC=example,DC=test")
-        try await b.directory.markImported(groupID: "g2", dn: "CN=Ops,DC=example,DC=test")
-        #expect(try await b.directory.importedGroups() == ["g1": "CN=Staff,DC=example,DC=test", "g2": "CN=Ops,DC=example,DC=test"])
+        #expect(try await b.directory.importedGroups(.users).isEmpty)
+        try await b.directory.markImported(.users, groupID: "g1", dn: "CN=Staff,DC=example,DC=test")
+        try await b.directory.markImported(.users, groupID: "g2", dn: "CN=Ops,DC=example,DC=test")
+        try await b.directory.markImported(.resources, groupID: "g3", dn: "OU=Servers,DC=example,DC=test")
+        #expect(try await b.directory.importedGroups(.users) == ["g1": "CN=Staff,DC=example,DC=test", "g2": "CN=Ops,DC=example,DC=test"])
+        #expect(try await b.directory.importedGroups(.resources) == ["g3": "OU=Servers,DC=example,DC=test"])
     }
 }

@@ -39,15 +39,15 @@ struct PGDirectoryStore: DirectoryStore {
         }
     }
 
-    func importedGroups() async throws -> [String: String] {
-        try await db.read { c in R.decodeGroups(try await PGCatalog.setting(R.importedGroupsKey, c)) }
+    func importedGroups(_ kind: R.GroupKind) async throws -> [String: String] {
+        try await db.read { c in R.decodeGroups(try await PGCatalog.setting(R.importedGroupsKey(kind), c)) }
     }
 
-    func markImported(groupID: String, dn: String) async throws {
+    func markImported(_ kind: R.GroupKind, groupID: String, dn: String) async throws {
         try await db.write { c in
-            var groups = R.decodeGroups(try await PGCatalog.setting(R.importedGroupsKey, c))
+            var groups = R.decodeGroups(try await PGCatalog.setting(R.importedGroupsKey(kind), c))
             groups[groupID] = dn
-            try await PGCatalog.set(R.importedGroupsKey, try R.encodeGroups(groups), c)
+            try await PGCatalog.set(R.importedGroupsKey(kind), try R.encodeGroups(groups), c)
         }
     }
 

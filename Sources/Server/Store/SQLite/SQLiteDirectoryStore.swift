@@ -36,15 +36,15 @@ struct SQLiteDirectoryStore: DirectoryStore {
         }
     }
 
-    func importedGroups() async throws -> [String: String] {
-        try await db.read { db in R.decodeGroups(try Settings.get(R.importedGroupsKey, db)) }
+    func importedGroups(_ kind: R.GroupKind) async throws -> [String: String] {
+        try await db.read { db in R.decodeGroups(try Settings.get(R.importedGroupsKey(kind), db)) }
     }
 
-    func markImported(groupID: String, dn: String) async throws {
+    func markImported(_ kind: R.GroupKind, groupID: String, dn: String) async throws {
         try await db.write { db in
-            var groups = R.decodeGroups(try Settings.get(R.importedGroupsKey, db))
+            var groups = R.decodeGroups(try Settings.get(R.importedGroupsKey(kind), db))
             groups[groupID] = dn
-            try Settings.set(R.importedGroupsKey, try R.encodeGroups(groups), db)
+            try Settings.set(R.importedGroupsKey(kind), try R.encodeGroups(groups), db)
         }
     }
 
