@@ -62,13 +62,18 @@ extension DirectoryService {
             var mine = try await store.importedGroups(.users)
             for g in read.groups { try await importGroup(g, members: g.members.filter { imported.contains($0.lowercased()) }, groups, &mine, &report, by: p, ip: ip) }
         } catch {
-            report.ok = false
-            report.error = "the import stopped: \(error)"
+            (report.ok, report.error) = (false, "the import stopped: \(error)")
         }
-        try await audit.append(AuditEvent(user: p.username, ip: ip, operation: "directory_import_users", outcome: report.ok ? "success" : "failure",
-            message: "\(report.created.count) created, \(report.updated.count) updated, \(report.unchanged.count) unchanged, \(report.skipped.count) skipped, "
-                + "\(report.userGroups.count) user group(s)" + (report.error.map { "; \($0)" } ?? "")))
+        try await summarize("directory_import_users", ok: report.ok, error: report.error, by: p, ip: ip,
+            "\(report.created.count) created, \(report.updated.count) updated, \(report.unchanged.count) unchanged, \(report.skipped.count) skipped, "
+                + "\(report.userGroups.count) user group(s)")
         return report
+    }
+
+    /// An import's one summary row, written whatever happened.
+    func summarize(_ operation: String, ok: Bool, error: String?, by p: Principal, ip: String, _ counts: String) async throws {
+        try await audit.append(AuditEvent(user: p.username, ip: ip, operation: operation, outcome: ok ? "success" : "failure",
+            message: counts + (error.map { "; \($0)" } ?? "")))
     }
 
     private func unique(_ dns: [String]) -> [String] {

@@ -83,12 +83,10 @@ extension DirectoryService {
                 try await groupResources(byOU, groups: groups, &report, by: p, ip: ip)
             }
         } catch {
-            report.ok = false
-            report.error = "the import stopped: \(error)"
+            (report.ok, report.error) = (false, "the import stopped: \(error)")
         }
-        try await audit.append(AuditEvent(user: p.username, ip: ip, operation: "directory_import_resources", outcome: report.ok ? "success" : "failure",
-            message: "\(b.base): \(report.created.count) created, \(report.existing.count) existing, \(report.skipped.count) skipped, "
-                + "\(report.groups.count) group(s)" + (report.error.map { "; \($0)" } ?? "")))
+        try await summarize("directory_import_resources", ok: report.ok, error: report.error, by: p, ip: ip,
+            "\(b.base): \(report.created.count) created, \(report.existing.count) existing, \(report.skipped.count) skipped, \(report.groups.count) group(s)")
         return report
     }
 

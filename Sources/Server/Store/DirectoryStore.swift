@@ -37,6 +37,17 @@ enum DirectoryRecords {
         String(decoding: try JSONEncoder().encode(groups), as: UTF8.self)
     }
 
+    /// The directory user as it is to be saved: made, or given the role (never super-administrator)
+    /// and email the directory says now.
+    static func directoryUser(_ before: UserRecord?, username: String, role: Role, email: String?, at: Date) -> UserRecord {
+        var user = before ?? UserRecord(id: newID(), username: username, passwordHash: UserRecord.directoryMarker, role: role, superAdmin: false,
+            email: email, mustChangePassword: false, createdAt: at)
+        user.role = role
+        user.superAdmin = false
+        user.email = email ?? user.email
+        return user
+    }
+
     /// The audit rows of a sign-in that made or changed a directory user.
     static func signInAudit(_ before: UserRecord?, _ after: UserRecord, actor: String, ip: String) -> [AuditEvent] {
         if before == nil {

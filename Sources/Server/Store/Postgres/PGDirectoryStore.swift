@@ -55,11 +55,7 @@ struct PGDirectoryStore: DirectoryStore {
         try await db.write { c in
             let before = try await PGCatalog.user(named: username, c)
             if let before, !before.isDirectoryUser { throw StoreError(code: .conflict, message: "a local user named '\(username)' exists") }
-            var user = before ?? UserRecord(id: newID(), username: username, passwordHash: UserRecord.directoryMarker, role: role, superAdmin: false,
-                email: email, mustChangePassword: false, createdAt: at)
-            user.role = role
-            user.superAdmin = false  // the directory's groups decide; never a super-administrator
-            user.email = email ?? user.email
+            let user = R.directoryUser(before, username: username, role: role, email: email, at: at)
             if before == nil { try await c.insert(user, into: "users") } else { try await c.update(user, in: "users") }
             for event in R.signInAudit(before, user, actor: actor, ip: ip) { try await log.append(event, c) }
             return user

@@ -52,11 +52,7 @@ struct SQLiteDirectoryStore: DirectoryStore {
         try await db.write { db in
             let before = try UserRecord.filter(Column("username") == username).fetchOne(db)
             if let before, !before.isDirectoryUser { throw StoreError(code: .conflict, message: "a local user named '\(username)' exists") }
-            var user = before ?? UserRecord(id: newID(), username: username, passwordHash: UserRecord.directoryMarker, role: role, superAdmin: false,
-                email: email, mustChangePassword: false, createdAt: at)
-            user.role = role
-            user.superAdmin = false  // the directory's groups decide; never a super-administrator
-            user.email = email ?? user.email
+            let user = R.directoryUser(before, username: username, role: role, email: email, at: at)
             try user.save(db)
             for event in R.signInAudit(before, user, actor: actor, ip: ip) { try AuditLog.append(event, in: db) }
             return user
