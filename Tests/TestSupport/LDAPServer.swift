@@ -22,6 +22,7 @@ public enum LDAPServer {
     private static func start() -> Bool {
         guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/sbin/slapd") else { return false }
         let sh = TestTargets.sh
+        TestTargets.sweep("custody-slapd-")
         sh("rm -rf \(dir); mkdir -p \(dir)/db")
         TestCA.issue(in: dir)
         let conf = """

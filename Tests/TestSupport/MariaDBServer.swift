@@ -14,6 +14,7 @@ public enum MariaDBServer {
 
     private static func start() -> Bool {
         guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/sbin/mariadbd") else { return false }
+        TestTargets.sweep("custody-mariadb-")
         TestTargets.sh("rm -rf \(dir); mkdir -p \(dir)")
         TestCA.issue(in: dir)
         TestTargets.sh("mariadb-install-db --no-defaults --datadir=\(dir)/data --user=root --auth-root-authentication-method=socket "

@@ -19,6 +19,8 @@ public enum PostgresServer {
 
     private static func start() -> Bool {
         guard getuid() == 0, FileManager.default.isExecutableFile(atPath: bin + "/postgres"), TestTargets.exists("postgres") else { return false }
+        TestTargets.sweep("custody-postgres-")
+        TestTargets.sweep("custody-pg-")
         TestTargets.sh("rm -rf \(dir); mkdir -p \(dir)")
         TestCA.issue(in: dir)
         TestTargets.sh("chown -R postgres \(dir); chmod 600 \(dir)/server.key")
@@ -32,8 +34,7 @@ public enum PostgresServer {
             "-c", "max_connections=400", "-c", "max_locks_per_transaction=512",
             // A test server: durability is not what is tested, and fsyncs slow every other suite.
             "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"])
-        _ = Spawn.background(["/bin/sh", "-c",
-            "while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; pkill -f 'postgres -D \(dir)/data'; sleep 2; rm -rf \(dir)"])
+        TestTargets.watchdog(dir: dir, stop: "pkill -INT -f 'postgres -D \(dir)/data'")
         _ = pid
         guard TestTargets.waitForPort(port) else { return false }
         return root("CREATE ROLE \(admin) LOGIN CREATEROLE PASSWORD '\(adminPassword)';")

@@ -35,6 +35,7 @@ public enum SambaDC {
         guard let n = BlackHoleNet.make(tag: "dc", net: 214) else { return Ready(available: false, why: "cannot make a network namespace") }
         net = n
         let sh = TestTargets.sh
+        TestTargets.sweep("custody-samba-")
         sh("rm -rf \(dir); mkdir -p \(dir)/dc/run")
         TestCA.issue(in: dir, ips: [n.inner])
         sh("chmod 600 \(dir)/server.key")

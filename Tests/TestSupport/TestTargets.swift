@@ -153,6 +153,30 @@ public enum TestTargets {
 
     public static func spawn(_ args: [String]) -> pid_t { Spawn.background(args) }
 
+    /// Removes what gone test processes left under `/tmp/<prefix><pid>…` (a run killed from outside
+    /// takes its watchdogs with it), first stopping any server still running from there. A
+    /// PostgreSQL data directory is over a gigabyte: left behind, they fill the disk.
+    public static func sweep(_ prefix: String) {
+        sh("""
+            for d in /tmp/\(prefix)*; do
+              [ -d "$d" ] || continue; p=${d#/tmp/\(prefix)}; p=${p%%-*}
+              case $p in ''|*[!0-9]*) continue;; esac
+              kill -0 "$p" 2>/dev/null && continue
+              pkill -9 -f "$d/" 2>/dev/null; rm -rf "$d"
+            done
+            """)
+    }
+
+    /// A watchdog that, once this process is gone, stops what runs from `dir` (`stop` first, then
+    /// SIGKILL, within 20 s) and removes `dir`.
+    public static func watchdog(dir: String, stop: String) {
+        _ = Spawn.background(["/bin/sh", "-c", """
+            while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; \(stop)
+            for i in $(seq 1 100); do pgrep -f '\(dir)/' >/dev/null || break; sleep 0.2; done
+            pkill -9 -f '\(dir)/'; rm -rf \(dir)
+            """])
+    }
+
     public static func portOpen(_ port: Int, host: String = "127.0.0.1") -> Bool {
         let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(s) }
