@@ -30,7 +30,7 @@ public final class PostgresInstance: @unchecked Sendable {
             + "--auth-host=scram-sha-256 > \(dir)/initdb.log 2>&1")
         // Clients from another address (the far end of a namespace's link) sign in as from loopback.
         if address != "127.0.0.1" { TestTargets.sh("echo 'hostssl all all 0.0.0.0/0 scram-sha-256' >> \(dir)/data/pg_hba.conf") }
-        TestTargets.watchdog(dir: dir, stop: "pkill -INT -f 'postgres -D \(dir)/data'")
+        TestTargets.watchdog(dir: dir, stop: TestTargets.stopPostgres(dir + "/data", bin: PostgresServer.bin))
         guard start() else { return false }
         let sql = "CREATE ROLE \(role) LOGIN PASSWORD '\(password)'; CREATE DATABASE \(database) OWNER \(role);"
         return Spawn.run(["/usr/bin/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", dir, "-p", String(port), "-U", "postgres", "-d", "postgres"],

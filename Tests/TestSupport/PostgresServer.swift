@@ -34,7 +34,7 @@ public enum PostgresServer {
             "-c", "max_connections=400", "-c", "max_locks_per_transaction=512",
             // A test server: durability is not what is tested, and fsyncs slow every other suite.
             "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"])
-        TestTargets.watchdog(dir: dir, stop: "pkill -INT -f 'postgres -D \(dir)/data'")
+        TestTargets.watchdog(dir: dir, stop: TestTargets.stopPostgres(dir + "/data", bin: bin))
         _ = pid
         guard TestTargets.waitForPort(port) else { return false }
         return root("CREATE ROLE \(admin) LOGIN CREATEROLE PASSWORD '\(adminPassword)';")

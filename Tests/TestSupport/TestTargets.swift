@@ -167,14 +167,17 @@ public enum TestTargets {
             """)
     }
 
-    /// A watchdog that, once this process is gone, stops what runs from `dir` (`stop` first, then
-    /// SIGKILL, within 20 s) and removes `dir`.
+    /// A watchdog that, once this process is gone, runs `stop` (which must wait for the server to
+    /// end) and removes `dir`. Nothing here matches processes by pattern: the watchdog's own command
+    /// line holds every pattern it would use, and would stop itself first.
     public static func watchdog(dir: String, stop: String) {
-        _ = Spawn.background(["/bin/sh", "-c", """
-            while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; \(stop)
-            for i in $(seq 1 100); do pgrep -f '\(dir)/' >/dev/null || break; sleep 0.2; done
-            pkill -9 -f '\(dir)/'; rm -rf \(dir)
-            """])
+        _ = Spawn.background(["/bin/sh", "-c", "while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; \(stop); rm -rf \(dir)"])
+    }
+
+    /// Stops the PostgreSQL of a data directory (fast shutdown, waited for; SIGKILL after 20 s).
+    public static func stopPostgres(_ data: String, bin: String) -> String {
+        "runuser -u postgres -- \(bin)/pg_ctl stop -D \(data) -m fast -w -t 20 >/dev/null 2>&1; "
+            + "[ -f \(data)/postmaster.pid ] && kill -9 $(head -1 \(data)/postmaster.pid) 2>/dev/null; sleep 1"
     }
 
     public static func portOpen(_ port: Int, host: String = "127.0.0.1") -> Bool {
