@@ -123,6 +123,13 @@ import Testing
             DC.setPassword("CN=dir-totp,\(DC.usersDN)", "Dir-Pass-2!")
             #expect(DC.ldapBinds("dir-totp@\(DC.dnsDomain)", "Dir-Pass-1!"))
             #expect(try await login(api, "dir-totp", "Dir-Pass-1!").status == .unauthorized)
+            // Without the KDC (kerberos: false, for a closed port 88) the bind alone decides, and takes it.
+            var noKDC = settings
+            noKDC["kerberos"] = false
+            #expect(try await api.call(.put, "/settings/directory", token: admin, json: noKDC).status == .noContent)
+            #expect(try await api.call(.get, "/settings/directory", token: admin).object["kerberos"] as? Bool == false)
+            #expect(try await login(api, "dir-totp", "Dir-Pass-1!").status == .ok)
+            #expect(try await api.call(.put, "/settings/directory", token: admin, json: settings).status == .noContent)
             let t = try await login(api, "dir-totp", "Dir-Pass-2!")
             let token = try #require(t.object["token"] as? String, "\(t.text)")
             let key = try #require(try await api.call(.post, "/auth/totp", token: token, json: [String: String]()).object["secret"] as? String)

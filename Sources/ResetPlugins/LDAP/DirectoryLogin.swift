@@ -14,6 +14,8 @@ public struct DirectoryLogin: Sendable {
         public var bindPassword: Secret
         public var baseDN: String
         public var userAttribute: String
+        /// Ask the KDC too (port 88 of the DC that answered), which refuses a previous password.
+        public var kerberos = true
         public var timeout: Double
 
         public init(url: String, caFile: String?, bindDN: String, bindPassword: Secret, baseDN: String, userAttribute: String = "sAMAccountName",
@@ -123,7 +125,7 @@ public struct DirectoryLogin: Sendable {
             throw Failure(kind: error.isConnection ? .unavailable : .invalidCredentials, message: "bind: \(error.text)", account: canonical)
         }
         let realm = ADDomain(namingContext: config.baseDN).realm
-        if let sam = user.string("sAMAccountName"), let e = Self.endpoint(config.url), !realm.isEmpty {
+        if config.kerberos, let sam = user.string("sAMAccountName"), let e = Self.endpoint(config.url), !realm.isEmpty {
             // The KDC of the DC that answered the bind (another may not have a change yet).
             let kdc = KerberosCheck(kdcHost: await c.peerAddress() ?? e.host, kdcPort: 88, realm: realm, timeout: config.timeout)
             if case .refused = await kdc.check(account: sam, password: password) {

@@ -91,8 +91,10 @@ struct DirectoryService: Sendable {
 
     func config(_ s: StoredDirectory) throws -> DirectoryLogin.Config {
         guard let password = s.bindPassword else { throw DirectoryLogin.Failure(kind: .misconfigured, message: "no bind password is stored") }
-        return DirectoryLogin.Config(url: s.body.url, caFile: try caFile(s.body), bindDN: s.body.bindDN, bindPassword: password,
+        var c = DirectoryLogin.Config(url: s.body.url, caFile: try caFile(s.body), bindDN: s.body.bindDN, bindPassword: password,
             baseDN: s.body.baseDN, userAttribute: s.body.userAttribute ?? "sAMAccountName", timeout: timeout)
+        c.kerberos = s.body.kerberos ?? true
+        return c
     }
 
     /// `caFile`, or the PEM written once under the data directory (by each node that needs it).

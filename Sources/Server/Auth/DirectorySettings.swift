@@ -20,8 +20,11 @@ struct DirectorySettingsBody: Codable, Sendable, Equatable, APIBody {
     var baseDN: String
     var userAttribute: String?
     var roleMappings: [RoleMapping]
+    /// false: the bind alone decides (where port 88 of the DC is closed); a previous password then
+    /// still signs in for the domain's old-password period. Default true.
+    var kerberos: Bool? = nil
 
-    static let fields = ["url", "caFile", "caPEM", "bindDN", "bindPassword", "baseDN", "userAttribute", "roleMappings"]
+    static let fields = ["url", "caFile", "caPEM", "bindDN", "bindPassword", "baseDN", "userAttribute", "roleMappings", "kerberos"]
     static let required = ["url", "bindDN", "baseDN", "roleMappings"]
 
     func validate() throws {
@@ -70,6 +73,7 @@ struct DirectorySettingsView: Codable, Sendable {
     var baseDN: String?
     var userAttribute: String?
     var roleMappings: [DirectorySettingsBody.RoleMapping]?
+    var kerberos: Bool?
 
     static let none = DirectorySettingsView(configured: false)
 
@@ -79,6 +83,7 @@ struct DirectorySettingsView: Codable, Sendable {
         (url, caFile, caPEM, bindDN, bindPasswordSet, baseDN) = (b.url, b.caFile, b.caPEM, b.bindDN, passwordSet, b.baseDN)
         userAttribute = b.userAttribute ?? "sAMAccountName"
         roleMappings = b.roleMappings
+        kerberos = b.kerberos ?? true
     }
 }
 
