@@ -30,7 +30,7 @@ struct AgentLiveTests {
 
     /// A server with short leases, a real local user as an account of an agent-mode resource, and its bundle unpacked.
     func setUp(port: Int = 0) throws -> Env {
-        let dir = NSTemporaryDirectory() + "agent-live-\(UUID().uuidString.prefix(8))"
+        let dir = TestTargets.scratch + "/agent-live-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try "agentLeaseSeconds: 3\nagentLongPollSeconds: 5\n".write(toFile: dir + "/custody.yaml", atomically: true, encoding: .utf8)
         let s = ServerProcess(extraArgs: ["--config", dir + "/custody.yaml"] + (port > 0 ? ["--port", String(port)] : []))

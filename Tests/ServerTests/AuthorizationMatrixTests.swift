@@ -134,6 +134,7 @@ import Testing
         "POST /api/v1/directory/import/resources": Case(allowed: creators) { _, _, _ in
             ("/directory/import/resources", ["base": "ou=servers,dc=example,dc=test"])
         },
+        "POST /api/v1/directory/sync": Case(allowed: [.superAdmin]) { _, _, _ in ("/directory/sync", nil) },
         "POST /api/v1/directory/import/users": Case(allowed: [.superAdmin]) { _, _, _ in
             ("/directory/import/users", ["groups": ["cn=staff,dc=example,dc=test"]])
         },

@@ -46,3 +46,25 @@ extension LiveServerTests {
         }
     }
 }
+
+extension LiveServerTests {
+    /// A domain user signs in on the console's sign-in page, unchanged, against the test domain
+    /// controller: a wrong password refused in words, the right one with the role its nested group gives.
+    @Test(.needs("chromium, chromedriver and selenium (make deps), and a Samba AD DC", browserReady && SambaDC.ready.available))
+    func aDomainUserSignsInOnTheConsole() async throws {
+        #expect(DirectorySignInTests.directory)
+        let s = ServerProcess()
+        #expect(try s.start(), "\(s.stderr)")
+        defer { s.stop() }
+        let token = try #require(try adminToken(s))
+        let file = TestTargets.scratch + "/browser-directory-\(UUID().uuidString).json"
+        try JSONSerialization.data(withJSONObject: DirectorySignInTests.settings).write(to: URL(fileURLWithPath: file))
+        let saved = try cli(s, ["directory", "configure", "--file", file], token: token)
+        #expect(saved.code == 0, "\(saved.err)")
+        let run = try runCommand("/usr/bin/env", ["python3", Self.repoRoot.appendingPathComponent("Tests/Browser/directory_signin.py").path], env: [
+            "CUSTODY_URL": s.url, "DIR_USER": "dir-nested", "DIR_PASSWORD": "Dir-Pass-1!", "DIR_ROLE": "passwordUser",
+            "SHOTS": Self.repoRoot.appendingPathComponent("test-artifacts/screenshots").path,
+        ], timeout: 180)
+        #expect(run.code == 0 && run.out.contains("ok"), "\(run.out)\n\(run.err)")
+    }
+}

@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import Shared
 import Testing
+import TestSupport
 
 @testable import Server
 
@@ -37,7 +38,7 @@ import Testing
         #expect(t.status == .created, "\(t.text)")
         let rid = try await api.resource("app-\(UUID().uuidString.prefix(6))", token: admin, type: type)
         let aid = try await api.account(rid, "svc", password: L.old, token: admin)
-        let dir = NSTemporaryDirectory() + "plugin-\(UUID().uuidString)"
+        let dir = TestTargets.scratch + "/plugin-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let file = try credentialFile(dir, "svc", L.old)
         let cfg = try await api.call(.put, "/resources/\(rid)/reset-config", token: admin, json: ["mode": "agentless", "options": ["file": file]])

@@ -91,7 +91,7 @@ import Testing
     @Test(arguments: Kind.allCases)
     func aResetInterruptedAfterTheStatementIsReconciledAtRestart(kind: Kind) async throws {
         guard let t = Self.target(kind, "crash_\(kind.rawValue)", "Start-Pass-123") else { return Self.missing(kind) }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("custody-dbcrash-\(UUID().uuidString)").path
+        let dir = TestTargets.scratchURL.appendingPathComponent("custody-dbcrash-\(UUID().uuidString)").path
         let crashing = try await Harness.make(dataDir: dir, crashAfterReset: { _ in true })
         let (admin, rid, aid, tid) = try await crashing.run { api -> (String, String, String, String) in
             let (admin, rid, aid) = try await Self.setup(api, t)

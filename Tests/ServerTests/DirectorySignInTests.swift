@@ -182,12 +182,21 @@ import Testing
             // Disabled in the directory since: skipped, and its sessions end.
             let session = try #require(try await login(api, "dir-lock", "Dir-Pass-1!").object["token"] as? String)
             DC.modify("CN=dir-lock,\(DC.usersDN)", "userAccountControl", "514")
-            defer { DC.modify("CN=dir-lock,\(DC.usersDN)", "userAccountControl", "512") }
             let third = try await api.call(.post, "/directory/import/users", token: admin, json: ["groups": [Self.groups[1]]]).object
             let reasons = (third["skipped"] as? [[String: String]] ?? []).first { $0["name"] == "dir-lock" }?["reason"] ?? ""
             #expect(reasons.contains("disabled") && reasons.contains("sessions and tokens are ended"), "\(third)")
             #expect(try await api.call(.get, "/auth/me", token: session).status == .unauthorized)
-            #expect(try await api.call(.get, "/audit?operation=directory_user_signed_out", token: admin).array.count == 1)
+            #expect(try await api.call(.get, "/audit?operation=directory_user_disabled", token: admin).array.count == 1)
+            // Disabled in Custody: a sign-in is refused even with the right password, until an import finds it enabled again.
+            #expect(try await api.call(.get, "/users", token: admin).array.first { $0["username"] as? String == "dir-lock" }?["disabled"] as? Bool == true)
+            DC.modify("CN=dir-lock,\(DC.usersDN)", "userAccountControl", "512")
+            #expect(DC.passwordIs("dir-lock", "Dir-Pass-1!"), "enabled in the directory again")
+            let refused = try await login(api, "dir-lock", "Dir-Pass-1!")
+            #expect(refused.status == .unauthorized, "\(refused.text)")
+            let fourth = try await api.call(.post, "/directory/import/users", token: admin, json: ["groups": [Self.groups[1]]]).object
+            #expect((fourth["unchanged"] as? [String])?.contains("dir-lock") == true, "\(fourth)")
+            #expect(try await login(api, "dir-lock", "Dir-Pass-1!").status == .ok)
+            #expect(try await api.call(.get, "/audit?operation=directory_user_enabled", token: admin).array.count == 1)
         }
     }
 

@@ -61,7 +61,7 @@ import Testing
 
     @Test(arguments: cases)
     func theVaultAlwaysHoldsAPasswordThatWorks(family: MatrixFamily, point: Point) async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("custody-matrix-\(UUID().uuidString)").path
+        let dir = TestTargets.scratchURL.appendingPathComponent("custody-matrix-\(UUID().uuidString)").path
         let fault = point.transport.map(OnceFault.init)
         let crashed = Flag()
         var faults = ResetFaults()

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import Testing
+import TestSupport
 
 @testable import Server
 
@@ -16,7 +17,7 @@ struct Harness {
     static func make(clock: TestClock? = nil, dataDir: String? = nil, crashAfterReset: @escaping @Sendable (TaskRecord) -> Bool = { _ in false },
         faults: ResetFaults? = nil, configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> Harness
     {
-        let dir = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("custody-test-\(UUID().uuidString)").path
+        let dir = dataDir ?? TestTargets.scratchURL.appendingPathComponent("custody-test-\(UUID().uuidString)").path
         var cfg = ServerConfiguration()
         cfg.dataDir = dir
         cfg.bcryptCost = 4

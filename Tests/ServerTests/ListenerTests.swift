@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Shared
 import Testing
+import TestSupport
 
 @testable import Server
 
@@ -20,7 +21,7 @@ import Testing
         let admin2 = try await api.user("admin2", role: "administrator", adminToken: admin)
         let rid = try await api.resource("app-\(UUID().uuidString.prefix(6))", token: admin, type: type)
         let aid = try await api.account(rid, "svc", password: old, token: admin)
-        let dir = NSTemporaryDirectory() + "listener-out-\(UUID().uuidString)"
+        let dir = TestTargets.scratch + "/listener-out-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         return Env(admin: admin, admin2: admin2, rid: rid, aid: aid, dir: dir)
     }

@@ -134,7 +134,7 @@ import Testing
     /// The process dies after the target changed the password but before the commit: the restarted
     /// engine finds the interrupted task, verifies the pending password and commits it.
     @Test func aCrashAfterTheChangeIsReconciledToTheNewPasswordAtRestart() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("custody-crash-\(UUID().uuidString)").path
+        let dir = TestTargets.scratchURL.appendingPathComponent("custody-crash-\(UUID().uuidString)").path
         let crashing = try await Harness.make(dataDir: dir, crashAfterReset: { _ in true })
         let (s, tid) = try await crashing.run { api -> (Setup, String) in
             let s = try await Self.setup(api, target: "e_crash", password: "E-Crash-Old-1")
@@ -163,7 +163,7 @@ import Testing
     /// The process dies after the pending password was written but before the target was touched:
     /// reconcile finds the current password still works and drops the pending one.
     @Test func aCrashBeforeTheChangeIsReconciledToTheOldPasswordAtRestart() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("custody-crash2-\(UUID().uuidString)").path
+        let dir = TestTargets.scratchURL.appendingPathComponent("custody-crash2-\(UUID().uuidString)").path
         let first = try await Harness.make(dataDir: dir)
         let s = try await first.run { api in try await Self.setup(api, target: "e_crash2", password: "E-Crash2-Old-1") }
         // What a crash right after the write-ahead leaves behind, made with the engine's own steps.

@@ -25,7 +25,7 @@ final class ServerProcess: @unchecked Sendable {
 
     init(dataDir: String? = nil, extraArgs: [String] = [], env: [String: String?] = [:]) {
         self.env = env
-        self.dataDir = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("custody-live-\(UUID().uuidString)").path
+        self.dataDir = dataDir ?? TestTargets.scratchURL.appendingPathComponent("custody-live-\(UUID().uuidString)").path
         stdoutPath = self.dataDir + ".stdout"
         stderrPath = self.dataDir + ".stderr"
         args = ["serve", "--data-dir", self.dataDir, "--host", "127.0.0.1", "--port", "0"] + extraArgs

@@ -156,10 +156,21 @@ public enum TestTargets {
     /// Removes what gone test processes left under `/tmp/<prefix><pid>…` (a run killed from outside
     /// takes its watchdogs with it), first stopping any server still running from there. A
     /// PostgreSQL data directory is over a gigabyte: left behind, they fill the disk.
+    /// This test process's scratch directory, `/tmp/custody-run-<pid>`; those of ended processes
+    /// are removed the first time it is asked for.
+    public static let scratch: String = {
+        sweep("custody-run-")
+        let dir = "/tmp/custody-run-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }()
+
+    public static var scratchURL: URL { URL(fileURLWithPath: scratch, isDirectory: true) }
+
     public static func sweep(_ prefix: String) {
         sh("""
             for d in /tmp/\(prefix)*; do
-              [ -d "$d" ] || continue; p=${d#/tmp/\(prefix)}; p=${p%%-*}
+              [ -e "$d" ] || continue; p=${d#/tmp/\(prefix)}; p=${p%%-*}; p=${p%%.*}
               case $p in ''|*[!0-9]*) continue;; esac
               kill -0 "$p" 2>/dev/null && continue
               pkill -9 -f "$d/" 2>/dev/null; rm -rf "$d"

@@ -73,6 +73,10 @@ struct Custody: Sendable {
     /// Notification channels, rules, templates and the outbox list.
     let notificationSettings: NotificationSettingsService
     let directory: DirectoryService
+    /// What directory imports and syncs change things through.
+    var directoryImports: DirectoryImportServices {
+        DirectoryImportServices(resources: resources, groups: groups, accounts: accounts, creation: accountCreation)
+    }
     /// The nodes serving this vault, and this node's health.
     let cluster: ClusterService
     /// PostgreSQL: this node's lease, checked before a new password is sent; nil on SQLite.

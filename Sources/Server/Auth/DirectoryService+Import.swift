@@ -4,11 +4,20 @@ import Shared
 
 /// The body of `POST /directory/import/users`: the groups (their members, nested ones included)
 /// and the bases (OUs) whose people become Custody users; each group also becomes a user group.
-struct DirectoryImportUsersBody: Codable, Sendable, APIBody {
+struct DirectoryImportUsersBody: Codable, Sendable, Equatable, APIBody {
     var groups: [String]?
     var bases: [String]?
 
     static let fields = ["groups", "bases"]
+
+    init(groups: [String]? = nil, bases: [String]? = nil) { (self.groups, self.bases) = (groups, bases) }
+
+    init(from decoder: any Decoder) throws {
+        try decoder.refuseUnknownFields(Self.fields)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        groups = try c.decodeIfPresent([String].self, forKey: .groups)
+        bases = try c.decodeIfPresent([String].self, forKey: .bases)
+    }
 
     func validate() throws {
         let all = (groups ?? []) + (bases ?? [])
@@ -32,6 +41,8 @@ struct DirectoryImportReport: Codable, Sendable {
     var unchanged: [String] = []
     var skipped: [Skipped] = []
     var userGroups: [ImportedGroup] = []
+    /// A sync's: users its earlier imports made that the directory no longer gives (disabled).
+    var disabled: [String] = []
 }
 
 extension DirectoryService {
@@ -40,7 +51,7 @@ extension DirectoryService {
     /// loses its sessions and tokens. Groups become user groups of those users; a user group of the
     /// same name that no import made is left alone. Each step is its own transaction: a failure is
     /// reported and the rest goes on; the summary is audited whatever happens.
-    func importUsers(_ b: DirectoryImportUsersBody, by p: Principal, ip: String) async throws -> DirectoryImportReport {
+    func importUsers(_ b: DirectoryImportUsersBody, removals: Bool = false, by p: Principal, ip: String) async throws -> DirectoryImportReport {
         try authorizer.check(p, .createUser)
         guard p.superAdmin else { throw DomainError.forbidden("only a super-administrator imports directory users (their groups can make administrators)") }
         try b.validate()
@@ -56,17 +67,32 @@ extension DirectoryService {
         } catch let f as DirectoryLogin.Failure { return DirectoryImportReport(ok: false, error: f.message) }
         var report = DirectoryImportReport()
         var imported: Set<String> = []
+        var made: [String: String] = [:]
         do {
-            for person in read.people { try await importPerson(person, stored.body, &report, &imported, by: p, ip: ip) }
+            for person in read.people {
+                try await importPerson(person, stored.body, &report, &imported, by: p, ip: ip)
+                if imported.contains(person.name.lowercased()) { made[person.name.lowercased()] = person.dn }
+            }
             let groups = try await userGroups.groups(memberOf: nil)
             var mine = try await store.importedGroups(.users)
             for g in read.groups { try await importGroup(g, members: g.members.filter { imported.contains($0.lowercased()) }, groups, &mine, &report, by: p, ip: ip) }
         } catch {
             (report.ok, report.error) = (false, "the import stopped: \(error)")
         }
+        // Only a sync's own users are its to disable later: a one-off import's are not.
+        if removals { try await store.markImported(.people, made) }
+        if removals && report.ok {
+            let skipped = Set(report.skipped.map { $0.name.lowercased() })
+            let gone = try await store.importedGroups(.people).keys.filter { !imported.contains($0) && !skipped.contains($0) }
+            for name in gone.sorted() {
+                guard let u = try await userStore.user(named: name), u.isDirectoryUser, !u.isDisabled else { continue }
+                try await disable(u, because: "no longer in the directory groups or bases the sync imports", by: p, ip: ip)
+                report.disabled.append(u.username)
+            }
+        }
         try await summarize("directory_import_users", ok: report.ok, error: report.error, by: p, ip: ip,
             "\(report.created.count) created, \(report.updated.count) updated, \(report.unchanged.count) unchanged, \(report.skipped.count) skipped, "
-                + "\(report.userGroups.count) user group(s)")
+                + "\(report.userGroups.count) user group(s)" + (report.disabled.isEmpty ? "" : ", \(report.disabled.count) disabled"))
         return report
     }
 
@@ -101,13 +127,14 @@ extension DirectoryService {
         let role = settings.role(for: person.groups)
         guard !person.disabled, let role else {
             let reason = person.disabled ? "disabled in the directory" : "in none of the mapped directory groups"
-            report.skipped.append(.init(name: person.name, reason: reason + (before != nil ? "; its sessions and tokens are ended" : "")))
-            if let before { try await endSessions(before, because: reason, by: p, ip: ip) }
+            let disabling = before.map { !$0.isDisabled } ?? false
+            report.skipped.append(.init(name: person.name, reason: reason + (disabling ? "; disabled in Custody, its sessions and tokens are ended" : "")))
+            if let before, disabling { try await disable(before, because: reason, by: p, ip: ip) }
             return
         }
         let email = person.email.flatMap { (try? Validate.text($0, field: "email", max: 254)) != nil ? $0 : nil }
         do {
-            _ = try await store.signIn(directoryUser: person.name, role: role, email: email, at: now(), actor: p.username, ip: ip)
+            _ = try await store.signIn(directoryUser: person.name, role: role, email: email, enable: true, at: now(), actor: p.username, ip: ip)
         } catch let e as StoreError {
             report.skipped.append(.init(name: person.name, reason: e.message))
             return
@@ -118,11 +145,15 @@ extension DirectoryService {
         }
     }
 
-    /// A directory user the directory no longer lets in: sessions and tokens end now.
-    private func endSessions(_ u: UserRecord, because reason: String, by p: Principal, ip: String) async throws {
+    /// A directory user the directory no longer gives: disabled (it cannot sign in until an import
+    /// finds it again), its sessions and tokens ended now.
+    private func disable(_ u: UserRecord, because reason: String, by p: Principal, ip: String) async throws {
         _ = try await users.update(u.id, at: now()) { stored in
-            UserChange(user: stored, endSessions: true, audit: AuditEvent(user: p.username, ip: ip, operation: "directory_user_signed_out",
-                message: "user \(stored.username): \(reason); sessions and tokens ended"))
+            guard stored.isDirectoryUser else { throw StoreError(code: .conflict, message: "\(stored.username) is a local user") }
+            var user = stored
+            user.passwordHash = UserRecord.directoryDisabledMarker
+            return UserChange(user: user, endSessions: true, audit: AuditEvent(user: p.username, ip: ip, operation: "directory_user_disabled",
+                message: "user \(stored.username): \(reason); disabled, sessions and tokens ended"))
         }
     }
 

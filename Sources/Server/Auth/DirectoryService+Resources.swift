@@ -3,29 +3,61 @@ import ResetPlugins
 import Shared
 
 /// The body of `POST /directory/import/resources`: computer objects under `base` become resources
-/// owned by the caller; with `groupByOU` (default true) each OU becomes a resource group.
-struct DirectoryImportResourcesBody: Codable, Sendable, APIBody {
-    var base: String
+/// owned by the caller; with `groupByOU` (default true) each OU becomes a resource group. Domain
+/// user accounts under `accountsBase` become accounts of `domainResource` (the id of a `Windows
+/// Domain` resource), their passwords unknown until their first reset.
+struct DirectoryImportResourcesBody: Codable, Sendable, Equatable, APIBody {
+    var base: String?
     var groupByOU: Bool?
+    var accountsBase: String?
+    var domainResource: String?
 
-    static let fields = ["base", "groupByOU"]
-    static let required = ["base"]
+    static let fields = ["base", "groupByOU", "accountsBase", "domainResource"]
+
+    init(base: String? = nil, groupByOU: Bool? = nil, accountsBase: String? = nil, domainResource: String? = nil) {
+        (self.base, self.groupByOU, self.accountsBase, self.domainResource) = (base, groupByOU, accountsBase, domainResource)
+    }
+
+    init(from decoder: any Decoder) throws {
+        try decoder.refuseUnknownFields(Self.fields)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        base = try c.decodeIfPresent(String.self, forKey: .base)
+        groupByOU = try c.decodeIfPresent(Bool.self, forKey: .groupByOU)
+        accountsBase = try c.decodeIfPresent(String.self, forKey: .accountsBase)
+        domainResource = try c.decodeIfPresent(String.self, forKey: .domainResource)
+    }
 
     func validate() throws {
-        guard base.contains("="), base.count <= 1024, !base.contains("\0") else {
-            throw DomainError.invalid("invalid_field", "base is a distinguished name (OU=Servers,DC=example,DC=com)")
+        guard base != nil || accountsBase != nil else {
+            throw DomainError.invalid("missing_field", "give base (computers) or accountsBase with domainResource (domain accounts)")
         }
+        for dn in [base, accountsBase].compactMap({ $0 }) where !dn.contains("=") || dn.count > 1024 || dn.contains("\0") {
+            throw DomainError.invalid("invalid_field", "base and accountsBase are distinguished names (OU=Servers,DC=example,DC=com)")
+        }
+        guard (accountsBase == nil) == (domainResource == nil) else {
+            throw DomainError.invalid("missing_field", "accountsBase and domainResource go together: the accounts under one, added to the other")
+        }
+        if let id = domainResource, id.isEmpty || id.count > 64 { throw DomainError.invalid("invalid_field", "domainResource is a resource id") }
     }
 }
 
 /// What a resources' import did. `ok` false: the directory could not be read; nothing changed.
 struct DirectoryResourcesReport: Codable, Sendable {
+    /// The domain accounts' part: `missing` is only a sync's (accounts gone from the directory).
+    struct Accounts: Codable, Sendable {
+        var created: [String] = []
+        var existing: [String] = []
+        var missing: [String] = []
+        var skipped: [DirectoryImportReport.Skipped] = []
+    }
+
     var ok = true
     var error: String?
     var created: [String] = []
     var existing: [String] = []
     var skipped: [DirectoryImportReport.Skipped] = []
     var groups: [DirectoryImportReport.ImportedGroup] = []
+    var accounts: Accounts?
 }
 
 extension DirectoryService {
@@ -42,20 +74,53 @@ extension DirectoryService {
     /// Computers become resources (named by their DNS name; a disabled one, or a name taken, is not
     /// imported); OUs become resource groups, which later imports add to. A group of the same name
     /// that no import made is left alone.
-    func importResources(_ b: DirectoryImportResourcesBody, resources: ResourceService, groups: GroupService, by p: Principal, ip: String)
+    func importResources(_ b: DirectoryImportResourcesBody, with s: DirectoryImportServices, removals: Bool = false, by p: Principal, ip: String)
         async throws -> DirectoryResourcesReport
     {
         try authorizer.check(p, .createResource)
         try b.validate()
         guard let stored = try await store.directory() else { return DirectoryResourcesReport(ok: false, error: "no directory is configured") }
-        guard b.base.lowercased().hasSuffix(stored.body.baseDN.lowercased()) else {
-            throw DomainError.invalid("invalid_field", "\(b.base) is not under the directory's baseDN \(stored.body.baseDN)")
+        for dn in [b.base, b.accountsBase].compactMap({ $0 }) where !dn.lowercased().hasSuffix(stored.body.baseDN.lowercased()) {
+            throw DomainError.invalid("invalid_field", "\(dn) is not under the directory's baseDN \(stored.body.baseDN)")
         }
-        let computers: [DirectoryLogin.Computer]
-        do { computers = try await DirectoryLogin(try config(stored)).computers(under: b.base) } catch let f as DirectoryLogin.Failure {
-            return DirectoryResourcesReport(ok: false, error: f.message)
-        }
+        var domain: ResourceRecord?
+        if let id = b.domainResource { domain = try await domainResource(id, with: s, by: p) }
         var report = DirectoryResourcesReport()
+        if let base = b.base {
+            let computers: [DirectoryLogin.Computer]
+            do { computers = try await DirectoryLogin(try config(stored)).computers(under: base) } catch let f as DirectoryLogin.Failure {
+                return DirectoryResourcesReport(ok: false, error: f.message)
+            }
+            await importComputers(computers, groupByOU: b.groupByOU ?? true, &report, resources: s.resources, groups: s.groups, by: p, ip: ip)
+        }
+        if let base = b.accountsBase, let domain, report.ok {
+            let people: DirectoryLogin.People
+            do { people = try await DirectoryLogin(try config(stored)).people(inGroups: [], under: [base], mapped: []) } catch let f
+                as DirectoryLogin.Failure
+            {
+                (report.ok, report.error) = (false, f.message)
+                return try await summarized(report, b, by: p, ip: ip)
+            }
+            do {
+                report.accounts = try await importAccounts(people.people, under: base, into: domain, with: s, removals: removals, by: p, ip: ip)
+            } catch { (report.ok, report.error) = (false, "the accounts' import stopped: \(error)") }
+        }
+        return try await summarized(report, b, by: p, ip: ip)
+    }
+
+    private func summarized(_ report: DirectoryResourcesReport, _ b: DirectoryImportResourcesBody, by p: Principal, ip: String) async throws
+        -> DirectoryResourcesReport
+    {
+        let accounts = report.accounts.map { "; accounts: \($0.created.count) created, \($0.existing.count) existing, \($0.skipped.count) skipped" }
+        try await summarize("directory_import_resources", ok: report.ok, error: report.error, by: p, ip: ip,
+            "\(b.base ?? b.accountsBase ?? ""): \(report.created.count) created, \(report.existing.count) existing, \(report.skipped.count) skipped, "
+                + "\(report.groups.count) group(s)" + (accounts ?? ""))
+        return report
+    }
+
+    private func importComputers(_ computers: [DirectoryLogin.Computer], groupByOU: Bool, _ report: inout DirectoryResourcesReport,
+        resources: ResourceService, groups: GroupService, by p: Principal, ip: String) async
+    {
         var byOU: [String: [String]] = [:]
         do {
             let visible = try await resources.resources(by: p)
@@ -79,15 +144,12 @@ extension DirectoryService {
                     report.skipped.append(.init(name: name, reason: e.message))
                 }
             }
-            if b.groupByOU ?? true {
+            if groupByOU {
                 try await groupResources(byOU, groups: groups, &report, by: p, ip: ip)
             }
         } catch {
             (report.ok, report.error) = (false, "the import stopped: \(error)")
         }
-        try await summarize("directory_import_resources", ok: report.ok, error: report.error, by: p, ip: ip,
-            "\(b.base): \(report.created.count) created, \(report.existing.count) existing, \(report.skipped.count) skipped, \(report.groups.count) group(s)")
-        return report
     }
 
     private func groupResources(_ byOU: [String: [String]], groups: GroupService, _ report: inout DirectoryResourcesReport, by p: Principal,

@@ -42,14 +42,17 @@ struct DirectoryService: Sendable {
             throw DomainError.invalid("missing_field", "bindPassword is required with a new url or bindDN")
         }
         let maps = b.roleMappings.map { "\($0.group) → \($0.role.rawValue)" }.joined(separator: "; ")
-        try await store.saveDirectory(b, audit: AuditEvent(user: p.username, ip: ip, operation: "save_settings",
-            message: "directory: \(b.url) as \(b.bindDN), base \(b.baseDN), roles \(maps)" + (b.bindPassword != nil ? " (password changed)" : "")))
+        let sync = b.directorySync.map { "; sync \($0.dailyAt.map { "daily at \($0) \(b.directorySync?.timeZone ?? "")" } ?? "on demand"), acting as \(p.username)" }
+        try await store.saveDirectory(b, owner: b.directorySync != nil ? p.userID : nil, audit: AuditEvent(user: p.username, ip: ip, operation: "save_settings",
+            message: "directory: \(b.url) as \(b.bindDN), base \(b.baseDN), roles \(maps)" + (b.bindPassword != nil ? " (password changed)" : "") + (sync ?? "")))
+        // The first scheduled sync is the next occurrence from now.
+        _ = try await store.claimSync(at: now()) { $0.lastRunAt == nil }
     }
 
     func remove(by p: Principal, ip: String) async throws {
         try authorizer.check(p, .manageSettings)
         guard p.superAdmin else { throw DomainError.forbidden("only a super-administrator sets directory sign-in") }
-        try await store.saveDirectory(nil, audit: AuditEvent(user: p.username, ip: ip, operation: "save_settings", message: "directory: removed"))
+        try await store.saveDirectory(nil, owner: nil, audit: AuditEvent(user: p.username, ip: ip, operation: "save_settings", message: "directory: removed"))
     }
 
     /// Binds as the service account and reads the base: whether that worked, and what happened.
@@ -83,7 +86,8 @@ struct DirectoryService: Sendable {
             return .refused("the directory's name for the user is not an acceptable user name", account: nil)
         }
         do {
-            return .user(try await store.signIn(directoryUser: identity.name, role: role, email: identity.email, at: now(), actor: identity.name, ip: ip))
+            return .user(try await store.signIn(directoryUser: identity.name, role: role, email: identity.email, enable: false, at: now(),
+                actor: identity.name, ip: ip))
         } catch let e as StoreError where e.code == .conflict {
             return .refused(e.message, account: identity.name)
         } catch { return .unavailable("the directory user cannot be saved") }

@@ -23,8 +23,9 @@ struct DirectorySettingsBody: Codable, Sendable, Equatable, APIBody {
     /// false: the bind alone decides (where port 88 of the DC is closed); a previous password then
     /// still signs in for the domain's old-password period. Default true.
     var kerberos: Bool? = nil
+    var directorySync: DirectorySync? = nil
 
-    static let fields = ["url", "caFile", "caPEM", "bindDN", "bindPassword", "baseDN", "userAttribute", "roleMappings", "kerberos"]
+    static let fields = ["url", "caFile", "caPEM", "bindDN", "bindPassword", "baseDN", "userAttribute", "roleMappings", "kerberos", "directorySync"]
     static let required = ["url", "bindDN", "baseDN", "roleMappings"]
 
     func validate() throws {
@@ -52,6 +53,12 @@ struct DirectorySettingsBody: Codable, Sendable, Equatable, APIBody {
         for m in roleMappings where !m.group.contains("=") || m.group.count > 1024 {
             throw DomainError.invalid("invalid_field", "roleMappings: group must be the distinguished name of a directory group")
         }
+        try directorySync?.validate()
+        let base = baseDN.lowercased()
+        let dns = (directorySync?.users).map { ($0.groups ?? []) + ($0.bases ?? []) } ?? []
+        for dn in dns + (directorySync?.resources ?? []).flatMap({ [$0.base, $0.accountsBase].compactMap { $0 } }) where !dn.lowercased().hasSuffix(base) {
+            throw DomainError.invalid("invalid_field", "directorySync: \(dn) is not under baseDN \(baseDN)")
+        }
     }
 
     /// The most privileged role among the groups the user is in (PMP's order).
@@ -74,6 +81,7 @@ struct DirectorySettingsView: Codable, Sendable {
     var userAttribute: String?
     var roleMappings: [DirectorySettingsBody.RoleMapping]?
     var kerberos: Bool?
+    var directorySync: DirectorySync?
 
     static let none = DirectorySettingsView(configured: false)
 
@@ -84,6 +92,7 @@ struct DirectorySettingsView: Codable, Sendable {
         userAttribute = b.userAttribute ?? "sAMAccountName"
         roleMappings = b.roleMappings
         kerberos = b.kerberos ?? true
+        directorySync = b.directorySync
     }
 }
 

@@ -24,6 +24,25 @@ struct AccountCreation: Sendable {
         return a
     }
 
+    /// An account whose password nobody knows yet (a domain account found in the directory): no
+    /// password is stored, and `lastChangedAt` stays nil until the first reset sets one.
+    func addUnknown(rid: String, loginName: String, description: String, by p: Principal, ip: String, operation: String) async throws
+        -> AccountRecord
+    {
+        let at = now()
+        let a = try await store.create(in: rid, visibleTo: p, authorize: authorizer.on(p, .createAccount),
+            make: { r in
+                (AccountRecord(id: newID(), resourceId: r.id, loginName: loginName, description: description, notes: nil, customFields: [:],
+                    syncStatus: .neverChecked, lastVerifiedAt: nil, lastChangedAt: nil, createdAt: at), nil)
+            },
+            audit: { r, a in
+                AuditEvent(user: p.username, ip: ip, operation: operation, resource: r.name, account: a.loginName,
+                    message: "no password is known until a reset", resourceId: r.id, accountId: a.id)
+            })
+        guard let a else { throw DomainError.notFound("resource") }
+        return a
+    }
+
     /// One CSV line (lower-cased column names): finds or creates the resource, then adds the
     /// account. Audited on success; says what it did.
     func importLine(_ v: [String: String], by p: Principal, ip: String, line: Int) async throws -> String {

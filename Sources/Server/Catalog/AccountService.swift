@@ -44,6 +44,22 @@ struct AccountService: Sendable {
         return updated
     }
 
+    /// Sets the account's sync status (a directory sync that no longer finds it, or finds it again).
+    func mark(_ accountID: String, of resourceID: String, _ status: SyncStatus, by p: Principal, audit: AuditEvent) async throws {
+        let check = authorizer.on(p, .updateAccount)
+        let updated = try await store.update(accountID, of: resourceID, by: p, { stored, have in
+            try check(have)
+            var a = stored
+            a.syncStatus = status
+            return a
+        }, audit: { r, _ in
+            var event = audit
+            event.resource = r.name
+            return event
+        })
+        guard updated != nil else { throw DomainError.notFound("account") }
+    }
+
     /// Deletes the account with its password history; never while a reset of it is under way.
     func delete(_ accountID: String, of resourceID: String, by p: Principal, ip: String) async throws {
         let deleted = try await store.delete(accountID, of: resourceID, by: p, authorize: authorizer.on(p, .deleteAccount)) { r, a in

@@ -32,7 +32,8 @@ struct PasswordService: Sendable {
         }
         switch found {
         case .notVisible: throw DomainError.notFound("account")
-        case .noPassword: throw DomainError.notFound("password")
+        case .noPassword:
+            throw DomainError(.conflict, "password_unknown", "no password of this account is known yet: its first reset (or a password set in the vault) gives it one")
         case .found(let got): return got
         }
     }

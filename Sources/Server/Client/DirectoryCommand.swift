@@ -8,9 +8,10 @@ struct DirectoryCommand: AsyncParsableCommand {
             A user with no local password signs in through the directory: a service account finds the user under \
             baseDN by userAttribute (default sAMAccountName), the user's password is checked by a bind and by the \
             domain's KDC, and the most privileged role among roleMappings whose group the user is in (nested groups \
-            count) is given; a user in none is refused. The directory password is never stored.
+            count) is given; a user in none is refused. The directory password is never stored. The setting \
+            directorySync (in the same JSON) re-runs chosen imports daily, or on demand with `custody directory sync`.
             """,
-        subcommands: [Show.self, Configure.self, Test.self, Remove.self, ImportUsers.self, ImportResources.self])
+        subcommands: [Show.self, Configure.self, Test.self, Remove.self, ImportUsers.self, ImportResources.self, Sync.self])
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show the directory settings (never the bind password).")
@@ -27,7 +28,7 @@ struct DirectoryCommand: AsyncParsableCommand {
                 left out, the stored one is kept while url and bindDN stay the same.
                 """)
         @OptionGroup var options: ClientOptions
-        @Option(help: "JSON file with url, caFile or caPEM, bindDN, baseDN, userAttribute, roleMappings.") var file: String
+        @Option(help: "JSON file with url, caFile or caPEM, bindDN, baseDN, userAttribute, roleMappings, kerberos, directorySync.") var file: String
         @Flag(help: "Read bindPassword from the terminal or standard input.") var askBindPassword = false
         func run() async throws {
             guard let data = FileManager.default.contents(atPath: file), var body = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
@@ -45,62 +46,6 @@ struct DirectoryCommand: AsyncParsableCommand {
             let answer = try await options.client().call(.POST, "/settings/directory/test")
             Output.print(answer, json: options.json, columns: ["ok", "outcome"])
             if (answer as? [String: Any])?["ok"] as? Bool != true { throw ExitCode(1) }
-        }
-    }
-    struct ImportUsers: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "import-users",
-            abstract: "Make Custody users of the people in directory groups (nested members too) or under bases, and user groups of the groups.",
-            discussion: """
-                Each person gets the role their mapped groups give (the directory settings' roleMappings); a person in none, a                 disabled account and the name of a local user are skipped and listed. Running it again updates roles and the user                 groups' members. Exits 1 when the directory could not be read.
-                """)
-        @OptionGroup var options: ClientOptions
-        @Option(help: "A group's distinguished name; repeatable.") var group: [String] = []
-        @Option(help: "A base (OU) whose people are imported; repeatable.") var base: [String] = []
-        func run() async throws {
-            guard !group.isEmpty || !base.isEmpty else { throw ValidationError("give --group or --base (distinguished names)") }
-            let answer = try await options.client().call(.POST, "/directory/import/users", json: ["groups": group, "bases": base])
-            let report = answer as? [String: Any] ?? [:]
-            if options.json {
-                Output.print(answer, json: true, columns: [])
-            } else {
-                for key in ["created", "updated", "unchanged"] { print("\(key): \((report[key] as? [String] ?? []).joined(separator: ", "))") }
-                for s in report["skipped"] as? [[String: Any]] ?? [] { print("skipped: \(s["name"] ?? "") (\(s["reason"] ?? ""))") }
-                for g in report["userGroups"] as? [[String: Any]] ?? [] {
-                    print("user group \(g["name"] ?? ""): \((g["members"] as? [String] ?? []).joined(separator: ", "))")
-                }
-            }
-            if report["ok"] as? Bool != true {
-                FileHandle.standardError.write(Data("the directory could not be read: \(report["error"] ?? "")\n".utf8))
-                throw ExitCode(1)
-            }
-        }
-    }
-    struct ImportResources: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "import-resources",
-            abstract: "Make resources of the computer objects under a base, and resource groups of their OUs.",
-            discussion: """
-                Each enabled computer becomes a resource you own, named by its DNS name (dNSHostName), of the type its \
-                operatingSystem names (Windows, Linux, Mac OS, Solaris, else Generic). A name already taken is listed as existing \
-                or skipped. With OU groups (the default), each OU becomes a resource group, and later imports add to it. Exits 1 \
-                when the directory could not be read.
-                """)
-        @OptionGroup var options: ClientOptions
-        @Option(help: "The base (an OU) whose computers are imported.") var base: String
-        @Flag(help: "Do not make resource groups of the OUs.") var noGroups = false
-        func run() async throws {
-            let answer = try await options.client().call(.POST, "/directory/import/resources", json: ["base": base, "groupByOU": !noGroups])
-            let report = answer as? [String: Any] ?? [:]
-            if options.json {
-                Output.print(answer, json: true, columns: [])
-            } else {
-                for key in ["created", "existing"] { print("\(key): \((report[key] as? [String] ?? []).joined(separator: ", "))") }
-                for s in report["skipped"] as? [[String: Any]] ?? [] { print("skipped: \(s["name"] ?? "") (\(s["reason"] ?? ""))") }
-                for g in report["groups"] as? [[String: Any]] ?? [] { print("group \(g["name"] ?? ""): \((g["members"] as? [String] ?? []).count) resource(s)") }
-            }
-            if report["ok"] as? Bool != true {
-                FileHandle.standardError.write(Data("the directory could not be read: \(report["error"] ?? "")\n".utf8))
-                throw ExitCode(1)
-            }
         }
     }
     struct Remove: AsyncParsableCommand {

@@ -37,10 +37,14 @@ struct AccountView: Codable, Sendable {
     var syncStatus: SyncStatus
     var lastVerifiedAt, lastChangedAt: Date?
     var createdAt: Date
+    /// false: the vault holds no password for it yet (found by an agent or in the directory); its
+    /// first reset sets one.
+    var passwordKnown: Bool
     init(_ a: AccountRecord) {
         id = a.id; resourceId = a.resourceId; loginName = a.loginName; description = a.description; notes = a.notes
         customFields = a.customFields; syncStatus = a.syncStatus; lastVerifiedAt = a.lastVerifiedAt
         lastChangedAt = a.lastChangedAt; createdAt = a.createdAt
+        passwordKnown = a.lastChangedAt != nil
     }
 }
 

@@ -36,14 +36,20 @@ extension Routes {
             return try Reply.json(try await custody.directory.importUsers(b, by: p, ip: ctx.remoteIP))
         }
         t.add(.post, "/directory/import/resources", "Make resources of the computer objects under a base (type from operatingSystem, DNS name "
-            + "from dNSHostName) and resource groups of their OUs (administrators and password administrators; answers a report, ok false "
-            + "when the directory cannot be read)", body: DirectoryImportResourcesBody.self)
+            + "from dNSHostName) and resource groups of their OUs; and accounts of a Windows Domain resource (domainResource) of the domain "
+            + "user accounts under accountsBase, their passwords unknown until their first reset (administrators and password "
+            + "administrators; answers a report, ok false when the directory cannot be read)", body: DirectoryImportResourcesBody.self)
         { req, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .createResource)
             let b = try await req.decodeStrict(DirectoryImportResourcesBody.self, limit: custody.config.maxBodyBytes)
-            return try Reply.json(try await custody.directory.importResources(b, resources: custody.resources, groups: custody.groups, by: p,
-                ip: ctx.remoteIP))
+            return try Reply.json(try await custody.directory.importResources(b, with: custody.directoryImports, by: p, ip: ctx.remoteIP))
+        }
+        t.add(.post, "/directory/sync", "Run the directory sync now: the imports of the directorySync setting again, as the super-administrator "
+            + "who saved it; users no longer found are disabled and domain accounts no longer listed are marked missing, nothing is deleted "
+            + "(super-administrators; answers each import's report)")
+        { _, ctx in
+            try Reply.json(try await custody.directory.syncNow(with: custody.directoryImports, by: try ctx.caller(), ip: ctx.remoteIP))
         }
     }
 }

@@ -36,9 +36,14 @@ struct UserView: Codable, Sendable {
     var email: String?
     var mustChangePassword: Bool
     var createdAt: Date
+    /// Signs in with the directory (no local password).
+    var directory: Bool
+    /// A directory user a sync disabled: no sign-in until an import finds it again.
+    var disabled: Bool
     init(_ u: UserRecord) {
         id = u.id; username = u.username; role = u.role; superAdmin = u.superAdmin; email = u.email
         mustChangePassword = u.mustChangePassword; createdAt = u.createdAt
+        directory = u.isDirectoryUser; disabled = u.isDisabled
     }
 }
 

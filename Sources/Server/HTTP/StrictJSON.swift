@@ -90,3 +90,21 @@ extension JSONEncoder {
         return e
     }
 }
+
+/// Any field name, to see every key of an object.
+struct FieldName: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+extension Decoder {
+    /// Refuses a nested object's unknown fields, as `decodeStrict` refuses a body's.
+    func refuseUnknownFields(_ known: [String]) throws {
+        let c = try container(keyedBy: FieldName.self)
+        guard let bad = c.allKeys.map(\.stringValue).sorted().first(where: { !known.contains($0) }) else { return }
+        let path = (codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue } + [bad]).joined(separator: ".")
+        throw APIError.badRequest("unknown_field", "unknown field '\(path)'")
+    }
+}

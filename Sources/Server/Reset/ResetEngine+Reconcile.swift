@@ -16,7 +16,8 @@ extension ResetEngine {
         var pendingResult: ResetFailure.Code?? = nil
         if let pending { pendingResult = .some(try await verifyResult(&c, pending, task)) }
         var currentResult: ResetFailure.Code? = .authenticationFailed
-        if pendingResult != .some(nil) { currentResult = try await verifyResult(&c, c.current, task) }
+        // No earlier password known: it cannot work, and is not tried.
+        if pendingResult != .some(nil), c.current != nil { currentResult = try await verifyResult(&c, c.current, task) }
         switch ResetStateMachine.verdict(pending: pendingResult, current: currentResult) {
         case .pendingWorks:
             try await commit(task, message: "reconciled: the new password works on the target")
@@ -35,7 +36,8 @@ extension ResetEngine {
                 sync: .inSync)
         case .neitherWorks:
             try await finish(task, state: .failed, code: ResetFailure.Code.outcomeUnknown.rawValue,
-                message: "neither the new nor the current password works on the target; both are kept in the vault", sync: .outOfSync)
+                message: c.current == nil ? "the new password does not work on the target and no earlier one is known; it is kept as a candidate"
+                    : "neither the new nor the current password works on the target; both are kept in the vault", sync: .outOfSync)
             try await audit.append(AuditEvent(user: "system", ip: "local", operation: "out_of_sync", outcome: "failure",
                 resource: c.target.resource.name, account: c.target.account.loginName, message: "task \(task.id): neither password works",
                 resourceId: task.resourceId, accountId: task.accountId))

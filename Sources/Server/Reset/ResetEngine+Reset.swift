@@ -124,7 +124,8 @@ extension ResetEngine {
 
     /// The result code of a reset whose run may still be alive (`TaskRecord.takenOverCode`).
     static let takenOver = TaskRecord.takenOverCode
-
+    /// A verify of an account whose password is not known yet.
+    static let passwordUnknown = "passwordUnknown"
 
     /// Several nodes: a task whose last write failed (the database away) stays `running` under this
     /// node; once the store answers again, it is recovered as a start would recover it, so it is

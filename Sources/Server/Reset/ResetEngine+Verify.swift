@@ -7,8 +7,9 @@ import Shared
 extension ResetEngine {
     func runVerify(_ task: TaskRecord) async throws {
         var c = try await context(task)
-        let code = try await verifyResult(&c, c.current, task)
         let stale = try await store.candidates(account: task.accountId).filter { !$0.active }
+        // No password known yet: nothing to log in with, so nothing is tried but the candidates.
+        let code = c.current == nil ? .authenticationFailed : try await verifyResult(&c, c.current, task)
         if code == nil {
             if !stale.isEmpty {
                 try await store.dropCandidates(stale.map(\.id), task: task.id, audit: AuditEvent(user: "system", ip: "server", operation: "candidates_dropped",
@@ -30,6 +31,12 @@ extension ResetEngine {
                     return
                 }
             }
+        }
+        if c.current == nil {
+            try await finish(task, state: .failed, code: Self.passwordUnknown,
+                message: "no password of this account is known yet (its first reset sets one); nothing was tried on the target",
+                sync: c.target.account.syncStatus)
+            return
         }
         let sync: SyncStatus = code == .authenticationFailed ? .outOfSync : code == .unreachable ? .unreachable : .unknown
         try await finish(task, state: .failed, code: code?.rawValue ?? "unknown", message: "the stored password did not verify (\(code?.rawValue ?? ""))",

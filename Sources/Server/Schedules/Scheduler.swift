@@ -1,7 +1,7 @@
 import Foundation
 import ServiceLifecycle
 
-/// Starts the rotations and the integrity check that are due, and records expired passwords. Decisions use `Custody.now` (a test
+/// Starts the rotations, the integrity check and the directory sync that are due, and records expired passwords. Decisions use `Custody.now` (a test
 /// clock in tests, which call `RotationRuns.runDue` and `IntegrityChecks.runDue` directly); `tick` only says
 /// how often to look.
 struct Scheduler: Service {
@@ -19,6 +19,9 @@ struct Scheduler: Service {
                 if !started.isEmpty { custody.logger.notice("scheduled rotations started", metadata: ["runs": "\(started.count)"]) }
                 try await custody.rotationRuns.sendNotices()
                 if let run = try await custody.integrity.runDue() { custody.logger.notice("nightly integrity check started", metadata: ["run": "\(run)"]) }
+                if let sync = try await custody.directory.syncDue(with: custody.directoryImports) {
+                    custody.logger.notice("directory sync ran", metadata: ["ok": "\(sync.ok)", "disabled": "\(sync.disabled.count)"])
+                }
                 if lastExpiry.map({ custody.now().timeIntervalSince($0) >= expiryEvery }) ?? true {
                     lastExpiry = custody.now()
                     let expired = try await custody.expiry.run()

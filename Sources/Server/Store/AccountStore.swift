@@ -37,10 +37,11 @@ struct AccountSyncPlan: Sendable {
 
 /// Adding accounts with their first password: one by one, or a CSV line that may create its resource.
 protocol AccountCreationStore: Sendable {
-    /// Adds the account `make` builds, with its first password; refused (`DomainError.conflict`)
-    /// when the resource has an account of that name. nil when the caller cannot see the resource.
+    /// Adds the account `make` builds, with its first password (none: unknown until a reset, and
+    /// `lastChangedAt` must then be nil); refused (`DomainError.conflict`) when the resource has an
+    /// account of that name. nil when the caller cannot see the resource.
     func create(in resourceID: String, visibleTo p: Principal, authorize: @Sendable (Permission) throws -> Void,
-        make: @Sendable (ResourceRecord) throws -> (AccountRecord, Secret), audit: @Sendable (ResourceRecord, AccountRecord) -> AuditEvent)
+        make: @Sendable (ResourceRecord) throws -> (AccountRecord, Secret?), audit: @Sendable (ResourceRecord, AccountRecord) -> AuditEvent)
         async throws -> AccountRecord?
     /// One import line: the resource of that name (which the caller must manage), or the one
     /// `newResource` builds when there is none (its type must exist); then the account `make`

@@ -8,16 +8,35 @@ protocol DirectoryStore: Sendable {
     func directory() async throws -> StoredDirectory?
     /// Replaces the settings. A given bind password is sealed; a stored one is dropped when the URL
     /// or bind DN changes. nil removes the settings (directory users can no longer sign in).
-    func saveDirectory(_ body: DirectorySettingsBody?, audit: AuditEvent) async throws
+    /// `owner`: the user id the directory sync acts as (the super-administrator saving).
+    func saveDirectory(_ body: DirectorySettingsBody?, owner: String?, audit: AuditEvent) async throws
     /// The directory user `username`, made or given `role` (and `email`); a local user of that name
-    /// is a conflict. Audited when made or when its role changes.
+    /// is a conflict, and so is a disabled one unless `enable` (an import found it again).
+    /// Audited when made, enabled, or when its role changes.
     /// `actor` is who the audit names: the user signing in, or the administrator importing.
-    func signIn(directoryUser username: String, role: Role, email: String?, at: Date, actor: String, ip: String) async throws -> UserRecord
+    func signIn(directoryUser username: String, role: Role, email: String?, enable: Bool, at: Date, actor: String, ip: String) async throws
+        -> UserRecord
+    /// Who the sync acts as, and when it last started.
+    func syncState() async throws -> DirectorySyncState
+    /// Records a sync's start at `at` when `due` says so, in one transaction (one node runs each).
+    func claimSync(at: Date, due: @Sendable (DirectorySyncState) -> Bool) async throws -> Bool
     /// The groups an import made (`users`: user groups; `resources`: resource groups), by id, with
     /// the directory group or OU (DN) each mirrors.
     func importedGroups(_ kind: DirectoryRecords.GroupKind) async throws -> [String: String]
-    /// Records that an import made `groupID` from `dn`.
-    func markImported(_ kind: DirectoryRecords.GroupKind, groupID: String, dn: String) async throws
+    /// Records what an import made (id or name → DN).
+    func markImported(_ kind: DirectoryRecords.GroupKind, _ entries: [String: String]) async throws
+}
+
+extension DirectoryStore {
+    func markImported(_ kind: DirectoryRecords.GroupKind, groupID: String, dn: String) async throws {
+        try await markImported(kind, [groupID: dn])
+    }
+}
+
+/// The directory sync's owner (a user id) and last start.
+struct DirectorySyncState: Sendable, Equatable {
+    var owner: String?
+    var lastRunAt: Date?
 }
 
 /// What both stores share: the keys of the settings and the sealed password, and the audit rows.
@@ -25,9 +44,15 @@ enum DirectoryRecords {
     static let settingsKey = "directory.settings"
     static let passwordKey = "directoryBindPassword"
     static let passwordIdentity = "custody.directory.bind-password.v1"
-    enum GroupKind: String, Sendable { case users, resources }
+    /// `accounts`: the domain accounts an import added (id → DN), and `people` the directory users
+    /// (lower-cased name → DN), so a sync knows which are its own.
+    enum GroupKind: String, Sendable { case users, resources, accounts, people }
+    static let syncOwnerKey = "directory.sync.owner"
+    static let syncLastRunKey = "directory.sync.lastRunAt"
 
     static func importedGroupsKey(_ kind: GroupKind) -> String { "directory.imported.\(kind.rawValue)" }
+
+    static func decodeDate(_ value: String?) -> Date? { value.flatMap(Double.init).map { Date(timeIntervalSince1970: $0) } }
 
     static func decodeGroups(_ json: String?) -> [String: String] {
         json.flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) } ?? [:]
@@ -39,9 +64,14 @@ enum DirectoryRecords {
 
     /// The directory user as it is to be saved: made, or given the role (never super-administrator)
     /// and email the directory says now.
-    static func directoryUser(_ before: UserRecord?, username: String, role: Role, email: String?, at: Date) -> UserRecord {
+    static func directoryUser(_ before: UserRecord?, username: String, role: Role, email: String?, enable: Bool, at: Date) throws -> UserRecord {
+        if let before, !before.isDirectoryUser { throw StoreError(code: .conflict, message: "a local user named '\(username)' exists") }
+        if let before, before.isDisabled, !enable {
+            throw StoreError(code: .conflict, message: "the user is disabled in Custody (a directory sync no longer found it); an import that finds it enables it")
+        }
         var user = before ?? UserRecord(id: newID(), username: username, passwordHash: UserRecord.directoryMarker, role: role, superAdmin: false,
             email: email, mustChangePassword: false, createdAt: at)
+        user.passwordHash = UserRecord.directoryMarker
         user.role = role
         user.superAdmin = false
         user.email = email ?? user.email
@@ -54,8 +84,12 @@ enum DirectoryRecords {
             return [AuditEvent(user: actor, ip: ip, operation: "directory_user_created",
                 message: "user \(after.username), role \(after.role.rawValue) from the directory")]
         }
-        guard before?.role != after.role else { return [] }
-        return [AuditEvent(user: actor, ip: ip, operation: "directory_role_changed",
+        var events: [AuditEvent] = []
+        if before?.isDisabled == true {
+            events.append(AuditEvent(user: actor, ip: ip, operation: "directory_user_enabled", message: "user \(after.username): found by an import again"))
+        }
+        guard before?.role != after.role else { return events }
+        return events + [AuditEvent(user: actor, ip: ip, operation: "directory_role_changed",
             message: "user \(after.username): \(before?.role.rawValue ?? "") → \(after.role.rawValue) from the directory's groups")]
     }
 

@@ -19,7 +19,10 @@ struct UserRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
 
     /// The password hash of a user who signs in with the directory: it never matches a password.
     static let directoryMarker = "!directory"
-    var isDirectoryUser: Bool { passwordHash == Self.directoryMarker }
+    /// A directory user a sync disabled: it cannot sign in until an import finds it again.
+    static let directoryDisabledMarker = "!directory:disabled"
+    var isDirectoryUser: Bool { passwordHash == Self.directoryMarker || isDisabled }
+    var isDisabled: Bool { passwordHash == Self.directoryDisabledMarker }
 
     /// True when `userID` made, promoted or last reset this user.
     func isBeholdenTo(_ userID: String) -> Bool { [createdById, promotedById, credentialsResetById].contains(userID) }

@@ -107,7 +107,7 @@ extension WebConsole {
         let policy = try await custody.passwords.policy(rid: rid, aid: aid, by: p)
         var values: [String: Any] = ["nav": nav(v), "csrf": v.csrf, "resource": ["id": r.id, "name": r.name],
             "account": ["id": a.id, "loginName": a.loginName, "description": a.description ?? "", "notes": a.notes ?? "",
-                "syncStatus": a.syncStatus.rawValue, "lastVerifiedAt": Self.when(a.lastVerifiedAt), "lastChangedAt": Self.when(a.lastChangedAt)],
+                "syncStatus": a.syncStatus.rawValue, "lastVerifiedAt": Self.when(a.lastVerifiedAt), "lastChangedAt": a.lastChangedAt == nil ? "never: the password is unknown until its first reset" : Self.when(a.lastChangedAt)],
             "hideAfter": custody.config.webRevealSeconds, "requireReason": requireReason, "errors": errors, "can": can,
             "policy": ["name": policy.name, "rules": Self.describe(policy)], "base": Self.path(ids)]
         if let revealed { values["revealed"] = revealed.reveal() }

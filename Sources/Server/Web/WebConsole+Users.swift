@@ -78,7 +78,7 @@ extension WebConsole {
         status: HTTPResponse.Status = .ok) async throws -> Response
     {
         let users = try await custody.users.users(by: v.principal).map { u in
-            var row: [String: Any] = ["id": u.id, "username": u.username, "role": u.role.rawValue, "superAdmin": u.superAdmin,
+            var row: [String: Any] = ["id": u.id, "username": u.username, "role": u.role.rawValue, "superAdmin": u.superAdmin, "disabled": u.isDisabled, "directory": u.isDirectoryUser,
                 "mustChangePassword": u.mustChangePassword ? "yes" : "no", "createdAt": u.createdAt.formatted(.iso8601)]
             if let email = u.email { row["email"] = email }
             return ["user": row, "roles": Self.roles.map { ["name": $0, "selected": $0 == u.role.rawValue] },

@@ -13,7 +13,7 @@ import TestSupport
 
     @Test func aJobQueuedThroughOneNodeReachesAnAgentPollingAnother() async throws {
         let name = try await PGTestDatabase.create()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("custody-agent-pg-\(UUID().uuidString.prefix(8))").path
+        let dir = TestTargets.scratchURL.appendingPathComponent("custody-agent-pg-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         // Long polls of 20 s: a job seen only when a poll ends would take far longer than the bound below.
         try "agentLeaseSeconds: 3\nagentLongPollSeconds: 20\n".write(toFile: dir + "/custody.yaml", atomically: true, encoding: .utf8)

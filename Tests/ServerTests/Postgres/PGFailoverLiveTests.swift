@@ -24,7 +24,7 @@ import TestSupport
         try #require(ready.available, "the test sshd: \(ready.why)")
         let sshPort = TestTargets.sshPort
         let name = try await PGTestDatabase.create()
-        let keyDir = FileManager.default.temporaryDirectory.appendingPathComponent("custody-key-\(UUID().uuidString)").path
+        let keyDir = TestTargets.scratchURL.appendingPathComponent("custody-key-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: keyDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let config = keyDir + "/config.yaml"
         try "nodeLeaseSeconds: 3\n".write(toFile: config, atomically: true, encoding: .utf8)
@@ -110,7 +110,7 @@ import TestSupport
         let ready = await PGTestDatabase.offPool { TestTargets.ready }
         try #require(ready.available, "the test sshd: \(ready.why)")
         let sshPort = TestTargets.sshPort
-        let keyDir = FileManager.default.temporaryDirectory.appendingPathComponent("custody-key-\(UUID().uuidString)").path
+        let keyDir = TestTargets.scratchURL.appendingPathComponent("custody-key-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: keyDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         // Short leases and retries: a reset the outage interrupted is tried again soon after, once the
         // node's heartbeat has renewed its lease on the database that came back.

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import TestSupport
 
 @testable import Server
 
@@ -9,7 +10,7 @@ import Testing
 /// would have sealed passwords no other node could open.
 @Suite struct PGKeyGuardTests {
     @Test func aNodeHoldingTheOldKeyWritesNothingOnceTheKeyWasRotated() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("custody-keyguard-\(UUID().uuidString)").path
+        let dir = TestTargets.scratchURL.appendingPathComponent("custody-keyguard-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let keyPath = dir + "/master.key"

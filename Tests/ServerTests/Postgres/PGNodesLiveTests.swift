@@ -35,7 +35,7 @@ import TestSupport
 
     @Test func twoNodesServeOneVault() async throws {
         let name = try await PGTestDatabase.create()
-        let keyDir = FileManager.default.temporaryDirectory.appendingPathComponent("custody-key-\(UUID().uuidString)").path
+        let keyDir = TestTargets.scratchURL.appendingPathComponent("custody-key-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: keyDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let keyFile = keyDir + "/master.key"
         let a = Self.node("node-a", database: name, keyFile: keyFile)

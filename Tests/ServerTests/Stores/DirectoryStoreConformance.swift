@@ -18,15 +18,15 @@ import Testing
     func theBindPasswordStaysWithItsURLAndBindDN(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         #expect(try await b.directory.directory() == nil)
-        try await b.directory.saveDirectory(Self.body(password: "Svc-Pass-1!"), audit: Self.saved)
+        try await b.directory.saveDirectory(Self.body(password: "Svc-Pass-1!"), owner: nil, audit: Self.saved)
         var d = try #require(try await b.directory.directory())
         #expect(d.bindPassword?.reveal() == "Svc-Pass-1!" && d.body.bindPassword == nil && d.body.roleMappings.count == 1)
-        try await b.directory.saveDirectory(Self.body(password: nil), audit: Self.saved)
+        try await b.directory.saveDirectory(Self.body(password: nil), owner: nil, audit: Self.saved)
         #expect(try await b.directory.directory()?.bindPassword?.reveal() == "Svc-Pass-1!", "kept when left out")
-        try await b.directory.saveDirectory(Self.body(url: "ldaps://dc2.example.test", password: nil), audit: Self.saved)
+        try await b.directory.saveDirectory(Self.body(url: "ldaps://dc2.example.test", password: nil), owner: nil, audit: Self.saved)
         d = try #require(try await b.directory.directory())
         #expect(d.body.url == "ldaps://dc2.example.test" && d.bindPassword == nil, "never follows a new URL")
-        try await b.directory.saveDirectory(nil, audit: Self.saved)
+        try await b.directory.saveDirectory(nil, owner: nil, audit: Self.saved)
         #expect(try await b.directory.directory() == nil)
         #expect(try await b.auditOperations().filter { $0 == "save_settings" }.count == 4)
     }
@@ -35,19 +35,45 @@ import Testing
     func directoryUsersAreMadeAndTakeTheDirectorysRole(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         let at = Date(timeIntervalSince1970: 1_800_000_000)
-        let made = try await b.directory.signIn(directoryUser: "ana", role: .passwordUser, email: "ana@example.test", at: at, actor: "ana", ip: "10.0.0.1")
+        let made = try await b.directory.signIn(directoryUser: "ana", role: .passwordUser, email: "ana@example.test", enable: false, at: at, actor: "ana", ip: "10.0.0.1")
         #expect(made.isDirectoryUser && made.role == .passwordUser && !made.superAdmin && made.email == "ana@example.test")
-        let again = try await b.directory.signIn(directoryUser: "ana", role: .passwordUser, email: nil, at: at, actor: "ana", ip: "10.0.0.1")
+        let again = try await b.directory.signIn(directoryUser: "ana", role: .passwordUser, email: nil, enable: false, at: at, actor: "ana", ip: "10.0.0.1")
         #expect(again.id == made.id && again.email == "ana@example.test")
-        let promoted = try await b.directory.signIn(directoryUser: "ana", role: .administrator, email: nil, at: at, actor: "ana", ip: "10.0.0.1")
+        let promoted = try await b.directory.signIn(directoryUser: "ana", role: .administrator, email: nil, enable: false, at: at, actor: "ana", ip: "10.0.0.1")
         #expect(promoted.id == made.id && promoted.role == .administrator)
         #expect(try await b.identities.user(named: "ana")?.role == .administrator)
         #expect(try await b.auditOperations().filter { $0.hasPrefix("directory_") } == ["directory_user_created", "directory_role_changed"])
         try await b.addUser(newID(), "local-bob")
         await #expect(throws: StoreError.self) {
-            _ = try await b.directory.signIn(directoryUser: "local-bob", role: .administrator, email: nil, at: at, actor: "ana", ip: "10.0.0.1")
+            _ = try await b.directory.signIn(directoryUser: "local-bob", role: .administrator, email: nil, enable: false, at: at, actor: "ana", ip: "10.0.0.1")
         }
         #expect(try await b.identities.user(named: "local-bob")?.role == .passwordUser, "a local user is never taken over")
+        // Disabled (by a sync): refused at sign-in; an import (enable) takes it back, audited.
+        _ = try await b.users.update(made.id, at: at) { u in
+            var d = u
+            d.passwordHash = UserRecord.directoryDisabledMarker
+            return UserChange(user: d, endSessions: true, audit: AuditEvent(user: "root", ip: "t", operation: "directory_user_disabled"))
+        }
+        await #expect(throws: StoreError.self) {
+            _ = try await b.directory.signIn(directoryUser: "ana", role: .administrator, email: nil, enable: false, at: at, actor: "ana", ip: "10.0.0.1")
+        }
+        let back = try await b.directory.signIn(directoryUser: "ana", role: .administrator, email: nil, enable: true, at: at, actor: "root", ip: "t")
+        #expect(back.id == made.id && back.isDirectoryUser && !back.isDisabled)
+        #expect(try await b.auditOperations().last == "directory_user_enabled")
+    }
+
+    @Test(arguments: StoreBackend.names("directory"))
+    func aSyncIsClaimedOncePerDueTimeAndActsAsItsOwner(_ name: String) async throws {
+        let b = try await StoreBackend.make(name)
+        #expect(try await b.directory.syncState() == DirectorySyncState())
+        try await b.directory.saveDirectory(Self.body(password: "Svc-Pass-1!"), owner: "u1", audit: Self.saved)
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        #expect(try await b.directory.claimSync(at: t0) { $0.lastRunAt == nil })
+        let twice = try await b.directory.claimSync(at: t0.addingTimeInterval(60)) { $0.lastRunAt == nil }
+        #expect(!twice, "claimed once")
+        #expect(try await b.directory.syncState() == DirectorySyncState(owner: "u1", lastRunAt: t0))
+        try await b.directory.saveDirectory(Self.body(password: nil), owner: nil, audit: Self.saved)
+        #expect(try await b.directory.syncState().owner == nil, "saved without a sync: no owner")
     }
 
     @Test(arguments: StoreBackend.names("directory"))
@@ -59,5 +85,8 @@ import Testing
         try await b.directory.markImported(.resources, groupID: "g3", dn: "OU=Servers,DC=example,DC=test")
         #expect(try await b.directory.importedGroups(.users) == ["g1": "CN=Staff,DC=example,DC=test", "g2": "CN=Ops,DC=example,DC=test"])
         #expect(try await b.directory.importedGroups(.resources) == ["g3": "OU=Servers,DC=example,DC=test"])
+        try await b.directory.markImported(.accounts, ["a1": "CN=x,DC=example,DC=test", "a2": "CN=y,DC=example,DC=test"])
+        #expect(try await b.directory.importedGroups(.accounts).count == 2)
+        #expect(try await b.directory.importedGroups(.people).isEmpty)
     }
 }

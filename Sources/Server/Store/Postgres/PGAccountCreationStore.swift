@@ -8,7 +8,7 @@ struct PGAccountCreationStore: AccountCreationStore {
     let secrets: PGSecretStore
 
     func create(in resourceID: String, visibleTo p: Principal, authorize: @Sendable (Permission) throws -> Void,
-        make: @Sendable (ResourceRecord) throws -> (AccountRecord, Secret), audit: @Sendable (ResourceRecord, AccountRecord) -> AuditEvent)
+        make: @Sendable (ResourceRecord) throws -> (AccountRecord, Secret?), audit: @Sendable (ResourceRecord, AccountRecord) -> AuditEvent)
         async throws -> AccountRecord?
     {
         try await db.write { c in
@@ -48,11 +48,11 @@ struct PGAccountCreationStore: AccountCreationStore {
         }
     }
 
-    private func insert(_ a: AccountRecord, _ password: Secret, in r: ResourceRecord, by user: String, _ c: PGConnection) async throws {
+    private func insert(_ a: AccountRecord, _ password: Secret?, in r: ResourceRecord, by user: String, _ c: PGConnection) async throws {
         if try await c.scalar(Int.self, "SELECT 1 FROM accounts WHERE resourceId = ? AND loginName = ?", [r.id, a.loginName]) != nil {
             throw DomainError(.conflict, "conflict", "resource '\(r.name)' already has an account '\(a.loginName)'")
         }
         try await c.insert(a, into: "accounts")
-        try await secrets.setCurrent(password, account: a.id, by: user, at: a.createdAt, c)
+        if let password { try await secrets.setCurrent(password, account: a.id, by: user, at: a.createdAt, c) }
     }
 }

@@ -20,7 +20,7 @@ struct PGDirectoryStore: DirectoryStore {
         }
     }
 
-    func saveDirectory(_ body: DirectorySettingsBody?, audit: AuditEvent) async throws {
+    func saveDirectory(_ body: DirectorySettingsBody?, owner: String?, audit: AuditEvent) async throws {
         try await db.write { [vault] c in
             let previous = try await Self.body(c)
             if var stored = body {
@@ -35,7 +35,26 @@ struct PGDirectoryStore: DirectoryStore {
             } else if body.map({ !R.keepsPassword(previous, $0) }) ?? true {
                 try await c.execute("DELETE FROM vaultMeta WHERE key = ?", [R.passwordKey])
             }
+            if let owner { try await PGCatalog.set(R.syncOwnerKey, owner, c) } else { try await c.execute("DELETE FROM settings WHERE key = ?", [R.syncOwnerKey]) }
             try await log.append(audit, c)
+        }
+    }
+
+    func syncState() async throws -> DirectorySyncState {
+        try await db.read { c in try await Self.syncState(c) }
+    }
+
+    static func syncState(_ c: PGConnection) async throws -> DirectorySyncState {
+        DirectorySyncState(owner: try await PGCatalog.setting(R.syncOwnerKey, c), lastRunAt: R.decodeDate(try await PGCatalog.setting(R.syncLastRunKey, c)))
+    }
+
+    func claimSync(at: Date, due: @Sendable (DirectorySyncState) -> Bool) async throws -> Bool {
+        try await db.write { c in
+            // The row lock: two nodes deciding at once run one sync.
+            try await c.execute("SELECT key FROM settings WHERE key = ? FOR UPDATE", [R.syncOwnerKey])
+            guard due(try await Self.syncState(c)) else { return false }
+            try await PGCatalog.set(R.syncLastRunKey, String(at.timeIntervalSince1970), c)
+            return true
         }
     }
 
@@ -43,19 +62,20 @@ struct PGDirectoryStore: DirectoryStore {
         try await db.read { c in R.decodeGroups(try await PGCatalog.setting(R.importedGroupsKey(kind), c)) }
     }
 
-    func markImported(_ kind: R.GroupKind, groupID: String, dn: String) async throws {
+    func markImported(_ kind: R.GroupKind, _ entries: [String: String]) async throws {
         try await db.write { c in
             var groups = R.decodeGroups(try await PGCatalog.setting(R.importedGroupsKey(kind), c))
-            groups[groupID] = dn
+            groups.merge(entries) { $1 }
             try await PGCatalog.set(R.importedGroupsKey(kind), try R.encodeGroups(groups), c)
         }
     }
 
-    func signIn(directoryUser username: String, role: Role, email: String?, at: Date, actor: String, ip: String) async throws -> UserRecord {
+    func signIn(directoryUser username: String, role: Role, email: String?, enable: Bool, at: Date, actor: String, ip: String) async throws
+        -> UserRecord
+    {
         try await db.write { c in
             let before = try await PGCatalog.user(named: username, c)
-            if let before, !before.isDirectoryUser { throw StoreError(code: .conflict, message: "a local user named '\(username)' exists") }
-            let user = R.directoryUser(before, username: username, role: role, email: email, at: at)
+            let user = try R.directoryUser(before, username: username, role: role, email: email, enable: enable, at: at)
             if before == nil { try await c.insert(user, into: "users") } else { try await c.update(user, in: "users") }
             for event in R.signInAudit(before, user, actor: actor, ip: ip) { try await log.append(event, c) }
             return user

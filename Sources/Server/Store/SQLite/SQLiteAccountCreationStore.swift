@@ -8,7 +8,7 @@ struct SQLiteAccountCreationStore: AccountCreationStore {
     let secrets: SecretStore
 
     func create(in resourceID: String, visibleTo p: Principal, authorize: @Sendable (Permission) throws -> Void,
-        make: @Sendable (ResourceRecord) throws -> (AccountRecord, Secret), audit: @Sendable (ResourceRecord, AccountRecord) -> AuditEvent)
+        make: @Sendable (ResourceRecord) throws -> (AccountRecord, Secret?), audit: @Sendable (ResourceRecord, AccountRecord) -> AuditEvent)
         async throws -> AccountRecord?
     {
         try await db.write { db in
@@ -46,11 +46,11 @@ struct SQLiteAccountCreationStore: AccountCreationStore {
         }
     }
 
-    private func insert(_ a: AccountRecord, _ password: Secret, in r: ResourceRecord, by user: String, _ db: Database) throws {
+    private func insert(_ a: AccountRecord, _ password: Secret?, in r: ResourceRecord, by user: String, _ db: Database) throws {
         if try AccountRecord.filter(Column("resourceId") == r.id && Column("loginName") == a.loginName).fetchCount(db) > 0 {
             throw DomainError(.conflict, "conflict", "resource '\(r.name)' already has an account '\(a.loginName)'")
         }
         try a.insert(db)
-        try secrets.setCurrent(password, account: a.id, by: user, at: a.createdAt, db)
+        if let password { try secrets.setCurrent(password, account: a.id, by: user, at: a.createdAt, db) }
     }
 }

@@ -17,7 +17,7 @@ struct SQLiteDirectoryStore: DirectoryStore {
         }
     }
 
-    func saveDirectory(_ body: DirectorySettingsBody?, audit: AuditEvent) async throws {
+    func saveDirectory(_ body: DirectorySettingsBody?, owner: String?, audit: AuditEvent) async throws {
         try await db.write { [vault] db in
             let previous = try Settings.get(R.settingsKey, db).flatMap { try? JSONDecoder.api.decode(DirectorySettingsBody.self, from: Data($0.utf8)) }
             if var stored = body {
@@ -32,7 +32,24 @@ struct SQLiteDirectoryStore: DirectoryStore {
             } else if body.map({ !R.keepsPassword(previous, $0) }) ?? true {
                 try db.execute(sql: "DELETE FROM vaultMeta WHERE key = ?", arguments: [R.passwordKey])
             }
+            if let owner { try Settings.set(R.syncOwnerKey, owner, db) } else { try db.execute(sql: "DELETE FROM settings WHERE key = ?", arguments: [R.syncOwnerKey]) }
             try AuditLog.append(audit, in: db)
+        }
+    }
+
+    func syncState() async throws -> DirectorySyncState {
+        try await db.read { db in try Self.syncState(db) }
+    }
+
+    static func syncState(_ db: Database) throws -> DirectorySyncState {
+        DirectorySyncState(owner: try Settings.get(R.syncOwnerKey, db), lastRunAt: R.decodeDate(try Settings.get(R.syncLastRunKey, db)))
+    }
+
+    func claimSync(at: Date, due: @Sendable (DirectorySyncState) -> Bool) async throws -> Bool {
+        try await db.write { db in
+            guard due(try Self.syncState(db)) else { return false }
+            try Settings.set(R.syncLastRunKey, String(at.timeIntervalSince1970), db)
+            return true
         }
     }
 
@@ -40,19 +57,20 @@ struct SQLiteDirectoryStore: DirectoryStore {
         try await db.read { db in R.decodeGroups(try Settings.get(R.importedGroupsKey(kind), db)) }
     }
 
-    func markImported(_ kind: R.GroupKind, groupID: String, dn: String) async throws {
+    func markImported(_ kind: R.GroupKind, _ entries: [String: String]) async throws {
         try await db.write { db in
             var groups = R.decodeGroups(try Settings.get(R.importedGroupsKey(kind), db))
-            groups[groupID] = dn
+            groups.merge(entries) { $1 }
             try Settings.set(R.importedGroupsKey(kind), try R.encodeGroups(groups), db)
         }
     }
 
-    func signIn(directoryUser username: String, role: Role, email: String?, at: Date, actor: String, ip: String) async throws -> UserRecord {
+    func signIn(directoryUser username: String, role: Role, email: String?, enable: Bool, at: Date, actor: String, ip: String) async throws
+        -> UserRecord
+    {
         try await db.write { db in
             let before = try UserRecord.filter(Column("username") == username).fetchOne(db)
-            if let before, !before.isDirectoryUser { throw StoreError(code: .conflict, message: "a local user named '\(username)' exists") }
-            let user = R.directoryUser(before, username: username, role: role, email: email, at: at)
+            let user = try R.directoryUser(before, username: username, role: role, email: email, enable: enable, at: at)
             try user.save(db)
             for event in R.signInAudit(before, user, actor: actor, ip: ip) { try AuditLog.append(event, in: db) }
             return user
