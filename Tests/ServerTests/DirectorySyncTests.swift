@@ -153,6 +153,15 @@ import Testing
             let later = try #require(try await api.call(.post, "/auth/login", json: ["username": "admin", "password": API.adminPassword]).object["token"]
                 as? String)
             #expect(try await api.call(.get, "/audit?operation=directory_user_enabled", token: later).array.count == 1)
+
+            // A mapped group that is not in the directory: the sync reads nothing and disables nobody.
+            settings["roleMappings"] = (settings["roleMappings"] as? [[String: String]] ?? []) + [["group": "CN=Gone \(suffix),\(DC.usersDN)", "role": "passwordUser"]]
+            #expect(try await api.call(.put, "/settings/directory", token: later, json: settings).status == .noContent)
+            let broken = try await api.call(.post, "/directory/sync", token: later).object
+            #expect(broken["ok"] as? Bool == false && (broken["error"] as? String)?.contains("Gone \(suffix)") == true, "\(broken)")
+            #expect((broken["disabled"] as? [String])?.isEmpty == true, "\(broken)")
+            #expect(try await api.call(.post, "/auth/login", json: ["username": "sync-u1-\(suffix)", "password": "Sync-Pass-1!"]).status == .ok)
+            #expect(try await api.call(.get, "/audit?operation=directory_sync", token: later).array.contains { $0["outcome"] as? String == "failure" })
         }
     }
 }

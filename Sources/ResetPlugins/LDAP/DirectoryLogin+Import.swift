@@ -12,6 +12,8 @@ extension DirectoryLogin {
         public let disabled: Bool
         /// The groups asked about (`mapped`) that the person is in, nested ones included.
         public let groups: [String]
+        /// `sAMAccountName`: a domain account's name, whatever attribute users sign in with.
+        public var account: String? = nil
     }
 
     public struct Group: Sendable, Equatable {
@@ -23,6 +25,8 @@ extension DirectoryLogin {
     public struct People: Sendable {
         public let people: [Person]
         public let groups: [Group]
+        /// Entries found without the user attribute (by DN): neither imported nor gone.
+        public var unnamed: [String] = []
     }
 
     /// At most this many people per import.
@@ -52,19 +56,27 @@ extension DirectoryLogin {
             if found.count > Self.importLimit { throw LDAPConnection.Failure(code: LDAP_SIZELIMIT_EXCEEDED, diagnostic: "") }
             var inMapped: [String: [String]] = [:]
             for g in mapped {
+                // A mapped group that is not there would make everyone "in no mapped group".
+                var isGroup = false
+                do throws(LDAPConnection.Failure) {
+                    isGroup = try await c.search(base: g, scope: .base, filter: "(objectClass=group)", attributes: ["cn"]).first != nil
+                } catch where error.code == LDAP_NO_SUCH_OBJECT {}
+                guard isGroup else { throw LDAPConnection.Failure(code: LDAP_NO_SUCH_OBJECT, diagnostic: "the mapped group \(g) is not a group") }
                 for m in try await c.pagedSearch(base: config.baseDN, filter: "(&\(person)(memberOf:1.2.840.113556.1.4.1941:=\(LDAPConnection.escapeFilter(g))))", attributes: ["distinguishedName"],
                     limit: Self.importLimit)
                 {
                     inMapped[m.dn.lowercased(), default: []].append(g)
                 }
             }
-            let people = found.values.sorted { $0.dn < $1.dn }.compactMap { e -> Person? in
+            let entries = found.values.sorted { $0.dn < $1.dn }
+            let people = entries.compactMap { e -> Person? in
                 guard let n = name(of: e) else { return nil }
                 let uac = Int(e.string("userAccountControl") ?? "") ?? 0
-                return Person(name: n, dn: e.dn, email: e.string("mail"), disabled: uac & 0x2 != 0, groups: inMapped[e.dn.lowercased()] ?? [])
+                return Person(name: n, dn: e.dn, email: e.string("mail"), disabled: uac & 0x2 != 0, groups: inMapped[e.dn.lowercased()] ?? [],
+                    account: e.string("sAMAccountName"))
             }
             await c.close()
-            return People(people: people, groups: groups)
+            return People(people: people, groups: groups, unnamed: entries.filter { name(of: $0) == nil }.map(\.dn))
         } catch {
             await c.close()
             if error.code == LDAP_SIZELIMIT_EXCEEDED {

@@ -65,7 +65,12 @@ extension LDAPConnection {
             var cookie = berval()
             defer { if cookie.bv_val != nil { ber_memfree(cookie.bv_val) } }
             var entries: [Entry] = []
+            // A server that hands out cookies with empty pages is not followed for ever.
+            var pages = 0
+            let maxPages = limit / Int(max(pageSize, 1)) * 10 + 100
             repeat {
+                pages += 1
+                if pages > maxPages { throw Failure(code: LDAP_SIZELIMIT_EXCEEDED, diagnostic: "more than \(maxPages) pages") }
                 var res: OpaquePointer?
                 let rc = cldap_search_page(self.ld, base, LDAP_SCOPE_SUBTREE, filter, &attrs, pageSize, &cookie, &res)
                 defer { if res != nil { ldap_msgfree(res) } }

@@ -41,8 +41,11 @@ struct DirectoryImportReport: Codable, Sendable {
     var unchanged: [String] = []
     var skipped: [Skipped] = []
     var userGroups: [ImportedGroup] = []
-    /// A sync's: users its earlier imports made that the directory no longer gives (disabled).
+    /// Users disabled: found disabled in the directory or in no mapped group, or (a sync's) made
+    /// by an earlier sync and no longer given by its groups and bases.
     var disabled: [String] = []
+    /// Why a sync disabled nobody for being gone (entries it could not name).
+    var removalsSkipped: String?
 }
 
 extension DirectoryService {
@@ -67,28 +70,33 @@ extension DirectoryService {
         } catch let f as DirectoryLogin.Failure { return DirectoryImportReport(ok: false, error: f.message) }
         var report = DirectoryImportReport()
         var imported: Set<String> = []
+        // By user id: the users found (imported or skipped), and those this sync made.
+        var seen: Set<String> = []
         var made: [String: String] = [:]
+        for dn in read.unnamed.prefix(100) { report.skipped.append(.init(name: dn, reason: "has no \(stored.body.userAttribute ?? "sAMAccountName")")) }
         do {
             for person in read.people {
-                try await importPerson(person, stored.body, &report, &imported, by: p, ip: ip)
-                if imported.contains(person.name.lowercased()) { made[person.name.lowercased()] = person.dn }
+                guard let (id, created) = try await importPerson(person, stored.body, &report, &imported, by: p, ip: ip) else { continue }
+                seen.insert(id)
+                if created { made[id] = person.dn }
             }
+            // Only what a sync made is a sync's to disable later: a one-off import's users, and
+            // those who signed in by themselves, are not.
+            if removals { try await store.markImported(.people, made) }
             let groups = try await userGroups.groups(memberOf: nil)
             var mine = try await store.importedGroups(.users)
             for g in read.groups { try await importGroup(g, members: g.members.filter { imported.contains($0.lowercased()) }, groups, &mine, &report, by: p, ip: ip) }
+            if removals && !read.unnamed.isEmpty {
+                report.removalsSkipped = "\(read.unnamed.count) entries have no \(stored.body.userAttribute ?? "sAMAccountName"): nobody is disabled for being gone"
+            } else if removals {
+                for id in try await store.importedGroups(.people).keys.sorted() where !seen.contains(id) {
+                    guard let u = try await users.user(id: id), u.isDirectoryUser, !u.isDisabled else { continue }
+                    try await disable(u, because: "no longer in the directory groups or bases the sync imports", by: p, ip: ip)
+                    report.disabled.append(u.username)
+                }
+            }
         } catch {
             (report.ok, report.error) = (false, "the import stopped: \(error)")
-        }
-        // Only a sync's own users are its to disable later: a one-off import's are not.
-        if removals { try await store.markImported(.people, made) }
-        if removals && report.ok {
-            let skipped = Set(report.skipped.map { $0.name.lowercased() })
-            let gone = try await store.importedGroups(.people).keys.filter { !imported.contains($0) && !skipped.contains($0) }
-            for name in gone.sorted() {
-                guard let u = try await userStore.user(named: name), u.isDirectoryUser, !u.isDisabled else { continue }
-                try await disable(u, because: "no longer in the directory groups or bases the sync imports", by: p, ip: ip)
-                report.disabled.append(u.username)
-            }
         }
         try await summarize("directory_import_users", ok: report.ok, error: report.error, by: p, ip: ip,
             "\(report.created.count) created, \(report.updated.count) updated, \(report.unchanged.count) unchanged, \(report.skipped.count) skipped, "
@@ -107,42 +115,49 @@ extension DirectoryService {
         return dns.filter { seen.insert($0.lowercased()).inserted }
     }
 
+    /// Imports one person: the user's id and whether it was made now, or nil when skipped (a
+    /// skipped directory user the directory no longer lets in is disabled, and its id returned).
     private func importPerson(_ person: DirectoryLogin.Person, _ settings: DirectorySettingsBody, _ report: inout DirectoryImportReport,
-        _ imported: inout Set<String>, by p: Principal, ip: String) async throws
+        _ imported: inout Set<String>, by p: Principal, ip: String) async throws -> (String, Bool)?
     {
         let key = person.name.lowercased()
         guard !imported.contains(key), !report.skipped.contains(where: { $0.name.lowercased() == key }) else {
             report.skipped.append(.init(name: person.name, reason: "another directory entry (\(person.dn)) has the same name"))
-            return
+            return nil
         }
         guard (try? Validate.name(person.name, field: "username", max: 100)) != nil else {
             report.skipped.append(.init(name: String(person.name.prefix(100)), reason: "not an acceptable user name"))
-            return
+            return nil
         }
         let before = try await userStore.user(named: person.name)
         if let before, !before.isDirectoryUser {
             report.skipped.append(.init(name: person.name, reason: "a local user has this name"))
-            return
+            return nil
         }
         let role = settings.role(for: person.groups)
         guard !person.disabled, let role else {
             let reason = person.disabled ? "disabled in the directory" : "in none of the mapped directory groups"
             let disabling = before.map { !$0.isDisabled } ?? false
             report.skipped.append(.init(name: person.name, reason: reason + (disabling ? "; disabled in Custody, its sessions and tokens are ended" : "")))
-            if let before, disabling { try await disable(before, because: reason, by: p, ip: ip) }
-            return
+            if let before, disabling {
+                try await disable(before, because: reason, by: p, ip: ip)
+                report.disabled.append(before.username)
+            }
+            return before.map { ($0.id, false) }
         }
         let email = person.email.flatMap { (try? Validate.text($0, field: "email", max: 254)) != nil ? $0 : nil }
+        let user: UserRecord
         do {
-            _ = try await store.signIn(directoryUser: person.name, role: role, email: email, enable: true, at: now(), actor: p.username, ip: ip)
+            user = try await store.signIn(directoryUser: person.name, role: role, email: email, enable: true, at: now(), actor: p.username, ip: ip)
         } catch let e as StoreError {
             report.skipped.append(.init(name: person.name, reason: e.message))
-            return
+            return nil
         }
         imported.insert(key)
         if before == nil { report.created.append(person.name) } else if before?.role != role { report.updated.append(person.name) } else {
             report.unchanged.append(person.name)
         }
+        return (user.id, before == nil)
     }
 
     /// A directory user the directory no longer gives: disabled (it cannot sign in until an import

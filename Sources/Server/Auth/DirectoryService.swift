@@ -43,16 +43,14 @@ struct DirectoryService: Sendable {
         }
         let maps = b.roleMappings.map { "\($0.group) → \($0.role.rawValue)" }.joined(separator: "; ")
         let sync = b.directorySync.map { "; sync \($0.dailyAt.map { "daily at \($0) \(b.directorySync?.timeZone ?? "")" } ?? "on demand"), acting as \(p.username)" }
-        try await store.saveDirectory(b, owner: b.directorySync != nil ? p.userID : nil, audit: AuditEvent(user: p.username, ip: ip, operation: "save_settings",
+        try await store.saveDirectory(b, owner: b.directorySync != nil ? p.userID : nil, at: now(), audit: AuditEvent(user: p.username, ip: ip, operation: "save_settings",
             message: "directory: \(b.url) as \(b.bindDN), base \(b.baseDN), roles \(maps)" + (b.bindPassword != nil ? " (password changed)" : "") + (sync ?? "")))
-        // The first scheduled sync is the next occurrence from now.
-        _ = try await store.claimSync(at: now()) { $0.lastRunAt == nil }
     }
 
     func remove(by p: Principal, ip: String) async throws {
         try authorizer.check(p, .manageSettings)
         guard p.superAdmin else { throw DomainError.forbidden("only a super-administrator sets directory sign-in") }
-        try await store.saveDirectory(nil, owner: nil, audit: AuditEvent(user: p.username, ip: ip, operation: "save_settings", message: "directory: removed"))
+        try await store.saveDirectory(nil, owner: nil, at: now(), audit: AuditEvent(user: p.username, ip: ip, operation: "save_settings", message: "directory: removed"))
     }
 
     /// Binds as the service account and reads the base: whether that worked, and what happened.

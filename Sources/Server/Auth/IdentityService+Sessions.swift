@@ -16,8 +16,9 @@ extension IdentityService {
     /// The caller behind a bearer token, or nil when it is unknown, revoked or expired.
     /// `kinds`: the bearer API takes session and API tokens; the console only its own `web` sessions.
     func authenticate(token: String, kinds: Set<TokenRecord.Kind> = [.session, .api]) async throws -> Principal? {
+        // A disabled user's token is dead even if it was made in a race with the disable.
         guard let (t, u) = try await store.token(hash: Tokens.hash(token)), t.revokedAt == nil, kinds.contains(t.kind),
-            (t.expiresAt?.seconds ?? .infinity) > now().seconds
+            (t.expiresAt?.seconds ?? .infinity) > now().seconds, !u.isDisabled
         else { return nil }
         return Principal(userID: u.id, username: u.username, role: u.role, superAdmin: u.superAdmin,
             mustChangePassword: u.mustChangePassword, tokenID: t.id)

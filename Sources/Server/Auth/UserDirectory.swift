@@ -84,6 +84,10 @@ struct UserDirectory: Sendable {
         let deleted = try await Self.mapped {
             try await store.delete(id) { u throws -> AuditEvent in
                 if u.superAdmin && !p.superAdmin { throw DomainError.forbidden("only a super-administrator can delete a super-administrator") }
+                // Deleted, it could sign in again at once with the directory: undoing the disable is the sync owner's kind of decision.
+                if u.isDisabled && !p.superAdmin {
+                    throw DomainError.forbidden("only a super-administrator can delete a user the directory sync disabled (it could then sign in again)")
+                }
                 return AuditEvent(user: p.username, ip: ip, operation: "delete_user", message: "user \(u.username)")
             }
         }

@@ -26,13 +26,13 @@ struct AccountCreation: Sendable {
 
     /// An account whose password nobody knows yet (a domain account found in the directory): no
     /// password is stored, and `lastChangedAt` stays nil until the first reset sets one.
-    func addUnknown(rid: String, loginName: String, description: String, by p: Principal, ip: String, operation: String) async throws
-        -> AccountRecord
+    func addUnknown(id: String = newID(), rid: String, loginName: String, description: String, by p: Principal, ip: String, operation: String)
+        async throws -> AccountRecord
     {
         let at = now()
         let a = try await store.create(in: rid, visibleTo: p, authorize: authorizer.on(p, .createAccount),
             make: { r in
-                (AccountRecord(id: newID(), resourceId: r.id, loginName: loginName, description: description, notes: nil, customFields: [:],
+                (AccountRecord(id: id, resourceId: r.id, loginName: loginName, description: description, notes: nil, customFields: [:],
                     syncStatus: .neverChecked, lastVerifiedAt: nil, lastChangedAt: nil, createdAt: at), nil)
             },
             audit: { r, a in

@@ -168,7 +168,14 @@ struct PasswordCommand: AsyncParsableCommand {
             if let reason { q.append("reason=" + (reason.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")) }
             if let ticketId { q.append("ticketId=" + (ticketId.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")) }
             let out = try await options.client().call(.GET, "/resources/\(resource)/accounts/\(account)/password" + (q.isEmpty ? "" : "?" + q.joined(separator: "&")))
-            if options.json { Output.print(out, json: true, columns: []) } else { print((out as? [String: Any])?["password"] ?? "") }
+            let answer = out as? [String: Any] ?? [:]
+            if options.json { return Output.print(out, json: true, columns: []) }
+            guard let password = answer["password"] as? String else {
+                let n = (answer["candidates"] as? [Any])?.count ?? 0
+                FileHandle.standardError.write(Data("no password of this account is known yet; an unresolved reset left \(n) candidate(s) (--json shows them)\n".utf8))
+                throw ExitCode(1)
+            }
+            print(password)
         }
     }
     struct Set: AsyncParsableCommand {

@@ -27,11 +27,12 @@ struct PasswordAnswer: Encodable {
         let requestedBy: String
         let createdAt: Date
     }
-    let password: String
+    /// Absent when no password is known yet and only candidates are.
+    let password: String?
     let candidates: [Candidate]
 
     init(_ r: Retrieved) {
-        password = r.current.reveal()
+        password = r.current?.reveal()
         candidates = r.candidates.map {
             Candidate(password: $0.secret.reveal(), origin: "remote reset" + ($0.taskId.map { ", task \($0)" } ?? ""),
                 requestedBy: $0.createdBy, createdAt: $0.createdAt)

@@ -47,7 +47,9 @@ extension Request {
         }
         let value: T
         do {
-            value = try JSONDecoder.api.decode(T.self, from: data)
+            let decoder = JSONDecoder.api
+            decoder.userInfo[.strictFields] = true
+            value = try decoder.decode(T.self, from: data)
         } catch let error as DecodingError {
             throw APIError.badRequest("invalid_field", Self.describe(error))
         } catch let error as any APIFailure {
@@ -99,9 +101,16 @@ struct FieldName: CodingKey {
     init?(intValue: Int) { nil }
 }
 
+extension CodingUserInfoKey {
+    /// Set while a request body is decoded: nested objects refuse unknown fields. Stored JSON is
+    /// read without it, so a field a newer node wrote does not make the whole value unreadable.
+    static let strictFields = CodingUserInfoKey(rawValue: "custody.strictFields")!
+}
+
 extension Decoder {
     /// Refuses a nested object's unknown fields, as `decodeStrict` refuses a body's.
     func refuseUnknownFields(_ known: [String]) throws {
+        guard userInfo[.strictFields] as? Bool == true else { return }
         let c = try container(keyedBy: FieldName.self)
         guard let bad = c.allKeys.map(\.stringValue).sorted().first(where: { !known.contains($0) }) else { return }
         let path = (codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue } + [bad]).joined(separator: ".")

@@ -34,8 +34,8 @@ extension ResetEngine {
         }
         if c.current == nil {
             try await finish(task, state: .failed, code: Self.passwordUnknown,
-                message: "no password of this account is known yet (its first reset sets one); nothing was tried on the target",
-                sync: c.target.account.syncStatus)
+                message: "no password of this account is known yet (its first reset sets one)"
+                    + (stale.isEmpty ? "; nothing was tried on the target" : "; no candidate of an unresolved reset worked"))
             return
         }
         let sync: SyncStatus = code == .authenticationFailed ? .outOfSync : code == .unreachable ? .unreachable : .unknown

@@ -64,7 +64,7 @@ struct IntegrityChecks: Sendable {
                         resource: c.target.resource.name, account: c.target.account.loginName))
                     if c.resetUnderWay {
                         step.entry.skipped = "a reset of this account is under way"
-                    } else if c.target.account.lastChangedAt == nil {
+                    } else if c.nothingToVerify {
                         step.entry.skipped = "no password of this account is known yet (its first reset sets one)"
                     } else if c.verifyUnderWay {
                         step.entry.skipped = "a verify of this account is already under way"

@@ -8,8 +8,11 @@ protocol DirectoryStore: Sendable {
     func directory() async throws -> StoredDirectory?
     /// Replaces the settings. A given bind password is sealed; a stored one is dropped when the URL
     /// or bind DN changes. nil removes the settings (directory users can no longer sign in).
-    /// `owner`: the user id the directory sync acts as (the super-administrator saving).
-    func saveDirectory(_ body: DirectorySettingsBody?, owner: String?, audit: AuditEvent) async throws
+    /// `owner`: the user id the directory sync acts as (the super-administrator saving). A changed
+    /// `directorySync` starts its schedule afresh from `at` (the first run is the next `dailyAt`);
+    /// a changed user attribute or users' scope also forgets which users the sync made (a new
+    /// baseline: nobody is disabled for having been outside it).
+    func saveDirectory(_ body: DirectorySettingsBody?, owner: String?, at: Date, audit: AuditEvent) async throws
     /// The directory user `username`, made or given `role` (and `email`); a local user of that name
     /// is a conflict, and so is a disabled one unless `enable` (an import found it again).
     /// Audited when made, enabled, or when its role changes.
@@ -51,6 +54,14 @@ enum DirectoryRecords {
     static let syncLastRunKey = "directory.sync.lastRunAt"
 
     static func importedGroupsKey(_ kind: GroupKind) -> String { "directory.imported.\(kind.rawValue)" }
+
+    /// What a save does to the sync's state: restart its schedule, forget the users it made.
+    static func syncChanges(_ previous: DirectorySettingsBody?, _ body: DirectorySettingsBody?) -> (restart: Bool, forgetPeople: Bool) {
+        let restart = previous?.directorySync != body?.directorySync
+        let forget = previous?.directorySync?.users != body?.directorySync?.users
+            || (previous?.userAttribute ?? "sAMAccountName").lowercased() != (body?.userAttribute ?? "sAMAccountName").lowercased()
+        return (restart, forget)
+    }
 
     static func decodeDate(_ value: String?) -> Date? { value.flatMap(Double.init).map { Date(timeIntervalSince1970: $0) } }
 

@@ -4,7 +4,8 @@ import Shared
 /// An account's current password and, while a reset is unresolved, the candidates it may have
 /// left on the target.
 struct Retrieved: Sendable {
-    let current: Secret
+    /// nil: no password is known yet, but a reset left candidates.
+    let current: Secret?
     let candidates: [SecretStore.Candidate]
 }
 

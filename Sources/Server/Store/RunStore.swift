@@ -7,6 +7,8 @@ struct RunCandidate: Sendable {
     var resetUnderWay: Bool
     var verifyUnderWay: Bool
     var policy: PasswordPolicy
+    /// No current password and no candidate: a verify would have nothing to log in with.
+    var nothingToVerify = false
 }
 
 /// One account's line in a run: skipped (the entry says why) or a task queued, with a password

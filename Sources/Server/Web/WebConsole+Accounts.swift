@@ -111,7 +111,7 @@ extension WebConsole {
             "hideAfter": custody.config.webRevealSeconds, "requireReason": requireReason, "errors": errors, "can": can,
             "policy": ["name": policy.name, "rules": Self.describe(policy)], "base": Self.path(ids)]
         if let revealed { values["revealed"] = revealed.reveal() }
-        if revealed != nil && !candidates.isEmpty {
+        if !candidates.isEmpty {
             values["hasCandidates"] = true
             values["candidates"] = candidates.enumerated().map { i, c in
                 ["password": c.secret.reveal(), "index": i, "origin": "remote reset" + (c.taskId.map { ", task \($0)" } ?? ""),

@@ -23,7 +23,7 @@ import Testing
     static func current(_ b: StoreBackend, _ f: (rid: String, aid: String)) async throws -> String? {
         guard case .found(let got) = try await b.passwords.retrieve(f.aid, of: f.rid, visibleTo: ana, authorize: anyone, check: { _ in },
             audit: read) else { return nil }
-        return got.current.reveal()
+        return got.current?.reveal() ?? ""
     }
 
     @Test(arguments: StoreBackend.names("passwords"))
@@ -50,7 +50,20 @@ import Testing
         try await b.tasks.writePending(Secret("Cand-1!"), id: "p-cand", account: f.aid, by: "ana", at: Self.t0, task: "t-earlier")
         guard case .found(let got) = try await b.passwords.retrieve(f.aid, of: f.rid, visibleTo: Self.ana, authorize: Self.anyone,
             check: { #expect($0) }, audit: Self.read) else { Issue.record("found"); return }
-        #expect(got.current.reveal() == "Old-1!" && got.candidates.map(\.id) == ["p-cand"])
+        #expect(got.current?.reveal() == "Old-1!" && got.candidates.map(\.id) == ["p-cand"])
+        #expect(try await b.auditOperations().filter { $0 == "retrieve_password" }.count == 1)
+    }
+
+    /// An account whose password was never known: a first reset's candidate is still retrieved.
+    @Test(arguments: StoreBackend.names("passwords"))
+    func aCandidateOfAnAccountWithNoPasswordIsRetrieved(_ name: String) async throws {
+        let b = try await StoreBackend.make(name)
+        try await b.addUser("u-ana", "ana")
+        let f = try await TaskStoreConformance.fixture(b)
+        try await b.tasks.writePending(Secret("First-1!"), id: "p-first", account: f.aid, by: "ana", at: Self.t0, task: "t-first")
+        guard case .found(let got) = try await b.passwords.retrieve(f.aid, of: f.rid, visibleTo: Self.ana, authorize: Self.anyone,
+            check: { _ in }, audit: Self.read) else { Issue.record("the candidate is found"); return }
+        #expect(got.current == nil && got.candidates.map { $0.secret.reveal() } == ["First-1!"])
         #expect(try await b.auditOperations().filter { $0 == "retrieve_password" }.count == 1)
     }
 

@@ -20,7 +20,7 @@ struct PGDirectoryStore: DirectoryStore {
         }
     }
 
-    func saveDirectory(_ body: DirectorySettingsBody?, owner: String?, audit: AuditEvent) async throws {
+    func saveDirectory(_ body: DirectorySettingsBody?, owner: String?, at: Date, audit: AuditEvent) async throws {
         try await db.write { [vault] c in
             let previous = try await Self.body(c)
             if var stored = body {
@@ -36,6 +36,9 @@ struct PGDirectoryStore: DirectoryStore {
                 try await c.execute("DELETE FROM vaultMeta WHERE key = ?", [R.passwordKey])
             }
             if let owner { try await PGCatalog.set(R.syncOwnerKey, owner, c) } else { try await c.execute("DELETE FROM settings WHERE key = ?", [R.syncOwnerKey]) }
+            let (restart, forget) = R.syncChanges(previous, body)
+            if restart { try await PGCatalog.set(R.syncLastRunKey, String(at.timeIntervalSince1970), c) }
+            if forget { try await c.execute("DELETE FROM settings WHERE key = ?", [R.importedGroupsKey(.people)]) }
             try await log.append(audit, c)
         }
     }
@@ -50,8 +53,6 @@ struct PGDirectoryStore: DirectoryStore {
 
     func claimSync(at: Date, due: @Sendable (DirectorySyncState) -> Bool) async throws -> Bool {
         try await db.write { c in
-            // The row lock: two nodes deciding at once run one sync.
-            try await c.execute("SELECT key FROM settings WHERE key = ? FOR UPDATE", [R.syncOwnerKey])
             guard due(try await Self.syncState(c)) else { return false }
             try await PGCatalog.set(R.syncLastRunKey, String(at.timeIntervalSince1970), c)
             return true

@@ -16,8 +16,9 @@ struct PGPasswordStore: PasswordStore {
             guard let (r, a, have) = try await PGAccountStore.visible(accountID, resourceID, p, c) else { return .notVisible }
             try authorize(have)
             try check(try await PGCatalog.setting(Settings.requireReason, c) == "true")
-            guard let current = try await secrets.current(account: a.id, c) else { return .noPassword }
+            let current = try await secrets.current(account: a.id, c)
             let candidates = try await secrets.candidates(account: a.id, c)
+            guard current != nil || !candidates.isEmpty else { return .noPassword }
             try await log.append(audit(r, a, candidates.count), c)
             return .found(Retrieved(current: current, candidates: candidates))
         }

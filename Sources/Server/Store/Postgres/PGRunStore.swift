@@ -106,7 +106,9 @@ struct PGRunStore: RunStore {
         var out: [RunCandidate] = []
         for a in try await c.all(AccountRecord.self, "SELECT * FROM accounts WHERE resourceId = ? ORDER BY loginName", [r.id]) {
             out.append(RunCandidate(target: try await PGTaskStore.target(r, a, c), resetUnderWay: try await PGQueries.resetUnderWay(a.id, c),
-                verifyUnderWay: try await PGQueries.verifyUnderWay(a.id, c), policy: policy))
+                verifyUnderWay: try await PGQueries.verifyUnderWay(a.id, c), policy: policy,
+                nothingToVerify: try await c.scalar(Int.self, "SELECT 1 FROM secrets WHERE accountId = ? AND state IN ('current', 'pending') LIMIT 1",
+                    [a.id]) == nil))
         }
         return out
     }

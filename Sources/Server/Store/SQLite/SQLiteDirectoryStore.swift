@@ -17,7 +17,7 @@ struct SQLiteDirectoryStore: DirectoryStore {
         }
     }
 
-    func saveDirectory(_ body: DirectorySettingsBody?, owner: String?, audit: AuditEvent) async throws {
+    func saveDirectory(_ body: DirectorySettingsBody?, owner: String?, at: Date, audit: AuditEvent) async throws {
         try await db.write { [vault] db in
             let previous = try Settings.get(R.settingsKey, db).flatMap { try? JSONDecoder.api.decode(DirectorySettingsBody.self, from: Data($0.utf8)) }
             if var stored = body {
@@ -33,6 +33,9 @@ struct SQLiteDirectoryStore: DirectoryStore {
                 try db.execute(sql: "DELETE FROM vaultMeta WHERE key = ?", arguments: [R.passwordKey])
             }
             if let owner { try Settings.set(R.syncOwnerKey, owner, db) } else { try db.execute(sql: "DELETE FROM settings WHERE key = ?", arguments: [R.syncOwnerKey]) }
+            let (restart, forget) = R.syncChanges(previous, body)
+            if restart { try Settings.set(R.syncLastRunKey, String(at.timeIntervalSince1970), db) }
+            if forget { try db.execute(sql: "DELETE FROM settings WHERE key = ?", arguments: [R.importedGroupsKey(.people)]) }
             try AuditLog.append(audit, in: db)
         }
     }

@@ -16,8 +16,10 @@ struct SQLitePasswordStore: PasswordStore {
             guard let (r, a, have) = try SQLiteAccountStore.visible(accountID, resourceID, p, db) else { return .notVisible }
             try authorize(have)
             try check(try Settings.get(Settings.requireReason, db) == "true")
-            guard let current = try secrets.current(account: a.id, db) else { return .noPassword }
+            let current = try secrets.current(account: a.id, db)
             let candidates = try secrets.candidates(account: a.id, db)
+            // No password known yet: a first reset's candidates are still worth retrieving.
+            guard current != nil || !candidates.isEmpty else { return .noPassword }
             try AuditLog.append(audit(r, a, candidates.count), in: db)
             return .found(Retrieved(current: current, candidates: candidates))
         }

@@ -102,7 +102,9 @@ struct SQLiteRunStore: RunStore {
         let policy = try Catalog.effectivePolicy(for: r, db)
         return try AccountRecord.filter(Column("resourceId") == r.id).order(Column("loginName")).fetchAll(db).map { a in
             RunCandidate(target: try SQLiteTaskStore.target(r, a, db), resetUnderWay: try TaskRecord.resetUnderWay(a.id, db),
-                verifyUnderWay: try SQLiteTaskStore.verifyUnderWay(a.id, db), policy: policy)
+                verifyUnderWay: try SQLiteTaskStore.verifyUnderWay(a.id, db), policy: policy,
+                nothingToVerify: try Int.fetchOne(db, sql: "SELECT 1 FROM secrets WHERE accountId = ? AND state IN ('current', 'pending') LIMIT 1",
+                    arguments: [a.id]) == nil)
         }
     }
 
