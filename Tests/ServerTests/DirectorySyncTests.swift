@@ -95,6 +95,17 @@ import Testing
             DC.tool(["group", "addmembers", group, "sync-\(u)-\(suffix)"])
         }
         for u in ["x", "y"] { DC.user("svc-\(u)-\(suffix)", password: "Svc-Acct-1!", in: ou) }
+        let pc = "CN=syncpc-\(suffix),\(ou)"
+        let added = DC.ldap("ldapadd", ldif: """
+            dn: \(pc)
+            objectClass: computer
+            sAMAccountName: SYNCPC-\(suffix.uppercased())$
+            dNSHostName: syncpc-\(suffix).custody.test
+            operatingSystem: Windows Server 2022 Standard
+            userAccountControl: 4096
+
+            """)
+        #expect(added.status == 0, "\(added.out)")
         let clock = TestClock()
         clock.advance(ISO8601DateFormatter().date(from: "2026-06-01T00:30:00Z")!.timeIntervalSince(clock.now))
         let h = try await Harness.make(clock: clock)
@@ -104,7 +115,7 @@ import Testing
             var settings = DirectorySignInTests.settings
             settings["roleMappings"] = (settings["roleMappings"] as? [[String: String]] ?? []) + [["group": groupDN, "role": "passwordAuditor"]]
             var sync: [String: Any] = ["dailyAt": "02:00", "timeZone": "UTC", "users": ["groups": [groupDN]],
-                "resources": [["accountsBase": ou, "domainResource": rid]], "everyHour": true]
+                "resources": [["base": ou, "groupByOU": false, "accountsBase": ou, "domainResource": rid]], "everyHour": true]
             settings["directorySync"] = sync
             let typo = try await api.call(.put, "/settings/directory", token: admin, json: settings)
             #expect(typo.errorCode == "unknown_field" && typo.text.contains("directorySync.everyHour"), "\(typo.text)")
@@ -119,6 +130,7 @@ import Testing
             let first = try #require(try await h.custody.directory.syncDue(with: h.custody.directoryImports))
             #expect(first.ok && Set(first.users?.created ?? []) == ["sync-u1-\(suffix)", "sync-u2-\(suffix)"], "\(first)")
             #expect(Set(first.resources.first?.accounts?.created ?? []) == ["svc-x-\(suffix)", "svc-y-\(suffix)"], "\(first)")
+            #expect(first.resources.first?.created == ["syncpc-\(suffix).custody.test"] && first.resources.first?.gone.isEmpty == true, "\(first)")
             #expect(try await h.custody.directory.syncDue(with: h.custody.directoryImports) == nil, "once a day")
             let session = try #require(try await api.call(.post, "/auth/login", json: ["username": "sync-u2-\(suffix)", "password": "Sync-Pass-1!"])
                 .object["token"] as? String)
@@ -126,12 +138,14 @@ import Testing
             // The directory changes: one user leaves the group, one account is deleted.
             #expect(DC.tool(["group", "removemembers", group, "sync-u2-\(suffix)"]).status == 0)
             #expect(DC.tool(["user", "delete", "svc-y-\(suffix)"]).status == 0)
+            #expect(DC.ldap("ldapdelete", [pc]).status == 0)
             let pa = try await api.user("sync-pa-\(suffix)", role: "administrator", adminToken: admin)
             #expect(try await api.call(.post, "/directory/sync", token: pa).status == .forbidden, "super-administrators only")
             let now = try await api.call(.post, "/directory/sync", token: admin).object
             #expect(now["ok"] as? Bool == true && now["disabled"] as? [String] == ["sync-u2-\(suffix)"], "\(now)")
             let resources = try #require((now["resources"] as? [[String: Any]])?.first?["accounts"] as? [String: Any])
             #expect(resources["missing"] as? [String] == ["svc-y-\(suffix)"], "\(resources)")
+            #expect((now["resources"] as? [[String: Any]])?.first?["gone"] as? [String] == ["syncpc-\(suffix).custody.test"], "\(now)")
             #expect(try await api.call(.get, "/auth/me", token: session).status == .unauthorized, "its sessions ended")
             #expect(try await api.call(.post, "/auth/login", json: ["username": "sync-u2-\(suffix)", "password": "Sync-Pass-1!"]).status
                 == .unauthorized, "disabled")
@@ -139,7 +153,7 @@ import Testing
             #expect(users.first { $0["username"] as? String == "sync-u2-\(suffix)" }?["disabled"] as? Bool == true, "kept, disabled")
             let accounts = try await api.call(.get, "/resources/\(rid)/accounts", token: admin).array
             #expect(accounts.first { $0["loginName"] as? String == "svc-y-\(suffix)" }?["syncStatus"] as? String == "missing", "kept, missing")
-            for (op, n) in [("directory_sync", 2), ("directory_user_disabled", 1), ("directory_account_missing", 1)] {
+            for (op, n) in [("directory_sync", 2), ("directory_user_disabled", 1), ("directory_account_missing", 1), ("directory_resource_gone", 1)] {
                 #expect(try await api.call(.get, "/audit?operation=\(op)", token: admin).array.count == n, "\(op)")
             }
 
@@ -148,6 +162,7 @@ import Testing
             clock.advance(24 * 3600)
             let next = try #require(try await h.custody.directory.syncDue(with: h.custody.directoryImports))
             #expect(next.ok && next.disabled.isEmpty && next.users?.unchanged.contains("sync-u2-\(suffix)") == true, "\(next)")
+            #expect(next.resources.first?.gone.isEmpty == true, "reported once: \(next)")
             #expect(try await api.call(.post, "/auth/login", json: ["username": "sync-u2-\(suffix)", "password": "Sync-Pass-1!"]).status == .ok)
             // A day later, the morning's token has expired.
             let later = try #require(try await api.call(.post, "/auth/login", json: ["username": "admin", "password": API.adminPassword]).object["token"]

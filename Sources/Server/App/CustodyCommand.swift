@@ -14,6 +14,8 @@ struct CustodyCommand: AsyncParsableCommand {
             ServeCommand.self, KeyCommand.self, AuditCommand.self, LoginCommand.self, ResourceCommand.self,
             AccountCommand.self, PasswordCommand.self, UserCommand.self, TokenCommand.self, ShareCommand.self,
             GroupCommand.self, ImportCommand.self, TaskCommand.self, ResetConfigCommand.self, ListenerCommand.self, NotifyCommand.self, DirectoryCommand.self, AgentAdminCommand.self,
-            DialectCommand.self, StoreCommand.self,
+            DialectCommand.self, StoreCommand.self, WhoAmICommand.self, LogoutCommand.self, TOTPCommand.self, UserGroupCommand.self,
+            RotationCommand.self, IntegrityCommand.self, PolicyCommand.self, ResourceTypeCommand.self, PasswordSettingsCommand.self,
+            ClusterCommand.self, OpenAPICommand.self,
         ])
 }

@@ -58,6 +58,8 @@ struct DirectoryResourcesReport: Codable, Sendable {
     var skipped: [DirectoryImportReport.Skipped] = []
     var groups: [DirectoryImportReport.ImportedGroup] = []
     var accounts: Accounts?
+    /// A sync's: resources an import made whose computer the directory no longer lists (kept).
+    var gone: [String] = []
 }
 
 extension DirectoryService {
@@ -91,7 +93,8 @@ extension DirectoryService {
             do { computers = try await DirectoryLogin(try config(stored)).computers(under: base) } catch let f as DirectoryLogin.Failure {
                 return DirectoryResourcesReport(ok: false, error: f.message)
             }
-            await importComputers(computers, groupByOU: b.groupByOU ?? true, &report, resources: s.resources, groups: s.groups, by: p, ip: ip)
+            await importComputers(computers, under: base, groupByOU: b.groupByOU ?? true, removals: removals, &report, resources: s.resources,
+                groups: s.groups, by: p, ip: ip)
         }
         if let base = b.accountsBase, let domain, report.ok {
             let people: DirectoryLogin.People
@@ -114,30 +117,36 @@ extension DirectoryService {
         let accounts = report.accounts.map { "; accounts: \($0.created.count) created, \($0.existing.count) existing, \($0.skipped.count) skipped" }
         try await summarize("directory_import_resources", ok: report.ok, error: report.error, by: p, ip: ip,
             "\(b.base ?? b.accountsBase ?? ""): \(report.created.count) created, \(report.existing.count) existing, \(report.skipped.count) skipped, "
-                + "\(report.groups.count) group(s)" + (accounts ?? ""))
+                + "\(report.groups.count) group(s)" + (report.gone.isEmpty ? "" : ", \(report.gone.count) gone from the directory") + (accounts ?? ""))
         return report
     }
 
-    private func importComputers(_ computers: [DirectoryLogin.Computer], groupByOU: Bool, _ report: inout DirectoryResourcesReport,
-        resources: ResourceService, groups: GroupService, by p: Principal, ip: String) async
+    private func importComputers(_ computers: [DirectoryLogin.Computer], under base: String, groupByOU: Bool, removals: Bool,
+        _ report: inout DirectoryResourcesReport, resources: ResourceService, groups: GroupService, by p: Principal, ip: String) async
     {
         var byOU: [String: [String]] = [:]
+        var found: Set<String> = []
         do {
             let visible = try await resources.resources(by: p)
+            let byName = Dictionary(visible.map { ($0.resource.name.lowercased(), $0.resource) }, uniquingKeysWith: { a, _ in a })
             for c in computers {
                 let name = (c.dnsName ?? c.name).lowercased()
+                if let r = byName[name] { found.insert(r.id) }
                 guard !c.disabled else {
                     report.skipped.append(.init(name: name, reason: "disabled in the directory"))
                     continue
                 }
-                if let r = visible.first(where: { $0.resource.name.lowercased() == name }) {
+                if let r = byName[name] {
                     report.existing.append(name)
-                    byOU[c.parent, default: []].append(r.resource.id)
+                    byOU[c.parent, default: []].append(r.id)
                     continue
                 }
                 do {
                     let r = try await resources.create(ResourceBody(name: name, dnsName: c.dnsName ?? c.name, type: Self.resourceType(c.operatingSystem),
-                        description: c.operatingSystem.map { "\($0) (from the directory: \(c.dn))" } ?? "from the directory: \(c.dn)"), by: p, ip: ip)
+                        description: c.operatingSystem.map { "\($0) (from the directory: \(Self.short(c.dn)))" } ?? "from the directory: \(Self.short(c.dn))"),
+                        by: p, ip: ip)
+                    try await store.markImported(.computers, [r.id: c.dn])
+                    found.insert(r.id)
                     report.created.append(name)
                     byOU[c.parent, default: []].append(r.id)
                 } catch let e as DomainError {
@@ -147,6 +156,7 @@ extension DirectoryService {
             if groupByOU {
                 try await groupResources(byOU, groups: groups, &report, by: p, ip: ip)
             }
+            if removals { try await computersGone(found, under: base, byID: visible, &report, by: p, ip: ip) }
         } catch {
             (report.ok, report.error) = (false, "the import stopped: \(error)")
         }
@@ -178,5 +188,21 @@ extension DirectoryService {
                 report.skipped.append(.init(name: name, reason: e.message))
             }
         }
+    }
+
+    /// A sync: the resources an import made from under `base` whose computer is no longer listed
+    /// are reported and audited once, and kept (resources have no disabled state).
+    private func computersGone(_ found: Set<String>, under base: String, byID visible: [ResourceEntry], _ report: inout DirectoryResourcesReport,
+        by p: Principal, ip: String) async throws
+    {
+        let suffix = "," + Self.normalized(base)
+        let mine = try await store.importedGroups(.computers).filter { Self.normalized($0.value).hasSuffix(suffix) && !found.contains($0.key) }
+        guard !mine.isEmpty else { return }
+        for r in visible.map(\.resource) where mine[r.id] != nil {
+            try await audit.append(AuditEvent(user: p.username, ip: ip, operation: "directory_resource_gone", resource: r.name,
+                message: "the directory no longer lists \(Self.short(mine[r.id] ?? "")); the resource is kept", resourceId: r.id))
+            report.gone.append(r.name)
+        }
+        try await store.forgetImported(.computers, Array(mine.keys))
     }
 }

@@ -3,10 +3,11 @@ import Foundation
 
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "user", abstract: "Users and your own password.",
-        subcommands: [List.self, Create.self, Delete.self, ChangePassword.self, ResetTOTP.self])
+        subcommands: [List.self, Show.self, Create.self, Update.self, Delete.self, ChangePassword.self, ResetTOTP.self])
     static let columns = ["id", "username", "role", "superAdmin", "mustChangePassword"]
 
     struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List users (administrators).")
         @OptionGroup var options: ClientOptions
         func run() async throws { Output.print(try await options.client().call(.GET, "/users"), json: options.json, columns: UserCommand.columns) }
     }
@@ -25,6 +26,7 @@ struct UserCommand: AsyncParsableCommand {
         }
     }
     struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a user who owns nothing (administrators).")
         @OptionGroup var options: ClientOptions
         @Argument var id: String
         func run() async throws { _ = try await options.client().call(.DELETE, "/users/\(id)"); print("deleted") }
@@ -53,12 +55,14 @@ struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "token", abstract: "API tokens.", subcommands: [List.self, Create.self, Revoke.self])
 
     struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List your API tokens.")
         @OptionGroup var options: ClientOptions
         func run() async throws {
             Output.print(try await options.client().call(.GET, "/tokens"), json: options.json, columns: ["id", "name", "expiresAt", "revokedAt"])
         }
     }
     struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an API token (printed once).")
         @OptionGroup var options: ClientOptions
         @Option var name: String
         @Option(help: "Expiry, ISO 8601 (e.g. 2027-01-01T00:00:00Z).") var expiresAt: String?
@@ -69,6 +73,7 @@ struct TokenCommand: AsyncParsableCommand {
         }
     }
     struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke one of your API tokens.")
         @OptionGroup var options: ClientOptions
         @Argument var id: String
         func run() async throws { _ = try await options.client().call(.DELETE, "/tokens/\(id)"); print("revoked") }
@@ -77,7 +82,7 @@ struct TokenCommand: AsyncParsableCommand {
 
 struct ShareCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "share", abstract: "Share resources, accounts and groups.",
-        subcommands: [Set.self])
+        subcommands: [Show.self, Set.self])
 
     struct Set: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Replace the shares of a resource, an account (--account) or a group (--group).")
@@ -110,12 +115,15 @@ struct ShareCommand: AsyncParsableCommand {
 }
 
 struct GroupCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "group", abstract: "Resource groups.", subcommands: [List.self, Create.self])
+    static let configuration = CommandConfiguration(commandName: "group", abstract: "Resource groups.",
+        subcommands: [List.self, Show.self, Create.self, Resources.self, Owner.self, Delete.self])
     struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List resource groups you can see.")
         @OptionGroup var options: ClientOptions
         func run() async throws { Output.print(try await options.client().call(.GET, "/groups"), json: options.json, columns: ["id", "name", "owner"]) }
     }
     struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a resource group of resources.")
         @OptionGroup var options: ClientOptions
         @Option var name: String
         @Option(help: "Resource id, repeatable.") var resource: [String] = []
@@ -127,13 +135,21 @@ struct GroupCommand: AsyncParsableCommand {
 }
 
 struct AuditList: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "Show audit records from a running server.")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "Show audit records from a running server, newest first.",
+        discussion: "Filters combine: --operation retrieve_password --user alice --since 2026-01-31T00:00:00Z.")
     @OptionGroup var options: ClientOptions
     @Option var resourceId: String?
+    @Option var accountId: String?
+    @Option(help: "Who did it.") var user: String?
+    @Option(help: "An operation, e.g. retrieve_password, remote_reset, login.") var operation: String?
+    @Option(help: "ISO 8601 time.") var since: String?
     @Option var limit: Int = 50
     func run() async throws {
         var path = "/audit?limit=\(limit)"
-        if let resourceId { path += "&resourceId=\(resourceId)" }
+        let allowed = CharacterSet.urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+"))
+        for (k, v) in [("resourceId", resourceId), ("accountId", accountId), ("user", user), ("operation", operation), ("since", since)] {
+            if let v { path += "&\(k)=" + (v.addingPercentEncoding(withAllowedCharacters: allowed) ?? "") }
+        }
         Output.print(try await options.client().call(.GET, path), json: options.json,
             columns: ["id", "at", "user", "ip", "operation", "resource", "account", "outcome"])
     }
@@ -168,6 +184,7 @@ struct ResetConfigCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a resource's reset configuration (never a password).")
         @OptionGroup var options: ClientOptions
         @Option var resource: String
         func run() async throws { Output.print(try await options.client().call(.GET, "/resources/\(resource)/reset-config"), json: true, columns: []) }

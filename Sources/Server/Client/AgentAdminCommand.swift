@@ -8,7 +8,7 @@ struct AgentAdminCommand: AsyncParsableCommand {
             install.sh (install|start|stop|remove|status, a systemd service) and the agent binary when the server has it \
             beside itself. Unpack it on the target and run `sudo ./install.sh install && sudo ./install.sh start`.
             """,
-        subcommands: [Package.self, List.self, Revoke.self])
+        subcommands: [Package.self, List.self, Bind.self, Unbind.self, Revoke.self])
 
     struct Package: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Write an agent bundle (tar.gz).")
@@ -29,6 +29,7 @@ struct AgentAdminCommand: AsyncParsableCommand {
         }
     }
     struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List agents: host, version, last poll, resources bound.")
         @OptionGroup var options: ClientOptions
         func run() async throws {
             Output.print(try await options.client().call(.GET, "/agents"), json: options.json,

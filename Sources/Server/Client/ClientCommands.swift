@@ -23,14 +23,16 @@ struct LoginCommand: AsyncParsableCommand {
 
 struct ResourceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "resource", abstract: "Resources (hosts, devices, directories, databases).",
-        subcommands: [List.self, Create.self, Show.self, Delete.self])
+        subcommands: [List.self, Create.self, Show.self, Update.self, Owner.self, Delete.self])
     static let columns = ["id", "name", "dnsName", "type", "owner"]
 
     struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the resources you can see.")
         @OptionGroup var options: ClientOptions
         func run() async throws { Output.print(try await options.client().call(.GET, "/resources"), json: options.json, columns: ResourceCommand.columns) }
     }
     struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a resource you own.")
         @OptionGroup var options: ClientOptions
         @Option var name: String
         @Option(help: "Host name or IP address.") var dnsName: String
@@ -47,11 +49,13 @@ struct ResourceCommand: AsyncParsableCommand {
         }
     }
     struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a resource.")
         @OptionGroup var options: ClientOptions
         @Argument var id: String
         func run() async throws { Output.print(try await options.client().call(.GET, "/resources/\(id)"), json: true, columns: []) }
     }
     struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a resource with its accounts and passwords (manage).")
         @OptionGroup var options: ClientOptions
         @Argument var id: String
         func run() async throws { _ = try await options.client().call(.DELETE, "/resources/\(id)"); print("deleted") }
@@ -60,10 +64,11 @@ struct ResourceCommand: AsyncParsableCommand {
 
 struct AccountCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "account", abstract: "Accounts on a resource.",
-        subcommands: [List.self, Create.self, Show.self, Delete.self])
-    static let columns = ["id", "loginName", "syncStatus", "lastChangedAt"]
+        subcommands: [List.self, Create.self, Show.self, Update.self, Delete.self])
+    static let columns = ["id", "loginName", "syncStatus", "passwordKnown", "lastChangedAt"]
 
     struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a resource's accounts (never their passwords).")
         @OptionGroup var options: ClientOptions
         @Option var resource: String
         func run() async throws {
@@ -85,12 +90,14 @@ struct AccountCommand: AsyncParsableCommand {
         }
     }
     struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show an account (never its password).")
         @OptionGroup var options: ClientOptions
         @Option var resource: String
         @Argument var id: String
         func run() async throws { Output.print(try await options.client().call(.GET, "/resources/\(resource)/accounts/\(id)"), json: true, columns: []) }
     }
     struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete an account and its password history (manage).")
         @OptionGroup var options: ClientOptions
         @Option var resource: String
         @Argument var id: String
@@ -198,9 +205,11 @@ struct PasswordCommand: AsyncParsableCommand {
 }
 
 struct TaskCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "task", abstract: "Reset and verify tasks.", subcommands: [Show.self, List.self])
+    static let configuration = CommandConfiguration(commandName: "task", abstract: "Reset and verify tasks.",
+        subcommands: [Show.self, List.self, Abandon.self])
 
     struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a task; --wait follows it to its end.")
         @OptionGroup var options: ClientOptions
         @Argument var id: String
         @Option(help: "Seconds to wait for the task to end.") var wait: Int = 0

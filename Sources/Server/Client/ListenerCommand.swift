@@ -40,6 +40,7 @@ struct ListenerCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List listeners and custom plugins with their state.")
         @OptionGroup var options: ClientOptions
         func run() async throws { Output.print(try await options.client().call(.GET, "/listeners"), json: options.json, columns: ListenerCommand.columns) }
     }
@@ -96,6 +97,7 @@ struct ListenerCommand: AsyncParsableCommand {
         func run() async throws { try await ListenerCommand.post(options, id, "enable") }
     }
     struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a listener (dual control: a second administrator approves).")
         @OptionGroup var options: ClientOptions
         @Argument(help: "Id or name.") var id: String
         func run() async throws { _ = try await options.client().call(.DELETE, "/listeners/\(ListenerCommand.path(id))"); print("deleted") }

@@ -28,6 +28,8 @@ protocol DirectoryStore: Sendable {
     func importedGroups(_ kind: DirectoryRecords.GroupKind) async throws -> [String: String]
     /// Records what an import made (id or name → DN).
     func markImported(_ kind: DirectoryRecords.GroupKind, _ entries: [String: String]) async throws
+    /// Forgets what a sync found gone (reported once).
+    func forgetImported(_ kind: DirectoryRecords.GroupKind, _ keys: [String]) async throws
 }
 
 extension DirectoryStore {
@@ -47,9 +49,10 @@ enum DirectoryRecords {
     static let settingsKey = "directory.settings"
     static let passwordKey = "directoryBindPassword"
     static let passwordIdentity = "custody.directory.bind-password.v1"
-    /// `accounts`: the domain accounts an import added (id → DN), and `people` the directory users
-    /// (lower-cased name → DN), so a sync knows which are its own.
-    enum GroupKind: String, Sendable { case users, resources, accounts, people }
+    /// `accounts`: the domain accounts an import added (id → DN), `people` the directory users a
+    /// sync made (id → DN), `computers` the resources an import made (id → DN), so a sync knows
+    /// which are its own.
+    enum GroupKind: String, Sendable { case users, resources, accounts, people, computers }
     static let syncOwnerKey = "directory.sync.owner"
     static let syncLastRunKey = "directory.sync.lastRunAt"
 

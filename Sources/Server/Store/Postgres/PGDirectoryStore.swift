@@ -63,6 +63,14 @@ struct PGDirectoryStore: DirectoryStore {
         try await db.read { c in R.decodeGroups(try await PGCatalog.setting(R.importedGroupsKey(kind), c)) }
     }
 
+    func forgetImported(_ kind: R.GroupKind, _ keys: [String]) async throws {
+        try await db.write { c in
+            var groups = R.decodeGroups(try await PGCatalog.setting(R.importedGroupsKey(kind), c))
+            for k in keys { groups[k] = nil }
+            try await PGCatalog.set(R.importedGroupsKey(kind), try R.encodeGroups(groups), c)
+        }
+    }
+
     func markImported(_ kind: R.GroupKind, _ entries: [String: String]) async throws {
         try await db.write { c in
             var groups = R.decodeGroups(try await PGCatalog.setting(R.importedGroupsKey(kind), c))

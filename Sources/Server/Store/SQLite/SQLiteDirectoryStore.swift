@@ -60,6 +60,14 @@ struct SQLiteDirectoryStore: DirectoryStore {
         try await db.read { db in R.decodeGroups(try Settings.get(R.importedGroupsKey(kind), db)) }
     }
 
+    func forgetImported(_ kind: R.GroupKind, _ keys: [String]) async throws {
+        try await db.write { db in
+            var groups = R.decodeGroups(try Settings.get(R.importedGroupsKey(kind), db))
+            for k in keys { groups[k] = nil }
+            try Settings.set(R.importedGroupsKey(kind), try R.encodeGroups(groups), db)
+        }
+    }
+
     func markImported(_ kind: R.GroupKind, _ entries: [String: String]) async throws {
         try await db.write { db in
             var groups = R.decodeGroups(try Settings.get(R.importedGroupsKey(kind), db))
