@@ -77,7 +77,12 @@ try:
     if path() != "password": fail("the first sign-in should ask for a new password")
     shot("password-change")
     fill({"currentPassword": E["INITIAL_PASSWORD"], "newPassword": E["ADMIN_PASSWORD"], "confirmPassword": E["ADMIN_PASSWORD"]}, "Change password")
-    if path() != "resources": fail("after the change the console should show resources")
+    if path() != "home": fail("after the change the console should show the start page, got " + path())
+    items = driver.find_elements(By.CSS_SELECTOR, "ul.attention li")
+    if len(items) < 5 or "out of sync" not in items[0].text: fail("the start page should list what needs attention")
+    if not driver.find_elements(By.ID, "all-clear"): fail("an empty vault needs no attention")
+    shot("home")
+    driver.get(URL + "/resources")
 
     # 2. A resource and its accounts on the test sshd.
     click(driver.find_element(By.LINK_TEXT, "New resource"))

@@ -57,7 +57,7 @@ try:
     if not errors or not errors[0].text: fail("a wrong domain password should say why on the page")
     shot("directory-refused")
     sign_in(E["DIR_USER"], E["DIR_PASSWORD"])
-    if path() != "resources": fail("a domain user should land on resources, got " + path())
+    if path() != "home": fail("a domain user should land on the start page, got " + path())
     header = driver.find_element(By.TAG_NAME, "header").text
     if E["DIR_USER"] not in header or "(" + E["DIR_ROLE"] + ")" not in header:
         fail("the header should name the domain user and the role its groups give: " + header)

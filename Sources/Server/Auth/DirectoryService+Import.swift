@@ -79,24 +79,18 @@ extension DirectoryService {
                 guard let (id, created) = try await importPerson(person, stored.body, &report, &imported, by: p, ip: ip) else { continue }
                 seen.insert(id)
                 if created { made[id] = person.dn }
+                // Only what a sync made is a sync's to disable later: a one-off import's users, and
+                // those who signed in by themselves, are not. Recorded as it goes, so a crash loses little.
+                if removals && made.count >= 100 { try await store.markImported(.people, made); made = [:] }
             }
-            // Only what a sync made is a sync's to disable later: a one-off import's users, and
-            // those who signed in by themselves, are not.
-            if removals { try await store.markImported(.people, made) }
+            if removals { try await store.markImported(.people, made); made = [:] }
             let groups = try await userGroups.groups(memberOf: nil)
             var mine = try await store.importedGroups(.users)
             for g in read.groups { try await importGroup(g, members: g.members.filter { imported.contains($0.lowercased()) }, groups, &mine, &report, by: p, ip: ip) }
-            if removals && !read.unnamed.isEmpty {
-                report.removalsSkipped = "\(read.unnamed.count) entries have no \(stored.body.userAttribute ?? "sAMAccountName"): nobody is disabled for being gone"
-            } else if removals {
-                for id in try await store.importedGroups(.people).keys.sorted() where !seen.contains(id) {
-                    guard let u = try await users.user(id: id), u.isDirectoryUser, !u.isDisabled else { continue }
-                    try await disable(u, because: "no longer in the directory groups or bases the sync imports", by: p, ip: ip)
-                    report.disabled.append(u.username)
-                }
-            }
+            if removals { try await removeGone(seen, unnamed: read.unnamed.count, stored.body, &report, by: p, ip: ip) }
         } catch {
             (report.ok, report.error) = (false, "the import stopped: \(error)")
+            if removals, !made.isEmpty { try? await store.markImported(.people, made) }
         }
         try await summarize("directory_import_users", ok: report.ok, error: report.error, by: p, ip: ip,
             "\(report.created.count) created, \(report.updated.count) updated, \(report.unchanged.count) unchanged, \(report.skipped.count) skipped, "
@@ -139,8 +133,7 @@ extension DirectoryService {
             let reason = person.disabled ? "disabled in the directory" : "in none of the mapped directory groups"
             let disabling = before.map { !$0.isDisabled } ?? false
             report.skipped.append(.init(name: person.name, reason: reason + (disabling ? "; disabled in Custody, its sessions and tokens are ended" : "")))
-            if let before, disabling {
-                try await disable(before, because: reason, by: p, ip: ip)
+            if let before, disabling, try await disable(before, because: reason, by: p, ip: ip) {
                 report.disabled.append(before.username)
             }
             return before.map { ($0.id, false) }
@@ -160,11 +153,41 @@ extension DirectoryService {
         return (user.id, before == nil)
     }
 
+    /// A sync's removals: the users it made that it no longer found are disabled; not when entries
+    /// could not be named, and not on the first run after the scope or user attribute changed
+    /// (which keeps only the users it still finds).
+    private func removeGone(_ seen: Set<String>, unnamed: Int, _ settings: DirectorySettingsBody, _ report: inout DirectoryImportReport,
+        by p: Principal, ip: String) async throws
+    {
+        let mine = try await store.importedGroups(.people)
+        if mine[DirectoryRecords.rebaselineKey] != nil {
+            try await store.forgetImported(.people, mine.keys.filter { !seen.contains($0) })
+            report.removalsSkipped = "the sync's users or user attribute changed: this run took a new baseline and disabled nobody"
+            return
+        }
+        guard unnamed == 0 else {
+            report.removalsSkipped = "\(unnamed) entries have no \(settings.userAttribute ?? "sAMAccountName"): nobody is disabled for being gone"
+            return
+        }
+        for id in mine.keys.sorted() where !seen.contains(id) {
+            guard let u = try await users.user(id: id), u.isDirectoryUser, !u.isDisabled else { continue }
+            if try await disable(u, because: "no longer in the directory groups or bases the sync imports", by: p, ip: ip) {
+                report.disabled.append(u.username)
+            }
+        }
+    }
+
     /// A directory user the directory no longer gives: disabled (it cannot sign in until an import
-    /// finds it again), its sessions and tokens ended now.
-    private func disable(_ u: UserRecord, because reason: String, by p: Principal, ip: String) async throws {
+    /// finds it again), its sessions and tokens ended now. False when it was already disabled.
+    @discardableResult
+    private func disable(_ u: UserRecord, because reason: String, by p: Principal, ip: String) async throws -> Bool {
+        do { try await disableNow(u, because: reason, by: p, ip: ip) } catch let e as StoreError where e.code == .conflict { return false }
+        return true
+    }
+
+    private func disableNow(_ u: UserRecord, because reason: String, by p: Principal, ip: String) async throws {
         _ = try await users.update(u.id, at: now()) { stored in
-            guard stored.isDirectoryUser else { throw StoreError(code: .conflict, message: "\(stored.username) is a local user") }
+            guard stored.isDirectoryUser, !stored.isDisabled else { throw StoreError(code: .conflict, message: "\(stored.username) is no directory user to disable") }
             var user = stored
             user.passwordHash = UserRecord.directoryDisabledMarker
             return UserChange(user: user, endSessions: true, audit: AuditEvent(user: p.username, ip: ip, operation: "directory_user_disabled",

@@ -98,14 +98,18 @@ extension DirectoryService {
         }
         if let base = b.accountsBase, let domain, report.ok {
             let people: DirectoryLogin.People
-            do { people = try await DirectoryLogin(try config(stored)).people(inGroups: [], under: [base], mapped: []) } catch let f
-                as DirectoryLogin.Failure
-            {
+            // Domain accounts are named by sAMAccountName, whatever attribute users sign in with.
+            do {
+                var c = try config(stored)
+                c.userAttribute = "sAMAccountName"
+                people = try await DirectoryLogin(c).people(inGroups: [], under: [base], mapped: [])
+            } catch let f as DirectoryLogin.Failure {
                 (report.ok, report.error) = (false, f.message)
                 return try await summarized(report, b, by: p, ip: ip)
             }
             do {
-                report.accounts = try await importAccounts(people.people, under: base, into: domain, with: s, removals: removals, by: p, ip: ip)
+                report.accounts = try await importAccounts(people.people, under: base, into: domain, with: s,
+                    removals: removals && people.unnamed.isEmpty, by: p, ip: ip)
             } catch { (report.ok, report.error) = (false, "the accounts' import stopped: \(error)") }
         }
         return try await summarized(report, b, by: p, ip: ip)
@@ -156,7 +160,9 @@ extension DirectoryService {
             if groupByOU {
                 try await groupResources(byOU, groups: groups, &report, by: p, ip: ip)
             }
-            if removals { try await computersGone(found, under: base, byID: visible, &report, by: p, ip: ip) }
+            if removals {
+                try await computersGone(found, dns: Set(computers.map { Self.normalized($0.dn) }), under: base, byID: visible, &report, by: p, ip: ip)
+            }
         } catch {
             (report.ok, report.error) = (false, "the import stopped: \(error)")
         }
@@ -191,18 +197,29 @@ extension DirectoryService {
     }
 
     /// A sync: the resources an import made from under `base` whose computer is no longer listed
-    /// are reported and audited once, and kept (resources have no disabled state).
-    private func computersGone(_ found: Set<String>, under base: String, byID visible: [ResourceEntry], _ report: inout DirectoryResourcesReport,
-        by p: Principal, ip: String) async throws
+    /// (by DN, nor by the resource found by name) are reported and audited once, marked gone, and
+    /// kept (resources have no disabled state); one whose computer comes back is tracked again.
+    private func computersGone(_ found: Set<String>, dns: Set<String>, under base: String, byID visible: [ResourceEntry],
+        _ report: inout DirectoryResourcesReport, by p: Principal, ip: String) async throws
     {
         let suffix = "," + Self.normalized(base)
-        let mine = try await store.importedGroups(.computers).filter { Self.normalized($0.value).hasSuffix(suffix) && !found.contains($0.key) }
-        guard !mine.isEmpty else { return }
-        for r in visible.map(\.resource) where mine[r.id] != nil {
-            try await audit.append(AuditEvent(user: p.username, ip: ip, operation: "directory_resource_gone", resource: r.name,
-                message: "the directory no longer lists \(Self.short(mine[r.id] ?? "")); the resource is kept", resourceId: r.id))
-            report.gone.append(r.name)
+        let names = Dictionary(visible.map { ($0.resource.id, $0.resource.name) }, uniquingKeysWith: { a, _ in a })
+        var changes: [String: String] = [:]
+        for (id, value) in try await store.importedGroups(.computers) {
+            let wasGone = value.hasPrefix(Self.gonePrefix)
+            let dn = wasGone ? String(value.dropFirst(Self.gonePrefix.count)) : value
+            guard Self.normalized(dn).hasSuffix(suffix) else { continue }
+            let present = found.contains(id) || dns.contains(Self.normalized(dn))
+            if present && wasGone { changes[id] = dn }
+            guard !present, !wasGone else { continue }
+            changes[id] = Self.gonePrefix + dn
+            guard let name = names[id] else { continue }
+            try await audit.append(AuditEvent(user: p.username, ip: ip, operation: "directory_resource_gone", resource: name,
+                message: "the directory no longer lists \(Self.short(dn)); the resource is kept", resourceId: id))
+            report.gone.append(name)
         }
-        try await store.forgetImported(.computers, Array(mine.keys))
+        try await store.markImported(.computers, changes)
     }
+
+    static let gonePrefix = "gone:"
 }

@@ -36,7 +36,8 @@ extension ResetEngine {
                 sync: .inSync)
         case .neitherWorks:
             try await finish(task, state: .failed, code: ResetFailure.Code.outcomeUnknown.rawValue,
-                message: c.current == nil ? "the new password does not work on the target and no earlier one is known; it is kept as a candidate"
+                message: c.current == nil
+                    ? (pending == nil ? "no new password and no earlier one is known" : "the new password does not work on the target and no earlier one is known; it is kept as a candidate")
                     : "neither the new nor the current password works on the target; both are kept in the vault", sync: .outOfSync)
             try await audit.append(AuditEvent(user: "system", ip: "local", operation: "out_of_sync", outcome: "failure",
                 resource: c.target.resource.name, account: c.target.account.loginName, message: "task \(task.id): neither password works",

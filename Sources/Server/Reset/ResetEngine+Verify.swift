@@ -35,7 +35,7 @@ extension ResetEngine {
         if c.current == nil {
             try await finish(task, state: .failed, code: Self.passwordUnknown,
                 message: "no password of this account is known yet (its first reset sets one)"
-                    + (stale.isEmpty ? "; nothing was tried on the target" : "; no candidate of an unresolved reset worked"))
+                    + (stale.isEmpty ? "; nothing was tried on the target" : "; no candidate of an unresolved reset could be confirmed"))
             return
         }
         let sync: SyncStatus = code == .authenticationFailed ? .outOfSync : code == .unreachable ? .unreachable : .unknown

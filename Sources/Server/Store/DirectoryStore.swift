@@ -58,13 +58,21 @@ enum DirectoryRecords {
 
     static func importedGroupsKey(_ kind: GroupKind) -> String { "directory.imported.\(kind.rawValue)" }
 
-    /// What a save does to the sync's state: restart its schedule, forget the users it made.
-    static func syncChanges(_ previous: DirectorySettingsBody?, _ body: DirectorySettingsBody?) -> (restart: Bool, forgetPeople: Bool) {
+    /// What a save does to the sync's state: restart its schedule, and (a new users' scope or
+    /// user attribute) have the next sync take a new baseline.
+    static func syncChanges(_ previous: DirectorySettingsBody?, _ body: DirectorySettingsBody?) -> (restart: Bool, rebaseline: Bool) {
+        func scope(_ b: DirectorySettingsBody?) -> Set<String> {
+            let u = b?.directorySync?.users
+            return Set(((u?.groups ?? []).map { "g:" + $0 } + (u?.bases ?? []).map { "b:" + $0 }).map { $0.lowercased().replacingOccurrences(of: ", ", with: ",") })
+        }
         let restart = previous?.directorySync != body?.directorySync
-        let forget = previous?.directorySync?.users != body?.directorySync?.users
+        let rebaseline = scope(previous) != scope(body)
             || (previous?.userAttribute ?? "sAMAccountName").lowercased() != (body?.userAttribute ?? "sAMAccountName").lowercased()
-        return (restart, forget)
+        return (restart, rebaseline)
     }
+
+    /// In the people map: the next sync keeps only the users it still finds, and disables nobody.
+    static let rebaselineKey = "!rebaseline"
 
     static func decodeDate(_ value: String?) -> Date? { value.flatMap(Double.init).map { Date(timeIntervalSince1970: $0) } }
 

@@ -107,12 +107,13 @@ extension WebConsole {
         let policy = try await custody.passwords.policy(rid: rid, aid: aid, by: p)
         var values: [String: Any] = ["nav": nav(v), "csrf": v.csrf, "resource": ["id": r.id, "name": r.name],
             "account": ["id": a.id, "loginName": a.loginName, "description": a.description ?? "", "notes": a.notes ?? "",
-                "syncStatus": a.syncStatus.rawValue, "lastVerifiedAt": Self.when(a.lastVerifiedAt), "lastChangedAt": a.lastChangedAt == nil ? "never: the password is unknown until its first reset" : Self.when(a.lastChangedAt)],
+                "syncStatus": a.syncStatus.rawValue, "syncStatusText": ConsoleWords.state(a.syncStatus.rawValue), "lastVerifiedAt": Self.when(a.lastVerifiedAt), "lastChangedAt": a.lastChangedAt == nil ? "never: the password is unknown until its first reset" : Self.when(a.lastChangedAt)],
             "hideAfter": custody.config.webRevealSeconds, "requireReason": requireReason, "errors": errors, "can": can,
             "policy": ["name": policy.name, "rules": Self.describe(policy)], "base": Self.path(ids)]
         if let revealed { values["revealed"] = revealed.reveal() }
         if !candidates.isEmpty {
             values["hasCandidates"] = true
+            if revealed == nil { values["onlyCandidates"] = true }
             values["candidates"] = candidates.enumerated().map { i, c in
                 ["password": c.secret.reveal(), "index": i, "origin": "remote reset" + (c.taskId.map { ", task \($0)" } ?? ""),
                     "createdBy": c.createdBy, "createdAt": Self.when(c.createdAt)] as [String: Any]

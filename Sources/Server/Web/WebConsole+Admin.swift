@@ -86,7 +86,7 @@ extension WebConsole {
         let resources = try await custody.resources.resources(by: v.principal).map { ["id": $0.resource.id, "name": $0.resource.name] }
         let names = Dictionary(resources.map { ($0["id"] ?? "", $0["name"] ?? "") }) { a, _ in a }
         let agents = try await custody.agentDirectory.list(by: v.principal).map { a -> [String: Any] in
-            var row: [String: Any] = ["id": a.id, "hostname": a.hostname, "os": a.os, "arch": a.arch, "version": a.version, "status": a.status,
+            var row: [String: Any] = ["id": a.id, "hostname": a.hostname, "os": a.os, "arch": a.arch, "version": a.version, "status": a.status, "statusText": ConsoleWords.state(a.status),
                 "enrolledAt": a.enrolledAt.formatted(.iso8601), "lastSeenAt": a.lastSeenAt.formatted(.iso8601)]
             if let rid = a.resourceId { row["resourceId"] = rid }
             if let r = a.revokedAt { row["revokedAt"] = r.formatted(.iso8601) } else { row["revocable"] = "yes" }
@@ -125,6 +125,7 @@ extension WebConsole {
             default: continue
             }
         }
+        if let s = out["status"] { out["statusText"] = ConsoleWords.state(s) }
         return out
     }
 }

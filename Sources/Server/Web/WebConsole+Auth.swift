@@ -7,7 +7,7 @@ import Shared
 extension WebConsole {
     func auth(_ web: RouterGroup<AppContext>) {
         web.get("/login") { request, _ in
-            if try await visitor(request) != nil { return Self.redirect("/resources") }
+            if try await visitor(request) != nil { return Self.redirect("/home") }
             return try loginPage(error: nil, username: "")
         }
         web.post("/login") { request, ctx in
@@ -37,7 +37,7 @@ extension WebConsole {
             var headers = HTTPFields()
             headers.append(HTTPField(name: .setCookie, value: WebForm.cookie(WebForm.sessionCookie, result.token)))
             headers.append(HTTPField(name: .setCookie, value: WebForm.cookie(WebForm.loginCookie, "", maxAge: 0)))
-            return Self.redirect(result.mustChangePassword ? "/password" : "/resources", headers: headers)
+            return Self.redirect(result.mustChangePassword ? "/password" : "/home", headers: headers)
         }
         web.post("/logout") { request, ctx in
             try await page(request, allowMustChange: true) { v in
@@ -66,7 +66,7 @@ extension WebConsole {
                 let token = try await custody.identity.renewWebSession(v.principal)
                 var headers = HTTPFields()
                 headers.append(HTTPField(name: .setCookie, value: WebForm.cookie(WebForm.sessionCookie, token)))
-                return Self.redirect("/resources", headers: headers)
+                return Self.redirect("/home", headers: headers)
             }
         }
     }

@@ -40,7 +40,7 @@ extension WebConsole {
                 }
                 return try render("resources", ["nav": nav(v), "resources": rows, "count": rows.count, "q": text,
                     "types": types.map { ["name": $0, "selected": $0 == type] },
-                    "statuses": Self.syncStatuses.map { ["name": $0, "selected": $0 == sync] },
+                    "statuses": Self.syncStatuses.map { ["name": $0, "text": ConsoleWords.state($0), "selected": $0 == sync] },
                     "groups": groups.map { ["id": $0.group.id, "name": $0.group.name, "selected": $0.group.id == group] }])
             }
         }
@@ -70,7 +70,7 @@ extension WebConsole {
         resource["csrf"] = v.csrf
         var page: [String: Any] = ["nav": nav(v), "csrf": v.csrf, "resource": resource, "form": form, "errors": errors, "can": can,
             "accounts": accounts.map { a in ["id": a.id, "loginName": a.loginName, "description": a.description ?? "",
-                "syncStatus": a.syncStatus.rawValue, "lastVerifiedAt": Self.when(a.lastVerifiedAt), "lastChangedAt": a.lastChangedAt == nil ? "never: the password is unknown until its first reset" : Self.when(a.lastChangedAt)] }]
+                "syncStatus": a.syncStatus.rawValue, "syncStatusText": ConsoleWords.state(a.syncStatus.rawValue), "lastVerifiedAt": Self.when(a.lastVerifiedAt), "lastChangedAt": a.lastChangedAt == nil ? "never: the password is unknown until its first reset" : Self.when(a.lastChangedAt)] }]
         if let shares = try await shares(.resource(rid), v) {
             page["shares"] = ["list": shares, "shareAction": "/resources/\(rid)/shares", "permissions": ["view", "modify", "manage"]] as [String: Any]
         }

@@ -6,9 +6,14 @@ extension WebConsole {
     func tasks(_ web: RouterGroup<AppContext>) {
         web.get("/tasks") { request, _ in
             try await page(request) { v in
-                let tasks = try await custody.engine.tasks(by: v.principal, mine: true, state: nil, limit: 100).map { ($0.task, $0.account, $0.resource) }
+                // ?state=failed&all=1: the failed tasks of every account the caller can see (the start page links here).
+                let q = request.uri.queryParameters
+                let state = q.get("state").flatMap { TaskRecord.State(rawValue: String($0)) }
+                let all = q.get("all") == "1"
+                let tasks = try await custody.engine.tasks(by: v.principal, mine: !all, state: state, limit: 100).map { ($0.task, $0.account, $0.resource) }
                 // The list refreshes itself while one of them runs (live status).
-                var values: [String: Any] = ["nav": nav(v), "tasks": tasks.map { t, a, r in Self.taskValues(t, a, r) }]
+                var values: [String: Any] = ["nav": nav(v), "tasks": tasks.map { t, a, r in Self.taskValues(t, a, r) },
+                    "title": all ? "Tasks" + (state.map { " (\($0.rawValue))" } ?? "") : "My tasks"]
                 if tasks.contains(where: { !$0.0.isFinished }) { values["running"] = true }
                 return try render("tasks", values)
             }

@@ -43,9 +43,10 @@ struct WebConsole: Sendable {
 
     func register(_ router: Router<AppContext>) {
         let web = router.group().add(middleware: WebHeadersMiddleware())
-        web.get("/") { _, _ in Self.redirect("/resources") }
+        web.get("/") { _, _ in Self.redirect("/home") }
         web.get("/static/:file") { _, ctx in try self.asset(ctx.parameters.require("file")) }
         auth(web)
+        home(web)
         accounts(web)
         manage(web)
         resetConfig(web)

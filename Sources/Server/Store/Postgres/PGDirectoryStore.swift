@@ -36,9 +36,13 @@ struct PGDirectoryStore: DirectoryStore {
                 try await c.execute("DELETE FROM vaultMeta WHERE key = ?", [R.passwordKey])
             }
             if let owner { try await PGCatalog.set(R.syncOwnerKey, owner, c) } else { try await c.execute("DELETE FROM settings WHERE key = ?", [R.syncOwnerKey]) }
-            let (restart, forget) = R.syncChanges(previous, body)
+            let (restart, rebaseline) = R.syncChanges(previous, body)
             if restart { try await PGCatalog.set(R.syncLastRunKey, String(at.timeIntervalSince1970), c) }
-            if forget { try await c.execute("DELETE FROM settings WHERE key = ?", [R.importedGroupsKey(.people)]) }
+            if rebaseline {
+                var people = R.decodeGroups(try await PGCatalog.setting(R.importedGroupsKey(.people), c))
+                people[R.rebaselineKey] = ""
+                try await PGCatalog.set(R.importedGroupsKey(.people), try R.encodeGroups(people), c)
+            }
             try await log.append(audit, c)
         }
     }

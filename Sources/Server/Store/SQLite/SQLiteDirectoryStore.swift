@@ -33,9 +33,13 @@ struct SQLiteDirectoryStore: DirectoryStore {
                 try db.execute(sql: "DELETE FROM vaultMeta WHERE key = ?", arguments: [R.passwordKey])
             }
             if let owner { try Settings.set(R.syncOwnerKey, owner, db) } else { try db.execute(sql: "DELETE FROM settings WHERE key = ?", arguments: [R.syncOwnerKey]) }
-            let (restart, forget) = R.syncChanges(previous, body)
+            let (restart, rebaseline) = R.syncChanges(previous, body)
             if restart { try Settings.set(R.syncLastRunKey, String(at.timeIntervalSince1970), db) }
-            if forget { try db.execute(sql: "DELETE FROM settings WHERE key = ?", arguments: [R.importedGroupsKey(.people)]) }
+            if rebaseline {
+                var people = R.decodeGroups(try Settings.get(R.importedGroupsKey(.people), db))
+                people[R.rebaselineKey] = ""
+                try Settings.set(R.importedGroupsKey(.people), try R.encodeGroups(people), db)
+            }
             try AuditLog.append(audit, in: db)
         }
     }

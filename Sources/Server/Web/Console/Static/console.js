@@ -11,7 +11,7 @@ document.addEventListener("DOMContentLoaded", () => {
       if (!window.confirm(button.dataset.confirm)) event.preventDefault();
     });
   }
-  const secret = document.getElementById("password");
+  const secret = document.getElementById("password") || document.querySelector("code.candidate");
   if (secret) {
     const seconds = Number(secret.dataset.hideAfter) || 10;
     setTimeout(() => {
@@ -55,4 +55,19 @@ document.addEventListener("DOMContentLoaded", () => {
   }
   const refresh = document.getElementById("refresh");
   if (refresh) setTimeout(() => location.reload(), (Number(refresh.dataset.seconds) || 2) * 1000);
+});
+
+// Times: read as "3 minutes ago" in the viewer's language, the exact local and UTC time on hover.
+document.addEventListener("DOMContentLoaded", () => {
+  const rtf = window.Intl && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(undefined, { numeric: "auto" }) : null;
+  const units = [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400], ["hour", 3600], ["minute", 60], ["second", 1]];
+  for (const t of document.querySelectorAll("time[datetime]")) {
+    const d = new Date(t.getAttribute("datetime"));
+    if (isNaN(d.getTime())) continue;
+    t.title = d.toLocaleString() + " (" + d.toISOString().replace(".000Z", "Z") + ")";
+    if (!rtf) { t.textContent = d.toLocaleString(); continue; }
+    const seconds = (d.getTime() - Date.now()) / 1000;
+    const [unit, size] = units.find(([, s]) => Math.abs(seconds) >= s) || ["second", 1];
+    t.textContent = rtf.format(Math.round(seconds / size), unit);
+  }
 });
