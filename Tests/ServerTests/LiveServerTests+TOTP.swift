@@ -5,8 +5,8 @@ import Testing
 @testable import Server
 
 extension LiveServerTests {
-    /// Two-factor sign-in on the real binary: turned on over HTTPS, `custody login --otp`, and an
-    /// administrator's `custody user reset-totp`.
+    /// Two-factor sign-in on the real binary: turned on over HTTPS, `custody login --otp`, refused
+    /// through `custody user reset-totp` on oneself, and off with `custody totp disable` (the password).
     @Test func twoFactorSignInThroughTheCLI() async throws {
         let s = ServerProcess()
         #expect(try s.start(), "\(s.stderr)")
@@ -29,8 +29,11 @@ extension LiveServerTests {
         #expect(try json(signed)["token"] is String)
         let users = try #require(try JSONSerialization.jsonObject(with: Data(try cli(s, ["user", "list", "--json"], token: token).out.utf8)) as? [[String: Any]])
         let id = try #require(users.first { $0["username"] as? String == "admin" }?["id"] as? String)
-        let reset = try cli(s, ["user", "reset-totp", id], token: token)
-        #expect(reset.code == 0 && reset.out.contains("two-factor sign-in is off"), "\(reset.err)")
+        // Not one's own without the password (a stolen session must not drop it): `custody totp disable` asks for it.
+        let own = try cli(s, ["user", "reset-totp", id], token: token)
+        #expect(own.code != 0 && own.err.contains("with your password"), "\(own.err)")
+        let off = try cli(s, ["totp", "disable"], token: token, stdin: "Cli-Keeper-Pass-1\n")
+        #expect(off.code == 0 && off.out.contains("two-factor sign-in is off"), "\(off.err)")
         #expect(try cli(s, ["login", "--username", "admin", "--json"], stdin: "Cli-Keeper-Pass-1\n").code == 0)
         #expect(!s.stdout.contains(key) && !s.stderr.contains(key), "the key is not logged")
     }

@@ -84,6 +84,9 @@ extension IdentityService {
     func revokeToken(_ id: String, by p: Principal, ip: String) async throws {
         try authorizer.check(p, .revokeToken)
         guard let owner = try await store.tokenOwner(id: id), owner == p.userID || p.role == .administrator else { throw DomainError.notFound("token") }
+        if owner != p.userID, !p.superAdmin, try await store.user(id: owner)?.superAdmin == true {
+            throw DomainError.forbidden("only a super-administrator can revoke a super-administrator's token")
+        }
         _ = try await store.revoke(tokenID: id, at: now(), audit: AuditEvent(user: p.username, ip: ip, operation: "revoke_token", message: "token \(id)"))
     }
 
@@ -91,7 +94,7 @@ extension IdentityService {
     func changeOwnPassword(_ p: Principal, current: Secret, new: Secret, ip: String) async throws {
         guard let user = try await store.user(id: p.userID) else { throw DomainError.unauthenticated }
         if user.isDirectoryUser { throw DomainError.invalid("directory_user", "you sign in with the directory: change your password there") }
-        guard try await PasswordHashing.verify(current.reveal(), hash: user.passwordHash, cost: settings.bcryptCost) else {
+        guard try await checkPassword(p, current.reveal(), ip: ip) else {
             try await audit.append(AuditEvent(user: p.username, ip: ip, operation: "change_own_password", outcome: "failure",
                 message: "current password is wrong"))
             throw DomainError(.forbidden, "invalid_credentials", "the current password is wrong")
@@ -106,9 +109,24 @@ extension IdentityService {
     }
 
     /// Whether `password` is the user's (one bcrypt; an unknown user spends one too).
-    func checkPassword(_ p: Principal, _ password: String) async throws -> Bool {
+    /// The caller's own password, checked again (to change it, or to turn the second factor off).
+    /// Counted with the sign-in failures of the name and address: a stolen session cannot guess
+    /// the password faster than the sign-in page allows.
+    func checkPassword(_ p: Principal, _ password: String, ip: String) async throws -> Bool {
+        let ticket: LoginThrottle.Ticket
+        do {
+            ticket = try throttle.admit(name: Tokens.hash(p.username.lowercased()), address: ip, at: now().seconds)
+        } catch {
+            switch error {
+            case .address(let after), .name(let after):
+                throw DomainError(.tooManyAttempts, "too_many_attempts", "too many wrong passwords; try again in \(after) seconds", retryAfter: after)
+            }
+        }
+        var ok = false
+        defer { _ = throttle.finish(ticket, ok ? .succeeded : .failed, at: now().seconds) }
         let user = try await store.user(id: p.userID)
-        return try await PasswordHashing.verify(password, hash: user?.passwordHash, cost: settings.bcryptCost)
+        ok = try await PasswordHashing.verify(password, hash: user?.isDirectoryUser == true ? nil : user?.passwordHash, cost: settings.bcryptCost)
+        return ok
     }
 
     static func checkUserPassword(_ password: Secret, username: String) throws {

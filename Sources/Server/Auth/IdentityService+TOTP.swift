@@ -56,7 +56,7 @@ extension IdentityService {
 
     /// Turns the caller's own 2FA off; their password must be right (a wrong one is audited).
     func disableOwnTOTP(_ p: Principal, password: String, ip: String) async throws {
-        guard try await checkPassword(p, password) else {
+        guard try await checkPassword(p, password, ip: ip) else {
             try await audit.append(AuditEvent(user: p.username, ip: ip, operation: "totp_disabled", outcome: "failure", message: "wrong password"))
             throw DomainError(.forbidden, "invalid_credentials", "the password is wrong")
         }
@@ -76,6 +76,10 @@ extension IdentityService {
             }
         }
         guard let target = try await store.user(id: userID) else { throw DomainError.notFound("user") }
+        // Your own goes off with your password (POST /auth/totp/disable): a stolen session must not drop it.
+        if target.id == p.userID {
+            throw DomainError.forbidden("turn your own two-factor sign-in off with your password (POST /auth/totp/disable)")
+        }
         try check(target)
         let done = try await store.deleteTOTP(userID: target.id, resetBy: p.userID, check: check,
             audit: AuditEvent(user: p.username, ip: ip, operation: "totp_disabled", message: p.userID == target.id ? nil : "for \(target.username)"))

@@ -101,14 +101,7 @@ struct ShareCommand: AsyncParsableCommand {
                 }
             }
             let body: [String: Any] = ["users": try pairs(user, key: "username"), "userGroups": try pairs(userGroup, key: "name")]
-            let path: String
-            switch (resource, account, group) {
-            case (let r?, nil, nil): path = "/resources/\(r)/shares"
-            case (let r?, let a?, nil): path = "/resources/\(r)/accounts/\(a)/shares"
-            case (nil, nil, let g?): path = "/groups/\(g)/shares"
-            default: throw ValidationError("give --resource, --resource with --account, or --group")
-            }
-            _ = try await options.client().call(.PUT, path, json: body)
+            _ = try await options.client().call(.PUT, try ShareCommand.path(resource, account, group), json: body)
             print("shares replaced")
         }
     }

@@ -66,14 +66,17 @@ extension ShareCommand {
         @Option var account: String?
         @Option var group: String?
         func run() async throws {
-            let path: String
-            switch (resource, account, group) {
-            case (let r?, nil, nil): path = "/resources/\(r)/shares"
-            case (let r?, let a?, nil): path = "/resources/\(r)/accounts/\(a)/shares"
-            case (nil, nil, let g?): path = "/groups/\(g)/shares"
-            default: throw ValidationError("give --resource, --resource with --account, or --group")
-            }
-            Output.print(try await options.client().call(.GET, path), json: true, columns: [])
+            Output.print(try await options.client().call(.GET, try ShareCommand.path(resource, account, group)), json: true, columns: [])
+        }
+    }
+
+    /// The shares of a resource, one of its accounts, or a group.
+    static func path(_ resource: String?, _ account: String?, _ group: String?) throws -> String {
+        switch (resource, account, group) {
+        case (let r?, nil, nil): return "/resources/\(r)/shares"
+        case (let r?, let a?, nil): return "/resources/\(r)/accounts/\(a)/shares"
+        case (nil, nil, let g?): return "/groups/\(g)/shares"
+        default: throw ValidationError("give --resource, --resource with --account, or --group")
         }
     }
 }
