@@ -34,6 +34,9 @@ import Testing
             let pu = Browser(api.client)
             _ = try await pu.signIn("home-pu", API.userPassword + "x")
             #expect(try await pu.go(.get, "/home").html.contains("Nothing needs attention."))
+            // A button the role could never use is not shown.
+            #expect(!(try await pu.go(.get, "/resources")).html.contains("New resource"))
+            #expect(try await b.go(.get, "/resources").html.contains("New resource"))
             #expect(try await b.go(.get, "/").headers[.location] == "/home")
         }
     }

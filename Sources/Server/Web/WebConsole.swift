@@ -139,7 +139,9 @@ struct WebConsole: Sendable {
     func nav(_ v: Visitor) -> [String: Any] {
         let role = v.principal.role
         var values: [String: Any] = ["username": v.principal.username, "role": role.rawValue, "csrf": v.csrf, "admin": role == .administrator,
-            "auditor": role == .administrator || role == .passwordAuditor]
+            "auditor": role == .administrator || role == .passwordAuditor,
+            // What the role may ever do: buttons it could never use are not shown.
+            "canCreateResource": Authorizer.roleAllows(role, .createResource)]
         if v.activeTasks > 0 { values["activeTasks"] = "\(v.activeTasks)" }
         return values
     }
