@@ -2,52 +2,6 @@ import Foundation
 import ResetPlugins
 import Shared
 
-/// The body of `POST /directory/import/users`: the groups (their members, nested ones included)
-/// and the bases (OUs) whose people become Custody users; each group also becomes a user group.
-struct DirectoryImportUsersBody: Codable, Sendable, Equatable, APIBody {
-    var groups: [String]?
-    var bases: [String]?
-
-    static let fields = ["groups", "bases"]
-
-    init(groups: [String]? = nil, bases: [String]? = nil) { (self.groups, self.bases) = (groups, bases) }
-
-    init(from decoder: any Decoder) throws {
-        try decoder.refuseUnknownFields(Self.fields)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        groups = try c.decodeIfPresent([String].self, forKey: .groups)
-        bases = try c.decodeIfPresent([String].self, forKey: .bases)
-    }
-
-    func validate() throws {
-        let all = (groups ?? []) + (bases ?? [])
-        guard !all.isEmpty else { throw DomainError.invalid("missing_field", "give groups or bases (distinguished names)") }
-        guard all.count <= 100 else { throw DomainError.invalid("invalid_field", "at most 100 groups and bases") }
-        for dn in all where !dn.contains("=") || dn.count > 1024 || dn.contains("\0") {
-            throw DomainError.invalid("invalid_field", "groups and bases are distinguished names (CN=Staff,OU=Groups,DC=example,DC=com)")
-        }
-    }
-}
-
-/// What an import did. `ok` false: the directory could not be read (`error` says why); nothing changed.
-struct DirectoryImportReport: Codable, Sendable {
-    struct Skipped: Codable, Sendable { var name: String; var reason: String }
-    struct ImportedGroup: Codable, Sendable { var name: String; var members: [String]; var created: Bool }
-
-    var ok = true
-    var error: String?
-    var created: [String] = []
-    var updated: [String] = []
-    var unchanged: [String] = []
-    var skipped: [Skipped] = []
-    var userGroups: [ImportedGroup] = []
-    /// Users disabled: found disabled in the directory or in no mapped group, or (a sync's) made
-    /// by an earlier sync and no longer given by its groups and bases.
-    var disabled: [String] = []
-    /// Why a sync disabled nobody for being gone (entries it could not name).
-    var removalsSkipped: String?
-}
-
 extension DirectoryService {
     /// People become directory users with the role their mapped groups give (none: skipped, as are
     /// disabled accounts, unacceptable names and names of local users); a directory user skipped so

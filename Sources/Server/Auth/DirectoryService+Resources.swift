@@ -2,66 +2,6 @@ import Foundation
 import ResetPlugins
 import Shared
 
-/// The body of `POST /directory/import/resources`: computer objects under `base` become resources
-/// owned by the caller; with `groupByOU` (default true) each OU becomes a resource group. Domain
-/// user accounts under `accountsBase` become accounts of `domainResource` (the id of a `Windows
-/// Domain` resource), their passwords unknown until their first reset.
-struct DirectoryImportResourcesBody: Codable, Sendable, Equatable, APIBody {
-    var base: String?
-    var groupByOU: Bool?
-    var accountsBase: String?
-    var domainResource: String?
-
-    static let fields = ["base", "groupByOU", "accountsBase", "domainResource"]
-
-    init(base: String? = nil, groupByOU: Bool? = nil, accountsBase: String? = nil, domainResource: String? = nil) {
-        (self.base, self.groupByOU, self.accountsBase, self.domainResource) = (base, groupByOU, accountsBase, domainResource)
-    }
-
-    init(from decoder: any Decoder) throws {
-        try decoder.refuseUnknownFields(Self.fields)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        base = try c.decodeIfPresent(String.self, forKey: .base)
-        groupByOU = try c.decodeIfPresent(Bool.self, forKey: .groupByOU)
-        accountsBase = try c.decodeIfPresent(String.self, forKey: .accountsBase)
-        domainResource = try c.decodeIfPresent(String.self, forKey: .domainResource)
-    }
-
-    func validate() throws {
-        guard base != nil || accountsBase != nil else {
-            throw DomainError.invalid("missing_field", "give base (computers) or accountsBase with domainResource (domain accounts)")
-        }
-        for dn in [base, accountsBase].compactMap({ $0 }) where !dn.contains("=") || dn.count > 1024 || dn.contains("\0") {
-            throw DomainError.invalid("invalid_field", "base and accountsBase are distinguished names (OU=Servers,DC=example,DC=com)")
-        }
-        guard (accountsBase == nil) == (domainResource == nil) else {
-            throw DomainError.invalid("missing_field", "accountsBase and domainResource go together: the accounts under one, added to the other")
-        }
-        if let id = domainResource, id.isEmpty || id.count > 64 { throw DomainError.invalid("invalid_field", "domainResource is a resource id") }
-    }
-}
-
-/// What a resources' import did. `ok` false: the directory could not be read; nothing changed.
-struct DirectoryResourcesReport: Codable, Sendable {
-    /// The domain accounts' part: `missing` is only a sync's (accounts gone from the directory).
-    struct Accounts: Codable, Sendable {
-        var created: [String] = []
-        var existing: [String] = []
-        var missing: [String] = []
-        var skipped: [DirectoryImportReport.Skipped] = []
-    }
-
-    var ok = true
-    var error: String?
-    var created: [String] = []
-    var existing: [String] = []
-    var skipped: [DirectoryImportReport.Skipped] = []
-    var groups: [DirectoryImportReport.ImportedGroup] = []
-    var accounts: Accounts?
-    /// A sync's: resources an import made whose computer the directory no longer lists (kept).
-    var gone: [String] = []
-}
-
 extension DirectoryService {
     /// The resource type an `operatingSystem` value names.
     static func resourceType(_ os: String?) -> String {
