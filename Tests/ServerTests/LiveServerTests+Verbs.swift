@@ -42,6 +42,19 @@ extension LiveServerTests {
         _ = try ok(["group", "resources", gid, "--resource", rid])
         #expect(try ok(["group", "show", gid]).contains(rid))
 
+        // Lists page: --limit stops early and names the cursor on stderr; --cursor goes on from there.
+        for n in 2...4 { _ = try ok(["resource", "create", "--name", "verbs-host\(n)", "--dns-name", "v\(n).example.test", "--type", "Linux"]) }
+        let firstTwo = try cli(s, ["resource", "list", "--name", "verbs-host", "--limit", "2", "--json"], token: token)
+        let names = (try JSONSerialization.jsonObject(with: Data(firstTwo.out.utf8)) as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        #expect(names == ["verbs-host", "verbs-host2"], "\(firstTwo.out)")
+        let cursor = try #require(firstTwo.err.components(separatedBy: "--cursor ").last?.trimmingCharacters(in: .whitespacesAndNewlines),
+            "\(firstTwo.err)")
+        let rest = try ok(["resource", "list", "--name", "verbs-host", "--cursor", cursor, "--json"])
+        #expect(rest.contains("verbs-host3") && rest.contains("verbs-host4") && !rest.contains("\"verbs-host2\""), "\(rest)")
+        #expect(try ok(["resource", "list", "--type", "Linux", "--group", gid]).contains("verbs-host"))
+        let bad = try cli(s, ["resource", "list", "--cursor", "nonsense"], token: token)
+        #expect(bad.code != 0 && bad.err.contains("invalid_cursor"), "\(bad.err)")
+
         // A rotation run followed to its end: the account has no reset config, so it fails, and says so.
         let rotation = TestTargets.scratch + "/rotation-\(UUID().uuidString).json"
         try #"{"schedule": {"kind": "days", "everyDays": 30, "at": "02:00", "timeZone": "UTC"}, "passwordChoice": "unique"}"#

@@ -146,6 +146,40 @@ import Testing
         }
     }
 
+    @Test func longListsPageByAHundred() async throws {
+        try await Harness.make().run { api in
+            let admin = try await api.admin()
+            var csv = "resourceName,accountName,dnsName,type,password\n"
+            for i in 0..<130 { csv += "node\(String(format: "%03d", i)),svc,n\(i).example.test,Linux,Pw-\(UUID().uuidString)\n" }
+            _ = try await api.call(.post, "/import/resources", token: admin, raw: csv, contentType: "text/csv")
+            let b = Browser(api.client)
+            _ = try await b.signIn("admin", API.adminPassword)
+            let first = try await b.go(.get, "/resources?q=node")
+            #expect(first.html.contains(">node000<") && first.html.contains(">node099<") && !first.html.contains(">node100<"))
+            #expect(first.html.contains("<span class=\"count\">100+</span>") && !first.html.contains("First page"))
+            let href = try #require(first.html.range(of: #"rel="next" href="([^"]+)""#, options: .regularExpression).map {
+                String(first.html[$0].split(separator: "\"")[3]).replacingOccurrences(of: "&amp;", with: "&")
+            })
+            #expect(href.hasPrefix("/resources?") && href.contains("q=node"), "the filter is kept: \(href)")
+            let second = try await b.go(.get, href)
+            #expect(second.html.contains(">node100<") && second.html.contains(">node129<") && !second.html.contains(">node099<"))
+            #expect(!second.html.contains("rel=\"next\"") && second.html.contains("First page"))
+            let rid = try #require(try await api.call(.get, "/resources?name=node000", token: admin).array.first?["id"] as? String)
+            let aid = try #require(try await api.call(.get, "/resources/\(rid)/accounts", token: admin).array.first?["id"] as? String)
+            for _ in 0..<205 {
+                let r = try await api.call(.get, "/resources/\(rid)/accounts/\(aid)/password?reason=paging", token: admin)
+                try #require(r.status == .ok, "\(r.text)")
+            }
+            let audit = try await b.go(.get, "/audit?operation=retrieve_password")
+            #expect(audit.html.contains("<span class=\"count\">200+</span>") && audit.html.contains("rel=\"next\""))
+            let rest = try #require(audit.html.range(of: #"rel="next" href="([^"]+)""#, options: .regularExpression).map {
+                String(audit.html[$0].split(separator: "\"")[3]).replacingOccurrences(of: "&amp;", with: "&")
+            })
+            let older = try await b.go(.get, rest)
+            #expect(older.html.contains("<span class=\"count\">5</span>"), "the 5 oldest on the second page")
+        }
+    }
+
     @Test func anIdleSessionSignsInAgain() async throws {
         let clock = TestClock()
         try await Harness.make(clock: clock).run { api in

@@ -22,15 +22,23 @@ struct AgentDirectory: Sendable {
     let now: @Sendable () -> Date
 
     /// Every agent with what it serves and what waits for approval.
-    func list(by p: Principal) async throws -> [AgentView] {
+    func list(by p: Principal) async throws -> [AgentView] { try await list(AgentFilter(), .all, by: p).items }
+
+    /// One page of the agents, by host name, as `filter` keeps them; bindings are read for that page only.
+    func list(_ filter: AgentFilter, _ page: PageRequest, by p: Principal) async throws -> Page<AgentView> {
         try authorizer.check(p, .manageSettings)
         let at = now()
+        let kept = try await agents.agents().filter {
+            NamePrefix.matches($0.hostname, filter.hostPrefix)
+                && (filter.status == nil || AgentView($0, now: at, interval: settings.scheduleInterval).status == filter.status?.rawValue)
+        }
+        let slice = Page.slice(kept, page, key: { $0.hostname.lowercased() }, id: \.id)
         var out: [AgentView] = []
-        for a in try await agents.agents() {
+        for a in slice.items {
             out.append(AgentView(a, now: at, interval: settings.scheduleInterval, bindings: try await bindings.bindings(of: a.id),
                 pending: try await bindings.pendingBindings(of: a)))
         }
-        return out
+        return Page(items: out, next: slice.next)
     }
 
     /// An administrator who manages the resource binds it to the agent, audited. A resource
@@ -77,4 +85,12 @@ struct AgentDirectory: Sendable {
         guard let r, let have else { throw DomainError.notFound("resource") }
         guard have == .manage else { throw DomainError.forbidden("binding an agent to \(r.name) needs manage permission on it") }
     }
+}
+
+/// The filters of the agent list.
+struct AgentFilter: Sendable {
+    enum Status: String, Sendable { case online, offline, revoked }
+    /// Host names starting with this, whatever their case.
+    var hostPrefix: String? = nil
+    var status: Status? = nil
 }

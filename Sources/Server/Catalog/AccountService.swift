@@ -8,7 +8,12 @@ struct AccountService: Sendable {
     let authorizer: Authorizer
 
     func accounts(of resourceID: String, syncStatus: SyncStatus? = nil, by p: Principal) async throws -> [AccountRecord] {
-        guard let accounts = try await store.accounts(of: resourceID, visibleTo: p, syncStatus: syncStatus, authorize: authorizer.on(p, .readResource))
+        try await accounts(of: resourceID, AccountFilter(syncStatus: syncStatus), .all, by: p).items
+    }
+
+    /// One page of the resource's accounts the caller can see, by login name.
+    func accounts(of resourceID: String, _ filter: AccountFilter, _ page: PageRequest, by p: Principal) async throws -> Page<AccountRecord> {
+        guard let accounts = try await store.accounts(of: resourceID, visibleTo: p, filter, page, authorize: authorizer.on(p, .readResource))
         else { throw DomainError.notFound("resource") }
         return accounts
     }

@@ -25,8 +25,13 @@ struct ResourceService: Sendable {
     }
 
     func resources(by p: Principal) async throws -> [ResourceEntry] {
+        try await resources(ResourceFilter(), .all, by: p).items
+    }
+
+    /// One page of the resources the caller can see, by name.
+    func resources(_ filter: ResourceFilter, _ page: PageRequest, by p: Principal) async throws -> Page<ResourceEntry> {
         try authorizer.check(p, .listResources)
-        return try await store.resources(visibleTo: p)
+        return try await store.resources(visibleTo: p, filter, page)
     }
 
     /// A resource the caller can see, also through a share of one of its accounts.

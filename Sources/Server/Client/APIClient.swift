@@ -38,6 +38,13 @@ struct APIClient {
 
     /// The response body as is (a bundle, say); a non-2xx answer throws with the server's error.
     func fetch(_ method: HTTPMethod, _ path: String, json body: [String: Any]? = nil, raw: (Data, String)? = nil) async throws -> Data {
+        try await exchange(method, path, json: body, raw: raw).data
+    }
+
+    /// The body and the headers of the answer.
+    func exchange(_ method: HTTPMethod, _ path: String, json body: [String: Any]? = nil, raw: (Data, String)? = nil) async throws
+        -> (data: Data, headers: HTTPHeaders)
+    {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
         if let caFile { tls.trustRoots = .file(caFile) }
@@ -64,7 +71,7 @@ struct APIClient {
                 let err = (value as? [String: Any])?["error"] as? [String: Any]
                 throw ClientError(description: "\(resp.status.code) \(err?["code"] ?? "error"): \(err?["message"] ?? String(decoding: data, as: UTF8.self))")
             }
-            return data
+            return (data, resp.headers)
         } catch {
             try? await client.shutdown()
             throw error

@@ -7,9 +7,15 @@ struct UserCommand: AsyncParsableCommand {
     static let columns = ["id", "username", "role", "superAdmin", "mustChangePassword"]
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List users (administrators).")
+        static let configuration = CommandConfiguration(abstract: "List users by user name (administrators).")
         @OptionGroup var options: ClientOptions
-        func run() async throws { Output.print(try await options.client().call(.GET, "/users"), json: options.json, columns: UserCommand.columns) }
+        @OptionGroup var list: ListOptions
+        @Option(help: "User names starting with this, whatever their case.") var name: String?
+        @Option(help: "administrator, passwordAdministrator, passwordAuditor or passwordUser.") var role: String?
+        func run() async throws {
+            let path = Query.path("/users", [("name", name), ("role", role)])
+            Output.print(try await list.rows(try options.client(), path), json: options.json, columns: UserCommand.columns)
+        }
     }
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a user; the initial password is read from the terminal or standard input.")
@@ -111,9 +117,14 @@ struct GroupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "group", abstract: "Resource groups.",
         subcommands: [List.self, Show.self, Create.self, Resources.self, Owner.self, Delete.self])
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List resource groups you can see.")
+        static let configuration = CommandConfiguration(abstract: "List resource groups you can see, by name.")
         @OptionGroup var options: ClientOptions
-        func run() async throws { Output.print(try await options.client().call(.GET, "/groups"), json: options.json, columns: ["id", "name", "owner"]) }
+        @OptionGroup var list: ListOptions
+        @Option(help: "Names starting with this, whatever their case.") var name: String?
+        func run() async throws {
+            Output.print(try await list.rows(try options.client(), Query.path("/groups", [("name", name)])), json: options.json,
+                columns: ["id", "name", "owner"])
+        }
     }
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a resource group of resources.")
@@ -136,14 +147,13 @@ struct AuditList: AsyncParsableCommand {
     @Option(help: "Who did it.") var user: String?
     @Option(help: "An operation, e.g. retrieve_password, remote_reset, login.") var operation: String?
     @Option(help: "ISO 8601 time.") var since: String?
-    @Option var limit: Int = 50
+    @OptionGroup var list: ListOptions
     func run() async throws {
-        var path = "/audit?limit=\(limit)"
-        let allowed = CharacterSet.urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+"))
-        for (k, v) in [("resourceId", resourceId), ("accountId", accountId), ("user", user), ("operation", operation), ("since", since)] {
-            if let v { path += "&\(k)=" + (v.addingPercentEncoding(withAllowedCharacters: allowed) ?? "") }
-        }
-        Output.print(try await options.client().call(.GET, path), json: options.json,
+        let path = Query.path("/audit", [("resourceId", resourceId), ("accountId", accountId), ("user", user), ("operation", operation),
+            ("since", since)])
+        var page = list
+        if page.limit == nil { page.limit = 50 }  // the trail can be long: the newest 50 unless asked
+        Output.print(try await page.rows(try options.client(), path, pageSize: 10000), json: options.json,
             columns: ["id", "at", "user", "ip", "operation", "resource", "account", "outcome"])
     }
 }

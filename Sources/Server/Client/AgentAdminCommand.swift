@@ -29,10 +29,13 @@ struct AgentAdminCommand: AsyncParsableCommand {
         }
     }
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List agents: host, version, last poll, resources bound.")
+        static let configuration = CommandConfiguration(abstract: "List agents by host name: version, last poll, resources bound.")
         @OptionGroup var options: ClientOptions
+        @OptionGroup var list: ListOptions
+        @Option(help: "Host names starting with this, whatever their case.") var name: String?
+        @Option(help: "online, offline or revoked.") var status: String?
         func run() async throws {
-            Output.print(try await options.client().call(.GET, "/agents"), json: options.json,
+            Output.print(try await list.rows(try options.client(), Query.path("/agents", [("name", name), ("status", status)])), json: options.json,
                 columns: ["id", "hostname", "os", "arch", "version", "status", "lastSeenAt", "resourceId"])
         }
     }

@@ -27,9 +27,18 @@ struct ResourceCommand: AsyncParsableCommand {
     static let columns = ["id", "name", "dnsName", "type", "owner"]
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the resources you can see.")
+        static let configuration = CommandConfiguration(abstract: "List the resources you can see, by name.",
+            discussion: "Filters combine: --name web --type Linux --group GROUP_ID --owner alice.")
         @OptionGroup var options: ClientOptions
-        func run() async throws { Output.print(try await options.client().call(.GET, "/resources"), json: options.json, columns: ResourceCommand.columns) }
+        @OptionGroup var list: ListOptions
+        @Option(help: "Names starting with this, whatever their case.") var name: String?
+        @Option(help: "A resource type, e.g. Linux.") var type: String?
+        @Option(help: "A resource group's id.") var group: String?
+        @Option(help: "The owner's user name.") var owner: String?
+        func run() async throws {
+            let path = Query.path("/resources", [("name", name), ("type", type), ("groupId", group), ("owner", owner)])
+            Output.print(try await list.rows(try options.client(), path), json: options.json, columns: ResourceCommand.columns)
+        }
     }
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a resource you own.")
@@ -68,11 +77,15 @@ struct AccountCommand: AsyncParsableCommand {
     static let columns = ["id", "loginName", "syncStatus", "passwordKnown", "lastChangedAt"]
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List a resource's accounts (never their passwords).")
+        static let configuration = CommandConfiguration(abstract: "List a resource's accounts (never their passwords), by login name.")
         @OptionGroup var options: ClientOptions
+        @OptionGroup var list: ListOptions
         @Option var resource: String
+        @Option(help: "Login names starting with this, whatever their case.") var name: String?
+        @Option(help: "inSync, outOfSync, unreachable, neverChecked, missing …") var syncStatus: String?
         func run() async throws {
-            Output.print(try await options.client().call(.GET, "/resources/\(resource)/accounts"), json: options.json, columns: AccountCommand.columns)
+            let path = Query.path("/resources/\(resource)/accounts", [("name", name), ("syncStatus", syncStatus)])
+            Output.print(try await list.rows(try options.client(), path), json: options.json, columns: AccountCommand.columns)
         }
     }
     struct Create: AsyncParsableCommand {
@@ -217,12 +230,14 @@ struct TaskCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Your tasks, newest first.")
+        static let configuration = CommandConfiguration(abstract: "Your tasks, newest first (with --all, those of every account you can see).")
         @OptionGroup var options: ClientOptions
+        @OptionGroup var list: ListOptions
         @Option(help: "queued, running, succeeded, failed, unknown or cancelled") var state: String?
+        @Flag(help: "Also the tasks of every account you can see, not only yours.") var all = false
         func run() async throws {
-            Output.print(try await options.client().call(.GET, "/tasks?mine=true" + (state.map { "&state=\($0)" } ?? "")), json: options.json,
-                columns: ["id", "kind", "state", "accountId", "createdAt"])
+            let path = Query.path("/tasks", [("mine", all ? "false" : "true"), ("state", state)])
+            Output.print(try await list.rows(try options.client(), path), json: options.json, columns: ["id", "kind", "state", "accountId", "createdAt"])
         }
     }
 }

@@ -91,7 +91,12 @@ struct UserGroupCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List user groups (administrators: all; others: their own).")
         static let routes = ["GET /user-groups"]
         @OptionGroup var options: ClientOptions
-        func run() async throws { Output.print(try await options.client().call(.GET, "/user-groups"), json: options.json, columns: UserGroupCommand.columns) }
+        @OptionGroup var list: ListOptions
+        @Option(help: "Names starting with this, whatever their case.") var name: String?
+        func run() async throws {
+            Output.print(try await list.rows(try options.client(), Query.path("/user-groups", [("name", name)])), json: options.json,
+                columns: UserGroupCommand.columns)
+        }
     }
     struct Create: AsyncParsableCommand, CallsRoutes {
         static let configuration = CommandConfiguration(abstract: "Create a user group (administrators).")

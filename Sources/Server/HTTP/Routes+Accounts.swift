@@ -69,13 +69,12 @@ extension Routes {
             let a = try await custody.accountCreation.add(rid: try ctx.param("rid"), b, by: p, ip: ctx.remoteIP)
             return try Reply.json(AccountView(a), status: .created)
         }
-        t.add(.get, "/resources/:rid/accounts", "List a resource's accounts you can see (never passwords; ?syncStatus=)") { req, ctx in
-            let p = try ctx.caller()
-            let status = try req.uri.queryParameters.get("syncStatus").map { s -> SyncStatus in
-                guard let v = SyncStatus(rawValue: s) else { throw APIError.badRequest("invalid_parameter", "unknown syncStatus \(s)") }
-                return v
-            }
-            return try Reply.json(try await custody.accounts.accounts(of: try ctx.param("rid"), syncStatus: status, by: p).map(AccountView.init))
+        t.add(.get, "/resources/:rid/accounts", "List a resource's accounts you can see, by login name, never passwords "
+            + "(?name= prefix, syncStatus=; paged: limit=, cursor=)") { req, ctx in
+            let q = ListParameters(req)
+            let filter = AccountFilter(namePrefix: try q.text("name"), syncStatus: try q.choice("syncStatus", SyncStatus.self))
+            let page = try await custody.accounts.accounts(of: try ctx.param("rid"), filter, try q.page(), by: try ctx.caller())
+            return try Reply.page(page.map(AccountView.init), req)
         }
         t.add(.get, "/resources/:rid/accounts/:aid", "Show an account (never its password)") { _, ctx in
             try Reply.json(AccountView(try await custody.accounts.account(try ctx.param("aid"), of: try ctx.param("rid"), by: try ctx.caller())))

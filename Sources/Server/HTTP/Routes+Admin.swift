@@ -99,7 +99,7 @@ extension Routes {
             try await custody.policies.setPasswordSettings(b, by: p, ip: ctx.remoteIP)
             return Reply.noContent()
         }
-        t.add(.get, "/audit", "Audit records, newest first (?resourceId=&accountId=&user=&operation=&since=&limit=)") { req, ctx in
+        t.add(.get, "/audit", "Audit records, newest first (?resourceId=&accountId=&user=&operation=&since=; paged: limit= up to 10000, cursor=)") { req, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .readAudit)
             var q = AuditLog.Query()
@@ -114,11 +114,13 @@ extension Routes {
                 }
                 q.since = d
             }
-            if let l = params.get("limit") {
-                guard let n = Int(l), (1...10000).contains(n) else { throw APIError.badRequest("invalid_parameter", "limit must be 1...10000") }
-                q.limit = n
+            let page = try ListParameters(req).page(max: 10000)
+            q.limit = page.fetchLimit
+            if let c = page.after {
+                guard let id = Int64(c.id) else { throw APIError.badRequest("invalid_cursor", "cursor is not one of this list's") }
+                q.beforeID = id
             }
-            let rows = try await custody.auditTrail.entries(q, by: p)
+            let rows = Page(fetched: try await custody.auditTrail.entries(q, by: p), page) { PageCursor(key: "", id: String($0.id)) }
             struct Out: Encodable {
                 let id: Int64; let at: Date; let user, ip, operation: String; let resource, account, reason, ticketId: String?
                 let outcome: String; let message, resourceId, accountId: String?
@@ -133,11 +135,11 @@ extension Routes {
                     try c.encode(resourceId, forKey: .resourceId); try c.encode(accountId, forKey: .accountId)
                 }
             }
-            return try Reply.json(rows.map {
+            return try Reply.page(rows.map {
                 Out(id: $0.id, at: Date(timeIntervalSince1970: $0.at), user: $0.user, ip: $0.ip, operation: $0.operation,
                     resource: $0.resource, account: $0.account, reason: $0.reason, ticketId: $0.ticketId, outcome: $0.outcome,
                     message: $0.message, resourceId: $0.resourceId, accountId: $0.accountId)
-            })
+            }, req)
         }
     }
 }

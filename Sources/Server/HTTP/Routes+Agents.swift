@@ -47,8 +47,11 @@ extension Routes {
             headers[.contentDisposition] = "attachment; filename=\"custody-agent-\(b.os).tar.gz\""
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bundle.archive)))
         }
-        t.add(.get, "/agents", "Enrolled agents and whether they are online (administrators)") { _, ctx in
-            try Reply.json(try await custody.agentDirectory.list(by: try ctx.caller()))
+        t.add(.get, "/agents", "Enrolled agents and whether they are online, by host name (administrators; ?name= host prefix, "
+            + "status=online|offline|revoked; paged: limit=, cursor=)") { req, ctx in
+            let q = ListParameters(req)
+            let filter = AgentFilter(hostPrefix: try q.text("name"), status: try q.choice("status", AgentFilter.Status.self))
+            return try Reply.page(try await custody.agentDirectory.list(filter, try q.page(), by: try ctx.caller()), req)
         }
         t.add(.post, "/agents/:id/bindings", "Bind a resource to this agent: it serves it from now on (administrators)",
             body: BindingBody.self) { req, ctx in

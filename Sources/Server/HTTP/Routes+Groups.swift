@@ -36,8 +36,12 @@ extension Routes {
             let b = try await req.decodeStrict(GroupBody.self, limit: custody.config.maxBodyBytes)
             return try Reply.json(GroupView(try await custody.groups.create(b, by: p, ip: ctx.remoteIP)), status: .created)
         }
-        t.add(.get, "/groups", "List the groups you own or that are shared with you") { _, ctx in
-            try Reply.json(try await custody.groups.groups(visibleTo: try ctx.caller()).map(GroupView.init))
+        t.add(.get, "/groups", "List the groups you own or that are shared with you, by name (?name= prefix; "
+            + "paged: limit=, cursor=)") { req, ctx in
+            let q = ListParameters(req)
+            let (prefix, page) = (try q.text("name"), try q.page())
+            let groups = try await custody.groups.groups(visibleTo: try ctx.caller()).filter { NamePrefix.matches($0.group.name, prefix) }
+            return try Reply.page(Page.slice(groups, page, key: { $0.group.name.lowercased() }, id: \.group.id).map(GroupView.init), req)
         }
         t.add(.get, "/groups/:gid", "Show a group") { _, ctx in
             try Reply.json(GroupView(try await custody.groups.group(try ctx.param("gid"), by: try ctx.caller())))

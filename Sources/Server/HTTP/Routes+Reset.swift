@@ -52,17 +52,16 @@ extension Routes {
             let task = try await custody.engine.abandon(try ctx.param("tid"), by: try ctx.caller(), reason: b.reason, ip: ctx.remoteIP)
             return try Reply.json(TaskView(task))
         }
-        t.add(.get, "/tasks", "Your tasks, newest first (?state=...; ?mine=false adds the tasks of every account you can see)") { req, ctx in
+        t.add(.get, "/tasks", "Your tasks, newest first (?state=; ?mine=false adds the tasks of every account you can see; "
+            + "paged: limit=, cursor=)") { req, ctx in
             let p = try ctx.caller()
-            let params = req.uri.queryParameters
-            let state = params.get("state")
-            if let state, TaskRecord.State(rawValue: state) == nil { throw APIError.badRequest("invalid_parameter", "unknown state \(state)") }
-            let mineParam: String = params.get("mine").map { String($0) } ?? "true"
-            guard let mine = ["true": true, "false": false][mineParam] else {
+            let q = ListParameters(req)
+            let state = try q.choice("state", TaskRecord.State.self)
+            guard let mine = ["true": true, "false": false][q.query["mine"] ?? "true"] else {
                 throw APIError.badRequest("invalid_parameter", "mine must be true or false")
             }
-            let tasks = try await custody.engine.tasks(by: p, mine: mine, state: state.flatMap(TaskRecord.State.init(rawValue:)))
-            return try Reply.json(tasks.map { TaskView($0.task) })
+            let page = try await custody.engine.tasks(by: p, mine: mine, state: state, page: try q.page())
+            return try Reply.page(page.map { TaskView($0.task) }, req)
         }
     }
 }

@@ -64,8 +64,14 @@ extension Routes {
             let r = try await custody.resources.create(b, by: p, ip: ctx.remoteIP)
             return try Reply.json(ResourceView(r, owner: p.username), status: .created)
         }
-        t.add(.get, "/resources", "List the resources you own or that are shared with you") { _, ctx in
-            try Reply.json(try await custody.resources.resources(by: try ctx.caller()).map(ResourceView.init))
+        t.add(.get, "/resources", "List the resources you own or that are shared with you, by name "
+            + "(?name= prefix, q= in the name or DNS name, type=, groupId=, owner=, syncStatus= of an account; paged: limit=, cursor=)") { req, ctx in
+            let q = ListParameters(req)
+            let filter = ResourceFilter(namePrefix: try q.text("name"), type: try q.text("type"), groupId: try q.text("groupId"),
+                owner: try q.text("owner"), search: try q.text("q"), syncStatus: try q.choice("syncStatus", SyncStatus.self))
+            let p = try ctx.caller()
+            if let g = filter.groupId { _ = try await custody.groups.group(g, by: p) }  // a group the caller cannot see is not found
+            return try Reply.page(try await custody.resources.resources(filter, try q.page(), by: p).map(ResourceView.init), req)
         }
         t.add(.get, "/resources/:rid", "Show a resource") { _, ctx in
             try Reply.json(ResourceView(try await custody.resources.resource(try ctx.param("rid"), by: try ctx.caller())))

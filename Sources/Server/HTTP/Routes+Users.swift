@@ -70,8 +70,13 @@ extension Routes {
             let user = try await custody.users.create(body, by: p, ip: ctx.remoteIP)
             return try Reply.json(UserView(user), status: .created)
         }
-        t.add(.get, "/users", "List users (administrators)") { _, ctx in
-            try Reply.json(try await custody.users.users(by: try ctx.caller()).map(UserView.init))
+        t.add(.get, "/users", "List users by user name (administrators; ?name= prefix, role=; paged: limit=, cursor=)") { req, ctx in
+            let q = ListParameters(req)
+            let (prefix, role, page) = (try q.text("name"), try q.choice("role", Role.self), try q.page())
+            let users = try await custody.users.users(by: try ctx.caller()).filter {
+                NamePrefix.matches($0.username, prefix) && (role == nil || $0.role == role)
+            }
+            return try Reply.page(Page.slice(users, page, key: { $0.username.lowercased() }, id: \.id).map(UserView.init), req)
         }
         t.add(.get, "/users/:uid", "Show a user (administrators)") { _, ctx in
             try Reply.json(UserView(try await custody.users.user(try ctx.param("uid"), by: try ctx.caller())))
@@ -98,8 +103,12 @@ extension Routes {
             let id = try await custody.userGroups.create(name: body.name, members: body.members ?? [], by: p, ip: ctx.remoteIP)
             return try Reply.json(["id": id, "name": body.name], status: .created)
         }
-        t.add(.get, "/user-groups", "List user groups (administrators: all; others: their own)") { _, ctx in
-            try Reply.json(try await custody.userGroups.groups(visibleTo: try ctx.caller()))
+        t.add(.get, "/user-groups", "List user groups by name (administrators: all; others: their own; ?name= prefix; "
+            + "paged: limit=, cursor=)") { req, ctx in
+            let q = ListParameters(req)
+            let (prefix, page) = (try q.text("name"), try q.page())
+            let groups = try await custody.userGroups.groups(visibleTo: try ctx.caller()).filter { NamePrefix.matches($0.name, prefix) }
+            return try Reply.page(Page.slice(groups, page, key: { $0.name.lowercased() }, id: \.id), req)
         }
         t.add(.put, "/user-groups/:gid/members", "Replace a user group's members (administrators)", body: MembersBody.self) { req, ctx in
             let p = try ctx.caller()

@@ -127,6 +127,10 @@ struct ResetEngine: Sendable {
         try await store.tasks(visibleTo: p, mine: mine, state: state, limit: limit)
     }
 
+    func tasks(by p: Principal, mine: Bool, state: TaskRecord.State?, page: PageRequest) async throws -> Page<NamedTask> {
+        try await store.tasks(visibleTo: p, mine: mine, state: state, page: page)
+    }
+
     static func describe(_ error: any Error) -> String {
         (error as? DomainError)?.message ?? (error as? ResetFailure)?.message ?? (error as? VaultError)?.message ?? "\(type(of: error))"
     }

@@ -6,10 +6,10 @@ import Shared
 /// `authorize` decides with the caller's permission on what is stored; every method is one
 /// transaction, and a refusal changes nothing.
 protocol AccountStore: Sendable {
-    /// The accounts of the resource the caller can see, by login name, with `syncStatus` when
-    /// given; nil when the caller cannot see the resource (an account's share shows it, as view).
-    func accounts(of resourceID: String, visibleTo p: Principal, syncStatus: SyncStatus?, authorize: @Sendable (Permission) throws -> Void)
-        async throws -> [AccountRecord]?
+    /// One page of the accounts of the resource the caller can see, by login name, as `filter`
+    /// keeps them; nil when the caller cannot see the resource (an account's share shows it, as view).
+    func accounts(of resourceID: String, visibleTo p: Principal, _ filter: AccountFilter, _ page: PageRequest,
+        authorize: @Sendable (Permission) throws -> Void) async throws -> Page<AccountRecord>?
     /// The account of that resource; nil when there is none or the caller cannot see it.
     func account(_ accountID: String, of resourceID: String, visibleTo p: Principal, authorize: @Sendable (Permission) throws -> Void)
         async throws -> AccountRecord?
@@ -49,4 +49,13 @@ protocol AccountCreationStore: Sendable {
     func importAccount(resourceName: String, by p: Principal, newResource: @Sendable () -> ResourceRecord,
         make: @Sendable (ResourceRecord, PasswordPolicy) throws -> (AccountRecord, Secret),
         audit: @Sendable (ResourceRecord, AccountRecord, _ created: Bool) -> AuditEvent) async throws -> Bool
+}
+
+extension AccountStore {
+    /// Every account of the resource the caller can see, with `syncStatus` when given.
+    func accounts(of resourceID: String, visibleTo p: Principal, syncStatus: SyncStatus?, authorize: @Sendable (Permission) throws -> Void)
+        async throws -> [AccountRecord]?
+    {
+        try await accounts(of: resourceID, visibleTo: p, AccountFilter(syncStatus: syncStatus), .all, authorize: authorize)?.items
+    }
 }

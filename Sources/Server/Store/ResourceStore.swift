@@ -12,8 +12,9 @@ struct ResourceEntry: Sendable, Equatable {
 /// one transaction. An unknown resource type or password policy is `DomainError.invalid`
 /// (`unknown_resource_type`, `unknown_policy`), as `Catalog` says it.
 protocol ResourceStore: Sendable {
-    /// The resources `p` can see at all (through an account-level share too), by name.
-    func resources(visibleTo p: Principal) async throws -> [ResourceEntry]
+    /// One page of the resources `p` can see at all (through an account-level share too), by
+    /// name, as `ResourceListQuery` selects them.
+    func resources(visibleTo p: Principal, _ filter: ResourceFilter, _ page: PageRequest) async throws -> Page<ResourceEntry>
     /// The resource and `p`'s permission; with `viaAccounts` an account-level share lets `p` see
     /// it (as view). Nil when there is none or `p` cannot see it.
     func resource(_ id: String, visibleTo p: Principal, viaAccounts: Bool) async throws -> (entry: ResourceEntry, permission: Permission)?
@@ -33,4 +34,11 @@ protocol ResourceStore: Sendable {
     func transfer(_ id: String, to username: String, by p: Principal,
         authorize: @Sendable (ResourceRecord, Permission, UserRecord?) throws -> Void,
         audit: @Sendable (ResourceRecord, UserRecord) -> AuditEvent) async throws -> Bool
+}
+
+extension ResourceStore {
+    /// Every resource `p` can see, by name.
+    func resources(visibleTo p: Principal) async throws -> [ResourceEntry] {
+        try await resources(visibleTo: p, ResourceFilter(), .all).items
+    }
 }

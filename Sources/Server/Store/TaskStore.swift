@@ -84,8 +84,9 @@ protocol TaskStore: Sendable {
     /// The task if the caller asked for it, or can see its account (`authorize` decides on that
     /// permission); nil otherwise.
     func task(_ id: String, visibleTo p: Principal, authorize: @Sendable (Permission) throws -> Void) async throws -> NamedTask?
-    /// Newest first: the caller's own tasks, or (`mine` false) also those of every account it can see.
-    func tasks(visibleTo p: Principal, mine: Bool, state: TaskRecord.State?, limit: Int) async throws -> [NamedTask]
+    /// One page, newest first (by creation time, then id): the caller's own tasks, or (`mine`
+    /// false) also those of every account it can see. The cursor's key is the creation time in seconds.
+    func tasks(visibleTo p: Principal, mine: Bool, state: TaskRecord.State?, page: PageRequest) async throws -> Page<NamedTask>
     /// The target of an account and what a run needs; `refs` names the accounts the config uses.
     /// Throws `DomainError.notFound` when the account is gone, `unknown_account` for a missing ref.
     func run(resourceID: String, accountID: String, refs: @Sendable (ResetConfig?) -> [String]) async throws -> RunFacts
@@ -151,4 +152,15 @@ extension TaskStore {
     func recoverLapsed(held: [String], _ recover: @Sendable (TaskRecord) -> TaskRecord) async throws -> [TaskRecord] { [] }
     /// A task left running there is recovered at the node's next start.
     func recoverHeld(_ id: String, _ recover: @Sendable (TaskRecord) -> TaskRecord) async throws -> TaskRecord? { nil }
+}
+
+extension TaskStore {
+    /// The newest `limit` tasks of `tasks(visibleTo:mine:state:page:)`.
+    func tasks(visibleTo p: Principal, mine: Bool, state: TaskRecord.State?, limit: Int) async throws -> [NamedTask] {
+        try await tasks(visibleTo: p, mine: mine, state: state, page: PageRequest(limit: limit)).items
+    }
+}
+
+extension NamedTask {
+    static func cursor(_ t: NamedTask) -> PageCursor { PageCursor(key: String(t.task.createdAt.timeIntervalSince1970), id: t.task.id) }
 }

@@ -7,9 +7,15 @@ extension WebConsole {
     func audit(_ web: RouterGroup<AppContext>) {
         web.get("/audit") { request, _ in
             try await page(request) { v in
-                let (q, filters) = try query(request, v)
-                let rows = try await read(q, v)
+                var (q, filters) = try query(request, v)
+                let after = request.uri.queryParameters.get("after").flatMap { PageCursor(token: String($0)) }
+                q.beforeID = after.flatMap { Int64($0.id) }
+                q.limit = 201
+                let found = Page(fetched: try await read(q, v), PageRequest(limit: 200, after: after)) { PageCursor(key: "", id: String($0.id)) }
+                let rows = found.items
                 return try render("audit", ["nav": nav(v), "filters": filters, "count": rows.count,
+                    "more": found.next != nil, "paged": after != nil, "first": Self.link("/audit", filters),
+                    "next": found.next.map { Self.link("/audit", filters.merging(["after": $0.token]) { $1 }) } ?? "",
                     "csv": "/audit.csv?" + filters.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
                         .sorted().joined(separator: "&"),
                     "rows": rows.map { e in ["at": Self.when(Date(timeIntervalSince1970: e.at)), "user": e.user, "ip": e.ip,

@@ -24,21 +24,26 @@ extension WebConsole {
                 let group = String(q.get("group") ?? "")
                 // Groups as the API lists them for this caller; a group filter keeps its resources only.
                 let groups = try await custody.groups.groups(visibleTo: p)
-                let members: Set<String>? = group.isEmpty ? nil : Set(groups.first { $0.group.id == group }?.resourceIds ?? [])
+                let members: Set<String>? = groups.first { $0.group.id == group }.map { Set($0.resourceIds) }
                 let types = try await custody.policies.resourceTypes(by: p).map(\.name).sorted { $0.lowercased() < $1.lowercased() }
+                // One page of 100 by name, as the API pages it; a group the caller cannot see filters nothing in.
+                let filter = ResourceFilter(type: type.isEmpty ? nil : type, groupId: group.isEmpty ? nil : (members == nil ? "" : group),
+                    search: text.isEmpty ? nil : text, syncStatus: SyncStatus(rawValue: sync))
+                let after = q.get("after").flatMap { PageCursor(token: String($0)) }
+                let found = try await custody.resources.resources(filter, PageRequest(limit: 100, after: after), by: p)
                 var rows: [Row] = []
-                for entry in try await custody.resources.resources(by: p) {
+                for entry in found.items {
                     let r = entry.resource
-                    if !text.isEmpty, !r.name.lowercased().contains(text), !r.dnsName.lowercased().contains(text) { continue }
-                    if !type.isEmpty, r.type != type { continue }
-                    if let members, !members.contains(r.id) { continue }
                     // A resource deleted or unshared since the list was read is left out, not an error.
                     guard let accounts = try? await custody.accounts.accounts(of: r.id, by: p) else { continue }
-                    if !sync.isEmpty, !accounts.contains(where: { $0.syncStatus.rawValue == sync }) { continue }
                     rows.append(Row(id: r.id, name: r.name, dnsName: r.dnsName, type: r.type, owner: entry.owner, accounts: accounts.count,
                         outOfSync: accounts.filter { $0.syncStatus == .outOfSync }.count))
                 }
+                let here = ["q": text, "type": type, "group": group, "sync": sync].filter { !$0.value.isEmpty }
                 return try render("resources", ["nav": nav(v), "resources": rows, "count": rows.count, "q": text,
+                    "more": found.next != nil, "paged": after != nil,
+                    "next": found.next.map { Self.link("/resources", here.merging(["after": $0.token]) { $1 }) } ?? "",
+                    "first": Self.link("/resources", here),
                     "types": types.map { ["name": $0, "selected": $0 == type] },
                     "statuses": Self.syncStatuses.map { ["name": $0, "text": ConsoleWords.state($0), "selected": $0 == sync] },
                     "groups": groups.map { ["id": $0.group.id, "name": $0.group.name, "selected": $0.group.id == group] }])
@@ -76,5 +81,15 @@ extension WebConsole {
         }
         if let notice { page["notice"] = notice }
         return try render("resource", page, status: status)
+    }
+}
+
+extension WebConsole {
+    /// A console URL with its query, values escaped.
+    static func link(_ path: String, _ query: [String: String]) -> String {
+        var c = URLComponents()
+        c.path = path
+        c.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
+        return query.isEmpty ? path : (c.string ?? path)
     }
 }

@@ -10,10 +10,15 @@ extension WebConsole {
                 let q = request.uri.queryParameters
                 let state = q.get("state").flatMap { TaskRecord.State(rawValue: String($0)) }
                 let all = q.get("all") == "1"
-                let tasks = try await custody.engine.tasks(by: v.principal, mine: !all, state: state, limit: 100).map { ($0.task, $0.account, $0.resource) }
+                let after = q.get("after").flatMap { PageCursor(token: String($0)) }
+                let found = try await custody.engine.tasks(by: v.principal, mine: !all, state: state, page: PageRequest(limit: 100, after: after))
+                let tasks = found.items.map { ($0.task, $0.account, $0.resource) }
+                let here = ["state": state?.rawValue ?? "", "all": all ? "1" : ""].filter { !$0.value.isEmpty }
                 // The list refreshes itself while one of them runs (live status).
                 var values: [String: Any] = ["nav": nav(v), "tasks": tasks.map { t, a, r in Self.taskValues(t, a, r) },
-                    "title": all ? "Tasks" + (state.map { " (\($0.rawValue))" } ?? "") : "My tasks"]
+                    "title": all ? "Tasks" + (state.map { " (\($0.rawValue))" } ?? "") : "My tasks",
+                    "more": found.next != nil, "paged": after != nil, "first": Self.link("/tasks", here),
+                    "next": found.next.map { Self.link("/tasks", here.merging(["after": $0.token]) { $1 }) } ?? ""]
                 if tasks.contains(where: { !$0.0.isFinished }) { values["running"] = true }
                 return try render("tasks", values)
             }

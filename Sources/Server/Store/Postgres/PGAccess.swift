@@ -39,18 +39,7 @@ enum PGAccess {
 
     /// Resources the caller can see at all (`Access.visibleResources`).
     static func visibleResources(_ p: Principal, _ c: PGConnection) async throws -> [ResourceRecord] {
-        if p.superAdmin { return try await c.all(ResourceRecord.self, "SELECT * FROM resources ORDER BY name") }
-        let principals = ["user:" + p.userID] + (try await userGroupIDs(p.userID, c)).map { "userGroup:" + $0 }
-        let marks = PGStatement.marks(principals.count)
-        return try await c.all(ResourceRecord.self, """
-            SELECT * FROM resources r WHERE r.ownerId = ?
-              OR r.id IN (SELECT objectId FROM shares WHERE objectKind = 'resource' AND principalKind || ':' || principalId IN (\(marks)))
-              OR r.id IN (SELECT gr.resourceId FROM groupResources gr JOIN shares s ON s.objectKind = 'group' AND s.objectId = gr.groupId
-                          WHERE s.principalKind || ':' || s.principalId IN (\(marks)))
-              OR r.id IN (SELECT a.resourceId FROM accounts a JOIN shares s ON s.objectKind = 'account' AND s.objectId = a.id
-                          WHERE s.principalKind || ':' || s.principalId IN (\(marks)))
-            ORDER BY r.name
-            """, [p.userID] + principals + principals + principals)
+        try await PGResourceStore.page(p, ResourceFilter(), .all, c).items.map(\.resource)
     }
 }
 

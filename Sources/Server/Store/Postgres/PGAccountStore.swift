@@ -6,19 +6,20 @@ struct PGAccountStore: AccountStore {
     let db: PGDatabase
     let log: PGAuditLog
 
-    func accounts(of resourceID: String, visibleTo p: Principal, syncStatus: SyncStatus?, authorize: @Sendable (Permission) throws -> Void)
-        async throws -> [AccountRecord]?
+    func accounts(of resourceID: String, visibleTo p: Principal, _ filter: AccountFilter, _ page: PageRequest,
+        authorize: @Sendable (Permission) throws -> Void) async throws -> Page<AccountRecord>?
     {
         try await db.read { c in
             guard let r = try await PGQueries.resource(resourceID, c) else { return nil }
-            var have = try await PGAccess.onResource(r, p, c)
-            if have == nil {
-                let ids = try await c.column(String.self, "SELECT id FROM accounts WHERE resourceId = ?", [r.id])
-                if try await PGAccess.grant(.account, ids, p, groups: try await PGAccess.userGroupIDs(p.userID, c), c) != nil { have = .view }
+            if let whole = try await PGAccess.onResource(r, p, c) {
+                try authorize(whole)
+                let q = AccountListQuery(resourceID: r.id, filter, page, .postgres)
+                return Page(fetched: try await c.all(AccountRecord.self, q.sql, q.arguments), page, cursor: AccountListQuery.cursor)
             }
-            guard let have else { return nil }
-            try authorize(have)
-            return try await PGAccess.visibleAccounts(of: r, p, c).filter { syncStatus == nil || $0.syncStatus == syncStatus }
+            let ids = try await c.column(String.self, "SELECT id FROM accounts WHERE resourceId = ?", [r.id])
+            guard try await PGAccess.grant(.account, ids, p, groups: try await PGAccess.userGroupIDs(p.userID, c), c) != nil else { return nil }
+            try authorize(.view)
+            return Page.slice(try await PGAccess.visibleAccounts(of: r, p, c).filter(filter.matches), page, key: \.loginName, id: \.id)
         }
     }
 

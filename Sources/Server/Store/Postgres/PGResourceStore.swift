@@ -6,12 +6,17 @@ struct PGResourceStore: ResourceStore {
     let db: PGDatabase
     let log: PGAuditLog
 
-    func resources(visibleTo p: Principal) async throws -> [ResourceEntry] {
-        try await db.read { c in
-            var out: [ResourceEntry] = []
-            for r in try await PGAccess.visibleResources(p, c) { out.append(try await Self.entry(r, c)) }
-            return out
+    func resources(visibleTo p: Principal, _ filter: ResourceFilter, _ page: PageRequest) async throws -> Page<ResourceEntry> {
+        try await db.read { c in try await Self.page(p, filter, page, c) }
+    }
+
+    static func page(_ p: Principal, _ filter: ResourceFilter, _ page: PageRequest, _ c: PGConnection) async throws -> Page<ResourceEntry> {
+        let groups = p.superAdmin ? [] : try await PGAccess.userGroupIDs(p.userID, c)
+        let q = ResourceListQuery(p, userGroups: groups, filter, page, .postgres)
+        let entries = try await c.rows(q.sql, q.arguments).map { row in
+            ResourceEntry(resource: try row.decode(ResourceRecord.self), owner: try row["ownerName", as: String?.self] ?? "(deleted)")
         }
+        return Page(fetched: entries, page, cursor: ResourceListQuery.cursor)
     }
 
     func resource(_ id: String, visibleTo p: Principal, viaAccounts: Bool) async throws -> (entry: ResourceEntry, permission: Permission)? {

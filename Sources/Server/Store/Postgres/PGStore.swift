@@ -61,6 +61,7 @@ struct PGAuditStore: AuditStore {
             if let s = q.since { sql += " AND at >= ?"; args.append(s) }
             if let u = q.user { sql += " AND \"user\" = ?"; args.append(u) }
             if let o = q.operation { sql += " AND operation = ?"; args.append(o) }
+            if let b = q.beforeID { sql += " AND id < ?"; args.append(Int(b)) }
             if !scope.everything {
                 let whole = Array(scope.resources), accounts = Array(scope.accounts)
                 sql += " AND (\"user\" = ? OR (accountId IS NULL AND resourceId IN (\(PGStatement.marks(whole.count))))"

@@ -33,7 +33,7 @@ struct PGTaskStore: TaskStore {
         }
     }
 
-    func tasks(visibleTo p: Principal, mine: Bool, state: TaskRecord.State?, limit: Int) async throws -> [NamedTask] {
+    func tasks(visibleTo p: Principal, mine: Bool, state: TaskRecord.State?, page: PageRequest) async throws -> Page<NamedTask> {
         try await db.read { c in
             var sql = "SELECT * FROM tasks WHERE TRUE"
             var args: [any PGBindable] = []
@@ -51,14 +51,20 @@ struct PGTaskStore: TaskStore {
                 sql += " AND state = ?"
                 args.append(state.rawValue)
             }
-            sql += " ORDER BY createdAt DESC LIMIT ?"
-            args.append(limit)
+            if let cur = page.after {
+                // The cursor row's own time when it still exists: a Date's seconds do not always round-trip.
+                let at = Double(cur.key) ?? 0, mark = "COALESCE((SELECT createdAt FROM tasks WHERE id = ?), ?)"
+                sql += " AND (createdAt < \(mark) OR (createdAt = \(mark) AND id < ?))"
+                args += [cur.id, at, cur.id, at, cur.id]
+            }
+            sql += " ORDER BY createdAt DESC, id DESC LIMIT ?"
+            args.append(page.fetchLimit)
             var out: [NamedTask] = []
             for t in try await c.all(TaskRecord.self, sql, args) {
                 let seen = try await PGAccountStore.visible(t.accountId, t.resourceId, p, c)
                 out.append(NamedTask(task: t, account: seen?.1, resource: seen?.0))
             }
-            return out
+            return Page(fetched: out, page, cursor: NamedTask.cursor)
         }
     }
 

@@ -53,21 +53,8 @@ enum Access {
         return all.filter { shared.contains($0.id) }
     }
 
-    /// Resources the caller can see at all (including through an account-level share).
+    /// Resources the caller can see at all (including through an account-level share), by name.
     static func visibleResources(_ p: Principal, _ db: Database) throws -> [ResourceRecord] {
-        if p.superAdmin { return try ResourceRecord.order(Column("name")).fetchAll(db) }
-        let groups = try userGroupIDs(p.userID, db)
-        var principals = ["user:" + p.userID]
-        principals += groups.map { "userGroup:" + $0 }
-        let marks = databaseQuestionMarks(count: principals.count)
-        return try ResourceRecord.fetchAll(db, sql: """
-            SELECT * FROM resources r WHERE r.ownerId = ?
-              OR r.id IN (SELECT objectId FROM shares WHERE objectKind = 'resource' AND principalKind || ':' || principalId IN (\(marks)))
-              OR r.id IN (SELECT gr.resourceId FROM groupResources gr JOIN shares s ON s.objectKind = 'group' AND s.objectId = gr.groupId
-                          WHERE s.principalKind || ':' || s.principalId IN (\(marks)))
-              OR r.id IN (SELECT a.resourceId FROM accounts a JOIN shares s ON s.objectKind = 'account' AND s.objectId = a.id
-                          WHERE s.principalKind || ':' || s.principalId IN (\(marks)))
-            ORDER BY r.name
-            """, arguments: StatementArguments([p.userID] + principals + principals + principals))
+        try SQLiteResourceStore.page(p, ResourceFilter(), .all, db).items.map(\.resource)
     }
 }

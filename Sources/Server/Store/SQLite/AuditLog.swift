@@ -53,6 +53,8 @@ enum AuditLog {
         var user: String? = nil
         var operation: String? = nil
         var limit: Int = 100
+        /// Only records older than this one (the next page of a list read newest first).
+        var beforeID: Int64? = nil
         /// Limits the records to the caller's own and those of what it can see.
         var scope: ListScope? = nil
     }
@@ -65,6 +67,7 @@ enum AuditLog {
         if let s = q.since { sql += " AND at >= ?"; args.append(s.timeIntervalSince1970) }
         if let u = q.user { sql += " AND user = ?"; args.append(u) }
         if let o = q.operation { sql += " AND operation = ?"; args.append(o) }
+        if let b = q.beforeID { sql += " AND id < ?"; args.append(b) }
         if let s = q.scope, !s.everything {
             let whole = s.resources.isEmpty ? [""] : Array(s.resources)
             let accounts = s.accounts.isEmpty ? [""] : Array(s.accounts)

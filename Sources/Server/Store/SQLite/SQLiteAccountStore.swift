@@ -6,19 +6,21 @@ import GRDB
 struct SQLiteAccountStore: AccountStore {
     let db: DatabasePool
 
-    func accounts(of resourceID: String, visibleTo p: Principal, syncStatus: SyncStatus?, authorize: @Sendable (Permission) throws -> Void)
-        async throws -> [AccountRecord]?
+    func accounts(of resourceID: String, visibleTo p: Principal, _ filter: AccountFilter, _ page: PageRequest,
+        authorize: @Sendable (Permission) throws -> Void) async throws -> Page<AccountRecord>?
     {
         try await db.read { db in
             guard let r = try ResourceRecord.fetchOne(db, key: resourceID) else { return nil }
-            var have = try Access.onResource(r, p, db)
-            if have == nil {
-                let ids = try String.fetchAll(db, sql: "SELECT id FROM accounts WHERE resourceId = ?", arguments: [r.id])
-                if try Access.grant(.account, ids, p, groups: try Access.userGroupIDs(p.userID, db), db) != nil { have = .view }
+            if let whole = try Access.onResource(r, p, db) {
+                try authorize(whole)
+                let q = AccountListQuery(resourceID: r.id, filter, page, .sqlite)
+                let rows = try AccountRecord.fetchAll(db, sql: q.sql, arguments: StatementArguments(q.arguments))
+                return Page(fetched: rows, page, cursor: AccountListQuery.cursor)
             }
-            guard let have else { return nil }
-            try authorize(have)
-            return try Access.visibleAccounts(of: r, p, db).filter { syncStatus == nil || $0.syncStatus == syncStatus }
+            let ids = try String.fetchAll(db, sql: "SELECT id FROM accounts WHERE resourceId = ?", arguments: [r.id])
+            guard try Access.grant(.account, ids, p, groups: try Access.userGroupIDs(p.userID, db), db) != nil else { return nil }
+            try authorize(.view)
+            return Page.slice(try Access.visibleAccounts(of: r, p, db).filter(filter.matches), page, key: \.loginName, id: \.id)
         }
     }
 

@@ -6,8 +6,15 @@ import GRDB
 struct SQLiteResourceStore: ResourceStore {
     let db: DatabasePool
 
-    func resources(visibleTo p: Principal) async throws -> [ResourceEntry] {
-        try await db.read { db in try Access.visibleResources(p, db).map { try Self.entry($0, db) } }
+    func resources(visibleTo p: Principal, _ filter: ResourceFilter, _ page: PageRequest) async throws -> Page<ResourceEntry> {
+        try await db.read { db in try Self.page(p, filter, page, db) }
+    }
+
+    static func page(_ p: Principal, _ filter: ResourceFilter, _ page: PageRequest, _ db: Database) throws -> Page<ResourceEntry> {
+        let q = ResourceListQuery(p, userGroups: p.superAdmin ? [] : try Access.userGroupIDs(p.userID, db), filter, page, .sqlite)
+        let rows = try Row.fetchAll(db, sql: q.sql, arguments: StatementArguments(q.arguments))
+        let entries = try rows.map { ResourceEntry(resource: try ResourceRecord(row: $0), owner: $0["ownerName"] ?? "(deleted)") }
+        return Page(fetched: entries, page, cursor: ResourceListQuery.cursor)
     }
 
     func resource(_ id: String, visibleTo p: Principal, viaAccounts: Bool) async throws -> (entry: ResourceEntry, permission: Permission)? {

@@ -32,7 +32,7 @@ struct SQLiteTaskStore: TaskStore {
         }
     }
 
-    func tasks(visibleTo p: Principal, mine: Bool, state: TaskRecord.State?, limit: Int) async throws -> [NamedTask] {
+    func tasks(visibleTo p: Principal, mine: Bool, state: TaskRecord.State?, page: PageRequest) async throws -> Page<NamedTask> {
         try await db.read { db in
             var q = TaskRecord.all()
             if mine {
@@ -42,10 +42,16 @@ struct SQLiteTaskStore: TaskStore {
                 if !scope.everything { q = q.filter(Column("requestedById") == p.userID || scope.accounts.contains(Column("accountId"))) }
             }
             if let state { q = q.filter(Column("state") == state.rawValue) }
-            return try q.order(Column("createdAt").desc).limit(limit).fetchAll(db).map { t in
+            if let c = page.after {
+                // The cursor row's own time when it still exists: a Date's seconds do not always round-trip.
+                let at = SQL("COALESCE((SELECT createdAt FROM tasks WHERE id = \(c.id)), \(Double(c.key) ?? 0))")
+                q = q.filter(SQL("createdAt < \(at) OR (createdAt = \(at) AND id < \(c.id))"))
+            }
+            let rows = try q.order(Column("createdAt").desc, Column("id").desc).limit(page.fetchLimit).fetchAll(db).map { t in
                 let seen = try SQLiteAccountStore.visible(t.accountId, t.resourceId, p, db)
                 return NamedTask(task: t, account: seen?.1, resource: seen?.0)
             }
+            return Page(fetched: rows, page, cursor: NamedTask.cursor)
         }
     }
 

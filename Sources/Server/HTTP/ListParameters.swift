@@ -1,0 +1,75 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The query of a list: `limit` and `cursor` for paging, and the filters each list names.
+/// A bad value is a 400 that says what is allowed, and nothing is read.
+struct ListParameters {
+    let query: [String: String]
+
+    init(_ req: Request) {
+        var q: [String: String] = [:]
+        for (k, v) in req.uri.queryParameters { q[String(k)] = String(v).removingPercentEncoding ?? String(v) }
+        query = q
+    }
+
+    /// `limit` (1...max, default `PageRequest.defaultLimit`) and `cursor` (a token from `X-Next-Cursor`).
+    func page(max: Int = PageRequest.maxLimit, defaultLimit: Int = PageRequest.defaultLimit) throws -> PageRequest {
+        var page = PageRequest(limit: defaultLimit)
+        if let l = query["limit"] {
+            guard let n = Int(l), (1...max).contains(n) else { throw APIError.badRequest("invalid_parameter", "limit must be 1...\(max)") }
+            page.limit = n
+        }
+        if let c = query["cursor"] {
+            guard let cursor = PageCursor(token: c) else {
+                throw APIError.badRequest("invalid_cursor", "cursor is not one this server gave: use the X-Next-Cursor of the previous page")
+            }
+            page.after = cursor
+        }
+        return page
+    }
+
+    /// A text filter, at most 200 characters.
+    func text(_ name: String) throws -> String? {
+        guard let v = query[name], !v.isEmpty else { return nil }
+        guard v.count <= 200, !v.contains(where: { $0.isNewline || $0 == "\0" }) else {
+            throw APIError.badRequest("invalid_parameter", "\(name) must be one line of at most 200 characters")
+        }
+        return v
+    }
+
+    /// A filter that takes one of a set of words.
+    func choice<T: RawRepresentable>(_ name: String, _: T.Type) throws -> T? where T.RawValue == String {
+        guard let v = query[name], !v.isEmpty else { return nil }
+        guard let value = T(rawValue: v) else { throw APIError.badRequest("invalid_parameter", "unknown \(name) \(v)") }
+        return value
+    }
+}
+
+extension Reply {
+    /// A page as a JSON array; when more follow, `X-Next-Cursor` carries the cursor and `Link` the
+    /// URL of the next page (RFC 8288, `rel="next"`).
+    static func page<T: Encodable>(_ page: Page<T>, _ req: Request) throws -> Response {
+        var res = try json(page.items)
+        if let next = page.next {
+            let token = next.token
+            res.headers[.nextCursor] = token
+            var items = [URLQueryItem]()
+            for (k, v) in req.uri.queryParameters where String(k) != "cursor" {
+                items.append(URLQueryItem(name: String(k), value: String(v).removingPercentEncoding ?? String(v)))
+            }
+            items.append(URLQueryItem(name: "cursor", value: token))
+            var c = URLComponents()
+            c.path = req.uri.path
+            c.queryItems = items
+            res.headers[.link] = "<\(c.string ?? req.uri.path)>; rel=\"next\""
+        }
+        return res
+    }
+}
+
+extension HTTPField.Name {
+    static let link = HTTPField.Name("Link")!
+    static let nextCursor = HTTPField.Name("X-Next-Cursor")!
+}
