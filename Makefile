@@ -33,6 +33,8 @@ deps: deps-run
 	  || python3 -m pip install -q --break-system-packages paramiko
 	@python3 -c 'import selenium' 2>/dev/null || python3 -m pip install -q selenium 2>/dev/null \
 	  || python3 -m pip install -q --break-system-packages selenium
+	@python3 -c 'import openapi_spec_validator' 2>/dev/null || python3 -m pip install -q openapi-spec-validator 2>/dev/null \
+	  || python3 -m pip install -q --break-system-packages openapi-spec-validator
 
 # The agent too: a bundle made by this server carries the custody-agent found beside it.
 build: deps-run
@@ -58,6 +60,7 @@ bench: deps
 	bash bench/reset.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 	bash bench/dirdb.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 	bash bench/integrity.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
+	bash bench/lists.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 	bash bench/agent.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 	bash bench/netdev.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 	python3 bench/chaos.py "$$($(SWIFT) build -c release --show-bin-path)/custody"

@@ -74,7 +74,11 @@ struct API: Sendable {
         }
         let full = path.hasPrefix("/api") || path.hasPrefix("/healthz") || path.hasPrefix("/metrics") ? path : "/api/v1" + path
         let resp = try await client.execute(uri: full, method: method, headers: headers, body: body)
-        return Reply(status: resp.status, data: Data(resp.body.readableBytesView), headers: resp.headers)
+        let data = Data(resp.body.readableBytesView)
+        // Every answer a test receives must match the OpenAPI document.
+        for problem in OpenAPICheck.problems(harness.custody, method, full, resp.status, data,
+            contentType: resp.headers[.contentType]) { Issue.record("openapi: \(problem)") }
+        return Reply(status: resp.status, data: data, headers: resp.headers)
     }
 
     /// Logs the bootstrap admin in, does the forced password change, returns its token.

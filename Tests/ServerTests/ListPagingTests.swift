@@ -82,6 +82,12 @@ import Testing
             for aid in ids { let v = try await api.call(.post, "/resources/\(big)/accounts/\(aid)/verify", token: admin); #expect(v.status == .accepted, "\(v.text)") }
             let tasks = try await Self.all(api, "/tasks", size: 2, token: admin)
             #expect(tasks.pages == [2, 2, 1] && Set(tasks.rows).count == 5, "\(tasks)")
+            // A cursor naming someone else's task tells nothing: the same answer as a made-up id.
+            let peeker = try await api.user("peeker", role: "passwordUser", adminToken: admin)
+            for id in [tasks.rows[2], "no-such-task"] {
+                let r = try await api.call(.get, "/tasks?mine=false&cursor=" + PageCursor(key: "0", id: id).token, token: peeker)
+                #expect(r.status == .ok && r.array.isEmpty && r.headers[Self.next] == nil, "\(id): \(r.text)")
+            }
         }
     }
 

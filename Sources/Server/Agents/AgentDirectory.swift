@@ -89,7 +89,7 @@ struct AgentDirectory: Sendable {
 
 /// The filters of the agent list.
 struct AgentFilter: Sendable {
-    enum Status: String, Sendable { case online, offline, revoked }
+    enum Status: String, Sendable, CaseIterable { case online, offline, revoked }
     /// Host names starting with this, whatever their case.
     var hostPrefix: String? = nil
     var status: Status? = nil

@@ -35,10 +35,11 @@ enum CustodyApp {
         routes.directory(table)
         routes.agents(table)
         routes.agentProtocol(router.group("/agent/v1"))
-        table.add(.get, "/openapi.json", "This document", authenticated: false) { [table] _, _ in
+        let document = OpenAPI.Cached(table)
+        table.add(.get, "/openapi.json", "This document", response: .object([String: JSONValue].self), authenticated: false) { _, _ in
             var headers = HTTPFields()
             headers[.contentType] = "application/json"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: OpenAPI.json(table.entries))))
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: document.data)))
         }
         do {
             try WebConsole(custody: custody).register(router)

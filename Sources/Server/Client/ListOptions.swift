@@ -14,13 +14,19 @@ struct ListOptions: ParsableArguments {
     func rows(_ client: APIClient, _ path: String, pageSize: Int = 1000) async throws -> [Any] {
         var out: [Any] = []
         var next = cursor
+        var seen = Set<String>()
         repeat {
             let size = min(pageSize, (limit ?? Int.max) - out.count)
             var page = path + (path.contains("?") ? "&" : "?") + "limit=\(size)"
             if let c = next { page += "&cursor=" + Query.escape(c) }
             let (data, headers) = try await client.exchange(.GET, page)
-            out += (try JSONSerialization.jsonObject(with: data) as? [Any]) ?? []
+            let rows = (try JSONSerialization.jsonObject(with: data) as? [Any]) ?? []
+            out += rows
             next = headers.first(name: "X-Next-Cursor")
+            // A server that repeats a cursor or sends an empty page with one would loop forever.
+            if let n = next, rows.isEmpty || !seen.insert(n).inserted {
+                throw ClientError(description: "the server's list did not advance (cursor \(n)); stopping")
+            }
         } while next != nil && out.count < (limit ?? Int.max)
         if let next {
             FileHandle.standardError.write(Data("more follow: add --cursor \(next)\n".utf8))

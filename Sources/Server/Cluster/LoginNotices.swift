@@ -11,7 +11,7 @@ struct LoginNotices: Sendable {
     static let channel = "custody_logins"
 
     struct Notice: Codable, Sendable, Equatable {
-        enum Kind: String, Codable, Sendable { case failed, signedIn }
+        enum Kind: String, Codable, Sendable, CaseIterable { case failed, signedIn }
         var kind: Kind
         /// The name's digest and the address's network, as the throttle keys them.
         var name: String

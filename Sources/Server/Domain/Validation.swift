@@ -2,6 +2,7 @@
 enum Validate {
     /// A name: 1...200 characters, no control characters, no path separators.
     static func name(_ value: String, field: String, max: Int = 200) throws {
+        if let r = recorder { return r.note(field, ["minLength": 1, "maxLength": max, "pattern": namePattern]) }
         guard !value.isEmpty, value.count <= max else {
             throw DomainError.invalid("invalid_field", "field '\(field)' must be 1 to \(max) characters")
         }
@@ -16,6 +17,7 @@ enum Validate {
 
     /// Free text: bounded, no control characters except tab and newline.
     static func text(_ value: String?, field: String, max: Int = 4000) throws {
+        if let r = recorder { return r.note(field, ["maxLength": max, "pattern": textPattern]) }
         guard let value else { return }
         if value.count > max {
             throw DomainError.invalid("invalid_field", "field '\(field)' is longer than \(max) characters")
@@ -26,6 +28,10 @@ enum Validate {
     }
 
     static func customFields(_ fields: [String: String]?, field: String = "customFields") throws {
+        if let r = recorder {
+            return r.note(field, ["maxProperties": 100, "propertyNames": ["minLength": 1, "maxLength": 100, "pattern": namePattern],
+                "additionalProperties": ["type": "string", "maxLength": 4000, "pattern": textPattern]])
+        }
         guard let fields else { return }
         if fields.count > 100 { throw DomainError.invalid("invalid_field", "at most 100 \(field)") }
         for (k, v) in fields {

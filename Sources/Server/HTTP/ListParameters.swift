@@ -10,7 +10,7 @@ struct ListParameters {
 
     init(_ req: Request) {
         var q: [String: String] = [:]
-        for (k, v) in req.uri.queryParameters { q[String(k)] = String(v).removingPercentEncoding ?? String(v) }
+        for (k, v) in req.uri.queryParameters { q[String(k)] = String(v) }  // already decoded once
         query = q
     }
 
@@ -57,7 +57,7 @@ extension Reply {
             res.headers[.nextCursor] = token
             var items = [URLQueryItem]()
             for (k, v) in req.uri.queryParameters where String(k) != "cursor" {
-                items.append(URLQueryItem(name: String(k), value: String(v).removingPercentEncoding ?? String(v)))
+                items.append(URLQueryItem(name: String(k), value: String(v)))
             }
             items.append(URLQueryItem(name: "cursor", value: token))
             var c = URLComponents()

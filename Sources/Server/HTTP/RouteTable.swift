@@ -12,6 +12,14 @@ final class RouteTable: @unchecked Sendable {
         let bodyFields: [String]
         let requiredFields: [String]
         let authenticated: Bool
+        var body: BodyType? = nil
+        var response: ResponseShape = .unspecified
+        var query: [QueryParam] = []
+    }
+
+    /// A request body's type, for its schema.
+    struct BodyType: @unchecked Sendable {
+        let type: any APIBody.Type
     }
 
     typealias Handler = @Sendable (inout Request, AppContext) async throws -> Response
@@ -29,14 +37,17 @@ final class RouteTable: @unchecked Sendable {
 
     func add(
         _ method: HTTPRequest.Method, _ path: String, _ summary: String, body: (any APIBody.Type)? = nil,
-        authenticated: Bool = true, _ handler: @escaping Handler
+        response: ResponseShape = .unspecified, query: [QueryParam] = [], authenticated: Bool = true, _ handler: @escaping Handler
     ) {
         entries.append(Entry(method: method, path: prefix + path, summary: summary, bodyFields: body?.fields ?? [],
-            requiredFields: body?.required ?? [], authenticated: authenticated))
+            requiredFields: body?.required ?? [], authenticated: authenticated, body: body.map(BodyType.init), response: response, query: query))
         let group = authenticated ? secured : open
         group.on(RouterPath(path), method: method) { request, context in
-            var request = request
-            return try await handler(&request, context)
+            // Validators only record (OpenAPI) under a recorder: never while a request is served.
+            try await Validate.$recorder.withValue(nil) {
+                var request = request
+                return try await handler(&request, context)
+            }
         }
     }
 }

@@ -51,6 +51,10 @@ struct AccountView: Codable, Sendable {
 extension Validate {
     /// A password, or a PEM / OpenSSH private key (the one secret that may hold line breaks).
     static func password(_ value: String, field: String = "password") throws {
+        if let r = recorder {
+            return r.note(field, ["anyOf": [["minLength": 1, "maxLength": 1024, "pattern": "^[^\\u0000-\\u001F\\u007F]+$"],
+                ["pattern": "^-----BEGIN ", "maxLength": 16384]]])
+        }
         let isKey = value.hasPrefix("-----BEGIN ")
         if value.isEmpty || value.count > (isKey ? 16384 : 1024) {
             throw APIError.badRequest("invalid_field", "field '\(field)' must be 1 to 1024 characters (16384 for a private key)")
@@ -63,30 +67,31 @@ extension Validate {
 
 extension Routes {
     func accounts(_ t: RouteTable) {
-        t.add(.post, "/resources/:rid/accounts", "Add an account with its password (manage on the resource)", body: AccountBody.self) { req, ctx in
+        t.add(.post, "/resources/:rid/accounts", "Add an account with its password (manage on the resource)", body: AccountBody.self, response: .object(AccountView.self)) { req, ctx in
             let p = try ctx.caller()
             let b = try await req.decodeStrict(AccountBody.self, limit: custody.config.maxBodyBytes)
             let a = try await custody.accountCreation.add(rid: try ctx.param("rid"), b, by: p, ip: ctx.remoteIP)
             return try Reply.json(AccountView(a), status: .created)
         }
         t.add(.get, "/resources/:rid/accounts", "List a resource's accounts you can see, by login name, never passwords "
-            + "(?name= prefix, syncStatus=; paged: limit=, cursor=)") { req, ctx in
+            + "(?name= prefix, syncStatus=; paged: limit=, cursor=)", response: .list(AccountView.self),
+            query: QueryParam.paging() + [QueryParam("name", .string, "login names starting with this, any case"), .choice("syncStatus", SyncStatus.self)]) { req, ctx in
             let q = ListParameters(req)
             let filter = AccountFilter(namePrefix: try q.text("name"), syncStatus: try q.choice("syncStatus", SyncStatus.self))
             let page = try await custody.accounts.accounts(of: try ctx.param("rid"), filter, try q.page(), by: try ctx.caller())
             return try Reply.page(page.map(AccountView.init), req)
         }
-        t.add(.get, "/resources/:rid/accounts/:aid", "Show an account (never its password)") { _, ctx in
+        t.add(.get, "/resources/:rid/accounts/:aid", "Show an account (never its password)", response: .object(AccountView.self)) { _, ctx in
             try Reply.json(AccountView(try await custody.accounts.account(try ctx.param("aid"), of: try ctx.param("rid"), by: try ctx.caller())))
         }
-        t.add(.patch, "/resources/:rid/accounts/:aid", "Edit an account's details (manage)", body: AccountPatchBody.self) { req, ctx in
+        t.add(.patch, "/resources/:rid/accounts/:aid", "Edit an account's details (manage)", body: AccountPatchBody.self, response: .object(AccountView.self)) { req, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .updateAccount)  // the role's ceiling, before the body is read
             let b = try await req.decodeStrict(AccountPatchBody.self, limit: custody.config.maxBodyBytes)
             return try Reply.json(AccountView(try await custody.accounts.update(try ctx.param("aid"), of: try ctx.param("rid"), b, by: p,
                 ip: ctx.remoteIP)))
         }
-        t.add(.delete, "/resources/:rid/accounts/:aid", "Delete an account and its password history (manage)") { _, ctx in
+        t.add(.delete, "/resources/:rid/accounts/:aid", "Delete an account and its password history (manage)", response: .empty) { _, ctx in
             try await custody.accounts.delete(try ctx.param("aid"), of: try ctx.param("rid"), by: try ctx.caller(), ip: ctx.remoteIP)
             return Reply.noContent()
         }

@@ -47,22 +47,22 @@ struct PasswordSettingsBody: APIBody {
 
 extension Routes {
     func admin(_ t: RouteTable) {
-        t.add(.get, "/cluster", "The nodes serving this vault: name, version, last heartbeat, running tasks (administrators)") { _, ctx in
+        t.add(.get, "/cluster", "The nodes serving this vault: name, version, last heartbeat, running tasks (administrators)", response: .object(ClusterView.self)) { _, ctx in
             try Reply.json(try await custody.cluster.view(by: try ctx.caller()))
         }
-        t.add(.get, "/policies", "List password policies") { _, ctx in
+        t.add(.get, "/policies", "List password policies", response: .object([PasswordPolicy].self)) { _, ctx in
             try Reply.json(try await custody.policies.policies(by: try ctx.caller()))
         }
-        t.add(.post, "/policies", "Create or replace a custom password policy (administrators)", body: PolicyBody.self) { req, ctx in
+        t.add(.post, "/policies", "Create or replace a custom password policy (administrators)", body: PolicyBody.self, response: .object(PasswordPolicy.self)) { req, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .managePolicies)  // before the body is read; the service decides again
             let b = try await req.decodeStrict(PolicyBody.self, limit: custody.config.maxBodyBytes)
             return try Reply.json(try await custody.policies.savePolicy(b, by: p, ip: ctx.remoteIP), status: .created)
         }
-        t.add(.get, "/resource-types", "List resource types and their reset plugins") { _, ctx in
+        t.add(.get, "/resource-types", "List resource types and their reset plugins", response: .object([ResourceTypeEntry].self)) { _, ctx in
             try Reply.json(try await custody.policies.resourceTypes(by: try ctx.caller()))
         }
-        t.add(.post, "/resource-types", "Add a custom resource type naming its reset plugin (administrators)", body: ResourceTypeBody.self) { req, ctx in
+        t.add(.post, "/resource-types", "Add a custom resource type naming its reset plugin (administrators)", body: ResourceTypeBody.self, response: .object([String: String].self)) { req, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .manageResourceTypes)
             let b = try await req.decodeStrict(ResourceTypeBody.self, limit: custody.config.maxBodyBytes)
@@ -87,19 +87,22 @@ extension Routes {
                     saves: d.save != nil, constraints: d.constraints, builtIn: builtIn.map { lib.sources[d.id]?.hasPrefix($0) == true } ?? false)
             })
         }
-        t.add(.get, "/settings/passwords", "Password settings") { _, ctx in
+        t.add(.get, "/settings/passwords", "Password settings", response: .object([String: String].self)) { _, ctx in
             _ = try ctx.caller()
             let settings = try await custody.policies.passwordSettings()
             return try Reply.json(["requireReason": settings.requireReason ? "true" : "false", "defaultPolicy": settings.defaultPolicy])
         }
-        t.add(.put, "/settings/passwords", "Change password settings (administrators)", body: PasswordSettingsBody.self) { req, ctx in
+        t.add(.put, "/settings/passwords", "Change password settings (administrators)", body: PasswordSettingsBody.self, response: .empty) { req, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .manageSettings)
             let b = try await req.decodeStrict(PasswordSettingsBody.self, limit: custody.config.maxBodyBytes)
             try await custody.policies.setPasswordSettings(b, by: p, ip: ctx.remoteIP)
             return Reply.noContent()
         }
-        t.add(.get, "/audit", "Audit records, newest first (?resourceId=&accountId=&user=&operation=&since=; paged: limit= up to 10000, cursor=)") { req, ctx in
+        t.add(.get, "/audit", "Audit records, newest first (?resourceId=&accountId=&user=&operation=&since=; paged: limit= up to 10000, cursor=)",
+            response: .list(AuditView.self),
+            query: QueryParam.paging(max: 10000) + [QueryParam("resourceId"), QueryParam("accountId"), QueryParam("user"),
+                QueryParam("operation", .string, "e.g. retrieve_password"), QueryParam("since", .dateTime)]) { req, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .readAudit)
             var q = AuditLog.Query()
@@ -121,25 +124,30 @@ extension Routes {
                 q.beforeID = id
             }
             let rows = Page(fetched: try await custody.auditTrail.entries(q, by: p), page) { PageCursor(key: "", id: String($0.id)) }
-            struct Out: Encodable {
-                let id: Int64; let at: Date; let user, ip, operation: String; let resource, account, reason, ticketId: String?
-                let outcome: String; let message, resourceId, accountId: String?
-                enum K: String, CodingKey { case id, at, user, ip, operation, resource, account, reason, ticketId, outcome, message, resourceId, accountId }
-                /// Every key is present; absent values are null.
-                func encode(to encoder: any Encoder) throws {
-                    var c = encoder.container(keyedBy: K.self)
-                    try c.encode(id, forKey: .id); try c.encode(at, forKey: .at); try c.encode(user, forKey: .user)
-                    try c.encode(ip, forKey: .ip); try c.encode(operation, forKey: .operation); try c.encode(resource, forKey: .resource)
-                    try c.encode(account, forKey: .account); try c.encode(reason, forKey: .reason); try c.encode(ticketId, forKey: .ticketId)
-                    try c.encode(outcome, forKey: .outcome); try c.encode(message, forKey: .message)
-                    try c.encode(resourceId, forKey: .resourceId); try c.encode(accountId, forKey: .accountId)
-                }
-            }
             return try Reply.page(rows.map {
-                Out(id: $0.id, at: Date(timeIntervalSince1970: $0.at), user: $0.user, ip: $0.ip, operation: $0.operation,
+                AuditView(id: $0.id, at: Date(timeIntervalSince1970: $0.at), user: $0.user, ip: $0.ip, operation: $0.operation,
                     resource: $0.resource, account: $0.account, reason: $0.reason, ticketId: $0.ticketId, outcome: $0.outcome,
                     message: $0.message, resourceId: $0.resourceId, accountId: $0.accountId)
             }, req)
         }
+    }
+}
+
+/// An audit record as `GET /audit` shows it: every key present, absent values null.
+struct AuditView: Codable {
+    let id: Int64
+    let at: Date
+    let user, ip, operation: String
+    let resource, account, reason, ticketId: String?
+    let outcome: String
+    let message, resourceId, accountId: String?
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id); try c.encode(at, forKey: .at); try c.encode(user, forKey: .user)
+        try c.encode(ip, forKey: .ip); try c.encode(operation, forKey: .operation); try c.encode(resource, forKey: .resource)
+        try c.encode(account, forKey: .account); try c.encode(reason, forKey: .reason); try c.encode(ticketId, forKey: .ticketId)
+        try c.encode(outcome, forKey: .outcome); try c.encode(message, forKey: .message)
+        try c.encode(resourceId, forKey: .resourceId); try c.encode(accountId, forKey: .accountId)
     }
 }

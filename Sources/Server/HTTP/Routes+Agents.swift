@@ -34,7 +34,8 @@ struct BindingBody: APIBody {
 
 extension Routes {
     func agents(_ t: RouteTable) {
-        t.add(.post, "/agent-packages", "An agent bundle (tar.gz) with a one-time enrollment token (administrators)", body: AgentPackageBody.self) { req, ctx in
+        t.add(.post, "/agent-packages", "An agent bundle (tar.gz) with a one-time enrollment token (administrators)", body: AgentPackageBody.self,
+            response: .file("application/gzip")) { req, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .manageSettings)
             let b = try await req.decodeStrict(AgentPackageBody.self, limit: custody.config.maxBodyBytes)
@@ -48,24 +49,25 @@ extension Routes {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bundle.archive)))
         }
         t.add(.get, "/agents", "Enrolled agents and whether they are online, by host name (administrators; ?name= host prefix, "
-            + "status=online|offline|revoked; paged: limit=, cursor=)") { req, ctx in
+            + "status=online|offline|revoked; paged: limit=, cursor=)", response: .list(AgentView.self),
+            query: QueryParam.paging() + [QueryParam("name", .string, "host names starting with this"), .choice("status", AgentFilter.Status.self)]) { req, ctx in
             let q = ListParameters(req)
             let filter = AgentFilter(hostPrefix: try q.text("name"), status: try q.choice("status", AgentFilter.Status.self))
             return try Reply.page(try await custody.agentDirectory.list(filter, try q.page(), by: try ctx.caller()), req)
         }
         t.add(.post, "/agents/:id/bindings", "Bind a resource to this agent: it serves it from now on (administrators)",
-            body: BindingBody.self) { req, ctx in
+            body: BindingBody.self, response: .object([String: [String]].self)) { req, ctx in
             try custody.authorizer.check(try ctx.caller(), .manageSettings)  // before the body is read; the service decides again
             let b = try await req.decodeStrict(BindingBody.self, limit: custody.config.maxBodyBytes)
             let bound = try await custody.agentDirectory.bind(agentID: try ctx.param("id"), resourceID: b.resourceId, move: b.move ?? false,
                 by: try ctx.caller(), ip: ctx.remoteIP)
             return try Reply.json(["bindings": bound])
         }
-        t.add(.delete, "/agents/:id/bindings/:rid", "Unbind a resource from this agent (administrators)") { _, ctx in
+        t.add(.delete, "/agents/:id/bindings/:rid", "Unbind a resource from this agent (administrators)", response: .empty) { _, ctx in
             try await custody.agentDirectory.unbind(agentID: try ctx.param("id"), resourceID: try ctx.param("rid"), by: try ctx.caller(), ip: ctx.remoteIP)
             return Reply.noContent()
         }
-        t.add(.delete, "/agents/:id", "Revoke an agent: it is refused from now on and its queued jobs are cancelled (administrators)") { _, ctx in
+        t.add(.delete, "/agents/:id", "Revoke an agent: it is refused from now on and its queued jobs are cancelled (administrators)", response: .empty) { _, ctx in
             try await custody.agentDirectory.revoke(try ctx.param("id"), by: try ctx.caller(), ip: ctx.remoteIP)
             return Reply.noContent()
         }

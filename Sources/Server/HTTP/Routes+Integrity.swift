@@ -21,26 +21,27 @@ extension Routes {
     }
 
     func integrity(_ t: RouteTable) {
-        t.add(.get, "/settings/integrity", "When the nightly integrity check runs") { _, ctx in
+        t.add(.get, "/settings/integrity", "When the nightly integrity check runs", response: .object([String: String].self)) { _, ctx in
             _ = try ctx.caller()
             let (dailyAt, timeZone) = try await custody.integrity.schedule()
             return try Reply.json(["dailyAt": dailyAt, "timeZone": timeZone])
         }
-        t.add(.put, "/settings/integrity", "Change when the nightly integrity check runs (administrators)", body: IntegritySettingsBody.self) { req, ctx in
+        t.add(.put, "/settings/integrity", "Change when the nightly integrity check runs (administrators)", body: IntegritySettingsBody.self, response: .empty) { req, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .manageSettings)
             let b = try await req.decodeStrict(IntegritySettingsBody.self, limit: custody.config.maxBodyBytes)
             try await custody.integrity.saveSchedule(dailyAt: b.dailyAt, timeZone: b.timeZone, by: p, ip: ctx.remoteIP)
             return Reply.noContent()
         }
-        t.add(.post, "/integrity/run", "Run the integrity check now (administrators); 202 {runId}") { _, ctx in
+        t.add(.post, "/integrity/run", "Run the integrity check now (administrators); 202 {runId}", response: .object([String: String].self)) { _, ctx in
             let run = try await custody.integrity.runNow(by: try ctx.caller())
             return try Reply.json(["runId": run.id], status: .accepted)
         }
-        t.add(.get, "/integrity-runs/:id", "An integrity run's progress and the results of the accounts you can see (administrators, auditors, password administrators)") { _, ctx in
+        t.add(.get, "/integrity-runs/:id", "An integrity run's progress and the results of the accounts you can see (administrators, auditors, password administrators)", response: .object(RotationRunView.self)) { _, ctx in
             try Reply.json(try await custody.integrity.run(try ctx.param("id"), by: try ctx.caller()))
         }
-        t.add(.get, "/reports/integrity", "The Password Integrity report of the accounts you can see (?format=csv)") { req, ctx in
+        t.add(.get, "/reports/integrity", "The Password Integrity report of the accounts you can see (?format=csv)", response: .object(IntegrityReport.self),
+            query: [QueryParam("format", .choice(["json", "csv"]), "csv: the same rows as text/csv")]) { req, ctx in
             let rows = try await custody.integrity.report(by: try ctx.caller())
             if req.uri.queryParameters.get("format") == "csv" {
                 var response = Response(status: .ok, body: .init(byteBuffer: .init(string: IntegrityReport.csv(rows))))

@@ -15,38 +15,40 @@ struct ListenerView: Codable, Sendable {
 extension Routes {
     func listeners(_ t: RouteTable) {
         t.add(.post, "/listeners", "Add a listener or custom plugin; it waits for another administrator's approval",
-            body: ListenerBody.self) { req, ctx in
+            body: ListenerBody.self, response: .object(ListenerView.self)) { req, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .manageListeners)
             let b = try await req.decodeStrict(ListenerBody.self, limit: custody.config.maxBodyBytes)
             return try Reply.json(try await custody.listeners.create(b, by: p, ip: ctx.remoteIP), status: .created)
         }
-        t.add(.get, "/listeners", "List listeners and custom plugins (administrators)") { _, ctx in
+        t.add(.get, "/listeners", "List listeners and custom plugins (administrators)", response: .object([ListenerView].self)) { _, ctx in
             try Reply.json(try await custody.listeners.list(by: try ctx.caller()))
         }
-        t.add(.get, "/listeners/:lid", "Show a listener with its script, for review") { _, ctx in
+        t.add(.get, "/listeners/:lid", "Show a listener with its script, for review", response: .object(ListenerView.self)) { _, ctx in
             try Reply.json(try await custody.listeners.show(try ctx.param("lid"), by: try ctx.caller()))
         }
-        t.add(.put, "/listeners/:lid", "Edit a listener; it goes back to pendingApproval", body: ListenerBody.self) { req, ctx in
+        t.add(.put, "/listeners/:lid", "Edit a listener; it goes back to pendingApproval", body: ListenerBody.self, response: .object(ListenerView.self)) { req, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .manageListeners)
             let b = try await req.decodeStrict(ListenerBody.self, limit: custody.config.maxBodyBytes)
             return try Reply.json(try await custody.listeners.update(try ctx.param("lid"), b, by: p, ip: ctx.remoteIP))
         }
         t.add(.post, "/listeners/:lid/approve",
-            "Approve a listener revision (an administrator other than its author; ?revision=N: the one you reviewed)") { req, ctx in
+            "Approve a listener revision (an administrator other than its author; ?revision=N: the one you reviewed)",
+            response: .object(ListenerView.self), query: [QueryParam("revision", .integer(1...Int(Int32.max)), "the revision you reviewed")]) { req, ctx in
             try await Self.transition(custody, ctx, "approve", revision: try Self.revision(req))
         }
-        t.add(.post, "/listeners/:lid/reject", "Reject a listener revision (an administrator other than its author)") { req, ctx in
+        t.add(.post, "/listeners/:lid/reject", "Reject a listener revision (an administrator other than its author)", response: .object(ListenerView.self),
+            query: [QueryParam("revision", .integer(1...Int(Int32.max)))]) { req, ctx in
             try await Self.transition(custody, ctx, "reject", revision: try Self.revision(req))
         }
-        t.add(.post, "/listeners/:lid/disable", "Disable a listener; it stops running at once") { _, ctx in
+        t.add(.post, "/listeners/:lid/disable", "Disable a listener; it stops running at once", response: .object(ListenerView.self)) { _, ctx in
             try await Self.transition(custody, ctx, "disable")
         }
-        t.add(.post, "/listeners/:lid/enable", "Ask to run a disabled listener again; it needs a new approval") { _, ctx in
+        t.add(.post, "/listeners/:lid/enable", "Ask to run a disabled listener again; it needs a new approval", response: .object(ListenerView.self)) { _, ctx in
             try await Self.transition(custody, ctx, "enable")
         }
-        t.add(.delete, "/listeners/:lid", "Delete a listener") { _, ctx in
+        t.add(.delete, "/listeners/:lid", "Delete a listener", response: .empty) { _, ctx in
             try await custody.listeners.delete(try ctx.param("lid"), by: try ctx.caller(), ip: ctx.remoteIP)
             return Reply.noContent()
         }

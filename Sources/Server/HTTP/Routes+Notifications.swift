@@ -36,27 +36,27 @@ extension Routes {
     }
 
     func notifications(_ t: RouteTable) {
-        t.add(.get, "/settings/notifications", "The mail server and syslog receiver (administrators; the SMTP password shows as passwordSet)") { _, ctx in
+        t.add(.get, "/settings/notifications", "The mail server and syslog receiver (administrators; the SMTP password shows as passwordSet)", response: .object(NotificationChannels.View.self)) { _, ctx in
             try Reply.json(try await custody.notificationSettings.settings(by: try ctx.caller()))
         }
-        t.add(.put, "/settings/notifications", "Set the mail server and syslog receiver (administrators)", body: NotificationSettingsBody.self) { req, ctx in
+        t.add(.put, "/settings/notifications", "Set the mail server and syslog receiver (administrators)", body: NotificationSettingsBody.self, response: .empty) { req, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .manageSettings)
             let b = try await req.decodeStrict(NotificationSettingsBody.self, limit: custody.config.maxBodyBytes)
             try await custody.notificationSettings.save(b, by: p, ip: ctx.remoteIP)
             return Reply.noContent()
         }
-        t.add(.post, "/notifications/test", "Send a test email or syslog message now and report the outcome (administrators)", body: NotificationTestBody.self) { req, ctx in
+        t.add(.post, "/notifications/test", "Send a test email or syslog message now and report the outcome (administrators)", body: NotificationTestBody.self, response: .object([String: String].self)) { req, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .manageSettings)
             let b = try await req.decodeStrict(NotificationTestBody.self, limit: custody.config.maxBodyBytes)
             let (channel, outcome) = try await custody.notificationSettings.test(email: b.email, by: p, ip: ctx.remoteIP)
             return try Reply.json(["channel": channel.rawValue, "outcome": outcome, "delivered": outcome == "sent" ? "true" : "false"])
         }
-        t.add(.get, "/notifications/events", "Each event with its channels, recipients and template (administrators)") { _, ctx in
+        t.add(.get, "/notifications/events", "Each event with its channels, recipients and template (administrators)", response: .object([EventSettings].self)) { _, ctx in
             try Reply.json(try await custody.notificationSettings.events(by: try ctx.caller()))
         }
-        t.add(.put, "/notifications/events/:event", "Set an event's channels and recipients (administrators)", body: NotificationRule.self) { req, ctx in
+        t.add(.put, "/notifications/events/:event", "Set an event's channels and recipients (administrators)", body: NotificationRule.self, response: .empty) { req, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .manageSettings)
             let e = try event(ctx)
@@ -64,12 +64,12 @@ extension Routes {
             try await custody.notificationSettings.saveRule(b, for: e, by: p, ip: ctx.remoteIP)
             return Reply.noContent()
         }
-        t.add(.get, "/notifications/templates/:event", "An event's template (administrators)") { _, ctx in
+        t.add(.get, "/notifications/templates/:event", "An event's template (administrators)", response: .object(NotificationTemplate.self)) { _, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .manageSettings)
             return try Reply.json(try await custody.notificationSettings.template(try event(ctx), by: p))
         }
-        t.add(.put, "/notifications/templates/:event", "Replace an event's template; {{placeholders}} are checked (administrators)", body: NotificationTemplate.self) { req, ctx in
+        t.add(.put, "/notifications/templates/:event", "Replace an event's template; {{placeholders}} are checked (administrators)", body: NotificationTemplate.self, response: .empty) { req, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .manageSettings)
             let e = try event(ctx)
@@ -77,13 +77,13 @@ extension Routes {
             try await custody.notificationSettings.saveTemplate(b, for: e, by: p, ip: ctx.remoteIP)
             return Reply.noContent()
         }
-        t.add(.delete, "/notifications/templates/:event", "Go back to an event's default template (administrators)") { _, ctx in
+        t.add(.delete, "/notifications/templates/:event", "Go back to an event's default template (administrators)", response: .empty) { _, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .manageSettings)
             try await custody.notificationSettings.saveTemplate(nil, for: try event(ctx), by: p, ip: ctx.remoteIP)
             return Reply.noContent()
         }
-        t.add(.get, "/notifications", "Queued, sent and failed notifications about what you can see, newest first (?state=pending|sent|failed&limit=N)") { req, ctx in
+        t.add(.get, "/notifications", "Queued, sent and failed notifications about what you can see, newest first (?state=pending|sent|failed&limit=N)", response: .object([NotificationView].self)) { req, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .readAudit)
             let state = req.uri.queryParameters.get("state")

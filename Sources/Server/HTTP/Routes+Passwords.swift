@@ -6,7 +6,7 @@ import Shared
 struct PasswordSetBody: APIBody {
     static let fields = ["newPassword", "resetType", "reason", "ticketId"]
     static let required = ["resetType"]
-    enum ResetType: String, Decodable, Sendable { case local, remote }
+    enum ResetType: String, Decodable, Sendable, CaseIterable { case local, remote }
     var newPassword: String?
     var resetType: ResetType
     var reason, ticketId: String?
@@ -19,8 +19,8 @@ struct PasswordSetBody: APIBody {
 
 /// A password answer: the current one and, while a reset is unresolved, the candidates it may
 /// have left on the target (retrieve them all; a verify settles which one works).
-struct PasswordAnswer: Encodable {
-    struct Candidate: Encodable {
+struct PasswordAnswer: Codable {
+    struct Candidate: Codable {
         let password: String
         /// What wrote it: "remote reset, task ID" (its state) or "remote reset".
         let origin: String
@@ -42,7 +42,8 @@ struct PasswordAnswer: Encodable {
 
 extension Routes {
     func passwords(_ t: RouteTable) {
-        t.add(.get, "/resources/:rid/accounts/:aid/password", "Retrieve a password (audited; ?reason=&ticketId=)") { req, ctx in
+        t.add(.get, "/resources/:rid/accounts/:aid/password", "Retrieve a password (audited; ?reason=&ticketId=)",
+            response: .object(PasswordAnswer.self), query: [QueryParam("reason", .string, "why; required when the settings say so"), QueryParam("ticketId")]) { req, ctx in
             let p = try ctx.caller()
             let reason = req.uri.queryParameters.get("reason")
             let ticket = req.uri.queryParameters.get("ticketId")

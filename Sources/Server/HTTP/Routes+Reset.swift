@@ -23,11 +23,11 @@ extension Routes {
             headers[.contentType] = "application/json"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: json)))
         }
-        t.add(.post, "/resources/:rid/accounts/:aid/verify", "Check the stored password on the target", body: nil) { _, ctx in
+        t.add(.post, "/resources/:rid/accounts/:aid/verify", "Check the stored password on the target", body: nil, response: .object([String: String].self)) { _, ctx in
             let task = try await custody.engine.queueVerify(rid: try ctx.param("rid"), aid: try ctx.param("aid"), by: try ctx.caller(), ip: ctx.remoteIP)
             return try Reply.json(["taskId": task.id], status: .accepted)
         }
-        t.add(.get, "/tasks/:tid", "A task (?wait=N holds the answer up to N ≤ 60 seconds until it ends)") { req, ctx in
+        t.add(.get, "/tasks/:tid", "A task (?wait=N holds the answer up to N ≤ 60 seconds until it ends)", response: .object(TaskView.self)) { req, ctx in
             let p = try ctx.caller()
             let tid = try ctx.param("tid")
             var wait = 0.0
@@ -47,13 +47,15 @@ extension Routes {
             }
         }
         t.add(.post, "/tasks/:tid/abandon", "End a reset stuck in reconcile; its candidate stays retrievable (administrators)",
-            body: AbandonBody.self) { req, ctx in
+            body: AbandonBody.self, response: .object(TaskView.self)) { req, ctx in
             let b = try await req.decodeStrict(AbandonBody.self, limit: custody.config.maxBodyBytes)
             let task = try await custody.engine.abandon(try ctx.param("tid"), by: try ctx.caller(), reason: b.reason, ip: ctx.remoteIP)
             return try Reply.json(TaskView(task))
         }
         t.add(.get, "/tasks", "Your tasks, newest first (?state=; ?mine=false adds the tasks of every account you can see; "
-            + "paged: limit=, cursor=)") { req, ctx in
+            + "paged: limit=, cursor=)", response: .list(TaskView.self),
+            query: QueryParam.paging() + [QueryParam("mine", .boolean, "false adds the tasks of every account you can see"),
+                .choice("state", TaskRecord.State.self)]) { req, ctx in
             let p = try ctx.caller()
             let q = ListParameters(req)
             let state = try q.choice("state", TaskRecord.State.self)

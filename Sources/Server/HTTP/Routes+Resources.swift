@@ -48,6 +48,7 @@ struct OwnerBody: APIBody {
 
 extension Validate {
     static func hostName(_ v: String) throws {
+        if let r = recorder { return r.note("dnsName", ["minLength": 1, "maxLength": 253, "pattern": "^[A-Za-z0-9._:\\[\\]-]+$"]) }
         let ok = !v.isEmpty && v.count <= 253 && v.unicodeScalars.allSatisfy {
             CharacterSet.alphanumerics.contains($0) && $0.isASCII || "-._:[]".unicodeScalars.contains($0)
         }
@@ -57,7 +58,7 @@ extension Validate {
 
 extension Routes {
     func resources(_ t: RouteTable) {
-        t.add(.post, "/resources", "Create a resource", body: ResourceBody.self) { req, ctx in
+        t.add(.post, "/resources", "Create a resource", body: ResourceBody.self, response: .object(ResourceView.self)) { req, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .createResource)  // before the body is read; the service decides again
             let b = try await req.decodeStrict(ResourceBody.self, limit: custody.config.maxBodyBytes)
@@ -65,7 +66,11 @@ extension Routes {
             return try Reply.json(ResourceView(r, owner: p.username), status: .created)
         }
         t.add(.get, "/resources", "List the resources you own or that are shared with you, by name "
-            + "(?name= prefix, q= in the name or DNS name, type=, groupId=, owner=, syncStatus= of an account; paged: limit=, cursor=)") { req, ctx in
+            + "(?name= prefix, q= in the name or DNS name, type=, groupId=, owner=, syncStatus= of an account; paged: limit=, cursor=)",
+            response: .list(ResourceView.self),
+            query: QueryParam.paging() + [QueryParam("name", .string, "names starting with this, any case"),
+                QueryParam("q", .string, "in the name or DNS name, any case"), QueryParam("type"), QueryParam("groupId"),
+                QueryParam("owner", .string, "the owner's user name"), .choice("syncStatus", SyncStatus.self, "with an account in this state")]) { req, ctx in
             let q = ListParameters(req)
             let filter = ResourceFilter(namePrefix: try q.text("name"), type: try q.text("type"), groupId: try q.text("groupId"),
                 owner: try q.text("owner"), search: try q.text("q"), syncStatus: try q.choice("syncStatus", SyncStatus.self))
@@ -73,20 +78,20 @@ extension Routes {
             if let g = filter.groupId { _ = try await custody.groups.group(g, by: p) }  // a group the caller cannot see is not found
             return try Reply.page(try await custody.resources.resources(filter, try q.page(), by: p).map(ResourceView.init), req)
         }
-        t.add(.get, "/resources/:rid", "Show a resource") { _, ctx in
+        t.add(.get, "/resources/:rid", "Show a resource", response: .object(ResourceView.self)) { _, ctx in
             try Reply.json(ResourceView(try await custody.resources.resource(try ctx.param("rid"), by: try ctx.caller())))
         }
-        t.add(.patch, "/resources/:rid", "Edit a resource (manage)", body: ResourcePatchBody.self) { req, ctx in
+        t.add(.patch, "/resources/:rid", "Edit a resource (manage)", body: ResourcePatchBody.self, response: .object(ResourceView.self)) { req, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .updateResource)  // the role's ceiling, the same for every resource
             let b = try await req.decodeStrict(ResourcePatchBody.self, limit: custody.config.maxBodyBytes)
             return try Reply.json(ResourceView(try await custody.resources.update(try ctx.param("rid"), b, by: p, ip: ctx.remoteIP)))
         }
-        t.add(.delete, "/resources/:rid", "Delete a resource with its accounts and passwords (manage)") { _, ctx in
+        t.add(.delete, "/resources/:rid", "Delete a resource with its accounts and passwords (manage)", response: .empty) { _, ctx in
             try await custody.resources.delete(try ctx.param("rid"), by: try ctx.caller(), ip: ctx.remoteIP)
             return Reply.noContent()
         }
-        t.add(.post, "/resources/:rid/owner", "Transfer ownership to another administrator", body: OwnerBody.self) { req, ctx in
+        t.add(.post, "/resources/:rid/owner", "Transfer ownership to another administrator", body: OwnerBody.self, response: .empty) { req, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .transferOwnership)
             let b = try await req.decodeStrict(OwnerBody.self, limit: custody.config.maxBodyBytes)

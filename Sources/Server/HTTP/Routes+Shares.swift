@@ -24,13 +24,13 @@ extension Routes {
             ("/resources/:rid/accounts/:aid/shares", "account", "Replace an account's shares (view or modify only)"),
         ]
         for (path, kind, summary) in targets {
-            t.add(.put, path, summary, body: SharesBody.self) { req, ctx in
+            t.add(.put, path, summary, body: SharesBody.self, response: .empty) { req, ctx in
                 let p = try ctx.caller()
                 let b = try await req.decodeStrict(SharesBody.self, limit: custody.config.maxBodyBytes)
                 try await custody.shares.replace(try Self.shareTarget(kind, ctx), with: b.list, by: p, ip: ctx.remoteIP)
                 return Reply.noContent()
             }
-            t.add(.get, path, "List the \(kind)'s shares (manage)") { _, ctx in
+            t.add(.get, path, "List the \(kind)'s shares (manage)", response: .object(ShareList.self)) { _, ctx in
                 try Reply.json(try await custody.shares.shares(of: try Self.shareTarget(kind, ctx), by: try ctx.caller()))
             }
         }

@@ -19,13 +19,13 @@ extension Routes {
             response.headers[.cacheControl] = "no-store"
             return response
         }
-        t.add(.post, "/auth/totp/disable", "Turn your two-factor sign-in off (your password)", body: TOTPDisableBody.self) { req, ctx in
+        t.add(.post, "/auth/totp/disable", "Turn your two-factor sign-in off (your password)", body: TOTPDisableBody.self, response: .empty) { req, ctx in
             let p = try ctx.caller()
             let body = try await req.decodeStrict(TOTPDisableBody.self, limit: custody.config.maxBodyBytes)
             try await custody.identity.disableOwnTOTP(p, password: body.password, ip: ctx.remoteIP)
             return Reply.noContent()
         }
-        t.add(.delete, "/users/:uid/totp", "Reset a user's two-factor sign-in, e.g. after a lost phone (administrators)") { _, ctx in
+        t.add(.delete, "/users/:uid/totp", "Reset a user's two-factor sign-in, e.g. after a lost phone (administrators)", response: .empty) { _, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .updateUser)
             try await custody.identity.resetTOTP(userID: try ctx.param("uid"), by: p, ip: ctx.remoteIP)

@@ -63,14 +63,15 @@ struct MembersBody: APIBody {
 
 extension Routes {
     func users(_ t: RouteTable) {
-        t.add(.post, "/users", "Create a user (administrators)", body: UserBody.self) { req, ctx in
+        t.add(.post, "/users", "Create a user (administrators)", body: UserBody.self, response: .object(UserView.self)) { req, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .createUser)  // before the body is read; the service decides again
             let body = try await req.decodeStrict(UserBody.self, limit: custody.config.maxBodyBytes)
             let user = try await custody.users.create(body, by: p, ip: ctx.remoteIP)
             return try Reply.json(UserView(user), status: .created)
         }
-        t.add(.get, "/users", "List users by user name (administrators; ?name= prefix, role=; paged: limit=, cursor=)") { req, ctx in
+        t.add(.get, "/users", "List users by user name (administrators; ?name= prefix, role=; paged: limit=, cursor=)",
+            response: .list(UserView.self), query: QueryParam.paging() + [QueryParam("name"), .choice("role", Role.self)]) { req, ctx in
             let q = ListParameters(req)
             let (prefix, role, page) = (try q.text("name"), try q.choice("role", Role.self), try q.page())
             let users = try await custody.users.users(by: try ctx.caller()).filter {
@@ -78,17 +79,17 @@ extension Routes {
             }
             return try Reply.page(Page.slice(users, page, key: { $0.username.lowercased() }, id: \.id).map(UserView.init), req)
         }
-        t.add(.get, "/users/:uid", "Show a user (administrators)") { _, ctx in
+        t.add(.get, "/users/:uid", "Show a user (administrators)", response: .object(UserView.self)) { _, ctx in
             try Reply.json(UserView(try await custody.users.user(try ctx.param("uid"), by: try ctx.caller())))
         }
-        t.add(.patch, "/users/:uid", "Change a user's role, flag, email or password (administrators)", body: UserPatchBody.self) { req, ctx in
+        t.add(.patch, "/users/:uid", "Change a user's role, flag, email or password (administrators)", body: UserPatchBody.self, response: .object(UserView.self)) { req, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .updateUser)
             let uid = try ctx.param("uid")
             let body = try await req.decodeStrict(UserPatchBody.self, limit: custody.config.maxBodyBytes)
             return try Reply.json(UserView(try await custody.users.update(uid, body, by: p, ip: ctx.remoteIP)))
         }
-        t.add(.delete, "/users/:uid", "Delete a user who owns nothing (administrators)") { _, ctx in
+        t.add(.delete, "/users/:uid", "Delete a user who owns nothing (administrators)", response: .empty) { _, ctx in
             try await custody.users.delete(try ctx.param("uid"), by: try ctx.caller(), ip: ctx.remoteIP)
             return Reply.noContent()
         }
@@ -96,7 +97,7 @@ extension Routes {
     }
 
     func userGroups(_ t: RouteTable) {
-        t.add(.post, "/user-groups", "Create a user group (administrators)", body: UserGroupBody.self) { req, ctx in
+        t.add(.post, "/user-groups", "Create a user group (administrators)", body: UserGroupBody.self, response: .object([String: String].self)) { req, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .manageUserGroups)
             let body = try await req.decodeStrict(UserGroupBody.self, limit: custody.config.maxBodyBytes)
@@ -104,20 +105,20 @@ extension Routes {
             return try Reply.json(["id": id, "name": body.name], status: .created)
         }
         t.add(.get, "/user-groups", "List user groups by name (administrators: all; others: their own; ?name= prefix; "
-            + "paged: limit=, cursor=)") { req, ctx in
+            + "paged: limit=, cursor=)", response: .list(UserGroup.self), query: QueryParam.paging() + [QueryParam("name")]) { req, ctx in
             let q = ListParameters(req)
             let (prefix, page) = (try q.text("name"), try q.page())
             let groups = try await custody.userGroups.groups(visibleTo: try ctx.caller()).filter { NamePrefix.matches($0.name, prefix) }
             return try Reply.page(Page.slice(groups, page, key: { $0.name.lowercased() }, id: \.id), req)
         }
-        t.add(.put, "/user-groups/:gid/members", "Replace a user group's members (administrators)", body: MembersBody.self) { req, ctx in
+        t.add(.put, "/user-groups/:gid/members", "Replace a user group's members (administrators)", body: MembersBody.self, response: .empty) { req, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .manageUserGroups)
             let body = try await req.decodeStrict(MembersBody.self, limit: custody.config.maxBodyBytes)
             try await custody.userGroups.setMembers(try ctx.param("gid"), body.members, by: p, ip: ctx.remoteIP)
             return Reply.noContent()
         }
-        t.add(.delete, "/user-groups/:gid", "Delete a user group and its shares (administrators)") { _, ctx in
+        t.add(.delete, "/user-groups/:gid", "Delete a user group and its shares (administrators)", response: .empty) { _, ctx in
             try await custody.userGroups.delete(try ctx.param("gid"), by: try ctx.caller(), ip: ctx.remoteIP)
             return Reply.noContent()
         }

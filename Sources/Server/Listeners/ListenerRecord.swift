@@ -5,9 +5,9 @@ import GRDB
 /// encrypted, run only once a second administrator approved this revision.
 struct ListenerRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     static let databaseTableName = "listeners"
-    enum Kind: String, Codable, Sendable { case script, custom }
-    enum SecretsVia: String, Codable, Sendable { case stdin, env, argv }
-    enum Status: String, Codable, Sendable { case pendingApproval, active, rejected, disabled }
+    enum Kind: String, Codable, Sendable, CaseIterable { case script, custom }
+    enum SecretsVia: String, Codable, Sendable, CaseIterable { case stdin, env, argv }
+    enum Status: String, Codable, Sendable, CaseIterable { case pendingApproval, active, rejected, disabled }
 
     var id: String
     var name: String

@@ -5,7 +5,7 @@ import Shared
 
 /// How Custody reaches a resource's target: the body of `PUT /resources/{rid}/reset-config`.
 struct ResetConfig: Codable, Sendable, Equatable, APIBody {
-    enum Mode: String, Codable, Sendable { case agentless, agent, none }
+    enum Mode: String, Codable, Sendable, CaseIterable { case agentless, agent, none }
 
     var mode: Mode
     var `protocol`: ResetSettings.TransportKind?

@@ -5,11 +5,11 @@ import GRDB
 /// whether the target may have been touched.
 struct TaskRecord: Codable, FetchableRecord, PersistableRecord, Sendable, EpochDates {
     static let databaseTableName = "tasks"
-    enum Kind: String, Codable, Sendable { case reset, verify }
-    enum State: String, Codable, Sendable { case queued, running, succeeded, failed, unknown, cancelled }
+    enum Kind: String, Codable, Sendable, CaseIterable { case reset, verify }
+    enum State: String, Codable, Sendable, CaseIterable { case queued, running, succeeded, failed, unknown, cancelled }
     /// queued: nothing touched. changing: pending secret written, the change may be under way.
     /// verifying: the target said yes, checking on a fresh connection. reconcile: outcome unknown.
-    enum Phase: String, Codable, Sendable { case queued, changing, verifying, reconcile, done }
+    enum Phase: String, Codable, Sendable, CaseIterable { case queued, changing, verifying, reconcile, done }
 
     var id: String
     var kind: Kind

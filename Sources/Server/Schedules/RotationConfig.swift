@@ -2,7 +2,7 @@ import Foundation
 
 /// The body of `PUT /groups/{gid}/rotation`.
 struct RotationConfig: Codable, Sendable, Equatable, APIBody {
-    enum PasswordChoice: String, Codable, Sendable { case unique, common }
+    enum PasswordChoice: String, Codable, Sendable, CaseIterable { case unique, common }
 
     struct Recipients: Codable, Sendable, Equatable {
         /// The users with access to the passwords, worked out at send time.

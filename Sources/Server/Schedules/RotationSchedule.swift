@@ -4,7 +4,7 @@ import Foundation
 /// time zone, optionally only inside allowed hours. Times that a DST change skips run at the next
 /// valid minute; times it repeats run once, at the first.
 struct RotationSchedule: Codable, Sendable, Equatable {
-    enum Kind: String, Codable, Sendable { case once, days, monthly, never }
+    enum Kind: String, Codable, Sendable, CaseIterable { case once, days, monthly, never }
 
     /// Local hours in which a change may start; `from` after `to` wraps midnight.
     struct Window: Codable, Sendable, Equatable {

@@ -3,7 +3,7 @@ import Foundation
 /// A notification's delivery state.
 enum OutboxState: String, Sendable, Codable, CaseIterable { case pending, sent, failed }
 
-enum OutboxChannel: String, Sendable, Codable { case email, syslog }
+enum OutboxChannel: String, Sendable, Codable, CaseIterable { case email, syslog }
 
 /// One message to one address (or one syslog message), delivered by `NotificationDelivery`.
 struct OutboxEntry: Sendable, Equatable {

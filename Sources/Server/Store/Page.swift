@@ -7,7 +7,9 @@ struct PageCursor: Codable, Sendable, Equatable {
     var id: String
 
     var token: String {
-        let data = (try? JSONEncoder().encode(self)) ?? Data()
+        let e = JSONEncoder()
+        e.outputFormatting = .sortedKeys
+        let data = (try? e.encode(self)) ?? Data()
         return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }

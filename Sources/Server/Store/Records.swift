@@ -31,7 +31,7 @@ struct UserRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
 struct TokenRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     static let databaseTableName = "tokens"
     /// `web`: a console session, valid only as the console's cookie, never as a bearer token.
-    enum Kind: String, Codable, Sendable { case session, api, web }
+    enum Kind: String, Codable, Sendable, CaseIterable { case session, api, web }
     var id: String
     var userId: String
     var name: String
@@ -61,7 +61,7 @@ struct ResourceRecord: Codable, FetchableRecord, PersistableRecord, Sendable, Eq
 }
 
 /// `missing`: the account's agent no longer finds it on the host (kept, with its history).
-enum SyncStatus: String, Codable, Sendable { case inSync, outOfSync, unknown, unreachable, neverChecked, missing }
+enum SyncStatus: String, Codable, Sendable, CaseIterable { case inSync, outOfSync, unknown, unreachable, neverChecked, missing }
 
 struct AccountRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     static let databaseTableName = "accounts"
@@ -88,8 +88,8 @@ struct GroupRecord: Codable, FetchableRecord, PersistableRecord, Sendable, Equat
 
 struct ShareRecord: Codable, FetchableRecord, PersistableRecord, Sendable, Equatable {
     static let databaseTableName = "shares"
-    enum ObjectKind: String, Codable, Sendable { case account, resource, group }
-    enum PrincipalKind: String, Codable, Sendable { case user, userGroup }
+    enum ObjectKind: String, Codable, Sendable, CaseIterable { case account, resource, group }
+    enum PrincipalKind: String, Codable, Sendable, CaseIterable { case user, userGroup }
     var objectKind: ObjectKind
     var objectId: String
     var principalKind: PrincipalKind

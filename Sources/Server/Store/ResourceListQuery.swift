@@ -16,7 +16,7 @@ struct ResourceFilter: Sendable, Equatable {
 
 /// The one SELECT both stores run for "the resources `p` can see": owned, shared on the resource,
 /// on one of its groups or on one of its accounts (to `p` or to one of `p`'s user groups), with
-/// the owner's name, filtered, ordered by name and id, one page. Every value is an argument.
+/// the owner's name, filtered, ordered by name, one page. Every value is an argument.
 struct ResourceListQuery {
     enum Dialect { case sqlite, postgres }
 
@@ -77,11 +77,12 @@ struct ResourceListQuery {
             }
             sql += ")"
         }
+        // Names are unique whatever their case, so the name alone orders the list and its index serves the page.
         if let c = page.after {
-            sql += " AND (r.name > ? OR (r.name = ? AND r.id > ?))"
-            args += [c.key, c.key, c.id]
+            sql += " AND r.name > ?"
+            args.append(c.key)
         }
-        sql += " ORDER BY r.name, r.id LIMIT \(page.fetchLimit)"
+        sql += " ORDER BY r.name LIMIT \(page.fetchLimit)"
         self.sql = sql
         arguments = args
     }
@@ -101,7 +102,7 @@ struct AccountFilter: Sendable, Equatable {
 }
 
 /// The one SELECT both stores run for a page of a resource's accounts, all of which the caller
-/// sees (a grant on the resource or its groups), by login name and id.
+/// sees (a grant on the resource or its groups), by login name.
 struct AccountListQuery {
     let sql: String
     let arguments: [String]
@@ -117,11 +118,12 @@ struct AccountListQuery {
             sql += " AND syncStatus = ?"
             args.append(s.rawValue)
         }
+        // Login names are unique on a resource: the (resourceId, loginName) index serves the page.
         if let c = page.after {
-            sql += " AND (loginName > ? OR (loginName = ? AND id > ?))"
-            args += [c.key, c.key, c.id]
+            sql += " AND loginName > ?"
+            args.append(c.key)
         }
-        sql += " ORDER BY loginName, id LIMIT \(page.fetchLimit)"
+        sql += " ORDER BY loginName LIMIT \(page.fetchLimit)"
         self.sql = sql
         arguments = args
     }

@@ -58,10 +58,10 @@ public struct ResetJob: Codable, Sendable {
 
 /// How to reach the target: the reset-config of API.md.
 public struct ResetSettings: Codable, Sendable, Equatable {
-    public enum TransportKind: String, Codable, Sendable { case ssh, telnet }
-    public enum Elevation: String, Codable, Sendable { case none, su, sudo }
-    public enum AuthMethod: String, Codable, Sendable { case password, publicKey }
-    public enum ChangeMethod: String, Codable, Sendable { case passwd, chpasswd }
+    public enum TransportKind: String, Codable, Sendable, CaseIterable { case ssh, telnet }
+    public enum Elevation: String, Codable, Sendable, CaseIterable { case none, su, sudo }
+    public enum AuthMethod: String, Codable, Sendable, CaseIterable { case password, publicKey }
+    public enum ChangeMethod: String, Codable, Sendable, CaseIterable { case passwd, chpasswd }
 
     public var transport: TransportKind
     public var port: Int

@@ -26,7 +26,7 @@ public struct PluginDescriptor: Codable, Sendable, Equatable {
     public var capabilities: Set<Capability>
     public var constraints: PasswordConstraints
 
-    public enum Capability: String, Codable, Sendable { case reset, verify, selfChange, elevation }
+    public enum Capability: String, Codable, Sendable, CaseIterable { case reset, verify, selfChange, elevation }
 
     public init(id: String, resourceTypes: [String], capabilities: Set<Capability>, constraints: PasswordConstraints = .init()) {
         self.id = id

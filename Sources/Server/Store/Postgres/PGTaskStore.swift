@@ -52,10 +52,9 @@ struct PGTaskStore: TaskStore {
                 args.append(state.rawValue)
             }
             if let cur = page.after {
-                // The cursor row's own time when it still exists: a Date's seconds do not always round-trip.
-                let at = Double(cur.key) ?? 0, mark = "COALESCE((SELECT createdAt FROM tasks WHERE id = ?), ?)"
-                sql += " AND (createdAt < \(mark) OR (createdAt = \(mark) AND id < ?))"
-                args += [cur.id, at, cur.id, at, cur.id]
+                let at = Double(cur.key) ?? 0
+                sql += " AND (createdAt < ? OR (createdAt = ? AND id < ?))"
+                args += [at, at, cur.id]
             }
             sql += " ORDER BY createdAt DESC, id DESC LIMIT ?"
             args.append(page.fetchLimit)
@@ -64,7 +63,14 @@ struct PGTaskStore: TaskStore {
                 let seen = try await PGAccountStore.visible(t.accountId, t.resourceId, p, c)
                 out.append(NamedTask(task: t, account: seen?.1, resource: seen?.0))
             }
-            return Page(fetched: out, page, cursor: NamedTask.cursor)
+            var result = Page(fetched: out, page, cursor: NamedTask.cursor)
+            // The cursor holds the stored seconds exactly, read from the page's own last row.
+            if let last = result.items.last, result.next != nil,
+                let stored = try await c.scalar(Double.self, "SELECT createdAt FROM tasks WHERE id = ?", [last.task.id])
+            {
+                result.next = PageCursor(key: String(stored), id: last.task.id)
+            }
+            return result
         }
     }
 

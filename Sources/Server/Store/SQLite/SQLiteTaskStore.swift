@@ -41,12 +41,13 @@ struct SQLiteTaskStore: TaskStore {
                 let scope = try ListScope.of(p, db)
                 if !scope.everything { q = q.filter(Column("requestedById") == p.userID || scope.accounts.contains(Column("accountId"))) }
             }
-            if let state { q = q.filter(Column("state") == state.rawValue) }
             if let c = page.after {
-                // The cursor row's own time when it still exists: a Date's seconds do not always round-trip.
-                let at = SQL("COALESCE((SELECT createdAt FROM tasks WHERE id = \(c.id)), \(Double(c.key) ?? 0))")
-                q = q.filter(SQL("createdAt < \(at) OR (createdAt = \(at) AND id < \(c.id))"))
+                // The cursor row's stored time, read among the rows the caller may see (older rows hold
+                // GRDB's date text, so the time is compared as stored, never rebuilt from the cursor).
+                let boundary = q.filter(Column("id") == c.id).select(Column("createdAt"))
+                q = q.filter(SQL("createdAt < (\(boundary)) OR (createdAt = (\(boundary)) AND id < \(c.id))"))
             }
+            if let state { q = q.filter(Column("state") == state.rawValue) }
             let rows = try q.order(Column("createdAt").desc, Column("id").desc).limit(page.fetchLimit).fetchAll(db).map { t in
                 let seen = try SQLiteAccountStore.visible(t.accountId, t.resourceId, p, db)
                 return NamedTask(task: t, account: seen?.1, resource: seen?.0)
