@@ -42,12 +42,19 @@ AMID=$(middle "/resources/$BULK/accounts?x=1")
 
 run_wrk() { wrk -t2 -c16 -d"$DURATION" --latency -H "Authorization: Bearer $TOKEN" "$1"; }
 run_wrk "https://localhost:$PORT/healthz" >"$OUT/lists-healthz.txt"
+if [ -n "${BENCH_PERF:-}" ]; then  # a profile of the server while it answers first pages
+  perf record -F 499 -g -p "${PIDS[0]}" -o "$OUT/lists-first.perf" -- sleep 8 >/dev/null 2>&1 &
+  PERF=$!
+fi
 run_wrk "$URL/resources?limit=100" >"$OUT/lists-first.txt"
+[ -n "${PERF:-}" ] && wait "$PERF"
 run_wrk "$URL/resources?type=Linux&limit=100&cursor=$RMID" >"$OUT/lists-middle.txt"
 run_wrk "$URL/resources?name=node05&limit=100" >"$OUT/lists-prefix.txt"
 run_wrk "$URL/resources/$BULK/accounts?limit=100&cursor=$AMID" >"$OUT/lists-accounts.txt"
 run_wrk "$URL/audit?limit=100" >"$OUT/lists-audit.txt"
 run_wrk "$URL/resources?limit=1000" >"$OUT/lists-1000.txt"
+# One client at a time: the latency of a page itself, without 15 others queued before it.
+wrk -t1 -c1 -d"$DURATION" --latency -H "Authorization: Bearer $TOKEN" "$URL/resources?type=Linux&limit=100&cursor=$RMID" >"$OUT/lists-single.txt"
 
 rps() { awk '/Requests\/sec/ {print $2}' "$1"; }
 p99() { awk '$1 == "99%" {print $2}' "$1"; }
@@ -56,10 +63,11 @@ HZ=$(rps "$OUT/lists-healthz.txt")
 {
   echo "lists: $ROWS resources of one account each, and one resource of $ROWS accounts (wrk -t2 -c16, $DURATION each)"
   printf '%-44s %10s %10s %10s %8s\n' "request" "req/s" "p50" "p99" "/healthz"
-  for f in healthz first middle prefix accounts audit 1000; do
+  for f in healthz first middle prefix accounts audit 1000 single; do
     r=$(rps "$OUT/lists-$f.txt")
     printf '%-44s %10.0f %10s %10s %8.3f\n' "$f" "$r" "$(p50 "$OUT/lists-$f.txt")" "$(p99 "$OUT/lists-$f.txt")" "$(python3 -c "print($r/$HZ)")"
   done
   echo "(first: /resources?limit=100; middle: page 50 of 100 by cursor with type=Linux; prefix: name=node05;"
-  echo " accounts: page 50 of 100 of one resource's accounts; audit: newest 100; 1000: /resources?limit=1000)"
+  echo " accounts: page 50 of 100 of one resource's accounts; audit: newest 100; 1000: /resources?limit=1000;"
+  echo " single: the middle page with one connection)"
 } | tee "$OUT/lists-summary.txt"

@@ -12,8 +12,12 @@ struct SQLiteResourceStore: ResourceStore {
 
     static func page(_ p: Principal, _ filter: ResourceFilter, _ page: PageRequest, _ db: Database) throws -> Page<ResourceEntry> {
         let q = ResourceListQuery(p, userGroups: p.superAdmin ? [] : try Access.userGroupIDs(p.userID, db), filter, page, .sqlite)
-        let rows = try Row.fetchAll(db, sql: q.sql, arguments: StatementArguments(q.arguments))
-        let entries = try rows.map { ResourceEntry(resource: try ResourceRecord(row: $0), owner: $0["ownerName"] ?? "(deleted)") }
+        // Rows read through a cursor are decoded in place: copied rows look every column up by name again.
+        let rows = try Row.fetchCursor(db, sql: q.sql, arguments: StatementArguments(q.arguments))
+        var entries: [ResourceEntry] = []
+        while let row = try rows.next() {
+            entries.append(ResourceEntry(resource: try ResourceRecord(row: row), owner: row["ownerName"] ?? "(deleted)"))
+        }
         return Page(fetched: entries, page, cursor: ResourceListQuery.cursor)
     }
 
