@@ -25,6 +25,12 @@ struct GroupService: Sendable {
 
     func groups(visibleTo p: Principal) async throws -> [GroupEntry] { try await store.groups(visibleTo: p).map(\.entry) }
 
+    /// One page of the groups the caller sees, by name, those whose name starts with `prefix`.
+    func groups(named prefix: String?, _ page: PageRequest, visibleTo p: Principal) async throws -> Page<GroupEntry> {
+        let kept = try await groups(visibleTo: p).filter { NamePrefix.matches($0.group.name, prefix) }
+        return Page.slice(kept, page, key: { $0.group.name.lowercased() }, id: \.group.id)
+    }
+
     func group(_ id: String, by p: Principal) async throws -> GroupEntry {
         guard let (entry, have) = try await store.group(id, visibleTo: p) else { throw DomainError.notFound("group") }
         try authorizer.check(p, .readGroup, effective: have, isObject: true)

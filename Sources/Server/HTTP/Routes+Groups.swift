@@ -40,9 +40,8 @@ extension Routes {
             + "paged: limit=, cursor=)", response: .list(GroupView.self),
             query: QueryParam.paging() + [QueryParam("name", .string, "names starting with this, any case")]) { req, ctx in
             let q = ListParameters(req)
-            let (prefix, page) = (try q.text("name"), try q.page())
-            let groups = try await custody.groups.groups(visibleTo: try ctx.caller()).filter { NamePrefix.matches($0.group.name, prefix) }
-            return try Reply.page(Page.slice(groups, page, key: { $0.group.name.lowercased() }, id: \.group.id).map(GroupView.init), req)
+            let groups = try await custody.groups.groups(named: try q.text("name"), try q.page(), visibleTo: try ctx.caller())
+            return try Reply.page(groups.map(GroupView.init), req)
         }
         t.add(.get, "/groups/:gid", "Show a group", response: .object(GroupView.self)) { _, ctx in
             try Reply.json(GroupView(try await custody.groups.group(try ctx.param("gid"), by: try ctx.caller())))

@@ -73,11 +73,9 @@ extension Routes {
         t.add(.get, "/users", "List users by user name (administrators; ?name= prefix, role=; paged: limit=, cursor=)",
             response: .list(UserView.self), query: QueryParam.paging() + [QueryParam("name"), .choice("role", Role.self)]) { req, ctx in
             let q = ListParameters(req)
-            let (prefix, role, page) = (try q.text("name"), try q.choice("role", Role.self), try q.page())
-            let users = try await custody.users.users(by: try ctx.caller()).filter {
-                NamePrefix.matches($0.username, prefix) && (role == nil || $0.role == role)
-            }
-            return try Reply.page(Page.slice(users, page, key: { $0.username.lowercased() }, id: \.id).map(UserView.init), req)
+            let users = try await custody.users.users(named: try q.text("name"), role: try q.choice("role", Role.self), try q.page(),
+                by: try ctx.caller())
+            return try Reply.page(users.map(UserView.init), req)
         }
         t.add(.get, "/users/:uid", "Show a user (administrators)", response: .object(UserView.self)) { _, ctx in
             try Reply.json(UserView(try await custody.users.user(try ctx.param("uid"), by: try ctx.caller())))
@@ -107,9 +105,7 @@ extension Routes {
         t.add(.get, "/user-groups", "List user groups by name (administrators: all; others: their own; ?name= prefix; "
             + "paged: limit=, cursor=)", response: .list(UserGroup.self), query: QueryParam.paging() + [QueryParam("name")]) { req, ctx in
             let q = ListParameters(req)
-            let (prefix, page) = (try q.text("name"), try q.page())
-            let groups = try await custody.userGroups.groups(visibleTo: try ctx.caller()).filter { NamePrefix.matches($0.name, prefix) }
-            return try Reply.page(Page.slice(groups, page, key: { $0.name.lowercased() }, id: \.id), req)
+            return try Reply.page(try await custody.userGroups.groups(named: try q.text("name"), try q.page(), visibleTo: try ctx.caller()), req)
         }
         t.add(.put, "/user-groups/:gid/members", "Replace a user group's members (administrators)", body: MembersBody.self, response: .empty) { req, ctx in
             let p = try ctx.caller()

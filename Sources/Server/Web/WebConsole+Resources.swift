@@ -24,10 +24,10 @@ extension WebConsole {
                 let group = String(q.get("group") ?? "")
                 // Groups as the API lists them for this caller; a group filter keeps its resources only.
                 let groups = try await custody.groups.groups(visibleTo: p)
-                let members: Set<String>? = groups.first { $0.group.id == group }.map { Set($0.resourceIds) }
+                let groupSeen = groups.contains { $0.group.id == group }
                 let types = try await custody.policies.resourceTypes(by: p).map(\.name).sorted { $0.lowercased() < $1.lowercased() }
                 // One page of 100 by name, as the API pages it; a group the caller cannot see filters nothing in.
-                let filter = ResourceFilter(type: type.isEmpty ? nil : type, groupId: group.isEmpty ? nil : (members == nil ? "" : group),
+                let filter = ResourceFilter(type: type.isEmpty ? nil : type, groupId: group.isEmpty ? nil : (groupSeen ? group : ""),
                     search: text.isEmpty ? nil : text, syncStatus: SyncStatus(rawValue: sync))
                 let after = q.get("after").flatMap { PageCursor(token: String($0)) }
                 let found = try await custody.resources.resources(filter, PageRequest(limit: 100, after: after), by: p)
