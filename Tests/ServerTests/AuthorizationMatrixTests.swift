@@ -115,6 +115,8 @@ import Testing
         "GET /api/v1/groups/:gid/rotation": Case(allowed: all) { f, _, _ in ("/groups/\(f.gid)/rotation", nil) },
         "DELETE /api/v1/groups/:gid/rotation": Case(allowed: managers) { f, _, _ in ("/groups/\(f.gid)/rotation", nil) },
         "POST /api/v1/groups/:gid/rotation/run": Case(allowed: managers) { f, _, _ in ("/groups/\(f.gid)/rotation/run", nil) },
+        "GET /api/v1/rotation-runs": Case(allowed: all) { f, _, _ in ("/rotation-runs?groupId=\(f.gid)", nil) },
+        "GET /api/v1/integrity-runs": Case(allowed: auditors) { _, _, _ in ("/integrity-runs", nil) },
         "GET /api/v1/rotation-runs/:id": Case(allowed: all) { f, _, _ in ("/rotation-runs/\(f.rotationRun)", nil) },
         "GET /api/v1/settings/integrity": Case(allowed: all) { _, _, _ in ("/settings/integrity", nil) },
         "PUT /api/v1/settings/integrity": Case(allowed: admins) { _, _, _ in ("/settings/integrity", ["dailyAt": "01:00"]) },

@@ -21,6 +21,8 @@ import Testing
         "/settings/integrity", "/settings/notifications", "/settings/directory", "/users", "/users/:uid", "/listeners", "/listeners/:lid",
         "/agents", "/notifications/events", "/notifications/templates/:event", "/policies", "/resource-types", "/dialects",
         "/resources/:rid/shares", "/groups/:gid/shares", "/resources/:rid/accounts/:aid/shares", "/cluster",
+        // Names no account: its counts are checked in the test itself.
+        "/integrity-runs",
     ]
 
     /// Each list, with the ids of the objects it names.
@@ -54,6 +56,9 @@ import Testing
             }
             return ids
         },
+        "/rotation-runs": { api, t, _ in
+            try await api.call(.get, "/rotation-runs", token: t).array.flatMap { [$0["id"], $0["groupId"]].compactMap { $0 as? String } }
+        },
         "/notifications": { api, t, _ in
             try await api.call(.get, "/notifications?limit=1000", token: t).array.flatMap { ($0["accountIds"] as? [String]) ?? [] }
         },
@@ -81,7 +86,8 @@ import Testing
                 #expect(leaked.isEmpty, "GET \(path) shows a password administrator \(leaked.count) object(s) not shared with it")
                 #expect(!mine.intersection(w.seen).isEmpty, "GET \(path) shows a password administrator nothing it may see")
                 // Overseers read every record and report; resources, groups and tokens stay per person.
-                guard !["/resources", "/groups", "/tokens", "/user-groups", "/resources/:rid/accounts", "/rotation-runs/:id"].contains(path)
+                guard !["/resources", "/groups", "/tokens", "/user-groups", "/resources/:rid/accounts", "/rotation-runs/:id",
+                    "/rotation-runs"].contains(path)
                 else {
                     let all = Set(try await list(api, root, w))
                     #expect(!all.intersection(w.hidden).isEmpty, "GET \(path): the super-administrator sees no hidden object, so the row proves nothing")
@@ -92,6 +98,13 @@ import Testing
                     #expect(!all.intersection(w.hidden).isEmpty, "GET \(path): the \(who) sees no hidden object, so the row proves nothing")
                 }
             }
+            // The integrity runs' counts: the limited caller's three accounts, the overseers' six.
+            func total(_ token: String) async throws -> Int? {
+                try await api.call(.get, "/integrity-runs", token: token).array.first { $0["id"] as? String == w.integrityRun }
+                    .flatMap { ($0["summary"] as? [String: Any])?["total"] as? Int }
+            }
+            #expect(try await total(limited) == 3)
+            for (who, token) in overseers { #expect(try await total(token) == 6, "\(who)") }
         }
     }
 

@@ -67,6 +67,10 @@ extension LiveServerTests {
         let integrity = try cli(s, ["integrity", "run", "--wait", "60"], token: token)
         #expect(integrity.out.contains("finished"), "\(integrity.out) \(integrity.err)")
         #expect(try ok(["integrity", "report", "--csv"]).hasPrefix("resource,account,status"))
+        let runs = try ok(["rotation", "runs", "--group", gid])
+        #expect(runs.contains("manual") && runs.contains("verbs-group") && runs.contains("0 failed"), "\(runs)")
+        let integrityRuns = try JSONSerialization.jsonObject(with: Data(try ok(["integrity", "runs", "--limit", "5", "--json"]).utf8)) as? [[String: Any]]
+        #expect(integrityRuns?.first?["trigger"] as? String == "manual", "\(String(describing: integrityRuns))")
         #expect(try ok(["integrity", "settings", "--daily-at", "03:30", "--time-zone", "UTC"]).contains("03:30"))
 
         let policy = TestTargets.scratch + "/policy-\(UUID().uuidString).json"

@@ -179,7 +179,7 @@ struct Custody: Sendable {
         let programs = ListenerPrograms(vault: vault, workRoot: config.resolvedListenerWorkDir, outputLimit: config.listenerOutputBytes)
         let targets = ResetTargets(plugins: plugins, agentJobs: agentJobs, listenerProgram: programs.program)
         let runs = store.runs
-        rotationRuns = RotationRuns(store: runs, authorizer: Authorizer(), targets: targets, signal: taskSignal, now: now)
+        rotationRuns = RotationRuns(store: runs, groups: store.groups, authorizer: Authorizer(), targets: targets, signal: taskSignal, now: now)
         integrity = IntegrityChecks(store: runs, authorizer: Authorizer(), targets: targets, signal: taskSignal, now: now)
         expiry = ExpiryCheck(store: runs, targets: targets, signal: taskSignal, now: now)
         let listenerStore = store.listeners

@@ -49,19 +49,32 @@ struct RotationCommand: AsyncParsableCommand {
         }
     }
     struct Runs: AsyncParsableCommand, CallsRoutes {
-        static let configuration = CommandConfiguration(commandName: "runs", abstract: "Show a rotation run: its progress and each account's result.")
-        static let routes = ["GET /rotation-runs/:id"]
+        static let configuration = CommandConfiguration(commandName: "runs",
+            abstract: "List rotation runs newest first, or show one run (its progress and each account's result).",
+            discussion: """
+                Without an id: the runs of the groups you can see (--group: one group's), with their counts over the \
+                accounts you can see. With an id: that run; --wait follows it until it ends.
+                """)
+        static let routes = ["GET /rotation-runs", "GET /rotation-runs/:id"]
         @OptionGroup var options: ClientOptions
-        @Argument var id: String
+        @OptionGroup var list: ListOptions
+        @Argument(help: "A run's id (omit to list runs).") var id: String?
+        @Option(help: "Only this group's runs (its id).") var group: String?
+        @Option(help: "manual or schedule.") var trigger: String?
         @Option(help: "Seconds to follow the run until it ends.") var wait: Int = 0
-        func run() async throws { try await RunProgress.follow(try options.client(), "/rotation-runs/\(id)", id: id, wait: wait, json: options.json) }
+        func run() async throws {
+            let client = try options.client()
+            if let id { return try await RunProgress.follow(client, "/rotation-runs/\(id)", id: id, wait: wait, json: options.json) }
+            let rows = try await list.rows(client, Query.path("/rotation-runs", [("groupId", group), ("trigger", trigger)]))
+            RunProgress.printList(rows, json: options.json, group: true)
+        }
     }
 }
 
 struct IntegrityCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "integrity",
         abstract: "The integrity check: does every account's stored password still log in on its target?",
-        subcommands: [Run.self, Show.self, Report.self, Settings.self])
+        subcommands: [Run.self, Show.self, Runs.self, Report.self, Settings.self])
 
     struct Run: AsyncParsableCommand, CallsRoutes {
         static let configuration = CommandConfiguration(abstract: "Run the integrity check now (administrators); --wait follows it, printing its progress.")
@@ -82,6 +95,18 @@ struct IntegrityCommand: AsyncParsableCommand {
         @Argument var id: String
         @Option(help: "Seconds to follow the run until it ends.") var wait: Int = 0
         func run() async throws { try await RunProgress.follow(try options.client(), "/integrity-runs/\(id)", id: id, wait: wait, json: options.json) }
+    }
+    struct Runs: AsyncParsableCommand, CallsRoutes {
+        static let configuration = CommandConfiguration(commandName: "runs",
+            abstract: "List integrity runs newest first, with their counts over the accounts you can see.")
+        static let routes = ["GET /integrity-runs"]
+        @OptionGroup var options: ClientOptions
+        @OptionGroup var list: ListOptions
+        @Option(help: "manual or nightly.") var trigger: String?
+        func run() async throws {
+            let rows = try await list.rows(try options.client(), Query.path("/integrity-runs", [("trigger", trigger)]))
+            RunProgress.printList(rows, json: options.json, group: false)
+        }
     }
     struct Report: AsyncParsableCommand, CallsRoutes {
         static let configuration = CommandConfiguration(abstract: "The Password Integrity report: each account's last result (--csv for a file).")
@@ -116,6 +141,18 @@ struct IntegrityCommand: AsyncParsableCommand {
 
 /// Following a rotation or integrity run: one progress line each time it moves, then the summary.
 enum RunProgress {
+    /// A list of runs: JSON as the server sent it, or a table with the counts in one column.
+    static func printList(_ rows: [Any], json: Bool, group: Bool) {
+        if json { return Output.print(rows, json: true, columns: []) }
+        let flat = rows.map { row -> [String: Any] in
+            var r = row as? [String: Any] ?? [:]
+            let s = r["summary"] as? [String: Any] ?? [:]
+            r["result"] = ["succeeded", "failed", "skipped", "pending"].map { "\(s[$0] ?? 0) \($0)" }.joined(separator: ", ")
+            return r
+        }
+        Output.print(flat, json: false, columns: ["startedAt", "id"] + (group ? ["group"] : []) + ["trigger", "requestedBy", "state", "result"])
+    }
+
     static func follow(_ client: APIClient, _ path: String, id: String, wait: Int, json: Bool) async throws {
         let end = Date().addingTimeInterval(Double(wait))
         var last = ""

@@ -39,6 +39,13 @@ struct ListParameters {
         return v
     }
 
+    /// A filter that takes one of `words`.
+    func word(_ name: String, _ words: [String]) throws -> String? {
+        guard let v = query[name], !v.isEmpty else { return nil }
+        guard words.contains(v) else { throw APIError.badRequest("invalid_parameter", "\(name) must be one of \(words.joined(separator: ", "))") }
+        return v
+    }
+
     /// A filter that takes one of a set of words.
     func choice<T: RawRepresentable>(_ name: String, _: T.Type) throws -> T? where T.RawValue == String {
         guard let v = query[name], !v.isEmpty else { return nil }

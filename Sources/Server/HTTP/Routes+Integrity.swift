@@ -37,6 +37,13 @@ extension Routes {
             let run = try await custody.integrity.runNow(by: try ctx.caller())
             return try Reply.json(["runId": run.id], status: .accepted)
         }
+        t.add(.get, "/integrity-runs", "Integrity runs newest first, with their counts over the accounts you can see (administrators, "
+            + "auditors, password administrators; ?trigger=manual|nightly; paged: limit=, cursor=)", response: .list(RunListItem.self),
+            query: QueryParam.paging() + [QueryParam("trigger", .choice(["manual", "nightly"]), "how the runs started")]) { req, ctx in
+            let q = ListParameters(req)
+            let trigger = try q.word("trigger", ["manual", "nightly"])
+            return try Reply.page(try await custody.integrity.list(trigger: trigger, try q.page(), by: try ctx.caller()), req)
+        }
         t.add(.get, "/integrity-runs/:id", "An integrity run's progress and the results of the accounts you can see (administrators, auditors, password administrators)", response: .object(RotationRunView.self)) { _, ctx in
             try Reply.json(try await custody.integrity.run(try ctx.param("id"), by: try ctx.caller()))
         }

@@ -35,6 +35,15 @@ extension Routes {
             let run = try await custody.rotationRuns.runNow(try ctx.param("gid"), by: try ctx.caller())
             return try Reply.json(["runId": run.id], status: .accepted)
         }
+        t.add(.get, "/rotation-runs", "Rotation runs of the groups you can see, newest first, with their counts over the accounts you "
+            + "can see (?groupId=&trigger=manual|schedule; paged: limit=, cursor=)", response: .list(RunListItem.self),
+            query: QueryParam.paging() + [QueryParam("groupId", .string, "only this group's runs"),
+                QueryParam("trigger", .choice(["manual", "schedule"]), "how the runs started")]) { req, ctx in
+            let q = ListParameters(req)
+            let trigger = try q.word("trigger", ["manual", "schedule"])
+            let page = try await custody.rotationRuns.list(group: try q.text("groupId"), trigger: trigger, try q.page(), by: try ctx.caller())
+            return try Reply.page(page, req)
+        }
         t.add(.get, "/rotation-runs/:id", "A rotation run's progress and per-account results", response: .object(RotationRunView.self)) { _, ctx in
             try Reply.json(try await custody.rotationRuns.run(try ctx.param("id"), by: try ctx.caller()))
         }

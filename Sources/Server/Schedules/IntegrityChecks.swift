@@ -48,6 +48,13 @@ struct IntegrityChecks: Sendable {
         return view
     }
 
+    /// Integrity runs newest first, counted over the accounts the caller sees.
+    func list(trigger: String? = nil, _ req: PageRequest, by p: Principal) async throws -> Page<RunListItem> {
+        try authorizer.check(p, .readAudit)
+        try RunListQuery.check(req)
+        return try await store.runs(.integrity, groups: nil, trigger: trigger, req, visibleTo: p)
+    }
+
     func report(by p: Principal) async throws -> [IntegrityRow] {
         try authorizer.check(p, .readAudit)
         return try await store.integrityReport(visibleTo: p)

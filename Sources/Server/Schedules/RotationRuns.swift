@@ -7,6 +7,7 @@ import Shared
 /// their allowed hours; each schedule's pre- and post-notices go out once.
 struct RotationRuns: Sendable {
     let store: any RunStore
+    let groups: any GroupStore
     let authorizer: Authorizer
     let targets: ResetTargets
     let signal: TaskSignal
@@ -63,11 +64,18 @@ struct RotationRuns: Sendable {
         return view
     }
 
-    /// The group's latest runs (without their entries), newest first.
-    func recent(of groupID: String, limit: Int = 10, by p: Principal) async throws -> [RotationRunRecord] {
-        guard let runs = try await store.recentRotationRuns(of: groupID, limit: limit, visibleTo: p, authorize: authorizer.on(p, .readGroup))
-        else { throw DomainError.notFound("group") }
-        return runs
+    /// Runs of the groups the caller may read (or of one of them), newest first.
+    func list(group groupID: String? = nil, trigger: String? = nil, _ req: PageRequest, by p: Principal) async throws -> Page<RunListItem> {
+        try RunListQuery.check(req)
+        var readable: [String]? = nil
+        if let groupID {
+            guard let (_, have) = try await groups.group(groupID, visibleTo: p) else { throw DomainError.notFound("group") }
+            try authorizer.on(p, .readGroup)(have)
+            readable = [groupID]
+        } else if !p.superAdmin {
+            readable = try await groups.groups(visibleTo: p).filter { (try? authorizer.on(p, .readGroup)($0.permission)) != nil }.map(\.entry.group.id)
+        }
+        return try await store.runs(.rotation, groups: readable, trigger: trigger, req, visibleTo: p)
     }
 
     static func audit(_ g: GroupRecord, _ run: RotationRunRecord) -> AuditEvent {

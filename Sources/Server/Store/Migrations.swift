@@ -219,6 +219,15 @@ enum Migrations {
                 }
             }
         }
+        m.registerMigration("v18-run-lists") { db in
+            // Run lists read a page of runs newest first and their tasks by run.
+            try db.execute(sql: """
+                CREATE INDEX rotationRunsByTime ON rotationRuns(startedAt, id);
+                CREATE INDEX integrityRunsByTime ON integrityRuns(startedAt, id);
+                CREATE INDEX tasksByRotationRun ON tasks(rotationRunId) WHERE rotationRunId IS NOT NULL;
+                CREATE INDEX tasksByIntegrityRun ON tasks(integrityRunId) WHERE integrityRunId IS NOT NULL;
+                """)
+        }
         return m
     }
 }

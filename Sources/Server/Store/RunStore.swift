@@ -65,9 +65,6 @@ protocol RunStore: Sendable {
     /// The run with the accounts `scope` shows (all when nil); `authorize` decides on the caller's
     /// permission on its group. nil when there is no such run or the group is not visible.
     func rotationRun(_ id: String, visibleTo p: Principal, authorize: @Sendable (Permission) throws -> Void) async throws -> RotationRunView?
-    /// The group's latest runs, newest first, without their entries; nil when the group is not visible.
-    func recentRotationRuns(of groupID: String, limit: Int, visibleTo p: Principal, authorize: @Sendable (Permission) throws -> Void)
-        async throws -> [RotationRunRecord]?
     /// Raises each schedule's pre-notice once per run (`pre` decides when, given the accounts it will
     /// change) and each finished run's post-notice once.
     func sendRotationNotices(at: Date, pre: @Sendable (GroupRecord, SavedRotation, [RotationRunRecord.Entry]) -> Notice?,
@@ -75,6 +72,11 @@ protocol RunStore: Sendable {
 
     func integritySettings() async throws -> IntegritySettings
     func saveIntegritySettings(dailyAt: String?, timeZone: String?, audit: AuditEvent) async throws
+    /// A page of runs, newest first, without their accounts; counts cover the accounts the caller
+    /// sees. `groups` (rotation runs): nil for every group, else only these.
+    func runs(_ kind: RunListQuery.Kind, groups: [String]?, trigger: String?, _ req: PageRequest, visibleTo p: Principal) async throws
+        -> Page<RunListItem>
+
     /// Starts an integrity run over every account with a reset config; with `nightly`, only when it
     /// decides so on the stored settings (`noteOnly` and `run` record `at` as the last run).
     func startIntegrity(trigger: String, by user: String, at: Date, nightly: (@Sendable (IntegritySettings) -> NightlyDecision)?,

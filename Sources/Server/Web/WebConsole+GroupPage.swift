@@ -34,8 +34,11 @@ extension WebConsole {
         for (k, x) in form where ["kind", "at", "date", "everyDays", "dayOfMonth", "timeZone", "windowFrom", "windowTo", "passwordChoice"].contains(k) {
             rotation[k] = x
         }
-        let runs = try await custody.rotationRuns.recent(of: gid, by: v.principal).map { run -> [String: String] in
-            ["id": run.id, "trigger": run.trigger, "requestedBy": run.requestedBy, "startedAt": Self.when(Date(timeIntervalSince1970: run.startedAt))]
+        let runs = try await custody.rotationRuns.list(group: gid, PageRequest(limit: 10), by: v.principal).items.map { run -> [String: String] in
+            let s = run.summary
+            return ["id": run.id, "trigger": run.trigger, "requestedBy": run.requestedBy, "startedAt": Self.when(run.startedAt),
+                "result": "\(ConsoleWords.state(run.state)): \(s.succeeded) succeeded, \(s.failed) failed, \(s.skipped) skipped"
+                    + (s.pending > 0 ? ", \(s.pending) to go" : "")]
         }
         var values: [String: Any] = ["nav": nav(v), "csrf": v.csrf, "group": group, "resources": resources,
             "rotation": rotation, "kinds": ["days", "monthly", "once", "never"].map { ["name": $0, "selected": $0 == (rotation["kind"] ?? "")] as [String: Any] },

@@ -9,7 +9,8 @@ import Logging
 /// Whichever node starts first applies them, holding a session advisory lock, so two nodes starting
 /// together never apply one twice. Never edit a shipped migration; add one.
 enum PGMigrations {
-    static let all: [(id: String, sql: String)] = [("pg1", schema), ("pg2-audit-append-only", auditAppendOnly), ("pg3-notify", notify), ("pg4-claim-token", claimToken)]
+    static let all: [(id: String, sql: String)] = [("pg1", schema), ("pg2-audit-append-only", auditAppendOnly), ("pg3-notify", notify), ("pg4-claim-token", claimToken),
+        ("pg5-run-lists", runLists)]
 
     /// Applies what is missing; the identifiers of those it applied.
     @discardableResult
@@ -201,5 +202,12 @@ enum PGMigrations {
         ALTER TABLE tasks ADD COLUMN claimToken TEXT;
         ALTER TABLE agentJobs ADD COLUMN taskId TEXT;
         CREATE INDEX agentJobsByTask ON agentJobs(taskId) WHERE taskId IS NOT NULL;
+        """
+
+    static let runLists = """
+        CREATE INDEX rotationRunsByTime ON rotationRuns(startedAt, id);
+        CREATE INDEX integrityRunsByTime ON integrityRuns(startedAt, id);
+        CREATE INDEX tasksByRotationRun ON tasks(rotationRunId) WHERE rotationRunId IS NOT NULL;
+        CREATE INDEX tasksByIntegrityRun ON tasks(integrityRunId) WHERE integrityRunId IS NOT NULL;
         """
 }

@@ -66,20 +66,6 @@ struct PGRunStore: RunStore {
         }
     }
 
-    func recentRotationRuns(of groupID: String, limit: Int, visibleTo p: Principal, authorize: @Sendable (Permission) throws -> Void)
-        async throws -> [RotationRunRecord]?
-    {
-        try await db.read { c in
-            guard let g = try await PGRotationStore.group(groupID, c), let have = try await PGAccess.onGroup(g, p, c) else { return nil }
-            try authorize(have)
-            return try await c.rows("SELECT id, trigger, requestedBy, startedAt FROM rotationRuns WHERE groupId = ? ORDER BY startedAt DESC LIMIT ?",
-                [g.id, limit]).map {
-                RotationRunRecord(id: try $0["id"], groupId: g.id, trigger: try $0["trigger"], requestedBy: try $0["requestedBy"],
-                    startedAt: try $0["startedAt"], entries: [])
-            }
-        }
-    }
-
     /// Queues each step's task (with its pending password) and returns the run's entries.
     func write(_ steps: [RunStep], rotationRun: String?, integrityRun: String?, _ c: PGConnection) async throws -> [RotationRunRecord.Entry] {
         var entries: [RotationRunRecord.Entry] = []
@@ -115,30 +101,10 @@ struct PGRunStore: RunStore {
 
     /// A run with each account's outcome read from its task; `scope` keeps what the caller may see.
     static func view(_ row: PGRow, scope: ListScope?, _ c: PGConnection) async throws -> RotationRunView {
-        let entries = try JSONDecoder.api.decode([RotationRunRecord.Entry].self, from: Data(try row["entries", as: String.self].utf8))
-            .filter { scope?.sees(resourceId: $0.resourceId, accountId: $0.accountId) ?? true }
-        var summary = RotationRunView.Summary(total: entries.count, succeeded: 0, failed: 0, skipped: 0, pending: 0)
-        var accounts: [RotationRunView.Account] = []
-        for e in entries {
-            var a = RotationRunView.Account(resourceId: e.resourceId, accountId: e.accountId, resource: e.resource, account: e.account,
-                state: "skipped", taskId: e.taskId, code: nil, message: e.skipped)
-            if let tid = e.taskId, let t = try await PGTaskStore.task(tid, c) {
-                a.state = t.state.rawValue
-                a.code = t.resultCode
-                a.message = t.resultMessage
-                switch t.state {
-                case .succeeded: summary.succeeded += 1
-                case .failed, .cancelled: summary.failed += 1
-                default: summary.pending += 1
-                }
-            } else {
-                summary.skipped += 1
-            }
-            accounts.append(a)
-        }
         let group: String = row.has("groupId") ? try row["groupId"] : ""
-        return RotationRunView(id: try row["id"], trigger: try row["trigger"], requestedBy: try row["requestedBy"],
-            state: summary.pending == 0 ? "finished" : "running", groupId: group.isEmpty ? nil : group,
-            startedAt: try row["startedAt"], summary: summary, accounts: accounts)
+        let id: String = try row["id"]
+        return try RotationRunView(id: id, trigger: try row["trigger"], requestedBy: try row["requestedBy"], groupId: group,
+            startedAt: try row["startedAt"], entries: try row["entries"], scope: scope,
+            outcomes: try await outcomes(group.isEmpty ? .integrity : .rotation, of: [id], c))
     }
 }

@@ -62,21 +62,6 @@ struct SQLiteRunStore: RunStore {
         }
     }
 
-    func recentRotationRuns(of groupID: String, limit: Int, visibleTo p: Principal, authorize: @Sendable (Permission) throws -> Void)
-        async throws -> [RotationRunRecord]?
-    {
-        try await db.read { db in
-            guard let g = try GroupRecord.fetchOne(db, key: groupID), let have = try Access.onGroup(g, p, db) else { return nil }
-            try authorize(have)
-            return try Row.fetchAll(db, sql: """
-                SELECT id, trigger, requestedBy, startedAt FROM rotationRuns WHERE groupId = ? ORDER BY startedAt DESC LIMIT ?
-                """, arguments: [g.id, limit]).map {
-                RotationRunRecord(id: $0["id"], groupId: g.id, trigger: $0["trigger"], requestedBy: $0["requestedBy"], startedAt: $0["startedAt"],
-                    entries: [])
-            }
-        }
-    }
-
     /// Queues each step's task (with its pending password) and returns the run's entries.
     func write(_ steps: [RunStep], rotationRun: String?, integrityRun: String?, _ db: Database) throws -> [RotationRunRecord.Entry] {
         var entries: [RotationRunRecord.Entry] = []
@@ -110,29 +95,10 @@ struct SQLiteRunStore: RunStore {
 
     /// A run with each account's outcome read from its task; `scope` keeps what the caller may see.
     static func view(_ row: Row, scope: ListScope?, _ db: Database) throws -> RotationRunView {
-        let entries = try JSONDecoder.api.decode([RotationRunRecord.Entry].self, from: Data((row["entries"] as String).utf8))
-            .filter { scope?.sees(resourceId: $0.resourceId, accountId: $0.accountId) ?? true }
-        var summary = RotationRunView.Summary(total: entries.count, succeeded: 0, failed: 0, skipped: 0, pending: 0)
-        let accounts = try entries.map { e -> RotationRunView.Account in
-            var a = RotationRunView.Account(resourceId: e.resourceId, accountId: e.accountId, resource: e.resource, account: e.account,
-                state: "skipped", taskId: e.taskId, code: nil, message: e.skipped)
-            guard let tid = e.taskId, let t = try TaskRecord.fetchOne(db, key: tid) else {
-                summary.skipped += 1
-                return a
-            }
-            a.state = t.state.rawValue
-            a.code = t.resultCode
-            a.message = t.resultMessage
-            switch t.state {
-            case .succeeded: summary.succeeded += 1
-            case .failed, .cancelled: summary.failed += 1
-            default: summary.pending += 1
-            }
-            return a
-        }
         let group: String = row["groupId"]
-        return RotationRunView(id: row["id"], trigger: row["trigger"], requestedBy: row["requestedBy"],
-            state: summary.pending == 0 ? "finished" : "running", groupId: group.isEmpty ? nil : group,
-            startedAt: Date(timeIntervalSince1970: row["startedAt"]), summary: summary, accounts: accounts)
+        let id: String = row["id"]
+        return try RotationRunView(id: id, trigger: row["trigger"], requestedBy: row["requestedBy"], groupId: group,
+            startedAt: Date(timeIntervalSince1970: row["startedAt"]), entries: row["entries"], scope: scope,
+            outcomes: try outcomes(group.isEmpty ? .integrity : .rotation, of: [id], db))
     }
 }

@@ -1,0 +1,41 @@
+import Foundation
+
+/// The run lists: a page of runs newest first, counted over the accounts the caller sees.
+extension PGRunStore {
+    func runs(_ kind: RunListQuery.Kind, groups: [String]?, trigger: String?, _ req: PageRequest, visibleTo p: Principal) async throws
+        -> Page<RunListItem>
+    {
+        if let groups, groups.isEmpty { return Page(items: [], next: nil) }
+        return try await db.read { c in
+            let q = RunListQuery.page(kind, groups: groups, trigger: trigger, req)
+            let runs = try await c.rows(q.sql, q.args.map(\.pg)).map { row in
+                StoredRun(id: try row["id"], groupId: try row["groupId"], groupName: try row["groupName"], trigger: try row["trigger"],
+                    requestedBy: try row["requestedBy"], entries: try row["entries"], seconds: try row["startedAt"])
+            }
+            let page = Page(fetched: runs, req, cursor: RunListQuery.cursor)
+            let outcomes = try await Self.outcomes(kind, of: page.items.map(\.id), c)
+            let scope = try await ListScope.of(p, c)
+            return try page.map { try $0.item(scope: scope, outcomes: outcomes) }
+        }
+    }
+
+    /// The outcomes of the tasks of these runs, by task id.
+    static func outcomes(_ kind: RunListQuery.Kind, of runs: [String], _ c: PGConnection) async throws -> [String: RunTaskOutcome] {
+        guard !runs.isEmpty else { return [:] }
+        var all: [String: RunTaskOutcome] = [:]
+        for row in try await c.rows(RunListQuery.outcomes(kind, runs: runs.count), runs) {
+            guard let state = TaskRecord.State(rawValue: try row["state"]) else { continue }
+            all[try row["id"]] = RunTaskOutcome(state: state, code: try row["resultCode"], message: try row["resultMessage"])
+        }
+        return all
+    }
+}
+
+extension RunListArg {
+    var pg: any PGBindable {
+        switch self {
+        case .text(let s): s
+        case .real(let d): d
+        }
+    }
+}

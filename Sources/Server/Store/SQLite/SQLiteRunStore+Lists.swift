@@ -1,0 +1,42 @@
+import Foundation
+import GRDB
+
+/// The run lists: a page of runs newest first, counted over the accounts the caller sees.
+extension SQLiteRunStore {
+    func runs(_ kind: RunListQuery.Kind, groups: [String]?, trigger: String?, _ req: PageRequest, visibleTo p: Principal) async throws
+        -> Page<RunListItem>
+    {
+        if let groups, groups.isEmpty { return Page(items: [], next: nil) }
+        return try await db.read { db in
+            let q = RunListQuery.page(kind, groups: groups, trigger: trigger, req)
+            let runs = try Row.fetchAll(db, sql: q.sql, arguments: StatementArguments(q.args.map(\.sqlite))).map { row in
+                StoredRun(id: row["id"], groupId: row["groupId"], groupName: row["groupName"], trigger: row["trigger"],
+                    requestedBy: row["requestedBy"], entries: row["entries"], seconds: row["startedAt"])
+            }
+            let page = Page(fetched: runs, req, cursor: RunListQuery.cursor)
+            let outcomes = try Self.outcomes(kind, of: page.items.map(\.id), db)
+            let scope = try ListScope.of(p, db)
+            return try page.map { try $0.item(scope: scope, outcomes: outcomes) }
+        }
+    }
+
+    /// The outcomes of the tasks of these runs, by task id.
+    static func outcomes(_ kind: RunListQuery.Kind, of runs: [String], _ db: Database) throws -> [String: RunTaskOutcome] {
+        guard !runs.isEmpty else { return [:] }
+        var all: [String: RunTaskOutcome] = [:]
+        for row in try Row.fetchAll(db, sql: RunListQuery.outcomes(kind, runs: runs.count), arguments: StatementArguments(runs)) {
+            guard let state = TaskRecord.State(rawValue: row["state"]) else { continue }
+            all[row["id"]] = RunTaskOutcome(state: state, code: row["resultCode"], message: row["resultMessage"])
+        }
+        return all
+    }
+}
+
+extension RunListArg {
+    var sqlite: any DatabaseValueConvertible {
+        switch self {
+        case .text(let s): s
+        case .real(let d): d
+        }
+    }
+}
