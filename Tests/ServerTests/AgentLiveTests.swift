@@ -141,7 +141,9 @@ struct AgentLiveTests {
         let agent = try startAgent(e)
         defer { agent.terminate() }
         try until("the agent enrolls") { try cli(server, ["agent", "list"], token: e.token).out.contains("online") }
-        Thread.sleep(forTimeInterval: 1)  // the agent is now inside a long poll
+        try until("the agent holds a long poll") {
+            try cli(server, ["agent", "list", "--json"], token: e.token).out.range(of: #""longPolling"\s*:\s*true"#, options: .regularExpression) != nil
+        }
         server.stop()
         server = ServerProcess(dataDir: e.server.dataDir, extraArgs: ["--config", e.dir + "/custody.yaml", "--port", String(port)])
         #expect(try server.start(), "\(server.stderr)")

@@ -92,6 +92,28 @@ import Testing
         }
     }
 
+    @Test func theAgentListShowsWhoHoldsALongPoll() async throws {
+        let h = try await Harness.make()
+        try await h.run { api in
+            let admin = try await api.admin()
+            var a = FakeAgent()
+            #expect(try await enroll(api, try await token(api, admin, h), &a, at: Date()).status == .created)
+            func polling() async throws -> Bool? { try await api.call(.get, "/agents", token: admin).array.first?["longPolling"] as? Bool }
+            #expect(try await polling() == false)
+            let (agent, me) = (a, self)
+            let poll = Task { try await me.send(api, "/poll", PollRequest(wait: 30, version: "t"), as: agent, at: Date()).status }
+            var held = false
+            for _ in 0..<200 where !held {
+                held = try await polling() == true
+                if !held { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(held, "the list shows the poll while it waits")
+            h.custody.agentHub.signal(a.id).poke()
+            #expect(try await poll.value == .ok)
+            #expect(try await polling() == false, "and no longer once it has answered")
+        }
+    }
+
     @Test func forgedStaleReplayedOversizedAndRevokedRequestsAreRefusedWithoutEffect() async throws {
         let clock = TestClock()
         let h = try await Harness.make(clock: clock)

@@ -122,6 +122,7 @@ import Testing
         "PUT /api/v1/settings/integrity": Case(allowed: admins) { _, _, _ in ("/settings/integrity", ["dailyAt": "01:00"]) },
         "POST /api/v1/integrity/run": Case(allowed: admins) { _, _, _ in ("/integrity/run", nil) },
         "GET /api/v1/integrity-runs/:id": Case(allowed: auditors) { f, _, _ in ("/integrity-runs/\(f.integrityRun)", nil) },
+        "GET /api/v1/reports/expiry": Case(allowed: all) { _, _, _ in ("/reports/expiry", nil) },
         "GET /api/v1/reports/integrity": Case(allowed: auditors) { _, _, _ in ("/reports/integrity", nil) },
         "GET /api/v1/settings/notifications": Case(allowed: admins) { _, _, _ in ("/settings/notifications", nil) },
         "PUT /api/v1/settings/notifications": Case(allowed: admins) { _, _, _ in ("/settings/notifications", ["accessURL": "https://vault.example.test"]) },

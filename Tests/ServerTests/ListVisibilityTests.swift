@@ -56,6 +56,10 @@ import Testing
             }
             return ids
         },
+        "/reports/expiry": { api, t, _ in
+            try await api.call(.get, "/reports/expiry?within=3650", token: t).object["accounts"].map { ($0 as? [[String: Any]]) ?? [] }!
+                .flatMap { [$0["resourceId"], $0["accountId"]].compactMap { $0 as? String } }
+        },
         "/rotation-runs": { api, t, _ in
             try await api.call(.get, "/rotation-runs", token: t).array.flatMap { [$0["id"], $0["groupId"]].compactMap { $0 as? String } }
         },

@@ -67,6 +67,7 @@ extension LiveServerTests {
         let integrity = try cli(s, ["integrity", "run", "--wait", "60"], token: token)
         #expect(integrity.out.contains("finished"), "\(integrity.out) \(integrity.err)")
         #expect(try ok(["integrity", "report", "--csv"]).hasPrefix("resource,account,status"))
+        #expect(try ok(["report", "expiry", "--within", "100"]).contains("verbs-host"))
         let runs = try ok(["rotation", "runs", "--group", gid])
         #expect(runs.contains("manual") && runs.contains("verbs-group") && runs.contains("0 failed"), "\(runs)")
         let integrityRuns = try JSONSerialization.jsonObject(with: Data(try ok(["integrity", "runs", "--limit", "5", "--json"]).utf8)) as? [[String: Any]]

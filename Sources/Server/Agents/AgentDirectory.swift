@@ -35,8 +35,10 @@ struct AgentDirectory: Sendable {
         let slice = Page.slice(kept, page, key: { $0.hostname.lowercased() }, id: \.id)
         var out: [AgentView] = []
         for a in slice.items {
-            out.append(AgentView(a, now: at, interval: settings.scheduleInterval, bindings: try await bindings.bindings(of: a.id),
-                pending: try await bindings.pendingBindings(of: a)))
+            var view = AgentView(a, now: at, interval: settings.scheduleInterval, bindings: try await bindings.bindings(of: a.id),
+                pending: try await bindings.pendingBindings(of: a))
+            view.longPolling = jobs.hub.isPolling(a.id)
+            out.append(view)
         }
         return Page(items: out, next: slice.next)
     }

@@ -28,6 +28,8 @@ struct AgentView: Codable, Sendable {
     var bindings: [String] = []
     /// Resources in mode agent named like its host and not bound to it: an administrator may approve them.
     var pendingBindings: [String] = []
+    /// It holds a long poll on the server that answered (in a cluster, it may hold one on another node).
+    var longPolling = false
 
     /// Offline after three missed poll intervals.
     init(_ a: AgentRecord, now: Date, interval: Double, bindings: [String] = [], pending: [String] = []) {
@@ -46,9 +48,25 @@ final class AgentHub: @unchecked Sendable {
     private let lock = NSLock()
     private var polls: [String: TaskSignal] = [:]
     private var changes: [String: TaskSignal] = [:]
+    private var holding: [String: Int] = [:]
 
     func signal(_ agentID: String) -> TaskSignal { lock.withLock { Self.entry(&polls, agentID) } }
     func jobs(of agentID: String) -> TaskSignal { lock.withLock { Self.entry(&changes, agentID) } }
+
+    /// Runs `wait` as the agent's long poll, counted while it lasts.
+    func longPoll(_ agentID: String, _ wait: () async throws -> Void) async rethrows {
+        lock.withLock { holding[agentID, default: 0] += 1 }
+        defer {
+            lock.withLock {
+                holding[agentID, default: 1] -= 1
+                if holding[agentID] == 0 { holding[agentID] = nil }
+            }
+        }
+        try await wait()
+    }
+
+    /// Whether the agent holds a long poll on this server now.
+    func isPolling(_ agentID: String) -> Bool { lock.withLock { holding[agentID] != nil } }
 
     /// Wakes every poll and waiter (after notifications from other nodes may have been missed).
     func pokeAll() {

@@ -31,6 +31,7 @@ enum CustodyApp {
         routes.listeners(table)
         routes.rotation(table)
         routes.integrity(table)
+        routes.reports(table)
         routes.notifications(table)
         routes.directory(table)
         routes.agents(table)

@@ -15,7 +15,7 @@ struct CustodyCommand: AsyncParsableCommand {
             AccountCommand.self, PasswordCommand.self, UserCommand.self, TokenCommand.self, ShareCommand.self,
             GroupCommand.self, ImportCommand.self, TaskCommand.self, ResetConfigCommand.self, ListenerCommand.self, NotifyCommand.self, DirectoryCommand.self, AgentAdminCommand.self,
             DialectCommand.self, StoreCommand.self, WhoAmICommand.self, LogoutCommand.self, TOTPCommand.self, UserGroupCommand.self,
-            RotationCommand.self, IntegrityCommand.self, PolicyCommand.self, ResourceTypeCommand.self, PasswordSettingsCommand.self,
+            RotationCommand.self, IntegrityCommand.self, ReportCommand.self, PolicyCommand.self, ResourceTypeCommand.self, PasswordSettingsCommand.self,
             ClusterCommand.self, OpenAPICommand.self,
         ])
 }

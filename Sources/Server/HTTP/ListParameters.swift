@@ -30,13 +30,25 @@ struct ListParameters {
         return page
     }
 
-    /// A text filter, at most 200 characters.
+    /// A text filter: one line of at most 200 characters, no control characters.
     func text(_ name: String) throws -> String? {
         guard let v = query[name], !v.isEmpty else { return nil }
-        guard v.count <= 200, !v.contains(where: { $0.isNewline || $0 == "\0" }) else {
-            throw APIError.badRequest("invalid_parameter", "\(name) must be one line of at most 200 characters")
+        guard v.count <= 200, !v.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+            throw APIError.badRequest("invalid_parameter", "\(name) must be one line of at most 200 characters, without control characters")
         }
         return v
+    }
+
+    /// A time filter: ISO 8601 / RFC 3339, with or without fractional seconds.
+    func time(_ name: String) throws -> Date? {
+        guard let v = query[name], !v.isEmpty else { return nil }
+        let plain = ISO8601DateFormatter()
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions.insert(.withFractionalSeconds)
+        guard let d = plain.date(from: v) ?? fractional.date(from: v) else {
+            throw APIError.badRequest("invalid_parameter", "\(name) must be an ISO 8601 time, e.g. 2026-01-31T00:00:00Z")
+        }
+        return d
     }
 
     /// A filter that takes one of `words`.

@@ -18,7 +18,11 @@ enum ResponseShape: @unchecked Sendable {
 /// A query parameter a route reads.
 struct QueryParam: Sendable {
     enum Kind: Sendable {
-        case string, boolean, dateTime
+        /// One line of at most 200 characters, no control characters (`ListParameters.text`).
+        case string
+        /// A token the server made (a cursor): at most 2048 characters.
+        case token
+        case boolean, dateTime
         case integer(ClosedRange<Int>)
         case choice([String])
     }
@@ -35,7 +39,7 @@ struct QueryParam: Sendable {
 
     static func paging(max: Int = PageRequest.maxLimit) -> [QueryParam] {
         [QueryParam("limit", .integer(1...max), "rows in the page (default \(PageRequest.defaultLimit))"),
-            QueryParam("cursor", .string, "the X-Next-Cursor of the previous page")]
+            QueryParam("cursor", .token, "the X-Next-Cursor of the previous page")]
     }
 
     static func choice<T: CaseIterable & RawRepresentable>(_ name: String, _: T.Type, _ about: String = "") -> QueryParam
@@ -45,7 +49,8 @@ struct QueryParam: Sendable {
 
     var schema: [String: Any] {
         switch kind {
-        case .string: return ["type": "string", "maxLength": 2048]
+        case .string: return ["type": "string", "maxLength": 200, "pattern": "^[^\\u0000-\\u001f\\u007f]*$"]
+        case .token: return ["type": "string", "maxLength": 2048]
         case .boolean: return ["type": "string", "enum": ["true", "false"]]
         case .dateTime: return ["type": "string", "format": "date-time"]
         case .integer(let r): return ["type": "integer", "minimum": r.lowerBound, "maximum": r.upperBound]

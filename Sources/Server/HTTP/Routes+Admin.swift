@@ -45,6 +45,20 @@ struct PasswordSettingsBody: APIBody {
     var defaultPolicy: String?
 }
 
+/// A device dialect as `GET /dialects` shows it.
+struct DialectView: Codable, Sendable {
+    let id, name: String
+    let resourceTypes: [String]
+    /// Its CLI modes, by name.
+    let modes: [String]
+    /// The kinds of account it changes.
+    let changes: [String]
+    /// Whether it saves the configuration after a change.
+    let saves: Bool
+    let constraints: Dialect.Constraints
+    let builtIn: Bool
+}
+
 extension Routes {
     func admin(_ t: RouteTable) {
         t.add(.get, "/cluster", "The nodes serving this vault: name, version, last heartbeat, running tasks (administrators)", response: .object(ClusterView.self)) { _, ctx in
@@ -69,21 +83,12 @@ extension Routes {
             let added = try await custody.policies.addResourceType(b, by: p, ip: ctx.remoteIP)
             return try Reply.json(["name": added.name, "plugin": added.plugin], status: .created)
         }
-        t.add(.get, "/dialects", "List the device dialects this server loaded (built-in and dialectsDir)") { _, ctx in
+        t.add(.get, "/dialects", "List the device dialects this server loaded (built-in and dialectsDir)", response: .list(DialectView.self)) { _, ctx in
             try custody.authorizer.check(try ctx.caller(), .readResourceTypes)
-            struct D: Codable {
-                let id, name: String
-                let resourceTypes: [String]
-                let modes: [String]
-                let changes: [String]
-                let saves: Bool
-                let constraints: Dialect.Constraints
-                let builtIn: Bool
-            }
             let lib = custody.plugins.dialects
             let builtIn = DialectLibrary.builtInDirectory()
             return try Reply.json(lib.dialects.values.sorted { $0.id < $1.id }.map { d in
-                D(id: d.id, name: d.name, resourceTypes: d.resourceTypes, modes: d.modes.map(\.name), changes: d.change.keys.sorted(),
+                DialectView(id: d.id, name: d.name, resourceTypes: d.resourceTypes, modes: d.modes.map(\.name), changes: d.change.keys.sorted(),
                     saves: d.save != nil, constraints: d.constraints, builtIn: builtIn.map { lib.sources[d.id]?.hasPrefix($0) == true } ?? false)
             })
         }
@@ -106,18 +111,13 @@ extension Routes {
             let p = try ctx.caller()
             try custody.authorizer.check(p, .readAudit)
             var q = AuditLog.Query()
-            let params = req.uri.queryParameters
-            q.resourceId = params.get("resourceId")
-            q.accountId = params.get("accountId")
-            q.user = params.get("user")
-            q.operation = params.get("operation")
-            if let s = params.get("since") {
-                guard let d = ISO8601DateFormatter().date(from: s) else {
-                    throw APIError.badRequest("invalid_parameter", "since must be an ISO 8601 time, e.g. 2026-01-31T00:00:00Z")
-                }
-                q.since = d
-            }
-            let page = try ListParameters(req).page(max: 10000)
+            let params = ListParameters(req)
+            q.resourceId = try params.text("resourceId")
+            q.accountId = try params.text("accountId")
+            q.user = try params.text("user")
+            q.operation = try params.text("operation")
+            q.since = try params.time("since")
+            let page = try params.page(max: 10000)
             q.limit = page.fetchLimit
             if let c = page.after {
                 guard let id = Int64(c.id) else { throw APIError.badRequest("invalid_cursor", "cursor is not one of this list's") }

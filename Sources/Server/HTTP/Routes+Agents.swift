@@ -99,7 +99,9 @@ extension Routes {
             var jobs = try await custody.agentJobs.offer(id)
             if jobs.isEmpty && poll.wait > 0 {
                 let wait = Duration.seconds(min(poll.wait, custody.config.agentLongPollSeconds))
-                try? await cancelWhenGracefulShutdown { await custody.agentHub.signal(id).wait(timeout: wait) }
+                await custody.agentHub.longPoll(id) {
+                    try? await cancelWhenGracefulShutdown { await custody.agentHub.signal(id).wait(timeout: wait) }
+                }
                 jobs = try await custody.agentJobs.offer(id)
             }
             try await custody.agentAuth.noteVersion(poll.version, of: signed.agent)

@@ -2,12 +2,26 @@ import Foundation
 import Hummingbird
 import Shared
 
+/// The answer to a CSV import: counts, and each line's outcome.
+struct ImportResult: Codable, Sendable {
+    struct Line: Codable, Sendable {
+        let line: Int
+        /// success or failure.
+        let outcome: String
+        let message: String
+    }
+    let imported: Int
+    let failed: Int
+    let results: [Line]
+}
+
 extension Routes {
     static let importColumns = ["resourcename", "accountname", "dnsname", "type", "password", "description", "department",
         "location", "url", "accountdescription", "notes"]
 
     func importCSV(_ t: RouteTable) {
-        t.add(.post, "/import/resources", "Import resources and accounts from CSV (text/csv; header row; resourceName and accountName required)") { req, ctx in
+        t.add(.post, "/import/resources", "Import resources and accounts from CSV (text/csv; header row; resourceName and accountName required)",
+            response: .object(ImportResult.self)) { req, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .importCSV)
             guard (req.headers[.contentType] ?? "").lowercased().hasPrefix("text/csv") else {
@@ -33,8 +47,7 @@ extension Routes {
             guard header.contains("resourcename"), header.contains("accountname") else {
                 throw APIError.badRequest("invalid_csv", "the header must name resourceName and accountName")
             }
-            struct LineResult: Encodable { let line: Int; let outcome: String; let message: String }
-            var results: [LineResult] = []
+            var results: [ImportResult.Line] = []
             for (index, fields) in rows.dropFirst().enumerated() {
                 let lineNo = index + 2
                 guard fields.count == header.count else {
@@ -59,9 +72,8 @@ extension Routes {
                         resource: v["resourcename"], account: v["accountname"], message: "line \(lineNo): \(message)"))
                 }
             }
-            struct Out: Encodable { let imported: Int; let failed: Int; let results: [LineResult] }
             let ok = results.filter { $0.outcome == "success" }.count
-            return try Reply.json(Out(imported: ok, failed: results.count - ok, results: results))
+            return try Reply.json(ImportResult(imported: ok, failed: results.count - ok, results: results))
         }
     }
 }

@@ -49,8 +49,9 @@ extension Routes {
         }
         t.add(.get, "/reports/integrity", "The Password Integrity report of the accounts you can see (?format=csv)", response: .object(IntegrityReport.self),
             query: [QueryParam("format", .choice(["json", "csv"]), "csv: the same rows as text/csv")]) { req, ctx in
+            let format = try ListParameters(req).word("format", ["json", "csv"])
             let rows = try await custody.integrity.report(by: try ctx.caller())
-            if req.uri.queryParameters.get("format") == "csv" {
+            if format == "csv" {
                 var response = Response(status: .ok, body: .init(byteBuffer: .init(string: IntegrityReport.csv(rows))))
                 response.headers[.contentType] = "text/csv; charset=utf-8"
                 return response

@@ -40,6 +40,16 @@ struct PasswordAnswer: Codable {
     }
 }
 
+/// The answer to a password change: a local change is done; a remote one is a task to follow.
+struct PasswordChangeAnswer: Codable, Sendable {
+    /// local or remote.
+    var resetType: String
+    /// The remote reset's task.
+    var taskId: String? = nil
+    /// True once a local change is stored.
+    var changed: Bool? = nil
+}
+
 extension Routes {
     func passwords(_ t: RouteTable) {
         t.add(.get, "/resources/:rid/accounts/:aid/password", "Retrieve a password (audited; ?reason=&ticketId=)",
@@ -56,20 +66,19 @@ extension Routes {
             response.headers[HTTPField.Name("Pragma")!] = "no-cache"
             return response
         }
-        t.add(.put, "/resources/:rid/accounts/:aid/password", "Change a password in the vault (local) or on the target (remote)",
-            body: PasswordSetBody.self) { req, ctx in
+        t.add(.put, "/resources/:rid/accounts/:aid/password", "Change a password in the vault (local: 200 {changed, resetType}) or on the "
+            + "target (remote: 202 {taskId, resetType})", body: PasswordSetBody.self, response: .object(PasswordChangeAnswer.self)) { req, ctx in
             let p = try ctx.caller()
             let b = try await req.decodeStrict(PasswordSetBody.self, limit: custody.config.maxBodyBytes)
             let rid = try ctx.param("rid"), aid = try ctx.param("aid")
             if b.resetType == .remote {
                 let task = try await custody.engine.queueReset(rid: rid, aid: aid, by: p, newPassword: b.newPassword.map(Secret.init),
                     reason: b.reason, ticketId: b.ticketId, ip: ctx.remoteIP)
-                return try Reply.json(["taskId": task.id], status: .accepted)
+                return try Reply.json(PasswordChangeAnswer(resetType: "remote", taskId: task.id), status: .accepted)
             }
             try await custody.passwords.changeLocally(rid: rid, aid: aid, by: p, newPassword: b.newPassword.map(Secret.init), reason: b.reason,
                 ticketId: b.ticketId, ip: ctx.remoteIP)
-            struct Out: Encodable { let changed: Bool; let resetType: String }
-            return try Reply.json(Out(changed: true, resetType: "local"))
+            return try Reply.json(PasswordChangeAnswer(resetType: "local", changed: true))
         }
     }
 }

@@ -2,26 +2,42 @@ import Foundation
 import Hummingbird
 import Shared
 
+/// A saved reset config: its fields, plus `warnings` when it sends passwords in clear or trusts
+/// any certificate.
+struct SavedResetConfig: Codable, Sendable {
+    var config: ResetConfig
+    var warnings: [String]
+
+    private enum Keys: String, CodingKey { case warnings }
+
+    init(config: ResetConfig, warnings: [String]) {
+        self.config = config
+        self.warnings = warnings
+    }
+
+    init(from decoder: any Decoder) throws {
+        config = try ResetConfig(from: decoder)
+        warnings = try decoder.container(keyedBy: Keys.self).decode([String].self, forKey: .warnings)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try config.encode(to: encoder)
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(warnings, forKey: .warnings)
+    }
+}
+
 extension Routes {
     func reset(_ t: RouteTable) {
-        t.add(.put, "/resources/:rid/reset-config", "Set how Custody reaches the target (manage)", body: ResetConfig.self) { req, ctx in
+        t.add(.put, "/resources/:rid/reset-config", "Set how Custody reaches the target (manage); the saved config with its transport "
+            + "warnings", body: ResetConfig.self, response: .object(SavedResetConfig.self)) { req, ctx in
             let p = try ctx.caller()
             let body = try await req.decodeStrict(ResetConfig.self, limit: custody.config.maxBodyBytes)
             let saved = try await custody.resetConfigs.save(body, for: try ctx.param("rid"), by: p, ip: ctx.remoteIP)
-            // The saved config, plus `warnings` when it sends passwords in clear or trusts any certificate.
-            var out = try JSONSerialization.jsonObject(with: try JSONEncoder.api.encode(saved)) as? [String: Any] ?? [:]
-            out["warnings"] = saved.transportWarnings
-            var headers = HTTPFields()
-            headers[.contentType] = "application/json"
-            return Response(status: .ok, headers: headers,
-                body: .init(byteBuffer: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys]))))
+            return try Reply.json(SavedResetConfig(config: saved, warnings: saved.transportWarnings))
         }
-        t.add(.get, "/resources/:rid/reset-config", "Show the reset configuration") { _, ctx in
-            let p = try ctx.caller()
-            let json = String(decoding: try JSONEncoder.api.encode(try await custody.resetConfigs.config(of: try ctx.param("rid"), by: p)), as: UTF8.self)
-            var headers = HTTPFields()
-            headers[.contentType] = "application/json"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: json)))
+        t.add(.get, "/resources/:rid/reset-config", "Show the reset configuration", response: .object(ResetConfig.self)) { _, ctx in
+            try Reply.json(try await custody.resetConfigs.config(of: try ctx.param("rid"), by: try ctx.caller()))
         }
         t.add(.post, "/resources/:rid/accounts/:aid/verify", "Check the stored password on the target", body: nil, response: .object([String: String].self)) { _, ctx in
             let task = try await custody.engine.queueVerify(rid: try ctx.param("rid"), aid: try ctx.param("aid"), by: try ctx.caller(), ip: ctx.remoteIP)

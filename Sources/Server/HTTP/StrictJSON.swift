@@ -45,6 +45,7 @@ extension Request {
         if let missing = T.required.first(where: { dict[$0] == nil || dict[$0] is NSNull }) {
             throw APIError.badRequest("missing_field", "field '\(missing)' is required")
         }
+        try UnknownFields.check(dict, as: T.self)
         let value: T
         do {
             let decoder = JSONDecoder.api

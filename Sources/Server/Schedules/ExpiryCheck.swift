@@ -10,6 +10,14 @@ struct ExpiryCheck: Sendable {
     let signal: TaskSignal
     let now: @Sendable () -> Date
 
+    /// The expiry report of the accounts `p` sees: expired and expiring within `withinDays`.
+    func report(by p: Principal, withinDays: Int = ExpiryReport.defaultWithin) async throws -> ExpiryReport {
+        guard (0...ExpiryReport.maxWithin).contains(withinDays) else {
+            throw DomainError.invalid("invalid_parameter", "within must be 0...\(ExpiryReport.maxWithin) days")
+        }
+        return ExpiryReport(try await store.passwordAges(visibleTo: p), at: now(), withinDays: withinDays)
+    }
+
     /// Returns the accounts found newly expired.
     @discardableResult
     func run() async throws -> [String] {

@@ -86,6 +86,10 @@ protocol RunStore: Sendable {
     /// The report's rows, of the accounts the caller may see.
     func integrityReport(visibleTo p: Principal) async throws -> [IntegrityRow]
 
+    /// The accounts the caller sees whose effective policy has a maximum age, with when their
+    /// current password was set (accounts without a password are left out).
+    func passwordAges(visibleTo p: Principal) async throws -> [PasswordAge]
+
     /// Records each newly expired password once (per password), as `step` says, in one
     /// transaction; returns the accounts. Only accounts whose policy has a maximum age are asked.
     func recordExpiries(at: Date, step: @Sendable (ExpiryCandidate) -> ExpiryStep?) async throws -> [String]

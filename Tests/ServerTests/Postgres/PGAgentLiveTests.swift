@@ -52,7 +52,12 @@ import TestSupport
             if !online { try await Task.sleep(for: .milliseconds(200)) }
         }
         #expect(online, "the agent enrolled through b is seen through a")
-        try await Task.sleep(for: .seconds(1))  // the agent is in a long poll on b now
+        var polling = false
+        for _ in 0..<100 where !polling {  // the agent is in a long poll on b now
+            polling = try await live.cli(b, ["agent", "list", "--json"], token: token).out.range(of: #""longPolling"\s*:\s*true"#, options: .regularExpression) != nil
+            if !polling { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(polling, "the agent holds a long poll on b")
 
         let started = Date()
         let reset = try live.json(try await live.cli(a, ["password", "reset", "--resource", rid, "--account", aid, "--wait", "60", "--json"],

@@ -90,4 +90,21 @@ import Testing
         #expect(try await Self.pages(5, .integrity, trigger: "nightly", b).map(\.id) == [ids[1]])
         #expect(try await Self.pages(5, .rotation, b).isEmpty)
     }
+
+    @Test(arguments: StoreBackend.names("runs"))
+    func passwordAgesCoverTheAccountsTheCallerSees(_ name: String) async throws {
+        let b = try await StoreBackend.make(name)
+        try await b.addUser("u-ana", "ana")
+        try await b.addUser("u-cy", "cy")
+        let f = try await TaskStoreConformance.fixture(b)
+        _ = try await b.addAccount(f.rid, "no-password")
+        try await b.setPassword(f.aid, Secret("Old-1!"))
+        let ages = try await b.runs.passwordAges(visibleTo: Self.ana)
+        #expect(ages.map(\.accountId) == [f.aid] && ages.first?.maxAgeDays == 90 && ages.first?.policy == "Strong", "the default policy: 90 days")
+        let report = ExpiryReport(ages, at: try #require(ages.first).changedAt.addingTimeInterval(80 * 86400), withinDays: 14)
+        #expect(report.summary.expiringSoon == 1 && report.summary.expired == 0 && report.accounts.first?.expired == false)
+        #expect(ExpiryReport(ages, at: Date.distantFuture, withinDays: 0).summary.expired == 1)
+        #expect(ExpiryReport(ages, at: try #require(ages.first).changedAt, withinDays: 14).accounts.isEmpty)
+        #expect(try await b.runs.passwordAges(visibleTo: Self.cy).isEmpty, "a password user sees none of ana's accounts")
+    }
 }

@@ -40,3 +40,23 @@ extension RunListArg {
         }
     }
 }
+
+extension SQLiteRunStore {
+    func passwordAges(visibleTo p: Principal) async throws -> [PasswordAge] {
+        try await db.read { db in
+            let scope = try ListScope.of(p, db)
+            var ages: [PasswordAge] = []
+            for r in try ResourceRecord.order(Column("name")).fetchAll(db) {
+                let policy = try Catalog.effectivePolicy(for: r, db)
+                guard let days = policy.maxAgeDays, days > 0 else { continue }
+                for a in try AccountRecord.filter(Column("resourceId") == r.id).order(Column("loginName")).fetchAll(db)
+                where scope.sees(resourceId: r.id, accountId: a.id) {
+                    guard let changed = try Self.changedAt(a, db) else { continue }
+                    ages.append(PasswordAge(resourceId: r.id, resource: r.name, accountId: a.id, account: a.loginName, policy: policy.name,
+                        changedAt: changed, maxAgeDays: days))
+                }
+            }
+            return ages
+        }
+    }
+}
