@@ -35,6 +35,8 @@ deps: deps-run
 	  || python3 -m pip install -q --break-system-packages selenium
 	@python3 -c 'import openapi_spec_validator' 2>/dev/null || python3 -m pip install -q openapi-spec-validator 2>/dev/null \
 	  || python3 -m pip install -q --break-system-packages openapi-spec-validator
+	@python3 -c 'import schemathesis' 2>/dev/null || python3 -m pip install -q schemathesis==4.32.5 2>/dev/null \
+	  || python3 -m pip install -q --break-system-packages schemathesis==4.32.5
 
 # The agent too: a bundle made by this server carries the custody-agent found beside it.
 build: deps-run
@@ -48,6 +50,7 @@ run: build
 test: deps
 	$(SWIFT) build --build-tests
 	SWIFT=$(SWIFT) bash Tests/run.sh
+	bash Tests/fuzz/api-fuzz.sh "$$($(SWIFT) build --show-bin-path)/custody"
 
 bench: deps
 	$(call install_missing,$(BENCH_PACKAGES))

@@ -77,4 +77,31 @@ import TestSupport
         let badDate = view.replacingOccurrences(of: "2026-01-01T00:00:00Z\",\"updatedAt", with: "yesterday\",\"updatedAt")
         #expect(!OpenAPICheck.problems(h.custody, .get, "/api/v1/resources/r", .ok, Data(badDate.utf8)).isEmpty, "a date")
     }
+
+    /// Every answer is described, and what the fuzzer found in the document stays mended.
+    @Test func everyAnswerIsDescribedAndListsConstrainTheirItems() async throws {
+        let h = try await Harness.make()
+        let (_, table) = CustodyApp.router(h.custody)
+        let untyped = table.entries.filter { if case .unspecified = $0.response { return true } else { return false } }.map { "\($0.method) \($0.path)" }
+        #expect(untyped.isEmpty, "answers without a schema: \(untyped)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: OpenAPI.json(table.entries)) as? [String: Any])
+        let paths = try #require(doc["paths"] as? [String: [String: [String: Any]]])
+        func bodySchema(_ path: String, _ method: String, _ media: String = "application/json") -> [String: Any]? {
+            ((paths[path]?[method]?["requestBody"] as? [String: Any])?["content"] as? [String: Any]).flatMap { $0[media] as? [String: Any] }?["schema"]
+                as? [String: Any]
+        }
+        let listener = try #require(bodySchema("/api/v1/listeners", "post")?["properties"] as? [String: [String: Any]])
+        let types = try #require(listener["resourceTypes"])
+        #expect(types["minItems"] as? Int == 1 && types["maxItems"] as? Int == 100 && types["maxLength"] == nil)
+        #expect((types["items"] as? [String: Any])?["maxLength"] as? Int == 100)
+        #expect(bodySchema("/api/v1/import/resources", "post", "text/csv") != nil, "the CSV import's body")
+        let policy = try #require(bodySchema("/api/v1/policies", "post")?["properties"] as? [String: [String: Any]])
+        #expect(policy["minLength"]?["minimum"] as? Int == 1 && policy["maxLength"]?["maximum"] as? Int == 256)
+        let csv = ((paths["/api/v1/reports/expiry"]?["get"]?["responses"] as? [String: Any])?["200"] as? [String: Any])?["content"]
+            as? [String: Any]
+        #expect(csv?["text/csv"] != nil && csv?["application/json"] != nil)
+        let name = ((paths["/api/v1/resources"]?["get"]?["parameters"] as? [[String: Any]])?.first { $0["name"] as? String == "name" })?["schema"]
+            as? [String: Any]
+        #expect(name?["maxLength"] as? Int == 200, "filters are one line of at most 200 characters")
+    }
 }

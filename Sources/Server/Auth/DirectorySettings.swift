@@ -29,6 +29,14 @@ struct DirectorySettingsBody: Codable, Sendable, Equatable, APIBody {
     static let required = ["url", "bindDN", "baseDN", "roleMappings"]
 
     func validate() throws {
+        if let r = Validate.recorder {
+            r.note("url", ["pattern": "^[lL][dD][aA][pP][sS]?://[A-Za-z0-9.-]+(:[1-9][0-9]{0,3})?/?$"])
+            for f in ["bindDN", "baseDN"] { r.note(f, ["minLength": 1, "maxLength": 1024, "pattern": "=" ]) }
+            r.note("roleMappings", ["minItems": 1, "maxItems": 100])
+            r.note("userAttribute", ["pattern": "^[A-Za-z0-9-]{1,64}$"])
+            r.note("bindPassword", ["minLength": 1, "maxLength": 1024])
+            return
+        }
         guard DirectoryLogin.endpoint(url) != nil else {
             throw DomainError.invalid("invalid_field", "url must be ldaps://host[:port] or ldap://host[:port] (StartTLS is then required)")
         }

@@ -27,6 +27,8 @@ enum OpenAPI {
             if !e.authenticated { op["security"] = [[String: Any]]() }
             if !e.bodyFields.isEmpty {
                 op["requestBody"] = ["required": true, "content": ["application/json": ["schema": bodySchema(e)]]]
+            } else if let media = e.rawBody {
+                op["requestBody"] = ["required": true, "content": [media: ["schema": ["type": "string"]]]]
             }
             paths["/" + path, default: [:]][e.method.rawValue.lowercased()] = op
         }
@@ -45,12 +47,39 @@ enum OpenAPI {
         let known = derived["properties"] as? [String: Any] ?? [:]
         let limits = e.body.map { limitsOf($0.type) } ?? [:]
         var properties: [String: Any] = [:]
-        for f in e.bodyFields {
-            var p = known[f] as? [String: Any] ?? [:]
-            for (k, v) in limits[f] ?? [:] where k != "additionalProperties" || p["additionalProperties"] != nil { p[k] = v }
-            properties[f] = p
+        for f in e.bodyFields { properties[f] = known[f] as? [String: Any] ?? [:] }
+        // A nested field's limits are named by its path ("smtp.port").
+        for (field, keywords) in limits {
+            let path = field.split(separator: ".").map(String.init)
+            guard let top = path.first, var p = properties[top] as? [String: Any] else { continue }
+            p = constrain(p, path.dropFirst(), keywords)
+            properties[top] = p
         }
         return ["type": "object", "additionalProperties": false, "required": e.requiredFields, "properties": properties]
+    }
+
+    /// `schema` with `keywords` added at `path` below it. A list's string limits are its items'
+    /// (each resource type named); minItems/maxItems stay on the list.
+    static func constrain(_ schema: [String: Any], _ path: ArraySlice<String>, _ keywords: [String: Any]) -> [String: Any] {
+        var p = schema
+        if let next = path.first {
+            var inner = p["properties"] as? [String: Any] ?? [:]
+            guard let child = inner[next] as? [String: Any] else { return p }
+            inner[next] = constrain(child, path.dropFirst(), keywords)
+            p["properties"] = inner
+            return p
+        }
+        let isList = p["type"] as? String == "array" || (p["type"] as? [String])?.contains("array") == true
+        for (k, v) in keywords where k != "additionalProperties" || p["additionalProperties"] != nil {
+            if isList, ["minLength", "maxLength", "pattern", "anyOf", "format", "enum"].contains(k) {
+                var items = p["items"] as? [String: Any] ?? [:]
+                items[k] = v
+                p["items"] = items
+            } else {
+                p[k] = v
+            }
+        }
+        return p
     }
 
     /// The limits `validate()` enforces, found by running it on a sample under `Validate.recorder`.
@@ -77,6 +106,9 @@ enum OpenAPI {
                 "content": ["application/json": ["schema": ["type": "array", "items": JSONSchema.of(t)]]]]
         case .file(let media):
             out["200"] = ["description": "A file", "content": [media: ["schema": ["type": "string", "contentEncoding": "binary"]]]]
+        case .report(let t):
+            out["200"] = ["description": "The report as JSON, or with format=csv its rows as CSV",
+                "content": ["application/json": ["schema": JSONSchema.of(t)], "text/csv": ["schema": ["type": "string"]]]]
         }
         return out
     }

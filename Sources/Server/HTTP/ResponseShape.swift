@@ -13,6 +13,8 @@ enum ResponseShape: @unchecked Sendable {
     case list(any Decodable.Type)
     /// Not JSON: a file of this media type.
     case file(String)
+    /// A report: this type as JSON, or its rows as CSV (`?format=csv`).
+    case report(any Decodable.Type)
 }
 
 /// A query parameter a route reads.

@@ -15,6 +15,8 @@ final class RouteTable: @unchecked Sendable {
         var body: BodyType? = nil
         var response: ResponseShape = .unspecified
         var query: [QueryParam] = []
+        /// A body that is not JSON: its media type (the CSV import).
+        var rawBody: String? = nil
     }
 
     /// A request body's type, for its schema.
@@ -37,10 +39,12 @@ final class RouteTable: @unchecked Sendable {
 
     func add(
         _ method: HTTPRequest.Method, _ path: String, _ summary: String, body: (any APIBody.Type)? = nil,
-        response: ResponseShape = .unspecified, query: [QueryParam] = [], authenticated: Bool = true, _ handler: @escaping Handler
+        response: ResponseShape = .unspecified, query: [QueryParam] = [], rawBody: String? = nil, authenticated: Bool = true,
+        _ handler: @escaping Handler
     ) {
         entries.append(Entry(method: method, path: prefix + path, summary: summary, bodyFields: body?.fields ?? [],
-            requiredFields: body?.required ?? [], authenticated: authenticated, body: body.map(BodyType.init), response: response, query: query))
+            requiredFields: body?.required ?? [], authenticated: authenticated, body: body.map(BodyType.init), response: response, query: query,
+            rawBody: rawBody))
         let group = authenticated ? secured : open
         group.on(RouterPath(path), method: method) { request, context in
             // Validators only record (OpenAPI) under a recorder: never while a request is served.

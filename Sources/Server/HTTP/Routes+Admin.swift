@@ -19,6 +19,11 @@ struct PolicyBody: APIBody {
     }
     func validate() throws {
         try Validate.name(name, field: "name", max: 100)
+        try Validate.number(minLength, field: "minLength", in: 1...256)
+        try Validate.number(maxLength, field: "maxLength", in: 1...256)
+        try Validate.number(minSpecial, field: "minSpecial", in: 0...64)
+        try Validate.number(historyDepth, field: "historyDepth", in: 0...100)
+        try Validate.number(maxAgeDays, field: "maxAgeDays", in: 1...36500)
         if let problem = policy.problems().first { throw APIError.badRequest("invalid_policy", problem) }
     }
 }
@@ -29,6 +34,7 @@ struct ResourceTypeBody: APIBody {
     var name, plugin: String
     func validate() throws {
         try Validate.name(name, field: "name", max: 100)
+        Validate.recorder?.note("plugin", ["pattern": "^(" + ResourceTypes.plugins.sorted().joined(separator: "|") + ")$|^external:.+$|^dialect:.+$"])
         guard ResourceTypes.plugins.contains(plugin) || (plugin.hasPrefix("external:") && plugin.count > 9)
             || (plugin.hasPrefix("dialect:") && plugin.count > 8)
         else {

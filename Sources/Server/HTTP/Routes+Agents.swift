@@ -16,7 +16,7 @@ struct AgentPackageBody: APIBody {
     static let fields = ["os", "arch", "resourceId", "serverURL", "includeBinary"]
     static let required = ["os"]
     func validate() throws {
-        guard ["linux", "windows"].contains(os) else { throw APIError.badRequest("invalid_field", "os must be linux or windows") }
+        try Validate.word(os, field: "os", in: ["linux", "windows"])
         if let u = serverURL, !u.hasPrefix("https://") || u.contains(where: \.isWhitespace) {
             throw APIError.badRequest("invalid_field", "serverURL must be an https:// URL")
         }

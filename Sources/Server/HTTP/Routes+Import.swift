@@ -21,7 +21,7 @@ extension Routes {
 
     func importCSV(_ t: RouteTable) {
         t.add(.post, "/import/resources", "Import resources and accounts from CSV (text/csv; header row; resourceName and accountName required)",
-            response: .object(ImportResult.self)) { req, ctx in
+            response: .object(ImportResult.self), rawBody: "text/csv") { req, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .importCSV)
             guard (req.headers[.contentType] ?? "").lowercased().hasPrefix("text/csv") else {

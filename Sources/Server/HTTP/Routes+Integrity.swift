@@ -7,7 +7,7 @@ struct IntegritySettingsBody: APIBody {
     var dailyAt: String?
     var timeZone: String?
     func validate() throws {
-        if let d = dailyAt, RotationSchedule.minutes(d) == nil { throw APIError.badRequest("invalid_field", "dailyAt must be HH:MM (24 h)") }
+        try Validate.clock(dailyAt, field: "dailyAt")
         if let tz = timeZone, TimeZone(identifier: tz) == nil { throw APIError.badRequest("invalid_field", "timeZone '\(tz)' is not an IANA time zone") }
     }
 }
@@ -47,7 +47,7 @@ extension Routes {
         t.add(.get, "/integrity-runs/:id", "An integrity run's progress and the results of the accounts you can see (administrators, auditors, password administrators)", response: .object(RotationRunView.self)) { _, ctx in
             try Reply.json(try await custody.integrity.run(try ctx.param("id"), by: try ctx.caller()))
         }
-        t.add(.get, "/reports/integrity", "The Password Integrity report of the accounts you can see (?format=csv)", response: .object(IntegrityReport.self),
+        t.add(.get, "/reports/integrity", "The Password Integrity report of the accounts you can see (?format=csv)", response: .report(IntegrityReport.self),
             query: [QueryParam("format", .choice(["json", "csv"]), "csv: the same rows as text/csv")]) { req, ctx in
             let format = try ListParameters(req).word("format", ["json", "csv"])
             let rows = try await custody.integrity.report(by: try ctx.caller())

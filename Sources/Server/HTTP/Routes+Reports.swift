@@ -4,7 +4,7 @@ import Hummingbird
 extension Routes {
     func reports(_ t: RouteTable) {
         t.add(.get, "/reports/expiry", "Passwords past their policy's maximum age and those reaching it within ?within= days (default "
-            + "\(ExpiryReport.defaultWithin)), soonest first, of the accounts you can see (?format=csv)", response: .object(ExpiryReport.self),
+            + "\(ExpiryReport.defaultWithin)), soonest first, of the accounts you can see (?format=csv)", response: .report(ExpiryReport.self),
             query: [QueryParam("within", .integer(0...ExpiryReport.maxWithin), "days ahead (default \(ExpiryReport.defaultWithin))"),
                 QueryParam("format", .choice(["json", "csv"]), "csv: the same rows as text/csv")]) { req, ctx in
             let q = ListParameters(req)

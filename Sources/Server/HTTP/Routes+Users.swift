@@ -4,6 +4,11 @@ import Hummingbird
 import Shared
 
 struct UserBody: APIBody {
+    /// What `checkUserPassword` asks of a user's password (it also must not contain the user name).
+    static var passwordShape: [String: Any] {
+        ["minLength": IdentityService.minUserPasswordLength, "maxLength": 72, "pattern": "^[^\\u0000-\\u001f\\u007f]*$",
+            "description": "at most 72 bytes (bcrypt's limit); not containing the user name"]
+    }
     static let fields = ["username", "password", "role", "superAdmin", "email"]
     static let required = ["username", "password", "role"]
     var username: String
@@ -14,6 +19,7 @@ struct UserBody: APIBody {
     func validate() throws {
         try Validate.name(username, field: "username", max: 100)
         try Validate.text(email, field: "email", max: 254)
+        Validate.recorder?.note("password", Self.passwordShape)
         if superAdmin == true && !(role == .administrator || role == .passwordAdministrator) {
             throw DomainError.invalid("invalid_field", "only administrators and password administrators can be super-administrators")
         }
@@ -26,7 +32,10 @@ struct UserPatchBody: APIBody {
     var superAdmin: Bool?
     var email: String?
     var password: String?
-    func validate() throws { try Validate.text(email, field: "email", max: 254) }
+    func validate() throws {
+        try Validate.text(email, field: "email", max: 254)
+        Validate.recorder?.note("password", UserBody.passwordShape)
+    }
 }
 
 struct UserView: Codable, Sendable {

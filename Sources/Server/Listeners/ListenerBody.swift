@@ -24,10 +24,16 @@ struct ListenerBody: APIBody {
 
     func validate() throws {
         try Validate.name(name, field: "name", max: 100)
-        guard !resourceTypes.isEmpty, resourceTypes.count <= 100 else {
-            throw DomainError.invalid("invalid_field", "field 'resourceTypes' must name 1 to 100 resource types")
-        }
+        try Validate.count(resourceTypes.count, field: "resourceTypes", in: 1...100, what: "resource types")
         for t in resourceTypes { try Validate.name(t, field: "resourceTypes", max: 100) }
+        if let r = Validate.recorder {  // the shape of what follows, for the document
+            let line = "^[^\\u0000-\\u001F\\u007F]*$"
+            r.note("executable", ["pattern": "^/[^\\u0000]*$", "maxLength": 1000])
+            r.note("script", ["minLength": 1, "pattern": "^[^\\u0000]*$"])
+            r.note("preCommand", ["maxLength": 500, "pattern": line])
+            r.note("additionalParameters", ["maxItems": 50, "maxLength": 1000, "pattern": line])
+            return r.note("timeoutSeconds", ["minimum": 1, "maximum": 3600])
+        }
         switch (script, executable) {
         case (nil, nil), (.some, .some):
             throw DomainError.invalid("invalid_field", "give exactly one of 'script' (the body) and 'executable' (a path on the server)")

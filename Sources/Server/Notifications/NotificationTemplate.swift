@@ -13,6 +13,10 @@ struct NotificationTemplate: Codable, Sendable, Equatable, APIBody {
     ]
 
     func validate() throws {
+        if let r = Validate.recorder {
+            r.note("subject", ["minLength": 1, "maxLength": 500, "pattern": "\\S"])
+            return r.note("body", ["maxLength": 20_000])
+        }
         guard !subject.trimmingCharacters(in: .whitespaces).isEmpty, subject.count <= 500 else {
             throw DomainError.invalid("invalid_field", "subject must be 1 to 500 characters")
         }

@@ -33,12 +33,15 @@ struct ResetConfig: Codable, Sendable, Equatable, APIBody {
     static let required = ["mode"]
 
     func validate() throws {
-        if let port, !(1...65535).contains(port) { throw DomainError.invalid("invalid_field", "field 'port' must be 1...65535") }
+        try Validate.number(port, field: "port", in: 1...65535)
+        Validate.recorder?.note("hostKey", ["pattern": "^SHA256:.{43}$"])
+        Validate.recorder?.note("prompts", ["propertyNames": ["enum": Self.promptNames], "additionalProperties": ["type": "string", "maxLength": 500]])
+        if Validate.recorder != nil { return try Validate.customFields(options, field: "options") }
         if let hostKey, !(hostKey.hasPrefix("SHA256:") && hostKey.count == 50) {
             throw DomainError.invalid("invalid_field", "field 'hostKey' must be an OpenSSH SHA256 fingerprint (SHA256:...)")
         }
         for (k, v) in prompts ?? [:] {
-            guard ["login", "password", "shell", "user", "root", "enable", "config", "current", "retype"].contains(k) else {
+            guard Self.promptNames.contains(k) else {
                 throw DomainError.invalid("invalid_field", "unknown prompt '\(k)'")
             }
             guard v.count <= 500, (try? NSRegularExpression(pattern: v)) != nil else {
@@ -56,6 +59,8 @@ struct ResetConfig: Codable, Sendable, Equatable, APIBody {
     }
 
     /// The LDAP and SQL options: `ldapType`, `tls`, `caFile`, `database`, `hostPart`.
+    static let promptNames = ["login", "password", "shell", "user", "root", "enable", "config", "current", "retype"]
+
     static func validateDirectoryAndDatabase(_ o: [String: String]) throws {
         if let t = o["ldapType"], LDAPPlugin.Directory(rawValue: t) == nil {
             throw DomainError.invalid("invalid_field", "option ldapType must be one of openldap, ad, oid, edirectory")

@@ -32,6 +32,13 @@ struct RotationConfig: Codable, Sendable, Equatable, APIBody {
     static let required = ["schedule", "passwordChoice"]
 
     func validate() throws {
+        if let r = Validate.recorder {  // the shape problem() checks, for the document
+            for f in ["schedule.at", "schedule.allowedHours.from", "schedule.allowedHours.to"] { r.note(f, ["pattern": Validate.clockPattern]) }
+            r.note("schedule.date", ["pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"])
+            r.note("schedule.everyDays", ["minimum": 1, "maximum": 3650])
+            r.note("schedule.dayOfMonth", ["minimum": 1, "maximum": 31])
+            r.note("preNotify.minutesBefore", ["minimum": 1, "maximum": 10080])
+        }
         if let problem = schedule.problem() { throw DomainError.invalid("invalid_schedule", problem) }
         if let pre = preNotify, !(1...10080).contains(pre.minutesBefore) {
             throw DomainError.invalid("invalid_field", "preNotify.minutesBefore must be 1 minute to 7 days (1...10080)")
