@@ -13,7 +13,7 @@ import Testing
             let admin = try await api.admin()
             let rid = try await api.resource("fuzz-host", token: admin)
             // An id with a NUL after it is not the id (SQLite reads bound text only up to a NUL).
-            for path in ["/resources/\(rid)%00anything", "/resources/\(rid)%0A", "/users/x%00"] {
+            for path in ["/resources/\(rid)%00anything", "/resources/\(rid)%0A", "/users/x%00", "/resources/\(rid)%00/accounts/%FF"] {
                 let r = try await api.call(.get, path, token: admin)
                 #expect(r.status == .badRequest && r.errorCode == "invalid_path", "\(path): \(r.status) \(r.text)")
             }
@@ -35,6 +35,12 @@ import Testing
             let ok = try await api.call(.put, "/groups/\(gid)/rotation", token: admin,
                 json: ["schedule": ["kind": "days", "at": "02:00", "everyDays": 7, "timeZone": "UTC"], "passwordChoice": "unique"])
             #expect(ok.status == .ok, "\(ok.text)")
+
+            // A final line break is no part of a time or an address (ICU's `$` matches before one).
+            let clock = try await api.call(.put, "/settings/integrity", token: admin, json: ["dailyAt": "02:00\n"])
+            #expect(clock.status == .badRequest, "\(clock.text)")
+            let mail = try await api.call(.post, "/notifications/test", token: admin, json: ["email": "a@b.example\u{2028}"])
+            #expect(mail.status == .badRequest && mail.text.contains("not an email address"), "\(mail.text)")
 
             // RFC 3339 with fractional seconds is a date-time; an unknown format is refused, not ignored.
             #expect(try await api.call(.get, "/audit?since=2026-01-01T00:00:00.5Z", token: admin).status == .ok)

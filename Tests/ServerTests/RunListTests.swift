@@ -44,13 +44,16 @@ import Testing
             #expect(runs.first?["id"] as? String == iid && runs.first?["groupId"] == nil && runs.first?["trigger"] as? String == "manual")
             #expect(try await api.call(.get, "/integrity-runs", token: pat).status == .forbidden)
 
-            for path in ["/rotation-runs?trigger=daily", "/integrity-runs?trigger=schedule", "/rotation-runs?limit=0"] {
+            for path in ["/rotation-runs?trigger=daily", "/integrity-runs?trigger=schedule", "/rotation-runs?limit=0", "/rotation-runs?limit=101",
+                "/integrity-runs?limit=101"]
+            {
                 let r = try await api.call(.get, path, token: admin)
                 #expect(r.status == .badRequest && r.errorCode == "invalid_parameter", "\(path): \(r.text)")
             }
             // A cursor of another list is refused, not read from the start.
             let other = PageCursor(key: "runs-host", id: rid).token
-            for path in ["/rotation-runs?cursor=\(other)", "/integrity-runs?cursor=\(other)"] {
+            let notANumber = PageCursor(key: "nan", id: "x").token
+            for path in ["/rotation-runs?cursor=\(other)", "/integrity-runs?cursor=\(other)", "/rotation-runs?cursor=\(notANumber)"] {
                 let r = try await api.call(.get, path, token: admin)
                 #expect(r.status == .badRequest && r.errorCode == "invalid_cursor", "\(path): \(r.text)")
             }

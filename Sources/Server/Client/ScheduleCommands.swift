@@ -65,7 +65,7 @@ struct RotationCommand: AsyncParsableCommand {
         func run() async throws {
             let client = try options.client()
             if let id { return try await RunProgress.follow(client, "/rotation-runs/\(id)", id: id, wait: wait, json: options.json) }
-            let rows = try await list.rows(client, Query.path("/rotation-runs", [("groupId", group), ("trigger", trigger)]))
+            let rows = try await list.rows(client, Query.path("/rotation-runs", [("groupId", group), ("trigger", trigger)]), pageSize: 100)
             RunProgress.printList(rows, json: options.json, group: true)
         }
     }
@@ -104,7 +104,7 @@ struct IntegrityCommand: AsyncParsableCommand {
         @OptionGroup var list: ListOptions
         @Option(help: "manual or nightly.") var trigger: String?
         func run() async throws {
-            let rows = try await list.rows(try options.client(), Query.path("/integrity-runs", [("trigger", trigger)]))
+            let rows = try await list.rows(try options.client(), Query.path("/integrity-runs", [("trigger", trigger)]), pageSize: 100)
             RunProgress.printList(rows, json: options.json, group: false)
         }
     }

@@ -59,7 +59,10 @@ struct ErrorMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: AppContext, next: (Request, AppContext) async throws -> Response) async throws -> Response {
         // An id is compared whole: SQLite would read a bound text only up to a NUL (`%00`).
-        if let path = request.uri.path.removingPercentEncoding, path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+        guard let path = request.uri.path.removingPercentEncoding else {
+            throw APIError.badRequest("invalid_path", "the path has an invalid percent escape")
+        }
+        if path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
             throw APIError.badRequest("invalid_path", "the path contains control characters")
         }
         do {

@@ -16,7 +16,9 @@ enum OpenAPI {
                 .joined(separator: "/")
             var op: [String: Any] = ["summary": e.summary, "operationId": operationID(e), "responses": responses(e)]
             var params = path.split(separator: "/").filter { $0.hasPrefix("{") }.map {
-                ["name": String($0.dropFirst().dropLast()), "in": "path", "required": true, "schema": ["type": "string"]] as [String: Any]
+                // An id or a name: the server refuses control characters in a path (400 invalid_path).
+                ["name": String($0.dropFirst().dropLast()), "in": "path", "required": true,
+                    "schema": ["type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[^\\u0000-\\u001f\\u007f/]*$"]] as [String: Any]
             }
             params += e.query.map { q in
                 var p: [String: Any] = ["name": q.name, "in": "query", "required": false, "schema": q.schema]

@@ -38,11 +38,11 @@ extension Routes {
             return try Reply.json(["runId": run.id], status: .accepted)
         }
         t.add(.get, "/integrity-runs", "Integrity runs newest first, with their counts over the accounts you can see (administrators, "
-            + "auditors, password administrators; ?trigger=manual|nightly; paged: limit=, cursor=)", response: .list(RunListItem.self),
-            query: QueryParam.paging() + [QueryParam("trigger", .choice(["manual", "nightly"]), "how the runs started")]) { req, ctx in
+            + "auditors, password administrators; ?trigger=manual|nightly; paged: limit= up to 100, cursor=)", response: .list(RunListItem.self),
+            query: QueryParam.paging(max: RunListQuery.maxLimit) + [QueryParam("trigger", .choice(["manual", "nightly"]), "how the runs started")]) { req, ctx in
             let q = ListParameters(req)
             let trigger = try q.word("trigger", ["manual", "nightly"])
-            return try Reply.page(try await custody.integrity.list(trigger: trigger, try q.page(), by: try ctx.caller()), req)
+            return try Reply.page(try await custody.integrity.list(trigger: trigger, try q.page(max: RunListQuery.maxLimit), by: try ctx.caller()), req)
         }
         t.add(.get, "/integrity-runs/:id", "An integrity run's progress and the results of the accounts you can see (administrators, auditors, password administrators)", response: .object(RotationRunView.self)) { _, ctx in
             try Reply.json(try await custody.integrity.run(try ctx.param("id"), by: try ctx.caller()))

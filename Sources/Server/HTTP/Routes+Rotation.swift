@@ -36,12 +36,13 @@ extension Routes {
             return try Reply.json(["runId": run.id], status: .accepted)
         }
         t.add(.get, "/rotation-runs", "Rotation runs of the groups you can see, newest first, with their counts over the accounts you "
-            + "can see (?groupId=&trigger=manual|schedule; paged: limit=, cursor=)", response: .list(RunListItem.self),
-            query: QueryParam.paging() + [QueryParam("groupId", .string, "only this group's runs"),
+            + "can see (?groupId=&trigger=manual|schedule; paged: limit= up to 100, cursor=)", response: .list(RunListItem.self),
+            query: QueryParam.paging(max: RunListQuery.maxLimit) + [QueryParam("groupId", .string, "only this group's runs"),
                 QueryParam("trigger", .choice(["manual", "schedule"]), "how the runs started")]) { req, ctx in
             let q = ListParameters(req)
             let trigger = try q.word("trigger", ["manual", "schedule"])
-            let page = try await custody.rotationRuns.list(group: try q.text("groupId"), trigger: trigger, try q.page(), by: try ctx.caller())
+            let page = try await custody.rotationRuns.list(group: try q.text("groupId"), trigger: trigger, try q.page(max: RunListQuery.maxLimit),
+                by: try ctx.caller())
             return try Reply.page(page, req)
         }
         t.add(.get, "/rotation-runs/:id", "A rotation run's progress and per-account results", response: .object(RotationRunView.self)) { _, ctx in

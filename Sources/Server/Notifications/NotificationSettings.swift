@@ -40,12 +40,13 @@ struct NotificationSettingsBody: APIBody, Codable {
             try Validate.number(s.port, field: "smtp.port", in: 1...65535)
             try Validate.email(s.from, field: "smtp.from")
             try Validate.number(s.timeoutSeconds, field: "smtp.timeoutSeconds", in: 1...300)
-            if Validate.recorder != nil { return }  // what follows depends on the server, not on the shape
-            if s.username != nil && (s.security ?? .starttls) == .none {
-                throw DomainError.invalid("insecure_auth", "smtp.username needs security starttls or tls: the password is never sent in clear")
-            }
-            if let ca = s.caFile, !FileManager.default.isReadableFile(atPath: ca) {
-                throw DomainError.invalid("invalid_field", "smtp.caFile '\(ca)' is not a readable file on the server")
+            if Validate.recorder == nil {  // these depend on the combination and the server, not on the shape
+                if s.username != nil && (s.security ?? .starttls) == .none {
+                    throw DomainError.invalid("insecure_auth", "smtp.username needs security starttls or tls: the password is never sent in clear")
+                }
+                if let ca = s.caFile, !FileManager.default.isReadableFile(atPath: ca) {
+                    throw DomainError.invalid("invalid_field", "smtp.caFile '\(ca)' is not a readable file on the server")
+                }
             }
         }
         if let s = syslog {

@@ -70,12 +70,17 @@ extension RotationRunView {
 enum RunListQuery {
     enum Kind: Sendable { case rotation, integrity }
 
+    /// A page of runs reads each run's accounts and tasks: at most 100 runs a page.
+    static let maxLimit = 100
+
     /// Runs are listed newest first; a cursor holds the exact stored start time (seconds) and the id.
     static func cursor(_ run: StoredRun) -> PageCursor { PageCursor(key: String(run.seconds), id: run.id) }
 
     /// A cursor of another list (its key is no time) is refused rather than read from the start.
     static func check(_ req: PageRequest) throws {
-        if let after = req.after, Double(after.key) == nil { throw DomainError.invalid("invalid_cursor", "cursor is not one of this list's") }
+        if let after = req.after, !(Double(after.key)?.isFinite ?? false) {
+            throw DomainError.invalid("invalid_cursor", "cursor is not one of this list's")
+        }
     }
 
     /// `groups` (rotation runs only): nil for every group, else those ids (never empty).

@@ -46,10 +46,13 @@ extension PGRunStore {
             let scope = try await ListScope.of(p, c)
             var ages: [PasswordAge] = []
             for r in try await c.all(ResourceRecord.self, "SELECT * FROM resources ORDER BY name") {
+                // The caller's accounts first: a resource it cannot see costs no policy lookup.
+                let seen = try await c.all(AccountRecord.self, "SELECT * FROM accounts WHERE resourceId = ? ORDER BY loginName", [r.id])
+                    .filter { scope.sees(resourceId: r.id, accountId: $0.id) }
+                guard !seen.isEmpty else { continue }
                 let policy = try await PGCatalog.effectivePolicy(for: r, c)
                 guard let days = policy.maxAgeDays, days > 0 else { continue }
-                for a in try await c.all(AccountRecord.self, "SELECT * FROM accounts WHERE resourceId = ? ORDER BY loginName", [r.id])
-                where scope.sees(resourceId: r.id, accountId: a.id) {
+                for a in seen {
                     guard let changed = try await Self.changedAt(a, c) else { continue }
                     ages.append(PasswordAge(resourceId: r.id, resource: r.name, accountId: a.id, account: a.loginName, policy: policy.name,
                         changedAt: changed, maxAgeDays: days))

@@ -47,10 +47,13 @@ extension SQLiteRunStore {
             let scope = try ListScope.of(p, db)
             var ages: [PasswordAge] = []
             for r in try ResourceRecord.order(Column("name")).fetchAll(db) {
+                // The caller's accounts first: a resource it cannot see costs no policy lookup.
+                let seen = try AccountRecord.filter(Column("resourceId") == r.id).order(Column("loginName")).fetchAll(db)
+                    .filter { scope.sees(resourceId: r.id, accountId: $0.id) }
+                guard !seen.isEmpty else { continue }
                 let policy = try Catalog.effectivePolicy(for: r, db)
                 guard let days = policy.maxAgeDays, days > 0 else { continue }
-                for a in try AccountRecord.filter(Column("resourceId") == r.id).order(Column("loginName")).fetchAll(db)
-                where scope.sees(resourceId: r.id, accountId: a.id) {
+                for a in seen {
                     guard let changed = try Self.changedAt(a, db) else { continue }
                     ages.append(PasswordAge(resourceId: r.id, resource: r.name, accountId: a.id, account: a.loginName, policy: policy.name,
                         changedAt: changed, maxAgeDays: days))
