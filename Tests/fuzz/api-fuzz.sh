@@ -80,6 +80,7 @@ TOML
 # The session's own user is never changed or deleted (the hook swaps it for fuzzuser).
 export PYTHONPATH="$HERE" SCHEMATHESIS_HOOKS=fuzz_hooks CUSTODY_ADMIN_ID="$ADMIN" CUSTODY_SAFE_UID="$USER"
 set +e
+cd "$DIR"  # schemathesis keeps a cache in the working directory
 python3 -m schemathesis.cli --config-file "$DIR/schemathesis.toml" run "$URL/openapi.json" --url "https://localhost:$PORT" \
 	--tls-verify "$CA" -H "Authorization: Bearer $TOKEN" \
 	--checks not_a_server_error,response_schema_conformance,content_type_conformance \
