@@ -51,6 +51,9 @@ import Testing
 
             let prefix = try await Self.all(api, "/resources?name=HOST01", size: 4, token: admin, key: "name")
             #expect(prefix.rows == (10...19).map { "host0\($0)" } && prefix.pages == [4, 4, 2])
+            // The next page's link repeats the query as it was sent, escapes and all.
+            let escaped = try await Self.all(api, "/resources?name=HOST01&q=%68ost01", size: 4, token: admin, key: "name")
+            #expect(escaped.rows == prefix.rows && escaped.pages == [4, 4, 2])
             #expect(try await Self.all(api, "/resources?type=linux&owner=admin", size: 1000, token: admin).rows.count == 231)
             #expect(try await Self.all(api, "/resources?owner=nobody", size: 10, token: admin).rows.isEmpty)
 

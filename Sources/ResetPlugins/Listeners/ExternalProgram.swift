@@ -84,7 +84,7 @@ public struct ExternalProgram: Sendable {
         return data
     }
 
-    public static func sha256(_ data: Data) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
+    public static func sha256(_ data: Data) -> String { SHA256.hash(data: data).hexString }
 
     /// Written through a close-on-exec descriptor, so no concurrently spawned child keeps it open.
     static func write(_ bytes: [UInt8], to path: String) -> Bool {

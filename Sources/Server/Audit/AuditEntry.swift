@@ -30,7 +30,7 @@ struct AuditEntry: Codable, Sendable, Equatable, FetchableRecord {
             h.update(data: withUnsafeBytes(of: UInt64(bytes.count).bigEndian) { Data($0) })
             h.update(data: bytes)
         }
-        return h.finalize().map { String(format: "%02x", $0) }.joined()
+        return h.finalize().hexString
     }
 
     var chainFields: [String?] {

@@ -102,7 +102,7 @@ struct DirectoryService: Sendable {
     /// `caFile`, or the PEM written once under the data directory (by each node that needs it).
     func caFile(_ b: DirectorySettingsBody) throws -> String? {
         guard let pem = b.caPEM else { return b.caFile }
-        let name = SHA256.hash(data: Data(pem.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+        let name = SHA256.hash(data: Data(pem.utf8)).prefix(8).hexString
         let path = URL(fileURLWithPath: dataDir).appendingPathComponent("directory-ca-\(name).pem").path
         if !FileManager.default.fileExists(atPath: path) { try Data(pem.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) }
         return path

@@ -70,19 +70,34 @@ extension Reply {
     /// A page as a JSON array; when more follow, `X-Next-Cursor` carries the cursor and `Link` the
     /// URL of the next page (RFC 8288, `rel="next"`).
     static func page<T: Encodable>(_ page: Page<T>, _ req: Request) throws -> Response {
-        var res = try json(page.items)
-        if let next = page.next {
+        linked(try json(page.items), page.next, req)
+    }
+
+    static func page<T: JSONWritable>(_ page: Page<T>, _ req: Request) -> Response {
+        linked(json(page.items), page.next, req)
+    }
+
+    /// A query as a URI allows it (RFC 3986): anything else, percent-encoded.
+    static func linkSafe(_ query: String) -> String {
+        var out: [UInt8] = []
+        for b in query.utf8 {
+            if queryBytes.contains(b) { out.append(b); continue }
+            out.append(contentsOf: "%\([b].hexString.uppercased())".utf8)
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static let queryBytes = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/?%".utf8)
+
+    private static func linked(_ res: Response, _ next: PageCursor?, _ req: Request) -> Response {
+        var res = res
+        if let next {
             let token = next.token
             res.headers[.nextCursor] = token
-            var items = [URLQueryItem]()
-            for (k, v) in req.uri.queryParameters where String(k) != "cursor" {
-                items.append(URLQueryItem(name: String(k), value: String(v)))
-            }
-            items.append(URLQueryItem(name: "cursor", value: token))
-            var c = URLComponents()
-            c.path = req.uri.path
-            c.queryItems = items
-            res.headers[.link] = "<\(c.string ?? req.uri.path)>; rel=\"next\""
+            // The request's own query, as it was sent, but for its cursor (a token is URL-safe).
+            var parts = (req.uri.query ?? "").split(separator: "&").filter { !$0.isEmpty && !$0.hasPrefix("cursor=") && $0 != "cursor" }
+            parts.append("cursor=" + token[...])
+            res.headers[.link] = "<\(req.uri.path)?\(Self.linkSafe(parts.joined(separator: "&")))>; rel=\"next\""
         }
         return res
     }

@@ -79,7 +79,7 @@ extension Routes {
             let q = ListParameters(req)
             let filter = AccountFilter(namePrefix: try q.text("name"), syncStatus: try q.choice("syncStatus", SyncStatus.self))
             let page = try await custody.accounts.accounts(of: try ctx.param("rid"), filter, try q.page(), by: try ctx.caller())
-            return try Reply.page(page.map(AccountView.init), req)
+            return Reply.page(page.map(AccountView.init), req)
         }
         t.add(.get, "/resources/:rid/accounts/:aid", "Show an account (never its password)", response: .object(AccountView.self)) { _, ctx in
             try Reply.json(AccountView(try await custody.accounts.account(try ctx.param("aid"), of: try ctx.param("rid"), by: try ctx.caller())))

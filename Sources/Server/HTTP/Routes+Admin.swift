@@ -130,7 +130,7 @@ extension Routes {
                 q.beforeID = id
             }
             let rows = Page(fetched: try await custody.auditTrail.entries(q, by: p), page) { PageCursor(key: "", id: String($0.id)) }
-            return try Reply.page(rows.map {
+            return Reply.page(rows.map {
                 AuditView(id: $0.id, at: Date(timeIntervalSince1970: $0.at), user: $0.user, ip: $0.ip, operation: $0.operation,
                     resource: $0.resource, account: $0.account, reason: $0.reason, ticketId: $0.ticketId, outcome: $0.outcome,
                     message: $0.message, resourceId: $0.resourceId, accountId: $0.accountId)

@@ -76,7 +76,7 @@ extension Routes {
                 owner: try q.text("owner"), search: try q.text("q"), syncStatus: try q.choice("syncStatus", SyncStatus.self))
             let p = try ctx.caller()
             if let g = filter.groupId { _ = try await custody.groups.group(g, by: p) }  // a group the caller cannot see is not found
-            return try Reply.page(try await custody.resources.resources(filter, try q.page(), by: p).map(ResourceView.init), req)
+            return Reply.page(try await custody.resources.resources(filter, try q.page(), by: p).map(ResourceView.init), req)
         }
         t.add(.get, "/resources/:rid", "Show a resource", response: .object(ResourceView.self)) { _, ctx in
             try Reply.json(ResourceView(try await custody.resources.resource(try ctx.param("rid"), by: try ctx.caller())))

@@ -228,6 +228,23 @@ enum Migrations {
                 CREATE INDEX tasksByIntegrityRun ON tasks(integrityRunId) WHERE integrityRunId IS NOT NULL;
                 """)
         }
+        m.registerMigration("v19-epoch-dates") { db in
+            // Records meant to write seconds wrote GRDB's date text (a strategy GRDB 7 no longer
+            // read), beside the seconds raw SQL wrote: every such column holds seconds now.
+            let columns = [
+                ("users", ["createdAt"]), ("tokens", ["createdAt", "expiresAt", "revokedAt", "lastUsedAt"]),
+                ("resources", ["createdAt", "updatedAt"]), ("accounts", ["createdAt", "lastVerifiedAt", "lastChangedAt"]),
+                ("groups", ["createdAt"]), ("listeners", ["approvedAt", "createdAt", "updatedAt"]), ("listenerRuns", ["createdAt"]),
+            ]
+            for (table, names) in columns {
+                for column in names {
+                    try db.execute(sql: """
+                        UPDATE \(table) SET \(column) = (julianday(\(column)) - 2440587.5) * 86400.0
+                        WHERE typeof(\(column)) = 'text' AND julianday(\(column)) IS NOT NULL
+                        """)
+                }
+            }
+        }
         return m
     }
 }

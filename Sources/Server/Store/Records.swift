@@ -97,11 +97,11 @@ struct ShareRecord: Codable, FetchableRecord, PersistableRecord, Sendable, Equat
     var permission: Permission
 }
 
-/// Dates as seconds since 1970, so SQL can compare them.
+/// Dates written as seconds since 1970, so SQL can compare them (migration v19 turned the text an
+/// earlier, mistyped version of this wrote into seconds). GRDB reads a date from either.
 protocol EpochDates: EncodableRecord, FetchableRecord {}
 extension EpochDates {
-    static var databaseDateEncodingStrategy: DatabaseDateEncodingStrategy { .timeIntervalSince1970 }
-    static var databaseDateDecodingStrategy: DatabaseDateDecodingStrategy { .timeIntervalSince1970 }
+    static func databaseDateEncodingStrategy(for column: String) -> DatabaseDateEncodingStrategy { .timeIntervalSince1970 }
 }
 extension UserRecord: EpochDates {}
 extension TokenRecord: EpochDates {}

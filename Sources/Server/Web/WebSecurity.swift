@@ -56,7 +56,7 @@ enum WebForm {
 
     /// The CSRF token of a session: an HMAC of its token under a key that never leaves the process.
     static func csrf(for sessionToken: String, key: SymmetricKey) -> String {
-        Data(HMAC<SHA256>.authenticationCode(for: Data(("csrf:" + sessionToken).utf8), using: key)).map { String(format: "%02x", $0) }.joined()
+        Data(HMAC<SHA256>.authenticationCode(for: Data(("csrf:" + sessionToken).utf8), using: key)).hexString
     }
 
     static func equal(_ a: String, _ b: String) -> Bool {
@@ -66,7 +66,7 @@ enum WebForm {
     }
 
     static func random() -> String {
-        (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        (0..<32).map { _ in UInt8.random(in: 0...255) }.hexString
     }
 
     /// An `application/x-www-form-urlencoded` body.

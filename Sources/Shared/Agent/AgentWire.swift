@@ -16,7 +16,7 @@ public enum AgentWire {
     static let suite = HPKE.Ciphersuite.Curve25519_SHA256_ChachaPoly
 
     public static func canonical(method: String, path: String, time: String, nonce: String, body: some DataProtocol) -> Data {
-        let digest = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+        let digest = SHA256.hash(data: body).hexString
         return Data("\(method)\n\(path)\n\(time)\n\(nonce)\n\(digest)".utf8)
     }
 

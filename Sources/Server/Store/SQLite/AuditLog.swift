@@ -79,6 +79,7 @@ enum AuditLog {
         }
         sql += " ORDER BY id DESC LIMIT ?"
         args.append(q.limit)
-        return try AuditEntry.fetchAll(db, sql: sql, arguments: StatementArguments(args))
+        // A scoped query names the caller's resources and accounts: too many shapes to cache.
+        return try db.list(sql, StatementArguments(args), AuditEntry.rowColumns, cache: q.scope?.everything ?? true, AuditEntry.init)
     }
 }

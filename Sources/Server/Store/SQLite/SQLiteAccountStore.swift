@@ -14,7 +14,7 @@ struct SQLiteAccountStore: AccountStore {
             if let whole = try Access.onResource(r, p, db) {
                 try authorize(whole)
                 let q = AccountListQuery(resourceID: r.id, filter, page, .sqlite)
-                let rows = try AccountRecord.fetchAll(db, sql: q.sql, arguments: StatementArguments(q.arguments))
+                let rows = try db.list(q.sql, StatementArguments(q.arguments), AccountRecord.rowColumns, AccountRecord.init)
                 return Page(fetched: rows, page, cursor: AccountListQuery.cursor)
             }
             let ids = try String.fetchAll(db, sql: "SELECT id FROM accounts WHERE resourceId = ?", arguments: [r.id])

@@ -54,8 +54,9 @@ struct SQLiteIdentityStore: IdentityStore {
 
     func token(hash: String) async throws -> (TokenRecord, UserRecord)? {
         try await db.read { db in
-            guard let t = try Row.fetchOne(db, sql: "SELECT * FROM tokens WHERE hash = ?", arguments: [hash]).map(Self.token),
-                let u = try UserRecord.fetchOne(db, key: t.userId)
+            // Every request asks: the statements are prepared once per connection.
+            guard let t = try Row.fetchOne(try db.cachedStatement(sql: "SELECT * FROM tokens WHERE hash = ?"), arguments: [hash]).map(Self.token),
+                let u = try UserRecord.fetchOne(try db.cachedStatement(sql: "SELECT * FROM users WHERE id = ?"), arguments: [t.userId])
             else { return nil }
             return (t, u)
         }

@@ -12,11 +12,8 @@ struct SQLiteResourceStore: ResourceStore {
 
     static func page(_ p: Principal, _ filter: ResourceFilter, _ page: PageRequest, _ db: Database) throws -> Page<ResourceEntry> {
         let q = ResourceListQuery(p, userGroups: p.superAdmin ? [] : try Access.userGroupIDs(p.userID, db), filter, page, .sqlite)
-        // Rows read through a cursor are decoded in place: copied rows look every column up by name again.
-        let rows = try Row.fetchCursor(db, sql: q.sql, arguments: StatementArguments(q.arguments))
-        var entries: [ResourceEntry] = []
-        while let row = try rows.next() {
-            entries.append(ResourceEntry(resource: try ResourceRecord(row: row), owner: row["ownerName"] ?? "(deleted)"))
+        let entries = try db.list(q.sql, StatementArguments(q.arguments), ResourceRecord.rowColumns + ["ownerName"]) { row, i in
+            ResourceEntry(resource: try ResourceRecord(row: row, i), owner: try row.decode(String?.self, atIndex: i[13]) ?? "(deleted)")
         }
         return Page(fetched: entries, page, cursor: ResourceListQuery.cursor)
     }
