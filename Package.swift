@@ -109,10 +109,33 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Shared"], path: "Tests/TestSupport"),
         .testTarget(name: "NotifyTests", dependencies: ["Notify", "Shared", "TestSupport"]),
         .testTarget(name: "ResetPluginsTests", dependencies: ["ResetPlugins", "Processes", "Shared", "TestSupport"]),
+        // What both server test targets use: the in-process harness, the API client, script targets.
+        .target(
+            name: "ServerTestSupport",
+            dependencies: [
+                "Server", "Shared", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "Tests/ServerTestSupport"
+        ),
+        // Unit tests: the server in process, on SQLite, with nothing outside it.
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "Shared", "Notify", "TestSupport",
+                "Server", "Shared", "Notify", "TestSupport", "ServerTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // Integration tests: real servers (sshd, telnetd, slapd, MariaDB, PostgreSQL, Samba, SMTP,
+        // syslog, device emulators, Chromium) and the real custody and custody-agent binaries.
+        .testTarget(
+            name: "ServerIntegrationTests",
+            dependencies: [
+                "Server", "Shared", "Notify", "TestSupport", "ServerTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "GRDB", package: "GRDB.swift"),

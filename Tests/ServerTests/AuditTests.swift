@@ -4,6 +4,7 @@ import Testing
 import TestSupport
 
 @testable import Server
+@testable import ServerTestSupport
 
 @Suite struct AuditTests {
     /// A server with some history: returns the harness and the path of its database.

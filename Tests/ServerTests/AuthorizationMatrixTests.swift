@@ -3,6 +3,7 @@ import HTTPTypes
 import Testing
 
 @testable import Server
+@testable import ServerTestSupport
 
 /// Role × operation: every authenticated route, called by each role on objects shared with it at the
 /// highest level the object allows, so the role ceiling (and ownership rules) alone decide.
@@ -236,7 +237,7 @@ import Testing
         try await api.call(.put, "/groups/\(gid)/rotation", token: root, json: Self.rotationBody)
         let run = try await api.call(.post, "/groups/\(gid)/rotation/run", token: root)
         // Single flight: the account takes no delete, local change or verify while these are under way.
-        _ = try await ResetEngineTests.waitTask(api, try #require(task.object["taskId"] as? String), token: root)
+        _ = try await Fixtures.waitTask(api, try #require(task.object["taskId"] as? String), token: root)
         _ = try await api.finishedRun("/rotation-runs/\(try #require(run.object["runId"] as? String))", token: root)
         let agent = AgentRecord(id: newID(), hostname: "agent.example.test", os: "linux", arch: "x86_64", version: "t",
             signingKey: Data(count: 32), sealingKey: Data(count: 32), resourceId: rid, enrolledAt: 0, lastSeenAt: 0)

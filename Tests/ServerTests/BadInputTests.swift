@@ -4,6 +4,7 @@ import HTTPTypes
 import Testing
 
 @testable import Server
+@testable import ServerTestSupport
 
 /// A corpus of bad requests: each gets a 4xx with an error code, none a 5xx, and none changes anything.
 @Suite struct BadInputTests {

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import Server
+@testable import ServerTestSupport
 
 /// The CLI is equal to the API: every route of the route table is called by some `custody` verb
 /// (each verb names the routes it calls, `CallsRoutes`), every route a verb names exists, and every

@@ -3,6 +3,7 @@ import NIOSSL
 import Testing
 
 @testable import Server
+@testable import ServerTestSupport
 
 @Suite struct ConfigTests {
     func tempFile(_ text: String) throws -> String {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Server
+@testable import ServerTestSupport
 
 /// The contract in `docs/` matches the server: the API reference's routes are the route table's,
 /// and the configuration reference names every key with its default. `CUSTODY_WRITE_DOCS=1`

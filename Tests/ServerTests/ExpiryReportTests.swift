@@ -3,6 +3,7 @@ import HTTPTypes
 import Testing
 
 @testable import Server
+@testable import ServerTestSupport
 
 /// The expiry report through the API, the CLI's words for it and the console's start page: passwords
 /// past their policy's maximum age and those reaching it soon, of the accounts the caller sees.
@@ -48,7 +49,7 @@ import Testing
             }
 
             // The start page counts it and links to the console's expiry page.
-            let b = WebConsoleTests.Browser(api.client)
+            let b = Browser(api.client)
             _ = try await b.signIn("admin", API.adminPassword)
             let home = try await b.go(.get, "/home")
             #expect(home.html.contains(#"<a href="/expiry"><strong class="count">1</strong> passwords past the maximum age their policy allows"#),

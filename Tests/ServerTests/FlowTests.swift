@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Server
+@testable import ServerTestSupport
 
 @Suite struct FlowTests {
     @Test func adminCreatesResourceAccountAndReadsPasswordBack() async throws {

@@ -3,6 +3,7 @@ import HTTPTypes
 import Testing
 
 @testable import Server
+@testable import ServerTestSupport
 
 /// What an outside fuzzer (schemathesis, over the OpenAPI document) found, each kept fixed: ids are
 /// compared whole, nested typos are refused, valid times and filters are read as the document says.

@@ -3,6 +3,7 @@ import GRDB
 import Testing
 
 @testable import Server
+@testable import ServerTestSupport
 
 /// The hand-written fast paths of the lists (rows decoded by hand, views written by `JSONWriter`)
 /// say exactly what the Codable paths they replace say.
@@ -47,6 +48,18 @@ import Testing
         }
         try Self.same(accounts)
         try Self.same(audit)
+    }
+
+    @Test func cursorsAreTheTokensTheEncoderMade() throws {
+        for (key, id) in zip(Self.odd, Self.odd.reversed()) {
+            let c = PageCursor(key: key, id: id)
+            let e = JSONEncoder()
+            e.outputFormatting = .sortedKeys
+            let before = try e.encode(c).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            #expect(c.token == before)
+            #expect(PageCursor(token: c.token) == c)
+        }
     }
 
     @Test func aNextLinkCarriesOnlyWhatAURIAllows() {

@@ -3,6 +3,7 @@ import HTTPTypes
 import Testing
 
 @testable import Server
+@testable import ServerTestSupport
 
 /// Every list pages through the API: `limit` and `cursor` in, `X-Next-Cursor` and `Link` out,
 /// the same rows however the list is cut, filters, and a clear 400 for a bad limit or cursor.

@@ -3,6 +3,7 @@ import HTTPTypes
 import Testing
 
 @testable import Server
+@testable import ServerTestSupport
 
 /// "Sees only what is shared": every list, read by a password administrator who holds one resource
 /// and one account of another, names nothing else; read by an overseer (super-administrator,
@@ -148,7 +149,7 @@ import Testing
                 json: ["newPassword": "Changed-\(UUID().uuidString)", "resetType": "local"])
             #expect(r.status.code < 300, "local change: \(r.text)")
             let v = try await api.call(.post, "/resources/\(rid)/accounts/\(aid)/verify", token: root)
-            _ = try await ResetEngineTests.waitTask(api, try #require(v.object["taskId"] as? String), token: root)
+            _ = try await Fixtures.waitTask(api, try #require(v.object["taskId"] as? String), token: root)
         }
         var groups: [String] = [], runs: [String] = []
         for (name, rid) in [("shared", seen[0]), ("hidden", hidden[0])] {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Server
+@testable import ServerTestSupport
 
 /// Login notices between nodes are sealed: only a node holding the same master key opens one, a
 /// node ignores its own, and one outside the throttle's window is refused.

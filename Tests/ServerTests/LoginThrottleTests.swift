@@ -4,6 +4,7 @@ import Shared
 import Testing
 
 @testable import Server
+@testable import ServerTestSupport
 
 /// Failed logins cost little: the throttle refuses in memory, before bcrypt and before any write,
 /// per address, per name at an address and per name everywhere; a correct login from another

@@ -3,6 +3,7 @@ import GRDB
 import Testing
 
 @testable import Server
+@testable import ServerTestSupport
 
 /// Migrations that change how values are stored keep what was stored.
 @Suite struct MigrationTests {

@@ -3,6 +3,7 @@ import Testing
 import TestSupport
 
 @testable import Server
+@testable import ServerTestSupport
 
 /// The OpenAPI document: valid OpenAPI 3.1 (checked by openapi-spec-validator), typed from the
 /// handlers' own Codable types and validators, and (through `OpenAPICheck`, in every router

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Server
+@testable import ServerTestSupport
 
 /// What a stolen session cannot do with the caller's own credentials: guess the password through
 /// `/auth/password` or `/auth/totp/disable` faster than the sign-in page allows, drop its own second

@@ -4,6 +4,7 @@ import Shared
 import Testing
 
 @testable import Server
+@testable import ServerTestSupport
 
 @Suite struct PasswordTests {
     @Test func aLocalChangeIsCheckedAgainstThePolicyAndHistory() async throws {

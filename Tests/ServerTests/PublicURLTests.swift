@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Server
+@testable import ServerTestSupport
 
 /// Agents reach the server at `publicURL`: the generated certificate covers its host, and bundles
 /// carry it (or this machine's name), never the Host header of the request that asked.

@@ -2,6 +2,7 @@ import Shared
 import Testing
 
 @testable import Server
+@testable import ServerTestSupport
 
 /// The reset state machine alone: the one place that decides definite versus unknown.
 @Suite struct ResetStateMachineTests {

@@ -4,6 +4,7 @@ import Shared
 import Testing
 
 @testable import Server
+@testable import ServerTestSupport
 
 /// A reset whose work is cancelled (the server stopping) records nothing a cancelled step said:
 /// the task stays `running` where it was, and the next start recovers it as after a crash.

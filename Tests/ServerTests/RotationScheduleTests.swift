@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Server
+@testable import ServerTestSupport
 
 /// Schedule arithmetic: local times across both DST changes, day 31 in short months, time zones,
 /// allowed hours. Pure: no clock is waited for.

@@ -3,11 +3,12 @@ import GRDB
 import Testing
 
 @testable import Server
+@testable import ServerTestSupport
 
 /// Group rotation: run now with unique or common passwords, overlaps skipped and reported, the
 /// scheduler driven by a test clock (a missed run happens once, allowed hours are kept).
 @Suite struct RotationTests {
-    typealias Scripted = TaskEngineTests.ScriptedPlugin
+    typealias Scripted = ScriptedPlugin
 
     func harness(_ plugin: Scripted, clock: TestClock? = nil, dataDir: String? = nil) async throws -> Harness {
         let base = try await Harness.make(clock: clock, dataDir: dataDir)

@@ -3,6 +3,7 @@ import HTTPTypes
 import Testing
 
 @testable import Server
+@testable import ServerTestSupport
 
 /// The run lists through the API: rotation runs of the groups the caller can see, integrity runs for
 /// the roles that read them, paging, filters and clear refusals.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Server
+@testable import ServerTestSupport
 
 /// Trust II: the stored SMTP password is for one host and one user name; it is dropped when
 /// either changes, so an administrator who points mail elsewhere never sends it to that server.

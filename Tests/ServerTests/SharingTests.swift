@@ -3,6 +3,7 @@ import GRDB
 import Testing
 
 @testable import Server
+@testable import ServerTestSupport
 
 @Suite struct SharingTests {
     @Test func aPasswordUserSeesOnlyWhatIsSharedWithThem() async throws {

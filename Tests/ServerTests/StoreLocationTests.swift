@@ -3,6 +3,7 @@ import Shared
 import Testing
 
 @testable import Server
+@testable import ServerTestSupport
 
 /// `storeURL` and its password: what an administrator writes, what is refused and why.
 @Suite struct StoreLocationTests {

@@ -5,28 +5,12 @@ import Testing
 import TestSupport
 
 @testable import Server
+@testable import ServerTestSupport
 
 /// Two-factor sign-in: the RFC test vectors, set-up and login through the API with a test clock
 /// (codes refused when wrong, reused or missing), turning it off, an administrator's reset, key
 /// rotation, and the console's sign-in and set-up pages.
 @Suite struct TOTPTests {
-    typealias Browser = WebConsoleTests.Browser
-
-    /// RFC 4648 base32, for the test to compute codes as an authenticator app would.
-    static func decode(_ text: String) -> Data {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
-        var out = Data(), buffer = 0, bits = 0
-        for c in text {
-            guard let v = alphabet.firstIndex(of: c) else { continue }
-            buffer = (buffer << 5) | v
-            bits += 5
-            if bits >= 8 {
-                out.append(UInt8((buffer >> (bits - 8)) & 0xFF))
-                bits -= 8
-            }
-        }
-        return out
-    }
 
     @Test func theRFCTestVectors() {
         let key = Data("12345678901234567890".utf8)
@@ -35,9 +19,9 @@ import TestSupport
         for (time, code) in [(59, "94287082"), (1_111_111_109, "07081804"), (1_234_567_890, "89005924"), (2_000_000_000, "69279037")] {
             #expect(TOTP.code(key, step: TOTP.step(Date(timeIntervalSince1970: Double(time))), digits: 8) == code)
         }
-        #expect(Self.decode("MZXW6YTBOI") == Data("foobar".utf8))
+        #expect(Fixtures.base32("MZXW6YTBOI") == Data("foobar".utf8))
         let fresh = TOTP.newSecret()
-        #expect(fresh.count == 32 && fresh != TOTP.newSecret() && Self.decode(TOTP.key(fresh)) == fresh, "the shown key is the secret")
+        #expect(fresh.count == 32 && fresh != TOTP.newSecret() && Fixtures.base32(TOTP.key(fresh)) == fresh, "the shown key is the secret")
         #expect(TOTP.uri(fresh, username: "a b").hasPrefix("otpauth://totp/Custody:a%20b?secret=\(TOTP.key(fresh))&issuer=Custody"))
         let at = Date(timeIntervalSince1970: 1_700_000_000)
         let now = TOTP.code(key, step: TOTP.step(at))
@@ -62,7 +46,7 @@ import TestSupport
             let setup = try await api.call(.post, "/auth/totp", token: token, json: [String: String]())
             let secretText = try #require(setup.object["secret"] as? String)
             #expect(setup.object["enabled"] as? Bool == false && (setup.object["uri"] as? String)?.hasPrefix("otpauth://totp/Custody:tf_user?secret=") == true)
-            let secret = Self.decode(secretText)
+            let secret = Fixtures.base32(secretText)
             func code(_ offset: Int64 = 0) -> String { TOTP.code(secret, step: TOTP.step(clock.now) + offset) }
             // Not on until a right code confirms it.
             #expect(try await api.call(.post, "/auth/totp", token: token, json: ["otp": "000000"]).errorCode == "invalid_otp")
@@ -95,7 +79,7 @@ import TestSupport
             #expect(try await api.call(.post, "/auth/totp/disable", token: token, json: ["password": password]).status == .noContent)
             #expect(try await login().status == .ok)
             // On again, then reset by an administrator (a lost phone).
-            let again = Self.decode(try #require(try await api.call(.post, "/auth/totp", token: token, json: [String: String]()).object["secret"] as? String))
+            let again = Fixtures.base32(try #require(try await api.call(.post, "/auth/totp", token: token, json: [String: String]()).object["secret"] as? String))
             clock.advance(30)
             #expect(try await api.call(.post, "/auth/totp", token: token, json: ["otp": TOTP.code(again, step: TOTP.step(clock.now))]).status == .ok)
             #expect(try await login().errorCode == "otp_required")
@@ -123,7 +107,7 @@ import TestSupport
             let secretText = try #require(setup.html.range(of: #"id="totp-secret" class="secret">([A-Z2-7]+)<"#, options: .regularExpression)
                 .map { String(setup.html[$0].split(separator: ">")[1].dropLast()) })
             #expect(setup.html.contains("otpauth://totp/") && setup.headers[.cacheControl] == "no-store")
-            let secret = Self.decode(secretText)
+            let secret = Fixtures.base32(secretText)
             let wrong = try await b.go(.post, "/account/totp/confirm", form: ["_csrf": csrf, "otp": "000000"])
             #expect(wrong.status == .badRequest && wrong.html.contains("field-error") && wrong.html.contains("Off."))
             let on = try await b.go(.post, "/account/totp/confirm", form: ["_csrf": csrf, "otp": TOTP.code(secret, step: TOTP.step(clock.now))])

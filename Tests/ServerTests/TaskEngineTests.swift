@@ -4,46 +4,10 @@ import Shared
 import Testing
 
 @testable import Server
+@testable import ServerTestSupport
 
 /// Engine rules that a real target cannot be made to show on demand, driven by a scripted plugin.
 @Suite struct TaskEngineTests {
-    /// Fails the first `failures` resets with `code`, then succeeds; records concurrency per host.
-    final class ScriptedPlugin: ResetPlugin, @unchecked Sendable {
-        let descriptor = PluginDescriptor(id: "scripted", resourceTypes: ["Linux"], capabilities: [.reset, .verify])
-        private let lock = NSLock()
-        private var failuresLeft: Int
-        private let code: ResetFailure.Code
-        private var onTarget: [String: String] = [:]
-        private(set) var passwordsTried: [String] = []
-        private var running = 0
-        private(set) var maxRunning = 0
-        let delay: Duration
-
-        init(failures: Int = 0, code: ResetFailure.Code = .rejectedByTarget, delay: Duration = .zero) {
-            failuresLeft = failures
-            self.code = code
-            self.delay = delay
-        }
-
-        func verify(_ job: ResetJob) async throws(ResetFailure) {
-            let ok = lock.withLock { onTarget[job.loginName].map { $0 == job.currentPassword?.reveal() } ?? true }
-            if !ok { throw ResetFailure(.authenticationFailed, "wrong password") }
-        }
-
-        func reset(_ job: ResetJob) async throws(ResetFailure) -> ResetReport {
-            lock.withLock { running += 1; maxRunning = max(maxRunning, running) }
-            try? await Task.sleep(for: delay)
-            let fail: Bool = lock.withLock {
-                running -= 1
-                passwordsTried.append(job.newPassword?.reveal() ?? "")
-                if failuresLeft > 0 { failuresLeft -= 1; return true }
-                onTarget[job.loginName] = job.newPassword?.reveal()
-                return false
-            }
-            if fail { throw ResetFailure(code, "scripted \(code)") }
-            return ResetReport()
-        }
-    }
 
     func harness(_ plugin: ScriptedPlugin, configure: @escaping (inout ServerConfiguration) -> Void = { _ in }) async throws -> Harness {
         let base = try await Harness.make(configure: configure)
@@ -68,7 +32,7 @@ import Testing
             let (admin, rid, ids) = try await setup(api)
             let q = try await api.call(.put, "/resources/\(rid)/accounts/\(ids[0])/password", token: admin, json: ["resetType": "remote"])
             // Bounded waits, not one timed wait: a loaded machine stalls the pool at suite start.
-            let t = try await ResetEngineTests.waitTask(api, try #require(q.object["taskId"] as? String), token: admin)
+            let t = try await Fixtures.waitTask(api, try #require(q.object["taskId"] as? String), token: admin)
             #expect(t["state"] as? String == "succeeded")
             #expect(plugin.passwordsTried.count == 3)
             #expect(Set(plugin.passwordsTried).count == 3, "each attempt must use a fresh password")
@@ -83,7 +47,7 @@ import Testing
             let q = try await api.call(.put, "/resources/\(rid)/accounts/\(ids[0])/password", token: admin,
                 json: ["resetType": "remote", "newPassword": "Given-Pass-1234!"])
             // Bounded waits, not one timed wait: a loaded machine stalls the pool at suite start.
-            let t = try await ResetEngineTests.waitTask(api, try #require(q.object["taskId"] as? String), token: admin)
+            let t = try await Fixtures.waitTask(api, try #require(q.object["taskId"] as? String), token: admin)
             #expect(t["state"] as? String == "failed")
             #expect(plugin.passwordsTried.count == 1)
         }

@@ -3,6 +3,7 @@ import GRDB
 import Testing
 
 @testable import Server
+@testable import ServerTestSupport
 
 /// `GET /tasks/{id}?wait=` waits on a signal that a committed change to the tasks pokes (GRDB
 /// observation), not on a polling loop.

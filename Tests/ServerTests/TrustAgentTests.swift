@@ -5,6 +5,7 @@ import Testing
 import TestSupport
 
 @testable import Server
+@testable import ServerTestSupport
 
 /// Trust I for agents: answers the server cannot use after the agent took a job are unknown,
 /// revocation ends every wait at once, agent tasks hold no reset worker, and orphaned jobs end.
@@ -12,12 +13,12 @@ import TestSupport
     typealias P = AgentProtocolTests
     let p = AgentProtocolTests()
 
-    func poll(_ api: API, _ a: P.FakeAgent, wait: Int = 1) async throws -> [AgentJob] {
+    func poll(_ api: API, _ a: FakeAgent, wait: Int = 1) async throws -> [AgentJob] {
         let r = try await p.send(api, "/poll", PollRequest(wait: wait, version: "t"), as: a, at: Date())
         return try JSONDecoder().decode(PollResponse.self, from: r.data).jobs
     }
 
-    func take(_ api: API, _ a: P.FakeAgent) async throws -> AgentJob {
+    func take(_ api: API, _ a: FakeAgent) async throws -> AgentJob {
         for _ in 0..<30 {
             if let job = try await poll(api, a).first {
                 #expect(try await p.send(api, "/jobs/\(job.id)/renew", LeaseRequest(leaseId: job.leaseId), as: a, at: Date()).status == .ok)
@@ -36,7 +37,7 @@ import TestSupport
         let h = try await Harness.make()
         try await h.run { api in
             let admin = try await api.admin()
-            var a = P.FakeAgent()
+            var a = FakeAgent()
             #expect(try await p.enroll(api, try await p.token(api, admin, h), &a, at: Date()).status == .created)
             var job = Self.resetJob
             job.exposure = ResetExposure()
@@ -62,7 +63,7 @@ import TestSupport
         })
         try await h.run { api in
             let admin = try await api.admin()
-            var a = P.FakeAgent()
+            var a = FakeAgent()
             #expect(try await p.enroll(api, try await p.token(api, admin, h), &a, at: Date()).status == .created)
             var job = Self.resetJob
             job.exposure = ResetExposure()
@@ -114,7 +115,7 @@ import TestSupport
         })
         try await h.run { api in
             let t = try await ScriptTarget.make(api)
-            var a = P.FakeAgent()
+            var a = FakeAgent()
             let rid = try await api.resource("agent-host", token: t.env.admin)
             #expect(try await p.enroll(api, try await p.token(api, t.env.admin, h, resourceId: rid), &a, at: Date()).status == .created)
             try await api.call(.put, "/resources/\(rid)/reset-config", token: t.env.admin, json: ["mode": "agent"])

@@ -4,6 +4,7 @@ import Shared
 import Testing
 
 @testable import Server
+@testable import ServerTestSupport
 
 /// Trust I: the paths that used to lose a working password, each through the real engine and a
 /// scripted target whose state (a file) is checked after the reset.
@@ -69,10 +70,10 @@ import Testing
             let audit = try await api.call(.get, "/audit?accountId=\(t.env.aid)&operation=retrieve_password", token: t.env.admin).array
             #expect(audit.contains { ($0["message"] as? String ?? "").contains("1 candidate") }, "a retrieval with candidates is audited so")
             // The console shows the candidate beside the current password, on the same audited reveal.
-            let b = WebConsoleTests.Browser(api.client)
+            let b = Browser(api.client)
             _ = try await b.signIn("admin", API.adminPassword)
             let page = "/resources/\(t.env.rid)/accounts/\(t.env.aid)"
-            let csrf = WebConsoleTests.Browser.csrf(try await b.go(.get, page).html)
+            let csrf = Browser.csrf(try await b.go(.get, page).html)
             let shown = try await b.go(.post, page + "/reveal", form: ["_csrf": csrf])
             #expect(shown.html.contains(">\(L.old)<") && shown.html.contains("class=\"secret candidate\""), "\(shown.status)")
             #expect(shown.html.contains(">\(t.password)<") && shown.html.contains(tid), "the candidate and the task it came from")
@@ -87,7 +88,7 @@ import Testing
             try t.mode("normal")
             try await h.custody.store.write { db in try db.execute(sql: "UPDATE tasks SET notBefore = 0 WHERE id = ?", arguments: [tid]) }
             h.custody.taskSignal.poke()
-            let done = try await ResetEngineTests.waitTask(api, tid, token: t.env.admin)
+            let done = try await Fixtures.waitTask(api, tid, token: t.env.admin)
             #expect(done["state"] as? String == "succeeded", "\(done)")
             let settled = try await t.answer(api)
             #expect(settled["password"] as? String == t.password && (settled["candidates"] as? [Any])?.isEmpty == true)
@@ -112,7 +113,7 @@ import Testing
             return task.id
         }
         try await h.run { api in
-            let done = try await ResetEngineTests.waitTask(api, tid, token: try await Self.login(api))
+            let done = try await Fixtures.waitTask(api, tid, token: try await Fixtures.login(api))
             #expect(done["state"] as? String == "failed", "\(done)")
             let pending = try await h.custody.store.read { db in
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM secrets WHERE state = 'pending'") ?? -1
@@ -143,8 +144,8 @@ import Testing
             return task.id
         }
         try await h.run { api in
-            let token = try await Self.login(api)
-            let done = try await ResetEngineTests.waitTask(api, tid, token: token)
+            let token = try await Fixtures.login(api)
+            let done = try await Fixtures.waitTask(api, tid, token: token)
             #expect(done["state"] as? String == "failed" && (done["result"] as? [String: Any])?["code"] as? String == "takenOver", "\(done)")
             var answer = try await t.answer(api)
             #expect(answer["password"] as? String == L.old)
@@ -154,7 +155,7 @@ import Testing
             try late.write(toFile: t.file, atomically: true, encoding: .utf8)
             let v = try await api.call(.post, "/resources/\(t.env.rid)/accounts/\(t.env.aid)/verify", token: token)
             let vid = try #require(v.object["id"] as? String ?? v.object["taskId"] as? String, "\(v.text)")
-            let verified = try await ResetEngineTests.waitTask(api, vid, token: token)
+            let verified = try await Fixtures.waitTask(api, vid, token: token)
             #expect(verified["state"] as? String == "succeeded", "\(verified)")
             answer = try await t.answer(api)
             #expect(answer["password"] as? String == late && (answer["candidates"] as? [Any])?.isEmpty == true, "\(answer)")
@@ -215,16 +216,11 @@ import Testing
             // The account is no longer held: a verify runs, finds the candidate working and makes it current.
             try t.mode("normal")
             let v = try await api.call(.post, "/resources/\(t.env.rid)/accounts/\(t.env.aid)/verify", token: t.env.admin)
-            let verified = try await ResetEngineTests.waitTask(api, try #require(v.object["taskId"] as? String, "\(v.text)"), token: t.env.admin)
+            let verified = try await Fixtures.waitTask(api, try #require(v.object["taskId"] as? String, "\(v.text)"), token: t.env.admin)
             #expect(verified["state"] as? String == "succeeded", "\(verified)")
             let settled = try await t.answer(api)
             #expect(settled["password"] as? String == t.password && (settled["candidates"] as? [Any])?.isEmpty == true, "\(settled)")
         }
-    }
-
-    static func login(_ api: API) async throws -> String {
-        let r = try await api.call(.post, "/auth/login", json: ["username": "admin", "password": API.adminPassword])
-        return try #require(r.object["token"] as? String, "\(r.text)")
     }
 
     /// A verify that started before a reset committed says nothing about the new password.

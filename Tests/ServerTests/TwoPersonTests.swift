@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Server
+@testable import ServerTestSupport
 
 /// Trust II: two-person control that one person cannot meet alone. Only a super-administrator makes
 /// administrators or resets their credentials, and an approval is refused when the approver was

@@ -5,6 +5,7 @@ import Shared
 import Testing
 
 @testable import Server
+@testable import ServerTestSupport
 
 @Suite struct VaultTests {
     let logger = Logger(label: "test")

@@ -4,12 +4,12 @@ import Testing
 import TestSupport
 
 @testable import Server
+@testable import ServerTestSupport
 
 /// The console's administration pages in process: agents and bundles, groups with their
 /// rotation and run report, the integrity report and run, listener approval by a second
 /// administrator, users, roles and API tokens.
 @Suite struct WebConsoleAdminTests {
-    typealias Browser = WebConsoleTests.Browser
 
     @Test func agentsBundlesAndTheIntegrityReport() async throws {
         try await Harness.make().run { api in

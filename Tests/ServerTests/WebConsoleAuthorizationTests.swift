@@ -4,11 +4,11 @@ import Testing
 import TestSupport
 
 @testable import Server
+@testable import ServerTestSupport
 
 /// The console's authorization matrix: every page and form, for every role, is allowed or refused
 /// exactly as the API route it calls; a refused form changes nothing.
 @Suite struct WebConsoleAuthorizationTests {
-    typealias Browser = WebConsoleTests.Browser
 
     /// Console page → the API route it reads.
     static let pages: [(console: String, api: String)] = [
@@ -52,7 +52,6 @@ import TestSupport
 
 /// Console sessions: a cookie's token is no bearer token, and a password change issues a new one.
 @Suite struct WebSessionTests {
-    typealias Browser = WebConsoleTests.Browser
 
     @Test func aConsoleSessionIsNoBearerTokenAndAPasswordChangeRenewsIt() async throws {
         try await Harness.make().run { api in

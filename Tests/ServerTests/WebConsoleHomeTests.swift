@@ -2,11 +2,11 @@ import Foundation
 import Testing
 
 @testable import Server
+@testable import ServerTestSupport
 
 /// The console's start page counts what needs attention (of what the caller can see) and links to
 /// the filtered lists; states read as words, and times carry their exact value for the browser.
 @Suite struct WebConsoleHomeTests {
-    typealias Browser = WebConsoleTests.Browser
 
     @Test func theStartPageCountsWhatNeedsAttentionAndLinksToIt() async throws {
         let h = try await Harness.make()

@@ -4,12 +4,12 @@ import Testing
 import TestSupport
 
 @testable import Server
+@testable import ServerTestSupport
 
 /// The console's management flows in process, each checked against the API's own state: a
 /// password changed locally with the policy shown and the generator, edits with field errors,
 /// deletes, shares and ownership.
 @Suite struct WebConsoleManageTests {
-    typealias Browser = WebConsoleTests.Browser
 
     @Test func aLocalChangeShowsThePolicyOffersTheGeneratorAndRefusesABreach() async throws {
         try await Harness.make().run { api in

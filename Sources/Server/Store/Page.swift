@@ -6,12 +6,23 @@ struct PageCursor: Codable, Sendable, Equatable {
     var key: String
     var id: String
 
+    /// Base64url, unpadded, of `{"id":…,"key":…}` (written by hand: every page makes one).
     var token: String {
-        let e = JSONEncoder()
-        e.outputFormatting = .sortedKeys
-        let data = (try? e.encode(self)) ?? Data()
-        return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        var w = JSONWriter()
+        w.object { w in
+            w.field("id", id)
+            w.field("key", key)
+        }
+        var out: [UInt8] = []
+        for b in Data(w.bytes).base64EncodedString().utf8 {
+            switch b {
+            case UInt8(ascii: "+"): out.append(UInt8(ascii: "-"))
+            case UInt8(ascii: "/"): out.append(UInt8(ascii: "_"))
+            case UInt8(ascii: "="): break
+            default: out.append(b)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Nil for anything that is not a token this server made.
