@@ -8,8 +8,8 @@ import Testing
 /// The hand-written fast paths of the lists (rows decoded by hand, views written by `JSONWriter`)
 /// say exactly what the Codable paths they replace say.
 @Suite struct JSONWriterTests {
-    static let odd = ["", "plain", "q\"uote\\back/slash", "ctl\u{1}\u{1f}\u{7f}\n\t\r\u{8}\u{c}", "é😀\u{2028}", "a10", "a9", "B", "_"]
-    static let dates = [0, 1_800_000_000.9996, -1.5, 951_782_400, 4_102_444_799.5, 253_402_300_800].map(Date.init(timeIntervalSince1970:))
+    static let odd = ["", "e\u{301}", "f", "plain", "q\"uote\\back/slash", "ctl\u{1}\u{1f}\u{7f}\n\t\r\u{8}\u{c}", "é😀\u{2028}", "a10", "a9", "B", "_"]
+    static let dates = [0, 1_800_000_000.9996, -1.5, 951_782_400, 4_102_444_799.5, 253_402_300_800, -13_000_000_000, .infinity, 1e300].map(Date.init(timeIntervalSince1970:))
 
     static func same<T: JSONWritable>(_ items: [T]) throws {
         var w = JSONWriter()
@@ -64,6 +64,7 @@ import Testing
 
     @Test func aNextLinkCarriesOnlyWhatAURIAllows() {
         #expect(Server.Reply.linkSafe("name=a b>c&q=%68&x=é\"<") == "name=a%20b%3Ec&q=%68&x=%C3%A9%22%3C")
+        #expect(Server.Reply.linkSafe("q=100%&r=%4") == "q=100%25&r=%254")
     }
 
     @Test func recordsReadByHandEqualWhatWasStored() throws {

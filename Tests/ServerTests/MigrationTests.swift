@@ -44,7 +44,7 @@ import Testing
         try Migrations.migrator.migrate(pool, upTo: "v18-run-lists")
         try pool.write { db in
             try db.execute(sql: """
-                INSERT INTO users(id, username, passwordHash, role, createdAt) VALUES ('u1', 'ana', 'x', 'administrator', '2027-01-15 08:00:00.000');
+                INSERT INTO users(id, username, passwordHash, role, createdAt) VALUES ('u1', 'ana', 'x', 'administrator', '2031-03-08 05:06:14.000');
                 INSERT INTO resources(id, name, dnsName, type, ownerId, createdAt, updatedAt)
                 VALUES ('r1', 'web', 'web', 'Linux', 'u1', '2027-01-15 08:00:00.500', 1800000001.0);
                 INSERT INTO accounts(id, resourceId, loginName, syncStatus, lastChangedAt, createdAt)
@@ -54,6 +54,7 @@ import Testing
         try Migrations.migrator.migrate(pool)
         try pool.write { db in
             #expect(try Double.fetchOne(db, sql: "SELECT lastChangedAt FROM accounts") == 1_800_003_600)
+            #expect(try Double.fetchOne(db, sql: "SELECT createdAt FROM users") == 1_930_712_774, "the text's millisecond, not just below it")
             #expect(try String.fetchAll(db, sql: "SELECT typeof(createdAt) || typeof(updatedAt) FROM resources") == ["realreal"])
             let r = try #require(try ResourceRecord.fetchOne(db, key: "r1"))
             #expect(abs(r.createdAt.timeIntervalSince1970 - 1_800_000_000.5) < 0.001 && r.updatedAt.timeIntervalSince1970 == 1_800_000_001)

@@ -36,6 +36,7 @@ AID=$(api -d '{"loginName":"root","password":"Fuzz-Pass-123!"}' "$URL/resources/
 GID=$(api -d "{\"name\":\"fuzz-group\",\"resourceIds\":[\"$RID\"]}" "$URL/groups" | id)
 USER=$(api -d '{"username":"fuzzuser","password":"Fuzz-User-Pass-1","role":"passwordUser"}' "$URL/users" | id)
 ADMIN=$(api "$URL/auth/me" | id)
+api -d '{"username":"fuzzadmin","password":"Fuzz-Admin-Pass-1","role":"administrator"}' "$URL/users" >/dev/null  # owners, approvers
 api -X PUT -d '{"mode":"agentless","protocol":"ssh","port":22,"loginAccount":"root"}' "$URL/resources/$RID/reset-config" >/dev/null
 TASK=$(api -X PUT -d '{"resetType":"remote","reason":"fuzz"}' "$URL/resources/$RID/accounts/$AID/password" | id)
 RUN=$(api -X POST "$URL/groups/$GID/rotation/run" | id)

@@ -81,7 +81,8 @@ struct JSONWriter {
     mutating func field(_ k: StaticString, _ map: [String: String]) {
         key(k)
         bytes.append(UInt8(ascii: "{"))
-        for (i, (mk, mv)) in map.sorted(by: { $0.key < $1.key }).enumerated() {
+        // Foundation sorts keys by their UTF-8 bytes, not by String's canonical order.
+        for (i, (mk, mv)) in map.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
             if i > 0 { bytes.append(UInt8(ascii: ",")) }
             string(mk)
             bytes.append(UInt8(ascii: ":"))
@@ -129,10 +130,11 @@ struct JSONWriter {
 
     /// `2026-12-07T06:32:09Z`: the second the date falls in, UTC.
     mutating func date(_ d: Date) {
-        var t = time_t(d.timeIntervalSince1970.rounded(.down))
+        let seconds = d.timeIntervalSince1970.rounded(.down)
+        var t = time_t(clamping: Int64(exactly: seconds.isFinite && abs(seconds) < 1e15 ? seconds : 0) ?? 0)
         var tm = tm()
-        guard gmtime_r(&t, &tm) != nil, (1...9999).contains(Int(tm.tm_year) + 1900) else {
-            // Outside four-digit years: as Foundation writes it, slowly.
+        guard seconds.isFinite, abs(seconds) < 1e15, gmtime_r(&t, &tm) != nil, (1583...9999).contains(Int(tm.tm_year) + 1900) else {
+            // Outside four-digit Gregorian years (Foundation is Julian before 1582): as Foundation writes it, slowly.
             return bytes.append(contentsOf: (try? JSONEncoder.api.encode(d)) ?? Data("null".utf8))
         }
         let zero = UInt8(ascii: "0")

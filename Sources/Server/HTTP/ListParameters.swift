@@ -80,8 +80,11 @@ extension Reply {
     /// A query as a URI allows it (RFC 3986): anything else, percent-encoded.
     static func linkSafe(_ query: String) -> String {
         var out: [UInt8] = []
-        for b in query.utf8 {
-            if queryBytes.contains(b) { out.append(b); continue }
+        let bytes = Array(query.utf8)
+        for (i, b) in bytes.enumerated() {
+            // A "%" stays only as the start of an escape.
+            let escape = b != UInt8(ascii: "%") || (i + 2 < bytes.count && bytes[i + 1].isHexDigit && bytes[i + 2].isHexDigit)
+            if queryBytes.contains(b) && escape { out.append(b); continue }
             out.append(contentsOf: "%\([b].hexString.uppercased())".utf8)
         }
         return String(decoding: out, as: UTF8.self)
@@ -97,7 +100,9 @@ extension Reply {
             // The request's own query, as it was sent, but for its cursor (a token is URL-safe).
             var parts = (req.uri.query ?? "").split(separator: "&").filter { !$0.isEmpty && !$0.hasPrefix("cursor=") && $0 != "cursor" }
             parts.append("cursor=" + token[...])
-            res.headers[.link] = "<\(req.uri.path)?\(Self.linkSafe(parts.joined(separator: "&")))>; rel=\"next\""
+            // One slash between segments: `//api/…` would name another host.
+            let path = "/" + req.uri.path.split(separator: "/").joined(separator: "/")
+            res.headers[.link] = "<\(Self.linkSafe(path))?\(Self.linkSafe(parts.joined(separator: "&")))>; rel=\"next\""
         }
         return res
     }
@@ -106,4 +111,11 @@ extension Reply {
 extension HTTPField.Name {
     static let link = HTTPField.Name("Link")!
     static let nextCursor = HTTPField.Name("X-Next-Cursor")!
+}
+
+extension UInt8 {
+    fileprivate var isHexDigit: Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(self)
+            || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(self)
+    }
 }

@@ -230,7 +230,8 @@ enum Migrations {
         }
         m.registerMigration("v19-epoch-dates") { db in
             // Records meant to write seconds wrote GRDB's date text (a strategy GRDB 7 no longer
-            // read), beside the seconds raw SQL wrote: every such column holds seconds now.
+            // read), beside the seconds raw SQL wrote: every such column holds seconds now, rounded to
+            // the millisecond the text held (julianday's arithmetic alone lands just below it).
             let columns = [
                 ("users", ["createdAt"]), ("tokens", ["createdAt", "expiresAt", "revokedAt", "lastUsedAt"]),
                 ("resources", ["createdAt", "updatedAt"]), ("accounts", ["createdAt", "lastVerifiedAt", "lastChangedAt"]),
@@ -239,7 +240,7 @@ enum Migrations {
             for (table, names) in columns {
                 for column in names {
                     try db.execute(sql: """
-                        UPDATE \(table) SET \(column) = (julianday(\(column)) - 2440587.5) * 86400.0
+                        UPDATE \(table) SET \(column) = round((julianday(\(column)) - 2440587.5) * 86400000.0) / 1000.0
                         WHERE typeof(\(column)) = 'text' AND julianday(\(column)) IS NOT NULL
                         """)
                 }

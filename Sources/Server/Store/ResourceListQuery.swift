@@ -82,7 +82,7 @@ struct ResourceListQuery {
             sql += " AND r.name > ?"
             args.append(c.key)
         }
-        sql += " ORDER BY r.name LIMIT \(page.fetchLimit)"
+        sql += " ORDER BY r.name " + dialect.limit(page, &args)
         self.sql = sql
         arguments = args
     }
@@ -123,10 +123,20 @@ struct AccountListQuery {
             sql += " AND loginName > ?"
             args.append(c.key)
         }
-        sql += " ORDER BY loginName LIMIT \(page.fetchLimit)"
+        sql += " ORDER BY loginName " + dialect.limit(page, &args)
         self.sql = sql
         arguments = args
     }
 
     static func cursor(_ a: AccountRecord) -> PageCursor { PageCursor(key: a.loginName, id: a.id) }
+}
+
+extension ResourceListQuery.Dialect {
+    /// SQLite binds the limit, so that a list's SQL text, and the statement cached for it, does not
+    /// vary with it; PostgreSQL's binds are text, which `LIMIT` does not take.
+    func limit(_ page: PageRequest, _ args: inout [String]) -> String {
+        guard self == .sqlite else { return "LIMIT \(page.fetchLimit)" }
+        args.append(String(page.fetchLimit))
+        return "LIMIT ?"
+    }
 }

@@ -11,8 +11,11 @@ struct SQLiteResourceStore: ResourceStore {
     }
 
     static func page(_ p: Principal, _ filter: ResourceFilter, _ page: PageRequest, _ db: Database) throws -> Page<ResourceEntry> {
-        let q = ResourceListQuery(p, userGroups: p.superAdmin ? [] : try Access.userGroupIDs(p.userID, db), filter, page, .sqlite)
-        let entries = try db.list(q.sql, StatementArguments(q.arguments), ResourceRecord.rowColumns + ["ownerName"]) { row, i in
+        let groups = p.superAdmin ? [] : try Access.userGroupIDs(p.userID, db)
+        let q = ResourceListQuery(p, userGroups: groups, filter, page, .sqlite)
+        // The SQL names each of the caller's user groups: cached only for callers without any, so
+        // that the cache holds a bounded number of shapes (one per combination of filters).
+        let entries = try db.list(q.sql, StatementArguments(q.arguments), ResourceRecord.rowColumns + ["ownerName"], cache: groups.isEmpty) { row, i in
             ResourceEntry(resource: try ResourceRecord(row: row, i), owner: try row.decode(String?.self, atIndex: i[13]) ?? "(deleted)")
         }
         return Page(fetched: entries, page, cursor: ResourceListQuery.cursor)
