@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/lists.sh PATH/TO/custody: pages of 100 from 10,000 resources, from 10,000 accounts of one
-# resource and from the audit trail, against /healthz (the HTTP ceiling) in the same run; wrk, 16
+# resource, from 10,000 groups and from the audit trail, against /healthz (the HTTP ceiling) in the same run; wrk, 16
 # keep-alive connections over TLS on loopback. Goal: p99 of a page ≤ 20 ms.
 set -euo pipefail
 BIN=${1:?path to the custody binary}
@@ -36,9 +36,21 @@ middle() {  # $1 = path with its query
   done
   echo "$cursor"
 }
+# Groups, one resource each, made over one keep-alive connection (a curl per group would be the bench).
+python3 - "$ROWS" "$PORT" "$CA" "$TOKEN" <<'PY'
+import http.client, json, ssl, sys
+n, port, ca, token = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+c = http.client.HTTPSConnection("localhost", port, context=ssl.create_default_context(cafile=ca))
+h = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
+for i in range(n):
+    c.request("POST", "/api/v1/groups", json.dumps({"name": f"team{i:05d}"}), h)
+    r = c.getresponse(); r.read()
+    if r.status != 201: sys.exit(f"group {i}: {r.status}")
+PY
 BULK=$(api "$URL/resources?name=bulk" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 RMID=$(middle "/resources?type=Linux")
 AMID=$(middle "/resources/$BULK/accounts?x=1")
+GMID=$(middle "/groups?x=1")
 
 run_wrk() { wrk -t2 -c16 -d"$DURATION" --latency -H "Authorization: Bearer $TOKEN" "$1"; }
 run_wrk "https://localhost:$PORT/healthz" >"$OUT/lists-healthz.txt"
@@ -52,6 +64,7 @@ run_wrk "$URL/resources?type=Linux&limit=100&cursor=$RMID" >"$OUT/lists-middle.t
 run_wrk "$URL/resources?name=node05&limit=100" >"$OUT/lists-prefix.txt"
 run_wrk "$URL/resources/$BULK/accounts?limit=100&cursor=$AMID" >"$OUT/lists-accounts.txt"
 run_wrk "$URL/audit?limit=100" >"$OUT/lists-audit.txt"
+run_wrk "$URL/groups?limit=100&cursor=$GMID" >"$OUT/lists-groups.txt"
 run_wrk "$URL/resources?limit=1000" >"$OUT/lists-1000.txt"
 # One client at a time: the latency of a page itself, without 15 others queued before it.
 wrk -t1 -c1 -d"$DURATION" --latency -H "Authorization: Bearer $TOKEN" "$URL/resources?type=Linux&limit=100&cursor=$RMID" >"$OUT/lists-single.txt"
@@ -63,11 +76,12 @@ HZ=$(rps "$OUT/lists-healthz.txt")
 {
   echo "lists: $ROWS resources of one account each, and one resource of $ROWS accounts (wrk -t2 -c16, $DURATION each)"
   printf '%-44s %10s %10s %10s %8s\n' "request" "req/s" "p50" "p99" "/healthz"
-  for f in healthz first middle prefix accounts audit 1000 single; do
+  for f in healthz first middle prefix accounts audit groups 1000 single; do
     r=$(rps "$OUT/lists-$f.txt")
     printf '%-44s %10.0f %10s %10s %8.3f\n' "$f" "$r" "$(p50 "$OUT/lists-$f.txt")" "$(p99 "$OUT/lists-$f.txt")" "$(python3 -c "print($r/$HZ)")"
   done
   echo "(first: /resources?limit=100; middle: page 50 of 100 by cursor with type=Linux; prefix: name=node05;"
-  echo " accounts: page 50 of 100 of one resource's accounts; audit: newest 100; 1000: /resources?limit=1000;"
+  echo " accounts: page 50 of 100 of one resource's accounts; audit: newest 100; groups: page 50 of $ROWS groups;"
+  echo " 1000: /resources?limit=1000;"
   echo " single: the middle page with one connection)"
 } | tee "$OUT/lists-summary.txt"
