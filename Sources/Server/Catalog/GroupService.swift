@@ -27,8 +27,7 @@ struct GroupService: Sendable {
 
     /// One page of the groups the caller sees, by name, those whose name starts with `prefix`.
     func groups(named prefix: String?, _ page: PageRequest, visibleTo p: Principal) async throws -> Page<GroupEntry> {
-        let kept = try await groups(visibleTo: p).filter { NamePrefix.matches($0.group.name, prefix) }
-        return Page.slice(kept, page, key: { $0.group.name.lowercased() }, id: \.group.id)
+        try await store.groups(named: prefix, page, visibleTo: p)
     }
 
     func group(_ id: String, by p: Principal) async throws -> GroupEntry {

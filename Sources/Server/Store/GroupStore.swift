@@ -18,6 +18,9 @@ typealias ResourceCheck = @Sendable (_ id: String, _ name: String?, _ permission
 protocol GroupStore: Sendable {
     /// The groups `p` can see, by name, with the permission `p` holds on each.
     func groups(visibleTo p: Principal) async throws -> [(entry: GroupEntry, permission: Permission)]
+    /// One page of the groups `p` can see whose name starts with `prefix` (any case), ordered by
+    /// lowercased name and id.
+    func groups(named prefix: String?, _ page: PageRequest, visibleTo p: Principal) async throws -> Page<GroupEntry>
     /// The group and `p`'s permission; nil when there is none or `p` cannot see it.
     func group(_ id: String, visibleTo p: Principal) async throws -> (entry: GroupEntry, permission: Permission)?
     /// Adds the group with its resources (each passed to `check` first). A name taken is
@@ -35,4 +38,12 @@ protocol GroupStore: Sendable {
     func transfer(_ id: String, to username: String, by p: Principal,
         authorize: @Sendable (GroupRecord, Permission, UserRecord?) throws -> Void, audit: @Sendable (GroupRecord, UserRecord) -> AuditEvent)
         async throws -> Bool
+}
+
+extension GroupStore {
+    /// Every visible group with its entry, then the page: what a store without its own page does.
+    func groups(named prefix: String?, _ page: PageRequest, visibleTo p: Principal) async throws -> Page<GroupEntry> {
+        let kept = try await groups(visibleTo: p).map(\.entry).filter { NamePrefix.matches($0.group.name, prefix) }
+        return Page.slice(kept, page, key: { $0.group.name.lowercased() }, id: \.group.id)
+    }
 }
