@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # bench/lists.sh PATH/TO/custody: pages of 100 from 10,000 resources, from 10,000 accounts of one
-# resource, from 10,000 groups and from the audit trail, against /healthz (the HTTP ceiling) in the same run; wrk, 16
-# keep-alive connections over TLS on loopback. Goal: p99 of a page ≤ 20 ms.
+# resource, from 10,000 groups, users, user groups, agents, tasks, rotation and integrity runs, and
+# from the audit trail, against /healthz (the HTTP ceiling) in the same run; wrk, 16 keep-alive
+# connections over TLS on loopback. Goal: p99 of a page ≤ 20 ms. BENCH_PERF="tasks agents" (names of
+# the runs below; 1 is "first") records a perf profile of the server during those runs. Users, user groups, agents, tasks
+# and runs are written into the database directly (bench/seed_lists.py).
 set -euo pipefail
 BIN=${1:?path to the custody binary}
 DURATION=${BENCH_DURATION:-10s}
@@ -48,24 +51,42 @@ for i in range(n):
     if r.status != 201: sys.exit(f"group {i}: {r.status}")
 PY
 BULK=$(api "$URL/resources?name=bulk" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+python3 "$(dirname "$0")/seed_lists.py" "$DIR/data/custody.sqlite" "$ROWS"
 RMID=$(middle "/resources?type=Linux")
 AMID=$(middle "/resources/$BULK/accounts?x=1")
 GMID=$(middle "/groups?x=1")
+UMID=$(middle "/users?x=1")
+UGMID=$(middle "/user-groups?x=1")
+AGMID=$(middle "/agents?x=1")
+TMID=$(middle "/tasks?x=1")
+RRMID=$(middle "/rotation-runs?x=1")
+IRMID=$(middle "/integrity-runs?x=1")
 
 run_wrk() { wrk -t2 -c16 -d"$DURATION" --latency -H "Authorization: Bearer $TOKEN" "$1"; }
-run_wrk "https://localhost:$PORT/healthz" >"$OUT/lists-healthz.txt"
-if [ -n "${BENCH_PERF:-}" ]; then  # a profile of the server while it answers first pages
-  perf record -F 499 -g -p "${PIDS[0]}" -o "$OUT/lists-first.perf" -- sleep 8 >/dev/null 2>&1 &
-  PERF=$!
-fi
-run_wrk "$URL/resources?limit=100" >"$OUT/lists-first.txt"
-[ -n "${PERF:-}" ] && wait "$PERF"
-run_wrk "$URL/resources?type=Linux&limit=100&cursor=$RMID" >"$OUT/lists-middle.txt"
-run_wrk "$URL/resources?name=node05&limit=100" >"$OUT/lists-prefix.txt"
-run_wrk "$URL/resources/$BULK/accounts?limit=100&cursor=$AMID" >"$OUT/lists-accounts.txt"
-run_wrk "$URL/audit?limit=100" >"$OUT/lists-audit.txt"
-run_wrk "$URL/groups?limit=100&cursor=$GMID" >"$OUT/lists-groups.txt"
-run_wrk "$URL/resources?limit=1000" >"$OUT/lists-1000.txt"
+# run_list NAME URL: wrk into lists-NAME.txt; with BENCH_PERF naming it (1 means "first"), a perf
+# profile of the server meanwhile, into lists-NAME.perf.
+run_list() {
+  local perf=""
+  case " ${BENCH_PERF/#1/first} " in *" $1 "*)
+    perf record -F 499 -g -p "${PIDS[0]}" -o "$OUT/lists-$1.perf" -- sleep 8 >/dev/null 2>&1 & perf=$! ;;
+  esac
+  run_wrk "$2" >"$OUT/lists-$1.txt"
+  [ -z "$perf" ] || wait "$perf"
+}
+run_list healthz "https://localhost:$PORT/healthz"
+run_list first "$URL/resources?limit=100"
+run_list middle "$URL/resources?type=Linux&limit=100&cursor=$RMID"
+run_list prefix "$URL/resources?name=node05&limit=100"
+run_list accounts "$URL/resources/$BULK/accounts?limit=100&cursor=$AMID"
+run_list audit "$URL/audit?limit=100"
+run_list groups "$URL/groups?limit=100&cursor=$GMID"
+run_list users "$URL/users?limit=100&cursor=$UMID"
+run_list usergroups "$URL/user-groups?limit=100&cursor=$UGMID"
+run_list agents "$URL/agents?limit=100&cursor=$AGMID"
+run_list tasks "$URL/tasks?limit=100&cursor=$TMID"
+run_list rotationruns "$URL/rotation-runs?limit=100&cursor=$RRMID"
+run_list integrityruns "$URL/integrity-runs?limit=100&cursor=$IRMID"
+run_list 1000 "$URL/resources?limit=1000"
 # One client at a time: the latency of a page itself, without 15 others queued before it.
 wrk -t1 -c1 -d"$DURATION" --latency -H "Authorization: Bearer $TOKEN" "$URL/resources?type=Linux&limit=100&cursor=$RMID" >"$OUT/lists-single.txt"
 
@@ -76,12 +97,13 @@ HZ=$(rps "$OUT/lists-healthz.txt")
 {
   echo "lists: $ROWS resources of one account each, and one resource of $ROWS accounts (wrk -t2 -c16, $DURATION each)"
   printf '%-44s %10s %10s %10s %8s\n' "request" "req/s" "p50" "p99" "/healthz"
-  for f in healthz first middle prefix accounts audit groups 1000 single; do
+  for f in healthz first middle prefix accounts audit groups users usergroups agents tasks rotationruns integrityruns 1000 single; do
     r=$(rps "$OUT/lists-$f.txt")
     printf '%-44s %10.0f %10s %10s %8.3f\n' "$f" "$r" "$(p50 "$OUT/lists-$f.txt")" "$(p99 "$OUT/lists-$f.txt")" "$(python3 -c "print($r/$HZ)")"
   done
   echo "(first: /resources?limit=100; middle: page 50 of 100 by cursor with type=Linux; prefix: name=node05;"
-  echo " accounts: page 50 of 100 of one resource's accounts; audit: newest 100; groups: page 50 of $ROWS groups;"
+  echo " accounts: page 50 of 100 of one resource's accounts; audit: newest 100; groups, users, usergroups, agents,"
+  echo " tasks, rotationruns, integrityruns: page 50 of $ROWS of each;"
   echo " 1000: /resources?limit=1000;"
   echo " single: the middle page with one connection)"
 } | tee "$OUT/lists-summary.txt"

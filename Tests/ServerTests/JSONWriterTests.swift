@@ -50,6 +50,32 @@ import Testing
         try Self.same(audit)
     }
 
+    @Test func agentTaskAndRunViewsAreWrittenAsTheEncoderWritesThem() throws {
+        var agents: [AgentView] = [], tasks: [TaskView] = [], runs: [RunListItem] = []
+        for (i, s) in Self.odd.enumerated() {
+            let opt: String? = i % 2 == 0 ? nil : s
+            let d = Self.dates[i % Self.dates.count]
+            let seen = d.timeIntervalSince1970.isFinite ? d.timeIntervalSince1970 : 0
+            let record = AgentRecord(id: "a\(i)", hostname: s, os: s, arch: "x86_64", version: s, signingKey: Data(), sealingKey: Data(),
+                resourceId: opt, enrolledAt: seen, lastSeenAt: seen, revokedAt: i % 3 == 0 ? seen : nil)
+            var agent = AgentView(record, now: Date(timeIntervalSince1970: 1_800_000_000), interval: 60,
+                bindings: Array(Self.odd.prefix(i % 4)), pending: i % 2 == 0 ? [] : [s, "r2"])
+            agent.longPolling = i % 2 == 1
+            agents.append(agent)
+            let task = TaskRecord(id: "t\(i)", kind: i % 2 == 0 ? .reset : .verify, state: TaskRecord.State.allCases[i % 6],
+                phase: TaskRecord.Phase.allCases[i % 5], via: s, resourceId: s, accountId: "a", host: s, requestedBy: s, requestedById: opt,
+                newPasswordGiven: false, pendingSecretId: nil, attempts: i, resultCode: opt, resultMessage: i % 4 == 1 ? nil : s, reason: opt,
+                ticketId: nil, createdAt: d, startedAt: i % 3 == 0 ? nil : d, finishedAt: opt.map { _ in d }, notBefore: 0)
+            tasks.append(TaskView(task))
+            let view = RotationRunView(id: s, trigger: s, requestedBy: s, state: i % 2 == 0 ? "running" : "finished", groupId: opt, startedAt: d,
+                summary: .init(total: i, succeeded: i * 3, failed: -i, skipped: Int.max - i, pending: 0), accounts: [])
+            runs.append(RunListItem(view, group: opt))
+        }
+        try Self.same(agents)
+        try Self.same(tasks)
+        try Self.same(runs)
+    }
+
     @Test func cursorsAreTheTokensTheEncoderMade() throws {
         for (key, id) in zip(Self.odd, Self.odd.reversed()) {
             let c = PageCursor(key: key, id: id)
@@ -80,8 +106,20 @@ import Testing
             createdAt: Date(timeIntervalSince1970: 1_800_000_000.25), updatedAt: Date(timeIntervalSince1970: 1_800_000_001))
         let account = AccountRecord(id: "a", resourceId: "r", loginName: "root", description: "d", notes: "n", customFields: ["x": "{}"],
             syncStatus: .outOfSync, lastVerifiedAt: Date(timeIntervalSince1970: 5.5), lastChangedAt: Date(timeIntervalSince1970: 6.25), createdAt: Date(timeIntervalSince1970: 7))
+        let tasks = [
+            TaskRecord(id: "t1", kind: .reset, state: .unknown, phase: .reconcile, via: "agent", resourceId: "r", accountId: "a", host: "web",
+                requestedBy: "ana", requestedById: "u", newPasswordGiven: true, pendingSecretId: "s", attempts: 3, resultCode: "c",
+                resultMessage: "m", reason: "why", ticketId: "T", createdAt: Date(timeIntervalSince1970: 1_800_000_000.5),
+                startedAt: Date(timeIntervalSince1970: 2), finishedAt: Date(timeIntervalSince1970: 3), notBefore: 4.25, notAfter: 5,
+                rotationRunId: "rr", integrityRunId: "ir", reconcileAttempts: 2),
+            TaskRecord(id: "t2", kind: .verify, state: .queued, phase: .queued, via: "agentless", resourceId: "r", accountId: "a", host: "web",
+                requestedBy: "sched", requestedById: nil, newPasswordGiven: false, pendingSecretId: nil, attempts: 0, resultCode: nil,
+                resultMessage: nil, reason: nil, ticketId: nil, createdAt: Date(timeIntervalSince1970: 9), startedAt: nil, finishedAt: nil,
+                notBefore: 0),
+        ]
         try pool.write { db in
             try owner.insert(db); try resource.insert(db); try account.insert(db)
+            for t in tasks { try t.insert(db) }
             try db.execute(sql: """
                 INSERT INTO audit(id, at, user, ip, operation, resource, account, reason, ticketId, outcome, message, resourceId, accountId,
                   prevHash, hash) VALUES (1, 12.5, 'ana', '::1', 'op', 'web', 'acc', 'why', 'T-1', 'success', 'm', 'r', 'a', 'p', 'h')
@@ -102,10 +140,19 @@ import Testing
             let withOwner = try db.list("SELECT u.username AS ownerName, r.* FROM resources r JOIN users u ON u.id = r.ownerId", [],
                 ResourceRecord.rowColumns) { row, i in try ResourceRecord(row: row, i) }
             #expect(withOwner == [resource])
+            // Tasks as the engine reads them (GRDB's own fetch, now by hand) and as the list reads them.
+            let stored = try TaskRecord.fetchAll(db, sql: "SELECT * FROM tasks ORDER BY id")
+            let exact = JSONEncoder()
+            exact.outputFormatting = .sortedKeys
+            #expect(try exact.encode(stored) == exact.encode(tasks), "dates to the fraction")
+            let listed2 = try db.list("SELECT reconcileAttempts, t.* FROM tasks t ORDER BY id", [], TaskRecord.rowColumns, TaskRecord.init)
+            #expect(try exact.encode(listed2) == exact.encode(tasks))
         }
         try pool.write { db in
             try db.execute(sql: "UPDATE accounts SET syncStatus = 'sideways'")
             #expect(throws: StoreError.self) { try AccountRecord.fetchOne(db, key: "a") }
+            try db.execute(sql: "UPDATE tasks SET phase = 'lost' WHERE id = 't2'")
+            #expect(throws: StoreError.self) { try TaskRecord.fetchOne(db, key: "t2") }
         }
     }
 }

@@ -28,19 +28,14 @@ struct AgentDirectory: Sendable {
     func list(_ filter: AgentFilter, _ page: PageRequest, by p: Principal) async throws -> Page<AgentView> {
         try authorizer.check(p, .manageSettings)
         let at = now()
-        let kept = try await agents.agents().filter {
-            NamePrefix.matches($0.hostname, filter.hostPrefix)
-                && (filter.status == nil || AgentView($0, now: at, interval: settings.scheduleInterval).status == filter.status?.rawValue)
-        }
-        let slice = Page.slice(kept, page, key: { $0.hostname.lowercased() }, id: \.id)
-        var out: [AgentView] = []
-        for a in slice.items {
-            var view = AgentView(a, now: at, interval: settings.scheduleInterval, bindings: try await bindings.bindings(of: a.id),
-                pending: try await bindings.pendingBindings(of: a))
+        let found = try await agents.agents(filter, offlineBefore: at.addingTimeInterval(-3 * settings.scheduleInterval), page)
+        let serving = try await bindings.serving(found.items)
+        return found.map { a in
+            var view = AgentView(a, now: at, interval: settings.scheduleInterval, bindings: serving[a.id]?.bound ?? [],
+                pending: serving[a.id]?.pending ?? [])
             view.longPolling = jobs.hub.isPolling(a.id)
-            out.append(view)
+            return view
         }
-        return Page(items: out, next: slice.next)
     }
 
     /// An administrator who manages the resource binds it to the agent, audited. A resource

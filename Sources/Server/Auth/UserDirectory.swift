@@ -33,8 +33,8 @@ struct UserDirectory: Sendable {
 
     /// One page of the users by user name, those whose name starts with `prefix` and of `role`.
     func users(named prefix: String?, role: Role?, _ page: PageRequest, by p: Principal) async throws -> Page<UserRecord> {
-        let kept = try await users(by: p).filter { NamePrefix.matches($0.username, prefix) && (role == nil || $0.role == role) }
-        return Page.slice(kept, page, key: { $0.username.lowercased() }, id: \.id)
+        try authorizer.check(p, .listUsers)
+        return try await store.users(named: prefix, role: role, page)
     }
 
     func user(_ id: String, by p: Principal) async throws -> UserRecord {

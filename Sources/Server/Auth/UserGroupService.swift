@@ -24,8 +24,7 @@ struct UserGroupService: Sendable {
 
     /// One page of the user groups the caller sees, by name, those whose name starts with `prefix`.
     func groups(named prefix: String?, _ page: PageRequest, visibleTo p: Principal) async throws -> Page<UserGroup> {
-        let kept = try await groups(visibleTo: p).filter { NamePrefix.matches($0.name, prefix) }
-        return Page.slice(kept, page, key: { $0.name.lowercased() }, id: \.id)
+        try await store.groups(memberOf: p.role == .administrator || p.superAdmin ? nil : p.userID, named: prefix, page)
     }
 
     func setMembers(_ id: String, _ members: [String], by p: Principal, ip: String) async throws {

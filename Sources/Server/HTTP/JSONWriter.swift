@@ -33,11 +33,15 @@ struct JSONWriter {
         bytes.append(UInt8(ascii: "{"))
         first = true
         #if DEBUG
+        let outer = lastKey
         lastKey = ""
         #endif
         body(&self)
         bytes.append(UInt8(ascii: "}"))
         first = false
+        #if DEBUG
+        lastKey = outer
+        #endif
     }
 
     /// A key: plain ASCII, written as it is.
@@ -75,6 +79,23 @@ struct JSONWriter {
     mutating func field(_ k: StaticString, _ v: Date?) { if let v { field(k, v) } }
     mutating func field(_ k: StaticString, _ v: Bool) { raw(k, v ? "true" : "false") }
     mutating func field(_ k: StaticString, _ v: Int64) { raw(k, String(v)) }
+    mutating func field(_ k: StaticString, _ v: Int) { raw(k, String(v)) }
+
+    mutating func field(_ k: StaticString, _ list: [String]) {
+        key(k)
+        bytes.append(UInt8(ascii: "["))
+        for (i, s) in list.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            string(s)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    /// A nested object.
+    mutating func field(_ k: StaticString, object body: (inout JSONWriter) -> Void) {
+        key(k)
+        object(body)
+    }
     mutating func field<E: RawRepresentable>(_ k: StaticString, _ v: E) where E.RawValue == String { field(k, v.rawValue) }
 
     /// A map as an object, its keys sorted.

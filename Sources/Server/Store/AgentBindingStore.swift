@@ -32,6 +32,8 @@ protocol AgentBindingStore: Sendable {
     /// Resources in agent mode named like the agent's host but not bound to it: shown for an
     /// administrator to approve, never served. None for a revoked agent.
     func pendingBindings(of agent: AgentRecord) async throws -> [String]
+    /// `bindings` and `pendingBindings` of each agent, read together (a page of the list).
+    func serving(_ agents: [AgentRecord]) async throws -> [String: AgentServes]
     /// Binds the resource to the unrevoked agent, moving it from another agent only with `move`.
     /// `check` decides on the resource as stored, after the agent. A resource another agent serves,
     /// without `move`, is `StoreError.conflict` (its message names that agent). `audit` gets the
@@ -50,4 +52,43 @@ protocol AgentBindingStore: Sendable {
     /// token is unknown, used or expired at `at`; then nothing is stored.
     func enroll(_ agent: AgentRecord, tokenDigest: String, at: Date, audit: @Sendable (AgentRecord, _ bound: Bool) -> AuditEvent) async throws
         -> AgentRecord?
+}
+
+/// What an agent serves and what waits for an administrator to approve.
+struct AgentServes: Sendable, Equatable {
+    var bound: [String] = []
+    var pending: [String] = []
+
+    /// The SQL both stores run for `serving`: bindings of the agents, oldest first, then the
+    /// resources in agent mode named like their hosts (`lower(dnsName)`, as `pendingBindings`).
+    static func boundSQL(_ agents: Int) -> String {
+        "SELECT agentId, resourceId FROM agentBindings WHERE agentId IN (\(NamedListQuery.list(Array(repeating: "", count: agents)))) ORDER BY approvedAt"
+    }
+
+    static func candidatesSQL(_ hosts: Int) -> String {
+        """
+        SELECT lower(r.dnsName) AS host, r.id FROM resources r JOIN resetConfigs c ON c.resourceId = r.id
+        WHERE lower(r.dnsName) IN (\(NamedListQuery.list(Array(repeating: "", count: hosts)))) AND c.json LIKE '%"mode":"agent"%' ORDER BY r.name
+        """
+    }
+
+    /// Each agent's answer from the rows of the two queries.
+    static func assemble(_ agents: [AgentRecord], bound: [(agent: String, resource: String)], candidates: [(host: String, resource: String)])
+        -> [String: AgentServes]
+    {
+        var byAgent: [String: [String]] = [:]
+        for b in bound { byAgent[b.agent, default: []].append(b.resource) }
+        var byHost: [String: [String]] = [:]
+        for c in candidates { byHost[c.host, default: []].append(c.resource) }
+        var out: [String: AgentServes] = [:]
+        for a in agents {
+            let mine = byAgent[a.id] ?? []
+            let pending = a.revokedAt != nil ? [] : (byHost[a.hostname] ?? []).filter { !mine.contains($0) }
+            out[a.id] = AgentServes(bound: mine, pending: pending)
+        }
+        return out
+    }
+
+    /// The hosts whose candidates count: those of agents not revoked.
+    static func hosts(_ agents: [AgentRecord]) -> [String] { Array(Set(agents.filter { $0.revokedAt == nil }.map(\.hostname))).sorted() }
 }

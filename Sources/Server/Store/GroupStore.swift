@@ -19,7 +19,7 @@ protocol GroupStore: Sendable {
     /// The groups `p` can see, by name, with the permission `p` holds on each.
     func groups(visibleTo p: Principal) async throws -> [(entry: GroupEntry, permission: Permission)]
     /// One page of the groups `p` can see whose name starts with `prefix` (any case), ordered by
-    /// lowercased name and id.
+    /// name whatever its case (the store's collation), the cursor naming the last name.
     func groups(named prefix: String?, _ page: PageRequest, visibleTo p: Principal) async throws -> Page<GroupEntry>
     /// The group and `p`'s permission; nil when there is none or `p` cannot see it.
     func group(_ id: String, visibleTo p: Principal) async throws -> (entry: GroupEntry, permission: Permission)?
@@ -40,10 +40,23 @@ protocol GroupStore: Sendable {
         async throws -> Bool
 }
 
-extension GroupStore {
-    /// Every visible group with its entry, then the page: what a store without its own page does.
-    func groups(named prefix: String?, _ page: PageRequest, visibleTo p: Principal) async throws -> Page<GroupEntry> {
-        let kept = try await groups(visibleTo: p).map(\.entry).filter { NamePrefix.matches($0.group.name, prefix) }
-        return Page.slice(kept, page, key: { $0.group.name.lowercased() }, id: \.group.id)
+extension NamedListQuery {
+    /// The groups `p` sees with their owner's name: every group for a super-administrator, else
+    /// those `p` owns or that are shared with `p` or one of `userGroups` (as `Access.onGroup` decides).
+    static func groups(_ p: Principal, userGroups: [String], _ dialect: ResourceListQuery.Dialect) -> NamedListQuery {
+        var q = NamedListQuery("SELECT g.*, u.username AS ownerName FROM groups g LEFT JOIN users u ON u.id = g.ownerId WHERE 1=1",
+            name: "g.name", id: "g.id", dialect)
+        if !p.superAdmin {
+            q.and("""
+                g.ownerId = ? OR g.id IN (SELECT s.objectId FROM shares s WHERE s.objectKind = 'group'
+                  AND ((s.principalKind = 'user' AND s.principalId = ?) OR (s.principalKind = 'userGroup' AND s.principalId IN (\(list(userGroups))))))
+                """, [p.userID, p.userID] + userGroups)
+        }
+        return q
+    }
+
+    /// The resources of each of `groups`, sorted.
+    static func groupResources(_ groups: [String]) -> String {
+        "SELECT groupId, resourceId FROM groupResources WHERE groupId IN (\(list(groups))) ORDER BY resourceId"
     }
 }

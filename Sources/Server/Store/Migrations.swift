@@ -246,6 +246,13 @@ enum Migrations {
                 }
             }
         }
+        // Agents page by host name whatever its case; a page of agents looks up resources by host.
+        m.registerMigration("v20-agent-lists") { db in
+            try db.execute(sql: """
+                CREATE INDEX agentsByHostNoCase ON agents(hostname COLLATE NOCASE, id);
+                CREATE INDEX resourcesByHost ON resources(lower(dnsName));
+                """)
+        }
         return m
     }
 }

@@ -20,6 +20,20 @@ struct PGAgentBindingStore: AgentBindingStore {
         }
     }
 
+    func serving(_ agents: [AgentRecord]) async throws -> [String: AgentServes] {
+        let ids = agents.map(\.id)
+        let hosts = AgentServes.hosts(agents)
+        return try await db.read { c in
+            let bound = try await c.rows(AgentServes.boundSQL(ids.count), ids).map {
+                (agent: try $0["agentId", as: String.self], resource: try $0["resourceId", as: String.self])
+            }
+            let candidates = try await c.rows(AgentServes.candidatesSQL(hosts.count), hosts).map {
+                (host: try $0["host", as: String.self], resource: try $0["id", as: String.self])
+            }
+            return AgentServes.assemble(agents, bound: bound, candidates: candidates)
+        }
+    }
+
     func bind(agentID: String, resourceID: String, move: Bool, by p: Principal, at: Date, check: BindingCheck,
         audit: @Sendable (AgentRecord, ResourceRecord, _ before: String?) -> AuditEvent) async throws -> BindingOutcome
     {

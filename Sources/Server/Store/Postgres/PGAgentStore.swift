@@ -14,6 +14,12 @@ struct PGAgentStore: AgentStore {
         try await db.read { c in try await c.all(AgentRecord.self, "SELECT * FROM agents ORDER BY enrolledAt, id") }
     }
 
+    func agents(_ filter: AgentFilter, offlineBefore: Date, _ page: PageRequest) async throws -> Page<AgentRecord> {
+        let q = NamedListQuery.agents(filter.status, offlineBefore: offlineBefore, .postgres).page(prefix: filter.hostPrefix, page)
+        let rows = try await db.read { c in try await c.all(AgentRecord.self, q.sql, q.arguments) }
+        return Page(fetched: rows, page) { PageCursor(key: $0.hostname, id: $0.id) }
+    }
+
     func recordContact(agentID: String, nonce: String, at: Date, pruneBefore: Date?) async throws -> Bool {
         try await db.write { c in
             if let pruneBefore { try await c.execute("DELETE FROM agentNonces WHERE at < ?", [pruneBefore]) }

@@ -16,6 +16,24 @@ struct PGGroupStore: GroupStore {
         }
     }
 
+    /// One SELECT for the page (visibility, prefix, keyset, order and limit in SQL), one for its resources.
+    func groups(named prefix: String?, _ page: PageRequest, visibleTo p: Principal) async throws -> Page<GroupEntry> {
+        try await db.read { c in
+            let userGroups = p.superAdmin ? [] : try await PGAccess.userGroupIDs(p.userID, c)
+            let q = NamedListQuery.groups(p, userGroups: userGroups, .postgres).page(prefix: prefix, page)
+            let rows = try await c.rows(q.sql, q.arguments).map { row in
+                (group: try row.decode(GroupRecord.self), owner: try row["ownerName", as: String?.self] ?? "(deleted)")
+            }
+            let found = Page(fetched: rows, page) { PageCursor(key: $0.group.name, id: $0.group.id) }
+            var resources: [String: [String]] = [:]
+            let ids = found.items.map(\.group.id)
+            for row in try await c.rows(NamedListQuery.groupResources(ids), ids) {
+                resources[try row["groupId"], default: []].append(try row["resourceId"])
+            }
+            return found.map { GroupEntry(group: $0.group, owner: $0.owner, resourceIds: resources[$0.group.id] ?? []) }
+        }
+    }
+
     func group(_ id: String, visibleTo p: Principal) async throws -> (entry: GroupEntry, permission: Permission)? {
         try await db.read { c in
             guard let (g, have) = try await Self.visible(id, p, c) else { return nil }

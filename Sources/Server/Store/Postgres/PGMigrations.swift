@@ -10,7 +10,7 @@ import Logging
 /// together never apply one twice. Never edit a shipped migration; add one.
 enum PGMigrations {
     static let all: [(id: String, sql: String)] = [("pg1", schema), ("pg2-audit-append-only", auditAppendOnly), ("pg3-notify", notify), ("pg4-claim-token", claimToken),
-        ("pg5-run-lists", runLists)]
+        ("pg5-run-lists", runLists), ("pg6-agent-lists", agentLists)]
 
     /// Applies what is missing; the identifiers of those it applied.
     @discardableResult
@@ -209,5 +209,11 @@ enum PGMigrations {
         CREATE INDEX integrityRunsByTime ON integrityRuns(startedAt, id);
         CREATE INDEX tasksByRotationRun ON tasks(rotationRunId) WHERE rotationRunId IS NOT NULL;
         CREATE INDEX tasksByIntegrityRun ON tasks(integrityRunId) WHERE integrityRunId IS NOT NULL;
+        """
+
+    /// Agents page by host name whatever its case; a page of agents looks up resources by host.
+    static let agentLists = """
+        CREATE INDEX agentsByHostNoCase ON agents((hostname COLLATE nocase), id);
+        CREATE INDEX resourcesByHost ON resources(lower(dnsName));
         """
 }

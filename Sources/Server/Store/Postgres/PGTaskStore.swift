@@ -58,10 +58,22 @@ struct PGTaskStore: TaskStore {
             }
             sql += " ORDER BY createdAt DESC, id DESC LIMIT ?"
             args.append(page.fetchLimit)
+            let tasks = try await c.all(TaskRecord.self, sql, args)
+            // The page's resources and accounts in two reads; the permission of each as `PGAccountStore.visible` decides.
+            let rids = Array(Set(tasks.map(\.resourceId))), aids = Array(Set(tasks.map(\.accountId)))
+            let resources = Dictionary(try await c.all(ResourceRecord.self, "SELECT * FROM resources WHERE id IN (\(NamedListQuery.list(rids)))", rids)
+                .map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            let accounts = Dictionary(try await c.all(AccountRecord.self, "SELECT * FROM accounts WHERE id IN (\(NamedListQuery.list(aids)))", aids)
+                .map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
             var out: [NamedTask] = []
-            for t in try await c.all(TaskRecord.self, sql, args) {
-                let seen = try await PGAccountStore.visible(t.accountId, t.resourceId, p, c)
-                out.append(NamedTask(task: t, account: seen?.1, resource: seen?.0))
+            for t in tasks {
+                if let r = resources[t.resourceId], let a = accounts[t.accountId], a.resourceId == r.id,
+                    try await PGAccess.onAccount(a, resource: r, p, c) != nil
+                {
+                    out.append(NamedTask(task: t, account: a, resource: r))
+                } else {
+                    out.append(NamedTask(task: t, account: nil, resource: nil))
+                }
             }
             var result = Page(fetched: out, page, cursor: NamedTask.cursor)
             // The cursor holds the stored seconds exactly, read from the page's own last row.

@@ -20,6 +20,20 @@ struct PGUserGroupStore: UserGroupStore {
         }
     }
 
+    func groups(memberOf userID: String?, named prefix: String?, _ page: PageRequest) async throws -> Page<UserGroup> {
+        let q = NamedListQuery.userGroups(memberOf: userID, .postgres).page(prefix: prefix, page)
+        return try await db.read { c in
+            let rows = try await c.rows(q.sql, q.arguments).map { UserGroup(id: try $0["id"], name: try $0["name"], members: []) }
+            let found = Page(fetched: rows, page) { PageCursor(key: $0.name, id: $0.id) }
+            let ids = found.items.map(\.id)
+            var members: [String: [String]] = [:]
+            for row in try await c.rows(NamedListQuery.members(ids), ids) {
+                members[try row["groupId"], default: []].append(try row["username"])
+            }
+            return found.map { UserGroup(id: $0.id, name: $0.name, members: members[$0.id] ?? []) }
+        }
+    }
+
     func create(id: String, name: String, members: [String], audit event: AuditEvent) async throws {
         try await db.write { c in
             if try await c.scalar(Int.self, "SELECT 1 FROM userGroups WHERE name = ?", [name]) != nil {

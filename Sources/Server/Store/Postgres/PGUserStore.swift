@@ -10,6 +10,12 @@ struct PGUserStore: UserStore {
         try await db.read { c in try await c.all(UserRecord.self, "SELECT * FROM users ORDER BY username") }
     }
 
+    func users(named prefix: String?, role: Role?, _ page: PageRequest) async throws -> Page<UserRecord> {
+        let q = NamedListQuery.users(role: role, .postgres).page(prefix: prefix, page)
+        let rows = try await db.read { c in try await c.all(UserRecord.self, q.sql, q.arguments) }
+        return Page(fetched: rows, page) { PageCursor(key: $0.username, id: $0.id) }
+    }
+
     func user(id: String) async throws -> UserRecord? {
         try await db.read { c in try await c.one(UserRecord.self, "SELECT * FROM users WHERE id = ?", [id]) }
     }

@@ -29,10 +29,23 @@ enum Access {
     }
 
     static func onAccount(_ account: AccountRecord, resource: ResourceRecord, _ p: Principal, _ db: Database) throws -> Permission? {
+        var memo = AccessMemo()
+        return try onAccount(account, resource: resource, p, &memo, db)
+    }
+
+    /// The same, remembering the caller's user groups and each resource's permission across calls
+    /// (a page of tasks names the same resources again and again).
+    static func onAccount(_ account: AccountRecord, resource: ResourceRecord, _ p: Principal, _ memo: inout AccessMemo, _ db: Database) throws
+        -> Permission?
+    {
         if p.superAdmin || resource.ownerId == p.userID { return .manage }
-        let groups = try userGroupIDs(p.userID, db)
+        let groups = try memo.groups ?? userGroupIDs(p.userID, db)
+        memo.groups = groups
         if let g = try grant(.account, [account.id], p, groups: groups, db) { return min(g, .modify) }
-        return try onResource(resource, p, db)
+        if let known = memo.resources[resource.id] { return known }
+        let have = try onResource(resource, p, db)
+        memo.resources[resource.id] = .some(have)
+        return have
     }
 
     static func onGroup(_ group: GroupRecord, _ p: Principal, _ db: Database) throws -> Permission? {
@@ -57,4 +70,10 @@ enum Access {
     static func visibleResources(_ p: Principal, _ db: Database) throws -> [ResourceRecord] {
         try SQLiteResourceStore.page(p, ResourceFilter(), .all, db).items.map(\.resource)
     }
+}
+
+/// What `Access` decided already for one caller, within one read.
+struct AccessMemo {
+    var groups: [String]? = nil
+    var resources: [String: Permission?] = [:]
 }

@@ -51,6 +51,27 @@ extension AuditEntry {
     }
 }
 
+extension TaskRecord {
+    static let rowColumns = ["id", "kind", "state", "phase", "via", "resourceId", "accountId", "host", "requestedBy", "requestedById",
+        "newPasswordGiven", "pendingSecretId", "attempts", "resultCode", "resultMessage", "reason", "ticketId", "createdAt", "startedAt",
+        "finishedAt", "notBefore", "notAfter", "rotationRunId", "integrityRunId", "reconcileAttempts"]
+
+    init(row: Row) throws { try self.init(row: row, RowLayout(Self.rowColumns, Array(row.columnNames))) }
+
+    init(row: Row, _ i: RowLayout) throws {
+        id = try row.decode(atIndex: i[0]); kind = try StoreError.decode(Kind.self, row.decode(atIndex: i[1]))
+        state = try StoreError.decode(State.self, row.decode(atIndex: i[2])); phase = try StoreError.decode(Phase.self, row.decode(atIndex: i[3]))
+        via = try row.decode(atIndex: i[4]); resourceId = try row.decode(atIndex: i[5]); accountId = try row.decode(atIndex: i[6])
+        host = try row.decode(atIndex: i[7]); requestedBy = try row.decode(atIndex: i[8]); requestedById = try row.decode(atIndex: i[9])
+        newPasswordGiven = try row.decode(atIndex: i[10]); pendingSecretId = try row.decode(atIndex: i[11]); attempts = try row.decode(atIndex: i[12])
+        resultCode = try row.decode(atIndex: i[13]); resultMessage = try row.decode(atIndex: i[14]); reason = try row.decode(atIndex: i[15])
+        ticketId = try row.decode(atIndex: i[16]); createdAt = try row.decode(atIndex: i[17]); startedAt = try row.decode(atIndex: i[18])
+        finishedAt = try row.decode(atIndex: i[19]); notBefore = try row.decode(atIndex: i[20]); notAfter = try row.decode(atIndex: i[21])
+        rotationRunId = try row.decode(atIndex: i[22]); integrityRunId = try row.decode(atIndex: i[23])
+        reconcileAttempts = try row.decode(atIndex: i[24])
+    }
+}
+
 /// Where a record's columns sit in a statement's rows, found once for all its rows: a lookup by
 /// name for every field of every row costs more than the rest of the decoding.
 struct RowLayout {

@@ -19,6 +19,20 @@ struct SQLiteAgentBindingStore: AgentBindingStore {
         }
     }
 
+    func serving(_ agents: [AgentRecord]) async throws -> [String: AgentServes] {
+        let ids = agents.map(\.id)
+        let hosts = AgentServes.hosts(agents)
+        return try await db.read { db in
+            let bound = try Row.fetchAll(db, sql: AgentServes.boundSQL(ids.count), arguments: StatementArguments(ids)).map {
+                (agent: $0["agentId"] as String, resource: $0["resourceId"] as String)
+            }
+            let candidates = try Row.fetchAll(db, sql: AgentServes.candidatesSQL(hosts.count), arguments: StatementArguments(hosts)).map {
+                (host: $0["host"] as String, resource: $0["id"] as String)
+            }
+            return AgentServes.assemble(agents, bound: bound, candidates: candidates)
+        }
+    }
+
     func bind(agentID: String, resourceID: String, move: Bool, by p: Principal, at: Date, check: BindingCheck,
         audit: @Sendable (AgentRecord, ResourceRecord, _ before: String?) -> AuditEvent) async throws -> BindingOutcome
     {

@@ -13,6 +13,12 @@ struct SQLiteAgentStore: AgentStore {
         try await db.read { db in try AgentRecord.order(Column("enrolledAt"), Column("id")).fetchAll(db) }
     }
 
+    func agents(_ filter: AgentFilter, offlineBefore: Date, _ page: PageRequest) async throws -> Page<AgentRecord> {
+        let q = NamedListQuery.agents(filter.status, offlineBefore: offlineBefore, .sqlite).page(prefix: filter.hostPrefix, page)
+        let rows = try await db.read { db in try AgentRecord.fetchAll(db, sql: q.sql, arguments: StatementArguments(q.arguments)) }
+        return Page(fetched: rows, page) { PageCursor(key: $0.hostname, id: $0.id) }
+    }
+
     func recordContact(agentID: String, nonce: String, at: Date, pruneBefore: Date?) async throws -> Bool {
         try await db.write { db in
             if let pruneBefore { try db.execute(sql: "DELETE FROM agentNonces WHERE at < ?", arguments: [pruneBefore.seconds]) }

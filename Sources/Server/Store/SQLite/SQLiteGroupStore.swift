@@ -14,20 +14,21 @@ struct SQLiteGroupStore: GroupStore {
         }
     }
 
-    /// Visibility decided for all groups with one read of the shares, and entries made for the
-    /// page only: per group, it took three queries (1.3 s for a page of 10,000 groups).
+    /// One SELECT for the page (visibility, prefix, keyset, order and limit in SQL), one for its resources.
     func groups(named prefix: String?, _ page: PageRequest, visibleTo p: Principal) async throws -> Page<GroupEntry> {
         try await db.read { db in
-            var all = try GroupRecord.order(Column("name")).fetchAll(db)
-            if !p.superAdmin {
-                let userGroups = Set(try Access.userGroupIDs(p.userID, db))
-                let shared = Set(try ShareRecord.filter(Column("objectKind") == ShareRecord.ObjectKind.group.rawValue).fetchAll(db)
-                    .filter { ($0.principalKind == .user && $0.principalId == p.userID) || ($0.principalKind == .userGroup && userGroups.contains($0.principalId)) }
-                    .map(\.objectId))
-                all = all.filter { $0.ownerId == p.userID || shared.contains($0.id) }
+            let userGroups = p.superAdmin ? [] : try Access.userGroupIDs(p.userID, db)
+            let q = NamedListQuery.groups(p, userGroups: userGroups, .sqlite).page(prefix: prefix, page)
+            let rows = try Row.fetchAll(db, sql: q.sql, arguments: StatementArguments(q.arguments)).map { row in
+                (group: try GroupRecord(row: row), owner: row["ownerName"] as String? ?? "(deleted)")
             }
-            let kept = all.filter { NamePrefix.matches($0.name, prefix) }
-            return try Page.slice(kept, page, key: { $0.name.lowercased() }, id: \.id).map { try Self.entry($0, db) }
+            let found = Page(fetched: rows, page) { PageCursor(key: $0.group.name, id: $0.group.id) }
+            var resources: [String: [String]] = [:]
+            let ids = found.items.map(\.group.id)
+            for row in try Row.fetchAll(db, sql: NamedListQuery.groupResources(ids), arguments: StatementArguments(ids)) {
+                resources[row["groupId"], default: []].append(row["resourceId"])
+            }
+            return found.map { GroupEntry(group: $0.group, owner: $0.owner, resourceIds: resources[$0.group.id] ?? []) }
         }
     }
 

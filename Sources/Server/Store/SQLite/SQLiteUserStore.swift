@@ -8,6 +8,12 @@ struct SQLiteUserStore: UserStore {
 
     func users() async throws -> [UserRecord] { try await db.read { db in try UserRecord.order(Column("username")).fetchAll(db) } }
 
+    func users(named prefix: String?, role: Role?, _ page: PageRequest) async throws -> Page<UserRecord> {
+        let q = NamedListQuery.users(role: role, .sqlite).page(prefix: prefix, page)
+        let rows = try await db.read { db in try UserRecord.fetchAll(db, sql: q.sql, arguments: StatementArguments(q.arguments)) }
+        return Page(fetched: rows, page) { PageCursor(key: $0.username, id: $0.id) }
+    }
+
     func user(id: String) async throws -> UserRecord? { try await db.read { db in try UserRecord.fetchOne(db, key: id) } }
 
     func add(_ user: UserRecord, audit: AuditEvent) async throws {
