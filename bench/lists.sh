@@ -67,7 +67,8 @@ run_wrk() { wrk -t2 -c16 -d"$DURATION" --latency -H "Authorization: Bearer $TOKE
 # profile of the server meanwhile, into lists-NAME.perf.
 run_list() {
   local perf=""
-  case " ${BENCH_PERF/#1/first} " in *" $1 "*)
+  local want=${BENCH_PERF:-}
+  case " ${want/#1/first} " in *" $1 "*)
     perf record -F 499 -g -p "${PIDS[0]}" -o "$OUT/lists-$1.perf" -- sleep 8 >/dev/null 2>&1 & perf=$! ;;
   esac
   run_wrk "$2" >"$OUT/lists-$1.txt"

@@ -129,7 +129,10 @@ import Testing
                 let r = try await api.call(.get, path, token: admin)
                 #expect(r.status == .badRequest && r.errorCode == "invalid_parameter", "\(path): \(r.text)")
             }
-            for path in ["/resources?cursor=nonsense", "/tasks?cursor=%%%", "/users?cursor=eyJ4IjoxfQ", "/audit?cursor=" + PageCursor(key: "", id: "x").token] {
+            // A control character in a cursor is refused too (PostgreSQL would fail on a NUL in text).
+            for path in ["/resources?cursor=nonsense", "/tasks?cursor=%%%", "/users?cursor=eyJ4IjoxfQ", "/audit?cursor=" + PageCursor(key: "", id: "x").token,
+                "/groups?cursor=" + PageCursor(key: "a\u{0}", id: "x").token, "/agents?cursor=" + PageCursor(key: "a", id: "x\u{1b}").token]
+            {
                 let r = try await api.call(.get, path, token: admin)
                 #expect(r.status == .badRequest && r.errorCode == "invalid_cursor", "\(path): \(r.text)")
                 #expect(!r.text.contains("nonsense"))

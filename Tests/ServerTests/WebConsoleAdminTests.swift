@@ -11,6 +11,36 @@ import TestSupport
 /// administrator, users, roles and API tokens.
 @Suite struct WebConsoleAdminTests {
 
+    /// Groups, users and agents show 100 a page, with "Next 100" to the rest and "First page" back.
+    @Test func longListsPageByHundred() async throws {
+        try await Harness.make().run { api in
+            let h = api.harness
+            let admin = try await api.admin()
+            for i in 0..<102 { _ = try await api.call(.post, "/groups", token: admin, json: ["name": String(format: "grp%03d", i)]) }
+            try await h.custody.store.write { db in
+                for i in 0..<101 {
+                    try UserRecord(id: "bu\(i)", username: String(format: "usr%03d", i), passwordHash: "x", role: .passwordUser, superAdmin: false,
+                        email: nil, mustChangePassword: false, createdAt: Date()).insert(db)
+                    try AgentRecord(id: "ag\(i)", hostname: String(format: "host%03d", i), os: "linux", arch: "x86_64", version: "1",
+                        signingKey: Data(count: 32), sealingKey: Data(count: 32), resourceId: nil, enrolledAt: 0, lastSeenAt: 0, revokedAt: nil).insert(db)
+                }
+            }
+            let b = Browser(api.client)
+            _ = try await b.signIn("admin", API.adminPassword)
+            for (path, first, last) in [("/groups", "grp000", "grp101"), ("/users", "admin", "usr100"), ("/agents", "host000", "host100")] {
+                let one = try await b.go(.get, path)
+                #expect(one.status == .ok && one.html.contains(first) && !one.html.contains(last) && !one.html.contains("First page"), "\(path)")
+                let href = try #require(one.html.range(of: #"rel="next" href="([^"]+)""#, options: .regularExpression).map {
+                    String(one.html[$0].split(separator: "\"")[3]).replacingOccurrences(of: "&amp;", with: "&")
+                }, "\(path) has a next page")
+                let two = try await b.go(.get, href)
+                #expect(two.status == .ok && two.html.contains(last) && !two.html.contains(">\(first)<") && two.html.contains("First page"), "\(path)")
+                #expect(!two.html.contains("rel=\"next\""))
+                #expect(try await b.go(.get, path + "?after=not-a-cursor").html.contains(first), "a bad cursor is the first page")
+            }
+        }
+    }
+
     @Test func agentsBundlesAndTheIntegrityReport() async throws {
         try await Harness.make().run { api in
             let h = api.harness

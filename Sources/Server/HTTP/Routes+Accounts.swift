@@ -75,7 +75,7 @@ extension Routes {
         }
         t.add(.get, "/resources/:rid/accounts", "List a resource's accounts you can see, by login name, never passwords "
             + "(?name= prefix, syncStatus=; paged: limit=, cursor=)", response: .list(AccountView.self),
-            query: QueryParam.paging() + [QueryParam("name", .string, "login names starting with this, any case"), .choice("syncStatus", SyncStatus.self)]) { req, ctx in
+            query: QueryParam.paging() + [QueryParam("name", .string, "login names starting with this, ASCII letters in any case"), .choice("syncStatus", SyncStatus.self)]) { req, ctx in
             let q = ListParameters(req)
             let filter = AccountFilter(namePrefix: try q.text("name"), syncStatus: try q.choice("syncStatus", SyncStatus.self))
             let page = try await custody.accounts.accounts(of: try ctx.param("rid"), filter, try q.page(), by: try ctx.caller())

@@ -38,7 +38,7 @@ extension Routes {
         }
         t.add(.get, "/groups", "List the groups you own or that are shared with you, by name (?name= prefix; "
             + "paged: limit=, cursor=)", response: .list(GroupView.self),
-            query: QueryParam.paging() + [QueryParam("name", .string, "names starting with this, any case")]) { req, ctx in
+            query: QueryParam.paging() + [QueryParam("name", .string, "names starting with this, ASCII letters in any case")]) { req, ctx in
             let q = ListParameters(req)
             let groups = try await custody.groups.groups(named: try q.text("name"), try q.page(), visibleTo: try ctx.caller())
             return try Reply.page(groups.map(GroupView.init), req)

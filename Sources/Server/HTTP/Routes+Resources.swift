@@ -68,8 +68,8 @@ extension Routes {
         t.add(.get, "/resources", "List the resources you own or that are shared with you, by name "
             + "(?name= prefix, q= in the name or DNS name, type=, groupId=, owner=, syncStatus= of an account; paged: limit=, cursor=)",
             response: .list(ResourceView.self),
-            query: QueryParam.paging() + [QueryParam("name", .string, "names starting with this, any case"),
-                QueryParam("q", .string, "in the name or DNS name, any case"), QueryParam("type"), QueryParam("groupId"),
+            query: QueryParam.paging() + [QueryParam("name", .string, "names starting with this, ASCII letters in any case"),
+                QueryParam("q", .string, "in the name or DNS name, ASCII letters in any case"), QueryParam("type"), QueryParam("groupId"),
                 QueryParam("owner", .string, "the owner's user name"), .choice("syncStatus", SyncStatus.self, "with an account in this state")]) { req, ctx in
             let q = ListParameters(req)
             let filter = ResourceFilter(namePrefix: try q.text("name"), type: try q.text("type"), groupId: try q.text("groupId"),

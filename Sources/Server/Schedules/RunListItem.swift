@@ -27,7 +27,7 @@ extension RotationRunView {
     init(id: String, trigger: String, requestedBy: String, groupId: String?, startedAt: Date, entries json: String,
         scope: ListScope?, outcomes: [String: RunTaskOutcome]) throws
     {
-        let entries = try JSONDecoder.api.decode([RotationRunRecord.Entry].self, from: Data(json.utf8))
+        let entries = try RunEntries.decode(json)
             .filter { scope?.sees(resourceId: $0.resourceId, accountId: $0.accountId) ?? true }
         var summary = Summary(total: entries.count, succeeded: 0, failed: 0, skipped: 0, pending: 0)
         let accounts = entries.map { e -> Account in

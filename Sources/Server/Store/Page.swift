@@ -31,6 +31,8 @@ struct PageCursor: Codable, Sendable, Equatable {
         var b64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         b64 += String(repeating: "=", count: (4 - b64.count % 4) % 4)
         guard let data = Data(base64Encoded: b64), let c = try? JSONDecoder().decode(PageCursor.self, from: data) else { return nil }
+        // No control character: PostgreSQL refuses a NUL in text, and no stored name holds one.
+        guard !(c.key + c.id).unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return nil }
         self = c
     }
 

@@ -31,7 +31,8 @@ enum RunListQuery {
         }
     }
 
-    /// `groups` (rotation runs only): nil for every group, else those ids (never empty).
+    /// `groups` (rotation runs only): nil for every group, else those ids (never empty). The
+    /// columns come in one order for both kinds; the SQLite store reads them by position.
     static func page(_ kind: Kind, groups: [String]?, trigger: String?, _ req: PageRequest) -> (sql: String, args: [RunListArg]) {
         var clauses: [String] = []
         var args: [RunListArg] = []

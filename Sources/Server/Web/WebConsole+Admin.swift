@@ -7,7 +7,7 @@ import Hummingbird
 extension WebConsole {
     func admin(_ web: RouterGroup<AppContext>) {
         web.get("/agents") { request, ctx in
-            try await page(request) { v in try await agentsPage(v, ctx, notice: Self.notice(request)) }
+            try await page(request) { v in try await agentsPage(v, ctx, after: Self.after(request), notice: Self.notice(request)) }
         }
         web.post("/agents/bundle") { request, ctx in
             try await page(request) { v in
@@ -80,12 +80,13 @@ extension WebConsole {
         listeners(web)
     }
 
-    func agentsPage(_ v: Visitor, _ ctx: AppContext, errors: [String: String] = [:], notice: String? = nil,
+    func agentsPage(_ v: Visitor, _ ctx: AppContext, after: PageCursor? = nil, errors: [String: String] = [:], notice: String? = nil,
         status: HTTPResponse.Status = .ok) async throws -> Response
     {
         let resources = try await custody.resources.resources(by: v.principal).map { ["id": $0.resource.id, "name": $0.resource.name] }
         let names = Dictionary(resources.map { ($0["id"] ?? "", $0["name"] ?? "") }) { a, _ in a }
-        let agents = try await custody.agentDirectory.list(by: v.principal).map { a -> [String: Any] in
+        let found = try await custody.agentDirectory.list(AgentFilter(), PageRequest(limit: 100, after: after), by: v.principal)
+        let agents = found.items.map { a -> [String: Any] in
             var row: [String: Any] = ["id": a.id, "hostname": a.hostname, "os": a.os, "arch": a.arch, "version": a.version, "status": a.status, "statusText": ConsoleWords.state(a.status),
                 "enrolledAt": a.enrolledAt.formatted(.iso8601), "lastSeenAt": a.lastSeenAt.formatted(.iso8601)]
             if let rid = a.resourceId { row["resourceId"] = rid }
@@ -98,6 +99,7 @@ extension WebConsole {
             return row
         }
         var values: [String: Any] = ["nav": nav(v), "csrf": v.csrf, "agents": agents, "resources": resources, "errors": errors]
+        values.merge(Self.pager("/agents", after: after, next: found.next)) { $1 }
         if let notice { values["notice"] = notice }
         return try render("agents", values, status: status)
     }

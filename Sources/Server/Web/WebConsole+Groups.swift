@@ -8,7 +8,7 @@ import Hummingbird
 extension WebConsole {
     func groups(_ web: RouterGroup<AppContext>) {
         web.get("/groups") { request, ctx in
-            try await page(request) { v in try await groupsPage(v, ctx, notice: Self.notice(request)) }
+            try await page(request) { v in try await groupsPage(v, ctx, after: Self.after(request), notice: Self.notice(request)) }
         }
         web.post("/groups") { request, ctx in
             try await page(request) { v in
@@ -97,16 +97,18 @@ extension WebConsole {
         return ["schedule": schedule, "passwordChoice": f["passwordChoice"] == "common" ? "common" : "unique"]
     }
 
-    func groupsPage(_ v: Visitor, _ ctx: AppContext, errors: [String: String] = [:], notice: String? = nil,
+    func groupsPage(_ v: Visitor, _ ctx: AppContext, after: PageCursor? = nil, errors: [String: String] = [:], notice: String? = nil,
         status: HTTPResponse.Status = .ok) async throws -> Response
     {
-        let groups = try await custody.groups.groups(visibleTo: v.principal).map { e in
+        let found = try await custody.groups.groups(named: nil, PageRequest(limit: 100, after: after), visibleTo: v.principal)
+        let groups = found.items.map { e in
             var row = ["id": e.group.id, "name": e.group.name, "owner": e.owner, "resources": "\(e.resourceIds.count)"]
             if let policy = e.group.passwordPolicy { row["passwordPolicy"] = policy }
             return row
         }
         let policies = try await custody.policies.policies(by: v.principal).map(\.name)
         var values: [String: Any] = ["nav": nav(v), "csrf": v.csrf, "groups": groups, "policies": policies, "errors": errors]
+        values.merge(Self.pager("/groups", after: after, next: found.next)) { $1 }
         if let notice { values["notice"] = notice }
         return try render("groups", values, status: status)
     }

@@ -85,6 +85,14 @@ extension WebConsole {
 }
 
 extension WebConsole {
+    /// A list page's cursor, from `?after=` (a token this server made; anything else is the first page).
+    static func after(_ request: Request) -> PageCursor? { request.uri.queryParameters.get("after").flatMap { PageCursor(token: String($0)) } }
+
+    /// The pager of a list of 100 (`more`, `paged`, `next`, `first`), as the template's pager reads it.
+    static func pager(_ path: String, after: PageCursor?, next: PageCursor?) -> [String: Any] {
+        ["more": next != nil, "paged": after != nil, "next": next.map { link(path, ["after": $0.token]) } ?? "", "first": path]
+    }
+
     /// A console URL with its query, values escaped.
     static func link(_ path: String, _ query: [String: String]) -> String {
         var c = URLComponents()

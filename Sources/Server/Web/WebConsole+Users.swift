@@ -8,7 +8,7 @@ extension WebConsole {
 
     func users(_ web: RouterGroup<AppContext>) {
         web.get("/users") { request, ctx in
-            try await page(request) { v in try await usersPage(v, ctx, notice: Self.notice(request)) }
+            try await page(request) { v in try await usersPage(v, ctx, after: Self.after(request), notice: Self.notice(request)) }
         }
         web.post("/users") { request, ctx in
             try await page(request) { v in
@@ -74,10 +74,11 @@ extension WebConsole {
         }
     }
 
-    func usersPage(_ v: Visitor, _ ctx: AppContext, errors: [String: String] = [:], values: [String: String] = [:], notice: String? = nil,
-        status: HTTPResponse.Status = .ok) async throws -> Response
+    func usersPage(_ v: Visitor, _ ctx: AppContext, after: PageCursor? = nil, errors: [String: String] = [:], values: [String: String] = [:],
+        notice: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response
     {
-        let users = try await custody.users.users(by: v.principal).map { u in
+        let found = try await custody.users.users(named: nil, role: nil, PageRequest(limit: 100, after: after), by: v.principal)
+        let users = found.items.map { u in
             var row: [String: Any] = ["id": u.id, "username": u.username, "role": u.role.rawValue, "superAdmin": u.superAdmin, "disabled": u.isDisabled, "directory": u.isDirectoryUser,
                 "mustChangePassword": u.mustChangePassword ? "yes" : "no", "createdAt": u.createdAt.formatted(.iso8601)]
             if let email = u.email { row["email"] = email }
@@ -86,6 +87,7 @@ extension WebConsole {
         }
         var page: [String: Any] = ["nav": nav(v), "csrf": v.csrf, "users": users, "errors": errors, "form": values,
             "roles": Self.roles.map { ["name": $0, "selected": $0 == (values["role"] ?? "passwordUser")] }]
+        page.merge(Self.pager("/users", after: after, next: found.next)) { $1 }
         if let notice { page["notice"] = notice }
         return try render("users", page, status: status)
     }

@@ -24,10 +24,10 @@ struct SQLiteAgentBindingStore: AgentBindingStore {
         let hosts = AgentServes.hosts(agents)
         return try await db.read { db in
             let bound = try Row.fetchAll(db, sql: AgentServes.boundSQL(ids.count), arguments: StatementArguments(ids)).map {
-                (agent: $0["agentId"] as String, resource: $0["resourceId"] as String)
+                (agent: try $0.decode(String.self, forColumn: "agentId"), resource: try $0.decode(String.self, forColumn: "resourceId"))
             }
             let candidates = try Row.fetchAll(db, sql: AgentServes.candidatesSQL(hosts.count), arguments: StatementArguments(hosts)).map {
-                (host: $0["host"] as String, resource: $0["id"] as String)
+                (host: try $0.decode(String.self, forColumn: "host"), resource: try $0.decode(String.self, forColumn: "id"))
             }
             return AgentServes.assemble(agents, bound: bound, candidates: candidates)
         }

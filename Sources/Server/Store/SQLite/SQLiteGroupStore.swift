@@ -26,7 +26,7 @@ struct SQLiteGroupStore: GroupStore {
             var resources: [String: [String]] = [:]
             let ids = found.items.map(\.group.id)
             for row in try Row.fetchAll(db, sql: NamedListQuery.groupResources(ids), arguments: StatementArguments(ids)) {
-                resources[row["groupId"], default: []].append(row["resourceId"])
+                resources[try row.decode(String.self, forColumn: "groupId"), default: []].append(try row.decode(String.self, forColumn: "resourceId"))
             }
             return found.map { GroupEntry(group: $0.group, owner: $0.owner, resourceIds: resources[$0.group.id] ?? []) }
         }

@@ -9,9 +9,11 @@ extension SQLiteRunStore {
         if let groups, groups.isEmpty { return Page(items: [], next: nil) }
         return try await db.read { db in
             let q = RunListQuery.page(kind, groups: groups, trigger: trigger, req)
+            // Columns by position, in the order `RunListQuery.page` selects them.
             let runs = try Row.fetchAll(db, sql: q.sql, arguments: StatementArguments(q.args.map(\.sqlite))).map { row in
-                StoredRun(id: row["id"], groupId: row["groupId"], groupName: row["groupName"], trigger: row["trigger"],
-                    requestedBy: row["requestedBy"], entries: row["entries"], seconds: row["startedAt"])
+                StoredRun(id: try row.decode(atIndex: 0), groupId: try row.decode(atIndex: 1), groupName: try row.decode(atIndex: 2),
+                    trigger: try row.decode(atIndex: 3), requestedBy: try row.decode(atIndex: 4), entries: try row.decode(atIndex: 6),
+                    seconds: try row.decode(atIndex: 5))
             }
             let page = Page(fetched: runs, req, cursor: RunListQuery.cursor)
             let outcomes = try Self.outcomes(kind, of: page.items.map(\.id), db)
@@ -25,8 +27,9 @@ extension SQLiteRunStore {
         guard !runs.isEmpty else { return [:] }
         var all: [String: RunTaskOutcome] = [:]
         for row in try Row.fetchAll(db, sql: RunListQuery.outcomes(kind, runs: runs.count), arguments: StatementArguments(runs)) {
-            guard let state = TaskRecord.State(rawValue: row["state"]) else { continue }
-            all[row["id"]] = RunTaskOutcome(state: state, code: row["resultCode"], message: row["resultMessage"])
+            // id, state, resultCode, resultMessage, as `RunListQuery.outcomes` selects them.
+            guard let state = TaskRecord.State(rawValue: try row.decode(String.self, atIndex: 1)) else { continue }
+            all[try row.decode(atIndex: 0)] = RunTaskOutcome(state: state, code: try row.decode(atIndex: 2), message: try row.decode(atIndex: 3))
         }
         return all
     }

@@ -19,12 +19,14 @@ struct SQLiteUserGroupStore: UserGroupStore {
     func groups(memberOf userID: String?, named prefix: String?, _ page: PageRequest) async throws -> Page<UserGroup> {
         let q = NamedListQuery.userGroups(memberOf: userID, .sqlite).page(prefix: prefix, page)
         return try await db.read { db in
-            let rows = try Row.fetchAll(db, sql: q.sql, arguments: StatementArguments(q.arguments)).map { UserGroup(id: $0["id"], name: $0["name"], members: []) }
+            let rows = try Row.fetchAll(db, sql: q.sql, arguments: StatementArguments(q.arguments)).map {
+                UserGroup(id: try $0.decode(String.self, forColumn: "id"), name: try $0.decode(String.self, forColumn: "name"), members: [])
+            }
             let found = Page(fetched: rows, page) { PageCursor(key: $0.name, id: $0.id) }
             let ids = found.items.map(\.id)
             var members: [String: [String]] = [:]
             for row in try Row.fetchAll(db, sql: NamedListQuery.members(ids), arguments: StatementArguments(ids)) {
-                members[row["groupId"], default: []].append(row["username"])
+                members[try row.decode(String.self, forColumn: "groupId"), default: []].append(try row.decode(String.self, forColumn: "username"))
             }
             return found.map { UserGroup(id: $0.id, name: $0.name, members: members[$0.id] ?? []) }
         }
