@@ -55,6 +55,37 @@ extension NamedListQuery {
         return q
     }
 
+    /// The shares of groups with `p` or one of `userGroups`: objectId, principalKind, permission.
+    static func groupGrants(_ p: Principal, userGroups: [String]) -> (sql: String, arguments: [String]) {
+        ("""
+            SELECT objectId, principalKind, permission FROM shares WHERE objectKind = 'group'
+              AND ((principalKind = 'user' AND principalId = ?) OR (principalKind = 'userGroup' AND principalId IN (\(list(userGroups)))))
+            """, [p.userID] + userGroups)
+    }
+
+    /// The permission on each group from its shares, as `Access.grant` decides one: the caller's
+    /// own share if any, else the best of its user groups'. An unknown permission grants nothing.
+    static func grants(_ rows: [(object: String, kind: String, permission: String)]) -> [String: Permission] {
+        var own: [String: Permission] = [:], viaGroups: [String: Permission] = [:]
+        for r in rows {
+            guard let have = Permission(rawValue: r.permission) else { continue }
+            if r.kind == ShareRecord.PrincipalKind.user.rawValue {
+                own[r.object] = max(own[r.object] ?? have, have)
+            } else {
+                viaGroups[r.object] = max(viaGroups[r.object] ?? have, have)
+            }
+        }
+        return viaGroups.merging(own) { _, mine in mine }
+    }
+
+    /// Every group `p` sees with its permission: manage for a super-administrator or the owner, else the grant.
+    static func visible(_ entries: [GroupEntry], _ p: Principal, grants: [String: Permission]) -> [(entry: GroupEntry, permission: Permission)] {
+        entries.compactMap { e in
+            let have = p.superAdmin || e.group.ownerId == p.userID ? .manage : grants[e.group.id]
+            return have.map { (e, $0) }
+        }
+    }
+
     /// The resources of each of `groups`, sorted.
     static func groupResources(_ groups: [String]) -> String {
         "SELECT groupId, resourceId FROM groupResources WHERE groupId IN (\(list(groups))) ORDER BY resourceId"

@@ -37,7 +37,7 @@ import Testing
     func groupsPageAsAccessDecidesForEveryCaller(_ name: String) async throws {
         let b = try await StoreBackend.make(name)
         for (id, n) in [("u-root", "root"), ("u-ana", "ana"), ("u-bo", "bo"), ("u-cy", "cy")] { try await b.addUser(id, n) }
-        try await b.userGroups.create(id: "ug-ops", name: "ops", members: ["bo"], audit: AuditEvent(user: "t", ip: "t", operation: "t"))
+        try await b.userGroups.create(id: "ug-ops", name: "ops", members: ["bo", "cy"], audit: AuditEvent(user: "t", ip: "t", operation: "t"))
         let root = Self.principal("u-root", "root", superAdmin: true)
         let rids = [try await b.ownResource("u-ana"), try await b.ownResource("u-ana")]
         var rng = SeededRandom(seed: 7)
@@ -46,15 +46,25 @@ import Testing
             let g = GroupRecord(id: "g\(i)", name: n, ownerId: owners[rng.next(3)], passwordPolicy: nil, createdAt: Self.t0)
             _ = try await b.groups.create(g, resourceIds: rng.next(3) == 0 ? rids : [], by: root, check: { _, _, _ in },
                 audit: AuditEvent(user: "t", ip: "t", operation: "create_group"))
+            // Shares to users and to a user group, of any permission: a user's own share wins over its groups'.
+            let levels = Permission.allCases
             var list = ShareList()
-            if rng.next(4) == 0 { list.users.append(.init(username: "bo", permission: .view)) }
-            if rng.next(4) == 0 { list.userGroups.append(.init(name: "ops", permission: .modify)) }
-            if rng.next(5) == 0 { list.users.append(.init(username: "ana", permission: .view)) }
+            if rng.next(4) == 0 { list.users.append(.init(username: "bo", permission: levels[rng.next(levels.count)])) }
+            if rng.next(3) == 0 { list.userGroups.append(.init(name: "ops", permission: levels[rng.next(levels.count)])) }
+            if rng.next(5) == 0 { list.users.append(.init(username: "ana", permission: levels[rng.next(levels.count)])) }
+            if rng.next(5) == 0 { list.users.append(.init(username: "cy", permission: .view)) }
             _ = try await b.shares.replace(.group(g.id), with: list, by: root, authorize: { _ in }, rule: { _, _ in },
                 audit: { _ in AuditEvent(user: "t", ip: "t", operation: "share") })
         }
         for p in [root, Self.principal("u-ana", "ana"), Self.principal("u-bo", "bo"), Self.principal("u-cy", "cy"), Self.principal("u-none", "x")] {
-            let whole = try await b.groups.groups(visibleTo: p).map(\.entry)
+            let listed = try await b.groups.groups(visibleTo: p)
+            let whole = listed.map(\.entry)
+            // Each group's permission as the list gives it, and as the one-group read decides it (`Access.onGroup`).
+            let permissions = Dictionary(uniqueKeysWithValues: listed.map { ($0.entry.group.id, $0.permission) })
+            for i in 0..<(Self.names.count + 16) {
+                let one = try await b.groups.group("g\(i)", visibleTo: p)?.permission
+                #expect(permissions["g\(i)"] == one, "\(p.username) on g\(i)")
+            }
             for size in [1, 4, 7, 100] {
                 #expect(try await Self.walk(size) { try await b.groups.groups(named: nil, $0, visibleTo: p) } == whole, "\(p.username), \(size)")
             }

@@ -5,33 +5,39 @@ struct PGGroupStore: GroupStore {
     let db: PGDatabase
     let log: PGAuditLog
 
+    /// The groups as their page decides them (`groups(named:)`), with the permission from one read of the shares.
     func groups(visibleTo p: Principal) async throws -> [(entry: GroupEntry, permission: Permission)] {
         try await db.read { c in
-            var out: [(entry: GroupEntry, permission: Permission)] = []
-            for g in try await c.all(GroupRecord.self, "SELECT * FROM groups ORDER BY name") {
-                guard let have = try await PGAccess.onGroup(g, p, c) else { continue }
-                out.append((try await Self.entry(g, c), have))
+            let userGroups = p.superAdmin ? [] : try await PGAccess.userGroupIDs(p.userID, c)
+            let entries = try await Self.page(p, userGroups, nil, .all, c).items
+            guard !p.superAdmin else { return NamedListQuery.visible(entries, p, grants: [:]) }
+            let q = NamedListQuery.groupGrants(p, userGroups: userGroups)
+            let rows = try await c.rows(q.sql, q.arguments).map { row in
+                (object: try row[0, as: String.self], kind: try row[1, as: String.self], permission: try row[2, as: String.self])
             }
-            return out
+            return NamedListQuery.visible(entries, p, grants: NamedListQuery.grants(rows))
         }
     }
 
     /// One SELECT for the page (visibility, prefix, keyset, order and limit in SQL), one for its resources.
     func groups(named prefix: String?, _ page: PageRequest, visibleTo p: Principal) async throws -> Page<GroupEntry> {
-        try await db.read { c in
-            let userGroups = p.superAdmin ? [] : try await PGAccess.userGroupIDs(p.userID, c)
-            let q = NamedListQuery.groups(p, userGroups: userGroups, .postgres).page(prefix: prefix, page)
-            let rows = try await c.rows(q.sql, q.arguments).map { row in
-                (group: try row.decode(GroupRecord.self), owner: try row["ownerName", as: String?.self] ?? "(deleted)")
-            }
-            let found = Page(fetched: rows, page) { PageCursor(key: $0.group.name, id: $0.group.id) }
-            var resources: [String: [String]] = [:]
-            let ids = found.items.map(\.group.id)
-            for row in try await c.rows(NamedListQuery.groupResources(ids), ids) {
-                resources[try row["groupId"], default: []].append(try row["resourceId"])
-            }
-            return found.map { GroupEntry(group: $0.group, owner: $0.owner, resourceIds: resources[$0.group.id] ?? []) }
+        try await db.read { c in try await Self.page(p, p.superAdmin ? [] : try await PGAccess.userGroupIDs(p.userID, c), prefix, page, c) }
+    }
+
+    private static func page(_ p: Principal, _ userGroups: [String], _ prefix: String?, _ page: PageRequest, _ c: PGConnection) async throws
+        -> Page<GroupEntry>
+    {
+        let q = NamedListQuery.groups(p, userGroups: userGroups, .postgres).page(prefix: prefix, page)
+        let rows = try await c.rows(q.sql, q.arguments).map { row in
+            (group: try row.decode(GroupRecord.self), owner: try row["ownerName", as: String?.self] ?? "(deleted)")
         }
+        let found = Page(fetched: rows, page) { PageCursor(key: $0.group.name, id: $0.group.id) }
+        var resources: [String: [String]] = [:]
+        let ids = found.items.map(\.group.id)
+        for row in try await c.rows(NamedListQuery.groupResources(ids), ids) {
+            resources[try row["groupId"], default: []].append(try row["resourceId"])
+        }
+        return found.map { GroupEntry(group: $0.group, owner: $0.owner, resourceIds: resources[$0.group.id] ?? []) }
     }
 
     func group(_ id: String, visibleTo p: Principal) async throws -> (entry: GroupEntry, permission: Permission)? {

@@ -5,31 +5,40 @@ import GRDB
 struct SQLiteGroupStore: GroupStore {
     let db: DatabasePool
 
+    /// The groups as their page decides them (`groups(named:)`), with the permission from one read of the shares.
     func groups(visibleTo p: Principal) async throws -> [(entry: GroupEntry, permission: Permission)] {
         try await db.read { db in
-            try GroupRecord.order(Column("name")).fetchAll(db).compactMap { g in
-                guard let have = try Access.onGroup(g, p, db) else { return nil }
-                return (try Self.entry(g, db), have)
+            let userGroups = p.superAdmin ? [] : try Access.userGroupIDs(p.userID, db)
+            let entries = try Self.page(p, userGroups, nil, .all, db).items
+            guard !p.superAdmin else { return NamedListQuery.visible(entries, p, grants: [:]) }
+            let q = NamedListQuery.groupGrants(p, userGroups: userGroups)
+            let rows = try Row.fetchAll(db, sql: q.sql, arguments: StatementArguments(q.arguments)).map { row in
+                (object: try row.decode(String.self, atIndex: 0), kind: try row.decode(String.self, atIndex: 1),
+                    permission: try row.decode(String.self, atIndex: 2))
             }
+            return NamedListQuery.visible(entries, p, grants: NamedListQuery.grants(rows))
         }
     }
 
     /// One SELECT for the page (visibility, prefix, keyset, order and limit in SQL), one for its resources.
     func groups(named prefix: String?, _ page: PageRequest, visibleTo p: Principal) async throws -> Page<GroupEntry> {
-        try await db.read { db in
-            let userGroups = p.superAdmin ? [] : try Access.userGroupIDs(p.userID, db)
-            let q = NamedListQuery.groups(p, userGroups: userGroups, .sqlite).page(prefix: prefix, page)
-            let rows = try Row.fetchAll(db, sql: q.sql, arguments: StatementArguments(q.arguments)).map { row in
-                (group: try GroupRecord(row: row), owner: row["ownerName"] as String? ?? "(deleted)")
-            }
-            let found = Page(fetched: rows, page) { PageCursor(key: $0.group.name, id: $0.group.id) }
-            var resources: [String: [String]] = [:]
-            let ids = found.items.map(\.group.id)
-            for row in try Row.fetchAll(db, sql: NamedListQuery.groupResources(ids), arguments: StatementArguments(ids)) {
-                resources[try row.decode(String.self, forColumn: "groupId"), default: []].append(try row.decode(String.self, forColumn: "resourceId"))
-            }
-            return found.map { GroupEntry(group: $0.group, owner: $0.owner, resourceIds: resources[$0.group.id] ?? []) }
+        try await db.read { db in try Self.page(p, p.superAdmin ? [] : try Access.userGroupIDs(p.userID, db), prefix, page, db) }
+    }
+
+    private static func page(_ p: Principal, _ userGroups: [String], _ prefix: String?, _ page: PageRequest, _ db: Database) throws
+        -> Page<GroupEntry>
+    {
+        let q = NamedListQuery.groups(p, userGroups: userGroups, .sqlite).page(prefix: prefix, page)
+        let rows = try Row.fetchAll(db, sql: q.sql, arguments: StatementArguments(q.arguments)).map { row in
+            (group: try GroupRecord(row: row), owner: try row.decode(String?.self, forColumn: "ownerName") ?? "(deleted)")
         }
+        let found = Page(fetched: rows, page) { PageCursor(key: $0.group.name, id: $0.group.id) }
+        var resources: [String: [String]] = [:]
+        let ids = found.items.map(\.group.id)
+        for row in try Row.fetchAll(db, sql: NamedListQuery.groupResources(ids), arguments: StatementArguments(ids)) {
+            resources[try row.decode(String.self, forColumn: "groupId"), default: []].append(try row.decode(String.self, forColumn: "resourceId"))
+        }
+        return found.map { GroupEntry(group: $0.group, owner: $0.owner, resourceIds: resources[$0.group.id] ?? []) }
     }
 
     func group(_ id: String, visibleTo p: Principal) async throws -> (entry: GroupEntry, permission: Permission)? {
