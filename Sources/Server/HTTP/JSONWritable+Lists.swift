@@ -1,7 +1,41 @@
 import Foundation
 
-// The views of the agent, task and run lists, written as `JSONEncoder.api` writes them (keys
-// sorted, nil left out); `JSONWriterTests` holds them to it.
+// The views of the lists, written as `JSONEncoder.api` writes them (keys sorted, nil left out);
+// `JSONWriterTests` holds them to it.
+
+extension ResourceView: JSONWritable {
+    func write(to w: inout JSONWriter) {
+        w.object { w in
+            w.field("createdAt", createdAt); w.field("customFields", customFields); w.field("department", department)
+            w.field("description", description); w.field("dnsName", dnsName); w.field("id", id); w.field("location", location)
+            w.field("name", name); w.field("owner", owner); w.field("passwordPolicy", passwordPolicy); w.field("type", type)
+            w.field("updatedAt", updatedAt); w.field("url", url)
+        }
+    }
+}
+
+extension AccountView: JSONWritable {
+    func write(to w: inout JSONWriter) {
+        w.object { w in
+            w.field("createdAt", createdAt); w.field("customFields", customFields); w.field("description", description)
+            w.field("id", id); w.field("lastChangedAt", lastChangedAt); w.field("lastVerifiedAt", lastVerifiedAt)
+            w.field("loginName", loginName); w.field("notes", notes); w.field("passwordKnown", passwordKnown)
+            w.field("resourceId", resourceId); w.field("syncStatus", syncStatus)
+        }
+    }
+}
+
+extension AuditView: JSONWritable {
+    func write(to w: inout JSONWriter) {
+        w.object { w in
+            w.field("account", account, nullWhenAbsent: true); w.field("accountId", accountId, nullWhenAbsent: true)
+            w.field("at", at); w.field("id", id); w.field("ip", ip); w.field("message", message, nullWhenAbsent: true)
+            w.field("operation", operation); w.field("outcome", outcome); w.field("reason", reason, nullWhenAbsent: true)
+            w.field("resource", resource, nullWhenAbsent: true); w.field("resourceId", resourceId, nullWhenAbsent: true)
+            w.field("ticketId", ticketId, nullWhenAbsent: true); w.field("user", user)
+        }
+    }
+}
 
 extension AgentView: JSONWritable {
     func write(to w: inout JSONWriter) {

@@ -62,13 +62,13 @@ struct AgentServes: Sendable, Equatable {
     /// The SQL both stores run for `serving`: bindings of the agents, oldest first, then the
     /// resources in agent mode named like their hosts (`lower(dnsName)`, as `pendingBindings`).
     static func boundSQL(_ agents: Int) -> String {
-        "SELECT agentId, resourceId FROM agentBindings WHERE agentId IN (\(NamedListQuery.list(Array(repeating: "", count: agents)))) ORDER BY approvedAt"
+        "SELECT agentId, resourceId FROM agentBindings WHERE agentId IN (\(NamedListQuery.marks(agents))) ORDER BY approvedAt"
     }
 
     static func candidatesSQL(_ hosts: Int) -> String {
         """
         SELECT lower(r.dnsName) AS host, r.id FROM resources r JOIN resetConfigs c ON c.resourceId = r.id
-        WHERE lower(r.dnsName) IN (\(NamedListQuery.list(Array(repeating: "", count: hosts)))) AND c.json LIKE '%"mode":"agent"%' ORDER BY r.name
+        WHERE lower(r.dnsName) IN (\(NamedListQuery.marks(hosts))) AND c.json LIKE '%"mode":"agent"%' ORDER BY r.name
         """
     }
 

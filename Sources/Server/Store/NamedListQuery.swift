@@ -44,8 +44,11 @@ struct NamedListQuery {
         return (sql, args)
     }
 
-    /// The id list of an `IN (...)` and its arguments (never empty: `IN ()` is no SQL).
-    static func list(_ ids: [String]) -> String {
-        ids.isEmpty ? "NULL" : Array(repeating: "?", count: ids.count).joined(separator: ", ")
+    /// The placeholders of an `IN (...)` for `ids` (never empty: `IN ()` is no SQL).
+    static func list(_ ids: [String]) -> String { marks(ids.count) }
+
+    /// `count` placeholders, or `NULL` (which matches nothing) for none.
+    static func marks(_ count: Int) -> String {
+        count == 0 ? "NULL" : Array(repeating: "?", count: count).joined(separator: ", ")
     }
 }
