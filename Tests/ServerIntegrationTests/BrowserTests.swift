@@ -70,3 +70,53 @@ extension LiveServerTests {
         #expect(run.code == 0 && run.out.contains("ok"), "\(run.out)\n\(run.err)")
     }
 }
+
+extension LiveServerTests {
+    /// Access control in a real browser (`Tests/Browser/access_flow.py`): ask, approve from the
+    /// badge and the requests page, check out and read, check in; then the reset on sshd is checked.
+    @Test(.needs("chromium, chromedriver and selenium (make deps), and the test sshd", browserReady && TestTargets.ready.available))
+    func theAccessWorkflowWorksInARealBrowser() async throws {
+        let target = TestTargets.target("browser2", password: "Browser-Access-Old-1")
+        let s = ServerProcess()
+        #expect(try s.start(), "\(s.stderr)")
+        defer { s.stop() }
+        let admin = try #require(try adminToken(s))
+        for (name, role) in [("web-holder", "passwordUser"), ("web-approver", "administrator")] {
+            #expect(try api(s, admin, "POST", "/users", ["username": name, "password": "Initial-Pass-4417!", "role": role])["id"] != nil)
+        }
+        let rid = try #require(try api(s, admin, "POST", "/resources", ["name": "browser-acl", "dnsName": "127.0.0.1", "type": "Linux"])["id"] as? String)
+        _ = try api(s, admin, "POST", "/resources/\(rid)/accounts", ["loginName": TestTargets.sudoUser, "password": TestTargets.sudoPassword])
+        let aid = try #require(try api(s, admin, "POST", "/resources/\(rid)/accounts", ["loginName": target, "password": "Browser-Access-Old-1"])["id"] as? String)
+        _ = try api(s, admin, "PUT", "/resources/\(rid)/reset-config", ["mode": "agentless", "protocol": "ssh", "port": TestTargets.sshPort,
+            "loginAccount": TestTargets.sudoUser, "elevation": "sudo"])
+        _ = try api(s, admin, "PUT", "/resources/\(rid)/accounts/\(aid)/shares", ["users": [["username": "web-holder", "permission": "view"]]])
+        let rules = try api(s, admin, "PUT", "/resources/\(rid)/accounts/\(aid)/access-control",
+            ["approvers": ["users": ["web-approver"]], "resetOnCheckin": true])
+        #expect(rules["setHere"] as? Bool == true, "\(rules)")
+        let shots = Self.repoRoot.appendingPathComponent("test-artifacts/screenshots").path
+        let run = try runCommand("/usr/bin/env", ["python3", Self.repoRoot.appendingPathComponent("Tests/Browser/access_flow.py").path], env: [
+            "CUSTODY_URL": s.url, "ACCOUNT_PATH": "/resources/\(rid)/accounts/\(aid)", "HOLDER": "web-holder",
+            "HOLDER_PASSWORD": "Initial-Pass-4417!", "APPROVER": "web-approver", "APPROVER_PASSWORD": "Initial-Pass-4417!",
+            "NEW_PASSWORD": "Browser-Changed-Pass-9", "TARGET_PASSWORD": "Browser-Access-Old-1", "SHOTS": shots,
+        ], timeout: 300)
+        #expect(run.code == 0 && run.out.contains("ok"), "\(run.out)\n\(run.err)")
+        // The check-in's reset ran on sshd: the holder's password no longer logs in.
+        var changed = false
+        for _ in 0..<120 where !changed {
+            changed = !TestTargets.passwordWorks(target, "Browser-Access-Old-1")
+            if !changed { try await Task.sleep(for: .milliseconds(500)) }
+        }
+        #expect(changed, "the password the holder saw still logs in")
+        _ = try api(s, admin, "DELETE", "/resources/\(rid)/accounts/\(aid)/access-control")
+        var works = false
+        for _ in 0..<60 where !works {
+            let now = try api(s, admin, "GET", "/resources/\(rid)/accounts/\(aid)/password")["password"] as? String
+            works = now.map { TestTargets.passwordWorks(target, $0) } == true
+            if !works { try await Task.sleep(for: .milliseconds(500)) }
+        }
+        #expect(works, "the vault's password logs in")
+        for page in ["access-requested", "access-approvals", "access-checked-out", "access-checked-in"] {
+            #expect(FileManager.default.fileExists(atPath: "\(shots)/\(page).png"), "screenshot \(page)")
+        }
+    }
+}

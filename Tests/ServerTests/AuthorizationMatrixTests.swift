@@ -10,7 +10,11 @@ import Testing
 @Suite struct AuthorizationMatrixTests {
     enum R: String, CaseIterable { case superAdmin, administrator, passwordAdministrator, passwordUser, passwordAuditor }
 
-    struct Fixture: Sendable { let rid, aid, gid, ugid, victim, task, listener, disabledListener, rotationRun, integrityRun, agent, unresolved: String }
+    struct Fixture: Sendable {
+        let rid, aid, gid, ugid, victim, task, listener, disabledListener, rotationRun, integrityRun, agent, unresolved: String
+        /// Accounts under access control with the super-administrator's requests: pending, and approved.
+        var gated = "", gated2 = "", pendingRequest = "", approvedRequest = ""
+    }
 
     struct Case {
         let allowed: Set<R>
@@ -156,7 +160,36 @@ import Testing
         "POST /api/v1/agents/:id/bindings": Case(allowed: admins) { f, _, _ in ("/agents/\(f.agent)/bindings", ["resourceId": f.rid]) },
         "DELETE /api/v1/agents/:id/bindings/:rid": Case(allowed: admins) { f, _, _ in ("/agents/\(f.agent)/bindings/\(f.rid)", nil) },
         "DELETE /api/v1/agents/:id": Case(allowed: admins) { f, _, _ in ("/agents/\(f.agent)", nil) },
+        "GET /api/v1/resources/:rid/accounts/:aid/access-control": Case(allowed: all) { f, _, _ in
+            ("/resources/\(f.rid)/accounts/\(f.aid)/access-control", nil)
+        },
+        "PUT /api/v1/resources/:rid/accounts/:aid/access-control": Case(allowed: creators) { f, _, _ in
+            ("/resources/\(f.rid)/accounts/\(f.aid)/access-control", accessRules)
+        },
+        "DELETE /api/v1/resources/:rid/accounts/:aid/access-control": Case(allowed: creators) { f, _, _ in
+            ("/resources/\(f.rid)/accounts/\(f.gated)/access-control", nil)
+        },
+        "GET /api/v1/resources/:rid/access-control": Case(allowed: all) { f, _, _ in ("/resources/\(f.rid)/access-control", nil) },
+        "PUT /api/v1/resources/:rid/access-control": Case(allowed: creators) { f, _, _ in ("/resources/\(f.rid)/access-control", accessRules) },
+        "DELETE /api/v1/resources/:rid/access-control": Case(allowed: creators) { f, _, _ in ("/resources/\(f.rid)/access-control", nil) },
+        "GET /api/v1/groups/:gid/access-control": Case(allowed: all) { f, _, _ in ("/groups/\(f.gid)/access-control", nil) },
+        "PUT /api/v1/groups/:gid/access-control": Case(allowed: creators) { f, _, _ in ("/groups/\(f.gid)/access-control", accessRules) },
+        "DELETE /api/v1/groups/:gid/access-control": Case(allowed: creators) { f, _, _ in ("/groups/\(f.gid)/access-control", nil) },
+        "POST /api/v1/resources/:rid/accounts/:aid/access-requests": Case(allowed: managers) { f, _, _ in
+            ("/resources/\(f.rid)/accounts/\(f.gated2)/access-requests", ["reason": "matrix"])
+        },
+        "GET /api/v1/access-requests": Case(allowed: all) { _, _, _ in ("/access-requests", nil) },
+        "GET /api/v1/access-requests/:qid": Case(allowed: all) { f, _, _ in ("/access-requests/\(f.pendingRequest)", nil) },
+        // The super-administrator made the requests; m-passwordAdministrator, made by it, is no second person.
+        "POST /api/v1/access-requests/:qid/approve": Case(allowed: [.administrator]) { f, _, _ in ("/access-requests/\(f.pendingRequest)/approve", nil) },
+        "POST /api/v1/access-requests/:qid/reject": Case(allowed: [.administrator]) { f, _, _ in ("/access-requests/\(f.pendingRequest)/reject", nil) },
+        "POST /api/v1/access-requests/:qid/checkout": Case(allowed: [.superAdmin]) { f, _, _ in ("/access-requests/\(f.approvedRequest)/checkout", nil) },
+        "POST /api/v1/access-requests/:qid/checkin": Case(allowed: creators) { f, _, _ in
+            ("/access-requests/\(f.approvedRequest)/checkin", ["reason": "matrix"])
+        },
     ]
+
+    static var accessRules: [String: Any] { ["approvers": ["users": ["m-approver", "m-administrator", "m-passwordAdministrator"]], "exclusive": false] }
 
     static var rotationBody: [String: Any] { ["schedule": ["kind": "never", "at": "01:00"], "passwordChoice": "unique"] }
 
@@ -191,7 +224,7 @@ import Testing
                     let password = role == .superAdmin ? API.adminPassword : API.userPassword + "x"
                     let login = try await api.call(.post, "/auth/login", json: ["username": names[role]!, "password": password])
                     let token = try #require(login.object["token"] as? String, "\(role) login: \(login.text)")
-                    let f = try await fixture(api, root: root, names: names, integrityRun: integrityRun)
+                    let f = try await fixture(api, root: root, names: names, integrityRun: integrityRun, access: key.contains("access"))
                     let own = try await api.call(.post, "/tokens", token: token, json: ["name": "own"])
                     let (path, body) = c.build(f, own.object["id"] as? String ?? "", password)
                     let r: Reply
@@ -215,7 +248,7 @@ import Testing
     }
 
     /// Fresh objects owned by the super-administrator, shared as widely as each kind allows.
-    func fixture(_ api: API, root: String, names: [R: String], integrityRun: String) async throws -> Fixture {
+    func fixture(_ api: API, root: String, names: [R: String], integrityRun: String, access: Bool = false) async throws -> Fixture {
         let rid = try await api.resource(Self.unique("res"), token: root)
         let aid = try await api.account(rid, "svc", password: "Svc-Pass-123", token: root)
         let g = try await api.call(.post, "/groups", token: root, json: ["name": Self.unique("grp"), "resourceIds": [rid]])
@@ -260,9 +293,30 @@ import Testing
         let tls = api.harness.custody.config.tlsDir
         try FileManager.default.createDirectory(atPath: tls, withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: tls + "/server.crt", contents: Data("-----BEGIN CERTIFICATE-----\n".utf8))
-        return Fixture(rid: rid, aid: aid, gid: gid, ugid: ugid, victim: try #require(victim.object["id"] as? String),
+        var f = Fixture(rid: rid, aid: aid, gid: gid, ugid: ugid, victim: try #require(victim.object["id"] as? String),
             task: try #require(task.object["taskId"] as? String), listener: try #require(listener.object["id"] as? String),
             disabledListener: offID, rotationRun: try #require(run.object["runId"] as? String),
             integrityRun: integrityRun, agent: agent.id, unresolved: unresolved)
+        guard access else { return f }
+        // Three accounts under their own access control: root asks for two, and m-approver approves one.
+        var gated: [String] = []
+        for name in ["gated1", "gated2", "gated3"] {
+            let id = try await api.account(rid, name, password: "Svc-Pass-123", token: root)
+            let set = try await api.call(.put, "/resources/\(rid)/accounts/\(id)/access-control", token: root, json: Self.accessRules)
+            #expect(set.status == .ok, "\(set.text)")
+            gated.append(id)
+        }
+        (f.gated, f.gated2) = (gated[0], gated[2])
+        func ask(_ account: String) async throws -> String {
+            let r = try await api.call(.post, "/resources/\(rid)/accounts/\(account)/access-requests", token: root, json: ["reason": "matrix"])
+            return try #require(r.object["id"] as? String, "\(r.text)")
+        }
+        f.pendingRequest = try await ask(gated[0])
+        f.approvedRequest = try await ask(gated[1])
+        let approver = try await api.call(.post, "/auth/login", json: ["username": "m-approver", "password": API.userPassword + "x"])
+        let approved = try await api.call(.post, "/access-requests/\(f.approvedRequest)/approve",
+            token: try #require(approver.object["token"] as? String))
+        #expect(approved.object["state"] as? String == "approved", "\(approved.text)")
+        return f
     }
 }

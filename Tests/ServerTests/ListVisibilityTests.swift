@@ -24,6 +24,9 @@ import Testing
         "/resources/:rid/shares", "/groups/:gid/shares", "/resources/:rid/accounts/:aid/shares", "/cluster",
         // Names no account: its counts are checked in the test itself.
         "/integrity-runs",
+        // Rules of one object; requests by person (made or to decide), held to that by AccessControlTests.
+        "/resources/:rid/accounts/:aid/access-control", "/resources/:rid/access-control", "/groups/:gid/access-control",
+        "/access-requests", "/access-requests/:qid",
     ]
 
     /// Each list, with the ids of the objects it names.

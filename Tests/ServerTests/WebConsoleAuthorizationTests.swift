@@ -14,7 +14,7 @@ import TestSupport
     static let pages: [(console: String, api: String)] = [
         ("/resources", "/resources"), ("/groups", "/groups"), ("/tasks", "/tasks"), ("/tokens", "/tokens"),
         ("/audit", "/audit"), ("/integrity", "/reports/integrity"), ("/agents", "/agents"), ("/listeners", "/listeners"),
-        ("/users", "/users"),
+        ("/users", "/users"), ("/access-requests", "/access-requests"),
     ]
 
     @Test func everyPageAndFormFollowsTheAPIForEveryRole() async throws {

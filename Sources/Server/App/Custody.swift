@@ -67,6 +67,8 @@ struct Custody: Sendable {
     let resetConfigs: ResetConfigService
     /// Reading and changing passwords in the vault.
     let passwords: PasswordService
+    /// Access control: policies, requests, checkouts and check-ins.
+    let access: AccessControlService
     /// Queue, claim, run, reconcile and commit resets and verifies.
     let engine: ResetEngine
     let delivery: NotificationDelivery
@@ -156,7 +158,6 @@ struct Custody: Sendable {
         policies = PolicyService(store: store.policies, authorizer: Authorizer(), dialects: plugins.dialects)
         auditTrail = AuditTrail(store: store.audit, authorizer: Authorizer())
         resources = ResourceService(store: store.resources, authorizer: Authorizer(), now: now)
-        shares = ShareService(store: store.shares, authorizer: Authorizer())
         accounts = AccountService(store: store.accounts, authorizer: Authorizer())
         rotations = RotationSchedules(store: store.rotations, authorizer: Authorizer(), now: now)
         if case .sqlite(let sqlite) = backend {
@@ -175,9 +176,13 @@ struct Custody: Sendable {
             hub: agentHub, now: now)
         accountCreation = AccountCreation(store: store.accountCreation, authorizer: Authorizer(), now: now)
         resetConfigs = ResetConfigService(store: store.resetConfigs, authorizer: Authorizer())
-        passwords = PasswordService(store: store.passwords, audit: auditTrail, authorizer: Authorizer(), now: now)
         let programs = ListenerPrograms(vault: vault, workRoot: config.resolvedListenerWorkDir, outputLimit: config.listenerOutputBytes)
         let targets = ResetTargets(plugins: plugins, agentJobs: agentJobs, listenerProgram: programs.program)
+        let access = AccessControlService(store: store.access, audit: auditTrail, authorizer: Authorizer(), targets: targets, now: now,
+            deadlines: TaskSignal())
+        self.access = access
+        shares = ShareService(store: store.shares, authorizer: Authorizer(), access: access)
+        passwords = PasswordService(store: store.passwords, audit: auditTrail, authorizer: Authorizer(), now: now, access: access)
         let runs = store.runs
         rotationRuns = RotationRuns(store: runs, groups: store.groups, authorizer: Authorizer(), targets: targets, signal: taskSignal, now: now)
         integrity = IntegrityChecks(store: runs, authorizer: Authorizer(), targets: targets, signal: taskSignal, now: now)
@@ -190,7 +195,8 @@ struct Custody: Sendable {
             targets: targets,
             settings: .init(maxAttempts: config.resetMaxAttempts, retrySeconds: config.resetRetrySeconds, reconcileRetries: config.reconcileRetries,
                 reconcileSlowSeconds: config.reconcileSlowSeconds, perHostLimit: config.resetPerHostLimit),
-            faults: engineFaults, signal: taskSignal, now: now, logger: logger)
+            faults: engineFaults, signal: taskSignal, now: now, logger: logger,
+            accessGate: { rid, aid, p in try await access.gateChange(rid: rid, aid: aid, by: p) })
         let channels = store.notificationSettings
         notificationSettings = NotificationSettingsService(store: channels, outbox: store.outbox, audit: auditTrail, authorizer: Authorizer(),
             now: now)

@@ -29,6 +29,7 @@ enum CustodyApp {
         routes.importCSV(table)
         routes.reset(table)
         routes.listeners(table)
+        routes.access(table)
         routes.rotation(table)
         routes.integrity(table)
         routes.reports(table)

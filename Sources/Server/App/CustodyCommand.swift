@@ -16,6 +16,6 @@ struct CustodyCommand: AsyncParsableCommand {
             GroupCommand.self, ImportCommand.self, TaskCommand.self, ResetConfigCommand.self, ListenerCommand.self, NotifyCommand.self, DirectoryCommand.self, AgentAdminCommand.self,
             DialectCommand.self, StoreCommand.self, WhoAmICommand.self, LogoutCommand.self, TOTPCommand.self, UserGroupCommand.self,
             RotationCommand.self, IntegrityCommand.self, ReportCommand.self, PolicyCommand.self, ResourceTypeCommand.self, PasswordSettingsCommand.self,
-            ClusterCommand.self, OpenAPICommand.self,
+            ClusterCommand.self, OpenAPICommand.self, AccessCommand.self,
         ])
 }

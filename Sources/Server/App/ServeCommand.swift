@@ -128,7 +128,8 @@ struct ServeCommand: AsyncParsableCommand {
             router: router,
             server: try .tls(.http1(), tlsConfiguration: tls),
             configuration: .init(address: .hostname(cfg.host, port: cfg.port), serverName: nil),
-            services: [TaskEngine(custody: custody), ListenerRunner(custody: custody), Scheduler(custody: custody), NotificationSender(custody: custody)]
+            services: [TaskEngine(custody: custody), ListenerRunner(custody: custody), Scheduler(custody: custody), NotificationSender(custody: custody),
+                AccessDeadlines(custody: custody)]
                 + services,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuredPort

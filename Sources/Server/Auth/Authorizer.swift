@@ -11,11 +11,11 @@ struct Authorizer: Sendable {
             return role == .administrator
         case .createResource, .createGroup, .importCSV:
             return role == .administrator || role == .passwordAdministrator
-        case .transferOwnership:
+        case .transferOwnership, .configureAccessControl, .decideAccess, .forceCheckin:
             return role == .administrator || role == .passwordAdministrator
         case .readAudit:
             return role != .passwordUser
-        case .retrievePassword, .changePassword:
+        case .retrievePassword, .changePassword, .requestAccess:
             // Auditors see metadata and audit, never a password (separation of duties).
             return role != .passwordAuditor
         case .createToken, .revokeToken, .listResources, .readResource, .readAccount, .readGroup,

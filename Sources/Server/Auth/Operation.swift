@@ -13,16 +13,18 @@ enum Operation: String, Sendable, CaseIterable {
     case readAudit, managePolicies, readPolicies, manageResourceTypes, readResourceTypes, manageSettings, importCSV, readCluster
     // listeners and custom plugins (dual control)
     case manageListeners, approveListener
+    // access control: policies, requests, approvals, forced check-in
+    case configureAccessControl, requestAccess, decideAccess, forceCheckin
 
     /// The share level an object-scoped operation needs; nil for operations with no object.
     var requiredPermission: Permission? {
         switch self {
-        case .readResource, .readAccount, .retrievePassword, .readGroup: .view
+        case .readResource, .readAccount, .retrievePassword, .readGroup, .requestAccess: .view
         case .changePassword: .modify
         case .updateResource, .deleteResource, .createAccount, .updateAccount, .deleteAccount,
             .share, .updateGroup, .deleteGroup:
             .manage
-        case .transferOwnership: .manage
+        case .transferOwnership, .configureAccessControl, .forceCheckin: .manage
         default: nil
         }
     }

@@ -8,12 +8,15 @@ struct PasswordService: Sendable {
     let audit: AuditTrail
     let authorizer: Authorizer
     let now: @Sendable () -> Date
+    /// Access control: who may read or change a password now.
+    var access: AccessControlService? = nil
 
     /// The current password and, while a reset is unresolved, its candidates: checked, with the
     /// reason rule, and audited (a refusal is audited too, outside the rolled-back transaction).
     func retrieve(rid: String, aid: String, by p: Principal, reason: String?, ticketId ticket: String?, ip: String) async throws -> Retrieved {
         let found: Retrieval
         do {
+            let held = try await access?.gateRetrieval(rid: rid, aid: aid, by: p)
             found = try await store.retrieve(aid, of: rid, visibleTo: p, authorize: authorizer.on(p, .retrievePassword),
                 check: { required in
                     if required, (reason ?? "").trimmingWhitespace.isEmpty {
@@ -22,13 +25,17 @@ struct PasswordService: Sendable {
                 },
                 audit: { r, a, candidates in
                     AuditEvent(user: p.username, ip: ip, operation: "retrieve_password", resource: r.name, account: a.loginName, reason: reason,
-                        ticketId: ticket, message: candidates == 0 ? nil : "with \(candidates) candidate password(s) of an unresolved reset",
+                        ticketId: ticket, message: Self.note(candidates: candidates, held: held),
                         resourceId: r.id, accountId: a.id)
                 })
         } catch let denied as Authorizer.Denied {
             try await audit.append(AuditEvent(user: p.username, ip: ip, operation: "retrieve_password",
                 outcome: "denied", reason: reason, ticketId: ticket, message: denied.reason, resourceId: rid, accountId: aid))
             throw denied
+        } catch let refused as DomainError where ["checked_out", "access_request_required"].contains(refused.code) {
+            try await audit.append(AuditEvent(user: p.username, ip: ip, operation: "retrieve_password",
+                outcome: "denied", reason: reason, ticketId: ticket, message: refused.message, resourceId: rid, accountId: aid))
+            throw refused
         }
         switch found {
         case .notVisible: throw DomainError.notFound("account")
@@ -38,11 +45,18 @@ struct PasswordService: Sendable {
         }
     }
 
+    static func note(candidates: Int, held: AccessRequestRecord?) -> String? {
+        let parts = [candidates == 0 ? nil : "with \(candidates) candidate password(s) of an unresolved reset",
+            held.map { "under access request \($0.id), checked out until \(Notice.stamp($0.until ?? Date()))" }].compactMap { $0 }
+        return parts.isEmpty ? nil : parts.joined(separator: "; ")
+    }
+
     /// Changes the password in the vault only: the given one (checked against the policy and its
     /// history) or one generated for the policy.
     func changeLocally(rid: String, aid: String, by p: Principal, newPassword given: Secret?, reason: String?, ticketId: String?, ip: String)
         async throws
     {
+        try await access?.gateChange(rid: rid, aid: aid, by: p)
         let changed = try await store.changeLocally(aid, of: rid, visibleTo: p, at: now(), authorize: authorizer.on(p, .changePassword),
             decide: { facts in
                 let policy = facts.policy

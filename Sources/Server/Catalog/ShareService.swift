@@ -8,6 +8,8 @@ import Foundation
 struct ShareService: Sendable {
     let store: any ShareStore
     let authorizer: Authorizer
+    /// Resets the accounts whose rules ask for it when a share ends.
+    var access: AccessControlService? = nil
 
     func shares(of target: ShareTarget, by p: Principal) async throws -> ShareList {
         guard let list = try await store.shares(of: target, by: p, authorize: authorizer.on(p, .share)) else { throw Self.notFound(target) }
@@ -18,6 +20,7 @@ struct ShareService: Sendable {
         if case .account = target, list.users.contains(where: { $0.permission == .manage }) || list.userGroups.contains(where: { $0.permission == .manage }) {
             throw DomainError.invalid("invalid_permission", "manage can be shared on resources and groups, not on single accounts")
         }
+        let before = try await store.shares(of: target, by: p, authorize: authorizer.on(p, .share))
         let outcome = try await store.replace(target, with: list, by: p, authorize: authorizer.on(p, .share), rule: Self.rule(list, p)) { o in
             let what = Self.describe(list)
             if let a = o.account, let r = o.resource {
@@ -28,7 +31,11 @@ struct ShareService: Sendable {
             return AuditEvent(user: p.username, ip: ip, operation: "share", message: "group \(o.group?.name ?? ""): " + what)
         }
         switch outcome {
-        case .replaced: return
+        case .replaced:
+            guard let access, let before else { return }
+            let ended = before.users.map(\.username).filter { u in !list.users.contains { $0.username.caseInsensitiveCompare(u) == .orderedSame } }
+                + before.userGroups.map { "group " + $0.name }.filter { g in !list.userGroups.contains { "group " + $0.name == g } }
+            if !ended.isEmpty { await access.shareEnded(target, ended: ended, by: p, ip: ip) }
         case .notVisible: throw Self.notFound(target)
         case .unknownUser(let name): throw DomainError.invalid("unknown_user", "no user named '\(name)'")
         case .unknownUserGroup(let name): throw DomainError.invalid("unknown_user_group", "no user group named '\(name)'")

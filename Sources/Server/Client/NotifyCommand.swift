@@ -6,7 +6,7 @@ struct NotifyCommand: AsyncParsableCommand {
         abstract: "Email and syslog notifications (administrators).",
         discussion: """
             Events: password_changed, reset_failed, out_of_sync, rotation_upcoming, rotation_completed, password_expired, \
-            listener_pending_approval. Each goes by email to the users with access (by default) and to the syslog \
+            listener_pending_approval, access_requested, access_decided. Each goes by email to the users with access (by default) and to the syslog \
             receiver, once these are configured. Deliveries are queued, retried, and listed by `custody notify list`.
             """,
         subcommands: [Show.self, Configure.self, Test.self, List.self, Event.self, Template.self])

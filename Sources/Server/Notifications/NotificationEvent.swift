@@ -9,6 +9,8 @@ enum NotificationEvent: String, Codable, Sendable, CaseIterable {
     case rotationCompleted = "rotation_completed"
     case passwordExpired = "password_expired"
     case listenerPendingApproval = "listener_pending_approval"
+    case accessRequested = "access_requested"
+    case accessDecided = "access_decided"
 
     var defaultTemplate: NotificationTemplate {
         switch self {
@@ -54,6 +56,19 @@ enum NotificationEvent: String, Codable, Sendable, CaseIterable {
         case .listenerPendingApproval:
             NotificationTemplate(subject: "Listener {{listener}} awaits approval", body: """
                 {{user}} saved the listener {{listener}} at {{time}}; it runs only after another administrator approves it.
+                {{message}}
+                {{accessURL}}
+                """)
+        case .accessRequested:
+            NotificationTemplate(subject: "Password access requested: {{resource}} / {{account}}", body: """
+                {{user}} asked at {{time}} for the password of {{account}} on {{resource}} ({{status}}).
+                Reason: {{reason}}
+                {{message}}
+                {{accessURL}}
+                """)
+        case .accessDecided:
+            NotificationTemplate(subject: "Password access {{status}}: {{resource}} / {{account}}", body: """
+                Your request for the password of {{account}} on {{resource}} is {{status}} ({{user}}, {{time}}).
                 {{message}}
                 {{accessURL}}
                 """)

@@ -27,8 +27,12 @@ struct ExpiryCheck: Sendable {
             let (r, a) = (c.target.resource, c.target.account)
             var message = "the password is older than \(days) days (policy \(c.policy.name))"
             var task: TaskRecord?
+            var catchUp = false
             if c.resetOnExpiry {
-                if c.resetUnderWay {
+                if let holder = c.checkedOut {
+                    message += "; the password is \(holder): it is reset when it is checked in"
+                    catchUp = true
+                } else if c.resetUnderWay {
                     message += "; a reset is already under way"
                 } else {
                     do {
@@ -42,7 +46,7 @@ struct ExpiryCheck: Sendable {
             var f = NotificationFacts(.passwordExpired)
             (f.resource, f.account, f.status, f.message) = (r.name, a.loginName, "expired", message)
             return ExpiryStep(audit: AuditEvent(user: "system", ip: "server", operation: "password_expired", resource: r.name,
-                account: a.loginName, message: message, resourceId: r.id, accountId: a.id), notice: Notice(f, accounts: [a.id]), task: task)
+                account: a.loginName, message: message, resourceId: r.id, accountId: a.id), notice: Notice(f, accounts: [a.id]), task: task, catchUp: catchUp)
         }
         if !expired.isEmpty { signal.poke() }
         return expired

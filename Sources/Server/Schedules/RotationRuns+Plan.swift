@@ -43,6 +43,11 @@ extension RotationRuns {
                     step.entry.skipped = "a reset of this account is already under way"
                     continue
                 }
+                if let holder = c.checkedOut {
+                    step.entry.skipped = "the password is \(holder); it is reset when it is checked in"
+                    step.catchUp = true
+                    continue
+                }
                 let target: ResetTarget
                 do {
                     target = try targets.resolve(c.target)

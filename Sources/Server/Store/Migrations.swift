@@ -253,6 +253,9 @@ enum Migrations {
                 CREATE INDEX resourcesByHost ON resources(lower(dnsName));
                 """)
         }
+        m.registerMigration("v21-access-control") { db in
+            try db.execute(sql: AccessControlSchema.sql(real: "REAL"))
+        }
         return m
     }
 }

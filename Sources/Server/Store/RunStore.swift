@@ -9,6 +9,8 @@ struct RunCandidate: Sendable {
     var policy: PasswordPolicy
     /// No current password and no candidate: a verify would have nothing to log in with.
     var nothingToVerify = false
+    /// Who has the password checked out, and until when (a rotation puts its reset off).
+    var checkedOut: String? = nil
 }
 
 /// One account's line in a run: skipped (the entry says why) or a task queued, with a password
@@ -17,6 +19,8 @@ struct RunStep: Sendable {
     var entry: RotationRunRecord.Entry
     var task: TaskRecord? = nil
     var pending: Secret? = nil
+    /// Put off because the password is checked out: the check-in resets it.
+    var catchUp = false
 }
 
 /// The integrity check's schedule as stored.
@@ -37,6 +41,7 @@ struct ExpiryCandidate: Sendable {
     var changedAt: Date
     var resetOnExpiry: Bool
     var resetUnderWay: Bool
+    var checkedOut: String? = nil
 }
 
 /// What an expiry records: its audit record, its notice and the reset it queues, if any.
@@ -44,6 +49,7 @@ struct ExpiryStep: Sendable {
     var audit: AuditEvent
     var notice: Notice
     var task: TaskRecord?
+    var catchUp = false
 }
 
 /// Rotation runs and integrity runs (each a batch of tasks queued in one transaction with the run

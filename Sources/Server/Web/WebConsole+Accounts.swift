@@ -58,6 +58,8 @@ extension WebConsole {
                     return try await accountPage(v, ctx, revealed: got.current, candidates: got.candidates)
                 } catch let e as any APIFailure where e.code == "reason_required" {
                     return try await accountPage(v, ctx, revealed: nil, errors: ["reason": e.message], status: .badRequest)
+                } catch let e as any APIFailure where ["access_request_required", "checked_out"].contains(e.code) {
+                    return try await accountPage(v, ctx, revealed: nil, errors: ["reveal": e.message], status: e.status)
                 }
             }
         }
@@ -120,6 +122,7 @@ extension WebConsole {
             }
         }
         if let notice { values["notice"] = notice }
+        values["access"] = try await accessCard(v, rid: rid, aid: aid)
         if let shares = try await shares(.account(resource: ids["rid"]!, account: ids["aid"]!), v) {
             values["shares"] = ["list": shares, "shareAction": Self.path(ids) + "/shares", "permissions": ["view", "modify"]] as [String: Any]
         }

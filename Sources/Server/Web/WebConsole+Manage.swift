@@ -159,7 +159,11 @@ extension WebConsole {
     static let notices = ["saved": "Saved.", "deleted": "Deleted.", "shared": "Shares saved.", "transferred": "Ownership transferred.",
         "changed": "Password changed in the vault.", "created": "Created.", "revoked": "Revoked.", "approved": "Approved.", "bound": "Bound: the agent serves that resource now.", "unbound": "Unbound.",
         "rejected": "Rejected.", "disabled": "Disabled.", "enabled": "Sent for approval again.", "removed": "Removed.",
-        "enabled2fa": "Two-factor sign-in is on.", "disabled2fa": "Two-factor sign-in is off."]
+        "enabled2fa": "Two-factor sign-in is on.", "disabled2fa": "Two-factor sign-in is off.",
+        "requested": "Access requested: it waits for approval.", "granted": "Access approved: check the password out.",
+        "queued": "Approved: it is yours once the current holder checks the password in.",
+        "checkedOut": "Checked out: show the password now, and check it in when you are done.", "checkedIn": "Checked in.",
+        "checkedInReset": "Checked in; the password is being reset (see My tasks)."]
 
     /// The fixed text of a `?notice=` key (never the query's own text).
     static func notice(_ request: Request) -> String? { request.uri.queryParameters.get("notice").flatMap { notices[$0] } }

@@ -20,6 +20,8 @@ struct WebConsole: Sendable {
         let token: String
         /// The visitor's queued and running tasks, for the badge on "My tasks".
         var activeTasks = 0
+        /// Access requests waiting for the visitor's approval, for the badge on "Approvals".
+        var awaiting = 0
     }
 
     init(custody: Custody) throws {
@@ -57,6 +59,7 @@ struct WebConsole: Sendable {
         resources(web)
         tasks(web)
         audit(web)
+        access(web)
     }
 
     /// The signed-in visitor, or nil (no cookie, unknown or revoked console session, idle too long).
@@ -66,7 +69,8 @@ struct WebConsole: Sendable {
             try await custody.identity.touchWebSession(p, idleMinutes: custody.config.webIdleMinutes)
         else { return nil }
         let active = try await custody.engine.store.activeCount(requestedBy: p.userID)
-        return Visitor(principal: p, csrf: WebForm.csrf(for: token, key: csrfKey), token: token, activeTasks: active)
+        let awaiting = try await custody.access.awaitingCount(by: p)
+        return Visitor(principal: p, csrf: WebForm.csrf(for: token, key: csrfKey), token: token, activeTasks: active, awaiting: awaiting)
     }
 
     /// Runs a signed-in page: to the login page without a session, to the password page while a
@@ -143,6 +147,7 @@ struct WebConsole: Sendable {
             // What the role may ever do: buttons it could never use are not shown.
             "canCreateResource": Authorizer.roleAllows(role, .createResource)]
         if v.activeTasks > 0 { values["activeTasks"] = "\(v.activeTasks)" }
+        if v.awaiting > 0 { values["awaiting"] = "\(v.awaiting)" }
         return values
     }
 

@@ -77,6 +77,7 @@ extension StoreBackend {
                 try await write("INSERT INTO agentBindings(resourceId, agentId, approvedBy, approvedAt) VALUES (?, ?, 'root', 0)", [rid, aid])
             },
             addAgent: { a in try await db.write { c in try await c.insert(a, into: "agents") } },
-            auditOperations: { try await db.read { c in try await c.column(String.self, "SELECT operation FROM audit ORDER BY id") } })
+            auditOperations: { try await db.read { c in try await c.column(String.self, "SELECT operation FROM audit ORDER BY id") } },
+            access: PGAccessStore(db: db, log: store.auditLog, notices: store.notices(wiring), queued: {}))
     }
 }

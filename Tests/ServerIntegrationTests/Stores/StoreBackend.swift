@@ -62,6 +62,7 @@ struct StoreBackend: Sendable {
     var addAgent: @Sendable (AgentRecord) async throws -> Void
     /// The operations of the audit records, oldest first.
     var auditOperations: @Sendable () async throws -> [String]
+    var access: (any AccessStore)! = nil
 
     static let names = ["sqlite"]
 
@@ -75,7 +76,7 @@ struct StoreBackend: Sendable {
         case "sqlite":
             let custody = try await Harness.make().custody
             let store = custody.store
-            return StoreBackend(agents: store.agents, agentJobs: store.agentJobs, outbox: store.outbox, userGroups: store.userGroups,
+            var b = StoreBackend(agents: store.agents, agentJobs: store.agentJobs, outbox: store.outbox, userGroups: store.userGroups,
                 identities: store.identities, users: store.users, groups: store.groups, policies: store.policies,
                 agentBindings: store.agentBindings, audit: store.audit, resources: store.resources, shares: store.shares, accounts: store.accounts, rotations: store.rotations,
                 tasks: custody.engine.store,
@@ -178,6 +179,8 @@ struct StoreBackend: Sendable {
                 },
                 addAgent: { a in try await store.write { db in try a.insert(db) } },
                 auditOperations: { try await store.read { db in try String.fetchAll(db, sql: "SELECT operation FROM audit ORDER BY id") } })
+            b.access = custody.access.store
+            return b
         case "postgres": return try await postgres()
         default: throw StoreError(code: .notFound, message: "no backend \(name)")
         }

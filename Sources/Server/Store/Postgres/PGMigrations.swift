@@ -10,7 +10,8 @@ import Logging
 /// together never apply one twice. Never edit a shipped migration; add one.
 enum PGMigrations {
     static let all: [(id: String, sql: String)] = [("pg1", schema), ("pg2-audit-append-only", auditAppendOnly), ("pg3-notify", notify), ("pg4-claim-token", claimToken),
-        ("pg5-run-lists", runLists), ("pg6-agent-lists", agentLists)]
+        ("pg5-run-lists", runLists), ("pg6-agent-lists", agentLists),
+        ("pg7-access-control", AccessControlSchema.sql(real: "DOUBLE PRECISION"))]
 
     /// Applies what is missing; the identifiers of those it applied.
     @discardableResult

@@ -48,13 +48,14 @@ extension PGRunStore {
                     let noted = try await c.scalar(Double.self, "SELECT changedAt FROM expiries WHERE accountId = ?", [a.id])
                     guard noted != changed.seconds else { continue }  // this password's expiry is already recorded
                     let candidate = ExpiryCandidate(target: try await PGTaskStore.target(r, a, c), policy: policy, changedAt: changed,
-                        resetOnExpiry: resetOnExpiry, resetUnderWay: try await PGQueries.resetUnderWay(a.id, c))
+                        resetOnExpiry: resetOnExpiry, resetUnderWay: try await PGQueries.resetUnderWay(a.id, c), checkedOut: try await Self.holder(a.id, c))
                     guard let s = step(candidate) else { continue }
                     try await c.execute("""
                         INSERT INTO expiries(accountId, changedAt, notedAt) VALUES (?, ?, ?)
                         ON CONFLICT (accountId) DO UPDATE SET changedAt = excluded.changedAt, notedAt = excluded.notedAt
                         """, [a.id, changed, at])
                     if let t = s.task { try await c.insert(t, into: "tasks") }
+                    if s.catchUp { try await c.execute(AccessRequestQuery.catchUp, [a.id]) }
                     try await log.append(s.audit, c)
                     try await notices.queue(s.notice, c)
                     expired.append(a.id)

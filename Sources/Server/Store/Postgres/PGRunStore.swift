@@ -71,6 +71,7 @@ struct PGRunStore: RunStore {
         var entries: [RotationRunRecord.Entry] = []
         for step in steps {
             var entry = step.entry
+            if step.catchUp { try await c.execute(AccessRequestQuery.catchUp, [entry.accountId]) }
             if var t = step.task {
                 t.rotationRunId = rotationRun
                 t.integrityRunId = integrityRun
@@ -86,6 +87,11 @@ struct PGRunStore: RunStore {
         return entries
     }
 
+    static func holder(_ accountID: String, _ c: PGConnection) async throws -> String? {
+        guard let row = try await c.row(AccessRequestQuery.holder, [accountID]) else { return nil }
+        return AccessRequestQuery.holderText(try row["requester"], try row["until"])
+    }
+
     /// The accounts of a resource by login name, with what a run decides on.
     static func candidates(_ r: ResourceRecord, _ c: PGConnection) async throws -> [RunCandidate] {
         let policy = try await PGCatalog.effectivePolicy(for: r, c)
@@ -94,7 +100,7 @@ struct PGRunStore: RunStore {
             out.append(RunCandidate(target: try await PGTaskStore.target(r, a, c), resetUnderWay: try await PGQueries.resetUnderWay(a.id, c),
                 verifyUnderWay: try await PGQueries.verifyUnderWay(a.id, c), policy: policy,
                 nothingToVerify: try await c.scalar(Int.self, "SELECT 1 FROM secrets WHERE accountId = ? AND state IN ('current', 'pending') LIMIT 1",
-                    [a.id]) == nil))
+                    [a.id]) == nil, checkedOut: try await holder(a.id, c)))
         }
         return out
     }

@@ -30,7 +30,7 @@ struct PGStore: Sendable {
     static let ported: Set<String> = [
         "audit", "agents", "agentJobs", "users", "identities", "outbox", "userGroups", "groups", "policies", "agentBindings", "resources",
         "shares", "accounts", "rotations", "resetConfigs", "tasks", "passwords", "listeners", "runs", "accountCreation",
-        "notificationSettings", "directory",
+        "notificationSettings", "directory", "access",
     ]
 
     /// Opens the database, brings its schema up to date (once across the nodes) and seeds the

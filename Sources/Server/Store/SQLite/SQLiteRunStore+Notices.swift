@@ -45,13 +45,14 @@ extension SQLiteRunStore {
                     let noted = try Double.fetchOne(db, sql: "SELECT changedAt FROM expiries WHERE accountId = ?", arguments: [a.id])
                     guard noted != changed.seconds else { continue }  // this password's expiry is already recorded
                     let candidate = ExpiryCandidate(target: try SQLiteTaskStore.target(r, a, db), policy: policy, changedAt: changed,
-                        resetOnExpiry: resetOnExpiry, resetUnderWay: try TaskRecord.resetUnderWay(a.id, db))
+                        resetOnExpiry: resetOnExpiry, resetUnderWay: try TaskRecord.resetUnderWay(a.id, db), checkedOut: try Self.holder(a.id, db))
                     guard let s = step(candidate) else { continue }
                     try db.execute(sql: """
                         INSERT INTO expiries(accountId, changedAt, notedAt) VALUES (?, ?, ?)
                         ON CONFLICT(accountId) DO UPDATE SET changedAt = excluded.changedAt, notedAt = excluded.notedAt
                         """, arguments: [a.id, changed.seconds, at.seconds])
                     if let t = s.task { try t.insert(db) }
+                    if s.catchUp { try db.execute(sql: AccessRequestQuery.catchUp, arguments: [a.id]) }
                     try AuditLog.append(s.audit, in: db)
                     try notices.queue(s.notice, db)
                     expired.append(a.id)

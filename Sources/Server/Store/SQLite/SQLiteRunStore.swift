@@ -67,6 +67,7 @@ struct SQLiteRunStore: RunStore {
         var entries: [RotationRunRecord.Entry] = []
         for step in steps {
             var entry = step.entry
+            if step.catchUp { try db.execute(sql: AccessRequestQuery.catchUp, arguments: [entry.accountId]) }
             if var t = step.task {
                 t.rotationRunId = rotationRun
                 t.integrityRunId = integrityRun
@@ -82,6 +83,10 @@ struct SQLiteRunStore: RunStore {
         return entries
     }
 
+    static func holder(_ accountID: String, _ db: Database) throws -> String? {
+        try Row.fetchOne(db, sql: AccessRequestQuery.holder, arguments: [accountID]).map { AccessRequestQuery.holderText($0["requester"], $0["until"]) }
+    }
+
     /// The accounts of a resource by login name, with what a run decides on.
     static func candidates(_ r: ResourceRecord, _ db: Database) throws -> [RunCandidate] {
         let policy = try Catalog.effectivePolicy(for: r, db)
@@ -89,7 +94,7 @@ struct SQLiteRunStore: RunStore {
             RunCandidate(target: try SQLiteTaskStore.target(r, a, db), resetUnderWay: try TaskRecord.resetUnderWay(a.id, db),
                 verifyUnderWay: try SQLiteTaskStore.verifyUnderWay(a.id, db), policy: policy,
                 nothingToVerify: try Int.fetchOne(db, sql: "SELECT 1 FROM secrets WHERE accountId = ? AND state IN ('current', 'pending') LIMIT 1",
-                    arguments: [a.id]) == nil)
+                    arguments: [a.id]) == nil, checkedOut: try holder(a.id, db))
         }
     }
 
