@@ -92,6 +92,37 @@ import Testing
         }
     }
 
+    @Test func anExpiryResetWaitsForTheCheckIn() async throws {
+        let clock = TestClock()
+        let plugin = ScriptedPlugin()
+        let h = try await T.harness(plugin, clock: clock)
+        try await h.run { api in
+            var rules = T.basic
+            (rules["resetOnCheckin"], rules["maxMinutes"]) = (false, 4000)
+            let w = try await T.world(api, rules: rules)
+            try await api.call(.post, "/policies", token: w.admin, json: ["name": "OneDay", "minLength": 10, "maxLength": 20, "maxAgeDays": 1])
+            try await api.call(.patch, "/resources/\(w.rid)", token: w.admin, json: ["passwordPolicy": "OneDay"])
+            let g = try await api.call(.post, "/groups", token: w.admin, json: ["name": "exp-\(UUID().uuidString.prefix(6))", "resourceIds": [w.rid]])
+            try await api.call(.put, "/groups/\(try #require(g.object["id"] as? String))/rotation", token: w.admin, json: [
+                "schedule": ["kind": "never", "at": "01:00"], "passwordChoice": "unique", "resetOnExpiry": true])
+            let id = try await T.ask(api, w, w.alice, minutes: 4000)
+            try await T.step(api, id, "approve", w.approver)
+            try await T.step(api, id, "checkout", w.alice)
+            clock.advance(2 * 86400)
+            #expect(try await h.custody.expiry.run() == [w.aid])
+            let message = try await h.custody.store.read { db in
+                try String.fetchOne(db, sql: "SELECT message FROM audit WHERE operation = 'password_expired'")
+            }
+            #expect(message?.contains("checked out by alice") == true && message?.contains("reset queued") == false, "\(message ?? "")")
+            let login = try await api.call(.post, "/auth/login", json: ["username": "alice", "password": API.userPassword + "x"])
+            let alice = try #require(login.object["token"] as? String)
+            let back = try await T.step(api, id, "checkin", alice)
+            let task = try #require(back.object["taskId"] as? String, "the put-off expiry reset: \(back.text)")
+            #expect(try await Fixtures.waitTask(api, task, token: alice)["state"] as? String == "succeeded")
+            #expect(plugin.passwordsTried.count == 1)
+        }
+    }
+
     @Test func aCheckInWhoseResetCannotRunFlagsTheAccount() async throws {
         try await T.harness().run { api in
             let w = try await T.world(api, rules: T.basic, resetConfig: false)

@@ -24,7 +24,8 @@ import Testing
             let task = try #require(claimed.first { $0.id == tid })
             let custody = h.custody
             let run = Task { await custody.engine.execute(task) }
-            for _ in 0..<250 where t.password == L.old { try await Task.sleep(for: .milliseconds(20)) }
+            // The script rewrites its state file: an empty read is the file mid-write, not a password.
+            for _ in 0..<500 where t.password == L.old || t.password.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
             #expect(t.password == "Stopped-Pass-4321!", "the plugin changed the target")
             run.cancel()  // the server stops while the plugin has yet to answer
             await run.value

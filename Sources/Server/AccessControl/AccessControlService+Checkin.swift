@@ -14,8 +14,14 @@ extension AccessControlService {
         }
         let w = try await denied(p, ip, "checkin_password", rid: found.resourceId, aid: found.accountId) {
             try await store.transition(account: found.accountId, of: found.resourceId, for: p) { [authorizer, targets] f, _ in
-                guard let r = f.live.first(where: { $0.id == id }), r.state == .approved || r.state == .checkedOut else {
-                    throw Self.notLive(id, f.live.first { $0.id == id }?.state ?? found.state, "checked out")
+                guard let r = f.live.first(where: { $0.id == id }) else { throw Self.notLive(id, found.state, "checked out") }
+                if r.state == .pending {
+                    // The requester withdraws a request that waits; nobody else ends it this way.
+                    guard !forced else { throw Self.notLive(id, r.state, "checked out") }
+                    var gone = r
+                    (gone.state, gone.expiresAt, gone.comment) = (.expired, nil, "withdrawn by the requester")
+                    return AccessWrite(requests: [gone],
+                        audit: [Self.event(p.username, ip, "access_request_expired", f, gone, "request \(r.id): withdrawn by the requester")])
                 }
                 if forced, !(r.approverIds.contains(p.userID) && Self.eligibleRoles.contains(p.role)) {
                     try authorizer.check(p, .forceCheckin, effective: f.permission, isObject: true)
@@ -30,35 +36,45 @@ extension AccessControlService {
     }
 
     /// Voids what waited too long and checks in what reached its end; returns how many it ended.
+    /// One request that cannot be ended does not hold up the others; the pass then throws.
     @discardableResult
     func settleDue() async throws -> Int {
         let at = now()
-        var ended = 0
+        var ended = 0, failed = 0
         for due in try await store.due(at: at) {
-            let w = try await store.transition(account: due.accountId, of: due.resourceId, for: Self.system) { [targets] f, _ in
-                guard var r = f.live.first(where: { $0.id == due.id }) else { return AccessWrite() }
-                if r.state == .checkedOut, let until = r.until, until <= at {
-                    return Self.checkin(r, f, by: "system", userID: nil, ip: "server", how: "at the end of its window", reason: "the checkout window ended",
-                        at: at, targets: targets)
-                }
-                guard r.state != .checkedOut, let expires = r.expiresAt, expires <= at else { return AccessWrite() }
-                let wasApproved = r.state == .approved
-                r.state = .expired
-                r.expiresAt = nil
-                var w = AccessWrite(requests: [r])
-                w.audit.append(Self.event("system", "server", "access_request_expired", f, r,
-                    "request \(r.id) of \(r.requester): void, " + (wasApproved ? "not checked out in time" : "not approved in time")))
-                if wasApproved, r.exclusive { Self.promoteNext(after: r, f, at: at, into: &w) }
-                return w
+            do {
+                try await settle(due, at: at)
+                ended += 1
+            } catch {
+                failed += 1
             }
-            if w == nil {
-                try await store.end(due.id, as: .expired, at: at, note: "the account was deleted",
-                    audit: AuditEvent(user: "system", ip: "server", operation: "access_request_expired",
-                        message: "request \(due.id) of \(due.requester): void, the account was deleted", resourceId: due.resourceId, accountId: due.accountId))
-            }
-            ended += 1
         }
+        if failed > 0 { throw DomainError(.internal, "deadline_failed", "\(failed) request(s) could not be ended at their deadline") }
         return ended
+    }
+
+    private func settle(_ due: AccessRequestRecord, at: Date) async throws {
+        let w = try await store.transition(account: due.accountId, of: due.resourceId, for: Self.system) { [targets] f, _ in
+            guard var r = f.live.first(where: { $0.id == due.id }) else { return AccessWrite() }
+            if r.state == .checkedOut, let until = r.until, until <= at {
+                return Self.checkin(r, f, by: "system", userID: nil, ip: "server", how: "at the end of its window", reason: "the checkout window ended",
+                    at: at, targets: targets)
+            }
+            guard r.state != .checkedOut, let expires = r.expiresAt, expires <= at else { return AccessWrite() }
+            let wasApproved = r.state == .approved
+            r.state = .expired
+            r.expiresAt = nil
+            var w = AccessWrite(requests: [r])
+            w.audit.append(Self.event("system", "server", "access_request_expired", f, r,
+                "request \(r.id) of \(r.requester): void, " + (wasApproved ? "not checked out in time" : "not approved in time")))
+            if wasApproved { Self.promoteNext(after: r, f, at: at, into: &w) }
+            return w
+        }
+        if w == nil {
+            try await store.end(due.id, as: .expired, at: at, note: "the account was deleted",
+                audit: AuditEvent(user: "system", ip: "server", operation: "access_request_expired",
+                    message: "request \(due.id) of \(due.requester): void, the account was deleted", resourceId: due.resourceId, accountId: due.accountId))
+        }
     }
 
     /// The check-in of `r`: the request ends, the reset its rules (or a put-off rotation) call for is
@@ -76,7 +92,7 @@ extension AccessControlService {
         var w = AccessWrite()
         var outcome = "no reset"
         if wasOut, r.resetOnCheckin || r.catchUp {
-            let why = r.resetOnCheckin ? "check-in of access request \(r.id)" : "rotation put off while request \(r.id) was checked out"
+            let why = r.resetOnCheckin ? "check-in of access request \(r.id)" : "reset put off while request \(r.id) was checked out"
             if f.resetUnderWay {
                 r.resetProblem = "a reset of this account was already under way; no other was queued"
             } else {
@@ -104,17 +120,16 @@ extension AccessControlService {
         w.requests.append(r)
         w.audit.append(event(user, ip, "checkin_password", f, r, "request \(r.id) of \(r.requester): checked in \(how); \(outcome)",
             outcome: r.resetProblem == nil ? "success" : "failure", reason: reason))
-        if r.exclusive { promoteNext(after: r, f, at: at, into: &w) }
+        promoteNext(after: r, f, at: at, into: &w)
         return w
     }
 
     /// With exclusive use, the oldest request approved in full that waits gets its turn.
     static func promoteNext(after r: AccessRequestRecord, _ f: AccessFacts, at: Date, into w: inout AccessWrite) {
         let others = f.live.filter { $0.id != r.id }
-        guard !others.contains(where: { $0.state == .approved || $0.state == .checkedOut }),
-            var next = others.first(where: { $0.state == .pending && $0.fullyApproved })
-        else { return }
-        promote(&next, [], at: at)
+        guard var next = others.first(where: { $0.state == .pending && $0.fullyApproved && $0.expiresAt == nil }) else { return }
+        promote(&next, others, at: at)
+        guard next.state == .approved else { return }
         w.requests.append(next)
         w.audit.append(event("system", "server", "access_request_ready", f, next, "request \(next.id) of \(next.requester): its turn, \(describe(next))"))
         var n = NotificationFacts(.accessDecided)
@@ -128,8 +143,10 @@ extension AccessControlService {
     /// A request approved in full: approved now, or (exclusive, someone else holds or may take the
     /// password) still pending, without a deadline, until its turn.
     static func promote(_ r: inout AccessRequestRecord, _ live: [AccessRequestRecord], at: Date) {
-        let busy = live.contains { $0.id != r.id && ($0.state == .approved || $0.state == .checkedOut) }
-        if r.exclusive, busy {
+        let active = live.filter { $0.id != r.id && ($0.state == .approved || $0.state == .checkedOut) }
+        // Turns keep their order: an older request approved in full that waits goes first.
+        let olderWaits = live.contains { $0.id != r.id && $0.state == .pending && $0.fullyApproved && $0.expiresAt == nil && $0.createdAt < r.createdAt }
+        if olderWaits || active.contains(where: { r.exclusive || $0.exclusive }) {
             r.expiresAt = nil
             return
         }
@@ -168,42 +185,4 @@ extension AccessControlService {
 
     /// Who the server acts as for deadlines (the facts' permission is not used).
     static let system = Principal(userID: "", username: "system", role: .administrator, superAdmin: true, mustChangePassword: false, tokenID: "")
-}
-
-extension AccessControlService {
-    /// PMP's reset on share removal: each account the ended share covered, where its resource's
-    /// (or group's) rules ask for it, gets a remote reset. The share change is already stored; a
-    /// reset that cannot be queued is audited as a failure.
-    func shareEnded(_ target: ShareTarget, ended: [String], by p: Principal, ip: String) async {
-        let at = now()
-        let who = ended.joined(separator: ", ")
-        do {
-            for (rid, aid) in try await store.accounts(coveredBy: target) {
-                _ = try await store.transition(account: aid, of: rid, for: Self.system) { [targets] f, _ in
-                    guard f.resetOnShareRemoval else { return AccessWrite() }
-                    var w = AccessWrite()
-                    func audit(_ outcome: String, _ message: String) {
-                        w.audit.append(AuditEvent(user: p.username, ip: ip, operation: "queue_reset", outcome: outcome, resource: f.resource.name,
-                            account: f.account.loginName, reason: "share ended: \(who)", message: message, resourceId: rid, accountId: aid))
-                    }
-                    if f.resetUnderWay {
-                        audit("success", "share of \(who) ended; a reset of this account is already under way")
-                        return w
-                    }
-                    do {
-                        try targets.resolve(f.target).checkLoginName()
-                        let t = ResetEngine.newTask(.reset, f.target, by: p.username, id: p.userID, reason: "share of \(who) ended", at: at)
-                        w.task = t
-                        audit("success", "share of \(who) ended: task \(t.id)")
-                    } catch {
-                        audit("failure", "share of \(who) ended; no reset: \(ResetEngine.describe(error))")
-                    }
-                    return w
-                }
-            }
-        } catch {
-            try? await audit.append(AuditEvent(user: p.username, ip: ip, operation: "queue_reset", outcome: "failure",
-                message: "share of \(who) ended; the resets it calls for could not be queued: \(ResetEngine.describe(error))"))
-        }
-    }
 }

@@ -9,19 +9,29 @@ extension AccessControlService {
     /// passes, so the store answers 404 as before.
     func gateRetrieval(rid: String, aid: String, by p: Principal) async throws -> AccessRequestRecord? {
         guard let f = try await store.gate(account: aid, of: rid, for: p), f.permission != nil else { return nil }
-        if let mine = f.holders.first(where: { $0.requesterId == p.userID }) { return mine }
-        if let h = f.holders.first(where: \.exclusive) { throw Self.checkedOut(h, now()) }
+        let at = now()
+        // A checkout past its end gives nothing, even before the deadline service has checked it in.
+        let holders = f.holders.filter { $0.requesterId != p.userID || ($0.until ?? at) > at }
+        if let mine = holders.first(where: { $0.requesterId == p.userID }) { return mine }
+        if let h = holders.first(where: \.exclusive) { throw Self.checkedOut(h, at) }
         guard f.enabled else { return nil }
         throw DomainError(.forbidden, "access_request_required",
             "the password of this account is under access control: request access (POST /resources/\(rid)/accounts/\(aid)/access-requests), "
                 + "then check it out once approved")
     }
 
-    /// Before a change of the password (local or remote): refused while someone else holds it.
-    func gateChange(rid: String, aid: String, by p: Principal) async throws {
+    /// Before a change of the password (local or remote): refused while someone else holds it; and
+    /// under access control, a password the changer chooses (`chosen`) takes a checkout, or the
+    /// changer would know it without approval.
+    func gateChange(rid: String, aid: String, by p: Principal, chosen: Bool) async throws {
         guard let f = try await store.gate(account: aid, of: rid, for: p), f.permission != nil else { return }
-        if f.holders.contains(where: { $0.requesterId == p.userID }) { return }
-        if let h = f.holders.first { throw Self.checkedOut(h, now()) }
+        let at = now()
+        if f.holders.contains(where: { $0.requesterId == p.userID && ($0.until ?? at) > at }) { return }
+        if let h = f.holders.first(where: { $0.requesterId != p.userID }) { throw Self.checkedOut(h, at) }
+        if f.enabled, chosen {
+            throw DomainError(.forbidden, "access_request_required",
+                "this account is under access control: choosing its password takes a checkout (a generated one does not)")
+        }
     }
 
     /// `mine`: the caller's; `awaiting`: pending ones it may approve; neither: those it made or may
@@ -30,6 +40,13 @@ extension AccessControlService {
         async throws -> Page<AccessRequestRecord>
     {
         guard !(mine && awaiting) else { throw DomainError.invalid("invalid_parameter", "ask for mine=true or awaiting=me, not both") }
+        var page = page
+        if let c = page.after {
+            guard let t = Double(c.key), t.isFinite, t >= 0, t < 1e11 else {
+                throw DomainError.invalid("invalid_cursor", "cursor is not one this server gave: use the X-Next-Cursor of the previous page")
+            }
+            page.after = PageCursor(key: String(t), id: c.id)
+        }
         let who: AccessRequestFilter.Who = mine ? .mine(p.userID) : awaiting ? .awaiting(p.userID) : p.superAdmin ? .all : .involving(p.userID)
         return try await store.requests(AccessRequestFilter(who: who, state: state, accountId: accountId), page)
     }

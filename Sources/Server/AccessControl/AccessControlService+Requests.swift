@@ -8,7 +8,7 @@ extension AccessControlService {
         let at = now()
         guard !reason.trimmingWhitespace.isEmpty else { throw DomainError.invalid("reason_required", "a request needs a reason") }
         let w = try await denied(p, ip, "access_request", rid: rid, aid: aid) {
-            try await store.transition(account: aid, of: rid, for: p) { [authorizer] f, _ in
+            try await store.transition(account: aid, of: rid, for: p) { [authorizer] f, caller in
                 guard let have = f.permission else { throw DomainError.notFound("account") }
                 try authorizer.check(p, .requestAccess, effective: have, isObject: true)
                 guard let rules = f.policy?.policy, rules.enabled else {
@@ -24,11 +24,14 @@ extension AccessControlService {
                 if let mine = f.live.first(where: { $0.requesterId == p.userID }) {
                     throw DomainError(.conflict, "request_exists", "you already have request \(mine.id) for this account (\(mine.state.rawValue))")
                 }
-                let eligible = f.approvers.filter { Self.eligibleRoles.contains($0.role) && $0.id != p.userID }
+                // Approvers the requester made, promoted or reset are no second person for this request.
+                let eligible = f.approvers.filter {
+                    Self.eligibleRoles.contains($0.role) && $0.id != p.userID && !$0.beholdenTo.contains(p.userID) && caller?.isBeholdenTo($0.id) != true
+                }
                 let auto = f.exempt.contains(p.userID) || rules.autoApprove?.covers(at) == true
-                if !auto, eligible.count < rules.approvalsRequired {
+                if !auto, eligible.count < rules.approvalsRequired || (rules.approvalsRequired == 2 && !Self.independentPair(eligible)) {
                     throw DomainError(.conflict, "no_approver",
-                        "the rules need \(rules.approvalsRequired) approval(s) and name \(eligible.count) other administrator(s) to give them")
+                        "the rules need \(rules.approvalsRequired) independent approval(s), and name too few administrators who can give them to you")
                 }
                 var r = AccessRequestRecord(id: newID(), resourceId: rid, accountId: aid, resource: f.resource.name, account: f.account.loginName, requesterId: p.userID, requester: p.username, reason: reason,
                     ticketId: ticketId, minutes: minutes, state: .pending, approverIds: eligible.map(\.id), approvalsRequired: rules.approvalsRequired,
@@ -71,11 +74,19 @@ extension AccessControlService {
         let w = try await denied(p, ip, op, rid: found.resourceId, aid: found.accountId) {
             try await store.transition(account: found.accountId, of: found.resourceId, for: p) { [authorizer] f, caller in
                 guard var r = f.live.first(where: { $0.id == id }), r.state == .pending else { throw Self.notLive(id, found.state, "pending") }
+                if let e = r.expiresAt, e <= at { throw Self.notLive(id, .expired, "pending") }
                 try authorizer.check(p, .decideAccess)
                 guard p.userID != r.requesterId else { throw Authorizer.Denied(reason: "you may not decide your own request; an approver must") }
                 guard r.approverIds.contains(p.userID) else { throw Authorizer.Denied(reason: "you are not an approver of this request") }
                 if caller?.isBeholdenTo(r.requesterId) ?? true {
                     throw Authorizer.Denied(reason: "the requester created, promoted or last reset your credentials; another approver must decide")
+                }
+                for prior in r.approvals {
+                    let theirs = f.approvers.first { $0.id == prior.userId }
+                    if caller?.isBeholdenTo(prior.userId) ?? true || theirs?.beholdenTo.contains(p.userID) == true {
+                        throw Authorizer.Denied(reason: "you and \(prior.username), who approved already, made, promoted or reset one another: "
+                            + "a second approval must come from an independent person")
+                    }
                 }
                 if r.approvals.contains(where: { $0.userId == p.userID }) {
                     throw DomainError(.conflict, "already_approved", "you approved this request already; it needs another person's approval")
@@ -119,11 +130,13 @@ extension AccessControlService {
             guard r.requesterId == p.userID else { throw DomainError.forbidden("only the requester checks the password out") }
             guard f.permission != nil else { throw DomainError.forbidden("the account is no longer shared with you") }
             switch r.state {
-            case .approved: break
+            case .approved:
+                if let e = r.expiresAt, e <= at { throw Self.notLive(id, .expired, "approved") }
             case .checkedOut: throw DomainError(.conflict, "checked_out", "request \(id) is checked out already, until \(Notice.stamp(r.until ?? at))")
             default: throw DomainError(.conflict, "not_approved", "request \(id) is \(Self.describe(r))")
             }
-            if r.exclusive, let h = f.holders.first(where: { $0.id != id }) { throw Self.checkedOut(h, at) }
+            // Exclusive use either way: this request's, or a holder's.
+            if let h = f.holders.first(where: { $0.id != id && (r.exclusive || $0.exclusive) }) { throw Self.checkedOut(h, at) }
             if f.resetUnderWay {
                 throw DomainError(.conflict, "reset_in_progress", "a reset of this account is under way; check out once it has ended")
             }

@@ -97,12 +97,26 @@ struct AccessControlService: Sendable {
         for n in approvers.users ?? [] where !Self.eligibleRoles.contains(found.users[n]!.role) {
             throw DomainError.invalid("invalid_approver", "\(n) is a \(found.users[n]!.role.rawValue): approvers are administrators or password administrators")
         }
-        let eligible = Set(try await store.expand(policy.approvers).filter { Self.eligibleRoles.contains($0.role) }.map(\.id))
-        if policy.enabled, policy.autoApprove?.always != true, eligible.count < policy.approvalsRequired {
-            throw DomainError.invalid("not_enough_approvers",
-                "the rules need \(policy.approvalsRequired) approval(s) from distinct people, and name \(eligible.count) administrator(s) or password administrator(s)")
+        let eligible = try await store.expand(policy.approvers).filter { Self.eligibleRoles.contains($0.role) }
+        if policy.enabled, policy.autoApprove?.always != true {
+            if eligible.count < policy.approvalsRequired {
+                throw DomainError.invalid("not_enough_approvers",
+                    "the rules need \(policy.approvalsRequired) approval(s) from distinct people, and name \(eligible.count) administrator(s) or password administrator(s)")
+            }
+            if policy.approvalsRequired == 2, !Self.independentPair(eligible) {
+                throw DomainError.invalid("not_enough_approvers",
+                    "two approvals must come from people who did not make, promote or reset one another, and no two of these approvers are such a pair")
+            }
         }
         return policy
+    }
+
+    /// True when two of `people` did not make, promote or last reset one another.
+    static func independentPair(_ people: [AccessPerson]) -> Bool {
+        for (i, a) in people.enumerated() {
+            for b in people[(i + 1)...] where !a.beholdenTo.contains(b.id) && !b.beholdenTo.contains(a.id) { return true }
+        }
+        return false
     }
 
     func view(_ policy: AccessPolicy, setHere: Bool, inherited: String?) async throws -> AccessPolicyView {

@@ -196,7 +196,7 @@ struct Custody: Sendable {
             settings: .init(maxAttempts: config.resetMaxAttempts, retrySeconds: config.resetRetrySeconds, reconcileRetries: config.reconcileRetries,
                 reconcileSlowSeconds: config.reconcileSlowSeconds, perHostLimit: config.resetPerHostLimit),
             faults: engineFaults, signal: taskSignal, now: now, logger: logger,
-            accessGate: { rid, aid, p in try await access.gateChange(rid: rid, aid: aid, by: p) })
+            accessGate: { rid, aid, p, chosen in try await access.gateChange(rid: rid, aid: aid, by: p, chosen: chosen) })
         let channels = store.notificationSettings
         notificationSettings = NotificationSettingsService(store: channels, outbox: store.outbox, audit: auditTrail, authorizer: Authorizer(),
             now: now)

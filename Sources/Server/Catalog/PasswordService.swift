@@ -56,7 +56,7 @@ struct PasswordService: Sendable {
     func changeLocally(rid: String, aid: String, by p: Principal, newPassword given: Secret?, reason: String?, ticketId: String?, ip: String)
         async throws
     {
-        try await access?.gateChange(rid: rid, aid: aid, by: p)
+        try await access?.gateChange(rid: rid, aid: aid, by: p, chosen: given != nil)
         let changed = try await store.changeLocally(aid, of: rid, visibleTo: p, at: now(), authorize: authorizer.on(p, .changePassword),
             decide: { facts in
                 let policy = facts.policy

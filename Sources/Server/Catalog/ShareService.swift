@@ -34,7 +34,8 @@ struct ShareService: Sendable {
         case .replaced:
             guard let access, let before else { return }
             let ended = before.users.map(\.username).filter { u in !list.users.contains { $0.username.caseInsensitiveCompare(u) == .orderedSame } }
-                + before.userGroups.map { "group " + $0.name }.filter { g in !list.userGroups.contains { "group " + $0.name == g } }
+                + before.userGroups.map(\.name).filter { g in !list.userGroups.contains { $0.name.caseInsensitiveCompare(g) == .orderedSame } }
+                .map { "group " + $0 }
             if !ended.isEmpty { await access.shareEnded(target, ended: ended, by: p, ip: ip) }
         case .notVisible: throw Self.notFound(target)
         case .unknownUser(let name): throw DomainError.invalid("unknown_user", "no user named '\(name)'")

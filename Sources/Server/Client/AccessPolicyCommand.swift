@@ -80,7 +80,7 @@ extension AccessCommand {
                 if parts.count == 2 {
                     let names = AutoApprove.Window.dayNames
                     let span = parts[0].split(separator: "-").map(String.init)
-                    guard let first = names.firstIndex(of: span[0]), let last = names.firstIndex(of: span.last!), span.count <= 2 else {
+                    guard (1...2).contains(span.count), let first = names.firstIndex(of: span[0]), let last = names.firstIndex(of: span[span.count - 1]) else {
                         throw ValidationError("days are sun, mon, tue, wed, thu, fri, sat, or a range such as mon-fri")
                     }
                     var i = first

@@ -25,7 +25,7 @@ struct ResetEngine: Sendable {
     let now: @Sendable () -> Date
     let logger: Logger
     /// Refuses a change while someone else has the password checked out.
-    var accessGate: (@Sendable (_ rid: String, _ aid: String, Principal) async throws -> Void)? = nil
+    var accessGate: (@Sendable (_ rid: String, _ aid: String, Principal, _ chosen: Bool) async throws -> Void)? = nil
     /// What this node runs now (`TaskEngine` keeps it; the heartbeat renews only these).
     let held = HeldTasks()
 
@@ -34,7 +34,7 @@ struct ResetEngine: Sendable {
     func queueReset(rid: String, aid: String, by p: Principal, newPassword: Secret?, reason: String?, ticketId: String?, ip: String)
         async throws -> TaskRecord
     {
-        try await accessGate?(rid, aid, p)
+        try await accessGate?(rid, aid, p, newPassword != nil)
         let at = now()
         let task = try await store.queue(aid, of: rid, visibleTo: p, withPolicy: newPassword != nil, authorize: authorizer.on(p, .changePassword),
             plan: { [targets] facts, state in

@@ -12,9 +12,10 @@ extension WebConsole {
             try await page(request) { v in
                 let f = try await form(request, v)
                 let ids = try Self.ids(ctx)
-                let minutes = f["minutes"].flatMap { Int($0) }
+                let minutes = f["minutes"].flatMap { $0.isEmpty ? nil : $0 }
                 do {
-                    let b = AccessRequestBody(reason: f["reason"] ?? "", minutes: minutes, ticketId: f["ticketId"].flatMap { $0.isEmpty ? nil : $0 })
+                    guard minutes.map({ Int($0) != nil }) ?? true else { throw DomainError.invalid("invalid_field", "minutes must be a whole number") }
+                    let b = AccessRequestBody(reason: f["reason"] ?? "", minutes: minutes.flatMap { Int($0) }, ticketId: f["ticketId"].flatMap { $0.isEmpty ? nil : $0 })
                     try b.validate()
                     let r = try await custody.access.request(rid: ids["rid"]!, aid: ids["aid"]!, reason: b.reason, minutes: b.minutes,
                         ticketId: b.ticketId, by: v.principal, ip: ctx.remoteIP)
@@ -65,7 +66,7 @@ extension WebConsole {
         let p = v.principal
         let view = try await custody.access.policy(on: AccessObject(scope: .account, id: aid, resourceId: rid), by: p)
         let holders = view.holders ?? []
-        guard view.enabled || !holders.isEmpty else { return nil }
+        guard view.enabled || !holders.isEmpty || view.attention != nil else { return nil }
         let now = custody.now()
         var card: [String: Any] = ["csrf": v.csrf, "base": "/resources/\(rid)/accounts/\(aid)", "maxMinutes": view.maxMinutes,
             "requireTicket": view.requireTicket, "waiting": view.waiting ?? 0]
@@ -78,7 +79,8 @@ extension WebConsole {
             .first { $0.state.isLive }
         if let mine {
             card["mine"] = ["id": mine.id, "stateText": AccessControlService.describe(mine), "csrf": v.csrf,
-                "canCheckout": mine.state == .approved, "canCheckin": mine.state == .checkedOut || mine.state == .approved] as [String: Any]
+                "canCheckout": mine.state == .approved, "canCheckin": mine.state == .checkedOut || mine.state == .approved,
+                "canWithdraw": mine.state == .pending] as [String: Any]
         } else if view.enabled, Authorizer.roleAllows(p.role, .requestAccess) {
             card["canRequest"] = true
         }

@@ -128,8 +128,7 @@ extension PGAccessStore {
         {
             return nil
         }
-        let since = try await c.scalar(Int.self, "SELECT 1 FROM tasks WHERE accountId = ? AND kind = 'reset' AND state = 'succeeded' AND finishedAt > ? LIMIT 1",
-            [aid, at])
+        let since = try await c.scalar(Int.self, AccessRequestQuery.madeGood, [aid, at, last.requesterId])
         return since == nil ? last : nil
     }
 

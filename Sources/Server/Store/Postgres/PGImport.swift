@@ -11,6 +11,7 @@ struct PGImport: Sendable {
         "secrets", "groups", "groupResources", "shares", "settings", "vaultMeta", "audit", "resetConfigs", "tasks", "listeners",
         "listenerRuns", "rotations", "rotationRuns", "integrityRuns", "expiries", "notifications", "notificationRules",
         "notificationTemplates", "notificationMarks", "agents", "enrollmentTokens", "agentNonces", "agentJobs", "totp", "agentBindings",
+        "accessPolicies", "accessRequests", "accessApprovers",
     ]
 
     struct Failure: Error, CustomStringConvertible {

@@ -117,8 +117,7 @@ extension SQLiteAccessStore {
         {
             return nil
         }
-        let since = try Int.fetchOne(db, sql: "SELECT 1 FROM tasks WHERE accountId = ? AND kind = 'reset' AND state = 'succeeded' AND finishedAt > ? LIMIT 1",
-            arguments: [aid, at.timeIntervalSince1970])
+        let since = try Int.fetchOne(db, sql: AccessRequestQuery.madeGood, arguments: [aid, at.timeIntervalSince1970, last.requesterId])
         return since == nil ? last : nil
     }
 

@@ -92,7 +92,9 @@ struct SQLiteAccessStore: AccessStore {
         return out.values.sorted { $0.username < $1.username }
     }
 
-    static func person(_ r: UserRecord) -> AccessPerson { AccessPerson(id: r.id, username: r.username, role: r.role) }
+    static func person(_ r: UserRecord) -> AccessPerson {
+        AccessPerson(id: r.id, username: r.username, role: r.role, beholdenTo: [r.createdById, r.promotedById, r.credentialsResetById].compactMap { $0 })
+    }
 
     static func members(_ group: String, _ db: Database) throws -> [AccessPerson] {
         try UserRecord.fetchAll(db, sql: "SELECT u.* FROM users u JOIN userGroupMembers m ON m.userId = u.id WHERE m.groupId = ?",

@@ -20,6 +20,8 @@ struct AccessPerson: Sendable, Equatable {
     var id: String
     var username: String
     var role: Role
+    /// Who made, promoted or last reset this user (two-person rules).
+    var beholdenTo: [String] = []
 }
 
 /// The gate's facts: `permission` is read only when rules apply or someone holds the password.

@@ -8,6 +8,12 @@ enum AccessRequestQuery {
     static let holder = "SELECT requester, until FROM accessRequests WHERE accountId = ? AND state = 'checkedOut' ORDER BY until DESC LIMIT 1"
     /// The checked-out requests of an account (`?` account).
     static let holders = "SELECT * FROM accessRequests WHERE accountId = ? AND state = 'checkedOut' ORDER BY createdAt, id"
+    /// A reset that makes a failed check-in's good: queued after it, with a generated password, not
+    /// by the holder (`?` account, check-in time, holder).
+    static let madeGood = """
+        SELECT 1 FROM tasks WHERE accountId = ? AND kind = 'reset' AND state = 'succeeded' AND createdAt >= ? AND newPasswordGiven = 0
+          AND (requestedById IS NULL OR requestedById <> ?) LIMIT 1
+        """
     /// Marks a checkout so its check-in resets the password a rotation or expiry put off.
     static let catchUp = "UPDATE accessRequests SET catchUp = 1 WHERE accountId = ? AND state = 'checkedOut'"
 
