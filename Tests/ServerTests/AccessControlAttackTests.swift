@@ -149,6 +149,19 @@ import Testing
         }
     }
 
+    @Test func aStepTakesAnEmptyBodyWhateverItsContentType() async throws {
+        try await T.harness().run { api in
+            let w = try await T.world(api, rules: T.basic)
+            let id = try await T.ask(api, w, w.alice)
+            let empty = try await api.call(.post, "/access-requests/\(id)/approve", token: w.approver, raw: "")
+            #expect(empty.object["state"] as? String == "approved", "\(empty.text)")
+            let wrong = try await api.call(.post, "/access-requests/\(id)/checkout", token: w.alice, raw: "comment=x", contentType: "text/plain")
+            #expect(wrong.status == .unsupportedMediaType, "\(wrong.text)")
+            let bad = try await api.call(.post, "/access-requests/\(id)/checkout", token: w.alice, raw: "{", contentType: "application/json")
+            #expect(bad.status == .badRequest)
+        }
+    }
+
     @Test func aCraftedCursorIsRefusedNotAnError() async throws {
         try await T.harness().run { api in
             let admin = try await api.admin()

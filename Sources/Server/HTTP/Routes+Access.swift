@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 
 struct AccessRequestBody: APIBody {
     static let fields = ["reason", "minutes", "ticketId"]
@@ -26,10 +27,17 @@ struct AccessStepBody: APIBody {
 }
 
 extension Request {
-    /// A JSON body when one is sent; none (no content type, empty) is an empty object.
+    /// A JSON body when one is sent; an empty body (whatever its content type) is an empty object.
     mutating func decodeStepBody(limit: Int) async throws -> AccessStepBody {
-        if headers[.contentType] == nil, headers[.contentLength] == nil || headers[.contentLength] == "0" { return AccessStepBody() }
-        return try await decodeStrict(AccessStepBody.self, limit: limit)
+        let buffer: ByteBuffer
+        do { buffer = try await body.collect(upTo: limit) } catch {
+            throw APIError(.contentTooLarge, "body_too_large", "the request body is larger than \(limit) bytes")
+        }
+        if buffer.readableBytes == 0 { return AccessStepBody() }
+        guard headers[.contentType]?.lowercased().hasPrefix("application/json") == true else {
+            throw APIError(.unsupportedMediaType, "unsupported_media_type", "send Content-Type: application/json")
+        }
+        return try Self.decodeStrict(AccessStepBody.self, from: Data(buffer.readableBytesView))
     }
 }
 
