@@ -4,10 +4,11 @@ import GRDB
 extension SQLiteAccessStore {
     func gate(account: String, of resource: String, for p: Principal) async throws -> AccessGateFacts? {
         try await db.read { db in
-            let rows = try Row.fetchAll(db, sql: AccessRequestQuery.policiesSQL(.sqlite), arguments: [account, resource, resource]).map {
+            // Every retrieval asks: cached statements, not compiled each time.
+            let rows = try Row.fetchAll(db.cachedStatement(sql: Self.policies), arguments: [account, resource, resource]).map {
                 (scope: $0["scope"] as String, scopeId: $0["scopeId"] as String, name: $0["name"] as String, policy: $0["policy"] as String)
             }
-            let holders = try AccessRequestRecord.fetchAll(db, sql: AccessRequestQuery.holders, arguments: [account])
+            let holders = try AccessRequestRecord.fetchAll(db.cachedStatement(sql: AccessRequestQuery.holders), arguments: [account])
             let enabled = try AccessRequestQuery.effective(account: account, resource: resource, rows: rows)?.policy.enabled ?? false
             guard enabled || !holders.isEmpty else { return AccessGateFacts(enabled: false, holders: []) }
             guard let a = try AccountRecord.fetchOne(db, key: account), a.resourceId == resource, let r = try ResourceRecord.fetchOne(db, key: resource)
@@ -15,6 +16,8 @@ extension SQLiteAccessStore {
             return AccessGateFacts(enabled: enabled, holders: holders, permission: try Access.onAccount(a, resource: r, p, db))
         }
     }
+
+    static let policies = AccessRequestQuery.policiesSQL(.sqlite)
 
     func facts(account: String, of resource: String, for p: Principal) async throws -> AccessFacts? {
         try await db.read { db in try Self.facts(account, resource, p, db) }
