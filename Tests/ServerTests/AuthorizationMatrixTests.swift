@@ -157,6 +157,8 @@ import Testing
         "POST /api/v1/agent-packages": Case(allowed: admins) { f, _, _ in ("/agent-packages", ["os": "linux", "resourceId": f.rid]) },
         "GET /api/v1/agents": Case(allowed: admins) { _, _, _ in ("/agents", nil) },
         "GET /api/v1/cluster": Case(allowed: admins) { _, _, _ in ("/cluster", nil) },
+        "POST /api/v1/backups": Case(allowed: [.superAdmin]) { _, _, _ in ("/backups", nil) },
+        "GET /api/v1/backups": Case(allowed: [.superAdmin]) { _, _, _ in ("/backups", nil) },
         "POST /api/v1/agents/:id/bindings": Case(allowed: admins) { f, _, _ in ("/agents/\(f.agent)/bindings", ["resourceId": f.rid]) },
         "DELETE /api/v1/agents/:id/bindings/:rid": Case(allowed: admins) { f, _, _ in ("/agents/\(f.agent)/bindings/\(f.rid)", nil) },
         "DELETE /api/v1/agents/:id": Case(allowed: admins) { f, _, _ in ("/agents/\(f.agent)", nil) },

@@ -27,6 +27,8 @@ import Testing
         // Rules of one object; requests by person (made or to decide), held to that by AccessControlTests.
         "/resources/:rid/accounts/:aid/access-control", "/resources/:rid/access-control", "/groups/:gid/access-control",
         "/access-requests", "/access-requests/:qid",
+        // Files of the server, super-administrators only (BackupTests).
+        "/backups",
     ]
 
     /// Each list, with the ids of the objects it names.

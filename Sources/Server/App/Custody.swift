@@ -71,6 +71,8 @@ struct Custody: Sendable {
     let access: AccessControlService
     /// Queue, claim, run, reconcile and commit resets and verifies.
     let engine: ResetEngine
+    /// Backups into `backupDir`, on request and on `backupSchedule`.
+    let backups: BackupService
     let delivery: NotificationDelivery
     /// Notification channels, rules, templates and the outbox list.
     let notificationSettings: NotificationSettingsService
@@ -202,6 +204,11 @@ struct Custody: Sendable {
             now: now)
         delivery = NotificationDelivery(outbox: store.outbox, channels: { try await channels.channels() },
             attempts: config.notificationAttempts, logger: logger, now: now)
+        var backupSettings = BackupService.Settings(dir: config.resolvedBackupDir, keep: config.backupKeep,
+            schedule: BackupSchedule.parse(config.backupSchedule) ?? nil, passphraseFile: config.backupPassphraseFile,
+            sources: .of(config, configFile: config.configFile))
+        if case .postgres = backend { backupSettings.storeKind = "postgres" }
+        backups = BackupService(store: store.backups, authorizer: Authorizer(), vault: vault, settings: backupSettings, logger: logger, now: now)
         let (node, kind): (String, String)
         switch backend {
         case .sqlite: (node, kind) = (config.resolvedNodeName, "sqlite")

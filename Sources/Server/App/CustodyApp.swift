@@ -32,6 +32,7 @@ enum CustodyApp {
         routes.access(table)
         routes.rotation(table)
         routes.integrity(table)
+        routes.backups(table)
         routes.reports(table)
         routes.notifications(table)
         routes.directory(table)

@@ -8,7 +8,8 @@ struct CustodyCommand: AsyncParsableCommand {
         discussion: """
             Run the server with `custody serve`. Every other command talks to a running server over its REST API
             (set CUSTODY_SERVER, CUSTODY_TOKEN and CUSTODY_CA_FILE, or pass --server, --token, --ca-file), except
-            `custody key rotate` and `custody audit verify`, which work on a stopped server's data directory.
+            `custody key rotate` and `custody audit verify`, which work on a stopped server's data directory, and
+            `custody backup`, which works on a data directory and backup files.
             """,
         subcommands: [
             ServeCommand.self, KeyCommand.self, AuditCommand.self, LoginCommand.self, ResourceCommand.self,
@@ -16,6 +17,6 @@ struct CustodyCommand: AsyncParsableCommand {
             GroupCommand.self, ImportCommand.self, TaskCommand.self, ResetConfigCommand.self, ListenerCommand.self, NotifyCommand.self, DirectoryCommand.self, AgentAdminCommand.self,
             DialectCommand.self, StoreCommand.self, WhoAmICommand.self, LogoutCommand.self, TOTPCommand.self, UserGroupCommand.self,
             RotationCommand.self, IntegrityCommand.self, ReportCommand.self, PolicyCommand.self, ResourceTypeCommand.self, PasswordSettingsCommand.self,
-            ClusterCommand.self, OpenAPICommand.self, AccessCommand.self,
+            ClusterCommand.self, OpenAPICommand.self, AccessCommand.self, BackupCommand.self,
         ])
 }

@@ -35,6 +35,7 @@ struct Repositories: Sendable {
     var directory: any DirectoryStore
     var cluster: any ClusterStore
     var access: any AccessStore
+    var backups: any BackupStore
 
     struct Wakes: Sendable {
         var tasks: TaskSignal
@@ -62,7 +63,8 @@ struct Repositories: Sendable {
             runs: SQLiteRunStore(db: store.db, secrets: secrets, notices: notices, queued: { [s = wakes.tasks] in s.poke() }),
             listeners: SQLiteListenerStore(db: store.db, notices: notices),
             notificationSettings: SQLiteNotificationSettingsStore(db: store.db, vault: vault), directory: SQLiteDirectoryStore(db: store.db, vault: vault),
-            cluster: SQLiteClusterStore(db: store.db), access: SQLiteAccessStore(db: store.db, notices: notices, queued: { [s = wakes.tasks] in s.poke() }))
+            cluster: SQLiteClusterStore(db: store.db), access: SQLiteAccessStore(db: store.db, notices: notices, queued: { [s = wakes.tasks] in s.poke() }),
+            backups: SQLiteBackupStore(db: store.db, notices: notices))
     }
 
     static func postgres(_ store: PGStore, node: PGNode, vault: Vault, historyDepth: Int, now: @escaping @Sendable () -> Date, wakes: Wakes)
@@ -75,6 +77,7 @@ struct Repositories: Sendable {
             agents: store.agents, agentJobs: store.agentJobs, agentBindings: store.agentBindings, outbox: store.outbox, tasks: store.tasks(w),
             accountCreation: store.accountCreation(w), resetConfigs: store.resetConfigs, passwords: store.passwords(w), runs: store.runs(w),
             listeners: store.listeners(w), notificationSettings: store.notificationSettings(w), directory: store.directory(w),
-            cluster: PGClusterStore(db: store.db), access: PGAccessStore(db: store.db, log: store.auditLog, notices: store.notices(w), queued: w.tasksQueued))
+            cluster: PGClusterStore(db: store.db), access: PGAccessStore(db: store.db, log: store.auditLog, notices: store.notices(w), queued: w.tasksQueued),
+            backups: PGBackupStore(db: store.db, log: store.auditLog, notices: store.notices(w)))
     }
 }

@@ -7,7 +7,7 @@ struct Authorizer: Sendable {
     static func roleAllows(_ role: Role, _ op: Operation) -> Bool {
         switch op {
         case .createUser, .listUsers, .updateUser, .deleteUser, .manageUserGroups, .managePolicies,
-            .manageResourceTypes, .manageSettings, .manageListeners, .approveListener, .readCluster:
+            .manageResourceTypes, .manageSettings, .manageListeners, .approveListener, .readCluster, .manageBackups:
             return role == .administrator
         case .createResource, .createGroup, .importCSV:
             return role == .administrator || role == .passwordAdministrator
@@ -47,6 +47,9 @@ struct Authorizer: Sendable {
     {
         guard Self.roleAllows(principal.role, op) else {
             throw Denied(reason: "the \(principal.role.rawValue) role may not \(op.rawValue)")
+        }
+        if op == .manageBackups && !principal.superAdmin {
+            throw Denied(reason: "only a super-administrator may manage backups and purge the audit trail")
         }
         guard isObject, let needed = op.requiredPermission else { return }
         guard let have = effective else { throw Denied(reason: "not shared with you") }

@@ -15,6 +15,8 @@ enum Operation: String, Sendable, CaseIterable {
     case manageListeners, approveListener
     // access control: policies, requests, approvals, forced check-in
     case configureAccessControl, requestAccess, decideAccess, forceCheckin
+    // backups and the audit trail's life cycle: super-administrators only
+    case manageBackups
 
     /// The share level an object-scoped operation needs; nil for operations with no object.
     var requiredPermission: Permission? {

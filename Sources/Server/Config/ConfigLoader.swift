@@ -8,6 +8,7 @@ enum ConfigLoader {
     static func load(file: String?, environment: [String: String]) throws -> ServerConfiguration {
         var config = ServerConfiguration()
         let path = file ?? environment["CUSTODY_CONFIG"]
+        config.configFile = path
         if let path {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                 throw Failure(description: "cannot read config file \(path)")
@@ -77,6 +78,10 @@ struct PartialConfiguration: Decodable {
     var agentOfferSeconds: Double?
     var agentQueueSeconds: Double?
     var enrollmentTokenDays: Double?
+    var backupDir: String?
+    var backupSchedule: String?
+    var backupKeep: Int?
+    var backupPassphraseFile: String?
 
     /// Every key the file may hold (`docs/configuration.md` names each, checked by `DocsTests`).
     static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
@@ -87,6 +92,7 @@ struct PartialConfiguration: Decodable {
         case listenerWorkers, listenerTimeoutSeconds, listenerOutputBytes, listenerWorkDir, dialectsDir, resetWorkers, resetPerHostLimit, webIdleMinutes, webRevealSeconds
         case agentTaskLimit, reconcileRetries, reconcileSlowSeconds, resetMaxAttempts, resetRetrySeconds
         case notificationAttempts, agentScheduleInterval, agentLongPollSeconds, agentLeaseSeconds, agentOfferSeconds, agentQueueSeconds, enrollmentTokenDays
+        case backupDir, backupSchedule, backupKeep, backupPassphraseFile
     }
 
     private struct AnyKey: CodingKey {
@@ -144,6 +150,10 @@ struct PartialConfiguration: Decodable {
         agentOfferSeconds = try c.decodeIfPresent(Double.self, forKey: .agentOfferSeconds)
         agentQueueSeconds = try c.decodeIfPresent(Double.self, forKey: .agentQueueSeconds)
         enrollmentTokenDays = try c.decodeIfPresent(Double.self, forKey: .enrollmentTokenDays)
+        backupDir = try c.decodeIfPresent(String.self, forKey: .backupDir)
+        backupSchedule = try c.decodeIfPresent(String.self, forKey: .backupSchedule)
+        backupKeep = try c.decodeIfPresent(Int.self, forKey: .backupKeep)
+        backupPassphraseFile = try c.decodeIfPresent(String.self, forKey: .backupPassphraseFile)
     }
 
     func apply(to c: inout ServerConfiguration) {
@@ -188,5 +198,9 @@ struct PartialConfiguration: Decodable {
         if let v = agentOfferSeconds { c.agentOfferSeconds = v }
         if let v = agentQueueSeconds { c.agentQueueSeconds = v }
         if let v = enrollmentTokenDays { c.enrollmentTokenDays = v }
+        if let v = backupDir { c.backupDir = v }
+        if let v = backupSchedule { c.backupSchedule = v }
+        if let v = backupKeep { c.backupKeep = v }
+        if let v = backupPassphraseFile { c.backupPassphraseFile = v }
     }
 }

@@ -70,12 +70,22 @@ struct ServerConfiguration: Sendable, Codable, Equatable {
     var agentOfferSeconds: Double = 10
     var agentQueueSeconds: Double = 600
     var enrollmentTokenDays: Double = 7
+    /// Backups the server makes (`POST /backups`, and on `backupSchedule`): where they go (default
+    /// `<dataDir>/backups`), when (`daily HH:MM` in the server's time zone, or `off`), how many
+    /// scheduled ones are kept, and a passphrase file to seal them with instead of the master key.
+    var backupDir: String? = nil
+    var backupSchedule: String = "daily 02:00"
+    var backupKeep: Int = 14
+    var backupPassphraseFile: String? = nil
+    /// The config file the server was started with, carried in its backups (not a config key).
+    var configFile: String? = nil
 
     var resolvedMasterKeyFile: String { masterKeyFile ?? dataDir + "/master.key" }
     var resolvedNodeName: String { nodeName ?? "\(ProcessInfo.processInfo.hostName):\(port)" }
     var databasePath: String { dataDir + "/custody.sqlite" }
     var tlsDir: String { dataDir + "/tls" }
     var resolvedListenerWorkDir: String { listenerWorkDir ?? dataDir + "/listeners" }
+    var resolvedBackupDir: String { backupDir ?? dataDir + "/backups" }
 
     init() {}
 
@@ -135,6 +145,8 @@ struct ServerConfiguration: Sendable, Codable, Equatable {
         if !(1...100).contains(reconcileRetries) || !(1...86400).contains(reconcileSlowSeconds) {
             out.append("reconcileRetries must be 1...100 and reconcileSlowSeconds 1...86400")
         }
+        if BackupSchedule.parse(backupSchedule) == nil { out.append("backupSchedule must be 'daily HH:MM' (24 h) or 'off'") }
+        if !(1...1000).contains(backupKeep) { out.append("backupKeep must be 1...1000") }
         if agentTaskLimit < 1 { out.append("agentTaskLimit must be at least 1") }
         if (tlsCertificateFile == nil) != (tlsKeyFile == nil) { out.append("tlsCertificateFile and tlsKeyFile go together") }
         return out

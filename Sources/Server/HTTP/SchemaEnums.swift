@@ -32,3 +32,5 @@ extension TokenRecord.Kind: SchemaEnum {}
 extension SMTPSettings.Security: SchemaEnum {}
 extension SyslogSettings.Transport: SchemaEnum {}
 extension SyslogSettings.Format: SchemaEnum {}
+extension BackupHeader.Mode: SchemaEnum {}
+extension BackupInfo.Trigger: SchemaEnum {}

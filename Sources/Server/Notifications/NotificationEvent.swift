@@ -11,6 +11,7 @@ enum NotificationEvent: String, Codable, Sendable, CaseIterable {
     case listenerPendingApproval = "listener_pending_approval"
     case accessRequested = "access_requested"
     case accessDecided = "access_decided"
+    case backupFailed = "backup_failed"
 
     var defaultTemplate: NotificationTemplate {
         switch self {
@@ -72,12 +73,19 @@ enum NotificationEvent: String, Codable, Sendable, CaseIterable {
                 {{message}}
                 {{accessURL}}
                 """)
+        case .backupFailed:
+            NotificationTemplate(subject: "Backup failed on {{server}}", body: """
+                A backup of the vault failed at {{time}} ({{user}}).
+                {{message}}
+                Until a backup succeeds, the last good one is older than its schedule expects.
+                {{accessURL}}
+                """)
         }
     }
 
     var severity: Int {  // syslog: 4 warning, 5 notice
         switch self {
-        case .resetFailed, .outOfSync, .passwordExpired: 4
+        case .resetFailed, .outOfSync, .passwordExpired, .backupFailed: 4
         default: 5
         }
     }

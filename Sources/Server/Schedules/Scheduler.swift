@@ -13,6 +13,7 @@ struct Scheduler: Service {
 
     func run() async throws {
         var lastExpiry: Date? = nil
+        let startedAt = custody.now()
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 let started = try await custody.rotationRuns.runDue()
@@ -21,6 +22,10 @@ struct Scheduler: Service {
                 if let run = try await custody.integrity.runDue() { custody.logger.notice("nightly integrity check started", metadata: ["run": "\(run)"]) }
                 if let sync = try await custody.directory.syncDue(with: custody.directoryImports) {
                     custody.logger.notice("directory sync ran", metadata: ["ok": "\(sync.ok)", "disabled": "\(sync.disabled.count)"])
+                }
+                // A failed backup is audited and notified by the service; it never stops the other jobs.
+                if let backup = try? await custody.backups.runDue(startedAt: startedAt) {
+                    custody.logger.notice("scheduled backup written", metadata: ["name": "\(backup.name)", "bytes": "\(backup.bytes)"])
                 }
                 if lastExpiry.map({ custody.now().timeIntervalSince($0) >= expiryEvery }) ?? true {
                     lastExpiry = custody.now()

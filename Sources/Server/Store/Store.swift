@@ -8,7 +8,8 @@ struct Store: Sendable {
     /// The audit chain's HMAC key, unsealed from the vault at start; SQL reads it as `custody_audit_key()`.
     let auditKey: AuditKeyBox
 
-    static func open(path: String) throws -> Store {
+    /// `migrate: false` opens a live vault beside its server without touching its schema.
+    static func open(path: String, migrate: Bool = true) throws -> Store {
         let box = AuditKeyBox()
         var config = Configuration()
         config.foreignKeysEnabled = true
@@ -19,7 +20,7 @@ struct Store: Sendable {
             db.add(function: DatabaseFunction("custody_audit_key", argumentCount: 0, pure: false) { _ in box.key })
         }
         let pool = try DatabasePool(path: path, configuration: config)
-        try Migrations.migrator.migrate(pool)
+        if migrate { try Migrations.migrator.migrate(pool) }
         return Store(db: pool, auditKey: box)
     }
 
