@@ -65,6 +65,7 @@ bench: deps
 	bash bench/integrity.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 	bash bench/lists.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 	bash bench/access.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
+	bash bench/backup.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 	bash bench/agent.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 	bash bench/netdev.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 	python3 bench/chaos.py "$$($(SWIFT) build -c release --show-bin-path)/custody"

@@ -141,6 +141,18 @@ try:
     click(driver.find_element(By.ID, "reset"))
     if task_end() != "succeeded": fail("the reset after the local change failed")
 
+    # 5b. The history card: how each version came, and the old passwords with a reason.
+    driver.get(URL + "/" + account)
+    rows = driver.find_elements(By.CSS_SELECTOR, "#history-table tbody tr")
+    hows = [r.find_elements(By.TAG_NAME, "td")[1].text for r in rows]
+    if hows[:3] != ["remote reset", "local", "remote reset"]: fail("the history does not say how each version came: " + repr(hows))
+    driver.find_element(By.ID, "history-reason").send_keys("browser check of the history")
+    click(driver.find_element(By.ID, "reveal-history"))
+    driver.execute_script("document.getElementById('history').scrollIntoView()")
+    shot("history")
+    shown = [c.text for c in driver.find_elements(By.CSS_SELECTOR, "#history-table code.history-secret")]
+    if generated not in shown or E["TARGET_PASSWORD"] not in shown: fail("the revealed history lacks the old passwords")
+
     # 6. The administration pages load and are screenshotted.
     for page in ["groups", "integrity", "agents", "listeners", "users", "tokens"]:
         driver.get(URL + "/" + page)

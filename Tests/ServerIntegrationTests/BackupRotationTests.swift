@@ -49,7 +49,7 @@ import Testing
         // The first server is gone; its backup is restored with its master key.
         let key = try MasterKey.load(path: h.custody.config.resolvedMasterKeyFile)
         let restored = TestTargets.scratchURL.appendingPathComponent("bk-restored-\(UUID().uuidString)").path
-        let r = try BackupFiles.restore(file, into: restored, masterKey: key, passphrase: nil)
+        let r = try await Blocking.run { try BackupFiles.restore(file, into: restored, masterKey: key, passphrase: nil) }
         #expect(r.check?.ok == true)
         try FileManager.default.copyItem(atPath: h.custody.config.resolvedMasterKeyFile, toPath: restored + "/master.key")
         let second = try await Harness.make(dataDir: restored)

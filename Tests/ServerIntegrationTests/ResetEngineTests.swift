@@ -163,7 +163,7 @@ import Testing
         let tid = newID()
         try await first.custody.store.write { db in
             let sid = newID()
-            try first.custody.secrets.writePending(Secret("Never-Sent-Pass-1"), id: sid, account: s.aid, by: "admin", at: Date(), db)
+            try first.custody.secrets.writePending(Secret("Never-Sent-Pass-1"), id: sid, account: s.aid, by: "admin", at: Date(), task: tid, db)
             try TaskRecord(id: tid, kind: .reset, state: .running, phase: .changing, via: "agentless", resourceId: s.rid, accountId: s.aid,
                 host: "127.0.0.1", requestedBy: "admin", requestedById: nil, newPasswordGiven: false, pendingSecretId: sid, attempts: 1,
                 resultCode: nil, resultMessage: nil, reason: nil, ticketId: nil, createdAt: Date(), startedAt: Date(), finishedAt: nil,

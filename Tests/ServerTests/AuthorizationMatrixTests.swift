@@ -27,6 +27,9 @@ import Testing
     static let managers: Set<R> = [.superAdmin, .administrator, .passwordAdministrator, .passwordUser]
     static let auditors: Set<R> = [.superAdmin, .administrator, .passwordAdministrator, .passwordAuditor]
 
+    /// An archive file every fixture's server holds (its content is not read by the route).
+    static let archiveName = "custody-audit-1-1-1.jsonl"
+
     static func unique(_ p: String) -> String { "\(p)-\(UUID().uuidString.prefix(8))" }
 
     static let matrix: [String: Case] = [
@@ -65,6 +68,9 @@ import Testing
         "GET /api/v1/resources/:rid/accounts/:aid": Case(allowed: all) { f, _, _ in ("/resources/\(f.rid)/accounts/\(f.aid)", nil) },
         "PATCH /api/v1/resources/:rid/accounts/:aid": Case(allowed: managers) { f, _, _ in ("/resources/\(f.rid)/accounts/\(f.aid)", ["notes": "n"]) },
         "DELETE /api/v1/resources/:rid/accounts/:aid": Case(allowed: managers) { f, _, _ in ("/resources/\(f.rid)/accounts/\(f.aid)", nil) },
+        "GET /api/v1/resources/:rid/accounts/:aid/history": Case(allowed: all) { f, _, _ in
+            ("/resources/\(f.rid)/accounts/\(f.aid)/history", nil)
+        },
         "GET /api/v1/resources/:rid/accounts/:aid/password": Case(allowed: managers) { f, _, _ in
             ("/resources/\(f.rid)/accounts/\(f.aid)/password", nil)
         },
@@ -124,6 +130,8 @@ import Testing
         "GET /api/v1/integrity-runs": Case(allowed: auditors) { _, _, _ in ("/integrity-runs", nil) },
         "GET /api/v1/rotation-runs/:id": Case(allowed: all) { f, _, _ in ("/rotation-runs/\(f.rotationRun)", nil) },
         "GET /api/v1/settings/integrity": Case(allowed: all) { _, _, _ in ("/settings/integrity", nil) },
+        "GET /api/v1/settings/audit-alerts": Case(allowed: auditors) { _, _, _ in ("/settings/audit-alerts", nil) },
+        "PUT /api/v1/settings/audit-alerts": Case(allowed: admins) { _, _, _ in ("/settings/audit-alerts", ["operations": ["create_user"]]) },
         "PUT /api/v1/settings/integrity": Case(allowed: admins) { _, _, _ in ("/settings/integrity", ["dailyAt": "01:00"]) },
         "POST /api/v1/integrity/run": Case(allowed: admins) { _, _, _ in ("/integrity/run", nil) },
         "GET /api/v1/integrity-runs/:id": Case(allowed: auditors) { f, _, _ in ("/integrity-runs/\(f.integrityRun)", nil) },
@@ -159,6 +167,10 @@ import Testing
         "GET /api/v1/cluster": Case(allowed: admins) { _, _, _ in ("/cluster", nil) },
         "POST /api/v1/backups": Case(allowed: [.superAdmin]) { _, _, _ in ("/backups", nil) },
         "GET /api/v1/backups": Case(allowed: [.superAdmin]) { _, _, _ in ("/backups", nil) },
+        "POST /api/v1/audit/purge": Case(allowed: [.superAdmin]) { _, _, _ in ("/audit/purge", ["before": "2020-01-01"]) },
+        "GET /api/v1/audit/archives": Case(allowed: [.superAdmin]) { _, _, _ in ("/audit/archives", nil) },
+        "GET /api/v1/audit/archives/:name": Case(allowed: [.superAdmin]) { _, _, _ in ("/audit/archives/\(archiveName)", nil) },
+        "GET /api/v1/audit/export": Case(allowed: auditors) { _, _, _ in ("/audit/export?to=2020-01-01T00:00:00Z", nil) },
         "POST /api/v1/agents/:id/bindings": Case(allowed: admins) { f, _, _ in ("/agents/\(f.agent)/bindings", ["resourceId": f.rid]) },
         "DELETE /api/v1/agents/:id/bindings/:rid": Case(allowed: admins) { f, _, _ in ("/agents/\(f.agent)/bindings/\(f.rid)", nil) },
         "DELETE /api/v1/agents/:id": Case(allowed: admins) { f, _, _ in ("/agents/\(f.agent)", nil) },
@@ -251,6 +263,9 @@ import Testing
 
     /// Fresh objects owned by the super-administrator, shared as widely as each kind allows.
     func fixture(_ api: API, root: String, names: [R: String], integrityRun: String, access: Bool = false) async throws -> Fixture {
+        let archives = api.harness.custody.config.resolvedAuditArchiveDir
+        try FileManager.default.createDirectory(atPath: archives, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: archives + "/" + Self.archiveName, contents: Data("{}\n".utf8))
         let rid = try await api.resource(Self.unique("res"), token: root)
         let aid = try await api.account(rid, "svc", password: "Svc-Pass-123", token: root)
         let g = try await api.call(.post, "/groups", token: root, json: ["name": Self.unique("grp"), "resourceIds": [rid]])

@@ -39,7 +39,7 @@ import TestSupport
         #expect(raw.range(of: Data(Self.password.utf8)) == nil, "no password in clear in the file")
         let key = try MasterKey.load(path: h.custody.config.resolvedMasterKeyFile)
         let restored = Self.scratch("restored")
-        let r = try BackupFiles.restore(file, into: restored, masterKey: key, passphrase: nil)
+        let r = try await Blocking.run { try BackupFiles.restore(file, into: restored, masterKey: key, passphrase: nil) }
         let check = try #require(r.check)
         #expect(check.ok && check.counts.accounts == 1 && check.sealedChecked >= 3 && check.audit.checked > 3, "\(check)")
         #expect(r.entries == ["custody.sqlite", "manifest.json"], "no master key unless asked (TLS files: none in process)")
@@ -65,7 +65,7 @@ import TestSupport
         let h = try await Harness.make()
         let (_, _, _, file) = try await h.run { api in try await Self.vaultWithBackup(h, api) }
         let key = try MasterKey.load(path: h.custody.config.resolvedMasterKeyFile)
-        #expect(try BackupFiles.verify(file, masterKey: key, passphrase: nil).check?.ok == true)
+        #expect(try await Blocking.run { try BackupFiles.verify(file, masterKey: key, passphrase: nil) }.check?.ok == true)
         let raw = try Data(contentsOf: URL(fileURLWithPath: file))
         func refused(_ bytes: Data, key: MasterKey? = nil) -> BackupError.Code? {
             let path = Self.scratch("bad") + ".custody-backup"
@@ -89,11 +89,11 @@ import TestSupport
         #expect(refused(raw, key: MasterKey.generate()) == .wrongKey)
         // A restore that fails leaves the target as it found it.
         let target = Self.scratch("target")
-        #expect(throws: BackupError.self) { try BackupFiles.restore(file, into: target, masterKey: MasterKey.generate(), passphrase: nil) }
+        await #expect(throws: BackupError.self) { try await Blocking.run { try BackupFiles.restore(file, into: target, masterKey: MasterKey.generate(), passphrase: nil) } }
         #expect(!FileManager.default.fileExists(atPath: target))
         try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: target + "/keep.txt", contents: Data("mine".utf8))
-        let notEmpty = #expect(throws: BackupError.self) { try BackupFiles.restore(file, into: target, masterKey: key, passphrase: nil) }
+        let notEmpty = await #expect(throws: BackupError.self) { try await Blocking.run { try BackupFiles.restore(file, into: target, masterKey: key, passphrase: nil) } }
         #expect(notEmpty?.code == .badInput)
         #expect(try String(contentsOfFile: target + "/keep.txt", encoding: .utf8) == "mine")
     }
@@ -111,10 +111,10 @@ import TestSupport
         sources.masterKey = h.custody.config.resolvedMasterKeyFile
         let file = Self.scratch("offsite") + ".custody-backup"
         _ = try maker.write(to: file, database: snapshot, counts: try SQLiteBackupFile.counts(path: snapshot), sources: sources)
-        let wrong = #expect(throws: BackupError.self) { try BackupFiles.verify(file, masterKey: nil, passphrase: Secret("not the passphrase!")) }
+        let wrong = await #expect(throws: BackupError.self) { try await Blocking.run { try BackupFiles.verify(file, masterKey: nil, passphrase: Secret("not the passphrase!")) } }
         #expect(wrong?.code == .wrongKey)
         let restored = Self.scratch("restored")
-        let r = try BackupFiles.restore(file, into: restored, masterKey: nil, passphrase: phrase)
+        let r = try await Blocking.run { try BackupFiles.restore(file, into: restored, masterKey: nil, passphrase: phrase) }
         #expect(r.check?.ok == true && r.entries.contains("master.key"))
         let mode = try FileManager.default.attributesOfItem(atPath: restored + "/master.key")[.posixPermissions] as? Int
         #expect(mode == 0o600)
@@ -195,7 +195,7 @@ import TestSupport
             return h.custody.config.resolvedBackupDir + "/" + (try #require(made.object["name"] as? String, "\(made.text)"))
         }
         let key = try MasterKey.load(path: h.custody.config.resolvedMasterKeyFile)
-        let check = try #require(try BackupFiles.verify(file, masterKey: key, passphrase: nil).check)
+        let check = try #require(try await Blocking.run { try BackupFiles.verify(file, masterKey: key, passphrase: nil) }.check)
         #expect(check.ok && check.counts.accounts == 20 && check.sealedChecked >= 20, "\(check)")
     }
 
@@ -213,13 +213,13 @@ import TestSupport
         let forged = Self.scratch("forged") + ".custody-backup"
         let forger = try BackupMaker(masterKey: nil, passphrase: phrase, includesMasterKey: false, store: "sqlite", at: Date())
         _ = try forger.write(to: forged, database: snapshot, counts: try SQLiteBackupFile.counts(path: snapshot), sources: BackupSources())
-        let refused = #expect(throws: BackupError.self) { try BackupFiles.restore(forged, into: Self.scratch("forged-restore"), masterKey: key, passphrase: phrase) }
+        let refused = await #expect(throws: BackupError.self) { try await Blocking.run { try BackupFiles.restore(forged, into: Self.scratch("forged-restore"), masterKey: key, passphrase: phrase) } }
         #expect(refused?.code == .verifyFailed, "\(String(describing: refused))")
         // The genuine one, sealed with the same passphrase by the vault's own key, restores.
         let genuine = Self.scratch("genuine") + ".custody-backup"
         let maker = try BackupMaker(masterKey: key, passphrase: phrase, includesMasterKey: false, store: "sqlite", at: Date())
         _ = try maker.write(to: genuine, database: snapshot, counts: try SQLiteBackupFile.counts(path: snapshot), sources: BackupSources())
-        #expect(try BackupFiles.verify(genuine, masterKey: key, passphrase: phrase).check?.ok == true)
+        #expect(try await Blocking.run { try BackupFiles.verify(genuine, masterKey: key, passphrase: phrase) }.check?.ok == true)
     }
 
     @Test func filesBehindSymlinksAreCarriedWholeAndAFailingScheduleWaitsForItsNextTime() async throws {
@@ -238,7 +238,7 @@ import TestSupport
         _ = try maker.write(to: file, database: snapshot, counts: try SQLiteBackupFile.counts(path: snapshot),
             sources: BackupSources(tlsCertificate: dir + "/live.crt"))
         let restored = Self.scratch("linked-restore")
-        _ = try BackupFiles.restore(file, into: restored, masterKey: key, passphrase: nil)
+        _ = try await Blocking.run { try BackupFiles.restore(file, into: restored, masterKey: key, passphrase: nil) }
         #expect(try String(contentsOfFile: restored + "/tls/server.crt", encoding: .utf8) == cert)
 
         let broken = Self.scratch("not-a-dir")

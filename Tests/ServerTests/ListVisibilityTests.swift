@@ -19,7 +19,7 @@ import Testing
     static let notLists: Set<String> = [
         "/auth/me", "/resources/:rid", "/resources/:rid/accounts/:aid", "/resources/:rid/accounts/:aid/password",
         "/resources/:rid/reset-config", "/tasks/:tid", "/groups/:gid", "/groups/:gid/rotation", "/settings/passwords",
-        "/settings/integrity", "/settings/notifications", "/settings/directory", "/users", "/users/:uid", "/listeners", "/listeners/:lid",
+        "/settings/integrity", "/settings/audit-alerts", "/settings/notifications", "/settings/directory", "/users", "/users/:uid", "/listeners", "/listeners/:lid",
         "/agents", "/notifications/events", "/notifications/templates/:event", "/policies", "/resource-types", "/dialects",
         "/resources/:rid/shares", "/groups/:gid/shares", "/resources/:rid/accounts/:aid/shares", "/cluster",
         // Names no account: its counts are checked in the test itself.
@@ -28,7 +28,11 @@ import Testing
         "/resources/:rid/accounts/:aid/access-control", "/resources/:rid/access-control", "/groups/:gid/access-control",
         "/access-requests", "/access-requests/:qid",
         // Files of the server, super-administrators only (BackupTests).
-        "/backups",
+        "/backups", "/audit/archives", "/audit/archives/:name",
+        // A stream of /audit's rows under the same scope (AuditLifecycleTests).
+        "/audit/export",
+        // One account's versions (PasswordHistoryTests: only to whoever may see the account).
+        "/resources/:rid/accounts/:aid/history",
     ]
 
     /// Each list, with the ids of the objects it names.

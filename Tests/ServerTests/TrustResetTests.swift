@@ -105,7 +105,7 @@ import Testing
             let a = try #require(try AccountRecord.fetchOne(db, key: t.env.aid))
             var task = try h.custody.newTask(.reset, r, a, by: "admin", reason: nil, db)
             let sid = newID()
-            try h.custody.secrets.writePending(Secret("Given-Never-Sent-1!"), id: sid, account: a.id, by: "admin", at: Date(), db)
+            try h.custody.secrets.writePending(Secret("Given-Never-Sent-1!"), id: sid, account: a.id, by: "admin", at: Date(), task: task.id, db)
             task.pendingSecretId = sid
             task.newPasswordGiven = true
             try task.insert(db)
@@ -135,7 +135,7 @@ import Testing
             let a = try #require(try AccountRecord.fetchOne(db, key: t.env.aid))
             var task = try h.custody.newTask(.reset, r, a, by: "admin", reason: nil, db)
             let sid = newID()
-            try h.custody.secrets.writePending(Secret(late), id: sid, account: a.id, by: "admin", at: Date(), db)
+            try h.custody.secrets.writePending(Secret(late), id: sid, account: a.id, by: "admin", at: Date(), task: task.id, db)
             task.pendingSecretId = sid
             task.state = .unknown
             task.phase = .reconcile

@@ -73,6 +73,10 @@ struct Custody: Sendable {
     let engine: ResetEngine
     /// Backups into `backupDir`, on request and on `backupSchedule`.
     let backups: BackupService
+    /// Audit purge into archives, retention, export.
+    let auditLifecycle: AuditLifecycle
+    /// Per-operation audit alerts and the daily digest.
+    let auditAlerts: AuditAlerts
     let delivery: NotificationDelivery
     /// Notification channels, rules, templates and the outbox list.
     let notificationSettings: NotificationSettingsService
@@ -208,6 +212,14 @@ struct Custody: Sendable {
             schedule: BackupSchedule.parse(config.backupSchedule) ?? nil, passphraseFile: config.backupPassphraseFile,
             sources: .of(config, configFile: config.configFile))
         if case .postgres = backend { backupSettings.storeKind = "postgres" }
+        let keys: AuditKeyBox
+        switch backend {
+        case .sqlite(let s): keys = s.auditKey
+        case .postgres(let pg, _): keys = pg.auditKey
+        }
+        auditLifecycle = AuditLifecycle(store: store.auditPurge, trail: store.audit, auditKey: { keys.key }, authorizer: Authorizer(),
+            settings: .init(archiveDir: config.resolvedAuditArchiveDir, retentionDays: config.auditRetentionDays), logger: logger, now: now)
+        auditAlerts = AuditAlerts(store: store.auditAlerts, authorizer: Authorizer(), now: now)
         backups = BackupService(store: store.backups, authorizer: Authorizer(), vault: vault, settings: backupSettings, logger: logger, now: now)
         let (node, kind): (String, String)
         switch backend {

@@ -33,6 +33,7 @@ enum CustodyApp {
         routes.rotation(table)
         routes.integrity(table)
         routes.backups(table)
+        routes.auditLifecycle(table)
         routes.reports(table)
         routes.notifications(table)
         routes.directory(table)

@@ -85,17 +85,24 @@ struct KeyCommand: AsyncParsableCommand {
 
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "audit", abstract: "The audit trail.",
-        subcommands: [Verify.self, AuditList.self])
+        subcommands: [Verify.self, AuditList.self, AuditExportCommand.self, AuditPurge.self, AuditArchives.self, AuditAlertsCommand.self])
 
     struct Verify: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check the audit hash chain; exit 1 naming the first bad record.")
+        static let configuration = CommandConfiguration(abstract: "Check the audit hash chain, or an archive a purge wrote; exit 1 naming the first bad record.",
+            discussion: """
+                The trail is walked from its start, or from the checkpoint a purge left. With --archive FILE the archive is                 checked on its own: its records follow each other and chain from where its header says, its digest matches,                 and, when the vault in --data-dir can be opened, every record's keyed digest is recomputed under the vault's audit key.
+                """)
         @Option(help: "Data directory.") var dataDir: String = ProcessInfo.processInfo.environment["CUSTODY_DATA_DIR"] ?? "./custody-data"
         @Option(help: "Master key file (default DATA/master.key); the chain is keyed by a secret sealed in the vault.")
         var masterKeyFile: String?
         @Flag(help: "Upgrading from before 0.12: key the unkeyed head of an intact trail, once, before the server's first 0.12 start.")
         var keyLegacyHead = false
+        @Option(help: "An archive written by `custody audit purge` to check instead of the trail.") var archive: String?
+        @Flag(help: "With --archive and no vault to check it against: check only its links and digest (anyone could have made those).")
+        var unkeyed = false
 
         func run() async throws {
+            if let archive { return try verifyArchive(archive) }
             var cfg = ServerConfiguration()
             cfg.dataDir = dataDir
             cfg.masterKeyFile = masterKeyFile ?? ProcessInfo.processInfo.environment["CUSTODY_MASTER_KEY_FILE"]
@@ -115,6 +122,36 @@ struct AuditCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
             print("audit chain intact: \(result.checked) records")
+        }
+
+        func verifyArchive(_ file: String) throws {
+            var cfg = ServerConfiguration()
+            cfg.dataDir = dataDir
+            cfg.masterKeyFile = masterKeyFile ?? ProcessInfo.processInfo.environment["CUSTODY_MASTER_KEY_FILE"]
+            var key: Data? = nil
+            if FileManager.default.fileExists(atPath: cfg.databasePath) {
+                let store = try Store.open(path: cfg.databasePath, migrate: false)
+                defer { try? store.db.close() }
+                let masterKey = try MasterKey.load(path: cfg.resolvedMasterKeyFile)
+                guard let canary = try store.vaultRecords.canary().sealed, VaultOpener.opens(canary, with: masterKey) else {
+                    FileHandle.standardError.write(Data("custody: the master key does not open the vault in \(dataDir)\n".utf8))
+                    throw ExitCode(2)
+                }
+                key = try store.vaultRecords.auditKey(open: VaultOpener.openAuditKey(Vault(masterKey: masterKey)), create: {
+                    throw VaultError(.integrity, "the vault has no audit key")
+                })
+            } else if !unkeyed {
+                FileHandle.standardError.write(Data("custody: no vault in \(dataDir) to check the archive against; give --data-dir, or --unkeyed for its links and digest only\n".utf8))
+                throw ExitCode(2)
+            }
+            do {
+                let v = try AuditArchive.verify(path: file, key: key)
+                print("audit archive intact: records \(v.header.firstId)...\(v.header.lastId) (\(v.header.count)), older than \(Notice.stamp(v.header.before))"
+                    + (v.keyed ? "; every record's keyed digest checked" : "; checked without the vault's audit key (no vault in \(dataDir)): links and digest only"))
+            } catch let e as AuditArchiveError {
+                print("audit archive BROKEN: \(e.description)")
+                throw ExitCode(1)
+            }
         }
     }
 }

@@ -36,6 +36,8 @@ struct Repositories: Sendable {
     var cluster: any ClusterStore
     var access: any AccessStore
     var backups: any BackupStore
+    var auditPurge: any AuditPurgeStore
+    var auditAlerts: any AuditAlertStore
 
     struct Wakes: Sendable {
         var tasks: TaskSignal
@@ -64,7 +66,8 @@ struct Repositories: Sendable {
             listeners: SQLiteListenerStore(db: store.db, notices: notices),
             notificationSettings: SQLiteNotificationSettingsStore(db: store.db, vault: vault), directory: SQLiteDirectoryStore(db: store.db, vault: vault),
             cluster: SQLiteClusterStore(db: store.db), access: SQLiteAccessStore(db: store.db, notices: notices, queued: { [s = wakes.tasks] in s.poke() }),
-            backups: SQLiteBackupStore(db: store.db, notices: notices))
+            backups: SQLiteBackupStore(db: store.db, notices: notices), auditPurge: SQLiteAuditPurgeStore(db: store.db),
+            auditAlerts: SQLiteAuditAlertStore(db: store.db, notices: notices))
     }
 
     static func postgres(_ store: PGStore, node: PGNode, vault: Vault, historyDepth: Int, now: @escaping @Sendable () -> Date, wakes: Wakes)
@@ -78,6 +81,8 @@ struct Repositories: Sendable {
             accountCreation: store.accountCreation(w), resetConfigs: store.resetConfigs, passwords: store.passwords(w), runs: store.runs(w),
             listeners: store.listeners(w), notificationSettings: store.notificationSettings(w), directory: store.directory(w),
             cluster: PGClusterStore(db: store.db), access: PGAccessStore(db: store.db, log: store.auditLog, notices: store.notices(w), queued: w.tasksQueued),
-            backups: PGBackupStore(db: store.db, log: store.auditLog, notices: store.notices(w)))
+            backups: PGBackupStore(db: store.db, log: store.auditLog, notices: store.notices(w)),
+            auditPurge: PGAuditPurgeStore(db: store.db, log: store.auditLog),
+            auditAlerts: PGAuditAlertStore(db: store.db, log: store.auditLog, notices: store.notices(w)))
     }
 }

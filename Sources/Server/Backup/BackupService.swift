@@ -82,8 +82,11 @@ struct BackupService: Sendable {
         let maker = try BackupMaker(masterKey: vault.masterKey, passphrase: passphrase, includesMasterKey: false, store: settings.storeKind, at: at)
         let progress = BackupProgress(logger: logger, name: name)
         try await store.snapshot(into: snapshot) { progress.report($0) }
-        let counts = try SQLiteBackupFile.counts(path: snapshot)
-        let bytes = try maker.write(to: path, database: snapshot, counts: counts, sources: settings.sources)
+        let sources = settings.sources
+        let (counts, bytes) = try await Blocking.run {
+            let counts = try SQLiteBackupFile.counts(path: snapshot)
+            return (counts, try maker.write(to: path, database: snapshot, counts: counts, sources: sources))
+        }
         return BackupInfo(name: name, bytes: bytes, createdAt: at, trigger: trigger, mode: maker.header.mode, counts: counts)
     }
 

@@ -45,6 +45,41 @@ struct PasswordService: Sendable {
         }
     }
 
+    /// The account's password history: metadata to whoever may read the account; with `reveal`,
+    /// the old passwords too, to those who may retrieve the current one now (access control
+    /// included), with a reason, audited (`retrieve_password_history`; a refusal too).
+    func history(rid: String, aid: String, by p: Principal, reveal: Bool, reason: String?, ticketId ticket: String?, ip: String) async throws
+        -> [PasswordVersion]
+    {
+        let found: [PasswordVersion]?
+        if !reveal {
+            found = try await store.history(aid, of: rid, visibleTo: p, authorize: authorizer.on(p, .readAccount), reveal: nil)
+        } else {
+            guard let why = reason, !why.trimmingWhitespace.isEmpty else {
+                throw DomainError.invalid("reason_required", "a reason is required to see old passwords")
+            }
+            do {
+                let held = try await access?.gateRetrieval(rid: rid, aid: aid, by: p)
+                found = try await store.history(aid, of: rid, visibleTo: p, authorize: authorizer.on(p, .retrievePassword),
+                    reveal: { r, a, n in
+                        AuditEvent(user: p.username, ip: ip, operation: "retrieve_password_history", resource: r.name, account: a.loginName,
+                            reason: why, ticketId: ticket, message: "\(n) versions" + (Self.note(candidates: 0, held: held).map { "; \($0)" } ?? ""),
+                            resourceId: r.id, accountId: a.id)
+                    })
+            } catch let denied as Authorizer.Denied {
+                try await audit.append(AuditEvent(user: p.username, ip: ip, operation: "retrieve_password_history", outcome: "denied", reason: why,
+                    ticketId: ticket, message: denied.reason, resourceId: rid, accountId: aid))
+                throw denied
+            } catch let refused as DomainError where ["checked_out", "access_request_required"].contains(refused.code) {
+                try await audit.append(AuditEvent(user: p.username, ip: ip, operation: "retrieve_password_history", outcome: "denied", reason: why,
+                    ticketId: ticket, message: refused.message, resourceId: rid, accountId: aid))
+                throw refused
+            }
+        }
+        guard let found else { throw DomainError.notFound("account") }
+        return found
+    }
+
     static func note(candidates: Int, held: AccessRequestRecord?) -> String? {
         let parts = [candidates == 0 ? nil : "with \(candidates) candidate password(s) of an unresolved reset",
             held.map { "under access request \($0.id), checked out until \(Notice.stamp($0.until ?? Date()))" }].compactMap { $0 }

@@ -120,7 +120,26 @@ struct AccountCommand: AsyncParsableCommand {
 
 struct PasswordCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "password", abstract: "Retrieve or change an account's password.",
-        subcommands: [Get.self, Set.self, Reset.self, Verify.self])
+        subcommands: [Get.self, Set.self, Reset.self, Verify.self, History.self])
+
+    struct History: AsyncParsableCommand, CallsRoutes {
+        static let configuration = CommandConfiguration(abstract: "Show an account's password history: when, who, how, from where.",
+            discussion: "--reveal --reason TEXT also prints the old passwords (those who may retrieve the current one; audited).")
+        static let routes = ["GET /resources/:rid/accounts/:aid/history"]
+        @OptionGroup var options: ClientOptions
+        @Option var resource: String
+        @Option var account: String
+        @Flag(help: "Include the passwords.") var reveal = false
+        @Option var reason: String?
+        @Option var ticketId: String?
+        func run() async throws {
+            let path = Query.path("/resources/\(resource)/accounts/\(account)/history",
+                [("reveal", reveal ? "true" : nil), ("reason", reason), ("ticketId", ticketId)])
+            let answer = try await options.client().call(.GET, path) as? [String: Any]
+            Output.print(answer?["versions"], json: options.json,
+                columns: ["createdAt", "current", "by", "how", "ip", "taskId"] + (reveal ? ["password"] : []))
+        }
+    }
 
     /// Queues a task through `path` and follows it.
     static func queue(_ options: ClientOptions, _ method: HTTPMethod, _ path: String, json: [String: Any]?, wait: Int) async throws {

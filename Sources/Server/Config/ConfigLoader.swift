@@ -82,6 +82,8 @@ struct PartialConfiguration: Decodable {
     var backupSchedule: String?
     var backupKeep: Int?
     var backupPassphraseFile: String?
+    var auditRetentionDays: Int?
+    var auditArchiveDir: String?
 
     /// Every key the file may hold (`docs/configuration.md` names each, checked by `DocsTests`).
     static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
@@ -92,7 +94,7 @@ struct PartialConfiguration: Decodable {
         case listenerWorkers, listenerTimeoutSeconds, listenerOutputBytes, listenerWorkDir, dialectsDir, resetWorkers, resetPerHostLimit, webIdleMinutes, webRevealSeconds
         case agentTaskLimit, reconcileRetries, reconcileSlowSeconds, resetMaxAttempts, resetRetrySeconds
         case notificationAttempts, agentScheduleInterval, agentLongPollSeconds, agentLeaseSeconds, agentOfferSeconds, agentQueueSeconds, enrollmentTokenDays
-        case backupDir, backupSchedule, backupKeep, backupPassphraseFile
+        case backupDir, backupSchedule, backupKeep, backupPassphraseFile, auditRetentionDays, auditArchiveDir
     }
 
     private struct AnyKey: CodingKey {
@@ -154,6 +156,8 @@ struct PartialConfiguration: Decodable {
         backupSchedule = try c.decodeIfPresent(String.self, forKey: .backupSchedule)
         backupKeep = try c.decodeIfPresent(Int.self, forKey: .backupKeep)
         backupPassphraseFile = try c.decodeIfPresent(String.self, forKey: .backupPassphraseFile)
+        auditRetentionDays = try c.decodeIfPresent(Int.self, forKey: .auditRetentionDays)
+        auditArchiveDir = try c.decodeIfPresent(String.self, forKey: .auditArchiveDir)
     }
 
     func apply(to c: inout ServerConfiguration) {
@@ -202,5 +206,7 @@ struct PartialConfiguration: Decodable {
         if let v = backupSchedule { c.backupSchedule = v }
         if let v = backupKeep { c.backupKeep = v }
         if let v = backupPassphraseFile { c.backupPassphraseFile = v }
+        if let v = auditRetentionDays { c.auditRetentionDays = v }
+        if let v = auditArchiveDir { c.auditArchiveDir = v }
     }
 }

@@ -77,6 +77,10 @@ struct ServerConfiguration: Sendable, Codable, Equatable {
     var backupSchedule: String = "daily 02:00"
     var backupKeep: Int = 14
     var backupPassphraseFile: String? = nil
+    /// Audit records older than this many days are purged daily into `auditArchiveDir` (default
+    /// `<dataDir>/audit-archive`); 0: never (the default).
+    var auditRetentionDays: Int = 0
+    var auditArchiveDir: String? = nil
     /// The config file the server was started with, carried in its backups (not a config key).
     var configFile: String? = nil
 
@@ -86,6 +90,7 @@ struct ServerConfiguration: Sendable, Codable, Equatable {
     var tlsDir: String { dataDir + "/tls" }
     var resolvedListenerWorkDir: String { listenerWorkDir ?? dataDir + "/listeners" }
     var resolvedBackupDir: String { backupDir ?? dataDir + "/backups" }
+    var resolvedAuditArchiveDir: String { auditArchiveDir ?? dataDir + "/audit-archive" }
 
     init() {}
 
@@ -147,6 +152,7 @@ struct ServerConfiguration: Sendable, Codable, Equatable {
         }
         if BackupSchedule.parse(backupSchedule) == nil { out.append("backupSchedule must be 'daily HH:MM' (24 h) or 'off'") }
         if !(1...1000).contains(backupKeep) { out.append("backupKeep must be 1...1000") }
+        if !(0...36500).contains(auditRetentionDays) { out.append("auditRetentionDays must be 0 (keep everything) ... 36500") }
         if agentTaskLimit < 1 { out.append("agentTaskLimit must be at least 1") }
         if (tlsCertificateFile == nil) != (tlsKeyFile == nil) { out.append("tlsCertificateFile and tlsKeyFile go together") }
         return out

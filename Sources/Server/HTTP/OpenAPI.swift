@@ -106,8 +106,9 @@ enum OpenAPI {
                 "headers": ["X-Next-Cursor": ["description": "Present when more rows follow: pass it as cursor", "schema": ["type": "string"]],
                     "Link": ["description": "The next page's URL, rel=\"next\"", "schema": ["type": "string"]]],
                 "content": ["application/json": ["schema": ["type": "array", "items": JSONSchema.of(t)]]]]
-        case .file(let media):
-            out["200"] = ["description": "A file", "content": [media: ["schema": ["type": "string", "contentEncoding": "binary"]]]]
+        case .file(let media, let also):
+            let binary: [String: Any] = ["schema": ["type": "string", "contentEncoding": "binary"]]
+            out["200"] = ["description": "A file", "content": Dictionary(uniqueKeysWithValues: ([media] + also).map { ($0, binary) })]
         case .report(let t):
             out["200"] = ["description": "The report as JSON, or with format=csv its rows as CSV",
                 "content": ["application/json": ["schema": JSONSchema.of(t)], "text/csv": ["schema": ["type": "string"]]]]

@@ -11,8 +11,8 @@ enum ResponseShape: @unchecked Sendable {
     case object(any Decodable.Type)
     /// A page of a list: an array of this type, with `X-Next-Cursor` and `Link` when more follow.
     case list(any Decodable.Type)
-    /// Not JSON: a file of this media type.
-    case file(String)
+    /// Not JSON: a file of this media type (or of one of `also`, as the request chooses).
+    case file(String, also: [String] = [])
     /// A report: this type as JSON, or its rows as CSV (`?format=csv`).
     case report(any Decodable.Type)
 }

@@ -16,7 +16,7 @@ extension Routes {
     /// One RFC 4180 field; a leading formula character is neutralised for spreadsheets.
     static func csvField(_ value: String) -> String {
         var v = value
-        if let first = v.first, "=+-@".contains(first) { v = "'" + v }
+        if let first = v.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { v = "'" + v }
         return v.contains(where: { ",\"\n\r".contains($0) }) ? "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : v
     }
 

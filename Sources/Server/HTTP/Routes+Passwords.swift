@@ -50,6 +50,28 @@ struct PasswordChangeAnswer: Codable, Sendable {
     var changed: Bool? = nil
 }
 
+/// `GET …/history`: the versions, the passwords only when revealed.
+struct PasswordHistoryAnswer: Codable, Sendable {
+    struct Version: Codable, Sendable {
+        var id: String
+        var current: Bool
+        var createdAt: Date
+        var by: String
+        var how: String
+        var ip: String
+        var taskId: String?
+        var password: String?
+    }
+    var versions: [Version]
+
+    init(_ versions: [PasswordVersion]) {
+        self.versions = versions.map {
+            Version(id: $0.id, current: $0.current, createdAt: $0.createdAt, by: $0.by, how: $0.how, ip: $0.ip, taskId: $0.taskId,
+                password: $0.password?.reveal())
+        }
+    }
+}
+
 extension Routes {
     func passwords(_ t: RouteTable) {
         t.add(.get, "/resources/:rid/accounts/:aid/password", "Retrieve a password (audited; ?reason=&ticketId=)",
@@ -64,6 +86,24 @@ extension Routes {
             var response = try Reply.json(PasswordAnswer(got))
             response.headers[.cacheControl] = "no-store"
             response.headers[HTTPField.Name("Pragma")!] = "no-cache"
+            return response
+        }
+        t.add(.get, "/resources/:rid/accounts/:aid/history", "The password's versions, newest first: when, who, how (created, local, remote reset, "
+            + "rotation, expiry, check-in, share removal, reconcile) and from which address; ?reveal=true&reason= adds the passwords "
+            + "(those who may retrieve the current one; audited)", response: .object(PasswordHistoryAnswer.self),
+            query: [QueryParam("reveal", .choice(["true", "false"]), "include the passwords"), QueryParam("reason", .string, "why; required with reveal"),
+                QueryParam("ticketId")]) { req, ctx in
+            let p = try ctx.caller()
+            let params = ListParameters(req)
+            let reveal = try params.word("reveal", ["true", "false"]) == "true"
+            let reason = req.uri.queryParameters.get("reason")
+            let ticket = req.uri.queryParameters.get("ticketId")
+            try Validate.text(reason, field: "reason", max: 1000)
+            try Validate.text(ticket, field: "ticketId", max: 200)
+            let versions = try await custody.passwords.history(rid: try ctx.param("rid"), aid: try ctx.param("aid"), by: p, reveal: reveal,
+                reason: reason, ticketId: ticket, ip: ctx.remoteIP)
+            var response = try Reply.json(PasswordHistoryAnswer(versions))
+            response.headers[.cacheControl] = "no-store"
             return response
         }
         t.add(.put, "/resources/:rid/accounts/:aid/password", "Change a password in the vault (local: 200 {changed, resetType}) or on the "

@@ -12,6 +12,8 @@ enum NotificationEvent: String, Codable, Sendable, CaseIterable {
     case accessRequested = "access_requested"
     case accessDecided = "access_decided"
     case backupFailed = "backup_failed"
+    case auditAlert = "audit_alert"
+    case auditDigest = "audit_digest"
 
     var defaultTemplate: NotificationTemplate {
         switch self {
@@ -71,6 +73,19 @@ enum NotificationEvent: String, Codable, Sendable, CaseIterable {
             NotificationTemplate(subject: "Password access {{status}}: {{resource}} / {{account}}", body: """
                 Your request for the password of {{account}} on {{resource}} is {{status}} ({{user}}, {{time}}).
                 {{message}}
+                {{accessURL}}
+                """)
+        case .auditAlert:
+            NotificationTemplate(subject: "Audit: {{report}} by {{user}} ({{status}})", body: """
+                {{user}} from {{ip}} at {{time}}: {{report}}, {{status}}.
+                Resource: {{resource}}  Account: {{account}}  Reason: {{reason}}
+                {{message}}
+                {{accessURL}}
+                """)
+        case .auditDigest:
+            NotificationTemplate(subject: "Audit digest of {{server}}", body: """
+                {{message}}:
+                {{report}}
                 {{accessURL}}
                 """)
         case .backupFailed:

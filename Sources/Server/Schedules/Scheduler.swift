@@ -27,6 +27,20 @@ struct Scheduler: Service {
                 if let backup = try? await custody.backups.runDue(startedAt: startedAt) {
                     custody.logger.notice("scheduled backup written", metadata: ["name": "\(backup.name)", "bytes": "\(backup.bytes)"])
                 }
+                do {
+                    let alerts = try await custody.auditAlerts.scan()
+                    if alerts > 0 { custody.logger.info("audit alerts raised", metadata: ["count": "\(alerts)"]) }
+                    if try await custody.auditAlerts.digestDue(startedAt: startedAt) { custody.logger.notice("audit digest sent") }
+                } catch {
+                    custody.logger.error("the audit alerts failed a tick; they catch up at the next", metadata: ["error": "\(error)"])
+                }
+                do {
+                    if let purged = try await custody.auditLifecycle.runDue(), purged.records > 0 {
+                        custody.logger.notice("audit retention purged old records", metadata: ["records": "\(purged.records)"])
+                    }
+                } catch {
+                    custody.logger.error("the audit retention purge failed; the records stay in the trail", metadata: ["error": "\(error)"])
+                }
                 if lastExpiry.map({ custody.now().timeIntervalSince($0) >= expiryEvery }) ?? true {
                     lastExpiry = custody.now()
                     let expired = try await custody.expiry.run()

@@ -256,6 +256,11 @@ enum Migrations {
         m.registerMigration("v21-access-control") { db in
             try db.execute(sql: AccessControlSchema.sql(real: "REAL"))
         }
+        // The address a password set in the vault came from (password history).
+        // Where a password came from (password history): the request's address, the reset that set it.
+        m.registerMigration("v22-secret-origin") { db in
+            try db.execute(sql: "ALTER TABLE secrets ADD COLUMN ip TEXT; ALTER TABLE secrets ADD COLUMN taskId TEXT")
+        }
         return m
     }
 }

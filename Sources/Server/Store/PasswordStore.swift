@@ -39,6 +39,11 @@ protocol PasswordStore: Sendable {
         authorize: @Sendable (Permission) throws -> Void, decide: @Sendable (LocalChangeFacts) throws -> Secret, listenerTrigger: String,
         audit: @Sendable (ResourceRecord, AccountRecord) -> AuditEvent, notice: @Sendable (ResourceRecord, AccountRecord) -> Notice)
         async throws -> Bool
+    /// The current password and its history, newest first; nil when the caller cannot see the
+    /// account. With `reveal`, each version's password is opened and `reveal`'s record appended
+    /// in the same transaction.
+    func history(_ accountID: String, of resourceID: String, visibleTo p: Principal, authorize: @Sendable (Permission) throws -> Void,
+        reveal: (@Sendable (ResourceRecord, AccountRecord, _ versions: Int) -> AuditEvent)?) async throws -> [PasswordVersion]?
     /// The policy that governs the account; nil when the caller cannot see it.
     func policy(ofAccount accountID: String, of resourceID: String, visibleTo p: Principal, authorize: @Sendable (Permission) throws -> Void)
         async throws -> (AccountRecord, PasswordPolicy)?

@@ -63,6 +63,20 @@ extension WebConsole {
                 }
             }
         }
+        web.post("/resources/:rid/accounts/:aid/history") { request, ctx in
+            try await page(request) { v in
+                let f = try await form(request, v)
+                let reason = f["historyReason"].flatMap { $0.isEmpty ? nil : $0 }
+                try Validate.text(reason, field: "reason", max: 1000)
+                do {
+                    let versions = try await custody.passwords.history(rid: try ctx.parameters.require("rid"), aid: try ctx.parameters.require("aid"),
+                        by: v.principal, reveal: true, reason: reason, ticketId: nil, ip: ctx.remoteIP)
+                    return try await accountPage(v, ctx, revealed: nil, history: versions)
+                } catch let e as any APIFailure where ["reason_required", "access_request_required", "checked_out", "forbidden"].contains(e.code) {
+                    return try await accountPage(v, ctx, revealed: nil, errors: ["history": e.message], status: e.status)
+                }
+            }
+        }
         web.post("/resources/:rid/accounts/:aid/reset") { request, ctx in
             try await page(request) { v in
                 let f = try await form(request, v)
@@ -96,7 +110,7 @@ extension WebConsole {
             "types": types.map { ["name": $0, "selected": $0 == (values["type"] ?? "Linux")] }], status: status)
     }
 
-    func accountPage(_ v: Visitor, _ ctx: AppContext, revealed: Secret?, candidates: [SecretStore.Candidate] = [],
+    func accountPage(_ v: Visitor, _ ctx: AppContext, revealed: Secret?, candidates: [SecretStore.Candidate] = [], history: [PasswordVersion]? = nil,
         errors: [String: String] = [:], notice: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response
     {
         let ids = try Self.ids(ctx), p = v.principal
@@ -122,6 +136,17 @@ extension WebConsole {
             }
         }
         if let notice { values["notice"] = notice }
+        var versions = history ?? []
+        if history == nil {
+            versions = try await custody.passwords.history(rid: rid, aid: aid, by: p, reveal: false, reason: nil, ticketId: nil, ip: ctx.remoteIP)
+        }
+        values["history"] = versions.map { h -> [String: Any] in
+            var row: [String: Any] = ["when": Self.when(h.createdAt), "how": h.how, "by": h.by, "ip": h.ip, "current": h.current]
+            if let pw = h.password { row["password"] = pw.reveal() }
+            return row
+        }
+        values["hasHistory"] = !versions.isEmpty
+        values["historyRevealed"] = history != nil
         values["access"] = try await accessCard(v, rid: rid, aid: aid)
         if let shares = try await shares(.account(resource: ids["rid"]!, account: ids["aid"]!), v) {
             values["shares"] = ["list": shares, "shareAction": Self.path(ids) + "/shares", "permissions": ["view", "modify"]] as [String: Any]

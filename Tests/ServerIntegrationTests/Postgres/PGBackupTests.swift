@@ -36,7 +36,8 @@ import TestSupport
         #expect(made.counts?.secrets == 2 && made.counts?.accounts == 1, "\(made)")
 
         let restored = config.dataDir + "-restored"
-        let r = try BackupFiles.restore(config.resolvedBackupDir + "/" + made.name, into: restored, masterKey: vault.masterKey, passphrase: nil)
+        let file = config.resolvedBackupDir + "/" + made.name
+        let r = try await Blocking.run { try BackupFiles.restore(file, into: restored, masterKey: vault.masterKey, passphrase: nil) }
         #expect(r.check?.ok == true && r.manifest.store == "postgres", "\(String(describing: r.check))")
         let order = try await DatabaseQueue(path: restored + "/custody.sqlite").read { db in
             try String.fetchAll(db, sql: "SELECT id FROM secrets ORDER BY rowid")

@@ -17,7 +17,7 @@ extension StoreBackend {
         @Sendable func count(_ sql: String, _ values: [any PGBindable]) async throws -> Int {
             try await db.read { c in try await c.scalar(Int.self, sql, values) ?? 0 }
         }
-        return StoreBackend(agents: store.agents, agentJobs: store.agentJobs, outbox: store.outbox, userGroups: store.userGroups,
+        var b = StoreBackend(agents: store.agents, agentJobs: store.agentJobs, outbox: store.outbox, userGroups: store.userGroups,
             identities: store.identities, users: store.users, groups: store.groups, policies: store.policies, agentBindings: store.agentBindings,
             audit: store.audit, resources: store.resources, shares: store.shares, accounts: store.accounts, rotations: store.rotations,
             tasks: store.tasks(wiring), passwords: store.passwords(wiring), resetConfigs: store.resetConfigs, listeners: store.listeners(wiring),
@@ -79,5 +79,11 @@ extension StoreBackend {
             addAgent: { a in try await db.write { c in try await c.insert(a, into: "agents") } },
             auditOperations: { try await db.read { c in try await c.column(String.self, "SELECT operation FROM audit ORDER BY id") } },
             access: PGAccessStore(db: db, log: store.auditLog, notices: store.notices(wiring), queued: {}))
+        b.auditPurge = PGAuditPurgeStore(db: db, log: store.auditLog)
+        b.auditAlerts = PGAuditAlertStore(db: db, log: store.auditLog, notices: store.notices(wiring))
+        b.auditVerify = { try await db.read { c in try await store.auditLog.verify(c) } }
+        b.setSetting = { key, value in try await write("UPDATE settings SET value = ? WHERE key = ?", [value, key]) }
+        b.auditKey = store.auditKey.key
+        return b
     }
 }

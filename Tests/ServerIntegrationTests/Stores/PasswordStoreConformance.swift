@@ -99,4 +99,32 @@ import Testing
         #expect(try await b.passwords.changeLocally(f.aid, of: f.rid, visibleTo: Self.bo, at: Self.t0, authorize: Self.anyone,
             decide: { _ in Secret("Never-1!") }, listenerTrigger: "test", audit: Self.changed, notice: Self.notice) == false)
     }
+
+    @Test(arguments: StoreBackend.names("passwords"))
+    func theHistoryListsVersionsNewestFirstAndRevealsOnlyWhenAsked(_ name: String) async throws {
+        let b = try await StoreBackend.make(name)
+        try await b.addUser("u-ana", "ana")
+        try await b.addUser("u-bo", "bo")
+        let f = try await TaskStoreConformance.fixture(b)
+        try await b.setPassword(f.aid, Secret("First-1!"))
+        for pw in ["Second-2!", "Third-3!"] {
+            #expect(try await b.passwords.changeLocally(f.aid, of: f.rid, visibleTo: Self.ana, at: Self.t0, authorize: Self.anyone,
+                decide: { _ in Secret(pw) }, listenerTrigger: "t", audit: { _, _ in AuditEvent(user: "ana", ip: "10.0.0.9", operation: "change_password") },
+                notice: Self.notice))
+        }
+        #expect(try await b.passwords.history(f.aid, of: f.rid, visibleTo: Self.bo, authorize: Self.anyone, reveal: nil) == nil)
+        let plain = try #require(try await b.passwords.history(f.aid, of: f.rid, visibleTo: Self.ana, authorize: Self.anyone, reveal: nil))
+        #expect(plain.map(\.current) == [true, false, false] && plain.allSatisfy { $0.password == nil })
+        #expect(plain.prefix(2).map(\.how) == ["local", "local"] && plain.prefix(2).map(\.ip) == ["10.0.0.9", "10.0.0.9"])
+        #expect(try await b.auditOperations().filter { $0 == "retrieve_password_history" }.isEmpty)
+        let shown = try #require(try await b.passwords.history(f.aid, of: f.rid, visibleTo: Self.ana, authorize: Self.anyone,
+            reveal: { _, _, n in AuditEvent(user: "ana", ip: "t", operation: "retrieve_password_history", message: "\(n)") }))
+        #expect(shown.map { $0.password?.reveal() } == ["Third-3!", "Second-2!", "First-1!"])
+        #expect(try await b.auditOperations().filter { $0 == "retrieve_password_history" }.count == 1)
+        await #expect(throws: DomainError.self) {
+            _ = try await b.passwords.history(f.aid, of: f.rid, visibleTo: Self.ana, authorize: { _ in throw DomainError(.forbidden, "no", "no") },
+                reveal: { _, _, _ in AuditEvent(user: "ana", ip: "t", operation: "retrieve_password_history") })
+        }
+        #expect(try await b.auditOperations().filter { $0 == "retrieve_password_history" }.count == 1, "a refusal appends nothing here")
+    }
 }

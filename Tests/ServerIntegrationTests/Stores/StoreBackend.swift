@@ -63,6 +63,12 @@ struct StoreBackend: Sendable {
     /// The operations of the audit records, oldest first.
     var auditOperations: @Sendable () async throws -> [String]
     var access: (any AccessStore)! = nil
+    var auditPurge: (any AuditPurgeStore)! = nil
+    var auditAlerts: (any AuditAlertStore)! = nil
+    /// Walks the audit chain (from its checkpoint), and overwrites a setting (to forge one).
+    var auditVerify: (@Sendable () async throws -> AuditVerifier.Result)! = nil
+    var setSetting: (@Sendable (_ key: String, _ value: String) async throws -> Void)! = nil
+    var auditKey: Data? = nil
 
     static let names = ["sqlite"]
 
@@ -180,6 +186,13 @@ struct StoreBackend: Sendable {
                 addAgent: { a in try await store.write { db in try a.insert(db) } },
                 auditOperations: { try await store.read { db in try String.fetchAll(db, sql: "SELECT operation FROM audit ORDER BY id") } })
             b.access = custody.access.store
+            b.auditPurge = SQLiteAuditPurgeStore(db: store.db)
+            b.auditAlerts = custody.auditAlerts.store
+            b.auditVerify = { try await store.read { try AuditVerifier.verify($0) } }
+            b.setSetting = { key, value in
+                try await store.write { db in try db.execute(sql: "UPDATE settings SET value = ? WHERE key = ?", arguments: [value, key]) }
+            }
+            b.auditKey = store.auditKey.key
             return b
         case "postgres": return try await postgres()
         default: throw StoreError(code: .notFound, message: "no backend \(name)")

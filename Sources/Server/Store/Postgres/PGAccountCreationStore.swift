@@ -15,8 +15,9 @@ struct PGAccountCreationStore: AccountCreationStore {
             guard let r = try await PGQueries.resource(resourceID, c), let have = try await PGAccess.onResource(r, p, c) else { return nil }
             try authorize(have)
             let (a, password) = try make(r)
-            try await insert(a, password, in: r, by: p.username, c)
-            try await log.append(audit(r, a), c)
+            let event = audit(r, a)
+            try await insert(a, password, in: r, by: p.username, ip: event.ip, c)
+            try await log.append(event, c)
             return a
         }
     }
@@ -42,17 +43,18 @@ struct PGAccountCreationStore: AccountCreationStore {
                 (r, created) = (rec, true)
             }
             let (a, password) = try make(r, try await PGCatalog.effectivePolicy(for: r, c))
-            try await insert(a, password, in: r, by: p.username, c)
-            try await log.append(audit(r, a, created), c)
+            let event = audit(r, a, created)
+            try await insert(a, password, in: r, by: p.username, ip: event.ip, c)
+            try await log.append(event, c)
             return created
         }
     }
 
-    private func insert(_ a: AccountRecord, _ password: Secret?, in r: ResourceRecord, by user: String, _ c: PGConnection) async throws {
+    private func insert(_ a: AccountRecord, _ password: Secret?, in r: ResourceRecord, by user: String, ip: String, _ c: PGConnection) async throws {
         if try await c.scalar(Int.self, "SELECT 1 FROM accounts WHERE resourceId = ? AND loginName = ?", [r.id, a.loginName]) != nil {
             throw DomainError(.conflict, "conflict", "resource '\(r.name)' already has an account '\(a.loginName)'")
         }
         try await c.insert(a, into: "accounts")
-        if let password { try await secrets.setCurrent(password, account: a.id, by: user, at: a.createdAt, c) }
+        if let password { try await secrets.setCurrent(password, account: a.id, by: user, at: a.createdAt, ip: ip, c) }
     }
 }

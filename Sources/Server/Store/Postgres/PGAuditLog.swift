@@ -50,8 +50,13 @@ struct PGAuditLog: Sendable {
     /// Walks the whole chain, oldest first, as `custody audit verify` does on SQLite.
     func verify(_ c: PGConnection) async throws -> AuditVerifier.Result {
         let key = try key()
-        var walk = AuditVerifier.Walk(key: key)
-        var after: Int64 = 0
+        let checkpoint = AuditCheckpoint.parse(try await c.scalar(String.self, "SELECT value FROM settings WHERE key = ?", [AuditCheckpoint.key]), key: key)
+        let (start, forged) = AuditVerifier.Walk.from(checkpoint, key: key)
+        guard var walk = start else { return forged! }
+        if let below = try await c.scalar(Int64.self, "SELECT MIN(id) FROM audit WHERE id < ?", [walk.expectedID]) {
+            return AuditVerifier.Walk.belowCheckpoint(below)
+        }
+        var after: Int64 = walk.expectedID - 1
         while true {
             let page = try await c.all(AuditEntry.self, "SELECT * FROM audit WHERE id > ? ORDER BY id LIMIT 1000", [after])
             for e in page { if let bad = walk.next(e) { return bad } }

@@ -76,7 +76,7 @@ struct PGRunStore: RunStore {
                 t.rotationRunId = rotationRun
                 t.integrityRunId = integrityRun
                 if let given = step.pending, let sid = t.pendingSecretId {
-                    try await secrets.writePending(given, id: sid, account: t.accountId, by: t.requestedBy, at: t.createdAt, c)
+                    try await secrets.writePending(given, id: sid, account: t.accountId, by: t.requestedBy, at: t.createdAt, task: t.id, c)
                 }
                 try await c.insert(t, into: "tasks")
                 entry.taskId = t.id

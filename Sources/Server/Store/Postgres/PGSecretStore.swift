@@ -7,20 +7,24 @@ struct PGSecretStore: Sendable {
     let vault: Vault
     let historyDepth: Int
 
-    func setCurrent(_ secret: Secret, account: String, by user: String, at date: Date, keep: Int = 0, _ c: PGConnection) async throws {
+    func setCurrent(_ secret: Secret, account: String, by user: String, at date: Date, keep: Int = 0, ip: String? = nil, _ c: PGConnection)
+        async throws
+    {
         try await c.execute("UPDATE secrets SET state = 'history' WHERE accountId = ? AND state = 'current'", [account])
         let id = newID()
         let sealed = try vault.seal(secret, identity: Vault.secretIdentity(secretID: id, accountID: account))
-        try await c.execute("INSERT INTO secrets(id, accountId, state, sealed, createdAt, createdBy) VALUES (?, ?, 'current', ?, ?, ?)",
-            [id, account, sealed, date, user])
+        try await c.execute("INSERT INTO secrets(id, accountId, state, sealed, createdAt, createdBy, ip) VALUES (?, ?, 'current', ?, ?, ?, ?)",
+            [id, account, sealed, date, user, ip.pgValue])
         try await prune(account, keep: keep, c)
     }
 
     /// Write-ahead: the new password, sealed, before anything touches the target.
-    func writePending(_ secret: Secret, id: String, account: String, by user: String, at date: Date, _ c: PGConnection) async throws {
+    func writePending(_ secret: Secret, id: String, account: String, by user: String, at date: Date, task: String, _ c: PGConnection)
+        async throws
+    {
         let sealed = try vault.seal(secret, identity: Vault.secretIdentity(secretID: id, accountID: account))
-        try await c.execute("INSERT INTO secrets(id, accountId, state, sealed, createdAt, createdBy) VALUES (?, ?, 'pending', ?, ?, ?)",
-            [id, account, sealed, date, user])
+        try await c.execute("INSERT INTO secrets(id, accountId, state, sealed, createdAt, createdBy, taskId) VALUES (?, ?, 'pending', ?, ?, ?, ?)",
+            [id, account, sealed, date, user, task])
     }
 
     func pending(id: String, account: String, _ c: PGConnection) async throws -> Secret? {

@@ -62,6 +62,8 @@ struct PGAuditStore: AuditStore {
             if let u = q.user { sql += " AND \"user\" = ?"; args.append(u) }
             if let o = q.operation { sql += " AND operation = ?"; args.append(o) }
             if let b = q.beforeID { sql += " AND id < ?"; args.append(Int(b)) }
+            if let a = q.afterID { sql += " AND id > ?"; args.append(Int(a)) }
+            if let u = q.until { sql += " AND at < ?"; args.append(u) }
             if !scope.everything {
                 let whole = Array(scope.resources), accounts = Array(scope.accounts)
                 sql += " AND (\"user\" = ? OR (accountId IS NULL AND resourceId IN (\(PGStatement.marks(whole.count))))"
@@ -70,7 +72,7 @@ struct PGAuditStore: AuditStore {
                 args += whole
                 args += accounts
             }
-            sql += " ORDER BY id DESC LIMIT ?"
+            sql += q.oldestFirst ? " ORDER BY id LIMIT ?" : " ORDER BY id DESC LIMIT ?"
             args.append(q.limit)
             return try await c.all(AuditEntry.self, sql, args)
         }

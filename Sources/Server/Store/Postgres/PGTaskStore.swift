@@ -112,7 +112,7 @@ struct PGTaskStore: TaskStore {
                 policy: withPolicy ? try await PGCatalog.effectivePolicy(for: r, c) : nil)
             let (t, given) = try plan(try await Self.target(r, a, c), facts)
             if let given, let sid = t.pendingSecretId {
-                try await secrets.writePending(given, id: sid, account: a.id, by: t.requestedBy, at: t.createdAt, c)
+                try await secrets.writePending(given, id: sid, account: a.id, by: t.requestedBy, at: t.createdAt, task: t.id, c)
             }
             try await c.insert(t, into: "tasks")
             try await log.append(audit(t, r, a), c)
@@ -147,7 +147,7 @@ struct PGTaskStore: TaskStore {
     func writePending(_ secret: Secret, id: String, account: String, by: String, at: Date, task: String) async throws {
         try await db.write { [secrets] c in
             try await requireHeld(task, c)
-            try await secrets.writePending(secret, id: id, account: account, by: by, at: at, c)
+            try await secrets.writePending(secret, id: id, account: account, by: by, at: at, task: task, c)
         }
     }
 

@@ -55,6 +55,10 @@ enum AuditLog {
         var limit: Int = 100
         /// Only records older than this one (the next page of a list read newest first).
         var beforeID: Int64? = nil
+        /// Only records newer than this one, and before `until` (the export reads oldest first).
+        var afterID: Int64? = nil
+        var until: Date? = nil
+        var oldestFirst = false
         /// Limits the records to the caller's own and those of what it can see.
         var scope: ListScope? = nil
     }
@@ -68,6 +72,8 @@ enum AuditLog {
         if let u = q.user { sql += " AND user = ?"; args.append(u) }
         if let o = q.operation { sql += " AND operation = ?"; args.append(o) }
         if let b = q.beforeID { sql += " AND id < ?"; args.append(b) }
+        if let a = q.afterID { sql += " AND id > ?"; args.append(a) }
+        if let u = q.until { sql += " AND at < ?"; args.append(u.timeIntervalSince1970) }
         if let s = q.scope, !s.everything {
             let whole = s.resources.isEmpty ? [""] : Array(s.resources)
             let accounts = s.accounts.isEmpty ? [""] : Array(s.accounts)
@@ -77,7 +83,7 @@ enum AuditLog {
             args += whole
             args += accounts
         }
-        sql += " ORDER BY id DESC LIMIT ?"
+        sql += q.oldestFirst ? " ORDER BY id LIMIT ?" : " ORDER BY id DESC LIMIT ?"
         args.append(q.limit)
         // A scoped query names the caller's resources and accounts: too many shapes to cache.
         return try db.list(sql, StatementArguments(args), AuditEntry.rowColumns, cache: q.scope?.everything ?? true, AuditEntry.init)

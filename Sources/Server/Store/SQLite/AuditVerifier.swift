@@ -12,8 +12,15 @@ enum AuditVerifier {
     }
 
     static func verify(_ db: Database) throws -> Result {
-        var walk = Walk(key: try AuditLog.key(db))
-        let cursor = try AuditEntry.fetchCursor(db, sql: "SELECT * FROM audit ORDER BY id")
+        let key = try AuditLog.key(db)
+        let checkpoint = AuditCheckpoint.parse(try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [AuditCheckpoint.key]),
+            key: key)
+        let (start, forged) = Walk.from(checkpoint, key: key)
+        guard var walk = start else { return forged! }
+        if let below = try Int64.fetchOne(db, sql: "SELECT MIN(id) FROM audit WHERE id < ?", arguments: [walk.expectedID]) {
+            return Walk.belowCheckpoint(below)
+        }
+        let cursor = try AuditEntry.fetchCursor(db, sql: "SELECT * FROM audit WHERE id > ? ORDER BY id", arguments: [walk.expectedID - 1])
         while let e = try cursor.next() { if let bad = walk.next(e) { return bad } }
         let alarm = try Int64.fetchOne(db, sql: "SELECT MIN(id) FROM audit WHERE operation = ?", arguments: [AuditHead.alarm])
         let users = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM users") ?? 0
@@ -59,7 +66,8 @@ enum AuditVerifier {
                 return Result(checked: n, firstBad: alarm,
                     problem: "record \(alarm) records that the audit head had been rewritten: records before it may have been removed")
             }
-            // Every vault with users has at least the bootstrap record: an empty trail was emptied.
+            // Every vault with users has at least the bootstrap record (or, after a purge, the purge's
+            // own record): an empty trail was emptied.
             if n == 0, hasUsers {
                 return Result(checked: 0, firstBad: 1, problem: "the trail is empty but the vault has users: records were removed")
             }

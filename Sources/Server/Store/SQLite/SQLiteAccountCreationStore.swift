@@ -15,8 +15,9 @@ struct SQLiteAccountCreationStore: AccountCreationStore {
             guard let r = try ResourceRecord.fetchOne(db, key: resourceID), let have = try Access.onResource(r, p, db) else { return nil }
             try authorize(have)
             let (a, password) = try make(r)
-            try insert(a, password, in: r, by: p.username, db)
-            try AuditLog.append(audit(r, a), in: db)
+            let event = audit(r, a)
+            try insert(a, password, in: r, by: p.username, ip: event.ip, db)
+            try AuditLog.append(event, in: db)
             return a
         }
     }
@@ -40,17 +41,18 @@ struct SQLiteAccountCreationStore: AccountCreationStore {
                 (r, created) = (rec, true)
             }
             let (a, password) = try make(r, try Catalog.effectivePolicy(for: r, db))
-            try insert(a, password, in: r, by: p.username, db)
-            try AuditLog.append(audit(r, a, created), in: db)
+            let event = audit(r, a, created)
+            try insert(a, password, in: r, by: p.username, ip: event.ip, db)
+            try AuditLog.append(event, in: db)
             return created
         }
     }
 
-    private func insert(_ a: AccountRecord, _ password: Secret?, in r: ResourceRecord, by user: String, _ db: Database) throws {
+    private func insert(_ a: AccountRecord, _ password: Secret?, in r: ResourceRecord, by user: String, ip: String, _ db: Database) throws {
         if try AccountRecord.filter(Column("resourceId") == r.id && Column("loginName") == a.loginName).fetchCount(db) > 0 {
             throw DomainError(.conflict, "conflict", "resource '\(r.name)' already has an account '\(a.loginName)'")
         }
         try a.insert(db)
-        if let password { try secrets.setCurrent(password, account: a.id, by: user, at: a.createdAt, db) }
+        if let password { try secrets.setCurrent(password, account: a.id, by: user, at: a.createdAt, ip: ip, db) }
     }
 }

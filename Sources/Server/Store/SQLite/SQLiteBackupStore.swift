@@ -8,7 +8,7 @@ struct SQLiteBackupStore: BackupStore {
     let notices: SQLiteNotices
 
     func snapshot(into path: String, progress: @escaping @Sendable (Double) -> Void) async throws {
-        try await Task.detached { [db] in try Self.copy(db, to: path, progress: progress) }.value
+        try await Blocking.run { [db] in try Self.copy(db, to: path, progress: progress) }
     }
 
     /// The online backup into a new file, in steps so a long one reports progress.

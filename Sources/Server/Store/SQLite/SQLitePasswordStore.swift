@@ -40,12 +40,57 @@ struct SQLitePasswordStore: PasswordStore {
             let recent = policy.historyDepth > 0 ? try secrets.recent(account: a.id, depth: policy.historyDepth - 1, db) : []
             let new = try decide(LocalChangeFacts(resource: r, account: a, policy: policy, recent: recent))
             let old = try secrets.current(account: a.id, db)
-            try secrets.setCurrent(new, account: a.id, by: p.username, at: at, keep: policy.historyDepth, db)
+            let event = audit(r, a)
+            try secrets.setCurrent(new, account: a.id, by: p.username, at: at, keep: policy.historyDepth, ip: event.ip, db)
             try listeners.queue(r, a, old: old, new: new, trigger: listenerTrigger, db)
             try db.execute(sql: "UPDATE accounts SET lastChangedAt = ? WHERE id = ?", arguments: [at.seconds, a.id])
-            try AuditLog.append(audit(r, a), in: db)
+            try AuditLog.append(event, in: db)
             try notices.queue(notice(r, a), db)
             return true
+        }
+    }
+
+    func history(_ accountID: String, of resourceID: String, visibleTo p: Principal, authorize: @Sendable (Permission) throws -> Void,
+        reveal: (@Sendable (ResourceRecord, AccountRecord, Int) -> AuditEvent)?) async throws -> [PasswordVersion]?
+    {
+        try await db.write { [secrets] db in
+            guard let (r, a, have) = try SQLiteAccountStore.visible(accountID, resourceID, p, db) else { return nil }
+            try authorize(have)
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT s.id, s.state, s.createdAt, s.createdBy, s.ip, s.sealed, t.id AS taskId, t.rotationRunId, t.requestedBy, t.requestedById,
+                  t.reconcileAttempts
+                FROM secrets s LEFT JOIN tasks t ON t.id = s.taskId
+                WHERE s.accountId = ? AND s.state IN ('current', 'history')
+                ORDER BY s.state = 'current' DESC, s.createdAt DESC, s.rowid DESC
+                """, arguments: [a.id])
+            var out: [PasswordVersion] = []
+            for row in rows {
+                var origin: PasswordVersion.Origin? = nil
+                if let task: String = row["taskId"] {
+                    let queued = try Row.fetchOne(db, sql: """
+                        SELECT operation, ip, message FROM audit WHERE resourceId = ? AND accountId = ? AND message LIKE ? ORDER BY id LIMIT 1
+                        """, arguments: [r.id, a.id, "%task \(task)%"])
+                    let attempts: Int? = row["reconcileAttempts"]
+                    let requestedBy: String = row["requestedBy"]
+                    var by: (operation: String, ip: String, message: String)? = nil
+                    if let q = queued {
+                        let message: String? = q["message"]
+                        by = (q["operation"], q["ip"], message ?? "")
+                    }
+                    origin = .init(taskId: task, rotationRunId: row["rotationRunId"], requestedBy: requestedBy, requestedById: row["requestedById"],
+                        reconcileAttempts: attempts ?? 0, queuedBy: by)
+                }
+                let at = Date(timeIntervalSince1970: row["createdAt"])
+                let (how, ip) = PasswordVersion.classify(origin, createdAt: at, accountCreatedAt: a.createdAt, ip: row["ip"])
+                var v = PasswordVersion(id: row["id"], current: row["state"] == "current", createdAt: at, by: row["createdBy"], how: how, ip: ip,
+                    taskId: origin?.taskId)
+                if reveal != nil {
+                    v.password = try secrets.vault.openSecret(row["sealed"], identity: Vault.secretIdentity(secretID: v.id, accountID: a.id))
+                }
+                out.append(v)
+            }
+            if let reveal { try AuditLog.append(reveal(r, a, out.count), in: db) }
+            return out
         }
     }
 

@@ -72,7 +72,7 @@ struct SQLiteRunStore: RunStore {
                 t.rotationRunId = rotationRun
                 t.integrityRunId = integrityRun
                 if let given = step.pending, let sid = t.pendingSecretId {
-                    try secrets.writePending(given, id: sid, account: t.accountId, by: t.requestedBy, at: t.createdAt, db)
+                    try secrets.writePending(given, id: sid, account: t.accountId, by: t.requestedBy, at: t.createdAt, task: t.id, db)
                 }
                 try t.insert(db)
                 entry.taskId = t.id

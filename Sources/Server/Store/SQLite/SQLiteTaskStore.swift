@@ -58,7 +58,7 @@ struct SQLiteTaskStore: TaskStore {
                 policy: withPolicy ? try Catalog.effectivePolicy(for: r, db) : nil)
             let (t, given) = try plan(try Self.target(r, a, db), facts)
             if let given, let sid = t.pendingSecretId {
-                try secrets.writePending(given, id: sid, account: a.id, by: t.requestedBy, at: t.createdAt, db)
+                try secrets.writePending(given, id: sid, account: a.id, by: t.requestedBy, at: t.createdAt, task: t.id, db)
             }
             try t.insert(db)
             try AuditLog.append(audit(t, r, a), in: db)
@@ -99,7 +99,7 @@ struct SQLiteTaskStore: TaskStore {
 
     /// One node: a run's writes need no fence (`task` is for PostgreSQL's).
     func writePending(_ secret: Secret, id: String, account: String, by: String, at: Date, task: String) async throws {
-        try await db.write { [secrets] db in try secrets.writePending(secret, id: id, account: account, by: by, at: at, db) }
+        try await db.write { [secrets] db in try secrets.writePending(secret, id: id, account: account, by: by, at: at, task: task, db) }
     }
 
     func pending(_ id: String, account: String) async throws -> Secret? {

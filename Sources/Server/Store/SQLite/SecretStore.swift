@@ -7,12 +7,12 @@ struct SecretStore: Sendable {
     let vault: Vault
     let historyDepth: Int
 
-    func setCurrent(_ secret: Secret, account: String, by user: String, at date: Date, keep: Int = 0, _ db: Database) throws {
+    func setCurrent(_ secret: Secret, account: String, by user: String, at date: Date, keep: Int = 0, ip: String? = nil, _ db: Database) throws {
         try db.execute(sql: "UPDATE secrets SET state = 'history' WHERE accountId = ? AND state = 'current'", arguments: [account])
         let id = newID()
         let sealed = try vault.seal(secret, identity: Vault.secretIdentity(secretID: id, accountID: account))
-        try db.execute(sql: "INSERT INTO secrets(id, accountId, state, sealed, createdAt, createdBy) VALUES (?, ?, 'current', ?, ?, ?)",
-            arguments: [id, account, sealed, date.seconds, user])
+        try db.execute(sql: "INSERT INTO secrets(id, accountId, state, sealed, createdAt, createdBy, ip) VALUES (?, ?, 'current', ?, ?, ?, ?)",
+            arguments: [id, account, sealed, date.seconds, user, ip])
         try db.execute(sql: """
             DELETE FROM secrets WHERE accountId = ? AND state = 'history' AND id NOT IN
               (SELECT id FROM secrets WHERE accountId = ? AND state = 'history' ORDER BY createdAt DESC, rowid DESC LIMIT ?)
@@ -20,10 +20,10 @@ struct SecretStore: Sendable {
     }
 
     /// Write-ahead: the new password, sealed, before anything touches the target.
-    func writePending(_ secret: Secret, id: String, account: String, by user: String, at date: Date, _ db: Database) throws {
+    func writePending(_ secret: Secret, id: String, account: String, by user: String, at date: Date, task: String, _ db: Database) throws {
         let sealed = try vault.seal(secret, identity: Vault.secretIdentity(secretID: id, accountID: account))
-        try db.execute(sql: "INSERT INTO secrets(id, accountId, state, sealed, createdAt, createdBy) VALUES (?, ?, 'pending', ?, ?, ?)",
-            arguments: [id, account, sealed, date.seconds, user])
+        try db.execute(sql: "INSERT INTO secrets(id, accountId, state, sealed, createdAt, createdBy, taskId) VALUES (?, ?, 'pending', ?, ?, ?, ?)",
+            arguments: [id, account, sealed, date.seconds, user, task])
     }
 
     func pending(id: String, account: String, _ db: Database) throws -> Secret? {
