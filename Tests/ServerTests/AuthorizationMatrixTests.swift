@@ -131,7 +131,7 @@ import Testing
         "GET /api/v1/rotation-runs/:id": Case(allowed: all) { f, _, _ in ("/rotation-runs/\(f.rotationRun)", nil) },
         "GET /api/v1/settings/integrity": Case(allowed: all) { _, _, _ in ("/settings/integrity", nil) },
         "GET /api/v1/settings/audit-alerts": Case(allowed: auditors) { _, _, _ in ("/settings/audit-alerts", nil) },
-        "PUT /api/v1/settings/audit-alerts": Case(allowed: admins) { _, _, _ in ("/settings/audit-alerts", ["operations": ["create_user"]]) },
+        "PUT /api/v1/settings/audit-alerts": Case(allowed: [.superAdmin]) { _, _, _ in ("/settings/audit-alerts", ["operations": ["create_user"]]) },
         "PUT /api/v1/settings/integrity": Case(allowed: admins) { _, _, _ in ("/settings/integrity", ["dailyAt": "01:00"]) },
         "POST /api/v1/integrity/run": Case(allowed: admins) { _, _, _ in ("/integrity/run", nil) },
         "GET /api/v1/integrity-runs/:id": Case(allowed: auditors) { f, _, _ in ("/integrity-runs/\(f.integrityRun)", nil) },

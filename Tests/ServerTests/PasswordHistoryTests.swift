@@ -46,6 +46,11 @@ import TestSupport
             #expect(refused.status == .forbidden && !refused.text.contains("History-Pass"))
             let denied = try await api.call(.get, "/audit?accountId=\(t.env.aid)&operation=retrieve_password_history", token: admin).array
             #expect(denied.contains { $0["outcome"] as? String == "denied" && $0["user"] as? String == "hist-auditor" })
+            let viewer = try await api.user("hist-viewer", role: "passwordUser", adminToken: admin)
+            try await api.call(.put, "/resources/\(t.env.rid)/shares", token: admin, json: ["users": [["username": "hist-auditor", "permission": "view"],
+                ["username": "hist-viewer", "permission": "view"]]])
+            let seen = try #require(try await api.call(.get, base + "/history", token: viewer).object["versions"] as? [[String: Any]])
+            #expect(seen.count == 4 && seen.allSatisfy { $0["ip"] == nil }, "addresses are audit information: \(seen)")
             let stranger = try await api.user("hist-stranger", role: "passwordUser", adminToken: admin)
             #expect(try await api.call(.get, base + "/history", token: stranger).status == .notFound)
         }

@@ -76,7 +76,9 @@ struct PasswordService: Sendable {
                 throw refused
             }
         }
-        guard let found else { throw DomainError.notFound("account") }
+        guard var found else { throw DomainError.notFound("account") }
+        // Where a change came from is audit information.
+        if !Authorizer.roleAllows(p.role, .readAudit) { for i in found.indices { found[i].ip = nil } }
         return found
     }
 

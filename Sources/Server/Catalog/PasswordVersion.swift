@@ -10,8 +10,9 @@ struct PasswordVersion: Sendable {
     var by: String
     /// `created`, `local`, `remote reset`, `rotation`, `expiry`, `check-in`, `share removal`, `reconcile`.
     var how: String
-    /// The address the change was asked from; `server` for what the server did on its own.
-    var ip: String
+    /// The address the change was asked from; `server` for what the server did on its own; nil
+    /// when not known or not shown to the caller.
+    var ip: String?
     /// The reset that set it, whose audit trail tells the rest.
     var taskId: String?
     var password: Secret? = nil
@@ -27,18 +28,21 @@ struct PasswordVersion: Sendable {
         var queuedBy: (operation: String, ip: String, message: String)?
     }
 
-    static func classify(_ origin: Origin?, createdAt: Date, accountCreatedAt: Date, ip: String?) -> (how: String, ip: String) {
+    static func classify(_ origin: Origin?, createdAt: Date, accountCreatedAt: Date, ip: String?) -> (how: String, ip: String?) {
         guard let o = origin else {
-            return (abs(createdAt.timeIntervalSince(accountCreatedAt)) < 0.001 ? "created" : "local", ip ?? "server")
+            if abs(createdAt.timeIntervalSince(accountCreatedAt)) < 0.001 { return ("created", ip) }
+            // Set in the vault: from 0.16 on with its address; earlier versions kept none.
+            return (ip == nil ? "unknown" : "local", ip)
         }
         let address = o.queuedBy?.ip ?? "server"
-        if o.reconcileAttempts > 0 { return ("reconcile", address) }
         if o.rotationRunId != nil { return ("rotation", address) }
         if o.requestedById == nil && o.requestedBy == "expiry" { return ("expiry", address) }
         switch o.queuedBy?.operation {
         case "checkin_password": return ("check-in", address)
         case "queue_reset" where o.queuedBy?.message.hasPrefix("share of ") == true: return ("share removal", address)
-        default: return (o.requestedById == nil && o.requestedBy == "system" ? "check-in" : "remote reset", address)
+        default: break
         }
+        if o.requestedById == nil && o.requestedBy == "system" { return ("check-in", address) }
+        return (o.reconcileAttempts > 0 ? "reconcile" : "remote reset", address)
     }
 }

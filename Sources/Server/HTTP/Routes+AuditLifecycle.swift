@@ -34,7 +34,7 @@ extension Routes {
             try Reply.json(try await custody.auditAlerts.settings(by: try ctx.caller()))
         }
         t.add(.put, "/settings/audit-alerts", "Choose the audit operations that raise audit_alert, and digestAt (HH:MM) for a daily audit_digest "
-            + "(administrators)", body: AuditAlertSettings.self, response: .empty) { req, ctx in
+            + "(super-administrators; the change itself always alerts)", body: AuditAlertSettings.self, response: .empty) { req, ctx in
             let p = try ctx.caller()
             try custody.authorizer.check(p, .manageSettings)
             let b = try await req.decodeStrict(AuditAlertSettings.self, limit: custody.config.maxBodyBytes)
@@ -109,7 +109,7 @@ enum AuditExport {
     static let csvHeader = columns.joined(separator: ",") + "\r\n"
 
     static func csvLine(_ e: AuditEntry) -> String {
-        let at = Notice.stamp(Date(timeIntervalSince1970: e.at))
+        let at = UTCStamp.format(e.at)
         return [String(e.id), at, e.user, e.ip, e.operation, e.outcome, e.resource ?? "", e.account ?? "", e.reason ?? "", e.ticketId ?? "",
             e.message ?? "", e.resourceId ?? "", e.accountId ?? "", e.hash].map(Routes.csvField).joined(separator: ",") + "\r\n"
     }

@@ -16,8 +16,10 @@ extension Routes {
     /// One RFC 4180 field; a leading formula character is neutralised for spreadsheets.
     static func csvField(_ value: String) -> String {
         var v = value
-        if let first = v.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { v = "'" + v }
-        return v.contains(where: { ",\"\n\r".contains($0) }) ? "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : v
+        if let first = v.utf8.first, [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 9, 13].contains(first) { v = "'" + v }
+        // Bytes, not characters: "\r\n" is one Character, and the export writes millions of fields.
+        return v.utf8.contains(where: { $0 == 44 || $0 == 34 || $0 == 10 || $0 == 13 })
+            ? "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : v
     }
 
     func integrity(_ t: RouteTable) {

@@ -58,7 +58,7 @@ struct PasswordHistoryAnswer: Codable, Sendable {
         var createdAt: Date
         var by: String
         var how: String
-        var ip: String
+        var ip: String?
         var taskId: String?
         var password: String?
     }
@@ -104,6 +104,7 @@ extension Routes {
                 reason: reason, ticketId: ticket, ip: ctx.remoteIP)
             var response = try Reply.json(PasswordHistoryAnswer(versions))
             response.headers[.cacheControl] = "no-store"
+            response.headers[HTTPField.Name("Pragma")!] = "no-cache"
             return response
         }
         t.add(.put, "/resources/:rid/accounts/:aid/password", "Change a password in the vault (local: 200 {changed, resetType}) or on the "

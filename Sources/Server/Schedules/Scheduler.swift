@@ -30,9 +30,13 @@ struct Scheduler: Service {
                 do {
                     let alerts = try await custody.auditAlerts.scan()
                     if alerts > 0 { custody.logger.info("audit alerts raised", metadata: ["count": "\(alerts)"]) }
-                    if try await custody.auditAlerts.digestDue(startedAt: startedAt) { custody.logger.notice("audit digest sent") }
                 } catch {
                     custody.logger.error("the audit alerts failed a tick; they catch up at the next", metadata: ["error": "\(error)"])
+                }
+                do {
+                    if try await custody.auditAlerts.digestDue(startedAt: startedAt) { custody.logger.notice("audit digest sent") }
+                } catch {
+                    custody.logger.error("the audit digest failed; it is tried again at the next tick", metadata: ["error": "\(error)"])
                 }
                 do {
                     if let purged = try await custody.auditLifecycle.runDue(), purged.records > 0 {

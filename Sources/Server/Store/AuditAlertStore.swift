@@ -13,6 +13,10 @@ struct AuditAlertSettings: Codable, Sendable, Equatable, APIBody {
         for op in operations where op.range(of: #"^[a-z][a-z_]{0,63}$"#, options: .regularExpression) == nil {
             throw APIError.badRequest("invalid_field", "operations: '\(op.prefix(80))' is not an operation name (lower case and _)")
         }
+        // An alert that cannot be sent records notification_failed: alerting on that would feed itself.
+        if operations.contains("notification_failed") {
+            throw APIError.badRequest("invalid_field", "operations: notification_failed cannot raise an alert (a failed alert would raise another)")
+        }
         try Validate.clock(digestAt, field: "digestAt")
     }
 }
@@ -30,6 +34,7 @@ protocol AuditAlertStore: Sendable {
     func operationCounts(since: Date) async throws -> [String: Int]
     /// When the last digest went out.
     func lastDigest() async throws -> Date?
-    /// Queues the digest to the super-administrators and records when it went out.
-    func sendDigest(_ facts: NotificationFacts, at: Date) async throws
+    /// Queues the digest to the super-administrators and records when it went out, unless another
+    /// node sent one since `previous` (then nothing, false).
+    func sendDigest(_ facts: NotificationFacts, at: Date, previous: Date?) async throws -> Bool
 }

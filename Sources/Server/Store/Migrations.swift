@@ -259,7 +259,10 @@ enum Migrations {
         // The address a password set in the vault came from (password history).
         // Where a password came from (password history): the request's address, the reset that set it.
         m.registerMigration("v22-secret-origin") { db in
-            try db.execute(sql: "ALTER TABLE secrets ADD COLUMN ip TEXT; ALTER TABLE secrets ADD COLUMN taskId TEXT")
+            try db.execute(sql: """
+                ALTER TABLE secrets ADD COLUMN ip TEXT; ALTER TABLE secrets ADD COLUMN taskId TEXT;
+                CREATE INDEX auditByAccount ON audit(accountId, id);
+                """)
         }
         return m
     }

@@ -141,7 +141,7 @@ extension WebConsole {
             versions = try await custody.passwords.history(rid: rid, aid: aid, by: p, reveal: false, reason: nil, ticketId: nil, ip: ctx.remoteIP)
         }
         values["history"] = versions.map { h -> [String: Any] in
-            var row: [String: Any] = ["when": Self.when(h.createdAt), "how": h.how, "by": h.by, "ip": h.ip, "current": h.current]
+            var row: [String: Any] = ["when": Self.when(h.createdAt), "how": h.how, "by": h.by, "ip": h.ip ?? "–", "current": h.current]
             if let pw = h.password { row["password"] = pw.reveal() }
             return row
         }

@@ -22,8 +22,9 @@ import Testing
         #expect(seen.all == ["save_settings", "retrieve_password", "create_user", "retrieve_password"], "from the save's own record on: \(seen.all)")
         #expect(try await b.auditAlerts.lastDigest() == nil)
         let at = Date(timeIntervalSince1970: 1_800_000_000)
-        try await b.auditAlerts.sendDigest(NotificationFacts(.auditDigest), at: at)
+        #expect(try await b.auditAlerts.sendDigest(NotificationFacts(.auditDigest), at: at, previous: nil))
         #expect(try await b.auditAlerts.lastDigest() == at)
+        #expect(try await b.auditAlerts.sendDigest(NotificationFacts(.auditDigest), at: at, previous: nil) == false, "another node sent it already")
         #expect(try await b.auditAlerts.operationCounts(since: Date(timeIntervalSince1970: 0))["retrieve_password"] == 2)
     }
 

@@ -51,11 +51,13 @@ struct PGAuditAlertStore: AuditAlertStore {
         try await db.read { c in try await PGCatalog.setting(AuditAlertKeys.digest, c).flatMap(Double.init).map(Date.init(timeIntervalSince1970:)) }
     }
 
-    func sendDigest(_ facts: NotificationFacts, at: Date) async throws {
+    func sendDigest(_ facts: NotificationFacts, at: Date, previous: Date?) async throws -> Bool {
         try await db.write { [notices] c in
+            guard try await PGCatalog.setting(AuditAlertKeys.digest, c) == previous.map({ String($0.timeIntervalSince1970) }) else { return false }
             let supers = try await c.column(String.self, "SELECT id FROM users WHERE superAdmin = 1")
             try await notices.queue(Notice(facts, users: supers), c)
             try await PGCatalog.set(AuditAlertKeys.digest, String(at.timeIntervalSince1970), c)
+            return true
         }
     }
 }

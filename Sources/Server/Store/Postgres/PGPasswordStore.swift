@@ -42,8 +42,8 @@ struct PGPasswordStore: PasswordStore {
                 var origin: PasswordVersion.Origin? = nil
                 if let task = try row["taskId", as: String?.self] {
                     let queued = try await c.row("""
-                        SELECT operation, ip, message FROM audit WHERE resourceId = ? AND accountId = ? AND message LIKE ? ORDER BY id LIMIT 1
-                        """, [r.id, a.id, "%task \(task)%"])
+                        SELECT operation, ip, message FROM audit WHERE accountId = ? AND operation IN ('queue_reset', 'checkin_password') AND message LIKE ? ORDER BY id LIMIT 1
+                        """, [a.id, "%task \(task)%"])
                     origin = .init(taskId: task, rotationRunId: try row["rotationRunId"], requestedBy: try row["requestedBy"],
                         requestedById: try row["requestedById"], reconcileAttempts: try row["reconcileAttempts", as: Int?.self] ?? 0,
                         queuedBy: try queued.map { (try $0["operation"], try $0["ip"], try $0["message", as: String?.self] ?? "") })

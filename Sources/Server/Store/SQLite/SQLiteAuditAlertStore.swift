@@ -51,11 +51,13 @@ struct SQLiteAuditAlertStore: AuditAlertStore {
         try await db.read { db in try Settings.get(AuditAlertKeys.digest, db).flatMap(Double.init).map(Date.init(timeIntervalSince1970:)) }
     }
 
-    func sendDigest(_ facts: NotificationFacts, at: Date) async throws {
+    func sendDigest(_ facts: NotificationFacts, at: Date, previous: Date?) async throws -> Bool {
         try await db.write { [notices] db in
+            guard try Settings.get(AuditAlertKeys.digest, db) == previous.map({ String($0.timeIntervalSince1970) }) else { return false }
             let supers = try String.fetchAll(db, sql: "SELECT id FROM users WHERE superAdmin = 1")
             try notices.queue(Notice(facts, users: supers), db)
             try Settings.set(AuditAlertKeys.digest, String(at.timeIntervalSince1970), db)
+            return true
         }
     }
 }

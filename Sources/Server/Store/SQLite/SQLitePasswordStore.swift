@@ -53,7 +53,7 @@ struct SQLitePasswordStore: PasswordStore {
     func history(_ accountID: String, of resourceID: String, visibleTo p: Principal, authorize: @Sendable (Permission) throws -> Void,
         reveal: (@Sendable (ResourceRecord, AccountRecord, Int) -> AuditEvent)?) async throws -> [PasswordVersion]?
     {
-        try await db.write { [secrets] db in
+        let body: @Sendable (Database) throws -> [PasswordVersion]? = { [secrets] db in
             guard let (r, a, have) = try SQLiteAccountStore.visible(accountID, resourceID, p, db) else { return nil }
             try authorize(have)
             let rows = try Row.fetchAll(db, sql: """
@@ -68,8 +68,8 @@ struct SQLitePasswordStore: PasswordStore {
                 var origin: PasswordVersion.Origin? = nil
                 if let task: String = row["taskId"] {
                     let queued = try Row.fetchOne(db, sql: """
-                        SELECT operation, ip, message FROM audit WHERE resourceId = ? AND accountId = ? AND message LIKE ? ORDER BY id LIMIT 1
-                        """, arguments: [r.id, a.id, "%task \(task)%"])
+                        SELECT operation, ip, message FROM audit WHERE accountId = ? AND operation IN ('queue_reset', 'checkin_password') AND message LIKE ? ORDER BY id LIMIT 1
+                        """, arguments: [a.id, "%task \(task)%"])
                     let attempts: Int? = row["reconcileAttempts"]
                     let requestedBy: String = row["requestedBy"]
                     var by: (operation: String, ip: String, message: String)? = nil
@@ -92,6 +92,7 @@ struct SQLitePasswordStore: PasswordStore {
             if let reveal { try AuditLog.append(reveal(r, a, out.count), in: db) }
             return out
         }
+        return reveal == nil ? try await db.read(body) : try await db.write(body)
     }
 
     func policy(ofAccount accountID: String, of resourceID: String, visibleTo p: Principal, authorize: @Sendable (Permission) throws -> Void)
