@@ -29,6 +29,18 @@ extension LiveServerTests {
         #expect(listed.code == 0 && listed.out.contains("manual"), "\(listed.out) \(listed.err)")
         #expect(try cli(s, ["backup", "list"], token: admin).out.contains(".custody-backup"))
 
+        // The audit trail through the CLI: an export streamed to a file, a purge with nothing old enough, alerts set.
+        let exported = scratch + "/audit.csv"
+        let export = try cli(s, ["audit", "export", "--out", exported], token: admin)
+        #expect(export.code == 0, "\(export.err)")
+        let csv = try String(contentsOfFile: exported, encoding: .utf8)
+        #expect(csv.hasPrefix("id,at,user,") && csv.contains("create_account"), "\(csv.prefix(300))")
+        #expect((try FileManager.default.attributesOfItem(atPath: exported)[.posixPermissions] as? Int) == 0o600)
+        let purge = try cli(s, ["audit", "purge", "--before", "2020-01-01", "--archive", scratch + "/old.jsonl"], token: admin)
+        #expect(purge.code == 0 && purge.out.contains("nothing was purged"), "\(purge.out) \(purge.err)")
+        let alerts = try cli(s, ["audit", "alerts", "--set", "--operation", "create_user", "--digest-at", "07:00", "--json"], token: admin)
+        #expect(alerts.code == 0 && alerts.out.contains("create_user"), "\(alerts.out) \(alerts.err)")
+
         let verified = try runCommand(bin, ["backup", "verify", file, "--data-dir", s.dataDir])
         #expect(verified.code == 0 && verified.out.contains("audit chain intact"), "\(verified.out) \(verified.err)")
         let otherKey = scratch + "/other.key"

@@ -45,37 +45,69 @@ struct APIClient {
     func exchange(_ method: HTTPMethod, _ path: String, json body: [String: Any]? = nil, raw: (Data, String)? = nil) async throws
         -> (data: Data, headers: HTTPHeaders)
     {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.minimumTLSVersion = .tlsv12
-        if let caFile { tls.trustRoots = .file(caFile) }
-        var config = HTTPClient.Configuration(tlsConfiguration: tls)
-        config.timeout = .init(connect: .seconds(10), read: .seconds(90))
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+        let client = makeClient(read: .seconds(90))
         do {
-            var req = HTTPClientRequest(url: base + "/api/v1" + path)
-            req.method = method
-            if let token { req.headers.add(name: "Authorization", value: "Bearer \(token)") }
-            if let body {
-                req.headers.add(name: "Content-Type", value: "application/json")
-                req.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: body)))
-            } else if let (data, type) = raw {
-                req.headers.add(name: "Content-Type", value: type)
-                req.body = .bytes(ByteBuffer(data: data))
-            }
-            let resp = try await client.execute(req, timeout: .seconds(90))
+            let resp = try await client.execute(try request(method, path, json: body, raw: raw), timeout: .seconds(90))
             let bytes = try await resp.body.collect(upTo: 1 << 30)
             try await client.shutdown()
             let data = Data(buffer: bytes)
-            guard (200..<300).contains(resp.status.code) else {
-                let value = data.isEmpty ? nil : try? JSONSerialization.jsonObject(with: data)
-                let err = (value as? [String: Any])?["error"] as? [String: Any]
-                throw ClientError(description: "\(resp.status.code) \(err?["code"] ?? "error"): \(err?["message"] ?? String(decoding: data, as: UTF8.self))")
-            }
+            try Self.check(resp.status.code, data)
             return (data, resp.headers)
         } catch {
             try? await client.shutdown()
             throw error
         }
+    }
+
+    /// Streams the answer's body into `out` as it comes (an export of any size is never held
+    /// whole); returns the bytes written.
+    func download(_ path: String, to out: FileHandle) async throws -> Int {
+        let client = makeClient(read: .seconds(300))
+        do {
+            let resp = try await client.execute(try request(.GET, path, json: nil, raw: nil), timeout: .hours(24))
+            guard (200..<300).contains(resp.status.code) else { try Self.check(resp.status.code, Data(buffer: try await resp.body.collect(upTo: 1 << 20))); return 0 }
+            var written = 0
+            for try await chunk in resp.body {
+                try out.write(contentsOf: Data(buffer: chunk))
+                written += chunk.readableBytes
+            }
+            try await client.shutdown()
+            return written
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    private func makeClient(read: TimeAmount) -> HTTPClient {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
+        if let caFile { tls.trustRoots = .file(caFile) }
+        var config = HTTPClient.Configuration(tlsConfiguration: tls)
+        config.timeout = .init(connect: .seconds(10), read: read)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+    }
+
+    private func request(_ method: HTTPMethod, _ path: String, json body: [String: Any]?, raw: (Data, String)?) throws -> HTTPClientRequest {
+        var req = HTTPClientRequest(url: base + "/api/v1" + path)
+        req.method = method
+        if let token { req.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let body {
+            req.headers.add(name: "Content-Type", value: "application/json")
+            req.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: body)))
+        } else if let (data, type) = raw {
+            req.headers.add(name: "Content-Type", value: type)
+            req.body = .bytes(ByteBuffer(data: data))
+        }
+        return req
+    }
+
+    /// A non-2xx answer throws with the server's error.
+    private static func check(_ status: UInt, _ data: Data) throws {
+        guard !(200..<300).contains(status) else { return }
+        let value = data.isEmpty ? nil : try? JSONSerialization.jsonObject(with: data)
+        let err = (value as? [String: Any])?["error"] as? [String: Any]
+        throw ClientError(description: "\(status) \(err?["code"] ?? "error"): \(err?["message"] ?? String(decoding: data, as: UTF8.self))")
     }
 }
 

@@ -22,9 +22,14 @@ struct AuditPurge: AsyncParsableCommand, CallsRoutes {
             print("no audit record is older than \(before); nothing was purged")
             return
         }
-        let data = try await client.fetch(.GET, "/audit/archives/\(name)")
-        guard FileManager.default.createFile(atPath: archive, contents: data, attributes: [.posixPermissions: 0o600]) else {
-            throw ValidationError("the records were purged into the server's \(name), but \(archive) cannot be written; fetch it with `custody audit archives`")
+        do {
+            let handle = try AuditArchiveFile.create(archive)
+            defer { try? handle.close() }
+            _ = try await client.download("/audit/archives/\(name)", to: handle)
+            try handle.synchronize()
+        } catch {
+            unlink(archive)
+            throw ValidationError("the records were purged into the server's \(name), but \(archive) could not be saved (\(error)); fetch it with `custody audit archives --get \(name) --out FILE`")
         }
         print("purged \(result["records"] ?? 0) records (\(result["firstId"] ?? "")...\(result["lastId"] ?? "")) into \(name); saved to \(archive)")
     }
@@ -42,10 +47,9 @@ struct AuditArchives: AsyncParsableCommand, CallsRoutes {
         let client = try options.client()
         if let get {
             guard let out else { throw ValidationError("--get needs --out FILE") }
-            let data = try await client.fetch(.GET, "/audit/archives/\(get)")
-            guard FileManager.default.createFile(atPath: out, contents: data, attributes: [.posixPermissions: 0o600]) else {
-                throw ValidationError("cannot write \(out)")
-            }
+            let handle = try AuditArchiveFile.create(out)
+            defer { try? handle.close() }
+            _ = try await client.download("/audit/archives/\(get)", to: handle)
             print("saved \(get) to \(out)")
             return
         }
@@ -71,13 +75,16 @@ struct AuditExportCommand: AsyncParsableCommand, CallsRoutes {
         guard ["csv", "jsonl"].contains(format) else { throw ValidationError("--format is csv or jsonl") }
         let path = Query.path("/audit/export", [("format", format), ("from", from), ("to", to), ("resourceId", resourceId), ("accountId", accountId),
             ("user", user), ("operation", operation)])
-        let data = try await options.client().fetch(.GET, path)
-        if let out {
-            guard FileManager.default.createFile(atPath: out, contents: data, attributes: [.posixPermissions: 0o600]) else {
-                throw ValidationError("cannot write \(out)")
-            }
-        } else {
-            FileHandle.standardOutput.write(data)
+        let client = try options.client()
+        guard let out else {
+            _ = try await client.download(path, to: FileHandle.standardOutput)
+            return
+        }
+        let handle = try AuditArchiveFile.create(out)
+        defer { try? handle.close() }
+        do { _ = try await client.download(path, to: handle) } catch {
+            unlink(out)
+            throw error
         }
     }
 }
@@ -100,5 +107,14 @@ struct AuditAlertsCommand: AsyncParsableCommand, CallsRoutes {
             _ = try await client.call(.PUT, "/settings/audit-alerts", json: body)
         }
         Output.print(try await client.call(.GET, "/settings/audit-alerts"), json: options.json, columns: ["operations", "digestAt"])
+    }
+}
+
+/// A new file for this user only, never over an existing one.
+enum AuditArchiveFile {
+    static func create(_ path: String) throws -> FileHandle {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw ValidationError("cannot create \(path): \(String(cString: strerror(errno)))") }
+        return FileHandle(fileDescriptor: fd, closeOnDealloc: true)
     }
 }
