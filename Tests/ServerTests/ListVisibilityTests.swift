@@ -33,6 +33,8 @@ import Testing
         "/audit/export",
         // One account's versions (PasswordHistoryTests: only to whoever may see the account).
         "/resources/:rid/accounts/:aid/history",
+        // Counts by user and day under /audit's scope, naming no object (ReportsTests).
+        "/reports/activity",
     ]
 
     /// Each list, with the ids of the objects it names.
@@ -65,6 +67,14 @@ import Testing
                 ids += ((r.object["accounts"] as? [[String: Any]]) ?? []).compactMap { $0["accountId"] as? String }
             }
             return ids
+        },
+        "/reports/inventory": { api, t, _ in
+            try await api.call(.get, "/reports/inventory", token: t).object["accounts"].map { ($0 as? [[String: Any]]) ?? [] }!
+                .flatMap { [$0["resourceId"], $0["accountId"]].compactMap { $0 as? String } }
+        },
+        "/reports/compliance": { api, t, _ in
+            try await api.call(.get, "/reports/compliance?maxShared=0", token: t).object["accounts"].map { ($0 as? [[String: Any]]) ?? [] }!
+                .flatMap { [$0["resourceId"], $0["accountId"]].compactMap { $0 as? String } }
         },
         "/reports/expiry": { api, t, _ in
             try await api.call(.get, "/reports/expiry?within=3650", token: t).object["accounts"].map { ($0 as? [[String: Any]]) ?? [] }!

@@ -58,6 +58,8 @@ struct Custody: Sendable {
     let rotationRuns: RotationRuns
     let integrity: IntegrityChecks
     let expiry: ExpiryCheck
+    /// Inventory, expiry, compliance and activity reports.
+    let reports: ReportService
     /// Listeners and custom plugins (administration), and their runs.
     let listeners: ListenerService
     let listenerRuns: ListenerRuns
@@ -193,6 +195,7 @@ struct Custody: Sendable {
         rotationRuns = RotationRuns(store: runs, groups: store.groups, authorizer: Authorizer(), targets: targets, signal: taskSignal, now: now)
         integrity = IntegrityChecks(store: runs, authorizer: Authorizer(), targets: targets, signal: taskSignal, now: now)
         expiry = ExpiryCheck(store: runs, targets: targets, signal: taskSignal, now: now)
+        reports = ReportService(store: runs, expiry: expiry, authorizer: Authorizer(), now: now)
         let listenerStore = store.listeners
         listeners = ListenerService(store: listenerStore, authorizer: Authorizer(), vault: vault, defaultTimeout: config.listenerTimeoutSeconds,
             now: now)

@@ -4,7 +4,7 @@ import Foundation
 /// Reports over what the caller can see.
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "report", abstract: "Reports over the accounts you can see.",
-        subcommands: [Expiry.self])
+        subcommands: [Inventory.self, Expiry.self, Compliance.self, Activity.self])
 
     struct Expiry: AsyncParsableCommand, CallsRoutes {
         static let configuration = CommandConfiguration(abstract: "Passwords past their policy's maximum age, and those reaching it soon.",
@@ -24,6 +24,66 @@ struct ReportCommand: AsyncParsableCommand {
             Output.print(options.json ? answer : answer["accounts"], json: options.json,
                 columns: ["resource", "account", "expired", "expiresAt", "changedAt", "policy"])
             if (answer["summary"] as? [String: Any])?["expired"] as? Int ?? 0 > 0 { throw ExitCode(1) }
+        }
+    }
+
+    struct Inventory: AsyncParsableCommand, CallsRoutes {
+        static let configuration = CommandConfiguration(abstract: "Resources, accounts, types and owners you can see.",
+            discussion: "One row per account: its policy, sync state, last change, last reset and how many users a share reaches.")
+        static let routes = ["GET /reports/inventory"]
+        @OptionGroup var options: ClientOptions
+        @Flag(help: "Print CSV.") var csv = false
+        func run() async throws {
+            let client = try options.client()
+            if csv { return print(String(decoding: try await client.fetch(.GET, "/reports/inventory?format=csv"), as: UTF8.self), terminator: "") }
+            let answer = try await client.call(.GET, "/reports/inventory") as? [String: Any] ?? [:]
+            Output.print(options.json ? answer : answer["accounts"], json: options.json,
+                columns: ["resource", "resourceType", "owner", "account", "policy", "syncStatus", "sharedWith"])
+        }
+    }
+
+    struct Compliance: AsyncParsableCommand, CallsRoutes {
+        static let configuration = CommandConfiguration(abstract: "Accounts that fall short of policy.",
+            discussion: """
+                Never rotated (no remote reset has succeeded), out of sync, breaking their policy's rules or maximum age, or shared \
+                with more than --max-shared users. Exits 1 when an account falls short (not with --csv).
+                """)
+        static let routes = ["GET /reports/compliance"]
+        @OptionGroup var options: ClientOptions
+        @Option(help: "Users a share may reach before it is too wide.") var maxShared: Int = 10
+        @Flag(help: "Print CSV.") var csv = false
+        func run() async throws {
+            let client = try options.client()
+            let path = "/reports/compliance?maxShared=\(maxShared)"
+            if csv { return print(String(decoding: try await client.fetch(.GET, path + "&format=csv"), as: UTF8.self), terminator: "") }
+            let answer = try await client.call(.GET, path) as? [String: Any] ?? [:]
+            let rows = (answer["accounts"] as? [[String: Any]] ?? []).map { row -> [String: Any] in
+                var r = row
+                r["findings"] = (row["findings"] as? [String] ?? []).joined(separator: " ")
+                return r
+            }
+            Output.print(options.json ? answer : rows, json: options.json, columns: ["resource", "account", "findings", "policy", "sharedWith"])
+            if (answer["summary"] as? [String: Any])?["nonCompliant"] as? Int ?? 0 > 0 { throw ExitCode(1) }
+        }
+    }
+
+    struct Activity: AsyncParsableCommand, CallsRoutes {
+        static let configuration = CommandConfiguration(abstract: "Retrievals, resets and logins by user and day.",
+            discussion: "From the audit records you may read; days are UTC, both ends included (default: the last 30 days).")
+        static let routes = ["GET /reports/activity"]
+        @OptionGroup var options: ClientOptions
+        @Option(help: "First day, e.g. 2026-11-01.") var from: String?
+        @Option(help: "Last day (default today).") var to: String?
+        @Flag(help: "Print CSV.") var csv = false
+        func run() async throws {
+            let client = try options.client()
+            var query = [("from", from), ("to", to)].compactMap { k, v in v.map { "\(k)=\(Query.escape($0))" } }
+            if csv { query.append("format=csv") }
+            let path = "/reports/activity" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
+            if csv { return print(String(decoding: try await client.fetch(.GET, path), as: UTF8.self), terminator: "") }
+            let answer = try await client.call(.GET, path) as? [String: Any] ?? [:]
+            Output.print(options.json ? answer : answer["rows"], json: options.json,
+                columns: ["day", "user", "retrievals", "resets", "logins", "failedLogins", "refused"])
         }
     }
 }

@@ -51,6 +51,17 @@ struct ListParameters {
         return d
     }
 
+    /// A UTC day, `2026-01-31` (midnight UTC).
+    func day(_ name: String) throws -> Date? {
+        guard let v = query[name], !v.isEmpty else { return nil }
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withFullDate]
+        guard v.utf8.count == 10, let d = f.date(from: v) else {
+            throw APIError.badRequest("invalid_parameter", "\(name) must be a day, e.g. 2026-01-31")
+        }
+        return d
+    }
+
     /// A filter that takes one of `words`.
     func word(_ name: String, _ words: [String]) throws -> String? {
         guard let v = query[name], !v.isEmpty else { return nil }

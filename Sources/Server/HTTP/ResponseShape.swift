@@ -25,6 +25,8 @@ struct QueryParam: Sendable {
         /// A token the server made (a cursor): at most 2048 characters.
         case token
         case boolean, dateTime
+        /// A UTC day, `2026-01-31`.
+        case date
         case integer(ClosedRange<Int>)
         case choice([String])
     }
@@ -55,6 +57,7 @@ struct QueryParam: Sendable {
         case .token: return ["type": "string", "maxLength": 2048]
         case .boolean: return ["type": "string", "enum": ["true", "false"]]
         case .dateTime: return ["type": "string", "format": "date-time"]
+        case .date: return ["type": "string", "format": "date"]
         case .integer(let r): return ["type": "integer", "minimum": r.lowerBound, "maximum": r.upperBound]
         case .choice(let values): return ["type": "string", "enum": values]
         }

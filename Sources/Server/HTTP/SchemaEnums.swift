@@ -6,6 +6,7 @@ import Shared
 extension OutboxState: SchemaEnum {}
 extension OutboxChannel: SchemaEnum {}
 extension SyncStatus: SchemaEnum {}
+extension ComplianceReport.Finding: SchemaEnum {}
 extension ShareRecord.ObjectKind: SchemaEnum {}
 extension ShareRecord.PrincipalKind: SchemaEnum {}
 extension AgentJobState: SchemaEnum {}

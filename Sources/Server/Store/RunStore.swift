@@ -55,7 +55,7 @@ struct ExpiryStep: Sendable {
 /// Rotation runs and integrity runs (each a batch of tasks queued in one transaction with the run
 /// and its audit record), the integrity schedule and report, expiries and the rotation notices.
 /// A scheduled start re-checks in its transaction that it is due, so it runs once.
-protocol RunStore: Sendable {
+protocol RunStore: ReportStore {
     /// The groups that have a rotation schedule.
     func scheduledGroups() async throws -> [GroupRecord]
     /// Starts a rotation of the group when `due` says so: `plan` gets the accounts of the group's

@@ -1,0 +1,42 @@
+import Foundation
+
+/// The canned reports, each over what its caller may see (`ListScope`). The activity report
+/// reads the audit trail, so it takes the right to read it.
+struct ReportService: Sendable {
+    enum Name: String, CaseIterable, Sendable { case inventory, expiry, compliance, activity }
+
+    let store: any ReportStore
+    let expiry: ExpiryCheck
+    let authorizer: Authorizer
+    let now: @Sendable () -> Date
+
+    func inventory(by p: Principal) async throws -> InventoryReport {
+        InventoryReport(try await store.accountFacts(visibleTo: p), at: now())
+    }
+
+    func compliance(by p: Principal, maxShared: Int = ComplianceReport.defaultMaxShared) async throws -> ComplianceReport {
+        guard (0...ComplianceReport.maxMaxShared).contains(maxShared) else {
+            throw DomainError.invalid("invalid_parameter", "maxShared must be 0...\(ComplianceReport.maxMaxShared) users")
+        }
+        return ComplianceReport(try await store.accountFacts(visibleTo: p), at: now(), maxShared: maxShared)
+    }
+
+    /// `from` and `to` are UTC days, both included; by default the 30 days up to today.
+    func activity(by p: Principal, from: Date? = nil, to: Date? = nil) async throws -> ActivityReport {
+        try authorizer.check(p, .readAudit)
+        let (start, end) = try Self.range(from: from, to: to, today: now())
+        return ActivityReport(try await store.activity(visibleTo: p, from: start, to: end), from: start, to: end)
+    }
+
+    /// The start of `from`'s day and the end of `to`'s day.
+    static func range(from: Date?, to: Date?, today: Date) throws -> (Date, Date) {
+        func dayStart(_ d: Date) -> Date { Date(timeIntervalSince1970: (d.timeIntervalSince1970 / 86400).rounded(.down) * 86400) }
+        let end = dayStart(to ?? today).addingTimeInterval(86400)
+        let start = from.map(dayStart) ?? end.addingTimeInterval(-Double(ActivityReport.defaultDays) * 86400)
+        guard start < end else { throw DomainError.invalid("invalid_parameter", "from must not be after to") }
+        guard end.timeIntervalSince(start) <= Double(ActivityReport.maxDays) * 86400 else {
+            throw DomainError.invalid("invalid_parameter", "a range of at most \(ActivityReport.maxDays) days")
+        }
+        return (start, end)
+    }
+}

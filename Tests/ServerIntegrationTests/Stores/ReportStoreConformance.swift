@@ -1,0 +1,65 @@
+import Foundation
+import Shared
+import Testing
+
+@testable import Server
+@testable import ServerTestSupport
+
+/// The reports' reads on every backend: each account's facts (policy rules broken, last reset,
+/// share reach) and the audit counted by user and day, both limited to what the caller sees.
+@Suite struct ReportStoreConformance {
+    static let t0 = TaskStoreConformance.t0
+    static let ana = TaskStoreConformance.ana
+    static let cy = Principal(userID: "u-cy", username: "cy", role: .passwordAdministrator, superAdmin: false, mustChangePassword: false, tokenID: "t")
+
+    @Test(arguments: StoreBackend.names("runs"))
+    func factsTellRulesResetsAndReachOfWhatTheCallerSees(_ name: String) async throws {
+        let b = try await StoreBackend.make(name)
+        for (id, n) in [("u-ana", "ana"), ("u-cy", "cy"), ("u-di", "di")] { try await b.addUser(id, n) }
+        try await b.setRole("u-cy", .passwordAdministrator)
+        let f = try await TaskStoreConformance.fixture(b, login: "svc")
+        let weak = try await b.addAccount(f.rid, "weak")
+        _ = try await b.addAccount(f.rid, "none")
+        try await b.setPassword(f.aid, Secret("Old-Pass-1!"))
+        try await b.setPassword(weak, Secret("short"))
+        var reset = try await TaskStoreConformance.queue(b, .reset, f)
+        reset.pendingSecretId = "p-new"
+        try await b.tasks.writePending(Secret("Strong-Enough-Pass-9!"), id: "p-new", account: f.aid, by: "ana", at: Self.t0, task: reset.id)
+        reset.end(.succeeded, code: "ok", message: "changed", at: Self.t0.addingTimeInterval(5))
+        try await b.tasks.commit(TaskWrite(task: reset, audit: []), at: Self.t0.addingTimeInterval(5), listenerTrigger: "test")
+        try await b.share("account", weak, "u-cy", "view")
+        try await b.share("resource", f.rid, "u-di", "view")
+
+        let all = Dictionary(uniqueKeysWithValues: try await b.runs.accountFacts(visibleTo: Self.ana).map { ($0.account, $0) })
+        #expect(all.keys.sorted() == ["none", "svc", "weak"])
+        let svc = try #require(all["svc"]), w = try #require(all["weak"]), none = try #require(all["none"])
+        #expect(svc.policy == "Strong" && svc.maxAgeDays == 90 && svc.violations.isEmpty && svc.resetConfigured, "\(svc)")
+        #expect(svc.lastResetAt == Self.t0.addingTimeInterval(5) && svc.changedAt != nil && svc.owner == "ana" && svc.resourceType == "Linux")
+        #expect(w.violations.contains("shorter than 12 characters") && w.lastResetAt == nil, "\(w.violations)")
+        #expect(!w.violations.joined().contains("short,") && !"\(w)".contains("Strong-Enough"), "never the password")
+        #expect(svc.sharedWith == 1 && w.sharedWith == 2 && none.sharedWith == 1, "di through the resource, cy on the account")
+        #expect(none.changedAt == nil && none.violations.isEmpty && !none.passwordKnown)
+
+        let cys = try await b.runs.accountFacts(visibleTo: Self.cy)
+        #expect(cys.map(\.account) == ["weak"], "cy sees the one account shared with it")
+
+        // Activity: counted by user and day; cy sees its own records and those about its account.
+        let day = 86400.0
+        for (user, op, outcome, account) in [("ana", "login", "success", nil), ("ana", "retrieve_password", "success", f.aid),
+            ("ana", "retrieve_password", "success", weak), ("cy", "login", "failure", nil), ("cy", "retrieve_password", "denied", f.aid),
+            ("ana", "queue_reset", "success", f.aid), ("ana", "create_user", "success", nil)] as [(String, String, String, String?)]
+        {
+            try await b.audit.append(AuditEvent(user: user, ip: "10.0.0.1", operation: op, outcome: outcome, resourceId: f.rid, accountId: account))
+        }
+        // The fixture queued one reset (queue_reset), this list one more.
+        let now = Date()
+        let counts = try await b.runs.activity(visibleTo: Self.ana, from: now.addingTimeInterval(-day), to: now.addingTimeInterval(day))
+        let today = Int((now.timeIntervalSince1970 / day).rounded(.down))
+        #expect(counts == [ActivityCount(user: "ana", day: today, retrievals: 2, resets: 2, logins: 1),
+            ActivityCount(user: "cy", day: today, failedLogins: 1, refused: 1)], "\(counts)")
+        let theirs = try await b.runs.activity(visibleTo: Self.cy, from: now.addingTimeInterval(-day), to: now.addingTimeInterval(day))
+        #expect(theirs == [ActivityCount(user: "ana", day: today, retrievals: 1), ActivityCount(user: "cy", day: today, failedLogins: 1, refused: 1)],
+            "\(theirs)")
+        #expect(try await b.runs.activity(visibleTo: Self.ana, from: now.addingTimeInterval(day), to: now.addingTimeInterval(2 * day)).isEmpty)
+    }
+}
