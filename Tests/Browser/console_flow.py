@@ -167,9 +167,30 @@ try:
     if "reset" not in text: fail("the audit viewer lacks the reset")
     shot("audit")
 
+    # 7b. The reports page: figures, server-drawn SVG charts, the accounts falling short, printable to PDF.
+    driver.get(URL + "/reports")
+    figures = {li.text.split("\n", 1)[-1].strip(): li.find_element(By.CLASS_NAME, "count").text
+               for li in driver.find_elements(By.CSS_SELECTOR, "#figures li")}
+    if int(figures.get("accounts", "0")) < 2: fail("the reports page does not count the accounts: " + repr(figures))
+    charts = driver.find_elements(By.CSS_SELECTOR, "svg.chart")
+    if len(charts) < 6: fail("the reports page lacks its charts: %d" % len(charts))
+    if not driver.find_elements(By.CSS_SELECTOR, "svg.chart rect.bar"): fail("the charts draw no bars")
+    if driver.find_elements(By.CSS_SELECTOR, "svg script"): fail("a chart carries a script")
+    if not driver.find_elements(By.CSS_SELECTOR, "#falling-short tbody tr td a"): fail("no account falls short, yet none was ever rotated by hand")
+    for name in ["inventory", "compliance", "expiry", "activity"]:
+        if not driver.find_elements(By.CSS_SELECTOR, f"a[href='/reports/{name}.csv']"): fail("no CSV link for " + name)
+    shot("reports")
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    if driver.find_element(By.CSS_SELECTOR, "header.top").is_displayed(): fail("the printed reports page shows the navigation")
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    import base64
+    pdf = base64.b64decode(driver.execute_cdp_cmd("Page.printToPDF", {"printBackground": True})["data"])
+    if not pdf.startswith(b"%PDF"): fail("the reports page does not print to PDF")
+    with open(os.path.join(SHOTS, "reports.pdf"), "wb") as f: f.write(pdf)
+
     # 8. Phone width: nothing wider than the screen except inside scrolling tables.
     driver.set_window_size(390, 844)
-    for name, page in [("resources", "/resources"), ("account", "/" + account), ("audit", "/audit"), ("groups", "/groups"),
+    for name, page in [("resources", "/resources"), ("account", "/" + account), ("audit", "/audit"), ("groups", "/groups"), ("reports", "/reports"),
                        ("reset-config", f"/resources/{rid}/reset-config")]:
         driver.get(URL + page)
         over = driver.execute_script("return document.documentElement.scrollWidth > window.innerWidth + 1")

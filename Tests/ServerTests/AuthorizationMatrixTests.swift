@@ -14,6 +14,8 @@ import Testing
         let rid, aid, gid, ugid, victim, task, listener, disabledListener, rotationRun, integrityRun, agent, unresolved: String
         /// Accounts under access control with the super-administrator's requests: pending, and approved.
         var gated = "", gated2 = "", pendingRequest = "", approvedRequest = ""
+        /// A user with an email address, to receive a scheduled report.
+        var reader = ""
     }
 
     struct Case {
@@ -139,6 +141,11 @@ import Testing
         "GET /api/v1/reports/inventory": Case(allowed: all) { _, _, _ in ("/reports/inventory", nil) },
         "GET /api/v1/reports/compliance": Case(allowed: all) { _, _, _ in ("/reports/compliance", nil) },
         "GET /api/v1/reports/activity": Case(allowed: auditors) { _, _, _ in ("/reports/activity", nil) },
+        "GET /api/v1/settings/report-schedule": Case(allowed: admins) { _, _, _ in ("/settings/report-schedule", nil) },
+        "PUT /api/v1/settings/report-schedule": Case(allowed: admins) { f, _, _ in
+            ("/settings/report-schedule", ["schedule": ["kind": "days", "everyDays": 1, "at": "07:00"], "reports": ["expiry"], "recipients": [f.reader]])
+        },
+        "DELETE /api/v1/settings/report-schedule": Case(allowed: admins) { _, _, _ in ("/settings/report-schedule", nil) },
         "GET /api/v1/reports/integrity": Case(allowed: auditors) { _, _, _ in ("/reports/integrity", nil) },
         "GET /api/v1/settings/notifications": Case(allowed: admins) { _, _, _ in ("/settings/notifications", nil) },
         "PUT /api/v1/settings/notifications": Case(allowed: admins) { _, _, _ in ("/settings/notifications", ["accessURL": "https://vault.example.test"]) },
@@ -277,6 +284,9 @@ import Testing
         let ugid = try #require(ug.object["id"] as? String)
         let victim = try await api.call(.post, "/users", token: root,
             json: ["username": Self.unique("victim"), "password": "Victim-Pass-123", "role": "passwordUser"])
+        let reader = Self.unique("reader")
+        try await api.call(.post, "/users", token: root,
+            json: ["username": reader, "password": "Reader-Pass-123", "role": "passwordUser", "email": "\(reader)@example.test"])
         let others = R.allCases.filter { $0 != .superAdmin }.map { names[$0]! }
         try await api.call(.put, "/resources/\(rid)/shares", token: root, json: ["users": others.map { ["username": $0, "permission": "manage"] }])
         try await api.call(.put, "/groups/\(gid)/shares", token: root, json: ["users": others.map { ["username": $0, "permission": "manage"] }])
@@ -317,6 +327,7 @@ import Testing
             task: try #require(task.object["taskId"] as? String), listener: try #require(listener.object["id"] as? String),
             disabledListener: offID, rotationRun: try #require(run.object["runId"] as? String),
             integrityRun: integrityRun, agent: agent.id, unresolved: unresolved)
+        f.reader = reader
         guard access else { return f }
         // Three accounts under their own access control: root asks for two, and m-approver approves one.
         var gated: [String] = []

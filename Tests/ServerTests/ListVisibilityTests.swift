@@ -19,7 +19,7 @@ import Testing
     static let notLists: Set<String> = [
         "/auth/me", "/resources/:rid", "/resources/:rid/accounts/:aid", "/resources/:rid/accounts/:aid/password",
         "/resources/:rid/reset-config", "/tasks/:tid", "/groups/:gid", "/groups/:gid/rotation", "/settings/passwords",
-        "/settings/integrity", "/settings/audit-alerts", "/settings/notifications", "/settings/directory", "/users", "/users/:uid", "/listeners", "/listeners/:lid",
+        "/settings/integrity", "/settings/audit-alerts", "/settings/report-schedule", "/settings/notifications", "/settings/directory", "/users", "/users/:uid", "/listeners", "/listeners/:lid",
         "/agents", "/notifications/events", "/notifications/templates/:event", "/policies", "/resource-types", "/dialects",
         "/resources/:rid/shares", "/groups/:gid/shares", "/resources/:rid/accounts/:aid/shares", "/cluster",
         // Names no account: its counts are checked in the test itself.

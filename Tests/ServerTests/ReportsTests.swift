@@ -105,4 +105,40 @@ import Testing
             #expect((range["byDay"] as? [[String: Any]])?.count == 1)
         }
     }
+
+    @Test func theReportsPageDrawsItsChartsOnTheServerWithEveryTextEscaped() async throws {
+        let h = try await Harness.make()
+        try await h.run { api in
+            let admin = try await api.admin()
+            let rid = try await api.resource("page-host", token: admin)
+            _ = try await api.account(rid, "svc", password: "Page-Pass-123!", token: admin)
+            let b = Browser(api.client)
+            _ = try await b.signIn("admin", API.adminPassword)
+            let page = try await b.go(.get, "/reports")
+            #expect(page.status == .ok)
+            let html = page.html
+            #expect(html.components(separatedBy: "<svg").count - 1 == 6, "four charts, and two of activity for who may read the audit")
+            #expect(html.contains(#"<title>Linux: 1</title>"#) && html.contains(">never rotated</text>"), "\(html)")
+            #expect(!html.lowercased().contains("<script>") && html.contains("/reports/compliance.csv") && html.contains("page-host"))
+            let csv = try await b.go(.get, "/reports/compliance.csv")
+            #expect(csv.status == .ok && csv.html.hasPrefix("resource,resourceType,owner,account,"))
+
+            let pu = try await api.user("page-pu", role: "passwordUser", adminToken: admin)
+            _ = pu
+            let theirs = Browser(api.client)
+            _ = try await theirs.signIn("page-pu", API.userPassword + "x")
+            let limited = try await theirs.go(.get, "/reports").html
+            #expect(!limited.contains("page-host") && limited.components(separatedBy: "<svg").count - 1 == 4, "no activity, nothing unshared")
+            #expect(try await theirs.go(.get, "/reports/activity.csv").status == .forbidden)
+        }
+    }
+
+    @Test func chartTextIsEscapedAndEmptyChartsSaySo() {
+        let svg = SVGChart.bars([.init(label: #"<img src=x onerror="alert(1)">&"#, value: 3, kind: #"bad" onload="x"#)], title: "T<i>")
+        #expect(!svg.contains("<img") && !svg.contains(#"onerror=""#) && !svg.contains(#"" onload"#) && svg.contains("&lt;img") && svg.contains("T&lt;i&gt;"))
+        #expect(SVGChart.bars([], title: "none").contains("nothing to show"))
+        let cols = SVGChart.columns([("2026-06-01", [1, 2, 0]), ("2026-06-02", [0, 0, 0])], series: ["a", "b", "c"], title: "days")
+        #expect(cols.components(separatedBy: "<rect").count - 1 == 3 + 2, "a legend swatch per series, a rect per non-zero part")
+        #expect(cols.contains(">06-01</text>"))
+    }
 }

@@ -14,7 +14,8 @@ import TestSupport
     static let pages: [(console: String, api: String)] = [
         ("/resources", "/resources"), ("/groups", "/groups"), ("/tasks", "/tasks"), ("/tokens", "/tokens"),
         ("/audit", "/audit"), ("/integrity", "/reports/integrity"), ("/agents", "/agents"), ("/listeners", "/listeners"),
-        ("/users", "/users"), ("/access-requests", "/access-requests"),
+        ("/users", "/users"), ("/access-requests", "/access-requests"), ("/reports", "/reports/inventory"),
+        ("/reports/compliance.csv", "/reports/compliance"), ("/reports/activity.csv", "/reports/activity"),
     ]
 
     @Test func everyPageAndFormFollowsTheAPIForEveryRole() async throws {
@@ -44,7 +45,7 @@ import TestSupport
                 #expect((group.status == .seeOther) == (viaAPI == .created), "\(role) POST /groups: console \(group.status), API \(viaAPI)")
             }
             // The matrix is not trivial: admin pages are refused to someone, and every page is open to someone.
-            #expect(refusedSomewhere.isSuperset(of: ["/agents", "/listeners", "/users", "/audit"]))
+            #expect(refusedSomewhere.isSuperset(of: ["/agents", "/listeners", "/users", "/audit", "/reports/activity.csv"]))
             #expect(allowedSomewhere == Set(Self.pages.map(\.console)))
         }
     }

@@ -60,6 +60,8 @@ struct Custody: Sendable {
     let expiry: ExpiryCheck
     /// Inventory, expiry, compliance and activity reports.
     let reports: ReportService
+    /// The scheduled report mail.
+    let reportMailer: ReportMailer
     /// Listeners and custom plugins (administration), and their runs.
     let listeners: ListenerService
     let listenerRuns: ListenerRuns
@@ -209,6 +211,8 @@ struct Custody: Sendable {
         let channels = store.notificationSettings
         notificationSettings = NotificationSettingsService(store: channels, outbox: store.outbox, audit: auditTrail, authorizer: Authorizer(),
             now: now)
+        reportMailer = ReportMailer(store: store.reportSchedules, users: store.users, reports: reports, channels: { try await channels.channels() },
+            authorizer: Authorizer(), now: now)
         delivery = NotificationDelivery(outbox: store.outbox, channels: { try await channels.channels() },
             attempts: config.notificationAttempts, logger: logger, now: now)
         var backupSettings = BackupService.Settings(dir: config.resolvedBackupDir, keep: config.backupKeep,

@@ -35,6 +35,7 @@ enum CustodyApp {
         routes.backups(table)
         routes.auditLifecycle(table)
         routes.reports(table)
+        routes.reportSchedule(table)
         routes.notifications(table)
         routes.directory(table)
         routes.agents(table)

@@ -38,6 +38,7 @@ struct Repositories: Sendable {
     var backups: any BackupStore
     var auditPurge: any AuditPurgeStore
     var auditAlerts: any AuditAlertStore
+    var reportSchedules: any ReportScheduleStore
 
     struct Wakes: Sendable {
         var tasks: TaskSignal
@@ -67,7 +68,8 @@ struct Repositories: Sendable {
             notificationSettings: SQLiteNotificationSettingsStore(db: store.db, vault: vault), directory: SQLiteDirectoryStore(db: store.db, vault: vault),
             cluster: SQLiteClusterStore(db: store.db), access: SQLiteAccessStore(db: store.db, notices: notices, queued: { [s = wakes.tasks] in s.poke() }),
             backups: SQLiteBackupStore(db: store.db, notices: notices), auditPurge: SQLiteAuditPurgeStore(db: store.db),
-            auditAlerts: SQLiteAuditAlertStore(db: store.db, notices: notices))
+            auditAlerts: SQLiteAuditAlertStore(db: store.db, notices: notices),
+            reportSchedules: SQLiteReportScheduleStore(db: store.db, queued: { [s = wakes.notices] in s.poke() }))
     }
 
     static func postgres(_ store: PGStore, node: PGNode, vault: Vault, historyDepth: Int, now: @escaping @Sendable () -> Date, wakes: Wakes)
@@ -83,6 +85,7 @@ struct Repositories: Sendable {
             cluster: PGClusterStore(db: store.db), access: PGAccessStore(db: store.db, log: store.auditLog, notices: store.notices(w), queued: w.tasksQueued),
             backups: PGBackupStore(db: store.db, log: store.auditLog, notices: store.notices(w)),
             auditPurge: PGAuditPurgeStore(db: store.db, log: store.auditLog),
-            auditAlerts: PGAuditAlertStore(db: store.db, log: store.auditLog, notices: store.notices(w)))
+            auditAlerts: PGAuditAlertStore(db: store.db, log: store.auditLog, notices: store.notices(w)),
+            reportSchedules: PGReportScheduleStore(db: store.db, log: store.auditLog, queued: w.noticesQueued))
     }
 }

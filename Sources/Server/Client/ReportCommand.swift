@@ -4,7 +4,7 @@ import Foundation
 /// Reports over what the caller can see.
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "report", abstract: "Reports over the accounts you can see.",
-        subcommands: [Inventory.self, Expiry.self, Compliance.self, Activity.self])
+        subcommands: [Inventory.self, Expiry.self, Compliance.self, Activity.self, Schedule.self])
 
     struct Expiry: AsyncParsableCommand, CallsRoutes {
         static let configuration = CommandConfiguration(abstract: "Passwords past their policy's maximum age, and those reaching it soon.",
@@ -84,6 +84,48 @@ struct ReportCommand: AsyncParsableCommand {
             let answer = try await client.call(.GET, path) as? [String: Any] ?? [:]
             Output.print(options.json ? answer : answer["rows"], json: options.json,
                 columns: ["day", "user", "retrievals", "resets", "logins", "failedLogins", "refused"])
+        }
+    }
+
+    struct Schedule: AsyncParsableCommand, CallsRoutes {
+        static let configuration = CommandConfiguration(abstract: "Show, set or stop the scheduled report mail (administrators).",
+            discussion: """
+                Each recipient (a user with an email address) gets the chosen reports of what it may see, as CSV attachments. \
+                Example: custody report schedule --set --report compliance --report expiry --to alice --every-days 7 --at 07:00
+                """)
+        static let routes = ["GET /settings/report-schedule", "PUT /settings/report-schedule", "DELETE /settings/report-schedule"]
+        @OptionGroup var options: ClientOptions
+        @Flag(help: "Replace the schedule with the options given.") var set = false
+        @Flag(help: "Stop the scheduled report.") var off = false
+        @Option(help: "inventory, expiry, compliance or activity (repeat it).") var report: [String] = []
+        @Option(help: "A recipient's username (repeat it).") var to: [String] = []
+        @Option(help: "HH:MM (24 h).") var at = "07:00"
+        @Option(help: "Every N days (the default, 1).") var everyDays: Int?
+        @Option(help: "Monthly, on this day (1...31; a short month uses its last day).") var monthly: Int?
+        @Option(help: "Once, on this day (YYYY-MM-DD).") var once: String?
+        @Option(help: "An IANA time zone (default: the server's).") var timeZone: String?
+
+        func run() async throws {
+            let client = try options.client()
+            if off {
+                _ = try await client.call(.DELETE, "/settings/report-schedule")
+            } else if set {
+                var schedule: [String: Any] = ["at": at]
+                if let monthly {
+                    schedule["kind"] = "monthly"
+                    schedule["dayOfMonth"] = monthly
+                } else if let once {
+                    schedule["kind"] = "once"
+                    schedule["date"] = once
+                } else {
+                    schedule["kind"] = "days"
+                    schedule["everyDays"] = everyDays ?? 1
+                }
+                if let timeZone { schedule["timeZone"] = timeZone }
+                _ = try await client.call(.PUT, "/settings/report-schedule", json: ["schedule": schedule, "reports": report, "recipients": to])
+            }
+            Output.print(try await client.call(.GET, "/settings/report-schedule"), json: options.json,
+                columns: ["configured", "reports", "recipients", "nextAt", "lastSent"])
         }
     }
 }

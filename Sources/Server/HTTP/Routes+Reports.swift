@@ -52,6 +52,25 @@ extension Routes {
         }
     }
 
+    func reportSchedule(_ t: RouteTable) {
+        t.add(.get, "/settings/report-schedule", "The scheduled report: which reports, when, to whom, when it last went out and goes next "
+            + "(administrators)", response: .object(SavedReportSchedule.View.self)) { _, ctx in
+            try Reply.json(try await custody.reportMailer.settings(by: try ctx.caller()))
+        }
+        t.add(.put, "/settings/report-schedule", "Mail reports on a schedule (kind once|days|monthly|never, at HH:MM, timeZone) to users: each "
+            + "gets the reports of what it may see as CSV attachments (administrators; audited)", body: ReportScheduleSettings.self,
+            response: .empty) { req, ctx in
+            let p = try ctx.caller()
+            let b = try await req.decodeStrict(ReportScheduleSettings.self, limit: custody.config.maxBodyBytes)
+            try await custody.reportMailer.save(b, by: p, ip: ctx.remoteIP)
+            return Reply.noContent()
+        }
+        t.add(.delete, "/settings/report-schedule", "Stop the scheduled report (administrators; audited)", response: .empty) { _, ctx in
+            try await custody.reportMailer.remove(by: try ctx.caller(), ip: ctx.remoteIP)
+            return Reply.noContent()
+        }
+    }
+
     /// The report as JSON, or its rows as CSV with `?format=csv`.
     static func report(_ req: Request, _ report: some Encodable & Sendable, csv: @autoclosure () -> String) throws -> Response {
         guard try ListParameters(req).word("format", ["json", "csv"]) == "csv" else { return try Reply.json(report) }

@@ -38,7 +38,7 @@ struct NotificationDelivery: Sendable {
         case .email:
             guard let smtp = channels.smtp else { throw NotifyError(.badInput, "no mail server is configured") }
             try await SMTPClient(smtp).send(MailMessage(from: smtp.from, to: [n.recipient], subject: n.subject, body: n.body,
-                date: n.createdAt, messageID: "\(n.id)@\(channels.serverName)"))
+                date: n.createdAt, messageID: "\(n.id)@\(channels.serverName)", attachments: n.attachments))
         case .syslog:
             guard let syslog = channels.syslog else { throw NotifyError(.badInput, "no syslog receiver is configured") }
             let event = NotificationEvent(rawValue: n.event)

@@ -28,6 +28,33 @@ struct ReportService: Sendable {
         return ActivityReport(try await store.activity(visibleTo: p, from: start, to: end), from: start, to: end)
     }
 
+    /// What the reports page shows: one read of the accounts for inventory and compliance, the
+    /// expiry report, and the activity of the last 30 days to those who may read the audit.
+    struct Overview: Sendable {
+        var inventory: InventoryReport
+        var compliance: ComplianceReport
+        var expiry: ExpiryReport
+        var activity: ActivityReport?
+    }
+
+    func overview(by p: Principal) async throws -> Overview {
+        let facts = try await store.accountFacts(visibleTo: p)
+        let at = now()
+        let activity = Authorizer.roleAllows(p.role, .readAudit) ? try await activity(by: p) : nil
+        return Overview(inventory: InventoryReport(facts, at: at), compliance: ComplianceReport(facts, at: at, maxShared: ComplianceReport.defaultMaxShared),
+            expiry: try await expiry.report(by: p), activity: activity)
+    }
+
+    /// A report's rows as CSV, with its defaults.
+    func csv(_ name: Name, by p: Principal) async throws -> String {
+        switch name {
+        case .inventory: try await inventory(by: p).csv
+        case .expiry: try await expiry.report(by: p).csv
+        case .compliance: try await compliance(by: p).csv
+        case .activity: try await activity(by: p).csv
+        }
+    }
+
     /// The start of `from`'s day and the end of `to`'s day.
     static func range(from: Date?, to: Date?, today: Date) throws -> (Date, Date) {
         func dayStart(_ d: Date) -> Date { Date(timeIntervalSince1970: (d.timeIntervalSince1970 / 86400).rounded(.down) * 86400) }

@@ -39,6 +39,13 @@ struct Scheduler: Service {
                     custody.logger.error("the audit digest failed; it is tried again at the next tick", metadata: ["error": "\(error)"])
                 }
                 do {
+                    if let mails = try await custody.reportMailer.runDue() {
+                        custody.logger.notice("scheduled report queued", metadata: ["mails": "\(mails)"])
+                    }
+                } catch {
+                    custody.logger.error("the scheduled report failed; it is tried again at the next tick", metadata: ["error": "\(type(of: error))"])
+                }
+                do {
                     if let purged = try await custody.auditLifecycle.runDue(), purged.records > 0 {
                         custody.logger.notice("audit retention purged old records", metadata: ["records": "\(purged.records)"])
                     }

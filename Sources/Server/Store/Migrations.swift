@@ -264,6 +264,9 @@ enum Migrations {
                 CREATE INDEX auditByAccount ON audit(accountId, id);
                 """)
         }
+        m.registerMigration("v23-outbox-attachments") { db in
+            try db.execute(sql: "ALTER TABLE notifications ADD COLUMN attachments TEXT")
+        }
         return m
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Notify
 
 /// A notification's delivery state.
 enum OutboxState: String, Sendable, Codable, CaseIterable { case pending, sent, failed }
@@ -23,6 +24,8 @@ struct OutboxEntry: Sendable, Equatable {
     var nextAttemptAt: Date
     var sentAt: Date? = nil
     var lastError: String? = nil
+    /// Files mailed with it (a scheduled report's CSV); email only.
+    var attachments: [MailAttachment] = []
 }
 
 /// The notification outbox. Entries are added in the transaction of the event that raised them

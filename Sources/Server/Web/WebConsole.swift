@@ -49,6 +49,7 @@ struct WebConsole: Sendable {
         web.get("/static/:file") { _, ctx in try self.asset(ctx.parameters.require("file")) }
         auth(web)
         home(web)
+        reports(web)
         accounts(web)
         manage(web)
         resetConfig(web)

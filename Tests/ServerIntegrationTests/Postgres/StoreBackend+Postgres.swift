@@ -81,6 +81,7 @@ extension StoreBackend {
             access: PGAccessStore(db: db, log: store.auditLog, notices: store.notices(wiring), queued: {}))
         b.auditPurge = PGAuditPurgeStore(db: db, log: store.auditLog)
         b.auditAlerts = PGAuditAlertStore(db: db, log: store.auditLog, notices: store.notices(wiring))
+        b.reportSchedules = PGReportScheduleStore(db: db, log: store.auditLog, queued: {})
         b.auditVerify = { try await db.read { c in try await store.auditLog.verify(c) } }
         b.setSetting = { key, value in try await write("UPDATE settings SET value = ? WHERE key = ?", [value, key]) }
         b.auditKey = store.auditKey.key

@@ -1,4 +1,5 @@
 import Foundation
+import Notify
 import Shared
 import Testing
 
@@ -61,5 +62,28 @@ import Testing
         #expect(theirs == [ActivityCount(user: "ana", day: today, retrievals: 1), ActivityCount(user: "cy", day: today, failedLogins: 1, refused: 1)],
             "\(theirs)")
         #expect(try await b.runs.activity(visibleTo: Self.ana, from: now.addingTimeInterval(day), to: now.addingTimeInterval(2 * day)).isEmpty)
+    }
+
+    @Test(arguments: StoreBackend.names("runs"))
+    func theScheduledReportGoesOutOncePerMark(_ name: String) async throws {
+        let b = try await StoreBackend.make(name)
+        #expect(try await b.reportSchedules.reportSchedule() == nil)
+        let s = ReportScheduleSettings(schedule: RotationSchedule(kind: .days, at: "07:00", everyDays: 1, timeZone: "UTC"),
+            reports: ["compliance"], recipients: ["ana"])
+        try await b.reportSchedules.saveReportSchedule(s, at: Self.t0, audit: AuditEvent(user: "root", ip: "r", operation: "save_report_schedule"))
+        let saved = try #require(try await b.reportSchedules.reportSchedule())
+        #expect(saved.settings == s && saved.savedAt == Self.t0 && saved.lastSent == nil)
+        let mail = OutboxEntry(id: "m1", event: "scheduled_report", channel: .email, recipient: "ana@example.test", subject: "s", body: "b",
+            fields: [], accountIds: [], createdAt: Self.t0, nextAttemptAt: Self.t0,
+            attachments: [MailAttachment(name: "r.csv", contentType: "text/csv", data: Data("a,b\n".utf8))])
+        let at = Self.t0.addingTimeInterval(3600)
+        let audit = AuditEvent(user: "system", ip: "server", operation: "send_scheduled_report")
+        #expect(try await b.reportSchedules.sendScheduledReports([mail], at: at, previous: nil, audit: audit))
+        #expect(try await b.reportSchedules.sendScheduledReports([mail], at: at, previous: nil, audit: audit) == false, "another node sent it")
+        #expect(try await b.reportSchedules.reportSchedule()?.lastSent == at)
+        let queued = try await b.outbox.due(at: at, limit: 10)
+        #expect(queued.count == 1 && queued.first?.attachments.first?.data == Data("a,b\n".utf8), "the attachment survives the outbox")
+        try await b.reportSchedules.saveReportSchedule(nil, at: at, audit: AuditEvent(user: "root", ip: "r", operation: "save_report_schedule"))
+        #expect(try await b.reportSchedules.reportSchedule() == nil)
     }
 }

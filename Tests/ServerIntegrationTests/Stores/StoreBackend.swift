@@ -65,6 +65,7 @@ struct StoreBackend: Sendable {
     var access: (any AccessStore)! = nil
     var auditPurge: (any AuditPurgeStore)! = nil
     var auditAlerts: (any AuditAlertStore)! = nil
+    var reportSchedules: (any ReportScheduleStore)! = nil
     /// Walks the audit chain (from its checkpoint), and overwrites a setting (to forge one).
     var auditVerify: (@Sendable () async throws -> AuditVerifier.Result)! = nil
     var setSetting: (@Sendable (_ key: String, _ value: String) async throws -> Void)! = nil
@@ -188,6 +189,7 @@ struct StoreBackend: Sendable {
             b.access = custody.access.store
             b.auditPurge = SQLiteAuditPurgeStore(db: store.db)
             b.auditAlerts = custody.auditAlerts.store
+            b.reportSchedules = SQLiteReportScheduleStore(db: store.db, queued: {})
             b.auditVerify = { try await store.read { try AuditVerifier.verify($0) } }
             b.setSetting = { key, value in
                 try await store.write { db in try db.execute(sql: "UPDATE settings SET value = ? WHERE key = ?", arguments: [value, key]) }

@@ -11,7 +11,8 @@ import Logging
 enum PGMigrations {
     static let all: [(id: String, sql: String)] = [("pg1", schema), ("pg2-audit-append-only", auditAppendOnly), ("pg3-notify", notify), ("pg4-claim-token", claimToken),
         ("pg5-run-lists", runLists), ("pg6-agent-lists", agentLists),
-        ("pg7-access-control", AccessControlSchema.sql(real: "DOUBLE PRECISION")), ("pg8-secret-origin", "ALTER TABLE secrets ADD COLUMN ip TEXT, ADD COLUMN taskId TEXT;\nCREATE INDEX auditByAccount ON audit(accountId, id);")]
+        ("pg7-access-control", AccessControlSchema.sql(real: "DOUBLE PRECISION")), ("pg8-secret-origin", "ALTER TABLE secrets ADD COLUMN ip TEXT, ADD COLUMN taskId TEXT;\nCREATE INDEX auditByAccount ON audit(accountId, id);"),
+        ("pg9-outbox-attachments", "ALTER TABLE notifications ADD COLUMN attachments TEXT;")]
 
     /// Applies what is missing; the identifiers of those it applied.
     @discardableResult

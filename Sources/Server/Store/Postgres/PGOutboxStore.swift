@@ -1,4 +1,5 @@
 import Foundation
+import Notify
 
 /// `OutboxStore` on PostgreSQL: table `notifications`; fields and accountIds as JSON text.
 struct PGOutboxStore: OutboxStore {
@@ -52,9 +53,10 @@ struct PGOutboxStore: OutboxStore {
     static func insert(_ e: OutboxEntry, _ c: PGConnection) async throws {
         try await c.execute("""
             INSERT INTO notifications(id, event, channel, recipient, subject, body, fields, createdAt, state, attempts, nextAttemptAt,
-              sentAt, lastError, accountIds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+              sentAt, lastError, accountIds, attachments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, [e.id, e.event, e.channel.rawValue, e.recipient, e.subject, e.body, try json(e.fields), e.createdAt, e.state.rawValue,
-                e.attempts, e.nextAttemptAt, e.sentAt, e.lastError, try json(e.accountIds)])
+                e.attempts, e.nextAttemptAt, e.sentAt, e.lastError, try json(e.accountIds),
+                e.attachments.isEmpty ? nil : try json(e.attachments)])
     }
 
     private static func json<T: Encodable>(_ v: T) throws -> String { String(decoding: try JSONEncoder.api.encode(v), as: UTF8.self) }
@@ -65,6 +67,7 @@ struct PGOutboxStore: OutboxStore {
             fields: (try? JSONDecoder.api.decode([[String]].self, from: Data(try r["fields", as: String.self].utf8))) ?? [],
             accountIds: (try? JSONDecoder.api.decode([String].self, from: Data(try r["accountIds", as: String.self].utf8))) ?? [],
             createdAt: try r["createdAt"], state: try StoreError.decode(OutboxState.self, try r["state", as: String.self]),
-            attempts: try r["attempts"], nextAttemptAt: try r["nextAttemptAt"], sentAt: try r["sentAt"], lastError: try r["lastError"])
+            attempts: try r["attempts"], nextAttemptAt: try r["nextAttemptAt"], sentAt: try r["sentAt"], lastError: try r["lastError"],
+            attachments: (try r["attachments", as: String?.self]).flatMap { try? JSONDecoder.api.decode([MailAttachment].self, from: Data($0.utf8)) } ?? [])
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Notify
 import GRDB
 
 /// `OutboxStore` on SQLite: table `notifications`; fields and accountIds as JSON text.
@@ -42,9 +43,10 @@ struct SQLiteOutboxStore: OutboxStore {
     static func insert(_ e: OutboxEntry, _ db: Database) throws {
         try db.execute(sql: """
             INSERT INTO notifications(id, event, channel, recipient, subject, body, fields, createdAt, state, attempts, nextAttemptAt,
-              sentAt, lastError, accountIds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+              sentAt, lastError, accountIds, attachments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [e.id, e.event, e.channel.rawValue, e.recipient, e.subject, e.body, try json(e.fields), e.createdAt.seconds,
-                e.state.rawValue, e.attempts, e.nextAttemptAt.seconds, e.sentAt?.seconds, e.lastError, try json(e.accountIds)])
+                e.state.rawValue, e.attempts, e.nextAttemptAt.seconds, e.sentAt?.seconds, e.lastError, try json(e.accountIds),
+                e.attachments.isEmpty ? nil : try json(e.attachments)])
     }
 
     private static func json<T: Encodable>(_ v: T) throws -> String { String(decoding: try JSONEncoder.api.encode(v), as: UTF8.self) }
@@ -55,6 +57,7 @@ struct SQLiteOutboxStore: OutboxStore {
             accountIds: (try? JSONDecoder.api.decode([String].self, from: Data((r["accountIds"] as String).utf8))) ?? [],
             createdAt: Date(timeIntervalSince1970: r["createdAt"]), state: try StoreError.decode(OutboxState.self, r["state"]),
             attempts: r["attempts"], nextAttemptAt: Date(timeIntervalSince1970: r["nextAttemptAt"]),
-            sentAt: (r["sentAt"] as Double?).map(Date.init(timeIntervalSince1970:)), lastError: r["lastError"])
+            sentAt: (r["sentAt"] as Double?).map(Date.init(timeIntervalSince1970:)), lastError: r["lastError"],
+            attachments: (r["attachments"] as String?).flatMap { try? JSONDecoder.api.decode([MailAttachment].self, from: Data($0.utf8)) } ?? [])
     }
 }

@@ -6,6 +6,9 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const select of document.querySelectorAll(".filters select")) {
     select.addEventListener("change", () => select.form.submit());
   }
+  for (const button of document.querySelectorAll("[data-print]")) {
+    button.addEventListener("click", () => window.print());
+  }
   for (const button of document.querySelectorAll("[data-confirm]")) {
     button.addEventListener("click", (event) => {
       if (!window.confirm(button.dataset.confirm)) event.preventDefault();

@@ -1,0 +1,11 @@
+import Foundation
+
+/// The scheduled report's settings and its mark of the last sending. Each method is one transaction.
+protocol ReportScheduleStore: Sendable {
+    func reportSchedule() async throws -> SavedReportSchedule?
+    /// Saves (or, with nil, removes) the schedule, with its audit record.
+    func saveReportSchedule(_ s: ReportScheduleSettings?, at: Date, audit: AuditEvent) async throws
+    /// Queues the mails and records `at` as the last sending, unless another node sent since
+    /// `previous` (then nothing, false); the audit record goes with them.
+    func sendScheduledReports(_ mails: [OutboxEntry], at: Date, previous: Date?, audit: AuditEvent) async throws -> Bool
+}
