@@ -13,6 +13,11 @@ public struct SMTPClient: Sendable {
 
     public func send(_ message: MailMessage) async throws(NotifyError) {
         guard !message.to.isEmpty else { throw NotifyError(.badInput, "the message has no recipient") }
+        // An address goes on a command line: nothing in it may end the line or the angle brackets.
+        for address in message.to + [message.from]
+        where address.isEmpty || address.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7F || "<>".unicodeScalars.contains($0) }) {
+            throw NotifyError(.badInput, "'\(address.prefix(80).unicodeScalars.map { $0.value < 0x20 ? "?" : String($0) }.joined())' is not a mail address")
+        }
         if settings.username != nil && settings.security == .none {
             throw NotifyError(.badInput, "authentication needs starttls or tls; the password is never sent in clear")
         }

@@ -25,6 +25,21 @@ struct SMTPClientTests {
         #expect(got.content.contains("Content-Transfer-Encoding: 7bit"))
     }
 
+    @Test func attachmentsGoAsMultipartAndAddressesCannotCarryCommands() async throws {
+        let to = "attach-\(UUID().uuidString.prefix(8))@example.test"
+        var m = message(to: to, body: "see the file")
+        m.attachments = [MailAttachment(name: "r\"e\r\nX: y.csv", contentType: "text/csv; charset=utf-8", data: Data("a,b\n=1,2\n".utf8))]
+        let client = SMTPClient(SMTPSettings(host: "127.0.0.1", port: MailServer.plainPort, security: .none, from: "custody@example.test"))
+        try await client.send(m)
+        let got = try #require(await MailServer.await(to: to))
+        #expect(got.content.contains("Content-Type: multipart/mixed; boundary=\"custody-"))
+        #expect(got.content.contains(#"Content-Disposition: attachment; filename="r_e__X__y.csv""#), "the name cannot break the header: \(got.content)")
+        #expect(got.content.contains(Data("a,b\n=1,2\n".utf8).base64EncodedString()) && got.content.contains("see the file"))
+        for bad in ["victim@example.test>\r\nRCPT TO:<evil@example.test", "a b@example.test", ""] {
+            await #expect(throws: NotifyError.self) { try await client.send(self.message(to: bad, body: "x")) }
+        }
+    }
+
     @Test func startTLSWithAuthPlain() async throws {
         let to = "starttls-\(UUID().uuidString.prefix(8))@example.test"
         try await SMTPClient(SMTPSettings(host: "localhost", port: MailServer.startTLSPort, security: .starttls, username: MailServer.user,

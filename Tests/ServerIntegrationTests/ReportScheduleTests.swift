@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import HTTPTypes
 import Testing
 import TestSupport
@@ -39,6 +40,9 @@ struct ReportScheduleTests {
                 (["schedule": schedule, "reports": ["pdf"], "recipients": ["admin"]], "invalid_field"),
                 (["schedule": schedule, "reports": [], "recipients": ["admin"]], "invalid_field"),
                 (["schedule": ["kind": "days", "at": "25:00"], "reports": ["expiry"], "recipients": ["admin"]], "invalid_field"),
+                (["schedule": ["kind": "once", "date": "2026-05-31", "at": "07:00"], "reports": ["expiry"], "recipients": ["admin"]], "invalid_field"),
+                (["schedule": ["kind": "days", "everyDays": 1, "at": "07:00", "allowedHours": ["from": "01:00", "to": "02:00"]], "reports": ["expiry"],
+                    "recipients": ["admin"]], "invalid_field"),
             ] as [([String: Any], String)] {
                 let r = try await put(body, admin)
                 #expect(r.status == .badRequest && r.errorCode == code, "\(code): \(r.text)")
@@ -49,6 +53,12 @@ struct ReportScheduleTests {
             #expect(saved.status == .noContent, "\(saved.text)")
             let shown = try await api.call(.get, "/settings/report-schedule", token: admin).object
             #expect(shown["configured"] as? Bool == true && shown["nextAt"] as? String == "2026-06-01T07:00:00Z", "\(shown)")
+            let noZone = try await put(["schedule": ["kind": "days", "everyDays": 1, "at": "07:00"], "reports": ["expiry"], "recipients": ["admin"]], admin)
+            #expect(noZone.status == .noContent)
+            let zoned = try await api.call(.get, "/settings/report-schedule", token: admin).object["schedule"] as? [String: Any]
+            #expect(zoned?["timeZone"] as? String == TimeZone.current.identifier, "the server's zone, by name: \(String(describing: zoned))")
+            #expect(try await put(["schedule": schedule, "reports": ["inventory", "compliance", "activity"], "recipients": ["admin", "pu-\(tag)"]], admin)
+                .status == .noContent)
 
             #expect(try await h.custody.reportMailer.runDue() == nil, "not before 07:00")
             clock.advance(7 * 3600 + 30)
@@ -66,10 +76,15 @@ struct ReportScheduleTests {
             #expect(try #require(Self.attachment(mine.content, "custody-compliance-2026-06-01.csv")).hasPrefix("resource,resourceType,owner,"))
             #expect(try #require(Self.attachment(mine.content, "custody-activity-2026-06-01.csv")).hasPrefix("day,user,"))
             #expect(!mine.content.contains("Sched-Pass"), "no password in a report")
+            try await n.until("the files dropped once sent") {
+                try await h.custody.store.read { db in
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM notifications WHERE event = 'scheduled_report' AND (state != 'sent' OR attachments IS NOT NULL)")
+                } == 0
+            }
 
             let audit = try await api.call(.get, "/audit?operation=send_scheduled_report", token: admin).array
             #expect(audit.count == 1 && (audit.first?["message"] as? String)?.contains("to 2 recipients") == true, "\(audit)")
-            #expect(try await api.call(.get, "/audit?operation=save_report_schedule", token: admin).array.count == 1)
+            #expect(try await api.call(.get, "/audit?operation=save_report_schedule", token: admin).array.count == 3)
             let after = try await api.call(.get, "/settings/report-schedule", token: admin).object
             #expect(after["lastSent"] as? String == "2026-06-01T07:00:30Z" && after["nextAt"] as? String == "2026-06-02T07:00:00Z", "\(after)")
             #expect(try await api.call(.delete, "/settings/report-schedule", token: admin).status == .noContent)

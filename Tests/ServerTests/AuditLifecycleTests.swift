@@ -156,7 +156,9 @@ import TestSupport
         for s in [0.0, 59.9, 86_399.5, 951_782_400, 1_796_657_279.4252, 4_102_444_800, -1, -86_401] {
             #expect(UTCStamp.format(s) == Notice.stamp(Date(timeIntervalSince1970: s.rounded(.down))), "\(s)")
         }
-        #expect(Routes.csvField("=1+2") == "'=1+2" && Routes.csvField("\tx") == "'\tx" && Routes.csvField("a,b") == "\"a,b\"")
+        #expect(Routes.csvField("=1+2") == "'=1+2" && Routes.csvField("\tx") == "\"'\tx\"" && Routes.csvField("a,b") == "\"a,b\"")
+        // A spreadsheet that splits on ; or tab keeps the cell whole.
+        #expect(Routes.csvField("x;=1+1") == "\"x;=1+1\"" && Routes.csvField("x\t=1") == "\"x\t=1\"")
         #expect(Routes.csvField("say \"hi\"\r\n") == "\"say \"\"hi\"\"\r\n\"")
     }
 }

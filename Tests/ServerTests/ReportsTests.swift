@@ -52,6 +52,12 @@ import Testing
             #expect(ccsv.hasPrefix("resource,resourceType,owner,account,policy,findings,violations,sharedWith,changedAt,lastResetAt\n"))
             #expect(ccsv.contains("rep-linux,Linux,admin,weak,Strong,neverRotated policyViolation,"), "\(ccsv)")
 
+            // An auditor, who never retrieves a password, reads that it breaks its policy, not which rule.
+            let auditor = try await api.user("rep-aud", role: "passwordAuditor", adminToken: admin)
+            let audited = try await api.call(.get, "/reports/compliance", token: auditor).object
+            let seen = (audited["accounts"] as? [[String: Any]] ?? []).first { $0["account"] as? String == "weak" } ?? [:]
+            #expect(seen["violations"] as? [String] == ["breaks its policy"], "\(seen)")
+
             // The password user sees the one account shared with it, and no activity.
             let theirs = try await api.call(.get, "/reports/inventory", token: pu).object
             #expect((theirs["accounts"] as? [[String: Any]])?.map { $0["accountId"] as? String } == [weak])

@@ -51,6 +51,15 @@ struct ListParameters {
         return d
     }
 
+    /// A whole number in `range`; nil when absent.
+    func integer(_ name: String, _ range: ClosedRange<Int>, unit: String) throws -> Int? {
+        guard let v = query[name] else { return nil }
+        guard let n = Int(v), range.contains(n) else {
+            throw APIError.badRequest("invalid_parameter", "\(name) must be \(range.lowerBound)...\(range.upperBound) \(unit)")
+        }
+        return n
+    }
+
     /// A UTC day, `2026-01-31` (midnight UTC).
     func day(_ name: String) throws -> Date? {
         guard let v = query[name], !v.isEmpty else { return nil }

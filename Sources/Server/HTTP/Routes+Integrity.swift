@@ -18,7 +18,8 @@ extension Routes {
         var v = value
         if let first = v.utf8.first, [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 9, 13].contains(first) { v = "'" + v }
         // Bytes, not characters: "\r\n" is one Character, and the export writes millions of fields.
-        return v.utf8.contains(where: { $0 == 44 || $0 == 34 || $0 == 10 || $0 == 13 })
+        // Quoted also with ; and tab: a spreadsheet set to either separator keeps the cell whole.
+        return v.utf8.contains(where: { $0 == 44 || $0 == 34 || $0 == 10 || $0 == 13 || $0 == 59 || $0 == 9 })
             ? "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : v
     }
 

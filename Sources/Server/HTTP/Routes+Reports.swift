@@ -14,14 +14,7 @@ extension Routes {
             + "\(ExpiryReport.defaultWithin)), soonest first, of the accounts you can see (?format=csv)", response: .report(ExpiryReport.self),
             query: [QueryParam("within", .integer(0...ExpiryReport.maxWithin), "days ahead (default \(ExpiryReport.defaultWithin))"), format])
         { req, ctx in
-            let q = ListParameters(req)
-            var within = ExpiryReport.defaultWithin
-            if let w = q.query["within"] {
-                guard let n = Int(w), (0...ExpiryReport.maxWithin).contains(n) else {
-                    throw APIError.badRequest("invalid_parameter", "within must be 0...\(ExpiryReport.maxWithin) days")
-                }
-                within = n
-            }
+            let within = try ListParameters(req).integer("within", 0...ExpiryReport.maxWithin, unit: "days") ?? ExpiryReport.defaultWithin
             let report = try await custody.expiry.report(by: try ctx.caller(), withinDays: within)
             return try Self.report(req, report, csv: report.csv)
         }
@@ -30,14 +23,8 @@ extension Routes {
             + "(?format=csv)", response: .report(ComplianceReport.self),
             query: [QueryParam("maxShared", .integer(0...ComplianceReport.maxMaxShared), "users a share may reach before it is too wide"), format])
         { req, ctx in
-            let q = ListParameters(req)
-            var most = ComplianceReport.defaultMaxShared
-            if let w = q.query["maxShared"] {
-                guard let n = Int(w), (0...ComplianceReport.maxMaxShared).contains(n) else {
-                    throw APIError.badRequest("invalid_parameter", "maxShared must be 0...\(ComplianceReport.maxMaxShared) users")
-                }
-                most = n
-            }
+            let most = try ListParameters(req).integer("maxShared", 0...ComplianceReport.maxMaxShared, unit: "users")
+                ?? ComplianceReport.defaultMaxShared
             let report = try await custody.reports.compliance(by: try ctx.caller(), maxShared: most)
             return try Self.report(req, report, csv: report.csv)
         }

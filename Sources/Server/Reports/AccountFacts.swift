@@ -75,9 +75,11 @@ struct ReportInputs: Sendable {
                     } catch {
                         violations = ["the stored password could not be opened"]
                     }
+                } else {
+                    violations = ["its policy '\(name)' could not be read"]
                 }
             }
-            out.append(AccountFacts(resourceId: r.id, resource: r.name, resourceType: r.type, owner: usernames[r.ownerId] ?? r.ownerId,
+            out.append(AccountFacts(resourceId: r.id, resource: r.name, resourceType: r.type, owner: usernames[r.ownerId] ?? "(deleted user)",
                 accountId: a.id, account: a.loginName, policy: name, maxAgeDays: policy?.maxAgeDays, createdAt: a.createdAt,
                 changedAt: changed, lastResetAt: lastReset[a.id], syncStatus: a.syncStatus, lastVerifiedAt: a.lastVerifiedAt,
                 violations: violations, sharedWith: reach.users(of: a, resource: r).count, resetConfigured: resetConfigured.contains(r.id)))

@@ -17,9 +17,15 @@ struct ReportMailer: Sendable {
         return try await store.reportSchedule()?.view ?? .none
     }
 
-    /// Saves the schedule; every recipient must be a user with an email address.
-    func save(_ s: ReportScheduleSettings, by p: Principal, ip: String) async throws {
+    /// Saves the schedule; every recipient must be a user with an email address. A schedule without
+    /// a time zone takes the server's, by name, so nodes in other zones agree on when it is due.
+    func save(_ body: ReportScheduleSettings, by p: Principal, ip: String) async throws {
         try authorizer.check(p, .manageSettings)
+        var s = body
+        if s.schedule.timeZone == nil { s.schedule.timeZone = TimeZone.current.identifier }
+        if s.schedule.kind == .once, s.next(savedAt: now(), lastSent: nil) == nil {
+            throw DomainError.invalid("invalid_field", "schedule.date and at are in the past: a once schedule would never send")
+        }
         let known = try await recipients(s.recipients)
         for name in s.recipients {
             guard let u = known[name.lowercased()] else { throw DomainError.invalid("unknown_user", "recipients: no user '\(name.prefix(80))'") }
@@ -44,21 +50,27 @@ struct ReportMailer: Sendable {
             next <= now()
         else { return nil }
         let at = now()
-        let smtp = try await channels()
+        // Without a mail server nothing is used up: the reports go once one is set.
+        guard try await channels().smtp != nil else { return nil }
         var mails: [OutboxEntry] = []
         var skipped: [String] = []
         let known = try await recipients(saved.settings.recipients)
         for name in saved.settings.recipients {
-            guard let u = known[name.lowercased()], !u.isDisabled, let address = u.email, !address.isEmpty, smtp.smtp != nil else {
-                skipped.append(name)
+            guard let u = known[name.lowercased()], !u.isDisabled, let address = u.email, !address.isEmpty else {
+                skipped.append("\(name) (no such user, disabled or no email address)")
                 continue
             }
             let p = Principal(userID: u.id, username: u.username, role: u.role, superAdmin: u.superAdmin, mustChangePassword: false, tokenID: "")
-            mails.append(try await mail(to: address, for: p, saved.settings.reports, at: at))
+            do {
+                mails.append(try await mail(to: address, for: p, saved.settings.reports, at: at))
+            } catch {
+                // One reader's failure holds back no one else's mail.
+                skipped.append("\(name) (\(ResetEngine.describe(error)))")
+            }
         }
         let message = "\(saved.settings.reports.joined(separator: ", ")) to \(mails.count) recipients"
-            + (skipped.isEmpty ? "" : "; not sent to \(skipped.joined(separator: ", ")) (no such user, disabled, no email address or no mail server)")
-        let sent = try await store.sendScheduledReports(mails, at: at, previous: saved.lastSent,
+            + (skipped.isEmpty ? "" : "; not sent to \(skipped.joined(separator: ", "))")
+        let sent = try await store.sendScheduledReports(mails, at: at, previous: saved.lastSent, made: saved.savedAt,
             audit: AuditEvent(user: "system", ip: "server", operation: "send_scheduled_report", outcome: mails.isEmpty ? "failure" : "success",
                 message: message))
         return sent ? mails.count : nil
@@ -72,7 +84,7 @@ struct ReportMailer: Sendable {
     }
 
     /// What one mail carries in attachments, at most.
-    static let maxAttachedBytes = 10 * 1_048_576
+    static let maxAttachedBytes = 5 * 1_048_576
 
     /// One recipient's mail: the figures in the text, each report's rows attached.
     func mail(to address: String, for p: Principal, _ names: [String], at: Date) async throws -> OutboxEntry {
@@ -80,8 +92,11 @@ struct ReportMailer: Sendable {
         var lines = ["Custody's scheduled report for \(p.username), of what \(p.username) may see, at \(UTCStamp.format(at.timeIntervalSince1970)).", ""]
         var files: [MailAttachment] = []
         var bytes = 0
-        for name in names.compactMap(ReportService.Name.init(rawValue:)) {
-            let (line, csv) = try await figures(name, by: p)
+        // One read of the accounts serves the inventory and the compliance report.
+        let wanted = names.compactMap(ReportService.Name.init(rawValue:))
+        let facts = wanted.contains(.inventory) || wanted.contains(.compliance) ? try await reports.store.accountFacts(visibleTo: p) : []
+        for name in wanted {
+            let (line, csv) = try await figures(name, by: p, facts: facts, at: at)
             guard let csv else {
                 lines.append(line)
                 continue
@@ -102,17 +117,17 @@ struct ReportMailer: Sendable {
             createdAt: at, nextAttemptAt: at, attachments: files)
     }
 
-    private func figures(_ name: ReportService.Name, by p: Principal) async throws -> (String, String?) {
+    private func figures(_ name: ReportService.Name, by p: Principal, facts: [AccountFacts], at: Date) async throws -> (String, String?) {
         switch name {
         case .inventory:
-            let r = try await reports.inventory(by: p)
+            let r = InventoryReport(facts, at: at)
             let s = r.summary
             return ("Inventory: \(s.resources) resources, \(s.accounts) accounts, \(s.resourceTypes) types, \(s.owners) owners.", r.csv)
         case .expiry:
             let r = try await reports.expiry.report(by: p)
             return ("Expiry: \(r.summary.expired) expired, \(r.summary.expiringSoon) expiring within \(r.withinDays) days.", r.csv)
         case .compliance:
-            let r = try await reports.compliance(by: p)
+            let r = reports.redacted(ComplianceReport(facts, at: at, maxShared: ComplianceReport.defaultMaxShared), for: p)
             let s = r.summary
             return ("Compliance: \(s.nonCompliant) of \(s.accounts) accounts fall short (never rotated \(s.neverRotated), out of sync "
                 + "\(s.outOfSync), breaking their policy \(s.policyViolation), past their maximum age \(s.expired), shared too widely "

@@ -15,6 +15,7 @@ struct ReportScheduleSettings: Codable, Sendable, Equatable, APIBody {
 
     func validate() throws {
         if let p = schedule.problem() { throw APIError.badRequest("invalid_field", p) }
+        if schedule.allowedHours != nil { throw APIError.badRequest("invalid_field", "schedule.allowedHours does not apply to a report") }
         guard !reports.isEmpty, Set(reports).count == reports.count else {
             throw APIError.badRequest("invalid_field", "reports: one or more of \(Self.names), each once")
         }

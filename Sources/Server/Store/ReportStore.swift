@@ -20,17 +20,19 @@ struct ActivityCount: Sendable, Equatable {
 
 /// The activity statement, the same on both stores but for how a day is computed.
 enum ActivityQuery {
-    static let operations = ["retrieve_password", "retrieve_password_history", "queue_reset", "change_password", "login"]
+    /// A change that took: a local change, a remote reset's commit (by who asked for it: a user,
+    /// `rotation`, `expiry`), a candidate a verify confirmed. A lock-out adds a `locked` record to
+    /// its failed login, which is not counted twice.
+    static let operations = ["retrieve_password", "retrieve_password_history", "change_password", "login"]
 
     /// `day` turns `at` (seconds) into whole days; `marks(n)` gives n placeholders.
     static func sql(day: String, scope: ListScope, marks: (Int) -> String) -> (String, [String]) {
         var sql = """
             SELECT "user" AS u, \(day) AS d,
               SUM(CASE WHEN operation IN ('retrieve_password', 'retrieve_password_history') AND outcome = 'success' THEN 1 ELSE 0 END) AS retrievals,
-              SUM(CASE WHEN outcome = 'success' AND (operation = 'queue_reset' OR (operation = 'change_password' AND ip <> 'server'))
-                THEN 1 ELSE 0 END) AS resets,
+              SUM(CASE WHEN operation = 'change_password' AND outcome = 'success' THEN 1 ELSE 0 END) AS resets,
               SUM(CASE WHEN operation = 'login' AND outcome = 'success' THEN 1 ELSE 0 END) AS logins,
-              SUM(CASE WHEN operation = 'login' AND outcome <> 'success' THEN 1 ELSE 0 END) AS failed,
+              SUM(CASE WHEN operation = 'login' AND outcome = 'failure' THEN 1 ELSE 0 END) AS failed,
               SUM(CASE WHEN outcome = 'denied' THEN 1 ELSE 0 END) AS refused
             FROM audit WHERE at >= ? AND at < ? AND operation IN (\(operations.map { "'\($0)'" }.joined(separator: ", ")))
             """

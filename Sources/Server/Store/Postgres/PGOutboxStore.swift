@@ -30,7 +30,7 @@ struct PGOutboxStore: OutboxStore {
 
     func markSent(_ id: String, at: Date) async throws {
         try await db.write { c in
-            try await c.execute("UPDATE notifications SET state = 'sent', attempts = attempts + 1, sentAt = ?, lastError = NULL WHERE id = ?", [at, id])
+            try await c.execute("UPDATE notifications SET state = 'sent', attempts = attempts + 1, sentAt = ?, lastError = NULL, attachments = NULL WHERE id = ?", [at, id])
         }
     }
 
@@ -38,13 +38,17 @@ struct PGOutboxStore: OutboxStore {
         try await db.write { c in
             try await c.execute("UPDATE notifications SET state = ?, attempts = ?, nextAttemptAt = ?, lastError = ? WHERE id = ?",
                 [giveUp == nil ? "pending" : "failed", attempts, next, error, id])
-            if let giveUp { try await log.append(giveUp, c) }
+            if let giveUp {
+                // A message given up on keeps its record, not its files.
+                try await c.execute("UPDATE notifications SET attachments = NULL WHERE id = ?", [id])
+                try await log.append(giveUp, c)
+            }
         }
     }
 
     func page(state: OutboxState?, limit: Int, offset: Int) async throws -> [OutboxEntry] {
         try await db.read { c in
-            try await c.rows("SELECT * FROM notifications WHERE (?::text IS NULL OR state = ?) ORDER BY createdAt DESC, id LIMIT ? OFFSET ?",
+            try await c.rows("SELECT id, event, channel, recipient, subject, body, fields, createdAt, state, attempts, nextAttemptAt, sentAt, lastError, accountIds FROM notifications WHERE (?::text IS NULL OR state = ?) ORDER BY createdAt DESC, id LIMIT ? OFFSET ?",
                 [state?.rawValue, state?.rawValue, limit, offset]).map(Self.entry)
         }
     }
@@ -68,6 +72,6 @@ struct PGOutboxStore: OutboxStore {
             accountIds: (try? JSONDecoder.api.decode([String].self, from: Data(try r["accountIds", as: String.self].utf8))) ?? [],
             createdAt: try r["createdAt"], state: try StoreError.decode(OutboxState.self, try r["state", as: String.self]),
             attempts: try r["attempts"], nextAttemptAt: try r["nextAttemptAt"], sentAt: try r["sentAt"], lastError: try r["lastError"],
-            attachments: (try r["attachments", as: String?.self]).flatMap { try? JSONDecoder.api.decode([MailAttachment].self, from: Data($0.utf8)) } ?? [])
+            attachments: (r.has("attachments") ? try r["attachments", as: String?.self] : nil).flatMap { try? JSONDecoder.api.decode([MailAttachment].self, from: Data($0.utf8)) } ?? [])
     }
 }

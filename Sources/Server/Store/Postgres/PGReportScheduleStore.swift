@@ -24,10 +24,13 @@ struct PGReportScheduleStore: ReportScheduleStore {
         }
     }
 
-    func sendScheduledReports(_ mails: [OutboxEntry], at: Date, previous: Date?, audit: AuditEvent) async throws -> Bool {
+    func sendScheduledReports(_ mails: [OutboxEntry], at: Date, previous: Date?, made: Date, audit: AuditEvent) async throws -> Bool {
         try await db.write { c in
             // Writes hold the writer lock: one node at a time reads the mark and moves it.
-            guard try await PGCatalog.setting(ReportScheduleKeys.lastSent, c) == previous.map({ String($0.timeIntervalSince1970) }) else { return false }
+            let last = try await PGCatalog.setting(ReportScheduleKeys.lastSent, c)
+            guard ReportScheduleKeys.decode(try await PGCatalog.setting(ReportScheduleKeys.settings, c), lastSent: last)?.savedAt == made,
+                last == previous.map({ String($0.timeIntervalSince1970) })
+            else { return false }
             for m in mails { try await PGOutboxStore.insert(m, c) }
             try await PGCatalog.set(ReportScheduleKeys.lastSent, String(at.timeIntervalSince1970), c)
             try await log.append(audit, c)

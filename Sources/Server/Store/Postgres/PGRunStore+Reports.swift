@@ -4,7 +4,7 @@ import Shared
 extension PGRunStore {
     func accountFacts(visibleTo p: Principal) async throws -> [AccountFacts] {
         let vault = secrets.vault
-        return try await db.read { c in
+        let (input, scope) = try await db.read { c in
             let scope = try await ListScope.of(p, c)
             var input = ReportInputs()
             input.resources = try await c.all(ResourceRecord.self, "SELECT * FROM resources")
@@ -43,9 +43,11 @@ extension PGRunStore {
             for row in try await c.rows("SELECT groupId, userId FROM userGroupMembers") {
                 input.membersOfUserGroup[try row["groupId"], default: []].append(try row["userId"])
             }
-            return input.facts(scope) { id, account, sealed in
-                try vault.openSecret(sealed, identity: Vault.secretIdentity(secretID: id, accountID: account))
-            }
+            return (input, scope)
+        }
+        // Opening thousands of passwords is CPU work: on a thread of its own, the database let go.
+        return try await Blocking.run {
+            input.facts(scope) { id, account, sealed in try vault.openSecret(sealed, identity: Vault.secretIdentity(secretID: id, accountID: account)) }
         }
     }
 

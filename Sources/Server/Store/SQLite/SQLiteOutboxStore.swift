@@ -19,7 +19,7 @@ struct SQLiteOutboxStore: OutboxStore {
 
     func markSent(_ id: String, at: Date) async throws {
         try await db.write { db in
-            try db.execute(sql: "UPDATE notifications SET state = 'sent', attempts = attempts + 1, sentAt = ?, lastError = NULL WHERE id = ?",
+            try db.execute(sql: "UPDATE notifications SET state = 'sent', attempts = attempts + 1, sentAt = ?, lastError = NULL, attachments = NULL WHERE id = ?",
                 arguments: [at.seconds, id])
         }
     }
@@ -28,13 +28,17 @@ struct SQLiteOutboxStore: OutboxStore {
         try await db.write { db in
             try db.execute(sql: "UPDATE notifications SET state = ?, attempts = ?, nextAttemptAt = ?, lastError = ? WHERE id = ?",
                 arguments: [giveUp == nil ? "pending" : "failed", attempts, next.seconds, error, id])
-            if let giveUp { try AuditLog.append(giveUp, in: db) }
+            if let giveUp {
+                // A message given up on keeps its record, not its files.
+                try db.execute(sql: "UPDATE notifications SET attachments = NULL WHERE id = ?", arguments: [id])
+                try AuditLog.append(giveUp, in: db)
+            }
         }
     }
 
     func page(state: OutboxState?, limit: Int, offset: Int) async throws -> [OutboxEntry] {
         try await db.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM notifications WHERE (? IS NULL OR state = ?) ORDER BY createdAt DESC, id LIMIT ? OFFSET ?",
+            try Row.fetchAll(db, sql: "SELECT id, event, channel, recipient, subject, body, fields, createdAt, state, attempts, nextAttemptAt, sentAt, lastError, accountIds FROM notifications WHERE (? IS NULL OR state = ?) ORDER BY createdAt DESC, id LIMIT ? OFFSET ?",
                 arguments: [state?.rawValue, state?.rawValue, limit, offset]).map(Self.entry)
         }
     }

@@ -23,9 +23,12 @@ struct SQLiteReportScheduleStore: ReportScheduleStore {
         }
     }
 
-    func sendScheduledReports(_ mails: [OutboxEntry], at: Date, previous: Date?, audit: AuditEvent) async throws -> Bool {
+    func sendScheduledReports(_ mails: [OutboxEntry], at: Date, previous: Date?, made: Date, audit: AuditEvent) async throws -> Bool {
         try await db.write { [queued] db in
-            guard try Settings.get(ReportScheduleKeys.lastSent, db) == previous.map({ String($0.timeIntervalSince1970) }) else { return false }
+            let last = try Settings.get(ReportScheduleKeys.lastSent, db)
+            guard ReportScheduleKeys.decode(try Settings.get(ReportScheduleKeys.settings, db), lastSent: last)?.savedAt == made,
+                last == previous.map({ String($0.timeIntervalSince1970) })
+            else { return false }
             for m in mails { try SQLiteOutboxStore.insert(m, db) }
             try Settings.set(ReportScheduleKeys.lastSent, String(at.timeIntervalSince1970), db)
             try AuditLog.append(audit, in: db)

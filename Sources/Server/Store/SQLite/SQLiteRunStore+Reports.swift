@@ -5,7 +5,7 @@ import Shared
 extension SQLiteRunStore {
     func accountFacts(visibleTo p: Principal) async throws -> [AccountFacts] {
         let vault = secrets.vault
-        return try await db.read { db in
+        let (input, scope) = try await db.read { db in
             let scope = try ListScope.of(p, db)
             var input = ReportInputs()
             input.resources = try ResourceRecord.fetchAll(db)
@@ -38,9 +38,11 @@ extension SQLiteRunStore {
             for row in try Row.fetchAll(db, sql: "SELECT groupId, userId FROM userGroupMembers") {
                 input.membersOfUserGroup[row["groupId"], default: []].append(row["userId"])
             }
-            return input.facts(scope) { id, account, sealed in
-                try vault.openSecret(sealed, identity: Vault.secretIdentity(secretID: id, accountID: account))
-            }
+            return (input, scope)
+        }
+        // Opening thousands of passwords is CPU work: on a thread of its own, the database let go.
+        return try await Blocking.run {
+            input.facts(scope) { id, account, sealed in try vault.openSecret(sealed, identity: Vault.secretIdentity(secretID: id, accountID: account)) }
         }
     }
 
