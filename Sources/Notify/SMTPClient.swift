@@ -16,7 +16,7 @@ public struct SMTPClient: Sendable {
         // An address goes on a command line: nothing in it may end the line or the angle brackets.
         for address in message.to + [message.from]
         where address.isEmpty || address.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7F || "<>".unicodeScalars.contains($0) }) {
-            throw NotifyError(.badInput, "'\(address.prefix(80).unicodeScalars.map { $0.value < 0x20 ? "?" : String($0) }.joined())' is not a mail address")
+            throw NotifyError(.badInput, "'\(address.prefix(80).unicodeScalars.map { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) ? "?" : String($0) }.joined())' is not a mail address")
         }
         if settings.username != nil && settings.security == .none {
             throw NotifyError(.badInput, "authentication needs starttls or tls; the password is never sent in clear")

@@ -58,6 +58,18 @@ import Testing
             let seen = (audited["accounts"] as? [[String: Any]] ?? []).first { $0["account"] as? String == "weak" } ?? [:]
             #expect(seen["violations"] as? [String] == ["breaks its policy"], "\(seen)")
 
+            // Under access control, whose password takes a request, nobody reads the rules either.
+            _ = try await api.user("rep-appr", role: "passwordAdministrator", adminToken: admin)
+            let gated = try await api.call(.put, "/resources/\(linux)/accounts/\(weak)/access-control", token: admin,
+                json: ["approvers": ["users": ["rep-appr"]], "maxMinutes": 60])
+            #expect(gated.status == .ok, "\(gated.text)")
+            let after = try await api.call(.get, "/reports/compliance", token: admin).object
+            #expect(((after["accounts"] as? [[String: Any]] ?? []).first { $0["account"] as? String == "weak" })?["violations"] as? [String]
+                == ["breaks its policy"])
+            // The inventory opens no password.
+            #expect(try await h.custody.reports.facts(for: Principal(userID: "x", username: "x", role: .administrator, superAdmin: true,
+                mustChangePassword: false, tokenID: ""), rules: false).allSatisfy { $0.violations.isEmpty })
+
             // The password user sees the one account shared with it, and no activity.
             let theirs = try await api.call(.get, "/reports/inventory", token: pu).object
             #expect((theirs["accounts"] as? [[String: Any]])?.map { $0["accountId"] as? String } == [weak])
@@ -146,5 +158,31 @@ import Testing
         let cols = SVGChart.columns([("2026-06-01", [1, 2, 0]), ("2026-06-02", [0, 0, 0])], series: ["a", "b", "c"], title: "days")
         #expect(cols.components(separatedBy: "<rect").count - 1 == 3 + 2, "a legend swatch per series, a rect per non-zero part")
         #expect(cols.contains(">06-01</text>"))
+    }
+
+    @Test func theGateLetsTwoReportsReadTheVaultAtOnce() async throws {
+        let gate = ReportGate(limit: 2)
+        let count = Counter()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    try await gate.run {
+                        await count.enter()
+                        try await Task.sleep(for: .milliseconds(20))
+                        await count.leave()
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let (most, done) = await (count.most, count.done)
+        #expect(most == 2 && done == 8)
+    }
+
+    actor Counter {
+        var now = 0, most = 0
+        var done = 0
+        func enter() { now += 1; most = max(most, now) }
+        func leave() { now -= 1; done += 1 }
     }
 }

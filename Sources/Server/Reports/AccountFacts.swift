@@ -19,6 +19,8 @@ struct AccountFacts: Sendable {
     var sharedWith: Int
     /// A remote reset is set up for its resource.
     var resetConfigured: Bool
+    /// An access-control policy covers it (on the account, its resource or a group of it).
+    var accessControlled = false
 
     var passwordKnown: Bool { changedAt != nil }
 
@@ -54,10 +56,12 @@ struct ReportInputs: Sendable {
     var shares: [Share] = []
     var groupsOfResource: [String: [String]] = [:]
     var membersOfUserGroup: [String: [String]] = [:]
+    /// `scope:scopeId` of each access-control policy.
+    var accessControlled: Set<String> = []
 
-    /// The facts of the accounts `scope` sees, by resource then account name. `open` unseals a
-    /// current password; one that fails to open counts as a violation, never as compliant.
-    func facts(_ scope: ListScope, open: (String, String, Data) throws -> Secret) -> [AccountFacts] {
+    /// The facts of the accounts `scope` sees, by resource then account name. With `rules`, `open`
+    /// unseals each current password; one that fails to open counts as a violation, never as compliant.
+    func facts(_ scope: ListScope, rules: Bool, open: (String, String, Data) throws -> Secret) -> [AccountFacts] {
         let byId = Dictionary(resources.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var reach = ShareReach(self)
         var out: [AccountFacts] = []
@@ -69,7 +73,9 @@ struct ReportInputs: Sendable {
             var changed: Date? = nil
             if let s = current[a.id] {
                 changed = a.lastChangedAt ?? s.createdAt
-                if let policy {
+                if !rules {
+                    violations = []
+                } else if let policy {
                     do {
                         violations = policy.violations(of: try open(s.secretId, a.id, s.sealed), loginName: a.loginName)
                     } catch {
@@ -82,7 +88,9 @@ struct ReportInputs: Sendable {
             out.append(AccountFacts(resourceId: r.id, resource: r.name, resourceType: r.type, owner: usernames[r.ownerId] ?? "(deleted user)",
                 accountId: a.id, account: a.loginName, policy: name, maxAgeDays: policy?.maxAgeDays, createdAt: a.createdAt,
                 changedAt: changed, lastResetAt: lastReset[a.id], syncStatus: a.syncStatus, lastVerifiedAt: a.lastVerifiedAt,
-                violations: violations, sharedWith: reach.users(of: a, resource: r).count, resetConfigured: resetConfigured.contains(r.id)))
+                violations: violations, sharedWith: reach.users(of: a, resource: r).count, resetConfigured: resetConfigured.contains(r.id),
+                accessControlled: accessControlled.contains("account:\(a.id)") || accessControlled.contains("resource:\(r.id)")
+                    || (groupsOfResource[r.id] ?? []).contains { accessControlled.contains("group:\($0)") }))
         }
         return out.sorted { ($0.resource, $0.account, $0.accountId) < ($1.resource, $1.account, $1.accountId) }
     }

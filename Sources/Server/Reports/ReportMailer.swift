@@ -54,6 +54,7 @@ struct ReportMailer: Sendable {
         guard try await channels().smtp != nil else { return nil }
         var mails: [OutboxEntry] = []
         var skipped: [String] = []
+        var failed: (any Error)? = nil
         let known = try await recipients(saved.settings.recipients)
         for name in saved.settings.recipients {
             guard let u = known[name.lowercased()], !u.isDisabled, let address = u.email, !address.isEmpty else {
@@ -63,11 +64,16 @@ struct ReportMailer: Sendable {
             let p = Principal(userID: u.id, username: u.username, role: u.role, superAdmin: u.superAdmin, mustChangePassword: false, tokenID: "")
             do {
                 mails.append(try await mail(to: address, for: p, saved.settings.reports, at: at))
+            } catch is CancellationError {
+                throw CancellationError()
             } catch {
                 // One reader's failure holds back no one else's mail.
                 skipped.append("\(name) (\(ResetEngine.describe(error)))")
+                failed = error
             }
         }
+        // Nothing made because of an error (the store down): the time is not used up; the next tick tries again.
+        if mails.isEmpty, let failed { throw failed }
         let message = "\(saved.settings.reports.joined(separator: ", ")) to \(mails.count) recipients"
             + (skipped.isEmpty ? "" : "; not sent to \(skipped.joined(separator: ", "))")
         let sent = try await store.sendScheduledReports(mails, at: at, previous: saved.lastSent, made: saved.savedAt,
@@ -94,7 +100,8 @@ struct ReportMailer: Sendable {
         var bytes = 0
         // One read of the accounts serves the inventory and the compliance report.
         let wanted = names.compactMap(ReportService.Name.init(rawValue:))
-        let facts = wanted.contains(.inventory) || wanted.contains(.compliance) ? try await reports.store.accountFacts(visibleTo: p) : []
+        let facts = wanted.contains(.inventory) || wanted.contains(.compliance)
+            ? try await reports.facts(for: p, rules: wanted.contains(.compliance)) : []
         for name in wanted {
             let (line, csv) = try await figures(name, by: p, facts: facts, at: at)
             guard let csv else {
@@ -127,7 +134,7 @@ struct ReportMailer: Sendable {
             let r = try await reports.expiry.report(by: p)
             return ("Expiry: \(r.summary.expired) expired, \(r.summary.expiringSoon) expiring within \(r.withinDays) days.", r.csv)
         case .compliance:
-            let r = reports.redacted(ComplianceReport(facts, at: at, maxShared: ComplianceReport.defaultMaxShared), for: p)
+            let r = ComplianceReport(facts, at: at, maxShared: ComplianceReport.defaultMaxShared)
             let s = r.summary
             return ("Compliance: \(s.nonCompliant) of \(s.accounts) accounts fall short (never rotated \(s.neverRotated), out of sync "
                 + "\(s.outOfSync), breaking their policy \(s.policyViolation), past their maximum age \(s.expired), shared too widely "

@@ -3,8 +3,9 @@ import Foundation
 /// What the reports read: the accounts a caller sees with their facts, and the audit trail
 /// counted by user and day.
 protocol ReportStore: Sendable {
-    /// The accounts `p` sees (ListScope), with what the inventory and compliance reports need.
-    func accountFacts(visibleTo p: Principal) async throws -> [AccountFacts]
+    /// The accounts `p` sees (ListScope), with what the inventory and compliance reports need;
+    /// with `rules`, each current password opened and tested against its policy.
+    func accountFacts(visibleTo p: Principal, rules: Bool) async throws -> [AccountFacts]
     /// Counts of the audit records `p` may read (its own and those about what it sees; all for
     /// those who oversee), from `from` up to `to`, by user and UTC day.
     func activity(visibleTo p: Principal, from: Date, to: Date) async throws -> [ActivityCount]
@@ -20,10 +21,10 @@ struct ActivityCount: Sendable, Equatable {
 
 /// The activity statement, the same on both stores but for how a day is computed.
 enum ActivityQuery {
-    /// A change that took: a local change, a remote reset's commit (by who asked for it: a user,
+    /// `queue_reset` only for its refusals. A change that took: a local change, a remote reset's commit (by who asked for it: a user,
     /// `rotation`, `expiry`), a candidate a verify confirmed. A lock-out adds a `locked` record to
     /// its failed login, which is not counted twice.
-    static let operations = ["retrieve_password", "retrieve_password_history", "change_password", "login"]
+    static let operations = ["retrieve_password", "retrieve_password_history", "change_password", "queue_reset", "login"]
 
     /// `day` turns `at` (seconds) into whole days; `marks(n)` gives n placeholders.
     static func sql(day: String, scope: ListScope, marks: (Int) -> String) -> (String, [String]) {

@@ -31,7 +31,7 @@ import Testing
         try await b.share("account", weak, "u-cy", "view")
         try await b.share("resource", f.rid, "u-di", "view")
 
-        let all = Dictionary(uniqueKeysWithValues: try await b.runs.accountFacts(visibleTo: Self.ana).map { ($0.account, $0) })
+        let all = Dictionary(uniqueKeysWithValues: try await b.runs.accountFacts(visibleTo: Self.ana, rules: true).map { ($0.account, $0) })
         #expect(all.keys.sorted() == ["none", "svc", "weak"])
         let svc = try #require(all["svc"]), w = try #require(all["weak"]), none = try #require(all["none"])
         #expect(svc.policy == "Strong" && svc.maxAgeDays == 90 && svc.violations.isEmpty && svc.resetConfigured, "\(svc)")
@@ -41,7 +41,7 @@ import Testing
         #expect(svc.sharedWith == 1 && w.sharedWith == 2 && none.sharedWith == 1, "di through the resource, cy on the account")
         #expect(none.changedAt == nil && none.violations.isEmpty && !none.passwordKnown)
 
-        let cys = try await b.runs.accountFacts(visibleTo: Self.cy)
+        let cys = try await b.runs.accountFacts(visibleTo: Self.cy, rules: true)
         #expect(cys.map(\.account) == ["weak"], "cy sees the one account shared with it")
 
         // Activity: counted by user and day; cy sees its own records and those about its account.

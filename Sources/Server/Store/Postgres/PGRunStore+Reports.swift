@@ -2,7 +2,7 @@ import Foundation
 import Shared
 
 extension PGRunStore {
-    func accountFacts(visibleTo p: Principal) async throws -> [AccountFacts] {
+    func accountFacts(visibleTo p: Principal, rules: Bool) async throws -> [AccountFacts] {
         let vault = secrets.vault
         let (input, scope) = try await db.read { c in
             let scope = try await ListScope.of(p, c)
@@ -23,7 +23,8 @@ extension PGRunStore {
                 input.policies[try row["name"]] = try? JSONDecoder.api.decode(PasswordPolicy.self, from: Data(json.utf8))
             }
             input.defaultPolicy = try await PGCatalog.setting(Settings.defaultPolicy, c) ?? PasswordPolicy.strong.name
-            for row in try await c.rows("SELECT id, accountId, sealed, createdAt FROM secrets WHERE state = 'current'") {
+            let sealed = rules ? "sealed" : "''::bytea"
+            for row in try await c.rows("SELECT id, accountId, \(sealed) AS sealed, createdAt FROM secrets WHERE state = 'current'") {
                 let account: String = try row["accountId"]
                 guard scope.everything || scope.accounts.contains(account) else { continue }
                 input.current[account] = .init(secretId: try row["id"], sealed: try row["sealed"], createdAt: try row["createdAt"])
@@ -33,6 +34,9 @@ extension PGRunStore {
                 """)
             { input.lastReset[try row["accountId"]] = try row["at"] }
             input.resetConfigured = Set(try await c.column(String.self, "SELECT resourceId FROM resetConfigs"))
+            input.accessControlled = Set(try await c.rows("SELECT scope, scopeId FROM accessPolicies").map {
+                "\(try $0["scope", as: String.self]):\(try $0["scopeId", as: String.self])"
+            })
             input.shares = try await c.rows("SELECT objectKind, objectId, principalKind, principalId FROM shares").map {
                 .init(objectKind: try $0["objectKind"], objectId: try $0["objectId"], principalKind: try $0["principalKind"],
                     principalId: try $0["principalId"])
@@ -47,7 +51,7 @@ extension PGRunStore {
         }
         // Opening thousands of passwords is CPU work: on a thread of its own, the database let go.
         return try await Blocking.run {
-            input.facts(scope) { id, account, sealed in try vault.openSecret(sealed, identity: Vault.secretIdentity(secretID: id, accountID: account)) }
+            input.facts(scope, rules: rules) { id, account, sealed in try vault.openSecret(sealed, identity: Vault.secretIdentity(secretID: id, accountID: account)) }
         }
     }
 

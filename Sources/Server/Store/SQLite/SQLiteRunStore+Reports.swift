@@ -3,7 +3,7 @@ import GRDB
 import Shared
 
 extension SQLiteRunStore {
-    func accountFacts(visibleTo p: Principal) async throws -> [AccountFacts] {
+    func accountFacts(visibleTo p: Principal, rules: Bool) async throws -> [AccountFacts] {
         let vault = secrets.vault
         let (input, scope) = try await db.read { db in
             let scope = try ListScope.of(p, db)
@@ -20,7 +20,8 @@ extension SQLiteRunStore {
                 input.policies[row["name"]] = try? JSONDecoder.api.decode(PasswordPolicy.self, from: Data((row["json"] as String).utf8))
             }
             input.defaultPolicy = try Settings.get(Settings.defaultPolicy, db) ?? PasswordPolicy.strong.name
-            for row in try Row.fetchAll(db, sql: "SELECT id, accountId, sealed, createdAt FROM secrets WHERE state = 'current'")
+            let sealed = rules ? "sealed" : "x''"
+            for row in try Row.fetchAll(db, sql: "SELECT id, accountId, \(sealed) AS sealed, createdAt FROM secrets WHERE state = 'current'")
             where scope.everything || scope.accounts.contains(row["accountId"]) {
                 input.current[row["accountId"]] = .init(secretId: row["id"], sealed: row["sealed"], createdAt: Date(timeIntervalSince1970: row["createdAt"]))
             }
@@ -29,6 +30,7 @@ extension SQLiteRunStore {
                 """)
             { input.lastReset[row["accountId"]] = Date(timeIntervalSince1970: row["at"]) }
             input.resetConfigured = Set(try String.fetchAll(db, sql: "SELECT resourceId FROM resetConfigs"))
+            input.accessControlled = Set(try Row.fetchAll(db, sql: "SELECT scope, scopeId FROM accessPolicies").map { "\($0["scope"] as String):\($0["scopeId"] as String)" })
             input.shares = try Row.fetchAll(db, sql: "SELECT objectKind, objectId, principalKind, principalId FROM shares").map {
                 .init(objectKind: $0["objectKind"], objectId: $0["objectId"], principalKind: $0["principalKind"], principalId: $0["principalId"])
             }
@@ -42,7 +44,7 @@ extension SQLiteRunStore {
         }
         // Opening thousands of passwords is CPU work: on a thread of its own, the database let go.
         return try await Blocking.run {
-            input.facts(scope) { id, account, sealed in try vault.openSecret(sealed, identity: Vault.secretIdentity(secretID: id, accountID: account)) }
+            input.facts(scope, rules: rules) { id, account, sealed in try vault.openSecret(sealed, identity: Vault.secretIdentity(secretID: id, accountID: account)) }
         }
     }
 
