@@ -48,12 +48,10 @@ struct ExpiryReport: Codable, Sendable {
 
     /// The rows as CSV (RFC 4180; a leading formula character neutralised).
     var csv: String {
-        var csv = "resource,account,policy,maxAgeDays,changedAt,expiresAt,expired\n"
-        let f = ISO8601DateFormatter()
+        var out = ReportCSV(["resource", "account", "policy", "maxAgeDays", "changedAt", "expiresAt", "expired"])
         for r in accounts {
-            let cells = [r.resource, r.account, r.policy, String(r.maxAgeDays), f.string(from: r.changedAt), f.string(from: r.expiresAt), String(r.expired)]
-            csv += cells.map(Routes.csvField).joined(separator: ",") + "\n"
+            out.row([r.resource, r.account, r.policy, String(r.maxAgeDays), ReportCSV.stamp(r.changedAt), ReportCSV.stamp(r.expiresAt), String(r.expired)])
         }
-        return csv
+        return out.text
     }
 }
