@@ -28,26 +28,30 @@ struct BackupCommand: AsyncParsableCommand {
     }
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Back up a vault's data directory, while its server runs or not.",
-            discussion: "SQLite's online backup copies the database at one instant; writers go on meanwhile. The backup is recorded in the audit trail.")
+        static let configuration = CommandConfiguration(abstract: "Back up a vault, while its server runs or not.",
+            discussion: """
+                SQLite's online backup copies the database at one instant; writers go on meanwhile. With --store-url, the \
+                PostgreSQL store is read at one instant (REPEATABLE READ) into the same form. The backup is recorded in the audit trail.
+                """)
         @Option(help: "Data directory.") var dataDir: String = ProcessInfo.processInfo.environment["CUSTODY_DATA_DIR"] ?? "./custody-data"
         @Option(help: "The backup file to write (refused if it exists).") var out: String
         @OptionGroup var keys: KeyOptions
         @Flag(help: "Carry the master key in the backup (requires --passphrase-file).") var includeMasterKey = false
         @Option(help: "The server's YAML config file, to carry in the backup.") var config: String?
+        @OptionGroup var postgres: StoreOptions
 
         func run() async throws {
             try await BackupCommand.reporting {
                 umask(0o077)  // the snapshot and the backup are for this user only
                 var cfg = ServerConfiguration()
-                if let config {
-                    let loaded = try ConfigLoader.load(file: config, environment: [:])
-                    if let url = loaded.storeURL, !url.isEmpty {
-                        throw BackupError(.badInput, "\(config) names a PostgreSQL store; back it up through the server (custody backup now)")
-                    }
-                    cfg = loaded
-                }
+                if let config { cfg = try ConfigLoader.load(file: config, environment: [:]) }
                 cfg.dataDir = dataDir
+                var pg = postgres
+                if pg.storeURL == nil, let url = cfg.storeURL, !url.isEmpty {
+                    pg.storeURL = url
+                    pg.storePasswordFile = pg.storePasswordFile ?? cfg.storePasswordFile
+                }
+                if pg.storeURL != nil { return try await createPostgres(cfg, pg) }
                 guard FileManager.default.fileExists(atPath: cfg.databasePath) else { throw ValidationError("no vault in \(dataDir)") }
                 let keyPath = keys.masterKeyFile ?? ProcessInfo.processInfo.environment["CUSTODY_MASTER_KEY_FILE"] ?? cfg.resolvedMasterKeyFile
                 let masterKey = try MasterKey.load(path: keyPath)
@@ -113,17 +117,27 @@ struct BackupCommand: AsyncParsableCommand {
             discussion: """
                 Every frame is authenticated, every sealed value opened and the audit chain walked before the files take their \
                 places; on any failure the directory is left empty. Then start the server on it with the same master key. \
-                A restored config file (custody.yaml) may name the old paths: check it before use.
+                A restored config file (custody.yaml) may name the old paths: check it before use. With --store-url the \
+                checked vault is then copied into an empty PostgreSQL database and verified, as `custody store migrate` does, and \
+                its SQLite copy removed.
                 """)
         @Argument(help: "The backup file.") var file: String
         @Option(help: "The new data directory (must be empty or not exist).") var dataDir: String
         @OptionGroup var keys: KeyOptions
+        @OptionGroup var postgres: StoreOptions
 
         func run() async throws {
             try await BackupCommand.reporting {
                 umask(0o077)
+                let target = try postgres.location()?.0  // a bad URL or password is refused before anything is restored
                 let r = try BackupFiles.restore(file, into: dataDir, masterKey: try keys.masterKey(dataDir: nil, required: false),
                     passphrase: try keys.passphrase())
+                if let target {
+                    print("restored \(file) into \(dataDir) and checked it; copying the vault into \(target) (if this fails, the checked "
+                        + "SQLite vault stays in \(dataDir), and the PostgreSQL copy is rolled back or must be dropped before trying again)")
+                    try await BackupCommand.migrateRestored(dataDir: dataDir, masterKeyFile: keys.masterKeyFile, store: postgres)
+                    return print("the vault is in PostgreSQL; \(dataDir) keeps the other files (TLS, config\(r.entries.contains(BackupEntry.masterKey.rawValue) ? ", master key" : ""))")
+                }
                 let c = r.check?.counts ?? r.manifest.counts
                 print("restored \(file) into \(dataDir): resources: \(c.resources), accounts: \(c.accounts), sealed values that open: \(r.check?.sealedChecked ?? 0), "
                     + "audit chain intact (\(r.check?.audit.checked ?? 0) records); files: \(r.entries.filter { $0 != BackupEntry.manifest.rawValue }.joined(separator: ", "))")

@@ -149,6 +149,62 @@ import TestSupport
     }
 }
 
+extension PGNodesLiveTests {
+    /// `custody backup create --store-url` beside a running node, then `restore --store-url` into a
+    /// second, empty database: a node there serves the same password; no SQLite copy is left.
+    @Test func aPostgreSQLVaultIsBackedUpAndRestoredIntoAnotherDatabaseByTheCommandLine() async throws {
+        let name = try await PGTestDatabase.create()
+        let keyDir = TestTargets.scratchURL.appendingPathComponent("custody-pgbk-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: keyDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let keyFile = keyDir + "/master.key"
+        let a = Self.node("node-a", database: name, keyFile: keyFile)
+        #expect(await PGTestDatabase.offPool { (try? a.start()) ?? false }, "\(a.stderr)")
+        defer { a.stop() }
+        let token = try #require(try json(try await cli(a, ["login", "--username", "admin", "--json"], stdin: a.initialPassword + "\n"))["token"] as? String)
+        #expect(try await cli(a, ["user", "password"], token: token, stdin: "\(a.initialPassword)\nBackup-Keeper-Pass-1\n").code == 0)
+        let rid = try #require(try json(try await cli(a, ["resource", "create", "--name", "bk01", "--dns-name", "bk01.example.test", "--type", "Linux",
+            "--json"], token: token))["id"] as? String)
+        let stored = "Bk-\(UUID().uuidString)-secret"
+        let aid = try #require(try json(try await cli(a, ["account", "create", "--resource", rid, "--login-name", "root", "--json"], token: token,
+            stdin: stored + "\n"))["id"] as? String)
+
+        func url(_ db: String) -> String {
+            "postgres://\(PGTestDatabase.role)@127.0.0.1:\(PostgresServer.port)/\(db)?sslmode=verify-full&sslrootcert=\(PostgresServer.caFile)"
+        }
+        let env = ["CUSTODY_STORE_PASSWORD": PGTestDatabase.password]
+        let file = keyDir + "/vault.custody-backup"
+        let made = try await run(bin, ["backup", "create", "--store-url", url(name), "--master-key-file", keyFile, "--out", file], env: env)
+        #expect(made.code == 0 && made.out.contains("backup of the PostgreSQL store written"), "\(made.out) \(made.err)")
+        let wrong = MasterKey.generate()
+        try wrong.write(to: keyDir + "/wrong.key")
+        let refused = try await run(bin, ["backup", "create", "--store-url", url(name), "--master-key-file", keyDir + "/wrong.key", "--out", file + "2"],
+            env: env)
+        #expect(refused.code == 1 && refused.err.contains("does not open") && !FileManager.default.fileExists(atPath: file + "2"), "\(refused.err)")
+
+        let target = try await PGTestDatabase.create(migrated: false)
+        let none = try await run(bin, ["backup", "create", "--store-url", url(target), "--master-key-file", keyFile, "--out", file + "3"], env: env)
+        #expect(none.code == 2 && none.err.contains("no Custody vault"), "an empty database is no vault, and is not migrated: \(none.err)")
+        let inURL = try await run(bin, ["backup", "restore", file, "--data-dir", keyDir + "/never", "--master-key-file", keyFile,
+            "--store-url", url(target).replacingOccurrences(of: "@", with: ":pw@")], env: env)
+        #expect(inURL.code == 2 && !FileManager.default.fileExists(atPath: keyDir + "/never") && !inURL.out.contains(":pw@"),
+            "a password in the URL is refused before anything is restored: \(inURL.out) \(inURL.err)")
+        let restored = keyDir + "/restored"
+        let back = try await run(bin, ["backup", "restore", file, "--data-dir", restored, "--master-key-file", keyFile, "--store-url", url(target)],
+            env: env)
+        #expect(back.code == 0 && back.out.contains("the vault is in PostgreSQL"), "\(back.out) \(back.err)")
+        #expect(!FileManager.default.fileExists(atPath: restored + "/custody.sqlite"), "no SQLite copy of the vault is left")
+        let b = Self.node("node-b", database: target, keyFile: keyFile)
+        #expect(await PGTestDatabase.offPool { (try? b.start()) ?? false }, "\(b.stderr)")
+        defer { b.stop() }
+        let token2 = try #require(try json(try await cli(b, ["login", "--username", "admin", "--json"], stdin: "Backup-Keeper-Pass-1\n"))["token"]
+            as? String)
+        let got = try await cli(b, ["password", "get", "--resource", rid, "--account", aid, "--reason", "after the restore"], token: token2)
+        #expect(got.out.trimmingCharacters(in: .whitespacesAndNewlines) == stored, "\(got.err)")
+        let audit = try await cli(a, ["audit", "list", "--operation", "create_backup", "--json"], token: token)
+        #expect(audit.out.contains("of the PostgreSQL store by the command line"), "\(audit.out)")
+    }
+}
+
 extension ServerProcess {
     /// `stop()` off the cooperative pool (it waits for the process); the exit status, nil if it had to be killed.
     func stopped() async -> Int32? { await PGTestDatabase.offPool { self.stop() } }
