@@ -2,8 +2,8 @@
 # make bench (agent part), with the release custody and custody-agent on this host (root):
 #  (a) trigger-to-result latency of N agent resets (default 50), one after another, with long poll;
 #      then a smaller sample (BENCH_AGENT_PLAIN, default 5) with plain polling every 60 s;
-#  (b) signed, empty polls per second from simulated agents (bench/agentpoll.py) against /healthz
-#      requests per second (wrk), in the same run;
+#  (b) signed, empty polls per second from simulated agents (signed ahead by bench/agentsign.py,
+#      sent by wrk with bench/agentpoll.lua) against /healthz requests per second, in the same run;
 #  (c) the idle agent's RSS and CPU time over 30 s of long polling.
 # Latency is measured by the client, from the reset request to the task's end (GET /tasks/{id}?wait). Usage: bench/agent.sh PATH/TO/custody
 set -euo pipefail
@@ -72,18 +72,24 @@ start_agent
 PLAINR=$(latency "$PLAIN" | pct)
 kill "$APID"; wait "$APID" 2>/dev/null || true
 
-# (b) poll capacity
+# (b) poll capacity: BENCH_POLL_AGENTS agents enrolled through the API sign BENCH_POLL_COUNT polls
+# ahead of time (bench/agentsign.py); wrk sends them over 16 keep-alive TLS connections, then
+# /healthz the same way, in the same run.
 TOKENS=()
-for _ in 1 2 3 4; do
-  api -d '{"os":"linux","includeBinary":false}' "$URL/agent-packages" | tar xzO custody-agent/Agent.conf | sed -n 's/^EnrollmentToken=//p' >"$DIR/t"
-  TOKENS+=("$(cat "$DIR/t")")
+for _ in $(seq 1 "${BENCH_POLL_AGENTS:-64}"); do
+  TOKENS+=("$(api -d '{"os":"linux","includeBinary":false}' "$URL/agent-packages" | tar xzO custody-agent/Agent.conf | sed -n 's/^EnrollmentToken=//p')")
 done
-POLLS=$(python3 "$(dirname "$0")/agentpoll.py" localhost "$PORT" "$CA" 15 4 "${TOKENS[@]}")
-HEALTH=$(wrk -t2 -c16 -d15s "https://localhost:$PORT/healthz" 2>/dev/null | awk '/Requests\/sec/ {printf "%.0f", $2}')
+python3 "$(dirname "$0")/agentsign.py" localhost "$PORT" "$CA" "${BENCH_POLL_COUNT:-150000}" "$DIR/polls" "${TOKENS[@]}"
+POLLS_OUT=$(POLLS="$DIR/polls" wrk -t2 -c16 -d10s --latency -s "$(dirname "$0")/agentpoll.lua" "https://localhost:$PORT/agent/v1/poll" 2>&1)
+echo "$POLLS_OUT" >"$OUT/wrk-agentpoll.txt"
+grep -q "errors_status 0" <<<"$POLLS_OUT" || { echo "polls answered other than 200:" >&2; echo "$POLLS_OUT" >&2; exit 1; }
+POLLS=$(awk '/Requests\/sec/ {printf "%.0f", $2}' <<<"$POLLS_OUT")
+POLL99=$(awk '$1 == "99%" {print $2}' <<<"$POLLS_OUT")
+HEALTH=$(wrk -t2 -c16 -d10s "https://localhost:$PORT/healthz" 2>/dev/null | awk '/Requests\/sec/ {printf "%.0f", $2}')
 RATIO=$(python3 -c "print(f'{$POLLS/$HEALTH:.3f}')")
 {
   echo "agent resets, trigger to result, long poll:     $LONG"
   echo "agent resets, trigger to result, 60 s polling:  $PLAINR"
-  echo "signed empty polls/s (4 simulated agents):      $POLLS; /healthz $HEALTH req/s; ratio $RATIO"
+  echo "signed empty polls/s (${BENCH_POLL_AGENTS:-64} agents, 16 connections): $POLLS (p99 $POLL99); /healthz $HEALTH req/s; ratio $RATIO"
   echo "idle agent (long poll): RSS ${RSS} KiB, CPU ${CPU} % over 30 s"
 } | tee "$OUT/agent.txt"

@@ -13,6 +13,8 @@ struct AgentClient: Sendable {
     struct Refused: Error, CustomStringConvertible {
         let status: Int
         let body: String
+        /// Seconds the server asked to wait (`Retry-After`, with a 503 or 429).
+        var retryAfter: Double? = nil
         var description: String { "HTTP \(status): \(body.prefix(300))" }
     }
 
@@ -40,7 +42,8 @@ struct AgentClient: Sendable {
         let response = try await http.execute(request, timeout: timeout)
         let bytes = try await response.body.collect(upTo: 1 << 20)
         guard (200..<300).contains(Int(response.status.code)) else {
-            throw Refused(status: Int(response.status.code), body: String(buffer: bytes))
+            throw Refused(status: Int(response.status.code), body: String(buffer: bytes),
+                retryAfter: response.headers.first(name: "Retry-After").flatMap(Double.init))
         }
         return try JSONDecoder().decode(R.self, from: Data(buffer: bytes))
     }

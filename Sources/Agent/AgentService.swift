@@ -49,7 +49,8 @@ struct AgentService: Service {
             } catch {
                 if Task.isShuttingDownGracefully { break }
                 failures += 1
-                let backoff = Double.random(in: 1...min(config.scheduleInterval, pow(2, Double(min(failures, 6)))))
+                let backoff = AgentBackoff.delay(retryAfter: (error as? AgentClient.Refused)?.retryAfter, failures: failures,
+                    interval: config.scheduleInterval)
                 logger.warning("poll failed; backing off", metadata: ["error": "\(error)", "seconds": "\(Int(backoff))"])
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(backoff)) }
             }

@@ -273,3 +273,29 @@ import Testing
         #expect(!s.stderr.contains(MailServer.password))
     }
 }
+
+extension LiveServerTests {
+    /// A client that connects and sends nothing, stops in the middle of a request, or sends
+    /// garbage is cut off (after `httpIdleSeconds`) and holds nothing after.
+    @Test func idleStalledAndGarbageConnectionsAreClosed() async throws {
+        let dir = TestTargets.scratchURL.appendingPathComponent("custody-idle-\(UUID().uuidString)").path
+        let conf = dir + ".yaml"
+        try "httpIdleSeconds: 2\n".write(toFile: conf, atomically: true, encoding: .utf8)
+        let s = ServerProcess(dataDir: dir, env: ["CUSTODY_CONFIG": conf])
+        #expect(try s.start(), "server did not start: \(s.stderr)")
+        defer { s.stop() }
+        func closedAfter(_ input: String) throws -> (Double, String) {
+            let start = Date()
+            let r = try runCommand("/usr/bin/openssl", ["s_client", "-connect", "127.0.0.1:\(s.port)", "-quiet", "-ign_eof"], stdin: input,
+                timeout: 20)
+            return (Date().timeIntervalSince(start), r.out + r.err)
+        }
+        let (silent, _) = try closedAfter("")
+        #expect(silent >= 1.5 && silent < 10, "connected, sent nothing: closed after \(silent) s")
+        let (stalled, said) = try closedAfter("POST /agent/v1/poll HTTP/1.1\r\nHost: localhost\r\nContent-Length: 40\r\n\r\n{\"wait\":")
+        #expect(stalled >= 1.5 && stalled < 10, "stopped in the middle of a body: closed after \(stalled) s")
+        #expect(!said.contains("HTTP/1.1 200"))
+        let (garbage, _) = try closedAfter("\u{16}\u{03}\u{01}garbage that is not a request\r\n\r\n")
+        #expect(garbage < 10)
+    }
+}

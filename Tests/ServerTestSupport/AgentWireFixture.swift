@@ -30,7 +30,7 @@ extension AgentWireFixture {
         }
         tamper?(&headers, &data)
         let resp = try await api.client.execute(uri: "/agent/v1" + path, method: .post, headers: headers, body: ByteBuffer(bytes: data))
-        return Reply(status: resp.status, data: Data(resp.body.readableBytesView))
+        return Reply(status: resp.status, data: Data(resp.body.readableBytesView), headers: resp.headers)
     }
 
     /// A bundle's token, read out of the (uncompressed) archive.

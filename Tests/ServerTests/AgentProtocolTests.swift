@@ -70,6 +70,48 @@ import Testing
         }
     }
 
+    /// Past `agentMaxLongPolls` a poll that would wait is answered at once: 503, `Retry-After`
+    /// spread over 5–30 s; a poll with a job to take is still answered with it.
+    @Test func pastTheCapAPollIsToldToComeBackLater() async throws {
+        let h = try await Harness.make(configure: { $0.agentMaxLongPolls = 1 })
+        try await h.run { api in
+            let admin = try await api.admin()
+            var a = FakeAgent()
+            var b = FakeAgent()
+            #expect(try await enroll(api, try await token(api, admin, h), &a, at: Date()).status == .created)
+            #expect(try await enroll(api, try await token(api, admin, h), &b, at: Date(), host: "web02.example.test").status == .created)
+            let (first, me) = (a, self)
+            let poll = Task { try await me.send(api, "/poll", PollRequest(wait: 30, version: "t"), as: first, at: Date()).status }
+            for _ in 0..<200 where h.custody.agentHub.longPolls < 1 { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(h.custody.agentHub.longPolls == 1)
+            let refused = try await send(api, "/poll", PollRequest(wait: 30, version: "t"), as: b, at: Date())
+            #expect(refused.status == .serviceUnavailable && refused.errorCode == "too_many_polls")
+            let after = refused.headers[.retryAfter].flatMap { Int($0) }
+            #expect(after.map { (5...30).contains($0) } == true, "Retry-After: \(String(describing: after))")
+            #expect(try await send(api, "/poll", PollRequest(wait: 0, version: "t"), as: b, at: Date()).status == .ok, "a poll that does not wait")
+            h.custody.agentHub.signal(a.id).poke()
+            #expect(try await poll.value == .ok)
+            #expect(h.custody.agentHub.longPolls == 0)
+        }
+    }
+
+    /// A queue read empty is believed until the agent's signal is poked (a job queued) or a few
+    /// seconds pass; a poke after the read is not lost.
+    @Test func anEmptyQueueIsReadAgainOnlyAfterAPokeOrAWhile() {
+        let hub = AgentHub(emptyFor: 5)
+        #expect(hub.mayHaveJobs("a", now: 100))
+        let seen = hub.signal("a").current
+        hub.foundEmpty("a", generation: seen, now: 100)
+        #expect(!hub.mayHaveJobs("a", now: 101))
+        #expect(hub.mayHaveJobs("a", now: 105.5), "after a while it is read again")
+        hub.signal("a").poke()
+        #expect(hub.mayHaveJobs("a", now: 101), "a job was queued")
+        let before = hub.signal("a").current
+        hub.signal("a").poke()
+        hub.foundEmpty("a", generation: before, now: 102)
+        #expect(hub.mayHaveJobs("a", now: 102), "poked between the read and its note")
+    }
+
     @Test func forgedStaleReplayedOversizedAndRevokedRequestsAreRefusedWithoutEffect() async throws {
         let clock = TestClock()
         let h = try await Harness.make(clock: clock)

@@ -8,7 +8,13 @@ extension AccessControlService {
     /// 403 `access_request_required` under access control). A caller who cannot see the account
     /// passes, so the store answers 404 as before.
     func gateRetrieval(rid: String, aid: String, by p: Principal) async throws -> AccessRequestRecord? {
-        guard let f = try await store.gate(account: aid, of: rid, for: p), f.permission != nil else { return nil }
+        guard let f = try await store.gate(account: aid, of: rid, for: p) else { return nil }
+        return try decideRetrieval(f, rid: rid, aid: aid, by: p)
+    }
+
+    /// `gateRetrieval`'s decision on facts read by the caller (a retrieval reads them in its own transaction).
+    func decideRetrieval(_ f: AccessGateFacts, rid: String, aid: String, by p: Principal) throws -> AccessRequestRecord? {
+        guard f.permission != nil else { return nil }
         let at = now()
         // A checkout past its end gives nothing, even before the deadline service has checked it in.
         let holders = f.holders.filter { $0.requesterId != p.userID || ($0.until ?? at) > at }

@@ -5,8 +5,11 @@ import Shared
 extension AgentJobService {
     /// Offers the agent's queued jobs to it (at most `limit`); each must be taken by a renewal.
     func offer(_ agentID: String, limit: Int = 8) async throws -> [AgentJob] {
+        let generation = hub.signal(agentID).current
+        guard hub.mayHaveJobs(agentID) else { return [] }
         let at = now()
         let rows = try await jobs.offer(agentID: agentID, limit: limit, at: at, until: at.addingTimeInterval(settings.offerSeconds))
+        if rows.isEmpty { hub.foundEmpty(agentID, generation: generation) }
         // Waiters learn the offer's deadline (an offer not taken in time is queued again).
         if !rows.isEmpty { hub.jobs(of: agentID).poke() }
         return rows.map {

@@ -49,20 +49,61 @@ final class AgentHub: @unchecked Sendable {
     private var polls: [String: TaskSignal] = [:]
     private var changes: [String: TaskSignal] = [:]
     private var holding: [String: Int] = [:]
+    /// Agents whose queue was found empty, at which poke of their signal and when.
+    private var empty: [String: (generation: UInt64, at: TimeInterval)] = [:]
+    /// How long an empty queue is believed without reading it again (a safety net: every path
+    /// that queues a job pokes the agent's signal, on this node or through `NOTIFY`).
+    let emptyFor: TimeInterval
 
     func signal(_ agentID: String) -> TaskSignal { lock.withLock { Self.entry(&polls, agentID) } }
     func jobs(of agentID: String) -> TaskSignal { lock.withLock { Self.entry(&changes, agentID) } }
 
-    /// Runs `wait` as the agent's long poll, counted while it lasts.
-    func longPoll(_ agentID: String, _ wait: () async throws -> Void) async rethrows {
-        lock.withLock { holding[agentID, default: 0] += 1 }
+    /// The most long polls held at once; past it a poll is answered 503 at once.
+    let maxLongPolls: Int
+    private var held = 0
+
+    init(maxLongPolls: Int = 20_000, emptyFor: TimeInterval = 5) {
+        self.maxLongPolls = maxLongPolls
+        self.emptyFor = emptyFor
+    }
+
+    /// Runs `wait` as the agent's long poll, counted while it lasts; false (and `wait` not run)
+    /// when `maxLongPolls` are held already.
+    func longPoll(_ agentID: String, _ wait: () async throws -> Void) async rethrows -> Bool {
+        let admitted = lock.withLock {
+            guard held < maxLongPolls else { return false }
+            held += 1
+            holding[agentID, default: 0] += 1
+            return true
+        }
+        guard admitted else { return false }
         defer {
             lock.withLock {
+                held -= 1
                 holding[agentID, default: 1] -= 1
                 if holding[agentID] == 0 { holding[agentID] = nil }
             }
         }
         try await wait()
+        return true
+    }
+
+    /// Long polls held now.
+    var longPolls: Int { lock.withLock { held } }
+
+    /// False while the agent's queue is known empty: found so since the last poke of its signal,
+    /// less than `emptyFor` ago. A poll then answers without reading the database.
+    func mayHaveJobs(_ agentID: String, now: TimeInterval = ProcessInfo.processInfo.systemUptime) -> Bool {
+        let generation = signal(agentID).current
+        return lock.withLock {
+            guard let e = empty[agentID] else { return true }
+            return e.generation != generation || now - e.at >= emptyFor
+        }
+    }
+
+    /// The agent's queue was read empty after its signal was at `generation`.
+    func foundEmpty(_ agentID: String, generation: UInt64, now: TimeInterval = ProcessInfo.processInfo.systemUptime) {
+        lock.withLock { empty[agentID] = (generation, now) }
     }
 
     /// Whether the agent holds a long poll on this server now.

@@ -18,7 +18,7 @@ struct Custody: Sendable {
     /// Wakes the notification sender when a notification is queued.
     let notifySignal = TaskSignal()
     /// Long polls and jobs of agents.
-    let agentHub = AgentHub()
+    let agentHub: AgentHub
     /// Test hooks: faults injected into resets (none in production).
     let faults: ResetFaults
     /// Failed logins, in memory; read back from the store before the first login after a start.
@@ -121,6 +121,7 @@ struct Custody: Sendable {
         self.now = now
         self.plugins = plugins
         self.taskSignal = taskSignal
+        agentHub = AgentHub(maxLongPolls: config.agentMaxLongPolls)
         let faults = faults ?? ResetFaults(transport: { _ in nil }, crashAt: { task, point in point == .afterChange && crashAfterReset(task) })
         self.faults = faults
         // The engine's transport hook checks this node's lease (PostgreSQL); `faults` stays as given,

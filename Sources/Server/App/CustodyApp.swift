@@ -61,7 +61,9 @@ enum CustodyApp {
         router.get("/metrics") { _, _ in
             var buffer = [UInt8]()
             metrics.emit(into: &buffer)
+            // Read when asked, not kept as a metric: the agents' long polls held on this node.
             return String(decoding: buffer, as: UTF8.self)
+                + "# TYPE custody_agent_long_polls gauge\ncustody_agent_long_polls \(custody.agentHub.longPolls)\n"
         }
         return (router, table)
     }

@@ -62,7 +62,7 @@ struct Repositories: Sendable {
             agents: store.agents, agentJobs: store.agentJobs, agentBindings: store.agentBindings, outbox: store.outbox,
             tasks: SQLiteTaskStore(db: store.db, secrets: secrets, notices: notices, listeners: listenerQueue),
             accountCreation: SQLiteAccountCreationStore(db: store.db, secrets: secrets), resetConfigs: SQLiteResetConfigStore(db: store.db),
-            passwords: SQLitePasswordStore(db: store.db, secrets: secrets, notices: notices, listeners: listenerQueue),
+            passwords: SQLitePasswordStore(db: store.db, appends: store.appends, secrets: secrets, notices: notices, listeners: listenerQueue),
             runs: SQLiteRunStore(db: store.db, secrets: secrets, notices: notices, queued: { [s = wakes.tasks] in s.poke() }),
             listeners: SQLiteListenerStore(db: store.db, notices: notices),
             notificationSettings: SQLiteNotificationSettingsStore(db: store.db, vault: vault), directory: SQLiteDirectoryStore(db: store.db, vault: vault),

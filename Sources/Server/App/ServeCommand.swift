@@ -126,7 +126,7 @@ struct ServeCommand: AsyncParsableCommand {
         let configuredPort = cfg.port
         let app = Application(
             router: router,
-            server: try .tls(.http1(), tlsConfiguration: tls),
+            server: try .tls(.http1(configuration: .init(idleTimeout: .seconds(Int64(cfg.httpIdleSeconds)))), tlsConfiguration: tls),
             configuration: .init(address: .hostname(cfg.host, port: cfg.port), serverName: nil),
             services: [TaskEngine(custody: custody), ListenerRunner(custody: custody), Scheduler(custody: custody), NotificationSender(custody: custody),
                 AccessDeadlines(custody: custody)]

@@ -24,13 +24,28 @@ struct AuditEntry: Codable, Sendable, Equatable, FetchableRecord {
     /// hash and every field, id included. Without the key nobody can recompute the chain.
     static func digest(key: Data, prev: String, id: Int64, at: Double, fields: [String?]) -> String {
         var h = HMAC<SHA256>(key: SymmetricKey(data: key))
-        let parts = [prev, String(id), String(format: "%.6f", at)] + fields.map { $0.map { "s:" + $0 } ?? "nil" }
-        for part in parts {
-            let bytes = Array(part.utf8)
-            h.update(data: withUnsafeBytes(of: UInt64(bytes.count).bigEndian) { Data($0) })
-            h.update(data: bytes)
+        func add(_ part: String) {
+            var part = part
+            part.withUTF8 { bytes in
+                withUnsafeBytes(of: UInt64(bytes.count).bigEndian) { h.update(data: $0) }
+                h.update(data: UnsafeRawBufferPointer(bytes))
+            }
         }
+        add(prev)
+        add(String(id))
+        add(stamp(at))
+        for field in fields { add(field.map { "s:" + $0 } ?? "nil") }
         return h.finalize().hexString
+    }
+
+    /// `String(format: "%.6f", at)` for a time already rounded to the microsecond, without
+    /// Foundation's formatter (a third of an append).
+    static func stamp(_ at: Double) -> String {
+        let scaled = at * 1_000_000
+        guard at >= 0, at < 1e12, abs(scaled - scaled.rounded()) < 0.01 else { return String(format: "%.6f", at) }
+        let micros = Int64(scaled.rounded())
+        let fraction = String(micros % 1_000_000)
+        return "\(micros / 1_000_000)." + String(repeating: "0", count: 6 - fraction.count) + fraction
     }
 
     var chainFields: [String?] {

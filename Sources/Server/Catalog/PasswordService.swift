@@ -16,14 +16,15 @@ struct PasswordService: Sendable {
     func retrieve(rid: String, aid: String, by p: Principal, reason: String?, ticketId ticket: String?, ip: String) async throws -> Retrieved {
         let found: Retrieval
         do {
-            let held = try await access?.gateRetrieval(rid: rid, aid: aid, by: p)
-            found = try await store.retrieve(aid, of: rid, visibleTo: p, authorize: authorizer.on(p, .retrievePassword),
+            var gate: (@Sendable (AccessGateFacts) throws -> AccessRequestRecord?)? = nil
+            if let access { gate = { facts in try access.decideRetrieval(facts, rid: rid, aid: aid, by: p) } }
+            found = try await store.retrieve(aid, of: rid, visibleTo: p, gate: gate, authorize: authorizer.on(p, .retrievePassword),
                 check: { required in
                     if required, (reason ?? "").trimmingWhitespace.isEmpty {
                         throw DomainError.invalid("reason_required", "a reason is required to retrieve passwords")
                     }
                 },
-                audit: { r, a, candidates in
+                audit: { r, a, candidates, held in
                     AuditEvent(user: p.username, ip: ip, operation: "retrieve_password", resource: r.name, account: a.loginName, reason: reason,
                         ticketId: ticket, message: Self.note(candidates: candidates, held: held),
                         resourceId: r.id, accountId: a.id)

@@ -55,6 +55,7 @@ struct PartialConfiguration: Decodable {
     var loginNameLimit: Int?
     var sessionHours: Int?
     var maxBodyBytes: Int?
+    var httpIdleSeconds: Int?
     var bcryptCost: Int?
     var logLevel: String?
     var listenerWorkers: Int?
@@ -74,6 +75,7 @@ struct PartialConfiguration: Decodable {
     var notificationAttempts: Int?
     var agentScheduleInterval: Double?
     var agentLongPollSeconds: Int?
+    var agentMaxLongPolls: Int?
     var agentLeaseSeconds: Double?
     var agentOfferSeconds: Double?
     var agentQueueSeconds: Double?
@@ -90,10 +92,10 @@ struct PartialConfiguration: Decodable {
 
     private enum CodingKeys: String, CodingKey, CaseIterable {
         case dataDir, host, port, masterKeyFile, storeURL, storePasswordFile, nodeName, nodeLeaseSeconds, tlsCertificateFile, tlsKeyFile, passwordHistoryDepth
-        case lockoutThreshold, lockoutWindowMinutes, loginAddressLimit, loginNameLimit, publicURL, sessionHours, maxBodyBytes, bcryptCost, logLevel
+        case lockoutThreshold, lockoutWindowMinutes, loginAddressLimit, loginNameLimit, publicURL, sessionHours, maxBodyBytes, httpIdleSeconds, bcryptCost, logLevel
         case listenerWorkers, listenerTimeoutSeconds, listenerOutputBytes, listenerWorkDir, dialectsDir, resetWorkers, resetPerHostLimit, webIdleMinutes, webRevealSeconds
         case agentTaskLimit, reconcileRetries, reconcileSlowSeconds, resetMaxAttempts, resetRetrySeconds
-        case notificationAttempts, agentScheduleInterval, agentLongPollSeconds, agentLeaseSeconds, agentOfferSeconds, agentQueueSeconds, enrollmentTokenDays
+        case notificationAttempts, agentScheduleInterval, agentLongPollSeconds, agentMaxLongPolls, agentLeaseSeconds, agentOfferSeconds, agentQueueSeconds, enrollmentTokenDays
         case backupDir, backupSchedule, backupKeep, backupPassphraseFile, auditRetentionDays, auditArchiveDir
     }
 
@@ -129,6 +131,7 @@ struct PartialConfiguration: Decodable {
         loginNameLimit = try c.decodeIfPresent(Int.self, forKey: .loginNameLimit)
         sessionHours = try c.decodeIfPresent(Int.self, forKey: .sessionHours)
         maxBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes)
+        httpIdleSeconds = try c.decodeIfPresent(Int.self, forKey: .httpIdleSeconds)
         bcryptCost = try c.decodeIfPresent(Int.self, forKey: .bcryptCost)
         logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel)
         listenerWorkers = try c.decodeIfPresent(Int.self, forKey: .listenerWorkers)
@@ -148,6 +151,7 @@ struct PartialConfiguration: Decodable {
         notificationAttempts = try c.decodeIfPresent(Int.self, forKey: .notificationAttempts)
         agentScheduleInterval = try c.decodeIfPresent(Double.self, forKey: .agentScheduleInterval)
         agentLongPollSeconds = try c.decodeIfPresent(Int.self, forKey: .agentLongPollSeconds)
+        agentMaxLongPolls = try c.decodeIfPresent(Int.self, forKey: .agentMaxLongPolls)
         agentLeaseSeconds = try c.decodeIfPresent(Double.self, forKey: .agentLeaseSeconds)
         agentOfferSeconds = try c.decodeIfPresent(Double.self, forKey: .agentOfferSeconds)
         agentQueueSeconds = try c.decodeIfPresent(Double.self, forKey: .agentQueueSeconds)
@@ -179,6 +183,7 @@ struct PartialConfiguration: Decodable {
         if let v = loginNameLimit { c.loginNameLimit = v }
         if let v = sessionHours { c.sessionHours = v }
         if let v = maxBodyBytes { c.maxBodyBytes = v }
+        if let v = httpIdleSeconds { c.httpIdleSeconds = v }
         if let v = bcryptCost { c.bcryptCost = v }
         if let v = logLevel { c.logLevel = v }
         if let v = listenerWorkers { c.listenerWorkers = v }
@@ -198,6 +203,7 @@ struct PartialConfiguration: Decodable {
         if let v = notificationAttempts { c.notificationAttempts = v }
         if let v = agentScheduleInterval { c.agentScheduleInterval = v }
         if let v = agentLongPollSeconds { c.agentLongPollSeconds = v }
+        if let v = agentMaxLongPolls { c.agentMaxLongPolls = v }
         if let v = agentLeaseSeconds { c.agentLeaseSeconds = v }
         if let v = agentOfferSeconds { c.agentOfferSeconds = v }
         if let v = agentQueueSeconds { c.agentQueueSeconds = v }

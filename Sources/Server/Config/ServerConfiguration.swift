@@ -32,6 +32,9 @@ struct ServerConfiguration: Sendable, Codable, Equatable {
     var loginNameLimit: Int = 50
     var sessionHours: Int = 12
     var maxBodyBytes: Int = 1 << 20
+    /// A connection that sends nothing for this long (before, between or in the middle of
+    /// requests) is closed; a request being answered (a long poll) is not idle.
+    var httpIdleSeconds: Int = 30
     var bcryptCost: Int = 12
     var logLevel: String = "info"
     /// Resets and verifies running at once, and at once against one host.
@@ -65,6 +68,8 @@ struct ServerConfiguration: Sendable, Codable, Equatable {
     /// how long a lease lasts unrenewed, how long a job waits to be taken, and enrollment token lifetime.
     var agentScheduleInterval: Double = 60
     var agentLongPollSeconds: Int = 25
+    /// The most agent long polls one server holds at once; past it a poll gets 503 and Retry-After.
+    var agentMaxLongPolls: Int = 20_000
     var agentLeaseSeconds: Double = 60
     /// How long an offered job waits for the agent to take it before it goes back to the queue.
     var agentOfferSeconds: Double = 10
@@ -136,14 +141,15 @@ struct ServerConfiguration: Sendable, Codable, Equatable {
         if resetWorkers < 1 || resetPerHostLimit < 1 || resetMaxAttempts < 1 { out.append("reset limits must be at least 1") }
         if !(1...1440).contains(webIdleMinutes) { out.append("webIdleMinutes must be 1...1440") }
         if !(1...300).contains(webRevealSeconds) { out.append("webRevealSeconds must be 1...300") }
+        if !(1...3600).contains(httpIdleSeconds) { out.append("httpIdleSeconds must be 1...3600") }
         if listenerWorkers < 1 || !(1...3600).contains(listenerTimeoutSeconds) || listenerOutputBytes < 1024 {
             out.append("listenerWorkers must be at least 1, listenerTimeoutSeconds 1...3600, listenerOutputBytes at least 1024")
         }
-        if agentScheduleInterval < 1 || !(0...300).contains(agentLongPollSeconds) || agentLeaseSeconds < 1 || agentQueueSeconds < 1
+        if agentScheduleInterval < 1 || !(0...300).contains(agentLongPollSeconds) || agentMaxLongPolls < 1 || agentLeaseSeconds < 1 || agentQueueSeconds < 1
             || agentOfferSeconds < 0.1
             || !(0.001...365).contains(enrollmentTokenDays)
         {
-            out.append("agentScheduleInterval, agentLeaseSeconds and agentQueueSeconds must be at least 1, agentLongPollSeconds 0...300, enrollmentTokenDays up to 365")
+            out.append("agentScheduleInterval, agentLeaseSeconds and agentQueueSeconds must be at least 1, agentLongPollSeconds 0...300, agentMaxLongPolls at least 1, enrollmentTokenDays up to 365")
         }
         if !(1...100).contains(notificationAttempts) { out.append("notificationAttempts must be 1...100") }
         if resetRetrySeconds < 0 { out.append("resetRetrySeconds must not be negative") }

@@ -59,7 +59,7 @@ struct ErrorMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: AppContext, next: (Request, AppContext) async throws -> Response) async throws -> Response {
         // An id is compared whole: SQLite would read a bound text only up to a NUL (`%00`).
-        guard let path = request.uri.path.removingPercentEncoding else {
+        guard let path = request.uri.path.percentDecoded else {
             throw APIError.badRequest("invalid_path", "the path has an invalid percent escape")
         }
         if path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {

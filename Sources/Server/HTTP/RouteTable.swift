@@ -73,6 +73,6 @@ extension AppContext {
     /// percent-decoded (a listener may be named in the path).
     func param(_ name: String) throws -> String {
         guard let v = parameters.get(name) else { throw APIError.badRequest("missing_parameter", "missing \(name)") }
-        return v.removingPercentEncoding ?? v
+        return v.percentDecoded ?? v
     }
 }

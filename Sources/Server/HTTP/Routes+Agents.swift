@@ -99,8 +99,13 @@ extension Routes {
             var jobs = try await custody.agentJobs.offer(id)
             if jobs.isEmpty && poll.wait > 0 {
                 let wait = Duration.seconds(min(poll.wait, custody.config.agentLongPollSeconds))
-                await custody.agentHub.longPoll(id) {
+                let held = await custody.agentHub.longPoll(id) {
                     try? await cancelWhenGracefulShutdown { await custody.agentHub.signal(id).wait(timeout: wait) }
+                }
+                // Past the cap: come back later, at a time spread so a crowd does not return at once.
+                guard held else {
+                    throw APIError(.serviceUnavailable, "too_many_polls", "this server holds as many long polls as it may; poll again later",
+                        retryAfter: Int.random(in: 5...30))
                 }
                 jobs = try await custody.agentJobs.offer(id)
             }

@@ -54,7 +54,7 @@ enum Settings {
     static let integrityLastRunAt = "integrity.lastRunAt"
 
     static func get(_ key: String, _ db: Database) throws -> String? {
-        try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [key])
+        try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM settings WHERE key = ?"), arguments: [key])
     }
 
     static func set(_ key: String, _ value: String, _ db: Database) throws {

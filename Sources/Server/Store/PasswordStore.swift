@@ -28,10 +28,13 @@ struct LocalChangeFacts: Sendable {
 /// Reading and changing the passwords in the vault (a remote change is the `TaskStore`'s). Every
 /// method is one transaction with its audit record; a refusal changes nothing and audits nothing.
 protocol PasswordStore: Sendable {
-    /// The current password and candidates, audited; `check` is told whether a reason is required.
-    func retrieve(_ accountID: String, of resourceID: String, visibleTo p: Principal, authorize: @Sendable (Permission) throws -> Void,
-        check: @Sendable (_ reasonRequired: Bool) throws -> Void,
-        audit: @Sendable (ResourceRecord, AccountRecord, _ candidates: Int) -> AuditEvent) async throws -> Retrieval
+    /// The current password and candidates, audited; `gate` decides on the account's access-control
+    /// facts (read in the same transaction; what it returns, the checkout held, goes to `audit`),
+    /// `check` is told whether a reason is required.
+    func retrieve(_ accountID: String, of resourceID: String, visibleTo p: Principal,
+        gate: (@Sendable (AccessGateFacts) throws -> AccessRequestRecord?)?, authorize: @escaping @Sendable (Permission) throws -> Void,
+        check: @escaping @Sendable (_ reasonRequired: Bool) throws -> Void,
+        audit: @escaping @Sendable (ResourceRecord, AccountRecord, _ candidates: Int, _ held: AccessRequestRecord?) -> AuditEvent) async throws -> Retrieval
     /// Replaces the current password with what `decide` chooses (history kept to the policy's depth),
     /// queues the listeners, raises the notice; refused (`DomainError.conflict`, `reset_in_progress`)
     /// while a reset of the account is under way. False when the caller cannot see the account.

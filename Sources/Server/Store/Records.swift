@@ -41,6 +41,12 @@ struct TokenRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     var expiresAt: Date?
     var revokedAt: Date?
     var lastUsedAt: Date?
+
+    /// A token with its user, as a request's caller is known.
+    struct WithUser: Sendable {
+        let token: TokenRecord
+        let user: UserRecord
+    }
 }
 
 struct ResourceRecord: Codable, FetchableRecord, PersistableRecord, Sendable, Equatable {

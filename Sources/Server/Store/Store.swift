@@ -7,6 +7,12 @@ struct Store: Sendable {
     let db: DatabasePool
     /// The audit chain's HMAC key, unsealed from the vault at start; SQL reads it as `custody_audit_key()`.
     let auditKey: AuditKeyBox
+    /// Retrievals and audit records that stand alone are committed in groups.
+    let appends: GroupCommit<AuditedUnit>
+    /// Bearer tokens' callers, emptied by any change to tokens or users (but a session's last use).
+    let tokens: ObservedCache<TokenRecord.WithUser>
+    /// Agents by id (nil: unknown), emptied by any change to agents but their last contact.
+    let agentCache: ObservedCache<AgentRecord?>
 
     /// `migrate: false` opens a live vault beside its server without touching its schema.
     static func open(path: String, migrate: Bool = true) throws -> Store {
@@ -21,19 +27,23 @@ struct Store: Sendable {
         }
         let pool = try DatabasePool(path: path, configuration: config)
         if migrate { try Migrations.migrator.migrate(pool) }
-        return Store(db: pool, auditKey: box)
+        let tokens = ObservedCache<TokenRecord.WithUser>(tables: ["tokens", "users"], ignoring: ["lastUsedAt"])
+        let agents = ObservedCache<AgentRecord?>(tables: ["agents"], ignoring: ["lastSeenAt"])
+        pool.add(transactionObserver: tokens, extent: .databaseLifetime)
+        pool.add(transactionObserver: agents, extent: .databaseLifetime)
+        return Store(db: pool, auditKey: box, appends: .audited(pool), tokens: tokens, agentCache: agents)
     }
 
-    var agents: any AgentStore { SQLiteAgentStore(db: db) }
+    var agents: any AgentStore { SQLiteAgentStore(db: db, appends: appends, cache: agentCache) }
     var agentJobs: any AgentJobStore { SQLiteAgentJobStore(db: db) }
     var outbox: any OutboxStore { SQLiteOutboxStore(db: db) }
     var userGroups: any UserGroupStore { SQLiteUserGroupStore(db: db) }
-    var identities: any IdentityStore { SQLiteIdentityStore(db: db) }
+    var identities: any IdentityStore { SQLiteIdentityStore(db: db, tokens: tokens) }
     var users: any UserStore { SQLiteUserStore(db: db) }
     var groups: any GroupStore { SQLiteGroupStore(db: db) }
     var policies: any PolicyStore { SQLitePolicyStore(db: db) }
     var agentBindings: any AgentBindingStore { SQLiteAgentBindingStore(db: db) }
-    var audit: any AuditStore { SQLiteAuditStore(db: db) }
+    var audit: any AuditStore { SQLiteAuditStore(db: db, appends: appends) }
     var resources: any ResourceStore { SQLiteResourceStore(db: db) }
     var shares: any ShareStore { SQLiteShareStore(db: db) }
     var accounts: any AccountStore { SQLiteAccountStore(db: db) }

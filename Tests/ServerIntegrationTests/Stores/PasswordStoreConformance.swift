@@ -13,7 +13,7 @@ import Testing
     static let ana = TaskStoreConformance.ana
     static let bo = TaskStoreConformance.bo
     static let anyone: @Sendable (Permission) throws -> Void = { _ in }
-    static let read: @Sendable (ResourceRecord, AccountRecord, Int) -> AuditEvent = { _, a, n in
+    static let read: @Sendable (ResourceRecord, AccountRecord, Int, AccessRequestRecord?) -> AuditEvent = { _, a, n, _ in
         AuditEvent(user: "ana", ip: "t", operation: "retrieve_password", message: "\(a.loginName) \(n)")
     }
     static let changed: @Sendable (ResourceRecord, AccountRecord) -> AuditEvent = { _, _ in
@@ -22,7 +22,7 @@ import Testing
     static let notice: @Sendable (ResourceRecord, AccountRecord) -> Notice = { _, a in Notice(NotificationFacts(.passwordChanged), accounts: [a.id]) }
 
     static func current(_ b: StoreBackend, _ f: (rid: String, aid: String)) async throws -> String? {
-        guard case .found(let got) = try await b.passwords.retrieve(f.aid, of: f.rid, visibleTo: ana, authorize: anyone, check: { _ in },
+        guard case .found(let got) = try await b.passwords.retrieve(f.aid, of: f.rid, visibleTo: ana, gate: nil, authorize: anyone, check: { _ in },
             audit: read) else { return nil }
         return got.current?.reveal() ?? ""
     }
@@ -33,23 +33,23 @@ import Testing
         try await b.addUser("u-ana", "ana")
         try await b.addUser("u-bo", "bo")
         let f = try await TaskStoreConformance.fixture(b)
-        guard case .noPassword = try await b.passwords.retrieve(f.aid, of: f.rid, visibleTo: Self.ana, authorize: Self.anyone,
+        guard case .noPassword = try await b.passwords.retrieve(f.aid, of: f.rid, visibleTo: Self.ana, gate: nil, authorize: Self.anyone,
             check: { _ in }, audit: Self.read) else { Issue.record("no password stored yet"); return }
         try await b.setPassword(f.aid, Secret("Old-1!"))
-        guard case .notVisible = try await b.passwords.retrieve(f.aid, of: f.rid, visibleTo: Self.bo, authorize: Self.anyone,
+        guard case .notVisible = try await b.passwords.retrieve(f.aid, of: f.rid, visibleTo: Self.bo, gate: nil, authorize: Self.anyone,
             check: { _ in }, audit: Self.read) else { Issue.record("bo cannot see it"); return }
         await #expect(throws: DomainError.self) {
-            _ = try await b.passwords.retrieve(f.aid, of: f.rid, visibleTo: Self.ana, authorize: { _ in throw DomainError(.forbidden, "no", "no") },
+            _ = try await b.passwords.retrieve(f.aid, of: f.rid, visibleTo: Self.ana, gate: nil, authorize: { _ in throw DomainError(.forbidden, "no", "no") },
                 check: { _ in }, audit: Self.read)
         }
         try await b.policies.setPasswordSettings(requireReason: true, defaultPolicy: nil, audit: AuditEvent(user: "ana", ip: "t", operation: "settings"))
         await #expect(throws: DomainError.self) {
-            _ = try await b.passwords.retrieve(f.aid, of: f.rid, visibleTo: Self.ana, authorize: Self.anyone,
+            _ = try await b.passwords.retrieve(f.aid, of: f.rid, visibleTo: Self.ana, gate: nil, authorize: Self.anyone,
                 check: { required in if required { throw DomainError.invalid("reason_required", "why?") } }, audit: Self.read)
         }
         #expect(try await b.auditOperations().filter { $0 == "retrieve_password" }.isEmpty)
         try await b.tasks.writePending(Secret("Cand-1!"), id: "p-cand", account: f.aid, by: "ana", at: Self.t0, task: "t-earlier")
-        guard case .found(let got) = try await b.passwords.retrieve(f.aid, of: f.rid, visibleTo: Self.ana, authorize: Self.anyone,
+        guard case .found(let got) = try await b.passwords.retrieve(f.aid, of: f.rid, visibleTo: Self.ana, gate: nil, authorize: Self.anyone,
             check: { #expect($0) }, audit: Self.read) else { Issue.record("found"); return }
         #expect(got.current?.reveal() == "Old-1!" && got.candidates.map(\.id) == ["p-cand"])
         #expect(try await b.auditOperations().filter { $0 == "retrieve_password" }.count == 1)
@@ -62,7 +62,7 @@ import Testing
         try await b.addUser("u-ana", "ana")
         let f = try await TaskStoreConformance.fixture(b)
         try await b.tasks.writePending(Secret("First-1!"), id: "p-first", account: f.aid, by: "ana", at: Self.t0, task: "t-first")
-        guard case .found(let got) = try await b.passwords.retrieve(f.aid, of: f.rid, visibleTo: Self.ana, authorize: Self.anyone,
+        guard case .found(let got) = try await b.passwords.retrieve(f.aid, of: f.rid, visibleTo: Self.ana, gate: nil, authorize: Self.anyone,
             check: { _ in }, audit: Self.read) else { Issue.record("the candidate is found"); return }
         #expect(got.current == nil && got.candidates.map { $0.secret.reveal() } == ["First-1!"])
         #expect(try await b.auditOperations().filter { $0 == "retrieve_password" }.count == 1)

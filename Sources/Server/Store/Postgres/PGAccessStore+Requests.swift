@@ -3,17 +3,22 @@ import Foundation
 extension PGAccessStore {
     func gate(account: String, of resource: String, for p: Principal) async throws -> AccessGateFacts? {
         try await db.read { c in
-            var rows: [(scope: String, scopeId: String, name: String, policy: String)] = []
-            for row in try await c.rows(AccessRequestQuery.policiesSQL(.postgres), [account, resource, resource]) {
-                rows.append((try row["scope"], try row["scopeId"], try row["name"], try row["policy"]))
-            }
-            let holders = try await c.all(AccessRequestRecord.self, AccessRequestQuery.holders, [account])
-            let enabled = try AccessRequestQuery.effective(account: account, resource: resource, rows: rows)?.policy.enabled ?? false
+            let (enabled, holders) = try await Self.gateFacts(account: account, resource: resource, c)
             guard enabled || !holders.isEmpty else { return AccessGateFacts(enabled: false, holders: []) }
             guard let a = try await PGQueries.account(account, c), a.resourceId == resource, let r = try await PGQueries.resource(resource, c)
             else { return nil }
             return AccessGateFacts(enabled: enabled, holders: holders, permission: try await PGAccess.onAccount(a, resource: r, p, c))
         }
+    }
+
+    /// Whether access control applies to the account, and who holds it checked out.
+    static func gateFacts(account: String, resource: String, _ c: PGConnection) async throws -> (enabled: Bool, holders: [AccessRequestRecord]) {
+        var rows: [(scope: String, scopeId: String, name: String, policy: String)] = []
+        for row in try await c.rows(AccessRequestQuery.policiesSQL(.postgres), [account, resource, resource]) {
+            rows.append((try row["scope"], try row["scopeId"], try row["name"], try row["policy"]))
+        }
+        let holders = try await c.all(AccessRequestRecord.self, AccessRequestQuery.holders, [account])
+        return (try AccessRequestQuery.effective(account: account, resource: resource, rows: rows)?.policy.enabled ?? false, holders)
     }
 
     func facts(account: String, of resource: String, for p: Principal) async throws -> AccessFacts? {

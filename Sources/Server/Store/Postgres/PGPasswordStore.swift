@@ -9,17 +9,24 @@ struct PGPasswordStore: PasswordStore {
     let notices: PGNotices
     let listeners: PGListenerQueue
 
-    func retrieve(_ accountID: String, of resourceID: String, visibleTo p: Principal, authorize: @Sendable (Permission) throws -> Void,
-        check: @Sendable (Bool) throws -> Void, audit: @Sendable (ResourceRecord, AccountRecord, Int) -> AuditEvent) async throws -> Retrieval
+    func retrieve(_ accountID: String, of resourceID: String, visibleTo p: Principal,
+        gate: (@Sendable (AccessGateFacts) throws -> AccessRequestRecord?)?, authorize: @escaping @Sendable (Permission) throws -> Void,
+        check: @escaping @Sendable (Bool) throws -> Void, audit: @escaping @Sendable (ResourceRecord, AccountRecord, Int, AccessRequestRecord?) -> AuditEvent)
+        async throws -> Retrieval
     {
         try await db.write { [secrets, log] c in
             guard let (r, a, have) = try await PGAccountStore.visible(accountID, resourceID, p, c) else { return .notVisible }
+            var held: AccessRequestRecord? = nil
+            if let gate {
+                let (enabled, holders) = try await PGAccessStore.gateFacts(account: a.id, resource: r.id, c)
+                held = try gate(AccessGateFacts(enabled: enabled, holders: holders, permission: have))
+            }
             try authorize(have)
             try check(try await PGCatalog.setting(Settings.requireReason, c) == "true")
             let current = try await secrets.current(account: a.id, c)
             let candidates = try await secrets.candidates(account: a.id, c)
             guard current != nil || !candidates.isEmpty else { return .noPassword }
-            try await log.append(audit(r, a, candidates.count), c)
+            try await log.append(audit(r, a, candidates.count, held), c)
             return .found(Retrieved(current: current, candidates: candidates))
         }
     }

@@ -5,7 +5,7 @@ import GRDB
 /// super-administrators hold manage.
 enum Access {
     static func userGroupIDs(_ userID: String, _ db: Database) throws -> [String] {
-        try String.fetchAll(db, sql: "SELECT groupId FROM userGroupMembers WHERE userId = ?", arguments: [userID])
+        try String.fetchAll(db.cachedStatement(sql: "SELECT groupId FROM userGroupMembers WHERE userId = ?"), arguments: [userID])
     }
 
     /// The grant on one object: the user's own if any, else the best of its user groups.
@@ -13,8 +13,11 @@ enum Access {
         -> Permission?
     {
         guard !ids.isEmpty else { return nil }
-        let shares = try ShareRecord.filter(Column("objectKind") == kind.rawValue && ids.contains(Column("objectId")))
-            .fetchAll(db)
+        // One object (every retrieval asks): a statement prepared once per connection.
+        let shares = ids.count == 1
+            ? try ShareRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM shares WHERE objectKind = ? AND objectId = ?"),
+                arguments: [kind.rawValue, ids[0]])
+            : try ShareRecord.filter(Column("objectKind") == kind.rawValue && ids.contains(Column("objectId"))).fetchAll(db)
         let own = shares.filter { $0.principalKind == .user && $0.principalId == p.userID }.map(\.permission).max()
         if let own { return own }
         return shares.filter { $0.principalKind == .userGroup && groups.contains($0.principalId) }.map(\.permission).max()
@@ -24,7 +27,7 @@ enum Access {
         if p.superAdmin || resource.ownerId == p.userID { return .manage }
         let groups = try userGroupIDs(p.userID, db)
         if let g = try grant(.resource, [resource.id], p, groups: groups, db) { return g }
-        let groupIDs = try String.fetchAll(db, sql: "SELECT groupId FROM groupResources WHERE resourceId = ?", arguments: [resource.id])
+        let groupIDs = try String.fetchAll(db.cachedStatement(sql: "SELECT groupId FROM groupResources WHERE resourceId = ?"), arguments: [resource.id])
         return try grant(.group, groupIDs, p, groups: groups, db)
     }
 

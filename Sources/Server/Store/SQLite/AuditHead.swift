@@ -19,7 +19,7 @@ enum AuditHead {
     }
 
     static func stored(_ db: Database) throws -> String? {
-        try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'audit.head'")
+        try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM settings WHERE key = 'audit.head'"))
     }
 
     static func read(key: Data, _ db: Database) throws -> State { parse(try stored(db), key: key) }
@@ -33,9 +33,8 @@ enum AuditHead {
     }
 
     static func write(id: Int64, hash: String, key: Data, _ db: Database) throws {
-        try db.execute(
-            sql: "INSERT INTO settings(key, value) VALUES ('audit.head', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            arguments: [value(id: id, hash: hash, key: key)])
+        try db.cachedStatement(sql: "INSERT INTO settings(key, value) VALUES ('audit.head', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+            .execute(arguments: [value(id: id, hash: hash, key: key)])
     }
 
     /// `custody audit verify --key-legacy-head`: a head from before 0.12 (`id:hash`) that names the

@@ -7,8 +7,14 @@ enum AuditLog {
     /// Chains from the authenticated head, not from the last row: rows cut from the end leave a gap
     /// that `audit verify` reports. A rewritten head is recorded as an alarm before the event.
     static func append(_ e: AuditEvent, in db: Database, at date: Date = Date()) throws {
+        try append(contentsOf: [e], in: db, at: date)
+    }
+
+    /// Several records in one go (a group commit's): the head is read and written once.
+    static func append(contentsOf events: [AuditEvent], in db: Database, at date: Date = Date()) throws {
+        guard !events.isEmpty else { return }
         let key = try key(db)
-        let last = try Row.fetchOne(db, sql: "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1")
+        let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1"))
         var id: Int64 = last?["id"] ?? 0
         var prev: String = last?["hash"] ?? AuditEntry.genesis
         let at = (date.timeIntervalSince1970 * 1_000_000).rounded() / 1_000_000
@@ -20,8 +26,8 @@ enum AuditLog {
                 message: "the audit head was missing or did not authenticate: records before this one may have been removed")
             (id, prev) = try insert(alarm, id: id + 1, prev: prev, at: at, key: key, db)
         }
-        let (newID, hash) = try insert(e, id: id + 1, prev: prev, at: at, key: key, db)
-        try AuditHead.write(id: newID, hash: hash, key: key, db)
+        for e in events { (id, prev) = try insert(e, id: id + 1, prev: prev, at: at, key: key, db) }
+        try AuditHead.write(id: id, hash: prev, key: key, db)
     }
 
     private static func insert(_ e: AuditEvent, id: Int64, prev: String, at: Double, key: Data, _ db: Database) throws -> (Int64, String) {
@@ -30,17 +36,16 @@ enum AuditLog {
             e.resourceId, e.accountId,
         ]
         let hash = AuditEntry.digest(key: key, prev: prev, id: id, at: at, fields: fields)
-        try db.execute(
-            sql: """
-                INSERT INTO audit (id, at, user, ip, operation, resource, account, reason, ticketId, outcome,
-                  message, resourceId, accountId, prevHash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-                """,
+        try db.cachedStatement(sql: """
+            INSERT INTO audit (id, at, user, ip, operation, resource, account, reason, ticketId, outcome,
+              message, resourceId, accountId, prevHash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+            """).execute(
             arguments: StatementArguments([id.databaseValue, at.databaseValue] + fields.map { $0?.databaseValue ?? .null } + [prev.databaseValue, hash.databaseValue]))
         return (id, hash)
     }
 
     static func key(_ db: Database) throws -> Data {
-        guard let key = try Data.fetchOne(db, sql: "SELECT custody_audit_key()") else {
+        guard let key = try Data.fetchOne(db.cachedStatement(sql: "SELECT custody_audit_key()")) else {
             throw VaultError(.keyMissing, "the audit key is not loaded (the vault is not open)")
         }
         return key

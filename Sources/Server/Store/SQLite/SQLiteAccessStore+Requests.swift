@@ -4,12 +4,7 @@ import GRDB
 extension SQLiteAccessStore {
     func gate(account: String, of resource: String, for p: Principal) async throws -> AccessGateFacts? {
         try await db.read { db in
-            // Every retrieval asks: cached statements, not compiled each time.
-            let rows = try Row.fetchAll(db.cachedStatement(sql: Self.policies), arguments: [account, resource, resource]).map {
-                (scope: $0["scope"] as String, scopeId: $0["scopeId"] as String, name: $0["name"] as String, policy: $0["policy"] as String)
-            }
-            let holders = try AccessRequestRecord.fetchAll(db.cachedStatement(sql: AccessRequestQuery.holders), arguments: [account])
-            let enabled = try AccessRequestQuery.effective(account: account, resource: resource, rows: rows)?.policy.enabled ?? false
+            let (enabled, holders) = try Self.gateFacts(account: account, resource: resource, db)
             guard enabled || !holders.isEmpty else { return AccessGateFacts(enabled: false, holders: []) }
             guard let a = try AccountRecord.fetchOne(db, key: account), a.resourceId == resource, let r = try ResourceRecord.fetchOne(db, key: resource)
             else { return nil }
@@ -18,6 +13,16 @@ extension SQLiteAccessStore {
     }
 
     static let policies = AccessRequestQuery.policiesSQL(.sqlite)
+
+    /// Whether access control applies to the account, and who holds it checked out.
+    static func gateFacts(account: String, resource: String, _ db: Database) throws -> (enabled: Bool, holders: [AccessRequestRecord]) {
+        // Every retrieval asks: cached statements, not compiled each time.
+        let rows = try Row.fetchAll(db.cachedStatement(sql: policies), arguments: [account, resource, resource]).map {
+            (scope: $0["scope"] as String, scopeId: $0["scopeId"] as String, name: $0["name"] as String, policy: $0["policy"] as String)
+        }
+        let holders = try AccessRequestRecord.fetchAll(db.cachedStatement(sql: AccessRequestQuery.holders), arguments: [account])
+        return (try AccessRequestQuery.effective(account: account, resource: resource, rows: rows)?.policy.enabled ?? false, holders)
+    }
 
     func facts(account: String, of resource: String, for p: Principal) async throws -> AccessFacts? {
         try await db.read { db in try Self.facts(account, resource, p, db) }

@@ -91,7 +91,10 @@ struct SQLiteAccountStore: AccountStore {
     static func visible(_ accountID: String, _ resourceID: String, _ p: Principal, _ db: Database)
         throws -> (ResourceRecord, AccountRecord, Permission)?
     {
-        guard let r = try ResourceRecord.fetchOne(db, key: resourceID), let a = try AccountRecord.fetchOne(db, key: accountID), a.resourceId == r.id,
+        // Every retrieval asks: statements prepared once per connection, rows read by position.
+        guard let r = try db.list("SELECT * FROM resources WHERE id = ?", [resourceID], ResourceRecord.rowColumns, ResourceRecord.init).first,
+            let a = try db.list("SELECT * FROM accounts WHERE id = ?", [accountID], AccountRecord.rowColumns, AccountRecord.init).first,
+            a.resourceId == r.id,
             let have = try Access.onAccount(a, resource: r, p, db)
         else { return nil }
         return (r, a, have)

@@ -4,9 +4,17 @@ import GRDB
 /// `AgentStore` on SQLite: tables `agents` and `agentNonces`.
 struct SQLiteAgentStore: AgentStore {
     let db: DatabasePool
+    /// An agent's contact goes in with the writes beside it (group commit).
+    let appends: GroupCommit<AuditedUnit>
+    let cache: ObservedCache<AgentRecord?>
 
     func agent(_ id: String) async throws -> AgentRecord? {
-        try await db.read { db in try AgentRecord.fetchOne(db, key: id) }
+        // Every agent request asks: most answers (an unknown id's too) come from memory.
+        if let known = cache.get(id) { return known }
+        let generation = cache.generation
+        let found = try await db.read { db in try AgentRecord.fetchOne(db, key: id) }
+        cache.put(id, found, generation: generation)
+        return found
     }
 
     func agents() async throws -> [AgentRecord] {
@@ -20,12 +28,15 @@ struct SQLiteAgentStore: AgentStore {
     }
 
     func recordContact(agentID: String, nonce: String, at: Date, pruneBefore: Date?) async throws -> Bool {
-        try await db.write { db in
-            if let pruneBefore { try db.execute(sql: "DELETE FROM agentNonces WHERE at < ?", arguments: [pruneBefore.seconds]) }
-            try db.execute(sql: "INSERT INTO agentNonces(nonce, at) VALUES (?, ?) ON CONFLICT(nonce) DO NOTHING", arguments: [nonce, at.seconds])
-            guard db.changesCount == 1 else { return false }
-            try db.execute(sql: "UPDATE agents SET lastSeenAt = ? WHERE id = ?", arguments: [at.seconds, agentID])
-            return true
+        // Written in the group's transaction: a unit that throws leaves at most its nonce, which
+        // refuses nothing but a replay.
+        try await appends.perform { db -> (Bool, AuditEvent?) in
+            if let pruneBefore { try db.cachedStatement(sql: "DELETE FROM agentNonces WHERE at < ?").execute(arguments: [pruneBefore.seconds]) }
+            try db.cachedStatement(sql: "INSERT INTO agentNonces(nonce, at) VALUES (?, ?) ON CONFLICT(nonce) DO NOTHING")
+                .execute(arguments: [nonce, at.seconds])
+            guard db.changesCount == 1 else { return (false, nil) }
+            try db.cachedStatement(sql: "UPDATE agents SET lastSeenAt = ? WHERE id = ?").execute(arguments: [at.seconds, agentID])
+            return (true, nil)
         }
     }
 

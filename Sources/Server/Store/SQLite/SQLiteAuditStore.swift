@@ -4,8 +4,9 @@ import GRDB
 /// `AuditStore` on SQLite: table `audit` through `AuditLog` (the chain and its head).
 struct SQLiteAuditStore: AuditStore {
     let db: DatabasePool
+    let appends: GroupCommit<AuditedUnit>
 
-    func append(_ event: AuditEvent) async throws { try await db.write { db in try AuditLog.append(event, in: db) } }
+    func append(_ event: AuditEvent) async throws { try await appends.append(event) }
 
     func entries(_ query: AuditLog.Query, visibleTo p: Principal) async throws -> [AuditEntry] {
         try await db.read { db in

@@ -5,6 +5,7 @@ import GRDB
 /// trail's sign-ins. Token times are REAL seconds (migration v16 converted older text dates).
 struct SQLiteIdentityStore: IdentityStore {
     let db: DatabasePool
+    let tokens: ObservedCache<TokenRecord.WithUser>
 
     func userCount() async throws -> Int { try await db.read { db in try UserRecord.fetchCount(db) } }
 
@@ -53,13 +54,18 @@ struct SQLiteIdentityStore: IdentityStore {
     }
 
     func token(hash: String) async throws -> (TokenRecord, UserRecord)? {
-        try await db.read { db in
+        // Every request asks: most answers come from memory (`TokenCache`).
+        if let known = tokens.get(hash) { return (known.token, known.user) }
+        let generation = tokens.generation
+        let found = try await db.read { db -> (TokenRecord, UserRecord)? in
             // Every request asks: the statements are prepared once per connection.
             guard let t = try Row.fetchOne(try db.cachedStatement(sql: "SELECT * FROM tokens WHERE hash = ?"), arguments: [hash]).map(Self.token),
                 let u = try UserRecord.fetchOne(try db.cachedStatement(sql: "SELECT * FROM users WHERE id = ?"), arguments: [t.userId])
             else { return nil }
             return (t, u)
         }
+        if let (t, u) = found { tokens.put(hash, TokenRecord.WithUser(token: t, user: u), generation: generation) }
+        return found
     }
 
     func apiTokens(userID: String) async throws -> [TokenRecord] {

@@ -5,23 +5,32 @@ import Shared
 /// `PasswordStore` on SQLite: `secrets` through `SecretStore`, visibility through `Access`.
 struct SQLitePasswordStore: PasswordStore {
     let db: DatabasePool
+    let appends: GroupCommit<AuditedUnit>
     let secrets: SecretStore
     let notices: SQLiteNotices
     let listeners: SQLiteListenerQueue
 
-    func retrieve(_ accountID: String, of resourceID: String, visibleTo p: Principal, authorize: @Sendable (Permission) throws -> Void,
-        check: @Sendable (Bool) throws -> Void, audit: @Sendable (ResourceRecord, AccountRecord, Int) -> AuditEvent) async throws -> Retrieval
+    func retrieve(_ accountID: String, of resourceID: String, visibleTo p: Principal,
+        gate: (@Sendable (AccessGateFacts) throws -> AccessRequestRecord?)?, authorize: @escaping @Sendable (Permission) throws -> Void,
+        check: @escaping @Sendable (Bool) throws -> Void, audit: @escaping @Sendable (ResourceRecord, AccountRecord, Int, AccessRequestRecord?) -> AuditEvent)
+        async throws -> Retrieval
     {
-        try await db.write { [secrets] db in
-            guard let (r, a, have) = try SQLiteAccountStore.visible(accountID, resourceID, p, db) else { return .notVisible }
+        // One transaction with its audit record, shared with the retrievals beside it (group commit):
+        // the password is answered only once its record has committed.
+        try await appends.perform { [secrets] db -> (Retrieval, AuditEvent?) in
+            guard let (r, a, have) = try SQLiteAccountStore.visible(accountID, resourceID, p, db) else { return (.notVisible, nil) }
+            var held: AccessRequestRecord? = nil
+            if let gate {
+                let (enabled, holders) = try SQLiteAccessStore.gateFacts(account: a.id, resource: r.id, db)
+                held = try gate(AccessGateFacts(enabled: enabled, holders: holders, permission: have))
+            }
             try authorize(have)
             try check(try Settings.get(Settings.requireReason, db) == "true")
             let current = try secrets.current(account: a.id, db)
             let candidates = try secrets.candidates(account: a.id, db)
             // No password known yet: a first reset's candidates are still worth retrieving.
-            guard current != nil || !candidates.isEmpty else { return .noPassword }
-            try AuditLog.append(audit(r, a, candidates.count), in: db)
-            return .found(Retrieved(current: current, candidates: candidates))
+            guard current != nil || !candidates.isEmpty else { return (.noPassword, nil) }
+            return (.found(Retrieved(current: current, candidates: candidates)), audit(r, a, candidates.count, held))
         }
     }
 

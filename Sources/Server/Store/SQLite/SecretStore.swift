@@ -51,7 +51,8 @@ struct SecretStore: Sendable {
     }
 
     func current(account: String, _ db: Database) throws -> Secret? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT id, sealed FROM secrets WHERE accountId = ? AND state = 'current'", arguments: [account])
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, sealed FROM secrets WHERE accountId = ? AND state = 'current'"),
+            arguments: [account])
         else { return nil }
         return try vault.openSecret(row["sealed"], identity: Vault.secretIdentity(secretID: row["id"], accountID: account))
     }
@@ -78,12 +79,12 @@ struct SecretStore: Sendable {
 
     /// The account's candidates, newest first, but for those of resets that have not touched the target yet.
     func candidates(account: String, _ db: Database) throws -> [Candidate] {
-        let rows = try Row.fetchAll(db, sql: """
+        let rows = try Row.fetchAll(db.cachedStatement(sql: """
             SELECT s.id, s.sealed, s.createdAt, s.createdBy, t.id AS taskId, t.state AS taskState, t.phase AS taskPhase
             FROM secrets s LEFT JOIN tasks t ON t.pendingSecretId = s.id
             WHERE s.accountId = ? AND s.state = 'pending' AND (t.id IS NULL OR t.phase != 'queued')
             ORDER BY s.createdAt DESC, s.rowid DESC
-            """, arguments: [account])
+            """), arguments: [account])
         return try rows.map { row in
             let state: String? = row["taskState"]
             return Candidate(id: row["id"], secret: try vault.openSecret(row["sealed"], identity: Vault.secretIdentity(secretID: row["id"], accountID: account)),
