@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench (agent part), with the release custody and custody-agent on this host (root):
-#  (a) trigger-to-result latency of N agent resets (default 50), one after another, with long poll;
+#  (a) trigger-to-result latency of N agent resets (default 50), one after another, with long poll,
+#      while BENCH_AGENT_FLEET (1,000) simulated agents (bench/fleet.py) hold long polls beside it;
 #      then a smaller sample (BENCH_AGENT_PLAIN, default 5) with plain polling every 60 s;
 #  (b) signed, empty polls per second from simulated agents (signed ahead by bench/agentsign.py,
 #      sent by wrk with bench/agentpoll.lua) against /healthz requests per second, in the same run;
@@ -58,9 +59,19 @@ PY
 }
 pct() { sort -n | awk '{a[NR]=$1} END {p50=a[int((NR+1)/2)]; i=int(NR*0.99+0.999); if(i<1)i=1; if(i>NR)i=NR; printf "p50 %.3f s, p99 %.3f s (n=%d)", p50, a[i], NR}'; }
 
+# A crowd of BENCH_AGENT_FLEET (1,000) simulated agents holds long polls beside the real agent.
+FLEET=${BENCH_AGENT_FLEET:-1000}
+if [ "$FLEET" -gt 0 ]; then
+  ulimit -n 65536 2>/dev/null || true
+  python3 "$(dirname "$0")/fleet.py" localhost "$PORT" "$CA" "$TOKEN" "${PIDS[0]}" "$FLEET" --probes 0 --hold "$DIR/fleet-ready" >"$DIR/fleet.log" 2>&1 &
+  FPID=$!; PIDS+=($FPID)
+  for _ in $(seq 1 3000); do [ -s "$DIR/fleet-ready" ] && break; kill -0 "$FPID" 2>/dev/null || { cat "$DIR/fleet.log" >&2; exit 1; }; sleep 0.2; done
+  [ -s "$DIR/fleet-ready" ] || { echo "the fleet did not settle" >&2; exit 1; }
+fi
 start_agent
 for _ in $(seq 1 200); do grep -q enrolled "$DIR/agent.log" 2>/dev/null && break; sleep 0.1; done
 LONG=$(latency "$N" | pct)
+[ "$FLEET" -gt 0 ] && { kill "$FPID" 2>/dev/null || true; wait "$FPID" 2>/dev/null || true; }
 # (c) the idle agent, long polling
 sleep 2
 T0=$(awk '{print $14+$15}' /proc/$APID/stat); sleep 30; T1=$(awk '{print $14+$15}' /proc/$APID/stat)
@@ -88,7 +99,7 @@ POLL99=$(awk '$1 == "99%" {print $2}' <<<"$POLLS_OUT")
 HEALTH=$(wrk -t2 -c16 -d10s "https://localhost:$PORT/healthz" 2>/dev/null | awk '/Requests\/sec/ {printf "%.0f", $2}')
 RATIO=$(python3 -c "print(f'{$POLLS/$HEALTH:.3f}')")
 {
-  echo "agent resets, trigger to result, long poll:     $LONG"
+  echo "agent resets, trigger to result, long poll, beside $FLEET simulated agents: $LONG"
   echo "agent resets, trigger to result, 60 s polling:  $PLAINR"
   echo "signed empty polls/s (${BENCH_POLL_AGENTS:-64} agents, 16 connections): $POLLS (p99 $POLL99); /healthz $HEALTH req/s; ratio $RATIO"
   echo "idle agent (long poll): RSS ${RSS} KiB, CPU ${CPU} % over 30 s"

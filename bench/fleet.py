@@ -10,7 +10,8 @@ off as the real agent does (Retry-After, else at random up to 2^failures s). Rep
     reaching its agent;
   - after `--restart CMD` (stops and starts the server on the same data), how long until every
     agent holds a long poll again, and how many polls were told 503.
-Usage: fleet.py HOST PORT CA TOKEN PID N [--probes 100] [--samples 100] [--wait 25] [--restart CMD] [--out FILE]"""
+With --hold FILE it only enrolls and holds the polls (a crowd beside another measure).
+Usage: fleet.py HOST PORT CA TOKEN PID N [--probes 100] [--samples 100] [--wait 25] [--restart CMD] [--out FILE] [--hold FILE]"""
 import argparse, asyncio, base64, hashlib, io, json, os, random, ssl, subprocess, sys, tarfile, time
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -18,12 +19,13 @@ from cryptography.hazmat.primitives import serialization
 
 ap = argparse.ArgumentParser()
 for a in ("host", "port", "ca", "token", "pid", "n"): ap.add_argument(a)
-ap.add_argument("--probes", type=int, default=100)
+ap.add_argument("--probes", type=int, default=100, help="at most 1000")
 ap.add_argument("--samples", type=int, default=100)
 ap.add_argument("--wait", type=int, default=25)
 ap.add_argument("--rest", type=float, default=30)
 ap.add_argument("--restart")
 ap.add_argument("--out")
+ap.add_argument("--hold", help="once every agent holds a long poll, write this file and keep polling until killed")
 args = ap.parse_args()
 N, PID, PORT = int(args.n), int(args.pid), int(args.port)
 RAW = (serialization.Encoding.Raw, serialization.PublicFormat.Raw)
@@ -33,9 +35,19 @@ stats = {"503": 0, "errors": 0}
 
 class Conn:
     """One keep-alive HTTPS connection, HTTP/1.1, Content-Length bodies."""
-    def __init__(self): self.r = self.w = None
+    def __init__(self): self.r = self.w = None; self.fresh = True
 
     async def request(self, method, path, body=b"", headers=None, timeout=90):
+        # A keep-alive connection the server closed while idle (httpIdleSeconds) is opened again.
+        if self.w is not None and self.r.at_eof(): self.close()
+        try:
+            return await self._request(method, path, body, headers, timeout)
+        except (asyncio.IncompleteReadError, ConnectionResetError, BrokenPipeError):
+            if self.fresh: raise
+            return await self._request(method, path, body, headers, timeout)
+
+    async def _request(self, method, path, body, headers, timeout):
+        self.fresh = self.w is None
         if self.w is None:
             self.r, self.w = await asyncio.wait_for(asyncio.open_connection(args.host, PORT, ssl=CTX, server_hostname="localhost"), 30)
         h = {"Host": "localhost", "Content-Length": str(len(body)), **(headers or {})}
@@ -173,25 +185,22 @@ async def main():
     admin = [Conn() for _ in range(8)]
     probes = min(args.probes, N)
     t0 = time.monotonic()
-    rows = ["resourceName,accountName,dnsName,type,password"] + [f"fleet-{i:05d},root,fleet-{i:05d}.invalid,Linux,Fleet-Pass-{i:05d}-x" for i in range(probes)]
-    s, _, d = await admin[0].request("POST", "/api/v1/import/resources", "\n".join(rows).encode(),
-                                     {"Authorization": f"Bearer {args.token}", "Content-Type": "text/csv"})
-    if s >= 300: raise SystemExit(f"import: {s} {d[:300]!r}")
-    resources = {}
-    cursor = None
-    while True:
-        page = json.loads(await api(admin[0], "GET", "/resources?limit=1000&name=fleet-" + (f"&cursor={cursor}" if cursor else "")))
-        for r in page: resources[r["name"]] = r["id"]
-        if len(page) < 1000: break
-        cursor = None  # more than 1000 probes are not needed
-        break
-    probe_ids = [resources[f"fleet-{i:05d}"] for i in range(probes)]
-    for rid in probe_ids: await api(admin[0], "PUT", f"/resources/{rid}/reset-config", {"mode": "agent"})
-    sem = asyncio.Semaphore(8)
+    probe_ids = []
+    if probes > 0:
+        rows = ["resourceName,accountName,dnsName,type,password"] + [
+            f"fleet-{i:05d},root,fleet-{i:05d}.invalid,Linux,Fleet-Pass-{i:05d}-x" for i in range(probes)]
+        s, _, d = await admin[0].request("POST", "/api/v1/import/resources", "\n".join(rows).encode(),
+                                         {"Authorization": f"Bearer {args.token}", "Content-Type": "text/csv"})
+        if s >= 300: raise SystemExit(f"import: {s} {d[:300]!r}")
+        named = {r["name"]: r["id"] for r in json.loads(await api(admin[0], "GET", "/resources?limit=1000&name=fleet-"))}
+        probe_ids = [named[f"fleet-{i:05d}"] for i in range(probes)]
+        for rid in probe_ids: await api(admin[0], "PUT", f"/resources/{rid}/reset-config", {"mode": "agent"})
+    pool = asyncio.Queue()
+    for c in admin: pool.put_nowait(c)
     async def token_for(i):
-        async with sem:
-            c = admin[i % 8]
-            return await bundle_token(c, probe_ids[i] if i < probes else None)
+        c = await pool.get()
+        try: return await bundle_token(c, probe_ids[i] if i < probes else None)
+        finally: pool.put_nowait(c)
     tokens = await asyncio.gather(*(token_for(i) for i in range(N)))
     agents = [Agent(t, f"fleet-{i:05d}") for i, t in enumerate(tokens)]
     esem = asyncio.Semaphore(32)
@@ -199,14 +208,19 @@ async def main():
         async with esem: await a.enroll()
     await asyncio.gather(*(enroll(a) for a in agents))
     out["setup_seconds"] = round(time.monotonic() - t0, 1)
+    print(f"enrolled {N} agents in {out['setup_seconds']} s", file=sys.stderr, flush=True)
     tasks = [asyncio.create_task(a.run()) for a in agents]
     out["all_holding_after_seconds"] = round(await until_held(N, 600), 1)
+    if args.hold:
+        open(args.hold, "w").write(json.dumps(out) + "\n")
+        await asyncio.gather(*tasks)
 
     await asyncio.sleep(3)
     c0, w0 = cpu_seconds(PID), time.monotonic()
     await asyncio.sleep(args.rest)
     out["rest_cpu_percent_of_one_core"] = round((cpu_seconds(PID) - c0) / (time.monotonic() - w0) * 100, 2)
     out["rest_rss_mb"] = round(rss_mb(PID), 1)
+    print(f"at rest: {out}", file=sys.stderr, flush=True)
 
     lat = []
     for k in range(args.samples):

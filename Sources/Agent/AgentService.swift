@@ -1,3 +1,4 @@
+import AgentPlugins
 import AsyncHTTPClient
 import Foundation
 import Logging
@@ -12,7 +13,7 @@ struct AgentService: Service {
     let client: AgentClient
     let logger: Logger
     #if os(Windows)
-    var plugin: any ResetPlugin = WindowsLocalPlugin()
+    var plugin: any ResetPlugin = WindowsLocalPlugin(accounts: Win32Accounts())
     #else
     var plugin: any ResetPlugin = LinuxLocalPlugin()
     #endif
@@ -40,7 +41,8 @@ struct AgentService: Service {
                 if accounts != nil { reportedAt = Date() }
                 for job in poll.jobs { await run(job, identity) }
                 if poll.jobs.isEmpty {
-                    let pause = config.longPollSeconds > 0 ? Double.random(in: 0...1) : config.scheduleInterval * Double.random(in: 0.8...1.2)
+                    // After a long poll the server held to its end, a short spread; else the interval, ±20 %.
+                    let pause = config.longPollSeconds > 0 ? Double.random(in: 0...0.25) : config.scheduleInterval * Double.random(in: 0.8...1.2)
                     try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(pause)) }
                 }
             } catch let e as AgentClient.Refused where e.status == 403 {
@@ -115,24 +117,8 @@ struct AgentService: Service {
     }
 
     func execute(_ job: AgentJob, _ identity: AgentIdentity) async -> PluginResponse {
-        let resetJob: ResetJob
-        do {
-            resetJob = try JSONDecoder().decode(ResetJob.self, from: try AgentWire.open(job, with: identity.sealing))
-        } catch { return .failure(ResetFailure(.protocolError, "the job cannot be opened by this agent")) }
         let hold = ProcessInfo.processInfo.environment["CUSTODY_AGENT_TEST_HOLD_SECONDS"].flatMap(Double.init)
-        do throws(ResetFailure) {
-            switch resetJob.operation {
-            case .reset:
-                let report = try await plugin.reset(resetJob)
-                if let hold { try? await Task.sleep(for: .seconds(hold)) }  // test hook: die here, after the change
-                return .success(report.message)
-            case .verify:
-                try await plugin.verify(resetJob)
-                return .success("the password works")
-            case .notify:
-                return .failure(ResetFailure(.unsupported, "agents do not run listeners"))
-            }
-        } catch { return .failure(error) }
+        return await AgentJobRunner(plugin: plugin, holdAfterChange: hold).execute(job, sealing: identity.sealing)
     }
 
     /// Sends every saved answer; an acknowledged (or refused: lease lost) one is deleted.

@@ -57,14 +57,17 @@ import Testing
             func polling() async throws -> Bool? { try await api.call(.get, "/agents", token: admin).array.first?["longPolling"] as? Bool }
             #expect(try await polling() == false)
             let (agent, me) = (a, self)
-            let poll = Task { try await me.send(api, "/poll", PollRequest(wait: 30, version: "t"), as: agent, at: Date()).status }
+            let poll = Task { try await me.send(api, "/poll", PollRequest(wait: 3, version: "t"), as: agent, at: Date()).status }
             var held = false
-            for _ in 0..<200 where !held {
+            for _ in 0..<100 where !held {
                 held = try await polling() == true
                 if !held { try await Task.sleep(for: .milliseconds(20)) }
             }
             #expect(held, "the list shows the poll while it waits")
+            // A wake with no job for the agent does not end the poll: it waits on to its end.
             h.custody.agentHub.signal(a.id).poke()
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(try await polling() == true, "still held after a wake that found nothing")
             #expect(try await poll.value == .ok)
             #expect(try await polling() == false, "and no longer once it has answered")
         }
@@ -81,7 +84,7 @@ import Testing
             #expect(try await enroll(api, try await token(api, admin, h), &a, at: Date()).status == .created)
             #expect(try await enroll(api, try await token(api, admin, h), &b, at: Date(), host: "web02.example.test").status == .created)
             let (first, me) = (a, self)
-            let poll = Task { try await me.send(api, "/poll", PollRequest(wait: 30, version: "t"), as: first, at: Date()).status }
+            let poll = Task { try await me.send(api, "/poll", PollRequest(wait: 3, version: "t"), as: first, at: Date()).status }
             for _ in 0..<200 where h.custody.agentHub.longPolls < 1 { try await Task.sleep(for: .milliseconds(20)) }
             #expect(h.custody.agentHub.longPolls == 1)
             let refused = try await send(api, "/poll", PollRequest(wait: 30, version: "t"), as: b, at: Date())
@@ -89,10 +92,27 @@ import Testing
             let after = refused.headers[.retryAfter].flatMap { Int($0) }
             #expect(after.map { (5...30).contains($0) } == true, "Retry-After: \(String(describing: after))")
             #expect(try await send(api, "/poll", PollRequest(wait: 0, version: "t"), as: b, at: Date()).status == .ok, "a poll that does not wait")
-            h.custody.agentHub.signal(a.id).poke()
             #expect(try await poll.value == .ok)
             #expect(h.custody.agentHub.longPolls == 0)
         }
+    }
+
+    /// One agent cannot take the whole cap: past two polls held at once its next is refused,
+    /// and others are still held.
+    @Test func oneAgentHoldsAtMostTwoLongPolls() async throws {
+        let hub = AgentHub(maxLongPolls: 100)
+        let release = TaskSignal()
+        let held = (0..<2).map { _ in Task { await hub.longPoll("a") { await release.wait(timeout: .seconds(30)) } } }
+        for _ in 0..<200 where hub.longPolls < 2 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(hub.longPolls == 2)
+        #expect(await hub.longPoll("a") {} == false, "a third poll of the same agent")
+        #expect(await hub.longPoll("b") {} == true, "another agent's")
+        for _ in 0..<300 where hub.longPolls > 0 {
+            release.poke()
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        for t in held { #expect(await t.value) }
+        #expect(hub.longPolls == 0)
     }
 
     /// A queue read empty is believed until the agent's signal is poked (a job queued) or a few

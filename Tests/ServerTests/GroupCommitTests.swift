@@ -89,7 +89,9 @@ import Testing
             let at = (raw * 1_000_000).rounded() / 1_000_000
             #expect(AuditEntry.stamp(at) == String(format: "%.6f", at), "\(at)")
         }
-        for at in [0, 1e-6, 0.5, 1_765_000_000.000001, 1_765_000_000.999999, 1_765_000_000.1234567, -1] {
+        for at in [0, 1e-6, 0.5, 1_765_000_000.000001, 1_765_000_000.999999, 1_765_000_000.1234567, -1, 3_999_999_999.999999, 4e9,
+            41_487_467_409.927994, 9.1e9]
+        {
             #expect(AuditEntry.stamp(at) == String(format: "%.6f", at), "\(at)")
         }
         let key = Data((0..<32).map { UInt8($0 * 3) })
@@ -136,7 +138,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let agents = store.agents
         #expect(try await agents.agent("a1") == nil)
-        #expect(store.agentCache.get("a1") != nil, "unknown, remembered")
+        #expect(store.unknownAgents.get("a1") != nil, "unknown, remembered")
         try await store.db.write { db in
             try db.execute(sql: """
                 INSERT INTO agents(id, hostname, os, arch, version, signingKey, sealingKey, enrolledAt, lastSeenAt)

@@ -62,16 +62,20 @@ final class AgentHub: @unchecked Sendable {
     let maxLongPolls: Int
     private var held = 0
 
-    init(maxLongPolls: Int = 20_000, emptyFor: TimeInterval = 5) {
+    init(maxLongPolls: Int = 20_000, emptyFor: TimeInterval = 30) {
         self.maxLongPolls = maxLongPolls
         self.emptyFor = emptyFor
     }
 
+    /// Long polls one agent may hold at once (its next poll may come before the server has seen
+    /// the last one's connection close).
+    static let perAgent = 2
+
     /// Runs `wait` as the agent's long poll, counted while it lasts; false (and `wait` not run)
-    /// when `maxLongPolls` are held already.
+    /// when `maxLongPolls` are held already, or `perAgent` by this agent.
     func longPoll(_ agentID: String, _ wait: () async throws -> Void) async rethrows -> Bool {
         let admitted = lock.withLock {
-            guard held < maxLongPolls else { return false }
+            guard held < maxLongPolls, holding[agentID, default: 0] < Self.perAgent else { return false }
             held += 1
             holding[agentID, default: 0] += 1
             return true

@@ -42,7 +42,8 @@ struct AuditEntry: Codable, Sendable, Equatable, FetchableRecord {
     /// Foundation's formatter (a third of an append).
     static func stamp(_ at: Double) -> String {
         let scaled = at * 1_000_000
-        guard at >= 0, at < 1e12, abs(scaled - scaled.rounded()) < 0.01 else { return String(format: "%.6f", at) }
+        // Below 4e9 s (year 2096) a microsecond count is exact in a Double; past it, the formatter.
+        guard at >= 0, at < 4e9, abs(scaled - scaled.rounded()) < 0.01 else { return String(format: "%.6f", at) }
         let micros = Int64(scaled.rounded())
         let fraction = String(micros % 1_000_000)
         return "\(micros / 1_000_000)." + String(repeating: "0", count: 6 - fraction.count) + fraction

@@ -96,18 +96,29 @@ extension Routes {
             }
             let id = signed.agent.id
             if let accounts = poll.accounts { try await custody.accountSync.sync(signed.agent, accounts) }
+            // The signal's generation is read before each queue read, so a job queued in between wakes the wait.
+            let signal = custody.agentHub.signal(id)
+            var seen = signal.current
             var jobs = try await custody.agentJobs.offer(id)
             if jobs.isEmpty && poll.wait > 0 {
-                let wait = Duration.seconds(min(poll.wait, custody.config.agentLongPollSeconds))
-                let held = await custody.agentHub.longPoll(id) {
-                    try? await cancelWhenGracefulShutdown { await custody.agentHub.signal(id).wait(timeout: wait) }
+                let deadline = ContinuousClock.now.advanced(by: .seconds(min(poll.wait, custody.config.agentLongPollSeconds)))
+                let held = try await custody.agentHub.longPoll(id) {
+                    // A wake that finds nothing (a job withdrawn, or a poke for another reason) waits on
+                    // until the deadline: an empty answer would cost the agent its pause before the next poll.
+                    while jobs.isEmpty && !Task.isShuttingDownGracefully {
+                        let left = deadline - ContinuousClock.now
+                        guard left > .zero else { break }
+                        let since = seen
+                        try? await cancelWhenGracefulShutdown { await signal.wait(after: since, timeout: left) }
+                        seen = signal.current
+                        jobs = try await custody.agentJobs.offer(id)
+                    }
                 }
                 // Past the cap: come back later, at a time spread so a crowd does not return at once.
                 guard held else {
                     throw APIError(.serviceUnavailable, "too_many_polls", "this server holds as many long polls as it may; poll again later",
                         retryAfter: Int.random(in: 5...30))
                 }
-                jobs = try await custody.agentJobs.offer(id)
             }
             try await custody.agentAuth.noteVersion(poll.version, of: signed.agent)
             return try Reply.json(PollResponse(jobs: jobs))

@@ -11,8 +11,10 @@ struct Store: Sendable {
     let appends: GroupCommit<AuditedUnit>
     /// Bearer tokens' callers, emptied by any change to tokens or users (but a session's last use).
     let tokens: ObservedCache<TokenRecord.WithUser>
-    /// Agents by id (nil: unknown), emptied by any change to agents but their last contact.
-    let agentCache: ObservedCache<AgentRecord?>
+    /// Agents by id, and ids known to be no agent (a smaller cache: a flood of made-up ids does
+    /// not push the real agents out), emptied by any change to agents but their last contact.
+    let agentCache: ObservedCache<AgentRecord>
+    let unknownAgents: ObservedCache<Bool>
 
     /// `migrate: false` opens a live vault beside its server without touching its schema.
     static func open(path: String, migrate: Bool = true) throws -> Store {
@@ -28,13 +30,13 @@ struct Store: Sendable {
         let pool = try DatabasePool(path: path, configuration: config)
         if migrate { try Migrations.migrator.migrate(pool) }
         let tokens = ObservedCache<TokenRecord.WithUser>(tables: ["tokens", "users"], ignoring: ["lastUsedAt"])
-        let agents = ObservedCache<AgentRecord?>(tables: ["agents"], ignoring: ["lastSeenAt"])
-        pool.add(transactionObserver: tokens, extent: .databaseLifetime)
-        pool.add(transactionObserver: agents, extent: .databaseLifetime)
-        return Store(db: pool, auditKey: box, appends: .audited(pool), tokens: tokens, agentCache: agents)
+        let agents = ObservedCache<AgentRecord>(tables: ["agents"], ignoring: ["lastSeenAt"])
+        let unknown = ObservedCache<Bool>(tables: ["agents"], ignoring: ["lastSeenAt"], capacity: 4096)
+        for cache in [tokens, agents, unknown] as [any TransactionObserver] { pool.add(transactionObserver: cache, extent: .databaseLifetime) }
+        return Store(db: pool, auditKey: box, appends: .audited(pool), tokens: tokens, agentCache: agents, unknownAgents: unknown)
     }
 
-    var agents: any AgentStore { SQLiteAgentStore(db: db, appends: appends, cache: agentCache) }
+    var agents: any AgentStore { SQLiteAgentStore(db: db, appends: appends, cache: agentCache, unknown: unknownAgents) }
     var agentJobs: any AgentJobStore { SQLiteAgentJobStore(db: db) }
     var outbox: any OutboxStore { SQLiteOutboxStore(db: db) }
     var userGroups: any UserGroupStore { SQLiteUserGroupStore(db: db) }

@@ -6,14 +6,16 @@ struct SQLiteAgentStore: AgentStore {
     let db: DatabasePool
     /// An agent's contact goes in with the writes beside it (group commit).
     let appends: GroupCommit<AuditedUnit>
-    let cache: ObservedCache<AgentRecord?>
+    let cache: ObservedCache<AgentRecord>
+    let unknown: ObservedCache<Bool>
 
     func agent(_ id: String) async throws -> AgentRecord? {
         // Every agent request asks: most answers (an unknown id's too) come from memory.
         if let known = cache.get(id) { return known }
-        let generation = cache.generation
+        if unknown.get(id) != nil { return nil }
+        let (generation, missing) = (cache.generation, unknown.generation)
         let found = try await db.read { db in try AgentRecord.fetchOne(db, key: id) }
-        cache.put(id, found, generation: generation)
+        if let found { cache.put(id, found, generation: generation) } else { unknown.put(id, true, generation: missing) }
         return found
     }
 

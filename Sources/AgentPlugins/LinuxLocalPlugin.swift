@@ -5,13 +5,15 @@ import Shared
 
 /// Changes local accounts on this Linux host: `chpasswd` fed on standard input (never argv), and
 /// verifies with crypt(3) against `/etc/shadow`.
-struct LinuxLocalPlugin: ResetPlugin {
+public struct LinuxLocalPlugin: ResetPlugin {
     var shadowPath = "/etc/shadow"
     var chpasswd = "/usr/sbin/chpasswd"
-    let descriptor = PluginDescriptor(id: "linux-local", resourceTypes: ["Linux"], capabilities: [.reset, .verify],
+    public let descriptor = PluginDescriptor(id: "linux-local", resourceTypes: ["Linux"], capabilities: [.reset, .verify],
         constraints: PasswordConstraints(maxLength: 127, allowsNonASCII: false))
 
-    func reset(_ job: ResetJob) async throws(ResetFailure) -> ResetReport {
+    public init() {}
+
+    public func reset(_ job: ResetJob) async throws(ResetFailure) -> ResetReport {
         let user = try Self.user(job)
         guard let new = job.newPassword else { throw ResetFailure(.rejectedByTarget, "no new password") }
         guard !new.reveal().contains("\n") else { throw ResetFailure(.rejectedByTarget, "a password cannot hold a line break for chpasswd") }
@@ -28,7 +30,7 @@ struct LinuxLocalPlugin: ResetPlugin {
         return ResetReport(message: "changed with chpasswd")
     }
 
-    func verify(_ job: ResetJob) async throws(ResetFailure) {
+    public func verify(_ job: ResetJob) async throws(ResetFailure) {
         let user = try Self.user(job)
         guard let hash = try shadowHash(user) else { throw ResetFailure(.authenticationFailed, "no local account \(user)") }
         guard hash.hasPrefix("$"), let password = job.currentPassword else {
