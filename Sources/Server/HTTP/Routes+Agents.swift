@@ -105,7 +105,7 @@ extension Routes {
                 let held = try await custody.agentHub.longPoll(id) {
                     // A wake that finds nothing (a job withdrawn, or a poke for another reason) waits on
                     // until the deadline: an empty answer would cost the agent its pause before the next poll.
-                    while jobs.isEmpty && !Task.isShuttingDownGracefully {
+                    while jobs.isEmpty && !Task.isShuttingDownGracefully && !Task.isCancelled {
                         let left = deadline - ContinuousClock.now
                         guard left > .zero else { break }
                         let since = seen
