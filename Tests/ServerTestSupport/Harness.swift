@@ -131,9 +131,10 @@ struct API: Sendable {
         return token
     }
 
-    /// Polls a rotation or integrity run (`/rotation-runs/ID`, `/integrity-runs/ID`) until it is finished (bounded).
+    /// Polls a rotation or integrity run (`/rotation-runs/ID`, `/integrity-runs/ID`) until it is finished (bounded: 3 min, for
+    /// runs whose unreachable resets retry at 10 and 20 s behind another task of the same account, on a loaded machine).
     func finishedRun(_ path: String, token: String) async throws -> [String: Any] {
-        for _ in 0..<900 {
+        for _ in 0..<1800 {
             let r = try await call(.get, path, token: token).object
             if r["state"] as? String == "finished" { return r }
             try await Task.sleep(for: .milliseconds(100))
