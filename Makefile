@@ -61,6 +61,7 @@ bench: deps
 	bash bench/run.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 	bash bench/cluster.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 	bash bench/reset.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
+	bash bench/shared.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 	bash bench/dirdb.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 	bash bench/integrity.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"
 	bash bench/lists.sh "$$($(SWIFT) build -c release --show-bin-path)/custody"

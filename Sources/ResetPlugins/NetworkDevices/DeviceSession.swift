@@ -3,7 +3,7 @@ import Shared
 
 /// One logged-in CLI session driven by a dialect: it knows the mode it is in, moves between
 /// modes, turns paging off once, and runs procedures (see `DeviceSession+Steps`).
-final class DeviceSession {
+final class DeviceSession: KeptSession, @unchecked Sendable {
     typealias P = PromptSession.Pattern
 
     /// What the templates' placeholders stand for.
@@ -139,4 +139,11 @@ final class DeviceSession {
     }
 
     func close() async { await transport.close() }
+
+    /// A kept session before its next change: an empty line brings back a mode prompt in time.
+    func stillReady(timeout: Double) async throws(ResetFailure) {
+        try await prompt.send("")
+        let m = try await prompt.expect(modePatterns, timeout: timeout, what: "the kept session's prompt")
+        mode = Int(m.name.dropFirst(5)) ?? mode
+    }
 }

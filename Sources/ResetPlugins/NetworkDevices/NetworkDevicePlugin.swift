@@ -7,8 +7,12 @@ public struct NetworkDevicePlugin: ResetPlugin {
     public let dialect: Dialect
     public let descriptor: PluginDescriptor
 
-    public init(dialect: Dialect) {
+    /// Sessions kept, and changes batched, per device and login (nil: a session per change).
+    public let sessions: SharedSessions?
+
+    public init(dialect: Dialect, sessions: SharedSessions? = nil) {
         self.dialect = dialect
+        self.sessions = sessions
         descriptor = PluginDescriptor(id: "network:\(dialect.id)", resourceTypes: dialect.resourceTypes,
             capabilities: [.reset, .verify, .elevation], constraints: Self.constraints(dialect.constraints))
     }
@@ -45,6 +49,9 @@ public struct NetworkDevicePlugin: ResetPlugin {
         guard let procedure = dialect.change[c.change] else { throw ResetFailure(.unsupported, "no change procedure \(c.change)") }
         // The enable account's own current password is the secret that opens enable mode.
         let isEnableAccount = job.rootAccount?.loginName == job.loginName
+        if !isEnableAccount, let key = sharedKey(job, login: login) {
+            return try await batched(job, key, procedure: procedure, credentialName: c.name, new: new)
+        }
         var v = values(job, enable: (isEnableAccount ? job.currentPassword : nil) ?? job.rootAccount?.password)
         v.new = new
         let s = try await DeviceSession.open(job, dialect: dialect, user: login.loginName, password: login.password!, values: v)

@@ -27,7 +27,7 @@ public final class PromptSession {
 
     let transport: any Transport
     let lineEnding: String
-    let secrets: [Secret]
+    private(set) var secrets: [Secret]
     let timeout: Double
     var pagers: [Pattern] = [
         Pattern("pager", #"--\s?more\s?--|press any key to continue|<--- more --->|-- more --"#)
@@ -88,6 +88,14 @@ public final class PromptSession {
         newPassword = job.newPassword
         exposure = job.exposure
         if let cap = job.settings.options["sessionBufferBytes"].flatMap(Int.init), (4096...(64 << 20)).contains(cap) { maxBuffered = cap }
+    }
+
+    /// Hands a kept session to the next job (a shared session): its exposure and a transcript of
+    /// its own. Earlier jobs' secrets stay redacted (text they caused may still be buffered).
+    public func rebind(_ job: ResetJob, tracksExposure: Bool = true) {
+        secrets += job.secrets.filter { s in !secrets.contains(s) }
+        log = ""
+        if tracksExposure { track(job) }
     }
 
     /// Sends `prefix` and a secret as one line (chpasswd's `user:password`); the transcript shows the prefix only.

@@ -17,6 +17,14 @@ struct UnixDialogue {
         _ = try await session.expect([P("sync", "^CUSTODY_SYNC\(n)\\s*$")], what: "the shell")
     }
 
+    /// A kept session before its next change: the shell answers a fresh marker within `timeout`,
+    /// and after su still runs as uid 0.
+    func stillReady(_ n: Int, root: Bool, timeout: Double) async throws(ResetFailure) {
+        try await session.send("echo CUSTODY\"\"_READY\(n)=`id -u`")
+        let m = try await session.expect([P("ready", #"^CUSTODY_READY\#(n)=(\d+)\s*$"#)], timeout: timeout, what: "the kept shell")
+        if root && !m.matched.trimmingCharacters(in: .whitespacesAndNewlines).hasSuffix("=0") { throw ResetFailure(.permissionDenied, "the kept shell no longer runs as uid 0") }
+    }
+
     /// Waits for the first shell prompt; true when the system says the password has expired instead.
     func awaitShellOrExpiry() async throws(ResetFailure) -> Bool {
         let m = try await session.expect([
@@ -74,9 +82,10 @@ struct UnixDialogue {
         }
     }
 
-    /// Changes another account's password as root (or through sudo).
-    func change(user: String, new: Secret, sudo useSudo: Bool, sudoPassword: Secret?) async throws(ResetFailure) {
-        let prefix = useSudo ? "sudo -k -p 'CUSTODY_SUDO''_PROMPT: ' " : ""
+    /// Changes another account's password as root (or through sudo). `sudoTicket`: a shared
+    /// session whose first change proved the password keeps sudo's ticket (sudo may still ask).
+    func change(user: String, new: Secret, sudo useSudo: Bool, sudoPassword: Secret?, sudoTicket: Bool = false) async throws(ResetFailure) {
+        let prefix = useSudo ? "sudo \(sudoTicket ? "" : "-k ")-p 'CUSTODY_SUDO''_PROMPT: ' " : ""
         let sudo: Secret?? = useSudo ? .some(sudoPassword) : .none
         if job.settings.changeMethod == .chpasswd {
             // The shell reads the line itself (no echo, no history, no argv) and pipes it to chpasswd.
@@ -102,10 +111,10 @@ struct UnixDialogue {
     /// Answers sudo's prompt. Without a password (a key login), sudo must not ask: NOPASSWD is required.
     private func sudoPassword(_ password: Secret?, expectNext: Bool) async throws(ResetFailure) {
         let first = try await session.expect([P("sudo", UnixPrompts.sudoPrompt), P("refused", UnixPrompts.sudoRefused),
-            P("new", pattern("password", UnixPrompts.new))], what: "sudo's password prompt")
+            P("new", pattern("password", UnixPrompts.new)), P("rc", UnixPrompts.rc("CUSTODY_RC"))], what: "sudo's password prompt")
         switch first.name {
         case "refused": throw ResetFailure(.permissionDenied, "sudo refused: \(first.matched)")
-        case "new": session.unread(first)
+        case "new", "rc": session.unread(first)
         default:
             guard let password else {
                 try await session.sendRaw([0x03])

@@ -10,9 +10,14 @@ public struct UnixPlugin: ResetPlugin {
         constraints: PasswordConstraints(maxLength: 128))
 
     /// Opens a transport already logged in; SSH or telnet.
-    let connector: any UnixConnector
+    public let connector: any UnixConnector
+    /// Privileged sessions kept between the changes of one host's accounts (nil: none kept).
+    public let sessions: SharedSessions?
 
-    public init(connector: any UnixConnector = DefaultUnixConnector()) { self.connector = connector }
+    public init(connector: any UnixConnector = DefaultUnixConnector(), sessions: SharedSessions? = nil) {
+        self.connector = connector
+        self.sessions = sessions
+    }
 
     public func verify(_ job: ResetJob) async throws(ResetFailure) {
         guard let password = job.currentPassword else { throw ResetFailure(.unsupported, "no password to verify") }
@@ -35,6 +40,9 @@ public struct UnixPlugin: ResetPlugin {
             credential = selfChange && job.settings.elevation == .none ? .passwordOrExpiredChange(current: pw, new: new) : .password(pw)
         } else {
             throw ResetFailure(.unsupported, "no password or key for the login account \(login.loginName)")
+        }
+        if !selfChange, job.settings.elevation != .none, let sessions, let key = sessions.key(job) {
+            return try await sharedChange(job, sessions, key, login: login, credential: credential, new: new)
         }
         let opened = try await connector.login(job, user: login.loginName, credential: credential, shell: true)
         if opened.changedAtLogin {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Logging
+import ResetPlugins
 import Shared
 
 /// The server's shared state, built once and passed to the routes and services.
@@ -119,7 +120,8 @@ struct Custody: Sendable {
         self.vault = vault
         self.logger = logger
         self.now = now
-        self.plugins = plugins
+        // Each server keeps its own privileged sessions; a Custody rebuilt from this one keeps its pool.
+        self.plugins = plugins.sessions == nil ? plugins.sharing(SharedSessions(idleSeconds: config.resetSessionIdleSeconds)) : plugins
         self.taskSignal = taskSignal
         agentHub = AgentHub(maxLongPolls: config.agentMaxLongPolls)
         let faults = faults ?? ResetFaults(transport: { _ in nil }, crashAt: { task, point in point == .afterChange && crashAfterReset(task) })
@@ -188,7 +190,7 @@ struct Custody: Sendable {
         accountCreation = AccountCreation(store: store.accountCreation, authorizer: Authorizer(), now: now)
         resetConfigs = ResetConfigService(store: store.resetConfigs, authorizer: Authorizer())
         let programs = ListenerPrograms(vault: vault, workRoot: config.resolvedListenerWorkDir, outputLimit: config.listenerOutputBytes)
-        let targets = ResetTargets(plugins: plugins, agentJobs: agentJobs, listenerProgram: programs.program)
+        let targets = ResetTargets(plugins: self.plugins, agentJobs: agentJobs, listenerProgram: programs.program)
         let access = AccessControlService(store: store.access, audit: auditTrail, authorizer: Authorizer(), targets: targets, now: now,
             deadlines: TaskSignal())
         self.access = access

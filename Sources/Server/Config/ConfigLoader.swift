@@ -70,6 +70,7 @@ struct PartialConfiguration: Decodable {
     var reconcileRetries: Int?
     var reconcileSlowSeconds: Double?
     var resetPerHostLimit: Int?
+    var resetSessionIdleSeconds: Double?
     var webIdleMinutes: Int?
     var webRevealSeconds: Int?
     var notificationAttempts: Int?
@@ -93,7 +94,7 @@ struct PartialConfiguration: Decodable {
     private enum CodingKeys: String, CodingKey, CaseIterable {
         case dataDir, host, port, masterKeyFile, storeURL, storePasswordFile, nodeName, nodeLeaseSeconds, tlsCertificateFile, tlsKeyFile, passwordHistoryDepth
         case lockoutThreshold, lockoutWindowMinutes, loginAddressLimit, loginNameLimit, publicURL, sessionHours, maxBodyBytes, httpIdleSeconds, bcryptCost, logLevel
-        case listenerWorkers, listenerTimeoutSeconds, listenerOutputBytes, listenerWorkDir, dialectsDir, resetWorkers, resetPerHostLimit, webIdleMinutes, webRevealSeconds
+        case listenerWorkers, listenerTimeoutSeconds, listenerOutputBytes, listenerWorkDir, dialectsDir, resetWorkers, resetPerHostLimit, resetSessionIdleSeconds, webIdleMinutes, webRevealSeconds
         case agentTaskLimit, reconcileRetries, reconcileSlowSeconds, resetMaxAttempts, resetRetrySeconds
         case notificationAttempts, agentScheduleInterval, agentLongPollSeconds, agentMaxLongPolls, agentLeaseSeconds, agentOfferSeconds, agentQueueSeconds, enrollmentTokenDays
         case backupDir, backupSchedule, backupKeep, backupPassphraseFile, auditRetentionDays, auditArchiveDir
@@ -146,6 +147,7 @@ struct PartialConfiguration: Decodable {
         reconcileRetries = try c.decodeIfPresent(Int.self, forKey: .reconcileRetries)
         reconcileSlowSeconds = try c.decodeIfPresent(Double.self, forKey: .reconcileSlowSeconds)
         resetPerHostLimit = try c.decodeIfPresent(Int.self, forKey: .resetPerHostLimit)
+        resetSessionIdleSeconds = try c.decodeIfPresent(Double.self, forKey: .resetSessionIdleSeconds)
         webIdleMinutes = try c.decodeIfPresent(Int.self, forKey: .webIdleMinutes)
         webRevealSeconds = try c.decodeIfPresent(Int.self, forKey: .webRevealSeconds)
         notificationAttempts = try c.decodeIfPresent(Int.self, forKey: .notificationAttempts)
@@ -198,6 +200,7 @@ struct PartialConfiguration: Decodable {
         if let v = reconcileRetries { c.reconcileRetries = v }
         if let v = reconcileSlowSeconds { c.reconcileSlowSeconds = v }
         if let v = resetPerHostLimit { c.resetPerHostLimit = v }
+        if let v = resetSessionIdleSeconds { c.resetSessionIdleSeconds = v }
         if let v = webIdleMinutes { c.webIdleMinutes = v }
         if let v = webRevealSeconds { c.webRevealSeconds = v }
         if let v = notificationAttempts { c.notificationAttempts = v }

@@ -42,6 +42,9 @@ struct ServerConfiguration: Sendable, Codable, Equatable {
     /// Agent tasks waiting on their agents at once; they hold no reset worker while they wait.
     var agentTaskLimit: Int = 1000
     var resetPerHostLimit: Int = 4
+    /// Seconds a privileged session (login and su/sudo) is kept for the next change of the same
+    /// host's accounts; 0 opens one per change.
+    var resetSessionIdleSeconds: Double = 5
     /// Attempts for a retryable failure (unreachable, password rejected when generated).
     var resetMaxAttempts: Int = 3
     /// First retry delay in seconds; doubles each time.
@@ -139,6 +142,7 @@ struct ServerConfiguration: Sendable, Codable, Equatable {
         if maxBodyBytes < 1024 { out.append("maxBodyBytes must be at least 1024") }
         if !(4...31).contains(bcryptCost) { out.append("bcryptCost must be 4...31") }
         if resetWorkers < 1 || resetPerHostLimit < 1 || resetMaxAttempts < 1 { out.append("reset limits must be at least 1") }
+        if !(0...300).contains(resetSessionIdleSeconds) { out.append("resetSessionIdleSeconds must be 0...300") }
         if !(1...1440).contains(webIdleMinutes) { out.append("webIdleMinutes must be 1...1440") }
         if !(1...300).contains(webRevealSeconds) { out.append("webRevealSeconds must be 1...300") }
         if !(1...3600).contains(httpIdleSeconds) { out.append("httpIdleSeconds must be 1...3600") }

@@ -143,10 +143,21 @@ struct PluginRegistry: Sendable {
 
     func plugin(_ id: String) -> (any ResetPlugin)? { plugins[id] }
 
+    /// Privileged sessions kept between changes (`resetSessionIdleSeconds`); nil until `sharing`.
+    var sessions: SharedSessions? = nil
+
+    /// The same plugins, the Unix and device ones keeping their privileged sessions in `pool`.
+    func sharing(_ pool: SharedSessions) -> PluginRegistry {
+        var r = self
+        r.sessions = pool
+        if let unix = plugins["unix"] as? UnixPlugin { r.plugins["unix"] = UnixPlugin(connector: unix.connector, sessions: pool) }
+        return r
+    }
+
     /// The plugin for a resource type whose plugin id is `id`.
     func plugin(_ id: String, type: String) -> (any ResetPlugin)? {
-        if id == "network" { return dialects.dialect(forType: type).map(NetworkDevicePlugin.init) }
-        if id.hasPrefix("dialect:") { return dialects.dialect(id: String(id.dropFirst(8))).map(NetworkDevicePlugin.init) }
+        if id == "network" { return dialects.dialect(forType: type).map { NetworkDevicePlugin(dialect: $0, sessions: sessions) } }
+        if id.hasPrefix("dialect:") { return dialects.dialect(id: String(id.dropFirst(8))).map { NetworkDevicePlugin(dialect: $0, sessions: sessions) } }
         return plugins[id]
     }
 }

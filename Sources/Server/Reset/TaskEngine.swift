@@ -68,11 +68,21 @@ struct TaskEngine: Service {
                     lastSweep = ContinuousClock.now
                     _ = try? await custody.agentJobs.sweep()
                 }
+                // Kept privileged sessions close once idle; while any is kept the engine wakes each tick.
+                let kept = await closeIdleSessions()
                 let work = (try? await custody.engine.store.hasWork()) ?? true
                 // A graceful shutdown ends the wait at once, not after it.
-                await cancelWhenGracefulShutdown { await custody.taskSignal.wait(timeout: work ? tick : idle) }
+                await cancelWhenGracefulShutdown { await custody.taskSignal.wait(timeout: work || kept ? tick : idle) }
             }
         }
+        await custody.plugins.sessions?.closeAll()
+    }
+
+    /// Closes the privileged sessions idle too long; true while some are still kept.
+    private func closeIdleSessions() async -> Bool {
+        guard let sessions = custody.plugins.sessions else { return false }
+        await sessions.closeIdle()
+        return sessions.idleSessions > 0
     }
 
     /// Running tasks: agentless (they hold a reset worker), agent (they wait on an agent), per host.

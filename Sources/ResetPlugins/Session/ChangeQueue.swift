@@ -1,0 +1,78 @@
+import Foundation
+import Shared
+
+/// Changes of one key (one device through one login) in batches: the first change to find the
+/// key idle leads; changes that arrive while it works wait, and the leader takes them into its
+/// batch (one session, one save) and resumes each with its own result. When the leader is done,
+/// the next waiting change leads. Each change is still its own job, written ahead by the engine.
+public final class ChangeQueue: @unchecked Sendable {
+    public typealias Outcome = Result<ResetReport, ResetFailure>
+    public struct Item: Sendable {
+        public let job: ResetJob
+        fileprivate let resume: CheckedContinuation<Outcome?, Never>
+    }
+
+    /// Changes one batch takes at most (later ones lead the next).
+    public let maxBatch: Int
+    private let lock = NSLock()
+    private var busy: Set<SharedSessions.Key> = []
+    private var waiting: [SharedSessions.Key: [Item]] = [:]
+
+    public init(maxBatch: Int = 16) { self.maxBatch = maxBatch }
+
+    /// Runs `job` in a batch; `batch` gets the leader's job first and later ones through `more`,
+    /// and returns one outcome per job it was given, in order.
+    public func run(_ key: SharedSessions.Key, _ job: ResetJob,
+        batch: (_ first: ResetJob, _ more: () -> [ResetJob]) async -> [Outcome]) async -> Outcome
+    {
+        let given: Outcome? = await withCheckedContinuation { c in
+            let leads = lock.withLock {
+                guard busy.contains(key) else {
+                    busy.insert(key)
+                    return true
+                }
+                waiting[key, default: []].append(Item(job: job, resume: c))
+                return false
+            }
+            if leads { c.resume(returning: nil) }
+        }
+        if let given { return given }
+        // This change leads: it holds the key until it hands it on.
+        var followers: [Item] = []
+        let outcomes = await batch(job) { [self] in
+            let taken = take(key, max: maxBatch - 1 - followers.count)
+            followers += taken
+            return taken.map(\.job)
+        }
+        for (i, f) in followers.enumerated() {
+            f.resume.resume(returning: i + 1 < outcomes.count ? outcomes[i + 1] : .failure(ResetFailure(.protocolError, "the batch lost this change")))
+        }
+        handOn(key)
+        return outcomes.first ?? .failure(ResetFailure(.protocolError, "the batch lost this change"))
+    }
+
+    private func take(_ key: SharedSessions.Key, max: Int) -> [Item] {
+        guard max > 0 else { return [] }
+        return lock.withLock {
+            guard var list = waiting[key] else { return [] }
+            let out = Array(list.prefix(max))
+            list.removeFirst(out.count)
+            waiting[key] = list.isEmpty ? nil : list
+            return out
+        }
+    }
+
+    /// The next waiting change leads (told by a nil outcome), or the key is free.
+    private func handOn(_ key: SharedSessions.Key) {
+        let next: Item? = lock.withLock {
+            guard var list = waiting[key], !list.isEmpty else {
+                busy.remove(key)
+                return nil
+            }
+            let first = list.removeFirst()
+            waiting[key] = list.isEmpty ? nil : list
+            return first
+        }
+        next?.resume.resume(returning: nil)
+    }
+}
