@@ -117,4 +117,29 @@ import TestSupport
         let off = SharedSessions(idleSeconds: 0)
         #expect(off.key(Self.sudoJob(a, "x", "y", login: T.sudoUser, password: T.sudoPassword)) == nil)
     }
+
+    /// sudo's ticket, made by the session's second change and used by the later ones, is revoked
+    /// when the session closes. The login account's tickets are global here (`timestamp_type=global`),
+    /// so a ticket left behind would let any of its sessions use sudo without a password.
+    @Test func theSudoTicketASharedSessionMadeIsRevokedWhenItCloses() async throws {
+        let login = T.target("shticket_l", password: "Shared-Ticket-Login-1")
+        let file = "/etc/sudoers.d/custody-tests-\(login)"
+        try "Defaults:\(login) timestamp_type=global\n\(login) ALL=(ALL) ALL\n".write(toFile: file, atomically: true, encoding: .utf8)
+        chmod(file, 0o440)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        T.sh("sudo -u \(login) sudo -K 2>/dev/null; true")
+        func ticketWorks() -> Bool { T.sh("su - \(login) -c 'sudo -n true' >/dev/null 2>&1 && echo yes || echo no") == "yes" }
+        let pool = SharedSessions(idleSeconds: 30)
+        let plugin = UnixPlugin(sessions: pool)
+        let users = (1...3).map { T.target("shticket\($0)", password: "Shared-Ticket-Old-\($0)") }
+        for (i, user) in users.enumerated() {
+            _ = try await plugin.reset(Self.sudoJob(user, "Shared-Ticket-Old-\(i + 1)", "Shared-Ticket-New-\(i + 1)x", login: login,
+                password: "Shared-Ticket-Login-1"))
+        }
+        #expect(pool.opened == 1)
+        #expect(ticketWorks(), "the kept session holds a ticket (global here)")
+        await pool.closeAll()
+        #expect(!ticketWorks(), "revoked as the session closed")
+        for (i, user) in users.enumerated() { #expect(T.passwordWorks(user, "Shared-Ticket-New-\(i + 1)x")) }
+    }
 }

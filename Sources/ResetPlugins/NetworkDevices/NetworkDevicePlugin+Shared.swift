@@ -9,7 +9,8 @@ import Shared
 extension NetworkDevicePlugin {
     typealias Outcome = ChangeQueue.Outcome
 
-    /// The batch key, when the change may share: another account than the login and enable ones.
+    /// The batch key, when the change may share: a plain local user (not the login, enable or
+    /// another named credential, whose change would alter the session's own credentials).
     func sharedKey(_ job: ResetJob, login: ResetJob.Credential) -> SharedSessions.Key? {
         guard let sessions, job.loginAccount != nil, login.loginName != job.loginName else { return nil }
         return sessions.key(job, kind: descriptor.id)
@@ -19,7 +20,9 @@ extension NetworkDevicePlugin {
         async throws(ResetFailure) -> ResetReport
     {
         guard let sessions else { throw ResetFailure(.protocolError, "no shared sessions") }
-        let outcome = await sessions.batches.run(key, job) { first, more in await self.batch(first, more, sessions, key) }
+        // A batch shares one pinned host key: a follower is never typed into a session its own pin would refuse.
+        let batchKey = ChangeQueue.BatchKey(session: key, pin: job.settings.hostKey)
+        let outcome = await sessions.batches.run(batchKey, job) { first, more in await self.batch(first, more, sessions, key) }
         return try outcome.get()
     }
 
@@ -33,9 +36,13 @@ extension NetworkDevicePlugin {
         var lease: SharedSessions.Lease?
         var pending = [first]
         var last = first
+        var secrets: [Secret] = []
         while !pending.isEmpty {
             for job in pending {
+                secrets += job.secrets
                 do throws(ResetFailure) {
+                    // A cancelled run (the server stopping) types no further account: nothing of it was sent.
+                    if Task.isCancelled { throw ResetFailure(.unreachable, "the server stopped before this change was typed") }
                     let l = try await ready(lease, job, sessions, key)
                     lease = l
                     let message = try await change(l.opened as! DeviceSession, job)
@@ -44,7 +51,7 @@ extension NetworkDevicePlugin {
                     outcomes.append(.success(ResetReport(message: message, learnedHostKey: l.opened.hostKey)))
                     last = job
                 } catch {
-                    outcomes.append(.failure(ResetFailure(error.code, Secret.redact(error.message, job.secrets))))
+                    outcomes.append(.failure(ResetFailure(error.code, Secret.redact(error.message, secrets))))
                     if job.exposure?.reached ?? true { touched += 1 }
                     if let l = lease { await sessions.discard(l) }
                     lease = nil
@@ -74,7 +81,7 @@ extension NetworkDevicePlugin {
         if let l = lease { broken ? await sessions.discard(l) : await sessions.giveBack(l) }
         for i in changed {
             guard case .success(let r) = outcomes[i] else { continue }
-            outcomes[i] = .success(ResetReport(message: Secret.redact(r.message + note, last.secrets), learnedHostKey: r.learnedHostKey))
+            outcomes[i] = .success(ResetReport(message: Secret.redact(r.message + note, secrets), learnedHostKey: r.learnedHostKey))
         }
         return outcomes
     }

@@ -49,7 +49,7 @@ public struct NetworkDevicePlugin: ResetPlugin {
         guard let procedure = dialect.change[c.change] else { throw ResetFailure(.unsupported, "no change procedure \(c.change)") }
         // The enable account's own current password is the secret that opens enable mode.
         let isEnableAccount = job.rootAccount?.loginName == job.loginName
-        if !isEnableAccount, let key = sharedKey(job, login: login) {
+        if !isEnableAccount, c.anyAccount == true, let key = sharedKey(job, login: login) {
             return try await batched(job, key, procedure: procedure, credentialName: c.name, new: new)
         }
         var v = values(job, enable: (isEnableAccount ? job.currentPassword : nil) ?? job.rootAccount?.password)

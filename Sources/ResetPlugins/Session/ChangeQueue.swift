@@ -7,34 +7,53 @@ import Shared
 /// the next waiting change leads. Each change is still its own job, written ahead by the engine.
 public final class ChangeQueue: @unchecked Sendable {
     public typealias Outcome = Result<ResetReport, ResetFailure>
+    /// The kept session's key and the pin every change of the batch has.
+    public struct BatchKey: Hashable, Sendable {
+        let session: SharedSessions.Key
+        let pin: String?
+        public init(session: SharedSessions.Key, pin: String?) {
+            self.session = session
+            self.pin = pin
+        }
+    }
     public struct Item: Sendable {
         public let job: ResetJob
+        fileprivate let id: Int
         fileprivate let resume: CheckedContinuation<Outcome?, Never>
     }
 
     /// Changes one batch takes at most (later ones lead the next).
     public let maxBatch: Int
     private let lock = NSLock()
-    private var busy: Set<SharedSessions.Key> = []
-    private var waiting: [SharedSessions.Key: [Item]] = [:]
+    private var busy: Set<BatchKey> = []
+    private var waiting: [BatchKey: [Item]] = [:]
+    private var nextID = 0
 
     public init(maxBatch: Int = 16) { self.maxBatch = maxBatch }
 
     /// Runs `job` in a batch; `batch` gets the leader's job first and later ones through `more`,
     /// and returns one outcome per job it was given, in order.
-    public func run(_ key: SharedSessions.Key, _ job: ResetJob,
+    public func run(_ key: BatchKey, _ job: ResetJob,
         batch: (_ first: ResetJob, _ more: () -> [ResetJob]) async -> [Outcome]) async -> Outcome
     {
-        let given: Outcome? = await withCheckedContinuation { c in
-            let leads = lock.withLock {
-                guard busy.contains(key) else {
-                    busy.insert(key)
-                    return true
+        let id = lock.withLock {
+            nextID += 1
+            return nextID
+        }
+        let given: Outcome? = await withTaskCancellationHandler {
+            await withCheckedContinuation { c in
+                let leads = lock.withLock {
+                    guard busy.contains(key) else {
+                        busy.insert(key)
+                        return true
+                    }
+                    waiting[key, default: []].append(Item(job: job, id: id, resume: c))
+                    return false
                 }
-                waiting[key, default: []].append(Item(job: job, resume: c))
-                return false
+                if leads { c.resume(returning: nil) }
             }
-            if leads { c.resume(returning: nil) }
+        } onCancel: {
+            withdraw(key, id)
         }
         if let given { return given }
         // This change leads: it holds the key until it hands it on.
@@ -51,7 +70,18 @@ public final class ChangeQueue: @unchecked Sendable {
         return outcomes.first ?? .failure(ResetFailure(.protocolError, "the batch lost this change"))
     }
 
-    private func take(_ key: SharedSessions.Key, max: Int) -> [Item] {
+    /// A waiting change whose run was cancelled leaves the queue untyped (unless a leader took it).
+    private func withdraw(_ key: BatchKey, _ id: Int) {
+        let item: Item? = lock.withLock {
+            guard var list = waiting[key], let at = list.firstIndex(where: { $0.id == id }) else { return nil }
+            let item = list.remove(at: at)
+            waiting[key] = list.isEmpty ? nil : list
+            return item
+        }
+        item?.resume.resume(returning: .failure(ResetFailure(.unreachable, "the run was cancelled before this change was typed")))
+    }
+
+    private func take(_ key: BatchKey, max: Int) -> [Item] {
         guard max > 0 else { return [] }
         return lock.withLock {
             guard var list = waiting[key] else { return [] }
@@ -63,7 +93,7 @@ public final class ChangeQueue: @unchecked Sendable {
     }
 
     /// The next waiting change leads (told by a nil outcome), or the key is free.
-    private func handOn(_ key: SharedSessions.Key) {
+    private func handOn(_ key: BatchKey) {
         let next: Item? = lock.withLock {
             guard var list = waiting[key], !list.isEmpty else {
                 busy.remove(key)

@@ -2,13 +2,18 @@ import Crypto
 import Foundation
 import Shared
 
-/// A logged-in session a pool can keep: a Unix shell (`OpenedSession`) or a device CLI.
+/// A logged-in session a pool can keep: a Unix shell (`KeptShell`) or a device CLI.
 public protocol KeptSession: AnyObject, Sendable {
     var hostKey: String? { get }
+    /// Ends a session in a known state (it may say goodbye to the target first).
     func close() async
+    /// Ends a session whose state is unknown (after an error): nothing more is typed.
+    func drop() async
 }
 
-extension OpenedSession: KeptSession {}
+extension KeptSession {
+    public func drop() async { await close() }
+}
 
 /// Privileged sessions kept open between the changes of one host's accounts: one login and
 /// elevation serve each change in turn. A session is leased by one change at a time; it goes back
@@ -102,8 +107,11 @@ public final class SharedSessions: @unchecked Sendable {
     }
 
     private func take(_ key: Key, pin: String?) -> Lease? {
-        lock.withLock {
-            guard var list = idle[key], let at = list.lastIndex(where: { pin == nil || $0.opened.hostKey == pin }) else { return nil }
+        let fresh = ContinuousClock.now - .seconds(idleSeconds)
+        return lock.withLock {
+            guard var list = idle[key],
+                let at = list.lastIndex(where: { (pin == nil || $0.opened.hostKey == pin) && $0.idleSince > fresh })
+            else { return nil }
             let lease = list.remove(at: at)
             idle[key] = list.isEmpty ? nil : list
             idleCount -= 1
@@ -126,7 +134,7 @@ public final class SharedSessions: @unchecked Sendable {
     }
 
     /// A change failed or was cut short: its session is never used again.
-    public func discard(_ lease: Lease) async { await lease.opened.close() }
+    public func discard(_ lease: Lease) async { await lease.opened.drop() }
 
     /// Closes the sessions idle for `idleSeconds` or longer; returns how many.
     @discardableResult

@@ -17,9 +17,9 @@ struct UnixDialogue {
         _ = try await session.expect([P("sync", "^CUSTODY_SYNC\(n)\\s*$")], what: "the shell")
     }
 
-    /// A kept session before its next change: the shell answers a fresh marker within `timeout`,
-    /// and after su still runs as uid 0.
-    func stillReady(_ n: Int, root: Bool, timeout: Double) async throws(ResetFailure) {
+    /// A kept session before its next change: the shell answers a fresh (random) marker within
+    /// `timeout`, and after su still runs as uid 0.
+    func stillReady(_ n: UInt32, root: Bool, timeout: Double) async throws(ResetFailure) {
         try await session.send("echo CUSTODY\"\"_READY\(n)=`id -u`")
         let m = try await session.expect([P("ready", #"^CUSTODY_READY\#(n)=(\d+)\s*$"#)], timeout: timeout, what: "the kept shell")
         if root && !m.matched.trimmingCharacters(in: .whitespacesAndNewlines).hasSuffix("=0") { throw ResetFailure(.permissionDenied, "the kept shell no longer runs as uid 0") }
@@ -82,8 +82,10 @@ struct UnixDialogue {
         }
     }
 
-    /// Changes another account's password as root (or through sudo). `sudoTicket`: a shared
-    /// session whose first change proved the password keeps sudo's ticket (sudo may still ask).
+    /// Changes another account's password as root (or through sudo). The first change of a
+    /// shared session runs `sudo -k` (the password is proven, no ticket is used or made); later
+    /// ones (`sudoTicket`) run plain sudo: the second asks and makes a ticket for the session's
+    /// terminal, the rest use it while it lasts. `KeptShell` revokes it when the session closes.
     func change(user: String, new: Secret, sudo useSudo: Bool, sudoPassword: Secret?, sudoTicket: Bool = false) async throws(ResetFailure) {
         let prefix = useSudo ? "sudo \(sudoTicket ? "" : "-k ")-p 'CUSTODY_SUDO''_PROMPT: ' " : ""
         let sudo: Secret?? = useSudo ? .some(sudoPassword) : .none

@@ -13,16 +13,16 @@ extension UnixPlugin {
         if lease.uses > 0 {
             // Nothing of this account was sent yet: a kept shell that does not answer is replaced.
             do throws(ResetFailure) {
-                guard let prompt = (lease.opened as? OpenedSession)?.prompt else { throw ResetFailure(.protocolError, "no interactive session") }
+                guard let prompt = (lease.opened as? KeptShell)?.prompt else { throw ResetFailure(.protocolError, "no interactive session") }
                 prompt.rebind(job)
-                try await UnixDialogue(session: prompt, job: job).stillReady(lease.uses, root: job.settings.elevation == .su,
+                try await UnixDialogue(session: prompt, job: job).stillReady(UInt32.random(in: 0...UInt32.max), root: job.settings.elevation == .su,
                     timeout: min(job.settings.promptTimeout, 5))
             } catch {
                 await sessions.discard(lease)
                 lease = try await sessions.lease(key, pin: job.settings.hostKey, reuse: false, open: open)
             }
         }
-        guard let prompt = (lease.opened as? OpenedSession)?.prompt else {
+        guard let prompt = (lease.opened as? KeptShell)?.prompt else {
             await sessions.discard(lease)
             throw ResetFailure(.protocolError, "no interactive session")
         }
@@ -32,7 +32,8 @@ extension UnixPlugin {
                 sudo: job.settings.elevation == .sudo, sudoPassword: login.password, sudoTicket: lease.uses > 0)
         } catch {
             await sessions.discard(lease)
-            throw ResetFailure(error.code, Secret.redact(error.message, job.secrets))
+            // Text an earlier job caused may still have been buffered: every job's secrets are redacted.
+            throw ResetFailure(error.code, Secret.redact(error.message, prompt.secrets + job.secrets))
         }
         let turn = lease.uses + 1
         await sessions.giveBack(lease)
@@ -41,7 +42,7 @@ extension UnixPlugin {
 
     /// Logs in and elevates: the session a run's changes share.
     private func openPrivileged(_ job: ResetJob, _ login: ResetJob.Credential, _ credential: LoginCredential) async throws(ResetFailure)
-        -> OpenedSession
+        -> KeptShell
     {
         let opened = try await connector.login(job, user: login.loginName, credential: credential, shell: true)
         guard let prompt = opened.prompt else {
@@ -55,7 +56,7 @@ extension UnixPlugin {
             }
             try await dialogue.sync()
             if job.settings.elevation == .su { try await dialogue.su(job.rootAccount) }
-            return opened
+            return KeptShell(opened, sudo: job.settings.elevation == .sudo)
         } catch {
             await opened.close()
             throw ResetFailure(error.code, Secret.redact(error.message, job.secrets))

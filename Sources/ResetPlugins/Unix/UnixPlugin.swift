@@ -41,7 +41,9 @@ public struct UnixPlugin: ResetPlugin {
         } else {
             throw ResetFailure(.unsupported, "no password or key for the login account \(login.loginName)")
         }
-        if !selfChange, job.settings.elevation != .none, let sessions, let key = sessions.key(job) {
+        // The session's own credentials (the root account after su) are changed on a session of their own.
+        let ownsSession = job.settings.elevation == .su && job.rootAccount?.loginName == job.loginName
+        if !selfChange, !ownsSession, job.settings.elevation != .none, let sessions, let key = sessions.key(job) {
             return try await sharedChange(job, sessions, key, login: login, credential: credential, new: new)
         }
         let opened = try await connector.login(job, user: login.loginName, credential: credential, shell: true)

@@ -74,6 +74,8 @@ struct TaskEngine: Service {
                 // A graceful shutdown ends the wait at once, not after it.
                 await cancelWhenGracefulShutdown { await custody.taskSignal.wait(timeout: work || kept ? tick : idle) }
             }
+            // No new task starts: kept sessions close now, and those running tasks give back close at once.
+            await custody.plugins.sessions?.closeAll()
         }
         await custody.plugins.sessions?.closeAll()
     }
