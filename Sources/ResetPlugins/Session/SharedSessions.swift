@@ -154,7 +154,10 @@ public final class SharedSessions: @unchecked Sendable {
         return stale.count
     }
 
-    /// Closes every idle session; one leased now closes when its change gives it back.
+    /// Keeps sessions again after `closeAll` (a task engine starting again).
+    public func reopen() { lock.withLock { shut = false } }
+
+    /// Closes every idle session; one leased now closes when its change gives it back (until `reopen`).
     public func closeAll() async {
         let all: [any KeptSession] = lock.withLock {
             shut = true

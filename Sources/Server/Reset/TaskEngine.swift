@@ -22,6 +22,7 @@ struct TaskEngine: Service {
             let orphans = try await custody.agentJobs.sweep(all: true)
             if orphans > 0 { custody.logger.notice("ended orphaned agent jobs", metadata: ["count": "\(orphans)"]) }
         }
+        custody.plugins.sessions?.reopen()
         let load = Load()
         var lastSweep = ContinuousClock.now
         var claimFailing = false
