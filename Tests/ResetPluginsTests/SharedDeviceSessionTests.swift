@@ -147,9 +147,16 @@ struct SharedDeviceSessionTests {
         let outcome = await follower.value
         #expect((try? outcome.get()) == nil)
         if case .failure(let f) = outcome { #expect(f.code == .unreachable) }
+        // One cancelled before it even joins the queue is refused too.
+        let early = Task {
+            while !Task.isCancelled { await Task.yield() }
+            return await queue.run(key, Self.job("c")) { f, _ in [.success(ResetReport(message: f.loginName))] }
+        }
+        early.cancel()
+        if case .failure(let f) = await early.value { #expect(f.code == .unreachable) } else { Issue.record("c was typed") }
         gate.continuation.yield()
         #expect((try? await leader.value.get())?.message == "a")
-        #expect(batches.all == [["a"]], "the cancelled change was not typed")
+        #expect(batches.all == [["a"]], "the cancelled changes were not typed")
     }
 
     final class Batches: @unchecked Sendable {

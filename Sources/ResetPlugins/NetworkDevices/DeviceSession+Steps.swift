@@ -2,6 +2,20 @@ import Foundation
 import Shared
 
 extension DeviceSession {
+    /// A change procedure; a failure leaves nothing uncommitted or half made (the dialect's `abort`,
+    /// JunOS: rollback). What a failure after the new password was typed means is the engine's
+    /// decision (ResetStateMachine).
+    func change(_ p: Dialect.Procedure) async throws(ResetFailure) {
+        do throws(ResetFailure) {
+            try await run(p, errorCode: .rejectedByTarget, what: "the change")
+        } catch {
+            if let abort = dialect.abort, error.code != .outcomeUnknown {
+                try? await run(abort, errorCode: .protocolError, what: "discarding the change")
+            }
+            throw error
+        }
+    }
+
     /// Runs a procedure's steps in its mode, going there first.
     func run(_ p: Dialect.Procedure, errorCode: ResetFailure.Code, what: String) async throws(ResetFailure) {
         guard let at = dialect.mode(p.mode) else { throw ResetFailure(.protocolError, "no mode \(p.mode)") }

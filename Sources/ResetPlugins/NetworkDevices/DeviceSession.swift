@@ -140,8 +140,10 @@ final class DeviceSession: KeptSession, @unchecked Sendable {
 
     func close() async { await transport.close() }
 
-    /// A kept session before its next change: an empty line brings back a mode prompt in time.
+    /// A kept session before its next change: an empty line brings back a mode prompt in time
+    /// (text already received, such as a prompt reprinted while idle, does not count).
     func stillReady(timeout: Double) async throws(ResetFailure) {
+        prompt.skipReceived()
         try await prompt.send("")
         let m = try await prompt.expect(modePatterns, timeout: timeout, what: "the kept session's prompt")
         mode = Int(m.name.dropFirst(5)) ?? mode

@@ -16,9 +16,7 @@ extension NetworkDevicePlugin {
         return sessions.key(job, kind: descriptor.id)
     }
 
-    func batched(_ job: ResetJob, _ key: SharedSessions.Key, procedure: Dialect.Procedure, credentialName: String, new: Secret)
-        async throws(ResetFailure) -> ResetReport
-    {
+    func batched(_ job: ResetJob, _ key: SharedSessions.Key) async throws(ResetFailure) -> ResetReport {
         guard let sessions else { throw ResetFailure(.protocolError, "no shared sessions") }
         // A batch shares one pinned host key: a follower is never typed into a session its own pin would refuse.
         let batchKey = ChangeQueue.BatchKey(session: key, pin: job.settings.hostKey)
@@ -57,7 +55,8 @@ extension NetworkDevicePlugin {
                     lease = nil
                 }
             }
-            pending = more()
+            // A cancelled leader takes no more: those waiting lead their own batch once it hands on.
+            pending = Task.isCancelled ? [] : more()
         }
         guard touched > 0 || lease != nil else { return outcomes }
         // The save covers the running configuration: every change of the batch, whichever session typed it.
@@ -78,7 +77,7 @@ extension NetworkDevicePlugin {
         if let s = lease?.opened as? DeviceSession {
             while s.dialect.modes[s.mode].config == true { do { try await s.goTo(s.mode - 1) } catch { broken = true; break } }
         }
-        if let l = lease { broken ? await sessions.discard(l) : await sessions.giveBack(l) }
+        if let l = lease { broken ? await sessions.discard(l) : await sessions.giveBack(l, changes: max(touched, 1)) }
         for i in changed {
             guard case .success(let r) = outcomes[i] else { continue }
             outcomes[i] = .success(ResetReport(message: Secret.redact(r.message + note, secrets), learnedHostKey: r.learnedHostKey))
@@ -92,16 +91,22 @@ extension NetworkDevicePlugin {
     {
         if let held { return held }
         let open = { () async throws(ResetFailure) -> any KeptSession in try await self.open(job) }
-        let lease = try await sessions.lease(key, pin: job.settings.hostKey, open: open)
-        guard lease.uses > 0, let s = lease.opened as? DeviceSession else { return lease }
-        do throws(ResetFailure) {
-            s.prompt.rebind(job, tracksExposure: false)
-            try await s.stillReady(timeout: min(job.settings.promptTimeout, 5))
-            return lease
-        } catch {
-            await sessions.discard(lease)
-            return try await sessions.lease(key, pin: job.settings.hostKey, reuse: false, open: open)
+        var lease = try await sessions.lease(key, pin: job.settings.hostKey, open: open)
+        if lease.uses > 0, let s = lease.opened as? DeviceSession {
+            do throws(ResetFailure) {
+                s.prompt.rebind(job, tracksExposure: false)
+                try await s.stillReady(timeout: min(job.settings.promptTimeout, 5))
+            } catch {
+                await sessions.discard(lease)
+                lease = try await sessions.lease(key, pin: job.settings.hostKey, reuse: false, open: open)
+            }
         }
+        // Nothing of an earlier job stays in the session's values or exposure (a save uses `job`'s).
+        if let s = lease.opened as? DeviceSession {
+            s.values = values(job, enable: job.rootAccount?.password)
+            s.exposure = nil
+        }
+        return lease
     }
 
     private func open(_ job: ResetJob) async throws(ResetFailure) -> DeviceSession {
@@ -120,14 +125,7 @@ extension NetworkDevicePlugin {
         s.exposure = job.exposure
         s.values = values(job, enable: job.rootAccount?.password)
         s.values.new = new
-        do throws(ResetFailure) {
-            try await s.run(procedure, errorCode: .rejectedByTarget, what: "the change")
-        } catch {
-            if let abort = dialect.abort, error.code != .outcomeUnknown {
-                try? await s.run(abort, errorCode: .protocolError, what: "discarding the change")
-            }
-            throw error
-        }
+        try await s.change(procedure)
         return "\(c.name) of \(job.loginName) changed (shared session)"
     }
 }

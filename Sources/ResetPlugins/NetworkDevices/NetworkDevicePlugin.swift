@@ -50,23 +50,14 @@ public struct NetworkDevicePlugin: ResetPlugin {
         // The enable account's own current password is the secret that opens enable mode.
         let isEnableAccount = job.rootAccount?.loginName == job.loginName
         if !isEnableAccount, c.anyAccount == true, let key = sharedKey(job, login: login) {
-            return try await batched(job, key, procedure: procedure, credentialName: c.name, new: new)
+            return try await batched(job, key)
         }
         var v = values(job, enable: (isEnableAccount ? job.currentPassword : nil) ?? job.rootAccount?.password)
         v.new = new
         let s = try await DeviceSession.open(job, dialect: dialect, user: login.loginName, password: login.password!, values: v)
         var message = "\(c.name) of \(job.loginName) changed"
         do throws(ResetFailure) {
-            do throws(ResetFailure) {
-                try await s.run(procedure, errorCode: .rejectedByTarget, what: "the change")
-            } catch {
-                // Never leave uncommitted or half-made changes behind (JunOS: rollback).
-                if let abort = dialect.abort, error.code != .outcomeUnknown {
-                    try? await s.run(abort, errorCode: .protocolError, what: "discarding the change")
-                }
-                // What a failure after the new password was typed means is the engine's decision (ResetStateMachine).
-                throw error
-            }
+            try await s.change(procedure)
             if job.settings.copyToStartup, let save = dialect.save {
                 do {
                     try await s.run(save, errorCode: .rejectedByTarget, what: "copying to startup")

@@ -28,6 +28,8 @@ public final class ChangeQueue: @unchecked Sendable {
     private var busy: Set<BatchKey> = []
     private var waiting: [BatchKey: [Item]] = [:]
     private var nextID = 0
+    /// Changes whose run was cancelled before they joined the queue.
+    private var cancelled: Set<Int> = []
 
     public init(maxBatch: Int = 16) { self.maxBatch = maxBatch }
 
@@ -42,7 +44,8 @@ public final class ChangeQueue: @unchecked Sendable {
         }
         let given: Outcome? = await withTaskCancellationHandler {
             await withCheckedContinuation { c in
-                let leads = lock.withLock {
+                let leads: Bool? = lock.withLock {
+                    if cancelled.remove(id) != nil { return nil }
                     guard busy.contains(key) else {
                         busy.insert(key)
                         return true
@@ -50,7 +53,11 @@ public final class ChangeQueue: @unchecked Sendable {
                     waiting[key, default: []].append(Item(job: job, id: id, resume: c))
                     return false
                 }
-                if leads { c.resume(returning: nil) }
+                switch leads {
+                case true?: c.resume(returning: nil)
+                case nil: c.resume(returning: .failure(Self.cancelledFailure))
+                default: break
+                }
             }
         } onCancel: {
             withdraw(key, id)
@@ -70,15 +77,21 @@ public final class ChangeQueue: @unchecked Sendable {
         return outcomes.first ?? .failure(ResetFailure(.protocolError, "the batch lost this change"))
     }
 
-    /// A waiting change whose run was cancelled leaves the queue untyped (unless a leader took it).
+    static let cancelledFailure = ResetFailure(.unreachable, "the run was cancelled before this change was typed")
+
+    /// A waiting change whose run was cancelled leaves the queue untyped (unless a leader took it,
+    /// or it leads); one not queued yet is refused when it comes.
     private func withdraw(_ key: BatchKey, _ id: Int) {
         let item: Item? = lock.withLock {
-            guard var list = waiting[key], let at = list.firstIndex(where: { $0.id == id }) else { return nil }
+            guard var list = waiting[key], let at = list.firstIndex(where: { $0.id == id }) else {
+                cancelled.insert(id)  // not queued yet (or already taken: then never looked at; cancellations are few)
+                return nil
+            }
             let item = list.remove(at: at)
             waiting[key] = list.isEmpty ? nil : list
             return item
         }
-        item?.resume.resume(returning: .failure(ResetFailure(.unreachable, "the run was cancelled before this change was typed")))
+        item?.resume.resume(returning: .failure(Self.cancelledFailure))
     }
 
     private func take(_ key: BatchKey, max: Int) -> [Item] {

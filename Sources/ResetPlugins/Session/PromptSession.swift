@@ -104,6 +104,9 @@ public final class PromptSession {
         try await typing(secret) { () throws(ResetFailure) in try await transport.write(Array((prefix + secret.reveal() + lineEnding).utf8)) }
     }
 
+    /// Passes over everything received so far: the next `expect` looks only at what comes after.
+    public func skipReceived() { consumed = text.utf16.count }
+
     /// Puts a match back, so the next `expect` sees it again.
     public func unread(_ match: Match) {
         consumed = max(0, consumed - match.before.utf16.count - match.matched.utf16.count)

@@ -119,9 +119,9 @@ public final class SharedSessions: @unchecked Sendable {
         }
     }
 
-    /// A change ended cleanly: the session may serve the next one.
-    public func giveBack(_ lease: Lease) async {
-        lease.uses += 1
+    /// A change (a device batch: `changes` changes) ended cleanly: the session may serve the next one.
+    public func giveBack(_ lease: Lease, changes: Int = 1) async {
+        lease.uses += changes
         lease.idleSince = .now
         let keep = enabled && lease.uses < maxUses
         let evicted: [any KeptSession] = lock.withLock {
@@ -130,7 +130,7 @@ public final class SharedSessions: @unchecked Sendable {
             idleCount += 1
             return evictOverflow()
         }
-        for s in evicted { await s.close() }
+        await Self.close(evicted)
     }
 
     /// A change failed or was cut short: its session is never used again.
@@ -150,7 +150,7 @@ public final class SharedSessions: @unchecked Sendable {
             idleCount -= out.count
             return out
         }
-        for s in stale { await s.close() }
+        await Self.close(stale)
         return stale.count
     }
 
@@ -166,7 +166,14 @@ public final class SharedSessions: @unchecked Sendable {
             idleCount = 0
             return out
         }
-        for s in all { await s.close() }
+        await Self.close(all)
+    }
+
+    /// Closes sessions side by side: a host slow to say goodbye does not hold up the others.
+    private static func close(_ list: [any KeptSession]) async {
+        await withDiscardingTaskGroup { group in
+            for s in list { group.addTask { await s.close() } }
+        }
     }
 
     /// Called under the lock: past `maxIdle`, the longest idle go.

@@ -19,7 +19,7 @@ final class KeptShell: KeptSession, @unchecked Sendable {
         if sudo, let prompt = opened.prompt {
             do {
                 try await prompt.send("sudo -k; echo CUSTODY\"\"_BYE")
-                _ = try await prompt.expect([PromptSession.Pattern("bye", "^CUSTODY_BYE\\s*$")], timeout: 2, what: "sudo -k")
+                _ = try await prompt.expect([PromptSession.Pattern("bye", "^CUSTODY_BYE\\s*$")], timeout: 1, what: "sudo -k")
             } catch {}
         }
         await opened.close()
