@@ -19,11 +19,11 @@ extension KeptSession {
 /// elevation serve each change in turn. A session is leased by one change at a time; it goes back
 /// only after a change that ended cleanly (any error closes it), and closes once idle for
 /// `idleSeconds`, after `maxUses` changes or at `closeAll`. A key binds the host, the reset settings
-/// (pinned host key included) and the login and root credentials, so a session serves only a
-/// change that could have opened it itself.
+/// and the login and root credentials, and a pinned host key is checked per session, so a session
+/// serves only a change that could have opened it itself.
 public final class SharedSessions: @unchecked Sendable {
     public struct Key: Hashable, Sendable {
-        let digest: SHA256Digest
+        let mac: Data
     }
 
     /// A leased session and what its opening established.
@@ -47,10 +47,10 @@ public final class SharedSessions: @unchecked Sendable {
     public let maxIdle: Int
     private let lock = NSLock()
     private var idle: [Key: [Lease]] = [:]
-    private var idleCount = 0
     private var shut = false
     private var _opened = 0
-    private let salt = SymmetricKey(size: .bits256)
+    /// Keys are MACs under a key of this process: no digest of a password outlives it.
+    private let macKey = SymmetricKey(size: .bits256)
 
     /// `idleSeconds` 0 shares nothing: every change opens its own session.
     public init(idleSeconds: Double = 5, maxUses: Int = 100, maxIdle: Int = 64) {
@@ -63,11 +63,13 @@ public final class SharedSessions: @unchecked Sendable {
     /// Sessions opened through the pool since it was made.
     public var opened: Int { lock.withLock { _opened } }
     public var idleSessions: Int { lock.withLock { idleCount } }
+    /// Under the lock.
+    private var idleCount: Int { idle.values.reduce(0) { $0 + $1.count } }
 
     /// The key of a job's privileged session (nil: the job cannot share one).
     public func key(_ job: ResetJob, kind: String = "unix") -> Key? {
         guard enabled, let login = job.loginAccount else { return nil }
-        var h = HMAC<SHA256>(key: salt)
+        var h = HMAC<SHA256>(key: macKey)
         func add(_ s: String?) {
             let bytes = Array((s ?? "\u{0}<nil>").utf8)
             h.update(data: withUnsafeBytes(of: UInt32(bytes.count).bigEndian) { Array($0) })
@@ -86,7 +88,7 @@ public final class SharedSessions: @unchecked Sendable {
         add(job.rootAccount?.loginName)
         add(job.rootAccount?.password?.reveal())
         add(job.rootAccount?.privateKey?.reveal())
-        return Key(digest: SHA256.hash(data: Data(h.finalize())))
+        return Key(mac: Data(h.finalize()))
     }
 
     private static let encoder: JSONEncoder = {
@@ -114,7 +116,6 @@ public final class SharedSessions: @unchecked Sendable {
             else { return nil }
             let lease = list.remove(at: at)
             idle[key] = list.isEmpty ? nil : list
-            idleCount -= 1
             return lease
         }
     }
@@ -127,7 +128,6 @@ public final class SharedSessions: @unchecked Sendable {
         let evicted: [any KeptSession] = lock.withLock {
             guard keep && !shut else { return [lease.opened] }
             idle[lease.key, default: []].append(lease)
-            idleCount += 1
             return evictOverflow()
         }
         await Self.close(evicted)
@@ -147,7 +147,6 @@ public final class SharedSessions: @unchecked Sendable {
                 out += old.map(\.opened)
                 idle[key] = fresh.isEmpty ? nil : fresh
             }
-            idleCount -= out.count
             return out
         }
         await Self.close(stale)
@@ -163,7 +162,6 @@ public final class SharedSessions: @unchecked Sendable {
             shut = true
             let out = idle.values.flatMap { $0.map(\.opened) }
             idle = [:]
-            idleCount = 0
             return out
         }
         await Self.close(all)
@@ -185,7 +183,6 @@ public final class SharedSessions: @unchecked Sendable {
             idle[lease.key]?.removeAll { $0 === lease }
             if idle[lease.key]?.isEmpty == true { idle[lease.key] = nil }
         }
-        idleCount -= out.count
         return out.map(\.opened)
     }
 }
